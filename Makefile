@@ -1,0 +1,30 @@
+# EnterpriseSync — the two commands first: `make demo` and `make test`.
+SHELL := /bin/bash
+PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test deps build release bench clean
+
+## Run the whole job on an embedded default: an aggregator on loopback with SQLite, two bureau
+## stores of sample data, a sync round through libcurl, a province edit flowing back, a conflict.
+demo: deps build
+	./Scripts/demo.sh
+
+## Build everything and run the whole test suite (unit and end-to-end).
+test: deps
+	swift build --build-tests
+	swift test --skip-build
+
+## Install the Debian packages the build needs, when any is missing.
+deps:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+
+build:
+	swift build
+
+release: deps
+	swift build -c release
+
+clean:
+	rm -rf .build demo-run

@@ -1,0 +1,89 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "EnterpriseSync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "esync-agent", targets: ["esync-agent"]),
+        .executable(name: "esync-aggregator", targets: ["esync-aggregator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+    ],
+    targets: [
+        // libcurl and zlib through a module map and a small header of non-variadic wrappers.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev", "zlib1g-dev"])]
+        ),
+        // syncfs(2), which needs _GNU_SOURCE and so is not in Swift's Glibc module.
+        .target(name: "CPosix"),
+        .target(
+            name: "EnterpriseModel",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "SyncCore",
+            dependencies: [
+                "EnterpriseModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "CurlHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "SyncCore", "CurlHTTP", "CPosix",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Aggregator",
+            dependencies: [
+                "SyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "esync-agent",
+            dependencies: ["Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "esync-aggregator",
+            dependencies: ["Aggregator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
+        .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["Agent", "CurlHTTP"], swiftSettings: strict),
+    ]
+)

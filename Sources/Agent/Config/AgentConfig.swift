@@ -1,0 +1,104 @@
+import Configuration
+import EnterpriseModel
+import SystemPackage
+
+/// The agent's configuration: a YAML file, every key overridable by an environment variable
+/// (`server.url` → `ESYNC_SERVER_URL`). Relative paths are relative to the config file's folder.
+public struct AgentConfig: Sendable, Equatable {
+    public var configPath: String
+    public var region: String
+    public var storePath: String
+    public var serverURL: String?
+    public var tokenFile: String?
+    public var caFile: String?
+    public var clientCert: String?
+    public var clientKey: String?
+    public var connectTimeoutSeconds: Double = 10
+    public var timeoutSeconds: Double = 300
+    public var syncIntervalSeconds: Double = 300
+    public var syncJitterSeconds: Double = 30
+    /// Records per sealed change set: bounds the request size (the province refuses large bodies).
+    public var maxRecordsPerChangeSet = 1000
+    /// Records per page on pull.
+    public var pageSize = 1000
+    public var logLevel = "info"
+
+    public static let defaultPath = "/etc/esync/agent.yaml"
+    public static let pathVariable = "ESYNC_AGENT_CONFIG"
+
+    public init(configPath: String, region: String, storePath: String) {
+        self.configPath = configPath
+        self.region = region
+        self.storePath = storePath
+    }
+
+    /// The config file named on the command line, else `$ESYNC_AGENT_CONFIG`, else the default.
+    public static func resolvePath(_ explicit: String?, environment: [String: String]) -> String {
+        explicit ?? environment[pathVariable] ?? defaultPath
+    }
+
+    public static func load(path: String) async throws(AgentError) -> AgentConfig {
+        let absolutePath = FileSystem.absolute(path, relativeTo: FileSystem.currentDirectory())
+        guard FileSystem.exists(absolutePath) else {
+            throw .config("\(absolutePath) does not exist (give --config FILE or set \(pathVariable))")
+        }
+        let reader: ConfigReader
+        do {
+            let file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(absolutePath))
+            reader = ConfigReader(providers: [EnvironmentVariablesProvider().prefixKeys(with: "esync"), file])
+        } catch {
+            throw .config("\(absolutePath): \(error)")
+        }
+        return try from(reader, configPath: absolutePath)
+    }
+
+    static func from(_ reader: ConfigReader, configPath: String) throws(AgentError) -> AgentConfig {
+        let folder = FileSystem.directoryName(configPath)
+        func path(_ key: String) -> String? {
+            reader.string(forKey: ConfigKey(key)).map { FileSystem.absolute($0, relativeTo: folder) }
+        }
+        func number(_ key: String, _ fallback: Double) throws(AgentError) -> Double {
+            guard let text = reader.string(forKey: ConfigKey(key)) else { return fallback }
+            guard let value = Double(text), value >= 0 else { throw .config("\(configPath): \(key) must be a non-negative number, found \"\(text)\"") }
+            return value
+        }
+        guard let region = reader.string(forKey: "region") else { throw .config("\(configPath): region is missing (the bureau's 6-digit region code)") }
+        guard Regions.region(code: region) != nil else {
+            throw .config("\(configPath): region \(region) is not one of the 18 regions (410100 … 411700, 419001)")
+        }
+        guard let store = path("store") else { throw .config("\(configPath): store is missing (the folder of the record store)") }
+        var config = AgentConfig(configPath: configPath, region: region, storePath: store)
+        config.serverURL = reader.string(forKey: "server.url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        config.tokenFile = path("server.tokenFile")
+        config.caFile = path("server.caFile")
+        config.clientCert = path("server.clientCert")
+        config.clientKey = path("server.clientKey")
+        config.connectTimeoutSeconds = try number("server.connectTimeoutSeconds", config.connectTimeoutSeconds)
+        config.timeoutSeconds = try number("server.timeoutSeconds", config.timeoutSeconds)
+        config.syncIntervalSeconds = try number("sync.intervalSeconds", config.syncIntervalSeconds)
+        config.syncJitterSeconds = try number("sync.jitterSeconds", config.syncJitterSeconds)
+        config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
+        config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
+        config.logLevel = reader.string(forKey: "log.level") ?? config.logLevel
+        return config
+    }
+
+    /// The bureau token, read from `server.tokenFile` (never from the config itself, never logged).
+    public func readToken() throws(AgentError) -> String {
+        guard let tokenFile else { throw .config("\(configPath): server.tokenFile is missing") }
+        let bytes: [UInt8]
+        do { bytes = try FileSystem.read(tokenFile) } catch { throw .config("cannot read the token: \(error)") }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        guard !token.isEmpty else { throw .config("\(tokenFile) is empty") }
+        return token
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s.removeFirst() }
+        while let l = s.last, l.isWhitespace { s.removeLast() }
+        return String(s)
+    }
+}

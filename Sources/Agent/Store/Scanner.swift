@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import EnterpriseModel
+import SyncCore
+
+/// What a scan of the working copy found.
+public struct ScanReport: Sendable {
+    public var filesSeen = 0
+    /// Working files read (and parsed and hashed) by this scan: zero on an unchanged store.
+    public var filesRead = 0
+    /// Files that do not parse or fail validation, by file name, with the reason.
+    public var invalid: [(file: String, reason: String)] = []
+    /// Records whose working copy differs from the base (creates and updates).
+    public var changed: [String] = []
+    /// Records with a base but no working file: delete requests.
+    public var deleted: [String] = []
+}
+
+/// Finds the records whose working copy changed, in O(changes) reads: every file is stat'ed and
+/// compared with the index; only files whose stat differs are read, parsed and hashed.
+public struct Scanner {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// Scans and updates `index` in place. Returns the report; the caller saves the index.
+    public func scan(_ index: inout StatIndex) throws(AgentError) -> ScanReport {
+        var report = ScanReport()
+        let now = FileSystem.nowNs()
+        let dirFD = open(store.recordsPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard dirFD >= 0 else { throw .io(path: store.recordsPath, operation: "open", errno: errno) }
+        defer { close(dirFD) }
+        guard let dir = fdopendir(dup(dirFD)) else { throw .io(path: store.recordsPath, operation: "list", errno: errno) }
+        defer { closedir(dir) }
+
+        var seen = Set<String>()
+        seen.reserveCapacity(index.entries.count)
+        while let entry = readdir(dir) {
+            let stem: String? = withUnsafePointer(to: entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { name in
+                    let len = strlen(name)
+                    // Only `*.json`; temporary files of atomic writes and editor backups end otherwise.
+                    guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E else { return nil }
+                    return String(decoding: UnsafeRawBufferPointer(start: name, count: len - 5), as: UTF8.self)
+                }
+            }
+            guard let stem else { continue }
+            let stat: FileSystem.Stat? = withUnsafePointer(to: entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { FileSystem.statFile(dirFD: dirFD, name: $0) }
+            }
+            guard let stat, stat.isRegular else { continue }
+            report.filesSeen += 1
+            seen.insert(stem)
+            var cached = index.entries[stem] ?? StatIndex.Entry()
+            if cached.size >= 0, cached.size == stat.size, cached.mtimeNs == stat.mtimeNs,
+               cached.ctimeNs == stat.ctimeNs, cached.inode == stat.inode, cached.hasWorkingFile {
+                continue
+            }
+            report.filesRead += 1
+            cached.docHash = hashWorkingFile(stem)
+            cached.size = Self.isRacy(stat, now: now) ? -1 : stat.size
+            cached.mtimeNs = stat.mtimeNs
+            cached.ctimeNs = stat.ctimeNs
+            cached.inode = stat.inode
+            index.entries[stem] = cached
+        }
+
+        for (uscc, var entry) in index.entries where !seen.contains(uscc) && entry.hasWorkingFile {
+            entry.docHash = ""
+            entry.size = -1
+            if entry.hasBase { index.entries[uscc] = entry } else { index.entries[uscc] = nil }
+        }
+        for uscc in index.entries.keys.sorted() {
+            let entry = index.entries[uscc]!
+            if let reason = entry.invalidReason {
+                report.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: reason))
+            } else if !entry.hasWorkingFile {
+                if entry.hasBase { report.deleted.append(uscc) }
+            } else if entry.isPending {
+                report.changed.append(uscc)
+            }
+        }
+        return report
+    }
+
+    /// A file modified less than the racy window before the scan may be modified again within the
+    /// same clock tick without changing its stat: its entry is not trusted until it is older.
+    static func isRacy(_ stat: FileSystem.Stat, now: Int64) -> Bool {
+        stat.mtimeNs >= now - StatIndex.racyWindowNs
+    }
+
+    func hashWorkingFile(_ uscc: String) -> String {
+        do {
+            let document = try store.readRecord(uscc)
+            return ContentHash.of(document)
+        } catch {
+            let reason: String
+            if case .invalidRecord(_, let r) = error { reason = r } else { reason = error.description }
+            return "!" + reason
+        }
+    }
+
+    /// Records the stat of a working file the agent itself just wrote with known content.
+    public func noteWritten(_ uscc: String, document: JSONValue, in index: inout StatIndex) {
+        var entry = index.entries[uscc] ?? StatIndex.Entry()
+        entry.docHash = ContentHash.of(document)
+        if let stat = FileSystem.statFile(store.recordFile(uscc)) {
+            entry.size = Self.isRacy(stat, now: FileSystem.nowNs()) ? -1 : stat.size
+            entry.mtimeNs = stat.mtimeNs
+            entry.ctimeNs = stat.ctimeNs
+            entry.inode = stat.inode
+        } else {
+            entry.size = -1
+        }
+        index.entries[uscc] = entry
+    }
+}

@@ -1,0 +1,142 @@
+import EnterpriseModel
+import SyncCore
+
+/// A bureau's record store on disk:
+///
+/// ```
+/// STORE/records/<USCC>.json   the working copy, edited by the bureau and its tools
+/// STORE/.esync/base/          the last version the province acknowledged, per record
+/// STORE/.esync/index          stat cache of the working files
+/// STORE/.esync/outbox/        sealed change sets not yet acknowledged, oldest first
+/// STORE/.esync/state.json     pull cursor, last push and pull
+/// STORE/.esync/lock           held while a command changes the store
+/// ```
+public final class Store {
+    public let root: String
+    public let recordsPath: String
+    public let statePath: String
+    public let basePath: String
+    public let outboxPath: String
+    public let indexPath: String
+    public let stateFilePath: String
+    public let lockPath: String
+
+    /// Record and base files read since the store was opened: how tests and `--json` show that
+    /// an unchanged store is checked without reading a record.
+    public private(set) var recordFilesRead = 0
+    public private(set) var baseFilesRead = 0
+
+    public init(root: String) {
+        self.root = root
+        recordsPath = root + "/records"
+        statePath = root + "/.esync"
+        basePath = statePath + "/base"
+        outboxPath = statePath + "/outbox"
+        indexPath = statePath + "/index"
+        stateFilePath = statePath + "/state.json"
+        lockPath = statePath + "/lock"
+    }
+
+    /// Opens an existing store, refusing a folder that was never initialised.
+    public static func open(_ root: String) throws(AgentError) -> Store {
+        let store = Store(root: root)
+        guard FileSystem.isDirectory(store.statePath), FileSystem.isDirectory(store.basePath) else { throw .notAStore(path: root) }
+        try FileSystem.makeDirectory(store.recordsPath)
+        try FileSystem.makeDirectory(store.outboxPath)
+        return store
+    }
+
+    /// Creates the layout. Existing record files are kept: they become creates on the first push.
+    public static func initialize(_ root: String, region: String) throws(AgentError) -> Store {
+        let store = Store(root: root)
+        if FileSystem.isDirectory(store.statePath) { throw .alreadyInitialized(path: root) }
+        try FileSystem.makeDirectories(root)
+        try FileSystem.makeDirectory(store.recordsPath)
+        try FileSystem.makeDirectory(store.statePath)
+        try FileSystem.makeDirectory(store.basePath)
+        try FileSystem.makeDirectory(store.outboxPath)
+        try AgentState(region: region).save(to: store.stateFilePath)
+        return store
+    }
+
+    public static func fileName(for uscc: String) -> String { uscc + ".json" }
+
+    public func recordFile(_ uscc: String) -> String { recordsPath + "/" + Store.fileName(for: uscc) }
+    func baseFile(_ uscc: String) -> String { basePath + "/" + uscc + ".json" }
+
+    // MARK: - Working copy
+
+    public func readRecordBytes(_ uscc: String) throws(AgentError) -> [UInt8] {
+        recordFilesRead += 1
+        return try FileSystem.read(recordFile(uscc))
+    }
+
+    /// Reads, parses and validates a working file; errors name the file and the reason.
+    public func readRecord(_ uscc: String) throws(AgentError) -> JSONValue {
+        let bytes = try readRecordBytes(uscc)
+        return try Self.parseRecord(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
+    }
+
+    static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?) throws(AgentError) -> JSONValue {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
+        }
+        do {
+            try RecordValidator.validate(document)
+        } catch {
+            throw .invalidRecord(file: file, reason: error.description)
+        }
+        if let expectedUSCC, document["uscc"]?.stringValue != expectedUSCC {
+            throw .invalidRecord(file: file, reason: "the file name says \(expectedUSCC) but its uscc field is \(document["uscc"]?.stringValue ?? "missing")")
+        }
+        return document
+    }
+
+    public func writeRecord(_ document: JSONValue, uscc: String, durable: Bool = true) throws(AgentError) {
+        try FileSystem.writeAtomically(recordFile(uscc), document.prettyBytes(), durable: durable)
+    }
+
+    public func removeRecord(_ uscc: String) throws(AgentError) {
+        try FileSystem.remove(recordFile(uscc))
+    }
+
+    // MARK: - Base
+
+    public struct Base: Sendable, Equatable {
+        public var revision: Int64
+        public var document: JSONValue
+    }
+
+    public func readBase(_ uscc: String) throws(AgentError) -> Base? {
+        let path = baseFile(uscc)
+        guard FileSystem.exists(path) else { return nil }
+        baseFilesRead += 1
+        let bytes = try FileSystem.read(path)
+        guard let value = try? JSONValue.parse(bytes), let revision = value["revision"]?.intValue, let document = value["document"] else {
+            throw .corruptState(path: path, reason: "base file is damaged; restore it with `esync-agent pull --full`")
+        }
+        return Base(revision: revision, document: document)
+    }
+
+    public func writeBase(_ base: Base, uscc: String) throws(AgentError) {
+        try FileSystem.writeAtomically(baseFile(uscc), Self.baseBytes(base))
+    }
+
+    static func baseBytes(_ base: Base) -> [UInt8] {
+        JSONValue.object(["revision": .int(base.revision), "document": base.document]).canonicalBytes()
+    }
+
+    public func removeBase(_ uscc: String) throws(AgentError) {
+        try FileSystem.remove(baseFile(uscc))
+    }
+
+    /// Makes every write done with `durable: false` durable at once.
+    public func syncAll() throws(AgentError) {
+        try FileSystem.syncFileSystem(containing: statePath)
+        try FileSystem.syncDirectory(of: recordFile("x"))
+        try FileSystem.syncDirectory(of: baseFile("x"))
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CurlHTTP
+
+/// Everything the agent can fail at, with the context an operator needs to act: the file, the
+/// record, the URL, what the province said.
+public enum AgentError: Error, CustomStringConvertible, Sendable {
+    case io(path: String, operation: String, errno: Int32)
+    case notAStore(path: String)
+    case alreadyInitialized(path: String)
+    case config(String)
+    case corruptState(path: String, reason: String)
+    case invalidRecord(file: String, reason: String)
+    case recordNotFound(uscc: String)
+    case lockHeld(path: String, holder: String, waitedSeconds: Double)
+    case transport(CurlError)
+    case server(status: Int, code: String, message: String, url: String)
+    case protocolError(url: String, reason: String)
+    case csv(file: String, line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .io(let path, let operation, let errno):
+            return "\(path): cannot \(operation): \(String(cString: strerror(errno)))"
+        case .notAStore(let path):
+            return "\(path) is not an esync store (no .esync/ folder); run `esync-agent init` first"
+        case .alreadyInitialized(let path):
+            return "\(path) is already an esync store"
+        case .config(let message):
+            return "configuration: \(message)"
+        case .corruptState(let path, let reason):
+            return "\(path): \(reason)"
+        case .invalidRecord(let file, let reason):
+            return "\(file): \(reason)"
+        case .recordNotFound(let uscc):
+            return "no record \(uscc) in the store"
+        case .lockHeld(let path, let holder, let waited):
+            return "the store is busy: \(path) is held by \(holder) (waited \(Int(waited)) s)"
+        case .transport(let error):
+            return error.description
+        case .server(let status, let code, let message, let url):
+            return "the province answered \(status) \(code) for \(url): \(message)"
+        case .protocolError(let url, let reason):
+            return "unexpected answer from \(url): \(reason)"
+        case .csv(let file, let line, let reason):
+            return "\(file):\(line): \(reason)"
+        }
+    }
+
+    /// The exit code a command ends with when this error stops it (documented in `--help`).
+    public var exitCode: Int32 {
+        switch self {
+        case .config, .notAStore, .alreadyInitialized: return ExitStatus.usage
+        case .lockHeld: return ExitStatus.busy
+        case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
+        case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
+        case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
+        case .invalidRecord, .csv, .recordNotFound: return ExitStatus.badRecords
+        default: return ExitStatus.failure
+        }
+    }
+}
+
+/// Exit codes of every `esync-agent` command.
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    /// Something failed; nothing acknowledged was lost.
+    public static let failure: Int32 = 1
+    /// Bad command line or configuration.
+    public static let usage: Int32 = 2
+    /// The command finished, but some records were skipped (invalid files, records refused by
+    /// the province); `status` lists them.
+    public static let badRecords: Int32 = 3
+    /// Another esync process holds the store's lock.
+    public static let busy: Int32 = 4
+    /// The province could not be reached (or answered 5xx); the outbox keeps everything.
+    public static let unreachable: Int32 = 5
+    /// The province refused the credentials or the request (401/403).
+    public static let refused: Int32 = 6
+}

@@ -1,0 +1,176 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CPosix
+
+/// Thin POSIX file operations: the store touches up to hundreds of thousands of files, so no
+/// `FileManager` per file, and every write is atomic.
+public enum FileSystem {
+    public struct Stat: Sendable, Equatable {
+        public var size: Int64
+        public var mtimeNs: Int64
+        public var ctimeNs: Int64
+        public var inode: UInt64
+        public var isRegular: Bool
+    }
+
+    public static func statFile(_ path: String) -> Stat? {
+        var st = Glibc.stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Stat(st)
+    }
+
+    /// `fstatat` relative to an open directory: one syscall, no path building in the kernel.
+    static func statFile(dirFD: Int32, name: UnsafePointer<CChar>) -> Stat? {
+        var st = Glibc.stat()
+        guard fstatat(dirFD, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return nil }
+        return Stat(st)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    public static func makeDirectory(_ path: String) throws(AgentError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .io(path: path, operation: "create the folder", errno: errno) }
+    }
+
+    public static func makeDirectories(_ path: String) throws(AgentError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            try makeDirectory(current)
+        }
+    }
+
+    public static func read(_ path: String) throws(AgentError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        var st = Glibc.stat()
+        let expected = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        var bytes = [UInt8](repeating: 0, count: max(expected, 0) + 1)
+        var count = 0
+        while true {
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count))) }
+            let n = bytes.withUnsafeMutableBytes { buf in Glibc.read(fd, buf.baseAddress! + count, buf.count - count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "read", errno: errno)
+            }
+            if n == 0 { break }
+            count += n
+        }
+        bytes.removeSubrange(count...)
+        return bytes
+    }
+
+    /// Writes `bytes` to `path` so that a crash at any instant leaves the old or the new file,
+    /// never a torn one: a temporary file in the same folder, fsync, rename, fsync of the folder.
+    ///
+    /// With `durable: false` the fsyncs are left to the caller, who writes many files and then
+    /// makes them durable at once with `syncFileSystem` before anything depends on them.
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(AgentError) {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = errno
+                close(fd)
+                unlink(temp)
+                throw .io(path: path, operation: "write", errno: e)
+            }
+            written += n
+        }
+        if durable && fsync(fd) != 0 {
+            let e = errno
+            close(fd)
+            unlink(temp)
+            throw .io(path: path, operation: "fsync", errno: e)
+        }
+        close(fd)
+        if rename(temp, path) != 0 {
+            let e = errno
+            unlink(temp)
+            throw .io(path: path, operation: "rename into place", errno: e)
+        }
+        if durable { try syncDirectory(of: path) }
+    }
+
+    public static func syncDirectory(of path: String) throws(AgentError) {
+        let dir = directoryName(path)
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: dir, operation: "open", errno: errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw .io(path: dir, operation: "fsync", errno: errno) }
+    }
+
+    /// Flushes every dirty page of the file system holding `path`: one call that makes a batch of
+    /// non-durable writes durable.
+    public static func syncFileSystem(containing path: String) throws(AgentError) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        defer { close(fd) }
+        if esync_syncfs(fd) != 0 { throw .io(path: path, operation: "syncfs", errno: errno) }
+    }
+
+    public static func remove(_ path: String) throws(AgentError) {
+        if unlink(path) != 0 && errno != ENOENT { throw .io(path: path, operation: "remove", errno: errno) }
+    }
+
+    /// Names in a folder (no `.` or `..`), unsorted.
+    public static func list(_ path: String) throws(AgentError) -> [String] {
+        guard let dir = opendir(path) else { throw .io(path: path, operation: "list", errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    public static func absolute(_ path: String, relativeTo base: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return base + "/" + path
+    }
+
+    public static func currentDirectory() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return buffer.withUnsafeMutableBufferPointer { p in
+            getcwd(p.baseAddress, p.count) != nil ? String(cString: p.baseAddress!) : "."
+        }
+    }
+
+    public static func nowNs() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}
+
+extension FileSystem.Stat {
+    init(_ st: Glibc.stat) {
+        size = Int64(st.st_size)
+        mtimeNs = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+        ctimeNs = Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec)
+        inode = UInt64(st.st_ino)
+        isRegular = (st.st_mode & S_IFMT) == S_IFREG
+    }
+}

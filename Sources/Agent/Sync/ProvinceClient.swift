@@ -1,0 +1,64 @@
+import CurlHTTP
+import EnterpriseModel
+import Foundation
+import SyncCore
+
+/// The aggregator's HTTP API as the agent uses it, through one libcurl handle (keep-alive).
+/// Blocking: call it from a thread of its own, never from Swift's cooperative pool.
+public final class ProvinceClient {
+    public let baseURL: String
+    private let token: String
+    public let curl: CurlClient
+
+    public init(config: AgentConfig) throws(AgentError) {
+        guard let url = config.serverURL else { throw .config("\(config.configPath): server.url is missing") }
+        baseURL = url
+        token = try config.readToken()
+        var options = CurlOptions()
+        options.connectTimeout = config.connectTimeoutSeconds
+        options.totalTimeout = config.timeoutSeconds
+        options.caFile = config.caFile
+        options.clientCert = config.clientCert
+        options.clientKey = config.clientKey
+        options.userAgent = "esync-agent/\(AgentVersion.current)"
+        do { curl = try CurlClient(options: options) } catch { throw .transport(error) }
+    }
+
+    /// Sends a sealed change set (already encoded as it lies in the outbox), gzip-compressed.
+    public func push(_ body: [UInt8]) throws(AgentError) -> ChangeSetResult {
+        try call(.post, "/v1/changesets", body: body, as: ChangeSetResult.self)
+    }
+
+    public func changes(since cursor: Int64, limit: Int) throws(AgentError) -> ChangePage {
+        try call(.get, "/v1/changes?since=\(cursor)&limit=\(limit)", as: ChangePage.self)
+    }
+
+    public func record(_ uscc: String) throws(AgentError) -> RecordView {
+        try call(.get, "/v1/records/\(uscc)", as: RecordView.self)
+    }
+
+    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> T {
+        let url = baseURL + path
+        var request = HTTPRequest(method: method, url: url, headers: [("Authorization", "Bearer " + token), ("Accept", "application/json")])
+        if let body {
+            request.body = body
+            request.gzipBody = true
+        }
+        let response: HTTPResponse
+        do { response = try curl.perform(request) } catch { throw .transport(error) }
+        guard response.status == 200 else {
+            let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
+            throw .server(status: response.status, code: decoded?.error ?? "http_\(response.status)",
+                          message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url)
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(response.body))
+        } catch {
+            throw .protocolError(url: url, reason: "cannot decode the answer: \(error)")
+        }
+    }
+}
+
+public enum AgentVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,94 @@
+import EnterpriseModel
+import SyncCore
+
+/// What `esync-agent status` shows: what waits to be pushed, what waits at the province, what
+/// is wrong with the store, and how the last sync went.
+public struct StatusReport: Encodable, Sendable {
+    public struct FileProblem: Encodable, Sendable {
+        public var file: String
+        public var reason: String
+    }
+
+    public struct Waiting: Encodable, Sendable {
+        public var uscc: String
+        public var field: String
+        public var conflictId: Int64
+    }
+
+    public struct Held: Encodable, Sendable {
+        public var uscc: String
+        public var reason: String
+        public init(uscc: String, reason: String) {
+            self.uscc = uscc
+            self.reason = reason
+        }
+    }
+
+    public struct Scan: Encodable, Sendable {
+        public var filesSeen: Int
+        public var filesRead: Int
+        public init(filesSeen: Int, filesRead: Int) {
+            self.filesSeen = filesSeen
+            self.filesRead = filesRead
+        }
+    }
+
+    public var region: String
+    public var regionName: String
+    public var store: String
+    public var records: Int
+    public var creates: [String]
+    public var updates: [String]
+    public var deleteRequests: [String]
+    public var outbox: [String]
+    public var invalid: [FileProblem]
+    public var held: [Held]
+    public var waitingForReview: [Waiting]
+    public var cursor: Int64
+    public var lastPush: AgentState.Outcome?
+    public var lastPull: AgentState.Outcome?
+    public var scan: Scan
+
+    public init(engine: SyncEngine, diff: SyncEngine.Diff) throws(AgentError) {
+        region = engine.config.region
+        regionName = Regions.region(code: region)?.name ?? ""
+        store = engine.store.root
+        records = diff.scan.filesSeen
+        creates = diff.changes.filter { $0.op == .create }.map(\.uscc)
+        updates = diff.changes.filter { $0.op == .update }.map(\.uscc)
+        deleteRequests = diff.changes.filter { $0.op == .delete }.map(\.uscc)
+        outbox = try engine.outboxFiles()
+        invalid = diff.scan.invalid.map { FileProblem(file: $0.file, reason: $0.reason) }
+        held = diff.held.map { Held(uscc: $0.uscc, reason: $0.reason) }
+        waitingForReview = engine.state.parked.keys.sorted().flatMap { uscc in
+            engine.state.parked[uscc]!.sorted { $0.key < $1.key }.map { Waiting(uscc: uscc, field: $0.key, conflictId: $0.value) }
+        }
+        cursor = engine.state.cursor
+        lastPush = engine.state.lastPush
+        lastPull = engine.state.lastPull
+        scan = Scan(filesSeen: diff.scan.filesSeen, filesRead: diff.scan.filesRead)
+    }
+
+    /// The report for a person on a terminal.
+    public var text: String {
+        var lines = ["store \(store), region \(region) \(regionName), \(records) record files"]
+        let pending = creates.count + updates.count + deleteRequests.count
+        lines.append(pending == 0 ? "nothing to push" : "to push: \(creates.count) new, \(updates.count) changed, \(deleteRequests.count) delete requests")
+        if !outbox.isEmpty { lines.append("outbox: \(outbox.count) sealed change sets not yet acknowledged") }
+        if !waitingForReview.isEmpty {
+            lines.append("waiting for the province's review (\(waitingForReview.count) fields):")
+            lines += waitingForReview.map { "  \($0.uscc) \($0.field) (conflict \($0.conflictId))" }
+        }
+        if !held.isEmpty {
+            lines.append("not sent (\(held.count)):")
+            lines += held.map { "  \($0.uscc): \($0.reason)" }
+        }
+        if !invalid.isEmpty {
+            lines.append("invalid files, not synced (\(invalid.count)):")
+            lines += invalid.map { "  \($0.file): \($0.reason)" }
+        }
+        lines.append("last push: " + (lastPush.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
+        lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never") + " (cursor \(cursor))")
+        return lines.joined(separator: "\n")
+    }
+}

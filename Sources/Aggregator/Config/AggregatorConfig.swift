@@ -1,0 +1,66 @@
+import Configuration
+import Foundation
+import SystemPackage
+
+/// The aggregator's configuration: a YAML file, every key overridable by an environment
+/// variable (`listen.port` → `ESYNC_LISTEN_PORT`). Relative paths are relative to the file.
+public struct AggregatorConfig: Sendable, Equatable {
+    public var configPath: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var databasePath: String
+    /// Largest request body, after gzip decompression.
+    public var maxBodyBytes = 33_554_432
+    public var maxRecordsPerChangeSet = 5_000
+    public var maxPageSize = 5_000
+
+    public static let defaultPath = "/etc/esync/aggregator.yaml"
+    public static let pathVariable = "ESYNC_AGGREGATOR_CONFIG"
+
+    public init(configPath: String, databasePath: String) {
+        self.configPath = configPath
+        self.databasePath = databasePath
+    }
+
+    public static func resolvePath(_ explicit: String?) -> String {
+        explicit ?? ProcessInfo.processInfo.environment[pathVariable] ?? defaultPath
+    }
+
+    public static func load(path: String) async throws -> AggregatorConfig {
+        let absolutePath = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        guard FileManager.default.fileExists(atPath: absolutePath) else {
+            throw ConfigError("\(absolutePath) does not exist (give --config FILE or set \(pathVariable))")
+        }
+        let reader: ConfigReader
+        do {
+            let file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(absolutePath))
+            reader = ConfigReader(providers: [EnvironmentVariablesProvider().prefixKeys(with: "esync"), file])
+        } catch {
+            throw ConfigError("\(absolutePath): \(error)")
+        }
+        let folder = (absolutePath as NSString).deletingLastPathComponent
+        guard let database = reader.string(forKey: "database.path") else {
+            throw ConfigError("\(absolutePath): database.path is missing (the SQLite file of the province's register)")
+        }
+        var config = AggregatorConfig(configPath: absolutePath, databasePath: database.hasPrefix("/") ? database : folder + "/" + database)
+        config.host = reader.string(forKey: "listen.host") ?? config.host
+        config.port = try integer(reader, "listen.port", config.port, file: absolutePath, range: 0...65535)
+        config.maxBodyBytes = try integer(reader, "limits.maxBodyBytes", config.maxBodyBytes, file: absolutePath, range: 1024...Int(Int32.max))
+        config.maxRecordsPerChangeSet = try integer(reader, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, file: absolutePath, range: 1...1_000_000)
+        config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
+        return config
+    }
+
+    static func integer(_ reader: ConfigReader, _ key: String, _ fallback: Int, file: String, range: ClosedRange<Int>) throws -> Int {
+        guard let text = reader.string(forKey: ConfigKey(key)) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw ConfigError("\(file): \(key) must be an integer in \(range.lowerBound)…\(range.upperBound), found \"\(text)\"")
+        }
+        return value
+    }
+}
+
+public struct ConfigError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = "configuration: " + description }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+
+/// The province's SQLite database (WAL, through GRDB): the merged records, their history and
+/// field provenance, the applied change sets, the conflict queue and the credentials.
+public final class ProvinceDatabase: Sendable {
+    public let pool: DatabasePool
+    public let path: String
+
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE records (
+                    uscc TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    deleted INTEGER NOT NULL DEFAULT 0,
+                    doc TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                );
+                CREATE INDEX records_region_seq ON records(region, seq);
+                CREATE TABLE provenance (
+                    uscc TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    changeset TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    PRIMARY KEY (uscc, field)
+                ) WITHOUT ROWID;
+                CREATE TABLE history (
+                    id INTEGER PRIMARY KEY,
+                    uscc TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    doc TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    changeset TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    fields TEXT NOT NULL
+                );
+                CREATE INDEX history_uscc ON history(uscc, revision);
+                CREATE TABLE changesets (
+                    id TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    records INTEGER NOT NULL,
+                    result BLOB NOT NULL
+                );
+                CREATE TABLE conflicts (
+                    id INTEGER PRIMARY KEY,
+                    uscc TEXT NOT NULL,
+                    region TEXT NOT NULL,
+                    field TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    expected TEXT,
+                    current TEXT,
+                    incoming TEXT,
+                    source TEXT NOT NULL,
+                    changeset TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'open'
+                );
+                CREATE INDEX conflicts_open ON conflicts(status, uscc, field);
+                CREATE TABLE tokens (
+                    id INTEGER PRIMARY KEY,
+                    hash TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    region TEXT,
+                    name TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                );
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                INSERT INTO meta (key, value) VALUES ('seq', 0);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,81 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// A row of `records`, and the one place where a new revision is written: record, field
+/// provenance and history together.
+struct StoredRecord: Sendable {
+    var uscc: String
+    var region: String
+    var revision: Int64
+    var seq: Int64
+    var deleted: Bool
+    var document: JSONValue
+    var hash: String
+
+    static func fetch(_ uscc: String, db: Database) throws -> StoredRecord? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT region, revision, seq, deleted, doc, hash FROM records WHERE uscc = ?"),
+                                         arguments: [uscc])
+        else { return nil }
+        return StoredRecord(uscc: uscc, region: row["region"], revision: row["revision"], seq: row["seq"], deleted: row["deleted"],
+                            document: try decode(row["doc"], uscc: uscc), hash: row["hash"])
+    }
+
+    static func decode(_ text: String, uscc: String) throws -> JSONValue {
+        do { return try JSONValue.parse(text) } catch {
+            throw ServiceError.internalError("stored document of \(uscc) is damaged: \(error)")
+        }
+    }
+
+    /// Writes a new revision and returns its number.
+    static func write(uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String],
+                      context: MergeService.WriteContext, db: Database) throws -> Int64 {
+        let seq = try nextSeq(db)
+        let revision = (previous?.revision ?? 0) + 1
+        let text = document.canonicalString
+        let hash = ContentHash.of(bytes: Array(text.utf8))
+        try db.cachedStatement(sql: """
+            INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+            ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq,
+                deleted = 0, doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at
+            """).execute(arguments: [uscc, region, revision, seq, text, hash, context.at])
+        let provenance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision) VALUES (?, ?, ?, ?, ?, ?)")
+        for field in changedFields {
+            try provenance.execute(arguments: [uscc, field, context.source, context.changeSet, context.at, revision])
+        }
+        let fields = JSONValue.array(changedFields.map(JSONValue.string)).canonicalString
+        try db.cachedStatement(sql: "INSERT INTO history (uscc, revision, seq, doc, source, changeset, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [uscc, revision, seq, text, context.source, context.changeSet, context.at, fields])
+        return revision
+    }
+
+    /// The province-wide change sequence; pull cursors point into it.
+    static func nextSeq(_ db: Database) throws -> Int64 {
+        guard let value = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")) else {
+            throw ServiceError.internalError("the database has no change sequence (meta.seq)")
+        }
+        return value
+    }
+}
+
+/// Parks a field (or a whole record, for delete requests) for the province's review.
+enum ConflictQueue {
+    /// Returns the id of the open conflict for the same field and incoming value, or of a new one:
+    /// a bureau that sends its pending value again does not queue it twice.
+    static func park(uscc: String, region: String, field: String, kind: String, expected: JSONValue?, current: JSONValue?, incoming: JSONValue?,
+                     context: MergeService.WriteContext, db: Database) throws -> Int64 {
+        let incomingText = incoming?.canonicalString
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT id FROM conflicts WHERE status = 'open' AND uscc = ? AND field = ? AND kind = ? AND incoming IS ?
+            """), arguments: [uscc, field, kind, incomingText]) {
+            return existing
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [uscc, region, field, kind, expected?.canonicalString, current?.canonicalString, incomingText,
+                                     context.source, context.changeSet, context.at])
+        return db.lastInsertedRowID
+    }
+}

@@ -1,0 +1,146 @@
+import CompressNIO
+import EnterpriseModel
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SyncCore
+
+/// The province's HTTP API (v1) on Hummingbird.
+public struct AggregatorServer: Sendable {
+    public let config: AggregatorConfig
+    public let database: ProvinceDatabase
+    let merge: MergeService
+    let tokens: TokenStore
+
+    public init(config: AggregatorConfig, database: ProvinceDatabase) {
+        self.config = config
+        self.database = database
+        self.merge = MergeService(database: database)
+        self.tokens = TokenStore(database: database)
+    }
+
+    /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (useful with port 0).
+    public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let app = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "esync-aggregator"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.port) },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.get("/healthz") { _, _ in
+            Self.json(["status": "ok"] as [String: String])
+        }
+        router.post("/v1/changesets") { request, context in
+            let principal = try await authenticate(request)
+            let body = try await readBody(request)
+            let changeSet: ChangeSet
+            do { changeSet = try JSONDecoder().decode(ChangeSet.self, from: Data(body)) } catch {
+                throw ServiceError.badRequest("the body is not a change set: \(Self.describe(error))")
+            }
+            guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
+                throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
+            }
+            let result = try await merge.apply(changeSet, from: principal)
+            context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
+                                                                 "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
+            return Self.json(result)
+        }
+        router.get("/v1/changes") { request, _ in
+            let principal = try await authenticate(request)
+            let query = request.uri.queryParameters
+            let region: String
+            switch principal.role {
+            case .bureau: region = principal.region ?? ""
+            case .reviewer:
+                guard let asked = query.get("region"), Regions.region(code: asked) != nil else {
+                    throw ServiceError.badRequest("a reviewer must name the region: /v1/changes?region=410100&since=0")
+                }
+                region = asked
+            }
+            guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
+            guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
+            return Self.json(try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize)))
+        }
+        router.get("/v1/records/:uscc") { request, context in
+            let principal = try await authenticate(request)
+            let uscc = try Self.uscc(context)
+            return Self.json(try await merge.record(uscc, for: principal))
+        }
+        router.patch("/v1/records/:uscc") { request, context in
+            let principal = try await authenticate(request)
+            let uscc = try Self.uscc(context)
+            let body = try await readBody(request)
+            let patch: RecordPatch
+            do { patch = try JSONDecoder().decode(RecordPatch.self, from: Data(body)) } catch {
+                throw ServiceError.badRequest("the body is not a record patch {\"set\": {FIELD: VALUE}, \"remove\": [FIELD]}: \(Self.describe(error))")
+            }
+            let view = try await merge.patch(uscc, patch, by: principal)
+            context.logger.info("record edited", metadata: ["uscc": "\(uscc)", "by": "\(principal.source)", "revision": "\(view.revision)"])
+            return Self.json(view)
+        }
+        return router
+    }
+
+    func authenticate(_ request: Request) async throws -> Principal {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw ServiceError.unauthorized("no bearer token: send Authorization: Bearer TOKEN (created with `esync-aggregator token add`)")
+        }
+        guard let principal = try await tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            throw ServiceError.unauthorized("unknown or revoked token")
+        }
+        return principal
+    }
+
+    /// The request body, refused with 413 before it is read when its declared length is too
+    /// large, and measured after decompression when it is gzip (a small bomb is refused early).
+    func readBody(_ request: Request) async throws -> [UInt8] {
+        let limit = config.maxBodyBytes
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw ServiceError.tooLarge("request body of \(declared) bytes is larger than the limit of \(limit) bytes")
+        }
+        var buffer = try await request.body.collect(upTo: limit)
+        if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
+            guard encoding == "gzip" else { throw ServiceError.badRequest("Content-Encoding \(encoding) is not supported (use gzip)") }
+            do {
+                buffer = try buffer.decompress(with: .gzip(), maxSize: limit)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw ServiceError.tooLarge("gzip body decompresses to more than the limit of \(limit) bytes")
+            } catch {
+                throw ServiceError.badRequest("gzip body cannot be decompressed: \(error)")
+            }
+        }
+        return Array(buffer.readableBytesView)
+    }
+
+    static func uscc(_ context: BasicRequestContext) throws -> String {
+        guard let raw = context.parameters.get("uscc") else { throw ServiceError.badRequest("missing credit code") }
+        do { return try USCC(raw).rawValue } catch { throw ServiceError.badRequest("\(error)") }
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        guard let decoding = error as? DecodingError else { return "\(error)" }
+        switch decoding {
+        case .dataCorrupted(let c), .keyNotFound(_, let c), .typeMismatch(_, let c), .valueNotFound(_, let c):
+            let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+            let key: String
+            if case .keyNotFound(let k, _) = decoding { key = " (missing \(k.stringValue))" } else { key = "" }
+            return "\(path.isEmpty ? "document" : String(path.drop(while: { $0 == "." }))): \(c.debugDescription)\(key)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

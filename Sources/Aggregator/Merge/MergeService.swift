@@ -1,0 +1,201 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// The province's merge: applies a bureau's change set field by field (compare-and-set) in one
+/// transaction and exactly once, applies the province's own edits, and answers reads.
+public struct MergeService: Sendable {
+    public let database: ProvinceDatabase
+
+    public init(database: ProvinceDatabase) { self.database = database }
+
+    // MARK: - Change sets
+
+    /// Applies a change set from a bureau, or returns the stored result of an earlier delivery
+    /// of the same id. Throws `.forbidden` (nothing applied) when a record is not the bureau's.
+    public func apply(_ changeSet: ChangeSet, from principal: Principal) async throws -> ChangeSetResult {
+        guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
+        guard principal.role == .bureau, let region = principal.region else {
+            throw ServiceError.forbidden("only a bureau's token may push change sets")
+        }
+        guard changeSet.region == region else {
+            throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the token belongs to region \(region)")
+        }
+        guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
+        return try await database.pool.write { db in
+            if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
+                guard stored["region"] as String == region else {
+                    throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
+                }
+                var result = try JSONDecoder().decode(ChangeSetResult.self, from: stored["result"] as Data)
+                result.replayed = true
+                return result
+            }
+            let context = WriteContext(source: principal.source, changeSet: changeSet.id, at: Self.now())
+            var results: [RecordResult] = []
+            results.reserveCapacity(changeSet.records.count)
+            for change in changeSet.records {
+                results.append(try applyRecord(change, region: region, context: context, db: db))
+            }
+            let result = ChangeSetResult(id: changeSet.id, records: results)
+            try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, try JSONEncoder().encode(result)])
+            return result
+        }
+    }
+
+    struct WriteContext {
+        var source: String
+        var changeSet: String
+        var at: String
+    }
+
+    func applyRecord(_ change: RecordChange, region: String, context: WriteContext, db: Database) throws -> RecordResult {
+        let uscc = change.uscc
+        do {
+            let code = try USCC(uscc)
+            guard code.rawValue == uscc else {
+                return RecordResult(uscc: uscc, outcome: .rejected, reason: "credit code must be sent in canonical form \(code.rawValue)")
+            }
+        } catch {
+            return RecordResult(uscc: uscc, outcome: .rejected, reason: "\(error)")
+        }
+        let row = try StoredRecord.fetch(uscc, db: db)
+        if let row, row.region != region {
+            throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the bureau of \(region) may not change it")
+        }
+        switch change.op {
+        case .delete:
+            guard let row, !row.deleted else {
+                return RecordResult(uscc: uscc, outcome: .rejected, reason: "the province has no record \(uscc) to delete")
+            }
+            let id = try ConflictQueue.park(uscc: uscc, region: row.region, field: "*", kind: "delete",
+                                            expected: change.expectedHash.map(JSONValue.string), current: .string(row.hash), incoming: nil,
+                                            context: context, db: db)
+            return RecordResult(uscc: uscc, outcome: .deleteRequested, revision: row.revision, document: row.document,
+                                conflicts: [ConflictRef(field: "*", conflictId: id)])
+        case .create, .update:
+            if row == nil {
+                let named = change.fields["region"]?.value?.stringValue
+                guard named == region else {
+                    throw ServiceError.forbidden("new record \(uscc) names region \(named ?? "none"); the bureau of \(region) may only create records of its own region")
+                }
+                if change.op == .update {
+                    return RecordResult(uscc: uscc, outcome: .rejected, reason: "the province has no record \(uscc) to update; send it as a new record")
+                }
+            }
+            var fields = change.fields
+            var conflicts: [ConflictRef] = []
+            if let row, let move = fields["region"], move.value != .string(row.region) {
+                // A move between regions is a transfer the province approves, never a field edit.
+                fields["region"] = nil
+                let id = try ConflictQueue.park(uscc: uscc, region: row.region, field: "region", kind: "transfer",
+                                                expected: move.expected, current: .string(row.region), incoming: move.value,
+                                                context: context, db: db)
+                conflicts.append(ConflictRef(field: "region", conflictId: id))
+            }
+            let outcome = CompareAndSet.merge(current: row?.document, fields: fields)
+            var document = row?.document
+            var revision = row?.revision
+            if outcome.changedDocument {
+                let errors = RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
+                if !errors.isEmpty {
+                    return RecordResult(uscc: uscc, outcome: .rejected, revision: row?.revision, document: row?.document,
+                                        reason: errors.map(\.description).joined(separator: "; "))
+                }
+                guard outcome.document["uscc"]?.stringValue == uscc else {
+                    return RecordResult(uscc: uscc, outcome: .rejected, reason: "field uscc must stay \(uscc)")
+                }
+                revision = try StoredRecord.write(uscc: uscc, region: row?.region ?? region, previous: row, document: outcome.document,
+                                                  changedFields: outcome.applied, context: context, db: db)
+                document = outcome.document
+            }
+            for conflict in outcome.conflicts {
+                let id = try ConflictQueue.park(uscc: uscc, region: row?.region ?? region, field: conflict.field, kind: "field",
+                                                expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
+                                                context: context, db: db)
+                conflicts.append(ConflictRef(field: conflict.field, conflictId: id))
+            }
+            let result: RecordResult.Outcome
+            switch (outcome.applied.isEmpty, conflicts.isEmpty) {
+            case (true, true): result = .unchanged
+            case (false, true): result = .applied
+            case (false, false): result = .partial
+            case (true, false): result = .conflict
+            }
+            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: document,
+                                applied: outcome.applied, conflicts: conflicts)
+        }
+    }
+
+    // MARK: - Province edits
+
+    /// Applies a province edit (reviewer or editor) to single fields, with provenance.
+    public func patch(_ uscc: String, _ patch: RecordPatch, by principal: Principal) async throws -> RecordView {
+        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers and editors may edit records directly") }
+        if patch.set["region"] != nil || patch.remove?.contains("region") == true {
+            throw ServiceError.conflict("region is changed by an approved transfer, not by an edit")
+        }
+        return try await database.pool.write { db in
+            guard let row = try StoredRecord.fetch(uscc, db: db), !row.deleted else { throw ServiceError.notFound("no record \(uscc)") }
+            if let expected = patch.expectedRevision, expected != row.revision {
+                throw ServiceError.conflict("record \(uscc) is at revision \(row.revision), not \(expected)")
+            }
+            var document = row.document
+            for path in patch.remove ?? [] { FieldPath.set(&document, path: path, to: nil) }
+            for path in patch.set.keys.sorted() { FieldPath.set(&document, path: path, to: patch.set[path]) }
+            let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
+            if !errors.isEmpty {
+                throw ServiceError.invalidRecord(uscc: uscc, reason: errors.map(\.description).joined(separator: "; "))
+            }
+            guard document["uscc"]?.stringValue == uscc else { throw ServiceError.invalidRecord(uscc: uscc, reason: "field uscc must stay \(uscc)") }
+            let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
+            if !changed.isEmpty {
+                let context = WriteContext(source: principal.source, changeSet: "edit-" + UUID().uuidString.lowercased(), at: Self.now())
+                _ = try StoredRecord.write(uscc: uscc, region: row.region, previous: row, document: document, changedFields: changed, context: context, db: db)
+            }
+            return try Self.view(uscc, db: db)!
+        }
+    }
+
+    // MARK: - Reads
+
+    public func record(_ uscc: String, for principal: Principal) async throws -> RecordView {
+        try await database.pool.read { db in
+            guard let view = try Self.view(uscc, db: db) else { throw ServiceError.notFound("no record \(uscc)") }
+            if principal.role == .bureau, view.region != principal.region {
+                throw ServiceError.forbidden("record \(uscc) belongs to region \(view.region); the bureau of \(principal.region ?? "?") may not read it")
+            }
+            return view
+        }
+    }
+
+    static func view(_ uscc: String, db: Database) throws -> RecordView? {
+        guard let row = try StoredRecord.fetch(uscc, db: db) else { return nil }
+        var provenance: [String: Provenance] = [:]
+        for p in try Row.fetchAll(db, sql: "SELECT field, source, changeset, at, revision FROM provenance WHERE uscc = ?", arguments: [uscc]) {
+            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"])
+        }
+        return RecordView(uscc: uscc, region: row.region, revision: row.revision, seq: row.seq, deleted: row.deleted,
+                          document: row.document, provenance: provenance)
+    }
+
+    /// The records of `region` changed after `cursor`, oldest first.
+    public func changes(region: String, since cursor: Int64, limit: Int) async throws -> ChangePage {
+        try await database.pool.read { db in
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT uscc, revision, seq, deleted, doc FROM records WHERE region = ? AND seq > ? ORDER BY seq LIMIT ?"),
+                                        arguments: [region, cursor, limit + 1])
+            var records: [ChangedRecord] = []
+            records.reserveCapacity(min(rows.count, limit))
+            for row in rows.prefix(limit) {
+                let deleted: Bool = row["deleted"]
+                records.append(ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"],
+                                             document: deleted ? nil : try StoredRecord.decode(row["doc"], uscc: row["uscc"]), deleted: deleted))
+            }
+            return ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
+        }
+    }
+
+    static func now() -> String { Date().formatted(.iso8601) }
+}

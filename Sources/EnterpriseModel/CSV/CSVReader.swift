@@ -1,0 +1,151 @@
+/// Reads a record CSV file row by row, so that a bad row is reported by its line and does not
+/// stop the others.
+///
+/// The first non-empty line is the header. Columns are matched by name, so their order may
+/// differ from `RecordCSV.header`; a column with another name becomes a top-level string member
+/// of that name (a bureau's own column survives). Each data row yields a `CSVRow` with the line it
+/// starts on, or a `CSVRowError`. Cell values: the credit code is normalised (spaces, hyphens and
+/// full-width characters are fine), integer columns hold whole numbers (anything else is kept as a
+/// string for the validator to name), `supportMeasures` and `extra` hold JSON text, and an empty
+/// cell leaves the member out. A header error is reported once, and nothing follows it.
+public struct CSVReader: Sequence, IteratorProtocol, Sendable {
+    private var tokenizer: CSVTokenizer
+    /// Header name per cell position, once read.
+    private var names: [String]?
+    private var finished = false
+
+    /// Reads the bytes of a file as they are: a file saved in another encoding (GBK, as Excel
+    /// does on Chinese Windows) is reported row by row instead of being garbled.
+    public init(bytes: some Collection<UInt8>) {
+        tokenizer = CSVTokenizer(bytes: Array(bytes))
+    }
+
+    public init(text: String) {
+        self.init(bytes: Array(text.utf8))
+    }
+
+    /// The next data row, or why it could not be read; nil after the last row.
+    public mutating func next() -> Result<CSVRow, CSVRowError>? {
+        guard !finished else { return nil }
+        guard let names else {
+            switch tokenizer.next() {
+            case nil:
+                finished = true
+                return nil
+            case .failure(let error)?:
+                finished = true
+                return .failure(CSVRowError(line: error.line, reason: "header: \(error.reason)"))
+            case .success(let header)?:
+                if let problem = Self.problem(withHeader: header.cells) {
+                    finished = true
+                    return .failure(CSVRowError(line: header.line, reason: problem))
+                }
+                self.names = header.cells.map(Self.trimmed)
+                return next()
+            }
+        }
+        switch tokenizer.next() {
+        case nil:
+            finished = true
+            return nil
+        case .failure(let error)?:
+            return .failure(error)
+        case .success(let row)?:
+            guard row.cells.count == names.count else {
+                return .failure(CSVRowError(line: row.line, reason: "has \(row.cells.count) cells, the header has \(names.count)"))
+            }
+            return Result { () throws(CSVRowError) in
+                CSVRow(line: row.line, document: try Self.document(cells: row.cells, names: names, line: row.line))
+            }
+        }
+    }
+
+    static func problem(withHeader cells: [String]) -> String? {
+        let names = cells.map(trimmed)
+        var seen: Set<String> = []
+        for name in names {
+            if name.isEmpty { return "header has an empty column name" }
+            if !seen.insert(name).inserted { return "header names column \(name) twice" }
+        }
+        guard seen.contains("uscc") else {
+            return "header has no uscc column (expected \(RecordCSV.headerLine))"
+        }
+        return nil
+    }
+
+    /// Builds a document from cells; `names[i]` is the header of `cells[i]`.
+    static func document(cells: [String], names: [String], line: Int) throws(CSVRowError) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        var extraText: String?
+        var other: [(String, String)] = []
+        for (name, cell) in zip(names, cells) where !cell.isEmpty {
+            if name == RecordCSV.extraColumn {
+                extraText = cell
+                continue
+            }
+            guard let column = columnsByName[name] else {
+                other.append((name, cell))
+                continue
+            }
+            let value: JSONValue
+            switch column.kind {
+            case .string:
+                value = .string(column.key == "uscc" && column.parent == nil ? USCC.normalize(cell) : cell)
+            case .integer:
+                value = Int64(trimmed(cell)).map(JSONValue.int) ?? .string(cell)
+            case .json:
+                do {
+                    value = try JSONValue.parse(cell)
+                } catch {
+                    throw CSVRowError(line: line, reason: "column \(name): not valid JSON (\(error))")
+                }
+            }
+            if let parent = column.parent {
+                var inner = members[parent]?.objectValue ?? [:]
+                inner[column.key] = value
+                members[parent] = .object(inner)
+            } else {
+                members[column.key] = value
+            }
+        }
+        if let extraText {
+            let extra: JSONValue
+            do {
+                extra = try JSONValue.parse(extraText)
+            } catch {
+                throw CSVRowError(line: line, reason: "column extra: not valid JSON (\(error))")
+            }
+            guard case .object(let leftovers) = extra else {
+                throw CSVRowError(line: line, reason: "column extra: expected a JSON object, found \(extra.typeName)")
+            }
+            fillGaps(&members, from: leftovers)
+        }
+        for (name, cell) in other where members[name] == nil { members[name] = .string(cell) }
+        return .object(members)
+    }
+
+    private static let columnsByName: [String: RecordCSV.Column] = Dictionary(
+        RecordCSV.columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+
+    /// Adds what `source` has and `target` lacks, object by object; cells win over `extra`.
+    static func fillGaps(_ target: inout [String: JSONValue], from source: [String: JSONValue]) {
+        for (key, value) in source {
+            switch (target[key], value) {
+            case (nil, _):
+                target[key] = value
+            case (.object(var inner)?, .object(let more)):
+                fillGaps(&inner, from: more)
+                target[key] = .object(inner)
+            default:
+                continue
+            }
+        }
+    }
+
+    static func trimmed(_ text: String) -> String {
+        var scalars = Substring(text).unicodeScalars
+        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
+        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
+        return String(scalars)
+    }
+}

@@ -1,0 +1,143 @@
+/// Records as CSV, for bureaus that keep or exchange their lists in spreadsheets.
+///
+/// One row per record, one column per leaf of the record (`srdiYear`, `contactPhone`, …), the
+/// support measures as JSON text, and an `extra` column holding, as JSON text, everything the
+/// other columns cannot carry exactly: unknown members, unknown members of known objects, known
+/// members written as null or with a value of the wrong type, empty strings. So
+/// `document → row → document` gives back an equal document. An empty cell means the member is
+/// absent. For example:
+///
+/// ```swift
+/// let text = RecordCSV.text(for: documents)
+/// for result in CSVReader(text: text) {
+///     switch result {
+///     case .success(let row): store(row.document)
+///     case .failure(let error): print(error)       // line 7: column supportMeasures: …
+///     }
+/// }
+/// ```
+public enum RecordCSV {
+    enum Kind {
+        /// Text as is; an empty string cannot be carried (empty means absent).
+        case string
+        /// A JSON integer written in decimal.
+        case integer
+        /// Any JSON value as its canonical text.
+        case json
+    }
+
+    struct Column {
+        let name: String
+        /// The member, or the object member and its member.
+        let parent: String?
+        let key: String
+        let kind: Kind
+    }
+
+    static let columns: [Column] = [
+        Column(name: "uscc", parent: nil, key: "uscc", kind: .string),
+        Column(name: "name", parent: nil, key: "name", kind: .string),
+        Column(name: "region", parent: nil, key: "region", kind: .string),
+        Column(name: "county", parent: nil, key: "county", kind: .string),
+        Column(name: "industry", parent: nil, key: "industry", kind: .string),
+        Column(name: "sizeClass", parent: nil, key: "sizeClass", kind: .string),
+        Column(name: "employees", parent: nil, key: "employees", kind: .integer),
+        Column(name: "revenueYuan", parent: nil, key: "revenueYuan", kind: .integer),
+        Column(name: "taxYuan", parent: nil, key: "taxYuan", kind: .integer),
+        Column(name: "rdExpenseYuan", parent: nil, key: "rdExpenseYuan", kind: .integer),
+        Column(name: "aboveDesignatedSince", parent: "aboveDesignatedSize", key: "since", kind: .string),
+        Column(name: "srdiYear", parent: "srdi", key: "year", kind: .integer),
+        Column(name: "srdiBatch", parent: "srdi", key: "batch", kind: .integer),
+        Column(name: "srdiValidUntil", parent: "srdi", key: "validUntil", kind: .string),
+        Column(name: "littleGiantYear", parent: "littleGiant", key: "year", kind: .integer),
+        Column(name: "littleGiantBatch", parent: "littleGiant", key: "batch", kind: .integer),
+        Column(name: "littleGiantValidUntil", parent: "littleGiant", key: "validUntil", kind: .string),
+        Column(name: "supportMeasures", parent: nil, key: "supportMeasures", kind: .json),
+        Column(name: "contactPerson", parent: "contact", key: "person", kind: .string),
+        Column(name: "contactPhone", parent: "contact", key: "phone", kind: .string),
+        Column(name: "status", parent: nil, key: "status", kind: .string),
+        Column(name: "updatedAt", parent: nil, key: "updatedAt", kind: .string),
+    ]
+
+    /// The name of the last column: JSON text of what the other columns do not carry.
+    static let extraColumn = "extra"
+
+    /// The column names, in order.
+    public static let header: [String] = columns.map(\.name) + [extraColumn]
+
+    /// The header as a CSV line (no line break).
+    public static var headerLine: String { header.joined(separator: ",") }
+
+    /// A whole CSV file: header, then one row per document, each line ending in CRLF (RFC 4180).
+    public static func text(for documents: some Sequence<JSONValue>) -> String {
+        var out = headerLine + "\r\n"
+        for document in documents { out += row(for: document) + "\r\n" }
+        return out
+    }
+
+    /// One CSV line for a document, without a line break. Cells are quoted when they hold a comma,
+    /// a quote or a line break (RFC 4180). A document that is not a JSON object has no record to
+    /// show and gives a row of empty cells.
+    public static func row(for document: JSONValue) -> String {
+        guard case .object(var rest) = document else {
+            return String(repeating: ",", count: header.count - 1)
+        }
+        var cells: [String] = []
+        cells.reserveCapacity(header.count)
+        var carriedParents: Set<String> = []
+        for column in columns {
+            var cell = ""
+            if let parent = column.parent {
+                if case .object(var inner)? = rest[parent], let value = inner[column.key], let text = carry(value, as: column) {
+                    cell = text
+                    inner[column.key] = nil
+                    rest[parent] = .object(inner)
+                    carriedParents.insert(parent)
+                }
+            } else if let value = rest[column.key], let text = carry(value, as: column) {
+                cell = text
+                rest[column.key] = nil
+            }
+            cells.append(cell)
+        }
+        // An object whose members all went into cells is rebuilt from them; anything else it held
+        // stays in `extra` and is merged back on reading.
+        for parent in carriedParents {
+            if case .object(let inner)? = rest[parent], inner.isEmpty { rest[parent] = nil }
+        }
+        cells.append(rest.isEmpty ? "" : JSONValue.object(rest).canonicalString)
+        return cells.map(quoted).joined(separator: ",")
+    }
+
+    /// Reads a whole CSV text: one result per data row, in order.
+    public static func parse(_ text: String) -> [Result<CSVRow, CSVRowError>] {
+        Array(CSVReader(text: text))
+    }
+
+    /// The cell text for a value if the column can carry it exactly, else nil (it goes to `extra`).
+    static func carry(_ value: JSONValue, as column: Column) -> String? {
+        switch (column.kind, value) {
+        case (.string, .string(let s)) where !s.isEmpty:
+            // The reader normalises credit codes, so only canonical ones can be carried as cells.
+            if column.key == "uscc", column.parent == nil, USCC.normalize(s) != s { return nil }
+            return s
+        case (.integer, .int(let i)):
+            return String(i)
+        case (.json, _):
+            return value.canonicalString
+        default:
+            return nil
+        }
+    }
+
+    static func quoted(_ cell: String) -> String {
+        guard cell.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
+            return cell
+        }
+        var out = "\""
+        for scalar in cell.unicodeScalars {
+            if scalar == "\"" { out += "\"\"" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out + "\""
+    }
+}

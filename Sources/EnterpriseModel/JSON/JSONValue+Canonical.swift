@@ -1,0 +1,85 @@
+extension JSONValue {
+    /// The canonical text of the document: members sorted by the bytes of their names, no
+    /// insignificant whitespace, UTF-8 (Chinese stays readable). Two equal documents always give
+    /// the same bytes, so hashes of this text identify content on both ends.
+    public func canonicalBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        write(to: &out, indent: nil, level: 0)
+        return out
+    }
+
+    /// The same canonical order, indented by two spaces and ending in a newline: the form a bureau's
+    /// record files are written in, so that people and `diff` can read them.
+    public func prettyBytes() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(2048)
+        write(to: &out, indent: 2, level: 0)
+        out.append(0x0A)
+        return out
+    }
+
+    public var canonicalString: String { String(decoding: canonicalBytes(), as: UTF8.self) }
+
+    static func sortedKeys(_ members: [String: JSONValue]) -> [String] {
+        members.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    }
+
+    func write(to out: inout [UInt8], indent: Int?, level: Int) {
+        switch self {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d):
+            if d.rounded() == d, abs(d) < 1e15 { out.append(contentsOf: String(Int64(d)).utf8) } else { out.append(contentsOf: "\(d)".utf8) }
+        case .string(let s): Self.writeString(s, to: &out)
+        case .array(let elements):
+            if elements.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
+            for (n, element) in elements.enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                Self.newline(&out, indent: indent, level: level + 1)
+                element.write(to: &out, indent: indent, level: level + 1)
+            }
+            Self.newline(&out, indent: indent, level: level)
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            if members.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
+            for (n, key) in Self.sortedKeys(members).enumerated() {
+                if n > 0 { out.append(UInt8(ascii: ",")) }
+                Self.newline(&out, indent: indent, level: level + 1)
+                Self.writeString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                if indent != nil { out.append(0x20) }
+                members[key]!.write(to: &out, indent: indent, level: level + 1)
+            }
+            Self.newline(&out, indent: indent, level: level)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func newline(_ out: inout [UInt8], indent: Int?, level: Int) {
+        guard let indent else { return }
+        out.append(0x0A)
+        out.append(contentsOf: repeatElement(0x20, count: indent * level))
+    }
+
+    static func writeString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 0xF)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,42 @@
+/// One payment or relief an enterprise received under a provincial policy (the 30 bail-out
+/// measures, the 10 "grow above designated size" measures, the 20 SRDI measures, …).
+public struct SupportMeasure: Sendable, Equatable {
+    /// What it was, as the bureau names it, e.g. "小升规奖励".
+    public var measure: String
+    /// The amount in whole yuan.
+    public var amountYuan: Int64
+    /// The day it was granted or paid, `YYYY-MM-DD`.
+    public var date: String
+    /// Members this version does not know (and known ones written as null).
+    public var extra: [String: JSONValue]
+
+    public init(measure: String, amountYuan: Int64, date: String, extra: [String: JSONValue] = [:]) {
+        self.measure = measure
+        self.amountYuan = amountYuan
+        self.date = date
+        self.extra = extra
+    }
+
+    static let knownKeys: Set<String> = ["measure", "amountYuan", "date"]
+
+    /// The object as stored: `extra` with the known members written over it.
+    public var json: JSONValue {
+        var members = extra
+        members["measure"] = .string(measure)
+        members["amountYuan"] = .int(amountYuan)
+        members["date"] = .string(date)
+        return .object(members)
+    }
+
+    init?(reading members: [String: JSONValue], at path: String, into reader: inout RecordReader) {
+        let before = reader.errorCount
+        let measureField = RecordReader.path(path, "measure")
+        let amountField = RecordReader.path(path, "amountYuan")
+        let dateField = RecordReader.path(path, "date")
+        let measure = reader.required(members["measure"], at: measureField).flatMap { reader.nonEmptyString($0, at: measureField) }
+        let amount = reader.required(members["amountYuan"], at: amountField).flatMap { reader.integer($0, at: amountField) }
+        let date = reader.required(members["date"], at: dateField).flatMap { reader.date($0, at: dateField) }
+        guard reader.errorCount == before, let measure, let amount, let date else { return nil }
+        self.init(measure: measure, amountYuan: amount, date: date, extra: RecordReader.leftovers(members, known: Self.knownKeys))
+    }
+}

@@ -1,0 +1,68 @@
+import EnterpriseModel
+
+/// A field is the path to a leaf of a record document: `name`, `contact.phone`, `srdi.year`.
+///
+/// Objects merge member by member, so a bureau editing `contact.phone` and the province editing
+/// `contact.person` both survive; an array (`supportMeasures`) or an empty object is one value.
+/// A `.` or `~` inside a member name is escaped as `~1` / `~0` (as in JSON Pointer), so every
+/// member name, even of an unknown field, has exactly one path.
+public enum FieldPath {
+    public static func escape(_ name: String) -> String {
+        guard name.contains(where: { $0 == "." || $0 == "~" }) else { return name }
+        return name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: ".", with: "~1")
+    }
+
+    public static func components(_ path: String) -> [String] {
+        path.split(separator: ".", omittingEmptySubsequences: false).map { part in
+            part.contains("~") ? String(part).replacingOccurrences(of: "~1", with: ".").replacingOccurrences(of: "~0", with: "~") : String(part)
+        }
+    }
+
+    /// The leaves of a document, keyed by path. A document that is not an object is one leaf, "".
+    public static func flatten(_ document: JSONValue) -> [String: JSONValue] {
+        var leaves: [String: JSONValue] = [:]
+        guard case .object(let members) = document else { return ["": document] }
+        for (name, value) in members { collect(value, at: escape(name), into: &leaves) }
+        return leaves
+    }
+
+    static func collect(_ value: JSONValue, at path: String, into leaves: inout [String: JSONValue]) {
+        if case .object(let members) = value, !members.isEmpty {
+            for (name, child) in members { collect(child, at: path + "." + escape(name), into: &leaves) }
+        } else {
+            leaves[path] = value
+        }
+    }
+
+    /// Rebuilds a document from its leaves; the inverse of `flatten` for object documents.
+    public static func unflatten(_ leaves: [String: JSONValue]) -> JSONValue {
+        var document = JSONValue.object([:])
+        // Sorted so that a leaf and a deeper leaf under the same name resolve the same way every time.
+        for path in leaves.keys.sorted() { set(&document, path: path, to: leaves[path]) }
+        return document
+    }
+
+    /// Sets the leaf at `path`, or removes it when `value` is nil. Objects on the way are created
+    /// (replacing a non-object such as `null`); objects left empty by a removal are removed too,
+    /// so that removing every member of `contact` removes `contact`.
+    public static func set(_ document: inout JSONValue, path: String, to value: JSONValue?) {
+        set(&document, components: components(path)[...], to: value)
+    }
+
+    static func set(_ node: inout JSONValue, components: ArraySlice<String>, to value: JSONValue?) {
+        guard let first = components.first else { return }
+        var members = node.objectValue ?? [:]
+        if components.count == 1 {
+            members[first] = value
+        } else {
+            var child = members[first] ?? .object([:])
+            if child.objectValue == nil {
+                if value == nil { return }  // nothing to remove below a leaf
+                child = .object([:])
+            }
+            set(&child, components: components.dropFirst(), to: value)
+            if case .object(let m) = child, m.isEmpty, value == nil { members[first] = nil } else { members[first] = child }
+        }
+        node = .object(members)
+    }
+}

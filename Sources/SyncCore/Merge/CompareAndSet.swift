@@ -1,0 +1,56 @@
+import EnterpriseModel
+
+/// The province's merge of one record change: every field is a compare-and-set against the
+/// current document.
+///
+/// - current == expected → the field is applied;
+/// - current == value → the province already has it (no-op);
+/// - otherwise both sides changed it → a conflict: the current value stays and the caller queues
+///   it for review. Fields without conflict are applied even when another field conflicts.
+public enum CompareAndSet {
+    public struct Conflict: Sendable, Hashable {
+        public var field: String
+        /// What the bureau started from (nil: absent).
+        public var expected: JSONValue?
+        /// What the province holds now.
+        public var current: JSONValue?
+        /// What the bureau asks for.
+        public var incoming: JSONValue?
+    }
+
+    public struct Outcome: Sendable {
+        public var document: JSONValue
+        public var applied: [String]
+        public var unchanged: [String]
+        public var conflicts: [Conflict]
+
+        public var changedDocument: Bool { !applied.isEmpty }
+    }
+
+    public static func merge(current: JSONValue?, fields: [String: FieldChange]) -> Outcome {
+        let leaves = current.map(FieldPath.flatten) ?? [:]
+        var document = current ?? .object([:])
+        var applied: [String] = []
+        var unchanged: [String] = []
+        var conflicts: [Conflict] = []
+        var removals: [String] = []
+        var sets: [(String, JSONValue)] = []
+        for path in fields.keys.sorted() {
+            let change = fields[path]!
+            let now = leaves[path]
+            if now == change.value {
+                unchanged.append(path)
+            } else if now == change.expected {
+                applied.append(path)
+                if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
+            } else {
+                conflicts.append(Conflict(field: path, expected: change.expected, current: now, incoming: change.value))
+            }
+        }
+        // Removals first: a field that turns from an object into a leaf (srdi {…} → null) is
+        // removed member by member, then set.
+        for path in removals { FieldPath.set(&document, path: path, to: nil) }
+        for (path, value) in sets { FieldPath.set(&document, path: path, to: value) }
+        return Outcome(document: document, applied: applied, unchanged: unchanged, conflicts: conflicts)
+    }
+}

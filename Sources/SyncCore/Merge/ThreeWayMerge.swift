@@ -1,0 +1,47 @@
+import EnterpriseModel
+
+/// The bureau's merge of a record the province sent back (pull, or the answer to a push) into
+/// its working copy, field by field.
+///
+/// For each field, with base = last acknowledged, theirs = province, mine = working copy:
+/// - mine == base → take theirs (the province changed it, the bureau did not);
+/// - theirs == base or theirs == mine → keep mine;
+/// - both changed it differently → keep mine, and keep the old base value as the field's base,
+///   so that the next push sends it with the old `expected` and the province sees the conflict
+///   instead of having its value silently overwritten — or the bureau's value silently lost.
+public enum ThreeWayMerge {
+    public struct Result: Sendable, Equatable {
+        /// The new working copy.
+        public var working: JSONValue
+        /// The new base: the province's document, except for fields both sides changed.
+        public var base: JSONValue
+        /// Fields both sides changed; the bureau's value is kept and still pending.
+        public var divergent: [String]
+    }
+
+    public static func merge(base: JSONValue?, theirs: JSONValue, mine: JSONValue?) -> Result {
+        guard let mine else {
+            // No working copy (new to this bureau, or its file was deleted): the province's
+            // version is what there is. A pending delete request stays expressed by the caller.
+            return Result(working: theirs, base: theirs, divergent: [])
+        }
+        let b = base.map(FieldPath.flatten) ?? [:]
+        let t = FieldPath.flatten(theirs)
+        let m = FieldPath.flatten(mine)
+        var working = m
+        var newBase = t
+        var divergent: [String] = []
+        for path in Set(b.keys).union(t.keys).union(m.keys) {
+            let bv = b[path], tv = t[path], mv = m[path]
+            if mv == bv {
+                working[path] = tv
+            } else if tv == bv || tv == mv {
+                continue
+            } else {
+                divergent.append(path)
+                newBase[path] = bv
+            }
+        }
+        return Result(working: FieldPath.unflatten(working), base: FieldPath.unflatten(newBase), divergent: divergent.sorted())
+    }
+}

@@ -1,0 +1,86 @@
+import EnterpriseModel
+
+/// A bureau's sealed batch of record changes. Its `id` makes it apply exactly once: the
+/// aggregator answers a replay with the stored result and applies nothing again.
+public struct ChangeSet: Sendable, Hashable, Codable {
+    public var format: Int
+    public var id: String
+    public var region: String
+    public var createdAt: String
+    public var agent: String?
+    public var records: [RecordChange]
+
+    public init(id: String, region: String, createdAt: String, agent: String? = nil, records: [RecordChange]) {
+        self.format = WireFormat.version
+        self.id = id
+        self.region = region
+        self.createdAt = createdAt
+        self.agent = agent
+        self.records = records
+    }
+}
+
+/// The aggregator's answer to a change set, record by record.
+public struct ChangeSetResult: Sendable, Hashable, Codable {
+    public var format: Int
+    public var id: String
+    /// True when this id had been applied before and the stored result is returned.
+    public var replayed: Bool
+    public var records: [RecordResult]
+
+    public init(id: String, replayed: Bool = false, records: [RecordResult]) {
+        self.format = WireFormat.version
+        self.id = id
+        self.replayed = replayed
+        self.records = records
+    }
+}
+
+public struct RecordResult: Sendable, Hashable, Codable {
+    public enum Outcome: String, Sendable, Codable {
+        /// Every field changed as asked.
+        case applied
+        /// Some fields applied, some wait for review.
+        case partial
+        /// Nothing applied: every changed field conflicts.
+        case conflict
+        /// The province already had these values.
+        case unchanged
+        /// Refused whole (validation, a create of a code that exists…); `reason` says why.
+        case rejected
+        /// A delete request now waits for the province.
+        case deleteRequested
+    }
+
+    public var uscc: String
+    public var outcome: Outcome
+    /// The record's revision after the change set (absent when the record does not exist).
+    public var revision: Int64?
+    /// The merged document the province now holds.
+    public var document: JSONValue?
+    public var applied: [String]
+    public var conflicts: [ConflictRef]
+    public var reason: String?
+
+    public init(uscc: String, outcome: Outcome, revision: Int64? = nil, document: JSONValue? = nil,
+                applied: [String] = [], conflicts: [ConflictRef] = [], reason: String? = nil) {
+        self.uscc = uscc
+        self.outcome = outcome
+        self.revision = revision
+        self.document = document
+        self.applied = applied
+        self.conflicts = conflicts
+        self.reason = reason
+    }
+}
+
+/// A field parked for review, and the conflict that holds it.
+public struct ConflictRef: Sendable, Hashable, Codable {
+    public var field: String
+    public var conflictId: Int64
+
+    public init(field: String, conflictId: Int64) {
+        self.field = field
+        self.conflictId = conflictId
+    }
+}

@@ -1,0 +1,186 @@
+import Agent
+import ArgumentParser
+import Foundation
+
+@main
+struct EsyncAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "esync-agent",
+        abstract: "A bureau's EnterpriseSync agent: keeps the local record store in sync with the province.",
+        discussion: """
+            The store is a folder of JSON records (STORE/records/<USCC>.json) that the bureau edits; \
+            push sends what changed since the province last acknowledged it, pull merges back what the \
+            province changed, field by field, keeping local edits that are still pending.
+
+            Every command reads --config FILE (default $ESYNC_AGENT_CONFIG, else /etc/esync/agent.yaml); \
+            every key can be overridden by an environment variable (server.url → ESYNC_SERVER_URL).
+
+            Exit codes:
+              0  success
+              1  failure (nothing acknowledged was lost; the outbox keeps sealed changes)
+              2  bad command line or configuration
+              3  done, but some records were skipped (invalid files, records refused); see `status`
+              4  the store is locked by another esync process
+              5  the province is unreachable or answered 5xx
+              6  the province refused the credentials or the request (401/403)
+            """,
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, RecordCommand.self]
+    )
+}
+
+struct AgentOptions: ParsableArguments {
+    @Option(name: .long, help: "The agent's YAML config file.")
+    var config: String?
+
+    @Option(name: .long, help: "Seconds to wait for the store's lock when another esync process holds it.")
+    var wait: Double = 30
+
+    func load() async throws -> AgentConfig {
+        try await AgentConfig.load(path: AgentConfig.resolvePath(config, environment: ProcessInfo.processInfo.environment))
+    }
+
+    /// Opens the store and an engine on a thread of their own; `locked` commands hold the
+    /// store's lock for their whole run.
+    func withEngine<T: Sendable>(locked: Bool, command: String, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
+        let config = try await load()
+        let wait = self.wait
+        return try await Blocking.run {
+            let store = try Store.open(config.storePath)
+            let lock = FileLock(path: store.lockPath)
+            if locked { try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: wait) }
+            defer { lock.unlock() }
+            let engine = try SyncEngine(config: config, store: store)
+            engine.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            let result = try body(engine)
+            // Read-only commands still refresh the stat cache when nobody else holds the store.
+            if !locked, try lock.tryLock(holder: "esync-agent \(command) (index refresh)") { try engine.saveIndex() }
+            return result
+        }
+    }
+}
+
+/// Runs a command body, turning errors into one line on stderr and the documented exit code.
+func reporting(_ body: () async throws -> Int32) async throws {
+    let code: Int32
+    do {
+        code = try await body()
+    } catch let error as AgentError {
+        FileHandle.standardError.write(Data("esync-agent: \(error)\n".utf8))
+        throw ExitCode(error.exitCode)
+    }
+    if code != 0 { throw ExitCode(code) }
+}
+
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+struct Init: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create the store layout (records/ and .esync/) at the configured store path.",
+        discussion: "Record files already in records/ are kept and become new records on the first push. Then run `esync-agent pull` to fetch the region's records from the province.")
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        try await reporting {
+            let config = try await options.load()
+            let store = try Store.initialize(config.storePath, region: config.region)
+            print("initialised store \(store.root) for region \(config.region)")
+            return ExitStatus.success
+        }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show pending changes, the outbox, fields waiting for review, invalid files and the last sync.",
+        discussion: "Never waits for the lock. Exit code 3 when the store has invalid files.")
+    @OptionGroup var options: AgentOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let report = try await options.withEngine(locked: false, command: "status") { engine in
+                try StatusReport(engine: engine, diff: try engine.diff())
+            }
+            if json { try printJSON(report) } else { print(report.text) }
+            return report.invalid.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+struct Diff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the change set a push would send now (field by field), without sending it.",
+        discussion: "Never waits for the lock. On an unchanged store no record file is read (see scan.filesRead in --json).")
+    @OptionGroup var options: AgentOptions
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let output = try await options.withEngine(locked: false, command: "diff") { engine in
+                DiffOutput(try engine.diff())
+            }
+            if json { try printJSON(output) } else { print(output.text) }
+            return output.invalid.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+struct Push: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).")
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        try await reporting {
+            let summary = try await options.withEngine(locked: true, command: "push") { engine in try engine.push() }
+            PushReport.print(summary)
+            return summary.invalid.isEmpty && summary.rejected.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+struct Pull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Merge the records of the region that changed at the province since the last pull.")
+    @OptionGroup var options: AgentOptions
+    @Flag(help: "Fetch every record of the region again (cursor 0), e.g. to repair the base.") var full = false
+
+    func run() async throws {
+        try await reporting {
+            let full = self.full
+            let summary = try await options.withEngine(locked: true, command: "pull") { engine in try engine.pull(full: full) }
+            print("pull: \(summary.line)")
+            for d in summary.divergent { print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
+            return summary.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+struct Sync: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Push, then pull.")
+    @OptionGroup var options: AgentOptions
+
+    func run() async throws {
+        try await reporting {
+            let (push, pull) = try await options.withEngine(locked: true, command: "sync") { engine in
+                (try engine.push(), try engine.pull())
+            }
+            PushReport.print(push)
+            print("pull: \(pull.line)")
+            return push.invalid.isEmpty && push.rejected.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+enum PushReport {
+    static func print(_ summary: SyncEngine.PushSummary) {
+        Swift.print("push: \(summary.line)")
+        for c in summary.conflicts { Swift.print("  \(c.uscc) \(c.field): waits for the province's review (conflict \(c.conflictId))") }
+        for r in summary.rejected { Swift.print("  \(r.uscc): refused: \(r.reason)") }
+        for i in summary.invalid { Swift.print("  \(i.file): not sent: \(i.reason)") }
+    }
+}

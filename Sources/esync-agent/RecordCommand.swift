@@ -1,0 +1,105 @@
+import Agent
+import ArgumentParser
+import EnterpriseModel
+import Foundation
+
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record",
+        abstract: "Read, write, import, export and check the store's records.",
+        subcommands: [Get.self, Put.self, Validate.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a record of the working copy (or, with --base, as the province last acknowledged it).")
+        @OptionGroup var options: AgentOptions
+        @Argument(help: "The credit code.") var uscc: String
+        @Flag(help: "Print the acknowledged base instead of the working copy.") var base = false
+
+        func run() async throws {
+            try await reporting {
+                let code: String
+                do { code = try USCC(uscc).rawValue } catch { throw AgentError.invalidRecord(file: uscc, reason: "\(error)") }
+                let base = self.base
+                let text = try await options.withEngine(locked: false, command: "record get") { engine -> String in
+                    if base {
+                        guard let b = try engine.store.readBase(code) else { throw AgentError.recordNotFound(uscc: code) }
+                        return String(decoding: b.document.prettyBytes(), as: UTF8.self)
+                    }
+                    guard FileSystem.exists(engine.store.recordFile(code)) else { throw AgentError.recordNotFound(uscc: code) }
+                    return String(decoding: try engine.store.readRecordBytes(code), as: UTF8.self)
+                }
+                print(text, terminator: "")
+                return ExitStatus.success
+            }
+        }
+    }
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate record files and write them into the working copy (records/<USCC>.json).",
+            discussion: "Refuses a record whose credit code has a wrong check character, that fails validation or that belongs to another region; nothing is written for a refused file.")
+        @OptionGroup var options: AgentOptions
+        @Argument(help: "JSON files with one record each; - reads standard input.") var files: [String]
+
+        func run() async throws {
+            try await reporting {
+                let files = self.files
+                let written = try await options.withEngine(locked: true, command: "record put") { engine -> [String] in
+                    let writer = RecordFiles(store: engine.store, region: engine.config.region)
+                    var written: [String] = []
+                    for file in files {
+                        let bytes = try file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : FileSystem.read(file)
+                        let document: JSONValue
+                        do { document = try JSONValue.parse(bytes) } catch { throw AgentError.invalidRecord(file: file, reason: "not valid JSON: \(error)") }
+                        written.append(try writer.put(document, origin: file))
+                    }
+                    return written
+                }
+                for uscc in written { print("wrote records/\(uscc).json") }
+                return ExitStatus.success
+            }
+        }
+    }
+
+    struct Validate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check record files (default: every file of the working copy) and list each problem by file and field.",
+            discussion: "Exit code 3 when a file has an error. Warnings (e.g. revenue above 20 million yuan without the above-scale flag) do not fail.")
+        @OptionGroup var options: AgentOptions
+        @Argument(help: "Files to check instead of the whole store.") var files: [String] = []
+
+        func run() async throws {
+            try await reporting {
+                let files = self.files
+                let (lines, errors) = try await options.withEngine(locked: false, command: "record validate") { engine -> ([String], Int) in
+                    let paths = files.isEmpty
+                        ? try FileSystem.list(engine.store.recordsPath).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { engine.store.recordsPath + "/" + $0 }
+                        : files
+                    var lines: [String] = []
+                    var errors = 0
+                    for path in paths {
+                        let name = files.isEmpty ? "records/" + path.split(separator: "/").last! : path
+                        let document: JSONValue
+                        do { document = try JSONValue.parse(try FileSystem.read(path)) } catch {
+                            errors += 1
+                            lines.append("\(name): not valid JSON: \(error)")
+                            continue
+                        }
+                        for issue in RecordValidator.issues(in: document) {
+                            if issue.severity == .error { errors += 1 }
+                            lines.append("\(name): \(issue)")
+                        }
+                        if let region = document["region"]?.stringValue, region != engine.config.region {
+                            errors += 1
+                            lines.append("\(name): field region: \(region) is not this bureau's region \(engine.config.region)")
+                        }
+                    }
+                    lines.append("\(paths.count) files checked, \(errors) errors")
+                    return (lines, errors)
+                }
+                lines.forEach { print($0) }
+                return errors == 0 ? ExitStatus.success : ExitStatus.badRecords
+            }
+        }
+    }
+}

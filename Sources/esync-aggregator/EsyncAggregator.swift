@@ -1,0 +1,178 @@
+import Aggregator
+import ArgumentParser
+import EnterpriseModel
+import Foundation
+import Logging
+import SyncCore
+
+@main
+struct EsyncAggregator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "esync-aggregator",
+        abstract: "The province's EnterpriseSync service: merges the bureaus' change sets into SQLite.",
+        discussion: """
+            Every command reads --config FILE (default $ESYNC_AGGREGATOR_CONFIG, else /etc/esync/aggregator.yaml); \
+            every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT).
+
+            Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 4 not found.
+            """,
+        subcommands: [Serve.self, Token.self, Records.self]
+    )
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The aggregator's YAML config file.")
+    var config: String?
+
+    func load() async throws -> AggregatorConfig {
+        do { return try await AggregatorConfig.load(path: AggregatorConfig.resolvePath(config)) } catch {
+            throw CommandFailure(message: "\(error)", code: 2)
+        }
+    }
+
+    func open() async throws -> (AggregatorConfig, ProvinceDatabase) {
+        let config = try await load()
+        do { return (config, try ProvinceDatabase(path: config.databasePath)) } catch {
+            throw CommandFailure(message: "cannot open the database \(config.databasePath): \(error)", code: 1)
+        }
+    }
+}
+
+/// An error that ends a command with a message on stderr and a documented exit code.
+struct CommandFailure: Error, CustomStringConvertible {
+    var message: String
+    var code: Int32
+    var description: String { message }
+}
+
+extension AsyncParsableCommand {
+    /// Runs `body`, printing a failure as one line on stderr with its exit code.
+    func reporting(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let failure as CommandFailure {
+            FileHandle.standardError.write(Data("esync-aggregator: \(failure.message)\n".utf8))
+            throw ExitCode(failure.code)
+        } catch let error as ServiceError {
+            FileHandle.standardError.write(Data("esync-aggregator: \(error)\n".utf8))
+            throw ExitCode(error.status == 404 ? 4 : 1)
+        }
+    }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the HTTP API until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: ConfigOption
+    @Option(help: "Override listen.port (0 picks a free port; the bound port is printed).")
+    var port: Int?
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        try await reporting {
+            var (config, database) = try await options.open()
+            if let port { config.port = port }
+            let server = AggregatorServer(config: config, database: database)
+            var logger = Logger(label: "esync-aggregator")
+            logger.logLevel = .info
+            let host = config.host
+            let path = config.databasePath
+            try await server.run(logger: logger) { port in
+                // Scripts and tests read the port from this line.
+                print("esync-aggregator listening on http://\(host):\(port) database=\(path)")
+                fflush(nil)
+            }
+        }
+    }
+}
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create credentials.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a token for a bureau or a reviewer and print it (last line). Only its hash is stored.")
+
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The bureau's 6-digit region code (410100 … 411700, 419001).")
+        var region: String?
+        @Option(help: "A reviewer's name (reviewers read everything and edit the province's fields).")
+        var reviewer: String?
+
+        func validate() throws {
+            guard (region == nil) != (reviewer == nil) else { throw ValidationError("give exactly one of --region CODE or --reviewer NAME") }
+            if let region, Regions.region(code: region) == nil {
+                throw ValidationError("\(region) is not one of the 18 regions: \(Regions.all.map { "\($0.code) \($0.name)" }.joined(separator: ", "))")
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let tokens = TokenStore(database: database)
+                let token: String
+                if let region {
+                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)")
+                    print("token for the bureau of \(region) \(Regions.region(code: region)!.name) (shown once, keep it in the agent's tokenFile):")
+                } else {
+                    token = try await tokens.add(role: .reviewer, region: nil, name: reviewer!)
+                    print("token for reviewer \(reviewer!) (shown once):")
+                }
+                print(token)
+            }
+        }
+    }
+}
+
+struct Records: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self])
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a record with its revision and the provenance of each field.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The credit code.") var uscc: String
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let code: String
+                do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
+                let view = try await MergeService(database: database).record(code, for: .provinceCLI(user: NSUserName()))
+                print(try prettyJSON(view))
+            }
+        }
+    }
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Edit fields of a record as the province (recorded with provenance and history).",
+            discussion: "Values are JSON: srdi='{\"year\":2025,\"batch\":1,\"validUntil\":\"2027-12-31\"}' name='\"新名称\"' employees=120")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The credit code.") var uscc: String
+        @Argument(help: "FIELD=JSON assignments; FIELD is a path such as contact.phone.") var assignments: [String]
+        @Option(help: "Who makes the edit (default: the login name).") var by: String?
+
+        func run() async throws {
+            try await reporting {
+                var set: [String: JSONValue] = [:]
+                for assignment in assignments {
+                    guard let eq = assignment.firstIndex(of: "=") else { throw CommandFailure(message: "\(assignment): expected FIELD=JSON", code: 2) }
+                    let field = String(assignment[..<eq])
+                    let text = String(assignment[assignment.index(after: eq)...])
+                    do { set[field] = try JSONValue.parse(text) } catch {
+                        throw CommandFailure(message: "\(field): the value is not JSON (\(error)); write text in quotes: \(field)='\"…\"'", code: 2)
+                    }
+                }
+                let (_, database) = try await options.open()
+                let code: String
+                do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
+                let view = try await MergeService(database: database).patch(code, RecordPatch(set: set), by: .provinceCLI(user: by ?? NSUserName()))
+                print("record \(code) is now at revision \(view.revision)")
+            }
+        }
+    }
+}
+
+func prettyJSON(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+}

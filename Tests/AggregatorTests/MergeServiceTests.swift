@@ -1,0 +1,111 @@
+import Aggregator
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// The province's merge against a real SQLite file in a temporary folder.
+@Suite struct MergeServiceTests {
+    let folder: String
+    let service: MergeService
+    let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+    let kaifeng = Principal(role: .bureau, region: "410200", name: "bureau 410200")
+    let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
+    let record: JSONValue
+
+    init() throws {
+        folder = NSTemporaryDirectory() + "esync-merge-\(UUID().uuidString)"
+        service = MergeService(database: try ProvinceDatabase(path: folder + "/province.sqlite"))
+        var generator = SampleGenerator(seed: 7)
+        record = generator.next(region: Regions.region(code: "410100")).json
+    }
+
+    var uscc: String { record["uscc"]!.stringValue! }
+
+    func create(_ doc: JSONValue, id: String = UUID().uuidString, as principal: Principal? = nil) async throws -> ChangeSetResult {
+        let change = RecordDiff.change(uscc: doc["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: doc)!
+        return try await service.apply(ChangeSet(id: id, region: (principal ?? zhengzhou).region!, createdAt: "now", records: [change]), from: principal ?? zhengzhou)
+    }
+
+    @Test func aNewRecordIsAppliedAtRevisionOneWithProvenance() async throws {
+        let result = try await create(record)
+        #expect(result.records.first?.outcome == .applied)
+        #expect(result.records.first?.revision == 1)
+        let view = try await service.record(uscc, for: reviewer)
+        #expect(view.document == record)
+        #expect(view.provenance["name"]?.source == "region:410100")
+    }
+
+    @Test func aReplayedChangeSetAppliesNothingTwice() async throws {
+        _ = try await create(record)
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(4321))
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!
+        let set = ChangeSet(id: "replay-1", region: "410100", createdAt: "now", records: [change])
+        let first = try await service.apply(set, from: zhengzhou)
+        let second = try await service.apply(set, from: zhengzhou)
+        #expect(first.records.first?.revision == 2)
+        #expect(second.replayed)
+        #expect(second.records.first?.revision == 2)
+        #expect(try await service.record(uscc, for: reviewer).revision == 2)
+    }
+
+    @Test func concurrentEditOfOneFieldIsQueuedAndOtherFieldsApply() async throws {
+        _ = try await create(record)
+        _ = try await service.patch(uscc, RecordPatch(set: ["name": "省里改的名字有限公司"]), by: reviewer)
+        var edited = record
+        FieldPath.set(&edited, path: "name", to: "区里改的名字有限公司")
+        FieldPath.set(&edited, path: "employees", to: .int(77))
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!
+        let result = try await service.apply(ChangeSet(id: "c1", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        let r = try #require(result.records.first)
+        #expect(r.outcome == .partial)
+        #expect(r.applied == ["employees"])
+        #expect(r.conflicts.map(\.field) == ["name"])
+        #expect(r.document?["name"] == "省里改的名字有限公司")
+        // Sending the same pending value again does not queue a second conflict.
+        let again = try await service.apply(ChangeSet(id: "c2", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        #expect(again.records.first?.conflicts == r.conflicts)
+    }
+
+    @Test func anotherRegionsRecordIsForbiddenAndNothingChanges() async throws {
+        _ = try await create(record)
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(1))
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!
+        await #expect(throws: ServiceError.self) {
+            try await service.apply(ChangeSet(id: "k1", region: "410200", createdAt: "now", records: [change]), from: kaifeng)
+        }
+        #expect(try await service.record(uscc, for: reviewer).revision == 1)
+        await #expect(throws: ServiceError.self) { try await service.record(uscc, for: kaifeng) }
+    }
+
+    @Test func anInvalidMergedRecordIsRejectedNamingTheField() async throws {
+        _ = try await create(record)
+        let change = RecordChange(uscc: uscc, op: .update, fields: ["employees": FieldChange(expected: record["employees"], value: .int(-5))], baseRevision: 1)
+        let result = try await service.apply(ChangeSet(id: "bad", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        #expect(result.records.first?.outcome == .rejected)
+        #expect(result.records.first?.reason?.contains("employees") == true)
+        #expect(try await service.record(uscc, for: reviewer).revision == 1)
+    }
+
+    @Test func aDeleteIsARequestThatLeavesTheRecord() async throws {
+        _ = try await create(record)
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: nil)!
+        let result = try await service.apply(ChangeSet(id: "d1", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        #expect(result.records.first?.outcome == .deleteRequested)
+        let view = try await service.record(uscc, for: reviewer)
+        #expect(!view.deleted && view.revision == 1)
+    }
+
+    @Test func changesArePagedByCursorPerRegion() async throws {
+        var generator = SampleGenerator(seed: 11)
+        let docs = generator.records(count: 5, regions: [Regions.region(code: "410100")!]).map(\.json)
+        for doc in docs { _ = try await create(doc) }
+        let first = try await service.changes(region: "410100", since: 0, limit: 3)
+        #expect(first.records.count == 3 && first.more)
+        let second = try await service.changes(region: "410100", since: first.cursor, limit: 3)
+        #expect(second.records.count == 2 && !second.more)
+        #expect(try await service.changes(region: "410200", since: 0, limit: 10).records.isEmpty)
+    }
+}
