@@ -84,6 +84,7 @@ let package = Package(
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
-        .testTarget(name: "EndToEndTests", dependencies: ["Agent", "CurlHTTP"], swiftSettings: strict),
+        // Starts the real binaries (built by `swift build`) on loopback; see Tests/EndToEndTests/Harness.swift.
+        .testTarget(name: "EndToEndTests", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),
     ]
 )

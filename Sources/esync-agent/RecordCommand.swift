@@ -7,7 +7,7 @@ struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Read, write, import, export and check the store's records.",
-        subcommands: [Get.self, Put.self, Validate.self])
+        subcommands: [Get.self, Put.self, Import.self, Export.self, Validate.self, Generate.self])
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a record of the working copy (or, with --base, as the province last acknowledged it).")
@@ -99,6 +99,92 @@ struct RecordCommand: AsyncParsableCommand {
                 }
                 lines.forEach { print($0) }
                 return errors == 0 ? ExitStatus.success : ExitStatus.badRecords
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import records from a CSV file (the layout of `record export`) into the working copy.",
+            discussion: "Each row is validated like `record put`; a refused row is named by its line and skipped, the others are written. Exit code 3 when a row was refused. A progress bar is shown when standard output is a terminal.")
+        @OptionGroup var options: AgentOptions
+        @Argument(help: "The CSV file (UTF-8, header line first).") var file: String
+
+        func run() async throws {
+            try await reporting {
+                let file = self.file
+                let summary = try await options.withEngine(locked: true, command: "record import") { engine in
+                    var bar: ProgressBar?
+                    let result = try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file) { done, total in
+                        if bar == nil { bar = ProgressBar(total: total, label: "import") }
+                        bar?.update(done)
+                    }
+                    bar?.finish()
+                    return result
+                }
+                summary.refused.forEach { print("refused: \($0)") }
+                print("import: \(summary.written) records written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
+                return summary.refused.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Export the working copy as CSV (to a file, or standard output).",
+            discussion: "Lists and arrays (support measures) and fields outside the fixed columns are kept as JSON cells, so an export imports back unchanged.")
+        @OptionGroup var options: AgentOptions
+        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+
+        func run() async throws {
+            try await reporting {
+                let output = self.output
+                let problems = try await options.withEngine(locked: false, command: "record export") { engine -> [String] in
+                    var buffer: [UInt8] = []
+                    var bar: ProgressBar?
+                    let problems = try RecordTransfer(store: engine.store, region: engine.config.region).exportCSV(write: { line in
+                        buffer.append(contentsOf: line.utf8)
+                        if output == nil, buffer.count > 1 << 16 {
+                            FileHandle.standardOutput.write(Data(buffer))
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }, progress: { done, total in
+                        guard output != nil else { return }
+                        if bar == nil { bar = ProgressBar(total: total, label: "export") }
+                        bar?.update(done)
+                    })
+                    bar?.finish()
+                    if let output { try FileSystem.writeAtomically(output, buffer) } else { FileHandle.standardOutput.write(Data(buffer)) }
+                    return problems
+                }
+                problems.forEach { FileHandle.standardError.write(Data("skipped: \($0)\n".utf8)) }
+                return problems.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            }
+        }
+    }
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write realistic sample records of this bureau's region into the working copy (for trials, demos and benchmarks).",
+            discussion: "Deterministic: the same --seed gives the same records (valid credit codes, counties of the region, plausible sizes and money).")
+        @OptionGroup var options: AgentOptions
+        @Option(help: "How many records.") var count: Int = 100
+        @Option(help: "Seed of the generator.") var seed: UInt64 = 1
+
+        func run() async throws {
+            try await reporting {
+                let (count, seed) = (self.count, self.seed)
+                let codes = try await options.withEngine(locked: true, command: "record generate") { engine in
+                    var bar: ProgressBar?
+                    let codes = try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed) { done, total in
+                        if bar == nil { bar = ProgressBar(total: total, label: "generate") }
+                        bar?.update(done)
+                    }
+                    bar?.finish()
+                    return codes
+                }
+                print("generated \(codes.count) records")
+                return ExitStatus.success
             }
         }
     }

@@ -1,1 +1,198 @@
+import CurlHTTP
+import EnterpriseModel
+import Foundation
+import SyncCore
 import Testing
+
+/// Real processes for end-to-end tests: the `esync-aggregator` and `esync-agent` binaries that
+/// `swift build` put next to this test bundle, a temporary folder per test, loopback port 0.
+enum Binaries {
+    static let directory: String = {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var dir = exe.deletingLastPathComponent()
+        // The test bundle lives in .build/<triple>/debug (or is a folder inside it).
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("esync-agent").path), dir.path != "/" {
+            dir = dir.deletingLastPathComponent()
+        }
+        return dir.path
+    }()
+    static var agent: String { directory + "/esync-agent" }
+    static var aggregator: String { directory + "/esync-aggregator" }
+}
+
+struct ProcessResult: CustomStringConvertible {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var description: String { "exit \(status)\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func temporaryFolder(_ name: String) throws -> String {
+    let path = NSTemporaryDirectory() + "esync-e2e-\(name)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+/// Runs a command to completion, capturing its output through files (no pipe deadlocks).
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: String) throws -> ProcessResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
+    var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = folder + "/.out-\(UUID().uuidString)", err = out + ".err"
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
+    try process.run()
+    process.waitUntilExit()
+    defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
+    return ProcessResult(status: process.terminationStatus,
+                         stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                         stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
+
+/// A real `esync-aggregator serve` on 127.0.0.1, port chosen by the kernel, with a fresh SQLite
+/// database, bureau tokens for the regions asked for and a reviewer token.
+final class AggregatorProcess: @unchecked Sendable {
+    let folder: String
+    let configPath: String
+    let process = Process()
+    private(set) var url = ""
+    private(set) var bureauTokens: [String: String] = [:]
+    private(set) var reviewerToken = ""
+
+    init(regions: [String], name: String) throws {
+        folder = try temporaryFolder(name)
+        configPath = folder + "/aggregator.yaml"
+        try """
+            listen: { host: 127.0.0.1, port: 0 }
+            database: { path: province.sqlite }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        for region in regions { bureauTokens[region] = try token(["--region", region]) }
+        reviewerToken = try token(["--reviewer", "wang"])
+        try start()
+    }
+
+    func token(_ who: [String]) throws -> String {
+        let result = try run(Binaries.aggregator, ["token", "add", "--config", configPath] + who, in: folder)
+        guard result.status == 0, let last = result.stdout.split(separator: "\n").last else { throw HarnessError("token add failed: \(result)") }
+        return String(last)
+    }
+
+    func start() throws {
+        process.executableURL = URL(fileURLWithPath: Binaries.aggregator)
+        process.arguments = ["serve", "--config", configPath]
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        _ = FileManager.default.createFile(atPath: folder + "/serve.log", contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/serve.log"))
+        try process.run()
+        var seen = ""
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let data = pipe.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+            if let range = seen.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+                url = String(seen[range])
+                return
+            }
+        }
+        throw HarnessError("the aggregator did not start: \(seen) \((try? String(contentsOfFile: folder + "/serve.log", encoding: .utf8)) ?? "")")
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
+
+    /// A request to the aggregator's API through libcurl.
+    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: [UInt8]? = nil) throws -> HTTPResponse {
+        let client = try CurlClient()
+        var headers: [(name: String, value: String)] = []
+        if let token { headers.append(("Authorization", "Bearer " + token)) }
+        return try client.perform(HTTPRequest(method: method, url: url + path, headers: headers, body: body))
+    }
+
+    func record(_ uscc: String) throws -> RecordView {
+        let response = try request(.get, "/v1/records/\(uscc)", token: reviewerToken)
+        guard response.status == 200 else { throw HarnessError("GET record \(uscc): \(response.status) \(response.bodyString)") }
+        return try JSONDecoder().decode(RecordView.self, from: Data(response.body))
+    }
+
+    func cli(_ arguments: [String]) throws -> ProcessResult {
+        try run(Binaries.aggregator, [arguments[0], arguments[1], "--config", configPath] + arguments.dropFirst(2), in: folder)
+    }
+}
+
+/// A bureau: a store folder, a config and a token file, and `esync-agent` run as a process.
+struct AgentHandle {
+    let region: String
+    let folder: String
+    let configPath: String
+    var storePath: String { folder + "/store" }
+
+    init(region: String, aggregator: AggregatorProcess) throws {
+        self.region = region
+        folder = aggregator.folder + "/bureau-\(region)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8)
+        configPath = folder + "/agent.yaml"
+        try """
+            region: "\(region)"
+            store: store
+            server:
+              url: \(aggregator.url)
+              tokenFile: agent.token
+              timeoutSeconds: 30
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let result = try agent(["init"])
+        guard result.status == 0 else { throw HarnessError("init failed: \(result)") }
+    }
+
+    func agent(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+        try run(Binaries.agent, arguments + ["--config", configPath], environment: environment, in: folder)
+    }
+
+    func recordPath(_ uscc: String) -> String { storePath + "/records/\(uscc).json" }
+
+    func readRecord(_ uscc: String) throws -> JSONValue {
+        try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: recordPath(uscc)))))
+    }
+
+    func writeRecord(_ document: JSONValue) throws {
+        try Data(document.prettyBytes()).write(to: URL(fileURLWithPath: recordPath(document["uscc"]!.stringValue!)))
+    }
+
+    /// Changes fields of a record file the way a bureau's tool would.
+    func edit(_ uscc: String, _ changes: [String: JSONValue]) throws {
+        var document = try readRecord(uscc)
+        for (path, value) in changes { FieldPath.set(&document, path: path, to: value) }
+        try writeRecord(document)
+    }
+
+    func generate(_ count: Int, seed: UInt64) throws -> [String] {
+        let result = try agent(["record", "generate", "--count", "\(count)", "--seed", "\(seed)"])
+        guard result.status == 0 else { throw HarnessError("generate failed: \(result)") }
+        return try FileManager.default.contentsOfDirectory(atPath: storePath + "/records").filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }
+
+    func statusJSON() throws -> JSONValue {
+        let result = try agent(["status", "--json"])
+        return try JSONValue.parse(result.stdout)
+    }
+}

@@ -18,6 +18,7 @@ public final class AtomicBatch {
     public init(anchor: String) { self.anchor = anchor }
 
     public var isEmpty: Bool { renames.isEmpty && removals.isEmpty }
+    public var pendingCount: Int { renames.count + removals.count }
 
     public func write(_ path: String, _ bytes: [UInt8]) throws(AgentError) {
         let temp = path + ".tmp-\(getpid())"

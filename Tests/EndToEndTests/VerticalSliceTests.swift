@@ -1,0 +1,230 @@
+import CurlHTTP
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// Two bureaus (Zhengzhou 410100, Kaifeng 410200) and the province, as real processes on
+/// loopback: every push and pull goes through libcurl to `esync-aggregator serve` and SQLite.
+@Suite(.serialized) struct VerticalSliceTests {
+    static let zhengzhou = "410100"
+    static let kaifeng = "410200"
+
+    func setUp(_ name: String) throws -> (AggregatorProcess, AgentHandle, AgentHandle) {
+        let province = try AggregatorProcess(regions: [Self.zhengzhou, Self.kaifeng], name: name)
+        return (province, try AgentHandle(region: Self.zhengzhou, aggregator: province), try AgentHandle(region: Self.kaifeng, aggregator: province))
+    }
+
+    @Test func createdEditedAndDeletedRecordsArriveWithTheRightRevisions() throws {
+        let (province, zz, kf) = try setUp("revisions")
+        defer { province.stop() }
+        let zzCodes = try zz.generate(20, seed: 1)
+        let kfCodes = try kf.generate(15, seed: 2)
+        let first = try zz.agent(["sync"])
+        #expect(first.status == 0, "\(first)")
+        #expect(first.stdout.contains("20 records sent"))
+        #expect(try kf.agent(["sync"]).status == 0)
+
+        for uscc in zzCodes + kfCodes {
+            let view = try province.record(uscc)
+            let owner = zzCodes.contains(uscc) ? zz : kf
+            #expect(view.revision == 1)
+            #expect(view.region == owner.region)
+            #expect(view.document == (try owner.readRecord(uscc)))
+        }
+
+        // An edit: revision 2, provenance names the bureau.
+        try zz.edit(zzCodes[0], ["employees": 4242, "contact.phone": "13700001111"])
+        #expect(try zz.agent(["sync"]).status == 0)
+        let edited = try province.record(zzCodes[0])
+        #expect(edited.revision == 2)
+        #expect(edited.document["employees"] == 4242)
+        #expect(edited.provenance["contact.phone"]?.source == "region:410100")
+        #expect(edited.provenance["name"]?.revision == 1)
+
+        // A delete is a request: the record stays at the province at its revision, and the
+        // agent knows it waits for a decision instead of sending it again and again.
+        try FileManager.default.removeItem(atPath: zz.recordPath(zzCodes[1]))
+        let deletion = try zz.agent(["push"])
+        #expect(deletion.status == 0, "\(deletion)")
+        #expect(deletion.stdout.contains("1 delete requests"))
+        let kept = try province.record(zzCodes[1])
+        #expect(!kept.deleted && kept.revision == 1)
+        let status = try zz.statusJSON()
+        #expect(status["held"]?.arrayValue?.first?["uscc"] == .string(zzCodes[1]))
+        #expect(status["deleteRequests"]?.arrayValue?.isEmpty == true)
+        #expect(try zz.agent(["push"]).stdout.contains("0 records sent"))
+    }
+
+    @Test func aProvinceEditMergesWithAnUnrelatedLocalEditAndBothSurviveOnBothSides() throws {
+        let (province, zz, _) = try setUp("merge")
+        defer { province.stop() }
+        let codes = try zz.generate(5, seed: 3)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let uscc = codes[2]
+
+        // The province designates the enterprise and corrects the contact person ...
+        let srdi: JSONValue = ["year": 2025, "batch": 2, "validUntil": "2027-12-31"]
+        let patch = try JSONEncoder().encode(RecordPatch(set: ["srdi": srdi, "contact.person": "王芳"]))
+        let patched = try province.request(.patch, "/v1/records/\(uscc)", token: province.reviewerToken, body: Array(patch))
+        #expect(patched.status == 200, "\(patched.bodyString)")
+        // ... while the bureau, offline, changes the headcount and the phone of the same record.
+        try zz.edit(uscc, ["employees": 321, "contact.phone": "13612345678"])
+
+        let pull = try zz.agent(["pull"])
+        #expect(pull.status == 0, "\(pull)")
+        let local = try zz.readRecord(uscc)
+        #expect(local["srdi"] == srdi)
+        #expect(local["contact"]?["person"] == "王芳")
+        #expect(local["employees"] == 321)
+        #expect(local["contact"]?["phone"] == "13612345678")
+
+        let push = try zz.agent(["push"])
+        #expect(push.status == 0, "\(push)")
+        let merged = try province.record(uscc)
+        #expect(merged.revision == 3)
+        #expect(merged.document == local)
+        #expect(merged.provenance["srdi.year"]?.source == "reviewer:wang")
+        #expect(merged.provenance["employees"]?.source == "region:410100")
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+
+    @Test func bothSidesChangingOneFieldQueuesAConflictAndLosesNeither() throws {
+        let (province, zz, _) = try setUp("conflict")
+        defer { province.stop() }
+        let uscc = try zz.generate(3, seed: 4)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.cli(["records", "set", uscc, #"name="省厅更正名称有限公司""#]).status == 0)
+        try zz.edit(uscc, ["name": "区局更正名称有限公司"])
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 0, "\(sync)")
+        #expect(sync.stdout.contains("waits for the province's review"))
+        #expect(try province.record(uscc).document["name"] == "省厅更正名称有限公司")
+        #expect(try zz.readRecord(uscc)["name"] == "区局更正名称有限公司")
+        let waiting = try zz.statusJSON()["waitingForReview"]?.arrayValue ?? []
+        #expect(waiting.first?["field"] == "name")
+    }
+
+    @Test func aReplayedChangeSetAppliesNothingTwice() throws {
+        let (province, zz, _) = try setUp("replay")
+        defer { province.stop() }
+        let codes = try zz.generate(4, seed: 5)
+        #expect(try zz.agent(["sync"]).status == 0)
+        try zz.edit(codes[0], ["employees": 77])
+
+        // The province is unreachable: the change set is sealed into the outbox and kept.
+        let down = try zz.agent(["push"], environment: ["ESYNC_SERVER_URL": "http://127.0.0.1:9"])
+        #expect(down.status == 5, "\(down)")
+        let outbox = zz.storePath + "/.esync/outbox"
+        let sealed = try FileManager.default.contentsOfDirectory(atPath: outbox)
+        #expect(sealed.count == 1)
+        let copy = zz.folder + "/" + sealed[0]
+        try FileManager.default.copyItem(atPath: outbox + "/" + sealed[0], toPath: copy)
+
+        #expect(try zz.agent(["push"]).status == 0)
+        #expect(try province.record(codes[0]).revision == 2)
+        // The answer was "lost": the same change set goes out again.
+        try FileManager.default.copyItem(atPath: copy, toPath: outbox + "/" + sealed[0])
+        let replay = try zz.agent(["push"])
+        #expect(replay.status == 0, "\(replay)")
+        #expect(replay.stderr.contains("(replayed)"))
+        let view = try province.record(codes[0])
+        #expect(view.revision == 2)
+        #expect(view.document["employees"] == 77)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outbox).isEmpty)
+    }
+
+    @Test func aRecordOfAnotherRegionGets403AndChangesNothing() throws {
+        let (province, zz, kf) = try setUp("forbidden")
+        defer { province.stop() }
+        let uscc = try zz.generate(2, seed: 6)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let before = try province.record(uscc)
+
+        var edited = before.document
+        FieldPath.set(&edited, path: "employees", to: 1)
+        let change = RecordDiff.change(uscc: uscc, base: before.document, baseRevision: 1, working: edited)!
+        let body = try JSONEncoder().encode(ChangeSet(id: "kaifeng-tries", region: Self.kaifeng, createdAt: "now", records: [change]))
+        let response = try province.request(.post, "/v1/changesets", token: province.bureauTokens[Self.kaifeng], body: Array(body))
+        #expect(response.status == 403)
+        let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
+        #expect(error.error == "forbidden")
+        #expect(error.message.contains(uscc))
+        #expect(try province.record(uscc) == before)
+        #expect(try province.request(.get, "/v1/records/\(uscc)", token: province.bureauTokens[Self.kaifeng]).status == 403)
+        #expect(try province.request(.get, "/v1/records/\(uscc)", token: "esync_wrong").status == 401)
+
+        // In the Kaifeng store, a file claiming Zhengzhou is named locally and never sent.
+        try kf.writeRecord(before.document)
+        let status = try kf.agent(["status"])
+        #expect(status.status == 3)
+        #expect(status.stdout.contains("\(uscc).json: field region: 410100"))
+    }
+
+    @Test func corruptAndInvalidFilesAreNamedWhileEveryOtherRecordSyncs() throws {
+        let (province, zz, _) = try setUp("invalid")
+        defer { province.stop() }
+        let codes = try zz.generate(6, seed: 7)
+        #expect(try zz.agent(["sync"]).status == 0)
+        // A torn file, a record whose county is in another city, and an ordinary edit.
+        try Data("{\"uscc\": \"\(codes[0])\", \"name\": ".utf8).write(to: URL(fileURLWithPath: zz.recordPath(codes[0])))
+        try zz.edit(codes[1], ["county": "410305"])
+        try zz.edit(codes[2], ["employees": 888])
+
+        let status = try zz.agent(["status"])
+        #expect(status.status == 3)
+        #expect(status.stdout.contains("records/\(codes[0]).json: not valid JSON"))
+        #expect(status.stdout.contains("records/\(codes[1]).json") && status.stdout.contains("county"))
+
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 3, "\(sync)")
+        #expect(sync.stdout.contains("records/\(codes[0]).json: not sent"))
+        #expect(sync.stdout.contains("records/\(codes[1]).json: not sent"))
+        #expect(try province.record(codes[2]).document["employees"] == 888)
+        #expect(try province.record(codes[0]).revision == 1)
+        #expect(try province.record(codes[1]).document["county"] != "410305")
+    }
+
+    @Test func recordPutRefusesACreditCodeWithAWrongCheckCharacter() throws {
+        let (province, zz, _) = try setUp("checkchar")
+        defer { province.stop() }
+        var generator = SampleGenerator(seed: 8)
+        var document = generator.next(region: Regions.region(code: Self.zhengzhou)).json
+        let good = document["uscc"]!.stringValue!
+        let alphabet = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
+        let wrong = String(good.dropLast()) + String(alphabet.first { $0 != good.last! }!)
+        FieldPath.set(&document, path: "uscc", to: .string(wrong))
+        let file = zz.folder + "/wrong.json"
+        try Data(document.prettyBytes()).write(to: URL(fileURLWithPath: file))
+        let put = try zz.agent(["record", "put", file])
+        #expect(put.status == 3, "\(put)")
+        #expect(put.stderr.contains("check character"))
+        #expect(put.stderr.contains(wrong))
+        #expect(!FileManager.default.fileExists(atPath: zz.recordPath(wrong)))
+    }
+
+    @Test func diffOnAnUnchangedStoreReadsNoRecordFile() throws {
+        let (province, zz, _) = try setUp("noreads")
+        defer { province.stop() }
+        let codes = try zz.generate(200, seed: 9)
+        #expect(try zz.agent(["sync"]).status == 0)
+        // Files written in the last two seconds are re-read once (racy timestamps); let them age.
+        Thread.sleep(forTimeInterval: 2.2)
+        _ = try zz.agent(["status"])
+        let diff = try JSONValue.parse(try zz.agent(["diff", "--json"]).stdout)
+        #expect(diff["scan"]?["filesSeen"] == 200)
+        #expect(diff["scan"]?["filesRead"] == 0)
+        #expect(diff["changes"]?.arrayValue?.isEmpty == true)
+
+        // An edit that keeps the size, made and checked within the same second, is still seen.
+        let path = zz.recordPath(codes[5])
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let flipped = text.contains("\"status\": \"active\"")
+            ? text.replacingOccurrences(of: "\"status\": \"active\"", with: "\"status\": \"closed\"")
+            : text.replacingOccurrences(of: "\"status\": \"closed\"", with: "\"status\": \"active\"")
+        try flipped.write(toFile: path, atomically: false, encoding: .utf8)
+        let after = try JSONValue.parse(try zz.agent(["diff", "--json"]).stdout)
+        #expect(after["scan"]?["filesRead"] == 1)
+        #expect(after["changes"]?.arrayValue?.first?["uscc"] == .string(codes[5]))
+    }
+}
