@@ -228,3 +228,21 @@ import Testing
         #expect(after["changes"]?.arrayValue?.first?["uscc"] == .string(codes[5]))
     }
 }
+
+extension VerticalSliceTests {
+    @Test func aParkedValueIsNotSentAgainButANewEditOfItIs() throws {
+        let (province, zz, _) = try setUp("parked")
+        defer { province.stop() }
+        let uscc = try zz.generate(2, seed: 10)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.cli(["records", "set", uscc, "employees=500"]).status == 0)
+        try zz.edit(uscc, ["employees": 600])
+        #expect(try zz.agent(["sync"]).stdout.contains("1 fields wait for review"))
+        #expect(try zz.agent(["push"]).stdout.contains("0 records sent"))
+        try zz.edit(uscc, ["employees": 650])
+        let again = try zz.agent(["push"])
+        #expect(again.stdout.contains("1 records sent"), "\(again)")
+        #expect(try province.record(uscc).document["employees"] == 500)
+        #expect(try zz.readRecord(uscc)["employees"] == 650)
+    }
+}

@@ -24,8 +24,15 @@ public struct AgentState: Codable, Sendable, Equatable {
     public var outboxSequence: Int64 = 0
     public var lastPush: Outcome?
     public var lastPull: Outcome?
-    /// Fields waiting for review at the province: USCC → field → conflict id.
-    public var parked: [String: [String: Int64]] = [:]
+    /// A field the province parked for review, and the value the bureau sent for it: the same
+    /// value is not sent again; a new edit of the field is.
+    public struct Parked: Codable, Sendable, Equatable {
+        public var conflictId: Int64
+        public var valueHash: String
+    }
+
+    /// Fields waiting for review at the province: USCC → field → parked value.
+    public var parked: [String: [String: Parked]] = [:]
     /// Delete requests waiting for the province: USCC → conflict id.
     public var pendingDeletes: [String: Int64] = [:]
     public var rejected: [String: Rejection] = [:]

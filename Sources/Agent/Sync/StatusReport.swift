@@ -61,7 +61,7 @@ public struct StatusReport: Encodable, Sendable {
         invalid = diff.scan.invalid.map { FileProblem(file: $0.file, reason: $0.reason) }
         held = diff.held.map { Held(uscc: $0.uscc, reason: $0.reason) }
         waitingForReview = engine.state.parked.keys.sorted().flatMap { uscc in
-            engine.state.parked[uscc]!.sorted { $0.key < $1.key }.map { Waiting(uscc: uscc, field: $0.key, conflictId: $0.value) }
+            engine.state.parked[uscc]!.sorted { $0.key < $1.key }.map { Waiting(uscc: uscc, field: $0.key, conflictId: $0.value.conflictId) }
         }
         cursor = engine.state.cursor
         lastPush = engine.state.lastPush
@@ -88,7 +88,7 @@ public struct StatusReport: Encodable, Sendable {
             lines += invalid.map { "  \($0.file): \($0.reason)" }
         }
         lines.append("last push: " + (lastPush.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
-        lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never") + " (cursor \(cursor))")
+        lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
         return lines.joined(separator: "\n")
     }
 }

@@ -90,11 +90,18 @@ public final class SyncEngine {
                 continue
             }
             let base = try store.readBase(uscc)
-            if let change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) {
-                diff.changes.append(change)
-            } else {
+            guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
                 index.entries[uscc]?.baseHash = entry.docHash  // a stale index: nothing changed after all
+                continue
             }
+            // A value already parked for review is not sent again; a new edit of that field is.
+            if let parked = state.parked[uscc] {
+                for (field, p) in parked where change.fields[field]?.value.map(ContentHash.of) == p.valueHash {
+                    change.fields[field] = nil
+                }
+                if change.fields.isEmpty { continue }  // listed by `status` as waiting for review
+            }
+            diff.changes.append(change)
         }
         for uscc in diff.scan.deleted {
             if let conflict = state.pendingDeletes[uscc] {
@@ -180,7 +187,8 @@ public final class SyncEngine {
             let result = try client().push(bytes)
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
-            try integrate(result, into: &summary)
+            let sent = try? JSONDecoder().decode(ChangeSet.self, from: Data(bytes))
+            try integrate(result, sent: sent, into: &summary)
             // Only now, with base and working copy durable, is the change set done.
             try FileSystem.remove(path)
             try FileSystem.syncDirectory(of: path)
@@ -188,7 +196,8 @@ public final class SyncEngine {
         }
     }
 
-    func integrate(_ result: ChangeSetResult, into summary: inout PushSummary) throws(AgentError) {
+    func integrate(_ result: ChangeSetResult, sent: ChangeSet?, into summary: inout PushSummary) throws(AgentError) {
+        let sentFields = Dictionary((sent?.records ?? []).map { ($0.uscc, $0.fields) }, uniquingKeysWith: { $1 })
         let batch = AtomicBatch(anchor: store.statePath)
         var updates = IndexUpdates()
         for record in result.records {
@@ -208,11 +217,11 @@ public final class SyncEngine {
                 if record.outcome == .unchanged { summary.unchanged += 1 } else if record.outcome != .conflict { summary.applied += 1 }
             }
             state.rejected[uscc] = nil
-            if record.conflicts.isEmpty {
-                state.parked[uscc] = nil
-            } else {
-                state.parked[uscc] = Dictionary(record.conflicts.map { ($0.field, $0.conflictId) }, uniquingKeysWith: { $1 })
-                for c in record.conflicts { summary.conflicts.append((uscc, c.field, c.conflictId)) }
+            let sent = sentFields[uscc] ?? [:]
+            for c in record.conflicts {
+                summary.conflicts.append((uscc, c.field, c.conflictId))
+                let valueHash = sent[c.field]?.value.map(ContentHash.of) ?? ""
+                state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: valueHash)
             }
             if let document = record.document, let revision = record.revision {
                 try stage(uscc: uscc, theirs: document, revision: revision, batch: batch, updates: &updates)
@@ -343,6 +352,11 @@ public final class SyncEngine {
             try batch.write(store.recordFile(uscc), theirs.prettyBytes())
             updates.written[uscc] = theirs
         }
+        // A parked field is settled once the province's version agrees with the working copy.
+        if let parked = state.parked[uscc] {
+            let remaining = parked.filter { divergent.contains($0.key) }
+            state.parked[uscc] = remaining.isEmpty ? nil : remaining
+        }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)))
         updates.bases[uscc] = (ContentHash.of(newBase), revision)
         return divergent
@@ -409,6 +423,7 @@ extension SyncEngine.PushSummary {
 extension SyncEngine.PullSummary {
     public var line: String {
         var parts = ["\(received) records received", "\(merged) merged"]
+        if skipped > 0 { parts.append("\(skipped) already up to date") }
         if !divergent.isEmpty { parts.append("\(divergent.count) local edits kept over the province's") }
         if !deferred.isEmpty { parts.append("\(deferred.count) waiting for invalid files to be fixed") }
         parts.append("cursor \(cursor)")
