@@ -30,11 +30,11 @@ import Testing
         let (store, codes) = try makeStore(records: 50)
         for code in codes { setMTime(store.recordFile(code), secondsAgo: 60) }
         var index = StatIndex()
-        let first = try Scanner(store: store).scan(&index)
+        let first = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         #expect(first.filesRead == 50)
         #expect(first.changed.count == 50)
         let readsBefore = store.recordFilesRead
-        let second = try Scanner(store: store).scan(&index)
+        let second = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         #expect(second.filesSeen == 50)
         #expect(second.filesRead == 0)
         #expect(store.recordFilesRead == readsBefore)
@@ -45,14 +45,14 @@ import Testing
         let path = store.recordFile(codes[0])
         for code in codes { setMTime(store.recordFile(code), secondsAgo: 60) }
         var index = StatIndex()
-        _ = try Scanner(store: store).scan(&index)
+        _ = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         let before = try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as! Date
         // Same length, different content, mtime put back: only the ctime tells.
         var text = try String(contentsOfFile: path, encoding: .utf8)
         text = text.replacingOccurrences(of: "\"status\": \"active\"", with: "\"status\": \"closed\"")
         try text.write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: before], ofItemAtPath: path)
-        let report = try Scanner(store: store).scan(&index)
+        let report = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         #expect(report.filesRead == 1)
         #expect(index.entries[codes[0]]?.docHash == ContentHash.of(try store.readRecord(codes[0])))
     }
@@ -70,7 +70,7 @@ import Testing
     @Test func theIndexSurvivesASaveAndLoad() throws {
         let (store, _) = try makeStore(records: 5)
         var index = StatIndex()
-        _ = try Scanner(store: store).scan(&index)
+        _ = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         try index.save(to: store.indexPath)
         #expect(try StatIndex.load(from: store.indexPath) == index)
     }
@@ -79,7 +79,7 @@ import Testing
         let (store, _) = try makeStore(records: 2)
         try Array("{ not json".utf8).write(to: store.recordsPath + "/91410100556930377C.json")
         var index = StatIndex()
-        let report = try Scanner(store: store).scan(&index)
+        let report = try Scanner(store: store, racyWindowNs: 0).scan(&index)
         #expect(report.invalid.count == 1)
         #expect(report.invalid.first?.file == "records/91410100556930377C.json")
         #expect(report.invalid.first?.reason.contains("not valid JSON") == true)

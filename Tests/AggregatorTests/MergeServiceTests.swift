@@ -109,3 +109,20 @@ import Testing
         #expect(try await service.changes(region: "410200", since: 0, limit: 10).records.isEmpty)
     }
 }
+
+extension MergeServiceTests {
+    @Test func aSecondRegionRegisteringTheSameCodeIsToldWhyAndTheRestApplies() async throws {
+        _ = try await create(record)
+        var claim = record
+        FieldPath.set(&claim, path: "region", to: "410200")
+        FieldPath.set(&claim, path: "county", to: "410202")
+        var generator = SampleGenerator(seed: 99)
+        let own = generator.next(region: Regions.region(code: "410200")).json
+        let changes = [claim, own].map { RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)! }
+        let result = try await service.apply(ChangeSet(id: "dup", region: "410200", createdAt: "now", records: changes), from: kaifeng)
+        #expect(result.records[0].outcome == .rejected)
+        #expect(result.records[0].reason?.contains("410100") == true)
+        #expect(result.records[1].outcome == .applied)
+        #expect(try await service.record(uscc, for: reviewer).region == "410100")
+    }
+}

@@ -70,7 +70,10 @@ final class AggregatorProcess: @unchecked Sendable {
     private(set) var bureauTokens: [String: String] = [:]
     private(set) var reviewerToken = ""
 
-    init(regions: [String], name: String) throws {
+    let environment: [String: String]
+
+    init(regions: [String], name: String, environment: [String: String] = [:]) throws {
+        self.environment = environment
         folder = try temporaryFolder(name)
         configPath = folder + "/aggregator.yaml"
         try """
@@ -91,7 +94,7 @@ final class AggregatorProcess: @unchecked Sendable {
     func start() throws {
         process.executableURL = URL(fileURLWithPath: Binaries.aggregator)
         process.arguments = ["serve", "--config", configPath]
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe
         _ = FileManager.default.createFile(atPath: folder + "/serve.log", contents: nil)

@@ -246,3 +246,72 @@ extension VerticalSliceTests {
         #expect(try zz.readRecord(uscc)["employees"] == 650)
     }
 }
+
+extension VerticalSliceTests {
+    @Test func aRebuiltStoreIsSetUpFromTheProvincesCopyByAFullPull() throws {
+        let (province, zz, _) = try setUp("rebuild")
+        defer { province.stop() }
+        let codes = try zz.generate(30, seed: 12)
+        #expect(try zz.agent(["sync"]).status == 0)
+        try FileManager.default.removeItem(atPath: zz.storePath)
+        #expect(try zz.agent(["init"]).status == 0)
+        let pull = try zz.agent(["pull"])
+        #expect(pull.status == 0, "\(pull)")
+        #expect(pull.stdout.contains("30 merged"))
+        for uscc in codes { #expect(try zz.readRecord(uscc) == (try province.record(uscc)).document) }
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+
+    @Test func csvExportImportsBackUnchangedAndBadRowsAreNamedByLine() throws {
+        let (province, zz, _) = try setUp("csv")
+        defer { province.stop() }
+        let codes = try zz.generate(25, seed: 13)
+        let csv = zz.folder + "/export.csv"
+        #expect(try zz.agent(["record", "export", "-o", csv]).status == 0)
+        let originals = try codes.map { try zz.readRecord($0) }
+        for uscc in codes { try FileManager.default.removeItem(atPath: zz.recordPath(uscc)) }
+        var text = try String(contentsOfFile: csv, encoding: .utf8)
+        // One row with a wrong check character in its credit code (line 4 of the file).
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let broken = lines[3].prefix(17) + (lines[3].dropFirst(17).first == "0" ? "1" : "0") + lines[3].dropFirst(18)
+        lines[3] = String(broken)
+        text = lines.joined(separator: "\n")
+        try text.write(toFile: csv, atomically: true, encoding: .utf8)
+        let imported = try zz.agent(["record", "import", csv])
+        #expect(imported.status == 3, "\(imported)")
+        #expect(imported.stdout.contains("export.csv:4"))
+        #expect(imported.stdout.contains("24 records written"))
+        for (uscc, original) in zip(codes, originals) where FileManager.default.fileExists(atPath: zz.recordPath(uscc)) {
+            #expect(try zz.readRecord(uscc) == original)
+        }
+    }
+}
+
+extension VerticalSliceTests {
+    @Test func anEditMadeWhileAChangeSetWaitsInTheOutboxIsKept() throws {
+        let (province, zz, _) = try setUp("afterseal")
+        defer { province.stop() }
+        let uscc = try zz.generate(3, seed: 14)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let original = try zz.readRecord(uscc)["employees"]!
+        try zz.edit(uscc, ["employees": 9999])
+        #expect(try zz.agent(["push"], environment: ["ESYNC_SERVER_URL": "http://127.0.0.1:9"]).status == 5)
+        // The operator takes the edit back while the sealed change set waits.
+        try zz.edit(uscc, ["employees": original])
+        #expect(try zz.agent(["push"]).status == 0)
+        #expect(try zz.readRecord(uscc)["employees"] == original)
+        #expect(try province.record(uscc).document["employees"] == original)
+    }
+
+    @Test func aChangeSetLargerThanTheProvinceTakesIsSplitNotStuck() throws {
+        let province = try AggregatorProcess(regions: [Self.zhengzhou], name: "split", environment: ["ESYNC_LIMITS_MAX_RECORDS_PER_CHANGE_SET": "3"])
+        defer { province.stop() }
+        let zz = try AgentHandle(region: Self.zhengzhou, aggregator: province)
+        let codes = try zz.generate(8, seed: 15)
+        let push = try zz.agent(["push"])
+        #expect(push.status == 0, "\(push)")
+        #expect(push.stderr.contains("split in two"))
+        for uscc in codes { #expect(try province.record(uscc).revision == 1) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").isEmpty)
+    }
+}

@@ -85,3 +85,25 @@ import Testing
         #expect(CompareAndSet.merge(current: theirs, fields: change).conflicts.map(\.field) == ["name"])
     }
 }
+
+@Suite struct CollisionTests {
+    @Test func clearingAnObjectWaitsWhileAMemberOfItIsInConflict() throws {
+        let province = try JSONValue.parse(#"{"contact":{"person":"A","phone":"2"}}"#)
+        // The bureau started from phone 1 and cleared the contact; the province changed the phone.
+        let fields = RecordDiff.fields(from: try JSONValue.parse(#"{"contact":{"person":"A","phone":"1"}}"#),
+                                       to: try JSONValue.parse(#"{"contact":null}"#))
+        let outcome = CompareAndSet.merge(current: province, fields: fields)
+        #expect(outcome.document == province)
+        #expect(Set(outcome.conflicts.map(\.field)).isSuperset(of: ["contact", "contact.phone"]))
+    }
+
+    @Test func provinceClearingADesignationWhileTheBureauEditsAMemberKeepsTheWholeObject() throws {
+        let base = try JSONValue.parse(#"{"srdi":{"year":2023,"batch":1,"validUntil":"2025-12-31"}}"#)
+        let theirs = try JSONValue.parse(#"{"srdi":null}"#)
+        let mine = try JSONValue.parse(#"{"srdi":{"year":2023,"batch":1,"validUntil":"2026-12-31"}}"#)
+        let result = ThreeWayMerge.merge(base: base, theirs: theirs, mine: mine)
+        #expect(result.working == mine)
+        #expect(result.base == base)
+        #expect(result.divergent.contains("srdi.validUntil"))
+    }
+}

@@ -21,8 +21,13 @@ public struct ScanReport: Sendable {
 /// compared with the index; only files whose stat differs are read, parsed and hashed.
 public struct Scanner {
     public let store: Store
+    /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`).
+    public var racyWindowNs: Int64
 
-    public init(store: Store) { self.store = store }
+    public init(store: Store, racyWindowNs: Int64 = StatIndex.racyWindowNs) {
+        self.store = store
+        self.racyWindowNs = racyWindowNs
+    }
 
     /// Scans and updates `index` in place. Returns the report; the caller saves the index.
     public func scan(_ index: inout StatIndex) throws(AgentError) -> ScanReport {
@@ -59,7 +64,7 @@ public struct Scanner {
             }
             report.filesRead += 1
             cached.docHash = hashWorkingFile(stem)
-            cached.size = Self.isRacy(stat, now: now) ? -1 : stat.size
+            cached.size = isRacy(stat, now: now) ? -1 : stat.size
             cached.mtimeNs = stat.mtimeNs
             cached.ctimeNs = stat.ctimeNs
             cached.inode = stat.inode
@@ -86,8 +91,9 @@ public struct Scanner {
 
     /// A file modified less than the racy window before the scan may be modified again within the
     /// same clock tick without changing its stat: its entry is not trusted until it is older.
-    static func isRacy(_ stat: FileSystem.Stat, now: Int64) -> Bool {
-        stat.mtimeNs >= now - StatIndex.racyWindowNs
+    /// Both times count: an edit that puts the mtime back (`cp -p`, `touch -r`) moves the ctime.
+    func isRacy(_ stat: FileSystem.Stat, now: Int64) -> Bool {
+        max(stat.mtimeNs, stat.ctimeNs) >= now - racyWindowNs
     }
 
     func hashWorkingFile(_ uscc: String) -> String {
@@ -106,7 +112,7 @@ public struct Scanner {
         var entry = index.entries[uscc] ?? StatIndex.Entry()
         entry.docHash = ContentHash.of(document)
         if let stat = FileSystem.statFile(store.recordFile(uscc)) {
-            entry.size = Self.isRacy(stat, now: FileSystem.nowNs()) ? -1 : stat.size
+            entry.size = isRacy(stat, now: FileSystem.nowNs()) ? -1 : stat.size
             entry.mtimeNs = stat.mtimeNs
             entry.ctimeNs = stat.ctimeNs
             entry.inode = stat.inode

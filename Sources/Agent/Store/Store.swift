@@ -62,7 +62,7 @@ public final class Store {
     public static func fileName(for uscc: String) -> String { uscc + ".json" }
 
     public func recordFile(_ uscc: String) -> String { recordsPath + "/" + Store.fileName(for: uscc) }
-    func baseFile(_ uscc: String) -> String { basePath + "/" + uscc + ".json" }
+    public func baseFile(_ uscc: String) -> String { basePath + "/" + uscc + ".json" }
 
     // MARK: - Working copy
 

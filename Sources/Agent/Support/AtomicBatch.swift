@@ -9,7 +9,17 @@ import Glibc
 /// flush leaves only stray temporaries (the old files are intact); after it, each final name
 /// holds either the old or the complete new content.
 public final class AtomicBatch {
-    private var renames: [(temp: String, final: String)] = []
+    /// What the final file must still be when the batch is committed, so that a file someone
+    /// saved meanwhile is never replaced.
+    public enum Expectation: Sendable {
+        case any
+        /// Replace only if the file still has this stat (nobody saved it since it was read).
+        case unchanged(FileSystem.Stat)
+        /// Create only if there is still no file.
+        case absent
+    }
+
+    private var renames: [(temp: String, final: String, expectation: Expectation, group: String?)] = []
     private var removals: [String] = []
     private var directories = Set<String>()
     private let anchor: String
@@ -20,7 +30,10 @@ public final class AtomicBatch {
     public var isEmpty: Bool { renames.isEmpty && removals.isEmpty }
     public var pendingCount: Int { renames.count + removals.count }
 
-    public func write(_ path: String, _ bytes: [UInt8]) throws(AgentError) {
+    /// Stages `bytes` for `path`. When a guarded write of a `group` is skipped at commit, the
+    /// group's later writes are skipped too (a record's base is not moved past a working copy
+    /// that could not be merged).
+    public func write(_ path: String, _ bytes: [UInt8], expecting expectation: Expectation = .any, group: String? = nil) throws(AgentError) {
         let temp = path + ".tmp-\(getpid())"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
@@ -36,7 +49,7 @@ public final class AtomicBatch {
             }
             written += n
         }
-        renames.append((temp, path))
+        renames.append((temp, path, expectation, group))
         directories.insert(FileSystem.directoryName(path))
     }
 
@@ -45,22 +58,37 @@ public final class AtomicBatch {
         directories.insert(FileSystem.directoryName(path))
     }
 
-    public func commit() throws(AgentError) {
-        if isEmpty { return }
+    /// Makes the batch durable and returns the groups whose guarded writes were skipped.
+    @discardableResult
+    public func commit() throws(AgentError) -> Set<String> {
+        if isEmpty { return [] }
         if !renames.isEmpty { try FileSystem.syncFileSystem(containing: anchor) }
-        for (temp, final) in renames where rename(temp, final) != 0 {
-            throw .io(path: final, operation: "rename into place", errno: errno)
+        var skipped = Set<String>()
+        for (temp, final, expectation, group) in renames {
+            let holds: Bool
+            switch expectation {
+            case .any: holds = true
+            case .unchanged(let stat): holds = FileSystem.statFile(final) == stat
+            case .absent: holds = !FileSystem.exists(final)
+            }
+            if !holds || group.map(skipped.contains) == true {
+                unlink(temp)
+                if let group { skipped.insert(group) }
+                continue
+            }
+            if rename(temp, final) != 0 { throw .io(path: final, operation: "rename into place", errno: errno) }
         }
         for path in removals { try FileSystem.remove(path) }
         for dir in directories.sorted() { try FileSystem.syncDirectory(of: dir + "/x") }
         renames.removeAll()
         removals.removeAll()
         directories.removeAll()
+        return skipped
     }
 
     /// Drops uncommitted temporaries (after an error).
     public func abandon() {
-        for (temp, _) in renames { unlink(temp) }
+        for entry in renames { unlink(entry.temp) }
         renames.removeAll()
         removals.removeAll()
     }

@@ -8,7 +8,7 @@ import CPosix
 /// Thin POSIX file operations: the store touches up to hundreds of thousands of files, so no
 /// `FileManager` per file, and every write is atomic.
 public enum FileSystem {
-    public struct Stat: Sendable, Equatable {
+    public struct Stat: Sendable, Equatable, Hashable {
         public var size: Int64
         public var mtimeNs: Int64
         public var ctimeNs: Int64

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -39,7 +42,8 @@ public final class SyncEngine {
         var index = StatIndex()
         for name in try FileSystem.list(store.basePath) where name.hasSuffix(".json") {
             let uscc = String(name.dropLast(5))
-            guard let base = try store.readBase(uscc) else { continue }
+            // A damaged base file gets no entry: the record is merged afresh on the next pull.
+            guard let base = try? store.readBase(uscc) else { continue }
             var entry = StatIndex.Entry()
             entry.baseHash = ContentHash.of(base.document)
             entry.baseRevision = base.revision
@@ -70,6 +74,16 @@ public final class SyncEngine {
 
     /// The change set a push would send now, without sealing it.
     public func diff() throws(AgentError) -> Diff {
+        var changes: [RecordChange] = []
+        var diff = try scanChanges { change throws(AgentError) in changes.append(change) }
+        diff.changes = changes
+        return diff
+    }
+
+    /// Scans the working copy and hands each record change to `emit`, in credit-code order,
+    /// without holding them all (a first push of a large store seals as it goes). The returned
+    /// `Diff` has the scan, the invalid files and the held records, and no changes.
+    func scanChanges(_ emit: (RecordChange) throws(AgentError) -> Void) throws(AgentError) -> Diff {
         var diff = Diff()
         diff.scan = try scanner.scan(&index)
         for uscc in diff.scan.changed {
@@ -89,7 +103,11 @@ public final class SyncEngine {
                                           reason: "field region: \(region) (\(name)) is not this bureau's region \(config.region); a move between regions is a transfer the province approves"))
                 continue
             }
-            let base = try store.readBase(uscc)
+            let base: Store.Base?
+            do { base = try store.readBase(uscc) } catch {
+                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
+                continue
+            }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
                 index.entries[uscc]?.baseHash = entry.docHash  // a stale index: nothing changed after all
                 continue
@@ -101,17 +119,17 @@ public final class SyncEngine {
                 }
                 if change.fields.isEmpty { continue }  // listed by `status` as waiting for review
             }
-            diff.changes.append(change)
+            try emit(change)
         }
         for uscc in diff.scan.deleted {
             if let conflict = state.pendingDeletes[uscc] {
                 diff.held.append((uscc, "delete request waits for the province (conflict \(conflict))"))
                 continue
             }
-            guard let base = try store.readBase(uscc),
+            guard let base = try? store.readBase(uscc),
                   let change = RecordDiff.change(uscc: uscc, base: base.document, baseRevision: base.revision, working: nil)
             else { continue }
-            diff.changes.append(change)
+            try emit(change)
         }
         return diff
     }
@@ -136,15 +154,22 @@ public final class SyncEngine {
         var summary = PushSummary()
         do {
             try sendOutbox(&summary)
-            let diff = try diff()
+            var pending: [RecordChange] = []
+            var sealed = 0
+            let diff = try scanChanges { change throws(AgentError) in
+                pending.append(change)
+                if pending.count == config.maxRecordsPerChangeSet {
+                    try seal(pending)
+                    sealed += pending.count
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            if !pending.isEmpty { try seal(pending) }
             summary.invalid = diff.scan.invalid
             summary.held = diff.held
             summary.filesRead = diff.scan.filesRead
             try saveIndex()
-            if !diff.changes.isEmpty {
-                try seal(diff.changes)
-                try sendOutbox(&summary)
-            }
+            if sealed + pending.count > 0 { try sendOutbox(&summary) }
             state.lastPush = .init(at: Self.timestamp(), ok: true, summary: summary.line)
             try saveState()
             return summary
@@ -155,25 +180,19 @@ public final class SyncEngine {
         }
     }
 
-    /// Seals changes into the outbox (durably) before anything is sent, in change sets of at
-    /// most `maxRecordsPerChangeSet` records.
-    func seal(_ changes: [RecordChange]) throws(AgentError) {
+    /// Seals changes into the outbox, durably, as one change set, before anything is sent.
+    func seal(_ chunk: [RecordChange]) throws(AgentError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var start = 0
-        while start < changes.count {
-            let chunk = Array(changes[start..<min(start + config.maxRecordsPerChangeSet, changes.count)])
-            start += chunk.count
-            let changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
-                                      agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-            let bytes: Data
-            do { bytes = try encoder.encode(changeSet) } catch { throw .protocolError(url: store.outboxPath, reason: "cannot encode a change set: \(error)") }
-            state.outboxSequence += 1
-            let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
-            try FileSystem.writeAtomically(store.outboxPath + "/" + name, Array(bytes))
-            try saveState()
-            log("sealed change set \(changeSet.id) with \(chunk.count) records")
-        }
+        let changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
+                                  agent: "esync-agent/\(AgentVersion.current)", records: chunk)
+        let bytes: Data
+        do { bytes = try encoder.encode(changeSet) } catch { throw .protocolError(url: store.outboxPath, reason: "cannot encode a change set: \(error)") }
+        state.outboxSequence += 1
+        let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
+        try FileSystem.writeAtomically(store.outboxPath + "/" + name, Array(bytes))
+        try saveState()
+        log("sealed change set \(changeSet.id) with \(chunk.count) records")
     }
 
     public func outboxFiles() throws(AgentError) -> [String] {
@@ -184,10 +203,30 @@ public final class SyncEngine {
         for name in try outboxFiles() {
             let path = store.outboxPath + "/" + name
             let bytes = try FileSystem.read(path)
-            let result = try client().push(bytes)
+            let sent: ChangeSet
+            do { sent = try JSONDecoder().decode(ChangeSet.self, from: Data(bytes)) } catch {
+                throw .corruptState(path: path, reason: "sealed change set cannot be read (\(error)); move it aside to continue")
+            }
+            let result: ChangeSetResult
+            do {
+                result = try client().push(bytes)
+            } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
+                // Larger than the province accepts (nothing was applied): seal it again as two
+                // halves and go on with the outbox.
+                let half = sent.records.count / 2
+                try seal(Array(sent.records[..<half]))
+                try seal(Array(sent.records[half...]))
+                try FileSystem.remove(path)
+                log("change set \(sent.id) is too large for the province (\(message)); split in two")
+                return try sendOutbox(&summary)
+            } catch .server(let status, let code, let message, let url) where [400, 403, 409, 413, 422].contains(status) {
+                // The province will never take this change set as it is: set it aside with the
+                // reason instead of blocking every later push, and hold its records until edited.
+                try refuse(sent, file: name, reason: "\(status) \(code): \(message)", url: url, into: &summary)
+                continue
+            }
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
-            let sent = try? JSONDecoder().decode(ChangeSet.self, from: Data(bytes))
             try integrate(result, sent: sent, into: &summary)
             // Only now, with base and working copy durable, is the change set done.
             try FileSystem.remove(path)
@@ -196,17 +235,43 @@ public final class SyncEngine {
         }
     }
 
-    func integrate(_ result: ChangeSetResult, sent: ChangeSet?, into summary: inout PushSummary) throws(AgentError) {
-        let sentFields = Dictionary((sent?.records ?? []).map { ($0.uscc, $0.fields) }, uniquingKeysWith: { $1 })
+    /// Moves a change set the province refused whole to `.esync/refused/` and marks its records
+    /// refused, with the content that was sent, so that `status` names them and an edit resends.
+    func refuse(_ changeSet: ChangeSet, file: String, reason: String, url: String, into summary: inout PushSummary) throws(AgentError) {
+        let folder = store.statePath + "/refused"
+        try FileSystem.makeDirectory(folder)
+        try FileSystem.writeAtomically(folder + "/" + file + ".reason", Array("\(url): \(reason)\n".utf8))
+        if rename(store.outboxPath + "/" + file, folder + "/" + file) != 0 {
+            throw .io(path: store.outboxPath + "/" + file, operation: "move to \(folder)", errno: errno)
+        }
+        for record in changeSet.records {
+            let base = try? store.readBase(record.uscc)
+            state.rejected[record.uscc] = .init(hash: sentContentHash(record, base: base?.document), reason: reason)
+            summary.rejected.append((record.uscc, reason))
+        }
+        try saveState()
+        log("change set \(changeSet.id) refused by the province (\(reason)); kept in \(folder)")
+    }
+
+    /// The hash of the working copy as it was when `record` was sealed: the base with the sent
+    /// values in place (a delete: "" — no working file).
+    func sentContentHash(_ record: RecordChange, base: JSONValue?) -> String {
+        record.op == .delete ? "" : ContentHash.of(RecordDiff.apply(record.fields, to: base))
+    }
+
+    func integrate(_ result: ChangeSetResult, sent: ChangeSet, into summary: inout PushSummary) throws(AgentError) {
+        let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
         let batch = AtomicBatch(anchor: store.statePath)
         var updates = IndexUpdates()
         for record in result.records {
             let uscc = record.uscc
+            let oldBase = (try? store.readBase(uscc)) ?? nil
+            let change = sentRecords[uscc]
             switch record.outcome {
             case .rejected:
                 let reason = record.reason ?? "refused"
                 summary.rejected.append((uscc, reason))
-                state.rejected[uscc] = .init(hash: index.entries[uscc]?.docHash ?? "", reason: reason)
+                state.rejected[uscc] = .init(hash: change.map { sentContentHash($0, base: oldBase?.document) } ?? "", reason: reason)
                 log("record \(uscc) refused by the province: \(reason)")
                 continue
             case .deleteRequested:
@@ -217,15 +282,18 @@ public final class SyncEngine {
                 if record.outcome == .unchanged { summary.unchanged += 1 } else if record.outcome != .conflict { summary.applied += 1 }
             }
             state.rejected[uscc] = nil
-            let sent = sentFields[uscc] ?? [:]
+            let fields = change?.fields ?? [:]
             for c in record.conflicts {
                 summary.conflicts.append((uscc, c.field, c.conflictId))
-                let valueHash = sent[c.field]?.value.map(ContentHash.of) ?? ""
-                state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: valueHash)
+                state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
             }
-            if let document = record.document, let revision = record.revision {
-                try stage(uscc: uscc, theirs: document, revision: revision, batch: batch, updates: &updates)
-            }
+            guard let document = record.document, let revision = record.revision else { continue }
+            if let known = index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
+            // What the bureau and the province agreed on is the base with the sent values in
+            // place (except those parked): merging against it keeps edits made after sealing.
+            let waiting = Set(record.conflicts.map(\.field))
+            let agreed = RecordDiff.apply(fields.filter { !waiting.contains($0.key) }, to: oldBase?.document)
+            try stage(uscc: uscc, theirs: document, revision: revision, mergeBase: agreed, batch: batch, updates: &updates)
         }
         try commit(batch, updates)
     }
@@ -265,7 +333,7 @@ public final class SyncEngine {
                         summary.skipped += 1
                         continue
                     }
-                    let divergent = try stage(uscc: record.uscc, theirs: record.document!, revision: record.revision, batch: batch, updates: &updates)
+                    let divergent = try stage(uscc: record.uscc, theirs: record.document!, revision: record.revision, mergeBase: nil, batch: batch, updates: &updates)
                     summary.merged += 1
                     summary.divergent += divergent.map { (record.uscc, $0) }
                 }
@@ -293,9 +361,14 @@ public final class SyncEngine {
         let batch = AtomicBatch(anchor: store.statePath)
         var updates = IndexUpdates()
         for uscc in state.deferred.sorted() where index.entries[uscc]?.invalidReason == nil {
-            let view = try client().record(uscc)
+            let view: RecordView
+            do { view = try client().record(uscc) } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
+                log("record \(uscc): the province no longer gives it to this bureau (\(status): \(message)); left as it is")
+                state.deferred.remove(uscc)
+                continue
+            }
             state.deferred.remove(uscc)
-            let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, batch: batch, updates: &updates)
+            let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
             summary.merged += 1
             summary.divergent += divergent.map { (uscc, $0) }
         }
@@ -313,43 +386,56 @@ public final class SyncEngine {
 
     /// Stages the merge of the province's version of a record: working copy merged field by
     /// field (pending local edits kept), base set to the province's version (old values kept
-    /// for fields both sides changed). Returns the fields where the bureau's value was kept.
+    /// for fields both sides changed). `mergeBase` replaces the stored base as the common
+    /// ancestor (after a push: the base with the sent values). Returns the fields where the
+    /// bureau's value was kept. The working file is replaced only if nobody saved it meanwhile.
     @discardableResult
-    func stage(uscc: String, theirs: JSONValue, revision: Int64, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
+    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?,
+               batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
         let entry = index.entries[uscc]
-        if entry?.invalidReason != nil {
+        let file = store.recordFile(uscc)
+        if let reason = entry?.invalidReason {
             // Cannot merge into a file that does not parse; merge once it is fixed.
             state.deferred.insert(uscc)
-            log("record \(uscc): province version not merged yet, the local file is invalid")
+            log("record \(uscc): the province's version waits until records/\(uscc).json is fixed (\(reason))")
             return []
+        }
+        // A damaged base is treated as absent: the province's version replaces it.
+        let storedBase: JSONValue?
+        do { storedBase = try store.readBase(uscc)?.document } catch {
+            log("record \(uscc): \(error); replaced by the province's version")
+            storedBase = nil
         }
         let newBase: JSONValue
         var divergent: [String] = []
-        let clean = entry.map { $0.hasWorkingFile && $0.docHash == $0.baseHash && statUnchanged(uscc, $0) } ?? false
-        if clean {
-            // The working copy is the acknowledged version: the province's version replaces it.
-            newBase = theirs
-            try batch.write(store.recordFile(uscc), theirs.prettyBytes())
-            updates.written[uscc] = theirs
-        } else if entry?.hasWorkingFile == true {
-            let mine: JSONValue
-            do { mine = try store.readRecord(uscc) } catch {
-                state.deferred.insert(uscc)
-                return []
+        if let stat = FileSystem.statFile(file) {
+            let clean = entry.map { $0.hasWorkingFile && $0.docHash == $0.baseHash && statUnchanged(uscc, $0) } ?? false
+            if clean && mergeBase == nil {
+                // The working copy is the acknowledged version: the province's version replaces it.
+                newBase = theirs
+                try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                updates.written[uscc] = theirs
+            } else {
+                let mine: JSONValue
+                do { mine = try store.readRecord(uscc) } catch {
+                    state.deferred.insert(uscc)
+                    log("record \(uscc): the province's version waits: \(error)")
+                    return []
+                }
+                let merged = ThreeWayMerge.merge(base: mergeBase ?? storedBase, theirs: theirs, mine: mine)
+                if merged.working != mine {
+                    try batch.write(file, merged.working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    updates.written[uscc] = merged.working
+                }
+                newBase = merged.base
+                divergent = merged.divergent
             }
-            let merged = ThreeWayMerge.merge(base: try store.readBase(uscc)?.document, theirs: theirs, mine: mine)
-            if merged.working != mine {
-                try batch.write(store.recordFile(uscc), merged.working.prettyBytes())
-                updates.written[uscc] = merged.working
-            }
-            newBase = merged.base
-            divergent = merged.divergent
         } else if entry?.hasBase == true {
             // The bureau deleted its file: the delete request stands; only the base moves on.
             newBase = theirs
         } else {
             newBase = theirs
-            try batch.write(store.recordFile(uscc), theirs.prettyBytes())
+            try batch.write(file, theirs.prettyBytes(), expecting: .absent, group: uscc)
             updates.written[uscc] = theirs
         }
         // A parked field is settled once the province's version agrees with the working copy.
@@ -357,7 +443,7 @@ public final class SyncEngine {
             let remaining = parked.filter { divergent.contains($0.key) }
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
-        try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)))
+        try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
         updates.bases[uscc] = (ContentHash.of(newBase), revision)
         return divergent
     }
@@ -385,9 +471,18 @@ public final class SyncEngine {
     }
 
     func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) {
-        do { try batch.commit() } catch {
+        var updates = updates
+        let skipped: Set<String>
+        do { skipped = try batch.commit() } catch {
             batch.abandon()
             throw error
+        }
+        for uscc in skipped {
+            // Saved by someone while the merge was prepared: merge again on the next pull.
+            log("record \(uscc): records/\(uscc).json changed during the merge; it is merged on the next pull")
+            updates.written[uscc] = nil
+            updates.bases[uscc] = nil
+            state.deferred.insert(uscc)
         }
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
         for (uscc, base) in updates.bases {

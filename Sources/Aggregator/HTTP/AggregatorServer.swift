@@ -35,7 +35,7 @@ public struct AggregatorServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ in
-            Self.json(["status": "ok"] as [String: String])
+            try Self.json(["status": "ok"] as [String: String])
         }
         router.post("/v1/changesets") { request, context in
             let principal = try await authenticate(request)
@@ -50,7 +50,7 @@ public struct AggregatorServer: Sendable {
             let result = try await merge.apply(changeSet, from: principal)
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
-            return Self.json(result)
+            return try Self.json(result)
         }
         router.get("/v1/changes") { request, _ in
             let principal = try await authenticate(request)
@@ -66,12 +66,12 @@ public struct AggregatorServer: Sendable {
             }
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
-            return Self.json(try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize)))
+            return try Self.json(try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize)))
         }
         router.get("/v1/records/:uscc") { request, context in
             let principal = try await authenticate(request)
             let uscc = try Self.uscc(context)
-            return Self.json(try await merge.record(uscc, for: principal))
+            return try Self.json(try await merge.record(uscc, for: principal))
         }
         router.patch("/v1/records/:uscc") { request, context in
             let principal = try await authenticate(request)
@@ -83,7 +83,7 @@ public struct AggregatorServer: Sendable {
             }
             let view = try await merge.patch(uscc, patch, by: principal)
             context.logger.info("record edited", metadata: ["uscc": "\(uscc)", "by": "\(principal.source)", "revision": "\(view.revision)"])
-            return Self.json(view)
+            return try Self.json(view)
         }
         return router
     }
@@ -124,10 +124,11 @@ public struct AggregatorServer: Sendable {
         do { return try USCC(raw).rawValue } catch { throw ServiceError.badRequest("\(error)") }
     }
 
-    static func json(_ value: some Encodable) -> Response {
+    static func json(_ value: some Encodable) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let body = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        let body: Data
+        do { body = try encoder.encode(value) } catch { throw ServiceError.internalError("cannot encode the answer: \(error)") }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 

@@ -30,6 +30,14 @@ public struct MergeService: Sendable {
                 }
                 var result = try JSONDecoder().decode(ChangeSetResult.self, from: stored["result"] as Data)
                 result.replayed = true
+                // Documents are not stored with the result: the record as it is now is what the
+                // agent must merge (it may have moved on since).
+                for n in result.records.indices where result.records[n].outcome != .rejected {
+                    if let row = try StoredRecord.fetch(result.records[n].uscc, db: db) {
+                        result.records[n].document = row.document
+                        result.records[n].revision = row.revision
+                    }
+                }
                 return result
             }
             let context = WriteContext(source: principal.source, changeSet: changeSet.id, at: Self.now())
@@ -39,8 +47,10 @@ public struct MergeService: Sendable {
                 results.append(try applyRecord(change, region: region, context: context, db: db))
             }
             let result = ChangeSetResult(id: changeSet.id, records: results)
+            var stored = result
+            for n in stored.records.indices { stored.records[n].document = nil }
             try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, try JSONEncoder().encode(result)])
+                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, try JSONEncoder().encode(stored)])
             return result
         }
     }
@@ -62,6 +72,12 @@ public struct MergeService: Sendable {
             return RecordResult(uscc: uscc, outcome: .rejected, reason: "\(error)")
         }
         let row = try StoredRecord.fetch(uscc, db: db)
+        if let row, row.region != region, change.op == .create {
+            // Two regions registering one code: the existing owner keeps it, the newcomer learns
+            // why, and the rest of its change set goes through.
+            return RecordResult(uscc: uscc, outcome: .rejected,
+                                reason: "credit code \(uscc) is already registered at the province by region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the existing owner keeps it — ask the province if the enterprise moved")
+        }
         if let row, row.region != region {
             throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the bureau of \(region) may not change it")
         }

@@ -47,6 +47,21 @@ public enum CompareAndSet {
                 conflicts.append(Conflict(field: path, expected: change.expected, current: now, incoming: change.value))
             }
         }
+        // A path applied above or below a conflicting one would overwrite it (`contact` set to
+        // null while `contact.phone` waits for review): it waits with it.
+        var waiting = Set(conflicts.map(\.field))
+        while true {
+            let collides = { (path: String) in waiting.contains { $0.hasPrefix(path + ".") || path.hasPrefix($0 + ".") } }
+            let moved = applied.filter(collides)
+            if moved.isEmpty { break }
+            for path in moved {
+                conflicts.append(Conflict(field: path, expected: fields[path]!.expected, current: leaves[path], incoming: fields[path]!.value))
+                waiting.insert(path)
+            }
+            applied.removeAll(where: collides)
+            removals.removeAll(where: collides)
+            sets.removeAll { collides($0.0) }
+        }
         // Removals first: a field that turns from an object into a leaf (srdi {…} → null) is
         // removed member by member, then set.
         for path in removals { FieldPath.set(&document, path: path, to: nil) }

@@ -29,4 +29,14 @@ public enum RecordDiff {
         if fields.isEmpty { return nil }
         return RecordChange(uscc: uscc, op: base == nil ? .create : .update, fields: fields, baseRevision: baseRevision)
     }
+
+    /// `document` with the changes' values put in place (removals first), whatever they expected.
+    public static func apply(_ fields: [String: FieldChange], to document: JSONValue?) -> JSONValue {
+        var result = document ?? .object([:])
+        for (path, change) in fields where change.value == nil { FieldPath.set(&result, path: path, to: nil) }
+        for path in fields.keys.sorted() {
+            if let value = fields[path]!.value { FieldPath.set(&result, path: path, to: value) }
+        }
+        return result
+    }
 }

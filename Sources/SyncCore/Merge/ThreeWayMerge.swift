@@ -42,6 +42,17 @@ public enum ThreeWayMerge {
                 newBase[path] = bv
             }
         }
+        // The province turned an object into a value (srdi → null) while the bureau edited a
+        // member of it, or the other way round: merging member by member would leave half an
+        // object. The bureau's whole object is kept and waits, with the old base, for review.
+        for parent in working.keys where working.keys.contains(where: { $0.hasPrefix(parent + ".") }) {
+            let subtree = { (path: String) in path == parent || path.hasPrefix(parent + ".") }
+            for path in working.keys where subtree(path) { working[path] = nil }
+            for path in newBase.keys where subtree(path) { newBase[path] = nil }
+            for (path, value) in m where subtree(path) { working[path] = value }
+            for (path, value) in b where subtree(path) { newBase[path] = value }
+            divergent.append(contentsOf: Set(b.keys).union(m.keys).filter { subtree($0) && b[$0] != m[$0] && !divergent.contains($0) })
+        }
         return Result(working: FieldPath.unflatten(working), base: FieldPath.unflatten(newBase), divergent: divergent.sorted())
     }
 }
