@@ -21,7 +21,7 @@ YAML
 "$BIN/esync-aggregator" token add --config aggregator.yaml --region 410100 | tail -1 > agent.token
 /usr/bin/time -v -o aggregator.time "$BIN/esync-aggregator" serve --config aggregator.yaml > serve.out 2> serve.log &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+trap 'pkill -TERM -P $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do grep -q 'listening on' serve.out 2>/dev/null && break; sleep 0.1; done
 URL=$(grep -o 'http://127.0.0.1:[0-9]*' serve.out | head -1)
 cat > agent.yaml <<YAML
@@ -67,7 +67,8 @@ PY
 timed "diff, $CHANGED changed" "$AGENT" diff --config agent.yaml
 timed "sync, $CHANGED changed (push + merge + pull)" "$AGENT" sync --config agent.yaml
 grep '^push\|^pull' step.out
-kill $SERVER; wait $SERVER 2>/dev/null || true
+# Stop the aggregator itself (not the time wrapper), so /usr/bin/time reports its peak memory.
+pkill -TERM -P $SERVER; wait $SERVER 2>/dev/null || true
 trap - EXIT
 echo
 echo "file system of $DIR: $(df -T "$DIR" | awk 'NR==2 {print $2, "on", $1, "mounted", $7}') ($(grep " $(df "$DIR" | awk 'NR==2 {print $6}') " /proc/mounts | awk '{print $4}' | head -1))"

@@ -72,22 +72,21 @@ public final class Store {
     }
 
     /// Reads, parses and validates a working file; errors name the file and the reason.
-    public func readRecord(_ uscc: String) throws(AgentError) -> JSONValue {
+    /// `validate: false` when the scan has just validated the file and only its content is needed.
+    public func readRecord(_ uscc: String, validate: Bool = true) throws(AgentError) -> JSONValue {
         let bytes = try readRecordBytes(uscc)
-        return try Self.parseRecord(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
+        return try Self.parseRecord(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc, validate: validate)
     }
 
-    static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?) throws(AgentError) -> JSONValue {
+    static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool = true) throws(AgentError) -> JSONValue {
         let document: JSONValue
         do {
             document = try JSONValue.parse(bytes)
         } catch {
             throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
         }
-        do {
-            try RecordValidator.validate(document)
-        } catch {
-            throw .invalidRecord(file: file, reason: error.description)
+        if validate {
+            do { try RecordValidator.validate(document) } catch { throw .invalidRecord(file: file, reason: error.description) }
         }
         if let expectedUSCC, document["uscc"]?.stringValue != expectedUSCC {
             throw .invalidRecord(file: file, reason: "the file name says \(expectedUSCC) but its uscc field is \(document["uscc"]?.stringValue ?? "missing")")

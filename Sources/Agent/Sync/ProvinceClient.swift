@@ -26,18 +26,35 @@ public final class ProvinceClient {
 
     /// Sends a sealed change set (already encoded as it lies in the outbox), gzip-compressed.
     public func push(_ body: [UInt8]) throws(AgentError) -> ChangeSetResult {
-        try call(.post, "/v1/changesets", body: body, as: ChangeSetResult.self)
+        try wire(.post, "/v1/changesets", body: body, as: ChangeSetResult.self)
     }
 
     public func changes(since cursor: Int64, limit: Int) throws(AgentError) -> ChangePage {
-        try call(.get, "/v1/changes?since=\(cursor)&limit=\(limit)", as: ChangePage.self)
+        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)", as: ChangePage.self)
     }
 
     public func record(_ uscc: String) throws(AgentError) -> RecordView {
         try call(.get, "/v1/records/\(uscc)", as: RecordView.self)
     }
 
+    /// A call whose answer is one of the hot wire types, read with the project's JSON parser.
+    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> T {
+        let (url, response) = try send(method, path, body: body)
+        do { return try T.decode(response.body) } catch {
+            throw .protocolError(url: url, reason: "cannot read the answer: \(error)")
+        }
+    }
+
     func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> T {
+        let (url, response) = try send(method, path, body: body)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(response.body))
+        } catch {
+            throw .protocolError(url: url, reason: "cannot decode the answer: \(error)")
+        }
+    }
+
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) throws(AgentError) -> (String, HTTPResponse) {
         let url = baseURL + path
         var request = HTTPRequest(method: method, url: url, headers: [("Authorization", "Bearer " + token), ("Accept", "application/json")])
         if let body {
@@ -51,11 +68,7 @@ public final class ProvinceClient {
             throw .server(status: response.status, code: decoded?.error ?? "http_\(response.status)",
                           message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url)
         }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(response.body))
-        } catch {
-            throw .protocolError(url: url, reason: "cannot decode the answer: \(error)")
-        }
+        return (url, response)
     }
 }
 

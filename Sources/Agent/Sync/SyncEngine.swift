@@ -59,7 +59,12 @@ public final class SyncEngine {
         return made
     }
 
-    public func saveIndex() throws(AgentError) { try index.save(to: store.indexPath) }
+    private var indexSavedAt = FileSystem.nowNs()
+
+    public func saveIndex() throws(AgentError) {
+        try index.save(to: store.indexPath)
+        indexSavedAt = FileSystem.nowNs()
+    }
     func saveState() throws(AgentError) { try state.save(to: store.stateFilePath) }
 
     // MARK: - Diff
@@ -172,25 +177,23 @@ public final class SyncEngine {
             if sealed + pending.count > 0 { try sendOutbox(&summary) }
             state.lastPush = .init(at: Self.timestamp(), ok: true, summary: summary.line)
             try saveState()
+            try saveIndex()
             return summary
         } catch {
             state.lastPush = .init(at: Self.timestamp(), ok: false, summary: error.description)
             try? saveState()
+            try? saveIndex()
             throw error
         }
     }
 
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
     func seal(_ chunk: [RecordChange]) throws(AgentError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         let changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-        let bytes: Data
-        do { bytes = try encoder.encode(changeSet) } catch { throw .protocolError(url: store.outboxPath, reason: "cannot encode a change set: \(error)") }
         state.outboxSequence += 1
         let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
-        try FileSystem.writeAtomically(store.outboxPath + "/" + name, Array(bytes))
+        try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
     }
@@ -204,7 +207,7 @@ public final class SyncEngine {
             let path = store.outboxPath + "/" + name
             let bytes = try FileSystem.read(path)
             let sent: ChangeSet
-            do { sent = try JSONDecoder().decode(ChangeSet.self, from: Data(bytes)) } catch {
+            do { sent = try ChangeSet.decode(bytes) } catch {
                 throw .corruptState(path: path, reason: "sealed change set cannot be read (\(error)); move it aside to continue")
             }
             let result: ChangeSetResult
@@ -346,10 +349,12 @@ public final class SyncEngine {
             summary.deferred = state.deferred.sorted()
             state.lastPull = .init(at: Self.timestamp(), ok: true, summary: summary.line)
             try saveState()
+            try saveIndex()
             return summary
         } catch {
             state.lastPull = .init(at: Self.timestamp(), ok: false, summary: error.description)
             try? saveState()
+            try? saveIndex()
             throw error
         }
     }
@@ -409,15 +414,21 @@ public final class SyncEngine {
         let newBase: JSONValue
         var divergent: [String] = []
         if let stat = FileSystem.statFile(file) {
-            let clean = entry.map { $0.hasWorkingFile && $0.docHash == $0.baseHash && statUnchanged(uscc, $0) } ?? false
-            if clean && mergeBase == nil {
-                // The working copy is the acknowledged version: the province's version replaces it.
+            // The working copy is known without reading it when its file is as last scanned and
+            // its content is the common ancestor (the base, or after a push what was sent).
+            let unchanged = entry.map { $0.hasWorkingFile && statUnchanged(uscc, $0) } ?? false
+            let ancestorHash = mergeBase.map(ContentHash.of) ?? entry?.baseHash
+            if unchanged && entry!.docHash == ancestorHash {
+                // The province's version replaces a working copy that is the common ancestor;
+                // nothing is written when they are the same (the usual answer to a push).
                 newBase = theirs
-                try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
-                updates.written[uscc] = theirs
+                if ContentHash.of(theirs) != entry!.docHash {
+                    try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    updates.written[uscc] = theirs
+                }
             } else {
                 let mine: JSONValue
-                do { mine = try store.readRecord(uscc) } catch {
+                do { mine = try store.readRecord(uscc, validate: false) } catch {
                     state.deferred.insert(uscc)
                     log("record \(uscc): the province's version waits: \(error)")
                     return []
@@ -494,8 +505,10 @@ public final class SyncEngine {
             index.entries[uscc]?.baseRevision = -1
         }
         for uscc in updates.removedWorking { index.entries[uscc] = nil }
-        try saveIndex()
         try saveState()
+        // The index is a cache that heals itself (a stale entry is re-read and diffed against
+        // the real base), so a long push or pull rewrites it now and then, not per change set.
+        if FileSystem.nowNs() - indexSavedAt > 10_000_000_000 { try saveIndex() }
     }
 
     static func timestamp() -> String {

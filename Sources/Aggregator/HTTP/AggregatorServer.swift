@@ -41,8 +41,8 @@ public struct AggregatorServer: Sendable {
             let principal = try await authenticate(request)
             let body = try await readBody(request)
             let changeSet: ChangeSet
-            do { changeSet = try JSONDecoder().decode(ChangeSet.self, from: Data(body)) } catch {
-                throw ServiceError.badRequest("the body is not a change set: \(Self.describe(error))")
+            do { changeSet = try ChangeSet.decode(body) } catch {
+                throw ServiceError.badRequest("the body is not a change set: \(error)")
             }
             guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
@@ -50,7 +50,7 @@ public struct AggregatorServer: Sendable {
             let result = try await merge.apply(changeSet, from: principal)
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
-            return try Self.json(result)
+            return Self.wire(result)
         }
         router.get("/v1/changes") { request, _ in
             let principal = try await authenticate(request)
@@ -66,7 +66,7 @@ public struct AggregatorServer: Sendable {
             }
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
-            return try Self.json(try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize)))
+            return Self.wire(try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize)))
         }
         router.get("/v1/records/:uscc") { request, context in
             let principal = try await authenticate(request)
@@ -130,6 +130,12 @@ public struct AggregatorServer: Sendable {
         let body: Data
         do { body = try encoder.encode(value) } catch { throw ServiceError.internalError("cannot encode the answer: \(error)") }
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// The hot answers (change set results, change pages) in the canonical JSON writer.
+    static func wire(_ value: some WireJSON) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(bytes: value.encoded())))
     }
 
     static func describe(_ error: any Error) -> String {

@@ -28,7 +28,7 @@ public struct MergeService: Sendable {
                 guard stored["region"] as String == region else {
                     throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
                 }
-                var result = try JSONDecoder().decode(ChangeSetResult.self, from: stored["result"] as Data)
+                var result = try ChangeSetResult.decode(stored["result"] as Data)
                 result.replayed = true
                 // Documents are not stored with the result: the record as it is now is what the
                 // agent must merge (it may have moved on since).
@@ -50,7 +50,7 @@ public struct MergeService: Sendable {
             var stored = result
             for n in stored.records.indices { stored.records[n].document = nil }
             try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, try JSONEncoder().encode(stored)])
+                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, Data(stored.encoded())])
             return result
         }
     }

@@ -35,11 +35,21 @@ public enum FieldPath {
     }
 
     /// Rebuilds a document from its leaves; the inverse of `flatten` for object documents.
+    /// Built level by level in one pass (setting leaves one by one would copy the growing
+    /// object for every field). Where a leaf and deeper leaves share a name, the deeper win.
     public static func unflatten(_ leaves: [String: JSONValue]) -> JSONValue {
-        var document = JSONValue.object([:])
-        // Sorted so that a leaf and a deeper leaf under the same name resolve the same way every time.
-        for path in leaves.keys.sorted() { set(&document, path: path, to: leaves[path]) }
-        return document
+        build(leaves.map { (components($0.key)[...], $0.value) })
+    }
+
+    static func build(_ entries: [(ArraySlice<String>, JSONValue)]) -> JSONValue {
+        var members: [String: JSONValue] = [:]
+        var deeper: [String: [(ArraySlice<String>, JSONValue)]] = [:]
+        for (path, value) in entries {
+            guard let first = path.first else { continue }
+            if path.count == 1 { members[first] = value } else { deeper[first, default: []].append((path.dropFirst(), value)) }
+        }
+        for (name, children) in deeper { members[name] = build(children) }
+        return .object(members)
     }
 
     /// Sets the leaf at `path`, or removes it when `value` is nil. Objects on the way are created

@@ -62,10 +62,20 @@ public enum CompareAndSet {
             removals.removeAll(where: collides)
             sets.removeAll { collides($0.0) }
         }
-        // Removals first: a field that turns from an object into a leaf (srdi {…} → null) is
-        // removed member by member, then set.
-        for path in removals { FieldPath.set(&document, path: path, to: nil) }
-        for (path, value) in sets { FieldPath.set(&document, path: path, to: value) }
+        if !applied.isEmpty {
+            var merged = leaves
+            for path in removals { merged[path] = nil }
+            let setPaths = Set(sets.map(\.0))
+            // A value set where an object was (srdi {…} → null) replaces the members below it,
+            // members set where a value was (null → {…}) replace it: as `FieldPath.set` does.
+            if !merged.isEmpty {
+                merged = merged.filter { key, _ in
+                    !setPaths.contains { key.hasPrefix($0 + ".") || $0.hasPrefix(key + ".") }
+                }
+            }
+            for (path, value) in sets { merged[path] = value }
+            document = FieldPath.unflatten(merged)
+        }
         return Outcome(document: document, applied: applied, unchanged: unchanged, conflicts: conflicts)
     }
 }

@@ -1,0 +1,206 @@
+import EnterpriseModel
+
+/// The wire types read from and written as `JSONValue` with the project's own parser and
+/// canonical writer: Foundation's `JSONDecoder` spends most of a 1,000-record push probing each
+/// value's type, and its errors do not say which record is wrong.
+public struct WireError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
+}
+
+public protocol WireJSON {
+    init(json: JSONValue, path: String) throws(WireError)
+    var json: JSONValue { get }
+}
+
+extension WireJSON {
+    /// Parses and reads a whole body; errors name the line or the member that is wrong.
+    public static func decode(_ bytes: some Collection<UInt8>) throws(WireError) -> Self {
+        let value: JSONValue
+        do { value = try JSONValue.parse(bytes) } catch { throw WireError(path: "", reason: "not JSON: \(error)") }
+        return try Self(json: value, path: "")
+    }
+
+    public func encoded() -> [UInt8] { json.canonicalBytes() }
+}
+
+/// Typed access to the members of a JSON object, naming the path in every error.
+struct Members {
+    let members: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, _ path: String) throws(WireError) {
+        guard case .object(let m) = value else { throw WireError(path: path, reason: "expected an object, found \(value.typeName)") }
+        members = m
+        self.path = path
+    }
+
+    func at(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+
+    func value(_ key: String) throws(WireError) -> JSONValue {
+        guard let v = members[key] else { throw WireError(path: at(key), reason: "missing") }
+        return v
+    }
+
+    func optional(_ key: String) -> JSONValue? {
+        guard let v = members[key], v != .null else { return nil }
+        return v
+    }
+
+    func string(_ key: String) throws(WireError) -> String {
+        guard let s = try value(key).stringValue else { throw WireError(path: at(key), reason: "expected a string") }
+        return s
+    }
+
+    func optionalString(_ key: String) throws(WireError) -> String? {
+        guard let v = optional(key) else { return nil }
+        guard let s = v.stringValue else { throw WireError(path: at(key), reason: "expected a string") }
+        return s
+    }
+
+    func int(_ key: String) throws(WireError) -> Int64 {
+        guard let i = try value(key).intValue else { throw WireError(path: at(key), reason: "expected an integer") }
+        return i
+    }
+
+    func optionalInt(_ key: String) throws(WireError) -> Int64? {
+        guard let v = optional(key) else { return nil }
+        guard let i = v.intValue else { throw WireError(path: at(key), reason: "expected an integer") }
+        return i
+    }
+
+    func bool(_ key: String, default fallback: Bool) throws(WireError) -> Bool {
+        guard let v = optional(key) else { return fallback }
+        guard let b = v.boolValue else { throw WireError(path: at(key), reason: "expected true or false") }
+        return b
+    }
+
+    func array(_ key: String) throws(WireError) -> [JSONValue] {
+        guard let v = optional(key) else { return [] }
+        guard let a = v.arrayValue else { throw WireError(path: at(key), reason: "expected an array") }
+        return a
+    }
+
+    func object(_ key: String) throws(WireError) -> [String: JSONValue] {
+        guard let v = optional(key) else { return [:] }
+        guard let o = v.objectValue else { throw WireError(path: at(key), reason: "expected an object") }
+        return o
+    }
+}
+
+extension JSONValue {
+    /// An object without the members whose value is nil.
+    static func compact(_ members: [String: JSONValue?]) -> JSONValue {
+        .object(members.compactMapValues { $0 })
+    }
+}
+
+extension FieldChange: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        self.init(expected: m.members["expected"], value: m.members["value"])
+    }
+
+    public var json: JSONValue { .compact(["expected": expected, "value": value]) }
+}
+
+extension RecordChange: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        guard let op = Operation(rawValue: try m.string("op")) else { throw WireError(path: m.at("op"), reason: "must be create, update or delete") }
+        var fields: [String: FieldChange] = [:]
+        for (name, change) in try m.object("fields") { fields[name] = try FieldChange(json: change, path: m.at("fields") + "[\(name)]") }
+        self.init(uscc: try m.string("uscc"), op: op, fields: fields, baseRevision: try m.optionalInt("baseRevision"),
+                  expectedHash: try m.optionalString("expectedHash"))
+    }
+
+    public var json: JSONValue {
+        .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": .object(fields.mapValues(\.json)),
+                  "baseRevision": baseRevision.map(JSONValue.int), "expectedHash": expectedHash.map(JSONValue.string)])
+    }
+}
+
+extension ChangeSet: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        var records: [RecordChange] = []
+        let list = try m.array("records")
+        records.reserveCapacity(list.count)
+        for (n, record) in list.enumerated() { records.append(try RecordChange(json: record, path: m.at("records") + "[\(n)]")) }
+        self.init(id: try m.string("id"), region: try m.string("region"), createdAt: try m.optionalString("createdAt") ?? "",
+                  agent: try m.optionalString("agent"), records: records)
+        format = Int(try m.int("format"))
+    }
+
+    public var json: JSONValue {
+        .compact(["format": .int(Int64(format)), "id": .string(id), "region": .string(region), "createdAt": .string(createdAt),
+                  "agent": agent.map(JSONValue.string), "records": .array(records.map(\.json))])
+    }
+}
+
+extension ConflictRef: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        self.init(field: try m.string("field"), conflictId: try m.int("conflictId"))
+    }
+
+    public var json: JSONValue { ["field": .string(field), "conflictId": .int(conflictId)] }
+}
+
+extension RecordResult: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        guard let outcome = Outcome(rawValue: try m.string("outcome")) else { throw WireError(path: m.at("outcome"), reason: "unknown outcome") }
+        var conflicts: [ConflictRef] = []
+        for (n, c) in try m.array("conflicts").enumerated() { conflicts.append(try ConflictRef(json: c, path: m.at("conflicts") + "[\(n)]")) }
+        self.init(uscc: try m.string("uscc"), outcome: outcome, revision: try m.optionalInt("revision"), document: m.optional("document"),
+                  applied: try m.array("applied").compactMap(\.stringValue), conflicts: conflicts, reason: try m.optionalString("reason"))
+    }
+
+    public var json: JSONValue {
+        .compact(["uscc": .string(uscc), "outcome": .string(outcome.rawValue), "revision": revision.map(JSONValue.int), "document": document,
+                  "applied": .array(applied.map(JSONValue.string)), "conflicts": .array(conflicts.map(\.json)), "reason": reason.map(JSONValue.string)])
+    }
+}
+
+extension ChangeSetResult: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        var records: [RecordResult] = []
+        for (n, r) in try m.array("records").enumerated() { records.append(try RecordResult(json: r, path: m.at("records") + "[\(n)]")) }
+        self.init(id: try m.string("id"), replayed: try m.bool("replayed", default: false), records: records)
+        format = Int(try m.int("format"))
+    }
+
+    public var json: JSONValue {
+        ["format": .int(Int64(format)), "id": .string(id), "replayed": .bool(replayed), "records": .array(records.map(\.json))]
+    }
+}
+
+extension ChangedRecord: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        self.init(uscc: try m.string("uscc"), revision: try m.int("revision"), seq: try m.int("seq"), document: m.optional("document"),
+                  deleted: try m.bool("deleted", default: false), movedTo: try m.optionalString("movedTo"))
+    }
+
+    public var json: JSONValue {
+        .compact(["uscc": .string(uscc), "revision": .int(revision), "seq": .int(seq), "document": document,
+                  "deleted": .bool(deleted), "movedTo": movedTo.map(JSONValue.string)])
+    }
+}
+
+extension ChangePage: WireJSON {
+    public init(json: JSONValue, path: String) throws(WireError) {
+        let m = try Members(json, path)
+        var records: [ChangedRecord] = []
+        for (n, r) in try m.array("records").enumerated() { records.append(try ChangedRecord(json: r, path: m.at("records") + "[\(n)]")) }
+        self.init(cursor: try m.int("cursor"), more: try m.bool("more", default: false), records: records)
+        format = Int(try m.int("format"))
+    }
+
+    public var json: JSONValue {
+        ["format": .int(Int64(format)), "cursor": .int(cursor), "more": .bool(more), "records": .array(records.map(\.json))]
+    }
+}
