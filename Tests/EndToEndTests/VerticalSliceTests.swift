@@ -211,7 +211,11 @@ import Testing
         // Files written in the last two seconds are re-read once (racy timestamps); let them age.
         Thread.sleep(forTimeInterval: 2.2)
         _ = try zz.agent(["status"])
+        let indexPath = zz.storePath + "/.esync/index"
+        let indexBefore = try FileManager.default.attributesOfItem(atPath: indexPath)[.modificationDate] as? Date
         let diff = try JSONValue.parse(try zz.agent(["diff", "--json"]).stdout)
+        // Nothing changed, so nothing is written either.
+        #expect(try FileManager.default.attributesOfItem(atPath: indexPath)[.modificationDate] as? Date == indexBefore)
         #expect(diff["scan"]?["filesSeen"] == 200)
         #expect(diff["scan"]?["filesRead"] == 0)
         #expect(diff["changes"]?.arrayValue?.isEmpty == true)

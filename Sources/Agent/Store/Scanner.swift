@@ -15,6 +15,8 @@ public struct ScanReport: Sendable {
     public var changed: [String] = []
     /// Records with a base but no working file: delete requests.
     public var deleted: [String] = []
+    /// The scan changed the index (a file was read, or one disappeared): it is worth saving.
+    public var indexChanged = false
 }
 
 /// Finds the records whose working copy changed, in O(changes) reads: every file is stat'ed and
@@ -63,6 +65,7 @@ public struct Scanner {
                 continue
             }
             report.filesRead += 1
+            report.indexChanged = true
             cached.docHash = hashWorkingFile(stem)
             cached.size = isRacy(stat, now: now) ? -1 : stat.size
             cached.mtimeNs = stat.mtimeNs
@@ -72,6 +75,7 @@ public struct Scanner {
         }
 
         for (uscc, var entry) in index.entries where !seen.contains(uscc) && entry.hasWorkingFile {
+            report.indexChanged = true
             entry.docHash = ""
             entry.size = -1
             if entry.hasBase { index.entries[uscc] = entry } else { index.entries[uscc] = nil }

@@ -70,11 +70,19 @@ public struct StatIndex: Sendable, Equatable {
 
     public func serialized() -> [UInt8] {
         var out: [UInt8] = Array((Self.header + "\n").utf8)
-        out.reserveCapacity(entries.count * 180)
-        for uscc in entries.keys.sorted() {
-            let e = entries[uscc]!
-            let reasonSafe = e.docHash.map { $0 == "\t" || $0 == "\n" ? " " : $0 }
-            out.append(contentsOf: "\(uscc)\t\(e.size)\t\(e.mtimeNs)\t\(e.ctimeNs)\t\(e.inode)\t\(String(reasonSafe))\t\(e.baseHash)\t\(e.baseRevision)\n".utf8)
+        out.reserveCapacity(entries.count * 190)
+        func number(_ n: some BinaryInteger) { out.append(contentsOf: String(n).utf8) }
+        for (uscc, e) in entries {
+            out.append(contentsOf: uscc.utf8); out.append(0x09)
+            number(e.size); out.append(0x09)
+            number(e.mtimeNs); out.append(0x09)
+            number(e.ctimeNs); out.append(0x09)
+            number(e.inode); out.append(0x09)
+            // An invalid file's reason is free text: keep it on its line and in its column.
+            for b in e.docHash.utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            out.append(0x09)
+            out.append(contentsOf: e.baseHash.utf8); out.append(0x09)
+            number(e.baseRevision); out.append(0x0A)
         }
         return out
     }

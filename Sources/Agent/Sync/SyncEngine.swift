@@ -28,10 +28,12 @@ public final class SyncEngine {
                 index = try StatIndex.load(from: store.indexPath)
             } else {
                 index = try Self.rebuildIndex(store)
+                indexDirty = true
             }
         } catch {
             // The index is a cache: a damaged one is rebuilt from the base files.
             index = try Self.rebuildIndex(store)
+            indexDirty = true
         }
         if state.region != config.region {
             throw .config("\(config.configPath): region \(config.region) but the store at \(store.root) belongs to region \(state.region)")
@@ -60,10 +62,14 @@ public final class SyncEngine {
     }
 
     private var indexSavedAt = FileSystem.nowNs()
+    /// The index in memory differs from the file: an unchanged store is checked without writing.
+    private var indexDirty = false
 
     public func saveIndex() throws(AgentError) {
+        guard indexDirty else { return }
         try index.save(to: store.indexPath)
         indexSavedAt = FileSystem.nowNs()
+        indexDirty = false
     }
     func saveState() throws(AgentError) { try state.save(to: store.stateFilePath) }
 
@@ -91,6 +97,7 @@ public final class SyncEngine {
     func scanChanges(_ emit: (RecordChange) throws(AgentError) -> Void) throws(AgentError) -> Diff {
         var diff = Diff()
         diff.scan = try scanner.scan(&index)
+        if diff.scan.indexChanged { indexDirty = true }
         for uscc in diff.scan.changed {
             let entry = index.entries[uscc]!
             if let rejection = state.rejected[uscc], rejection.hash == entry.docHash {
@@ -115,6 +122,7 @@ public final class SyncEngine {
             }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
                 index.entries[uscc]?.baseHash = entry.docHash  // a stale index: nothing changed after all
+            indexDirty = true
                 continue
             }
             // A value already parked for review is not sent again; a new edit of that field is.
@@ -319,7 +327,7 @@ public final class SyncEngine {
         var summary = PullSummary()
         do {
             if full { state.cursor = 0 }
-            _ = try scanner.scan(&index)
+            if try scanner.scan(&index).indexChanged { indexDirty = true }
             try retryDeferred(&summary)
             while true {
                 let page = try client().changes(since: state.cursor, limit: config.pageSize)
@@ -505,6 +513,7 @@ public final class SyncEngine {
             index.entries[uscc]?.baseRevision = -1
         }
         for uscc in updates.removedWorking { index.entries[uscc] = nil }
+        indexDirty = true
         try saveState()
         // The index is a cache that heals itself (a stale entry is re-read and diffed against
         // the real base), so a long push or pull rewrites it now and then, not per change set.
