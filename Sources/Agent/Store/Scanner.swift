@@ -80,8 +80,7 @@ public struct Scanner {
             entry.size = -1
             if entry.hasBase { index.entries[uscc] = entry } else { index.entries[uscc] = nil }
         }
-        for uscc in index.entries.keys.sorted() {
-            let entry = index.entries[uscc]!
+        for (uscc, entry) in index.entries where entry.size < 0 || !entry.hasWorkingFile || entry.docHash != entry.baseHash {
             if let reason = entry.invalidReason {
                 report.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: reason))
             } else if !entry.hasWorkingFile {
@@ -90,6 +89,10 @@ public struct Scanner {
                 report.changed.append(uscc)
             }
         }
+        // Sorted here, not by walking the whole index in order: only what needs work is sorted.
+        report.invalid.sort { $0.file < $1.file }
+        report.deleted.sort()
+        report.changed.sort()
         return report
     }
 

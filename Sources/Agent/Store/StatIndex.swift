@@ -45,27 +45,43 @@ public struct StatIndex: Sendable, Equatable {
 
     static func parse(_ bytes: [UInt8], path: String) throws(AgentError) -> StatIndex {
         var index = StatIndex()
-        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
-        guard let first = lines.popFirst(), String(decoding: first, as: UTF8.self) == header else {
-            throw .corruptState(path: path, reason: "not an esync index (it will be rebuilt)")
+        let header = Array((Self.header + "\n").utf8)
+        guard bytes.starts(with: header) else { throw .corruptState(path: path, reason: "not an esync index (it will be rebuilt)") }
+        // One pass over the bytes, no intermediate arrays: the index of a large store has a
+        // line per record and is read by every command.
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(AgentError) -> StatIndex in
+            var position = header.count
+            var line = 2
+            index.entries.reserveCapacity(buffer.count / 180)
+            while position < buffer.count {
+                var fields: [Range<Int>] = []
+                fields.reserveCapacity(8)
+                var start = position
+                while position < buffer.count, buffer[position] != 0x0A {
+                    if buffer[position] == 0x09 { fields.append(start..<position); start = position + 1 }
+                    position += 1
+                }
+                fields.append(start..<position)
+                position += 1
+                if fields.count == 1 && fields[0].isEmpty { continue }
+                func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: buffer[r]), as: UTF8.self) }
+                func number(_ r: Range<Int>) -> Int64? { Int64(ascii: UnsafeBufferPointer(rebasing: buffer[r])) }
+                guard fields.count == 8, let size = number(fields[1]), let mtime = number(fields[2]), let ctime = number(fields[3]),
+                      let inode = number(fields[4]), let revision = number(fields[7])
+                else { throw .corruptState(path: path, reason: "line \(line) is damaged (it will be rebuilt)") }
+                var entry = Entry()
+                entry.size = size
+                entry.mtimeNs = mtime
+                entry.ctimeNs = ctime
+                entry.inode = UInt64(bitPattern: inode)
+                entry.docHash = text(fields[5])
+                entry.baseHash = text(fields[6])
+                entry.baseRevision = revision
+                index.entries[text(fields[0])] = entry
+                line += 1
+            }
+            return index
         }
-        index.entries.reserveCapacity(lines.count)
-        for (n, line) in lines.enumerated() {
-            let fields = line.split(separator: 0x09, omittingEmptySubsequences: false)
-            guard fields.count == 8, let size = Int64(ascii: fields[1]), let mtime = Int64(ascii: fields[2]),
-                  let ctime = Int64(ascii: fields[3]), let inode = UInt64(ascii: fields[4]), let revision = Int64(ascii: fields[7])
-            else { throw .corruptState(path: path, reason: "line \(n + 2) is damaged (it will be rebuilt)") }
-            var entry = Entry()
-            entry.size = size
-            entry.mtimeNs = mtime
-            entry.ctimeNs = ctime
-            entry.inode = inode
-            entry.docHash = String(decoding: fields[5], as: UTF8.self)
-            entry.baseHash = String(decoding: fields[6], as: UTF8.self)
-            entry.baseRevision = revision
-            index.entries[String(decoding: fields[0], as: UTF8.self)] = entry
-        }
-        return index
     }
 
     public func serialized() -> [UInt8] {
