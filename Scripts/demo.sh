@@ -93,6 +93,19 @@ show "$AGENT" sync --config zhengzhou/agent.yaml
 step "The bureau's status: its value is kept locally and waits for the province's review"
 show "$AGENT" status --config zhengzhou/agent.yaml
 
+step "The province's review: the queue, the conflict side by side, a decision"
+show "$AGG" conflicts list --config aggregator.yaml
+ID=$("$AGG" conflicts list --config aggregator.yaml --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["conflicts"][0]["id"])')
+show "$AGG" conflicts show "$ID" --config aggregator.yaml
+show "$AGG" conflicts resolve "$ID" --keep-current --note "以营业执照登记名称为准" --by wang --config aggregator.yaml
+
+step "The decision reaches the bureau on its next sync"
+show "$AGENT" sync --config zhengzhou/agent.yaml
+python3 - "zhengzhou/store/records/$SECOND.json" <<'PY'
+import json, sys
+print("bureau's file now: name=" + json.load(open(sys.argv[1], encoding="utf-8"))["name"])
+PY
+
 step "Bad input is named, and the rest still syncs"
 printf '{"uscc": "%s", "name": ' "$(ls kaifeng/store/records | head -1 | sed 's/.json$//')" > "kaifeng/store/records/$(ls kaifeng/store/records | head -1)"
 show "$AGENT" sync --config kaifeng/agent.yaml || echo "(exit $?: done, with records skipped)"

@@ -153,8 +153,7 @@ struct Pull: AsyncParsableCommand {
         try await reporting {
             let full = self.full
             let summary = try await options.withEngine(locked: true, command: "pull") { engine in try engine.pull(full: full) }
-            print("pull: \(summary.line)")
-            for d in summary.divergent { print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
+            PullReport.print(summary)
             return summary.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
     }
@@ -170,9 +169,17 @@ struct Sync: AsyncParsableCommand {
                 (try engine.push(), try engine.pull())
             }
             PushReport.print(push)
-            print("pull: \(pull.line)")
+            PullReport.print(pull)
             return push.invalid.isEmpty && push.rejected.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
+    }
+}
+
+enum PullReport {
+    static func print(_ summary: SyncEngine.PullSummary) {
+        Swift.print("pull: \(summary.line)")
+        for d in summary.divergent { Swift.print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
+        for d in summary.decisions { Swift.print("  \(d.uscc) \(d.field): the province decided (\(d.decision))") }
     }
 }
 

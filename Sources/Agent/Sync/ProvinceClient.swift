@@ -33,6 +33,10 @@ public final class ProvinceClient {
         try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)", as: ChangePage.self)
     }
 
+    public func conflict(_ id: Int64) throws(AgentError) -> ConflictView {
+        try wire(.get, "/v1/conflicts/\(id)", as: ConflictView.self)
+    }
+
     public func record(_ uscc: String) throws(AgentError) -> RecordView {
         try call(.get, "/v1/records/\(uscc)", as: RecordView.self)
     }

@@ -319,6 +319,8 @@ public final class SyncEngine {
         /// Fields where the bureau's pending value was kept over the province's.
         public var divergent: [(uscc: String, field: String)] = []
         public var deferred: [String] = []
+        /// Conflicts and delete requests of this bureau that the province decided.
+        public var decisions: [(uscc: String, field: String, decision: String)] = []
         public var cursor: Int64 = 0
     }
 
@@ -353,6 +355,7 @@ public final class SyncEngine {
                 try saveState()
                 if !page.more { break }
             }
+            try settleDecisions(&summary)
             summary.cursor = state.cursor
             summary.deferred = state.deferred.sorted()
             state.lastPull = .init(at: Self.timestamp(), ok: true, summary: summary.line)
@@ -384,6 +387,83 @@ public final class SyncEngine {
             let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
             summary.merged += 1
             summary.divergent += divergent.map { (uscc, $0) }
+        }
+        try commit(batch, updates)
+    }
+
+    /// Fields parked for review and delete requests: once the province has decided, its
+    /// decision is taken into the working copy — unless the bureau edited the field again
+    /// since, in which case the new edit stays and goes out with the next push.
+    func settleDecisions(_ summary: inout PullSummary) throws(AgentError) {
+        let waiting = Set(state.parked.keys).union(state.pendingDeletes.keys)
+        guard !waiting.isEmpty else { return }
+        let batch = AtomicBatch(anchor: store.statePath)
+        var updates = IndexUpdates()
+        for uscc in waiting.sorted() {
+            var decided: [(field: String, parked: AgentState.Parked, decision: String)] = []
+            var deleteDecision: ConflictView?
+            do {
+                for (field, parked) in state.parked[uscc] ?? [:] {
+                    let conflict = try client().conflict(parked.conflictId)
+                    if !conflict.isOpen { decided.append((field, parked, conflict.decision?.rawValue ?? "decided")) }
+                }
+                if let id = state.pendingDeletes[uscc] {
+                    let conflict = try client().conflict(id)
+                    if !conflict.isOpen { deleteDecision = conflict }
+                }
+            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
+                log("record \(uscc): its conflicts are no longer visible to this bureau (\(status): \(message)); no longer waiting")
+                state.parked[uscc] = nil
+                state.pendingDeletes[uscc] = nil
+                continue
+            }
+            if decided.isEmpty && deleteDecision == nil { continue }
+            let view = try client().record(uscc)
+            let file = store.recordFile(uscc)
+            if let decision = deleteDecision {
+                state.pendingDeletes[uscc] = nil
+                summary.decisions.append((uscc, "*", "delete request: \(decision.decision?.rawValue ?? "decided")"))
+                if view.deleted {
+                    batch.remove(store.baseFile(uscc))
+                    updates.removedBases.insert(uscc)
+                } else if !FileSystem.exists(file) {
+                    // The province kept the record: it comes back.
+                    try batch.write(file, view.document.prettyBytes(), expecting: .absent, group: uscc)
+                    updates.written[uscc] = view.document
+                    try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
+                    updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
+                }
+            }
+            guard !decided.isEmpty, let stat = FileSystem.statFile(file) else {
+                for d in decided { state.parked[uscc]?[d.field] = nil }
+                if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
+                continue
+            }
+            let mine: JSONValue
+            do { mine = try store.readRecord(uscc, validate: false) } catch {
+                log("record \(uscc): the province decided, but the file cannot be read: \(error)")
+                continue
+            }
+            var working = mine
+            var base = (try? store.readBase(uscc))??.document ?? view.document
+            let theirs = FieldPath.flatten(view.document)
+            let current = FieldPath.flatten(mine)
+            for d in decided {
+                if (current[d.field].map(ContentHash.of) ?? "") == d.parked.valueHash {
+                    FieldPath.set(&working, path: d.field, to: theirs[d.field])
+                }
+                FieldPath.set(&base, path: d.field, to: theirs[d.field])
+                state.parked[uscc]?[d.field] = nil
+                summary.decisions.append((uscc, d.field, d.decision))
+                summary.divergent.removeAll { $0.uscc == uscc && $0.field == d.field }  // decided, not kept
+            }
+            if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
+            if working != mine {
+                try batch.write(file, working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                updates.written[uscc] = working
+            }
+            try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: base)), group: uscc)
+            updates.bases[uscc] = (ContentHash.of(base), view.revision)
         }
         try commit(batch, updates)
     }
@@ -543,6 +623,7 @@ extension SyncEngine.PullSummary {
         if skipped > 0 { parts.append("\(skipped) already up to date") }
         if !divergent.isEmpty { parts.append("\(divergent.count) local edits kept over the province's") }
         if !deferred.isEmpty { parts.append("\(deferred.count) waiting for invalid files to be fixed") }
+        if !decisions.isEmpty { parts.append("\(decisions.count) decisions of the province taken in") }
         parts.append("cursor \(cursor)")
         return parts.joined(separator: ", ")
     }

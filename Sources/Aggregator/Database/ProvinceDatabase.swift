@@ -91,6 +91,17 @@ public final class ProvinceDatabase: Sendable {
                 INSERT INTO meta (key, value) VALUES ('seq', 0);
                 """)
         }
+        migrator.registerMigration("v2-resolutions") { db in
+            try db.execute(sql: """
+                ALTER TABLE conflicts ADD COLUMN decision TEXT;
+                ALTER TABLE conflicts ADD COLUMN value TEXT;
+                ALTER TABLE conflicts ADD COLUMN note TEXT;
+                ALTER TABLE conflicts ADD COLUMN resolved_by TEXT;
+                ALTER TABLE conflicts ADD COLUMN resolved_at TEXT;
+                ALTER TABLE conflicts ADD COLUMN revision INTEGER;
+                CREATE INDEX conflicts_region ON conflicts(status, region);
+                """)
+        }
         return migrator
     }
 }

@@ -50,6 +50,17 @@ struct StoredRecord: Sendable {
         return revision
     }
 
+    /// Marks a record deleted (a tombstone: the document stays in history) as a new revision.
+    static func markDeleted(_ row: StoredRecord, context: MergeService.WriteContext, db: Database) throws -> Int64 {
+        let seq = try nextSeq(db)
+        let revision = row.revision + 1
+        try db.cachedStatement(sql: "UPDATE records SET deleted = 1, revision = ?, seq = ?, updated_at = ? WHERE uscc = ?")
+            .execute(arguments: [revision, seq, context.at, row.uscc])
+        try db.cachedStatement(sql: "INSERT INTO history (uscc, revision, seq, doc, source, changeset, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, '[\"*\"]')")
+            .execute(arguments: [row.uscc, revision, seq, row.document.canonicalString, context.source, context.changeSet, context.at])
+        return revision
+    }
+
     /// The province-wide change sequence; pull cursors point into it.
     static func nextSeq(_ db: Database) throws -> Int64 {
         guard let value = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE meta SET value = value + 1 WHERE key = 'seq' RETURNING value")) else {

@@ -11,12 +11,14 @@ public struct AggregatorServer: Sendable {
     public let config: AggregatorConfig
     public let database: ProvinceDatabase
     let merge: MergeService
+    let conflicts: ConflictService
     let tokens: TokenStore
 
     public init(config: AggregatorConfig, database: ProvinceDatabase) {
         self.config = config
         self.database = database
         self.merge = MergeService(database: database)
+        self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
     }
 
@@ -85,7 +87,35 @@ public struct AggregatorServer: Sendable {
             context.logger.info("record edited", metadata: ["uscc": "\(uscc)", "by": "\(principal.source)", "revision": "\(view.revision)"])
             return try Self.json(view)
         }
+        router.get("/v1/conflicts") { request, _ in
+            let principal = try await authenticate(request)
+            let query = request.uri.queryParameters
+            let status = query.get("status") ?? "open"
+            let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: query.get("region"), field: query.get("field"),
+                                                kind: query.get("kind"), uscc: query.get("uscc"), limit: Int(query.get("limit") ?? "") ?? 1000)
+            return Self.wire(ConflictList(conflicts: try await conflicts.list(filter, for: principal)))
+        }
+        router.get("/v1/conflicts/:id") { request, context in
+            let principal = try await authenticate(request)
+            return Self.wire(try await conflicts.show(try Self.conflictID(context), for: principal))
+        }
+        router.post("/v1/conflicts/:id/resolution") { request, context in
+            let principal = try await authenticate(request)
+            let id = try Self.conflictID(context)
+            let resolution: Resolution
+            do { resolution = try Resolution.decode(try await readBody(request)) } catch let error as WireError {
+                throw ServiceError.badRequest("the body is not a resolution {\"decision\": \"keep-current|take-incoming|value\", \"value\": …, \"note\": …}: \(error)")
+            }
+            let view = try await conflicts.resolve(id, resolution, by: principal)
+            context.logger.info("conflict decided", metadata: ["id": "\(id)", "decision": "\(resolution.decision.rawValue)", "by": "\(principal.source)"])
+            return Self.wire(view)
+        }
         return router
+    }
+
+    static func conflictID(_ context: BasicRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw ServiceError.badRequest("conflict id must be a positive integer") }
+        return id
     }
 
     func authenticate(_ request: Request) async throws -> Principal {

@@ -1,0 +1,114 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// The province's review queue: list, show and decide conflicts. Every decision is kept on the
+/// conflict (who, when, what, why) and makes a new revision of the record, so that the owning
+/// bureau learns it on its next pull.
+public struct ConflictService: Sendable {
+    public let database: ProvinceDatabase
+
+    public init(database: ProvinceDatabase) { self.database = database }
+
+    public struct Filter: Sendable {
+        public var status: String? = "open"
+        public var region: String?
+        public var field: String?
+        public var kind: String?
+        public var uscc: String?
+        public var limit = 1000
+
+        public init(status: String? = "open", region: String? = nil, field: String? = nil, kind: String? = nil, uscc: String? = nil, limit: Int = 1000) {
+            self.status = status
+            self.region = region
+            self.field = field
+            self.kind = kind
+            self.uscc = uscc
+            self.limit = limit
+        }
+    }
+
+    /// A bureau sees the conflicts of its own region; reviewers see all.
+    public func list(_ filter: Filter, for principal: Principal) async throws -> [ConflictView] {
+        var filter = filter
+        if principal.role == .bureau {
+            if let asked = filter.region, asked != principal.region { throw ServiceError.forbidden("the bureau of \(principal.region ?? "?") sees only its own conflicts") }
+            filter.region = principal.region
+        }
+        var clauses: [String] = []
+        var arguments: StatementArguments = []
+        for (column, value) in [("status", filter.status), ("region", filter.region), ("field", filter.field), ("kind", filter.kind), ("uscc", filter.uscc)] {
+            if let value { clauses.append("\(column) = ?"); _ = arguments.append(contentsOf: [value]) }
+        }
+        let sql = "SELECT * FROM conflicts" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY id LIMIT \(max(1, filter.limit))"
+        let bound = arguments
+        return try await database.pool.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.view) }
+    }
+
+    public func show(_ id: Int64, for principal: Principal) async throws -> ConflictView {
+        let view = try await database.pool.read { db in try Self.fetch(id, db: db) }
+        if principal.role == .bureau, view.region != principal.region {
+            throw ServiceError.forbidden("conflict \(id) belongs to region \(view.region)")
+        }
+        return view
+    }
+
+    /// Decides a conflict: the record gets a new revision carrying the decision.
+    public func resolve(_ id: Int64, _ resolution: Resolution, by principal: Principal) async throws -> ConflictView {
+        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers decide conflicts") }
+        return try await database.pool.write { db in
+            let conflict = try Self.fetch(id, db: db)
+            guard conflict.isOpen else {
+                throw ServiceError.conflict("conflict \(id) was already decided (\(conflict.decision?.rawValue ?? "?") by \(conflict.resolvedBy ?? "?"))")
+            }
+            guard let row = try StoredRecord.fetch(conflict.uscc, db: db) else { throw ServiceError.notFound("no record \(conflict.uscc)") }
+            let context = MergeService.WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now())
+            let revision: Int64
+            switch (conflict.kind, resolution.decision) {
+            case ("delete", .takeIncoming):
+                revision = try StoredRecord.markDeleted(row, context: context, db: db)
+            case ("delete", .value), ("transfer", _):
+                throw ServiceError.badRequest("a \(conflict.kind) request is decided with keep-current\(conflict.kind == "delete" ? " or take-incoming" : " (approving transfers comes with the transfer protocol)")")
+            default:
+                var document = row.document
+                switch resolution.decision {
+                case .keepCurrent: break
+                case .takeIncoming: FieldPath.set(&document, path: conflict.field, to: conflict.incoming)
+                case .value: FieldPath.set(&document, path: conflict.field, to: resolution.value)
+                }
+                let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
+                if !errors.isEmpty {
+                    throw ServiceError.invalidRecord(uscc: conflict.uscc, reason: errors.map(\.description).joined(separator: "; "))
+                }
+                // Even "keep current" makes a revision: the bureau must learn the decision.
+                let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
+                revision = try StoredRecord.write(uscc: row.uscc, region: row.region, previous: row, document: document,
+                                                  changedFields: changed, context: context, db: db)
+            }
+            try db.execute(sql: """
+                UPDATE conflicts SET status = 'resolved', decision = ?, value = ?, note = ?, resolved_by = ?, resolved_at = ?, revision = ?
+                WHERE id = ?
+                """, arguments: [resolution.decision.rawValue, resolution.value?.canonicalString, resolution.note, principal.source, context.at, revision, id])
+            return try Self.fetch(id, db: db)
+        }
+    }
+
+    static func fetch(_ id: Int64, db: Database) throws -> ConflictView {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conflicts WHERE id = ?", arguments: [id]) else {
+            throw ServiceError.notFound("no conflict \(id)")
+        }
+        return try view(row)
+    }
+
+    static func view(_ row: Row) throws -> ConflictView {
+        func json(_ column: String) throws -> JSONValue? {
+            guard let text: String = row[column] else { return nil }
+            return try StoredRecord.decode(text, uscc: row["uscc"])
+        }
+        return ConflictView(id: row["id"], uscc: row["uscc"], region: row["region"], field: row["field"], kind: row["kind"], status: row["status"],
+                            expected: try json("expected"), current: try json("current"), incoming: try json("incoming"), source: row["source"],
+                            changeSet: row["changeset"], createdAt: row["created_at"], decision: (row["decision"] as String?).flatMap(ConflictView.Decision.init),
+                            value: try json("value"), note: row["note"], resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"], revision: row["revision"])
+    }
+}

@@ -1,0 +1,124 @@
+import Aggregator
+import ArgumentParser
+import EnterpriseModel
+import Foundation
+import SyncCore
+
+struct Conflicts: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The review queue: list, show and decide conflicts.",
+        discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
+        subcommands: [List.self, Show.self, Resolve.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "open, resolved or all.") var status = "open"
+        @Option(help: "Only this region (6-digit code).") var region: String?
+        @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
+        @Option(help: "field, delete or transfer.") var kind: String?
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind)
+                let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
+                if json { print(String(decoding: ConflictList(conflicts: list).json.prettyBytes(), as: UTF8.self), terminator: ""); return }
+                if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
+                var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"]]
+                for c in list {
+                    rows.append(["\(c.id)", c.uscc, "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
+                                 Self.short(c.current), c.kind == "delete" ? "delete" : Self.short(c.incoming), c.source, String(c.createdAt.prefix(16))])
+                }
+                print(TextTable.render(rows))
+                print("\(list.count) \(status == "all" ? "" : status + " ")conflicts")
+            }
+        }
+
+        static func short(_ value: JSONValue?) -> String {
+            guard let value else { return "(absent)" }
+            let text = value.canonicalString
+            return text.count > 28 ? String(text.prefix(27)) + "…" : text
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one conflict with both values, both provenances and the record.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The conflict id.") var id: Int64
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let reviewer = Principal.provinceCLI(user: NSUserName())
+                let c = try await ConflictService(database: database).show(id, for: reviewer)
+                if json { print(String(decoding: c.json.prettyBytes(), as: UTF8.self), terminator: ""); return }
+                let record = try await MergeService(database: database).record(c.uscc, for: reviewer)
+                let name = record.document["name"]?.stringValue ?? ""
+                print("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
+                print("field:            \(c.field)")
+                print("bureau started:   \(c.expected?.canonicalString ?? "(absent)")")
+                print("province has:     \(c.current?.canonicalString ?? "(absent)")" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
+                print("bureau asks:      \(c.kind == "delete" ? "delete the record" : c.incoming?.canonicalString ?? "(absent)")   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
+                if !c.isOpen {
+                    print("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
+                          + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
+                } else {
+                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value JSON --note TEXT")
+                }
+            }
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Decide a conflict: keep the province's value, take the bureau's, or set a new value.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The conflict id.") var id: Int64
+        @Flag(help: "The province's current value stays.") var keepCurrent = false
+        @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
+        @Option(help: "A new value, as JSON (text in quotes: '\"…\"').") var value: String?
+        @Option(help: "Why; kept with the decision.") var note: String?
+        @Option(help: "Who decides (default: the login name).") var by: String?
+
+        func validate() throws {
+            guard [keepCurrent, takeIncoming, value != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --keep-current, --take-incoming or --value JSON")
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let resolution: Resolution
+                if keepCurrent {
+                    resolution = Resolution(decision: .keepCurrent, note: note)
+                } else if takeIncoming {
+                    resolution = Resolution(decision: .takeIncoming, note: note)
+                } else {
+                    do { resolution = Resolution(decision: .value, value: try JSONValue.parse(value!), note: note) } catch {
+                        throw CommandFailure(message: "--value: not JSON (\(error)); write text in quotes: --value '\"…\"'", code: 2)
+                    }
+                }
+                let (_, database) = try await options.open()
+                let decided = try await ConflictService(database: database).resolve(id, resolution, by: .provinceCLI(user: by ?? NSUserName()))
+                print("conflict \(id) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+            }
+        }
+    }
+}
+
+/// Columns aligned for a terminal; Chinese characters count as two columns.
+enum TextTable {
+    static func width(_ text: String) -> Int {
+        text.unicodeScalars.reduce(0) { $0 + (($1.value >= 0x1100 && ($1.value <= 0x115F || (0x2E80...0xA4CF).contains($1.value) || (0xAC00...0xD7A3).contains($1.value) || (0xF900...0xFAFF).contains($1.value) || (0xFE30...0xFE4F).contains($1.value) || (0xFF00...0xFF60).contains($1.value) || (0xFFE0...0xFFE6).contains($1.value))) ? 2 : 1) }
+    }
+
+    static func render(_ rows: [[String]]) -> String {
+        let columns = rows.map(\.count).max() ?? 0
+        let widths = (0..<columns).map { c in rows.map { c < $0.count ? width($0[c]) : 0 }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - width(cell)) }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,88 @@
+import CurlHTTP
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// The province's review of conflicts, and its decisions reaching the bureau.
+@Suite(.serialized) struct ReviewTests {
+    func conflicted(_ name: String) throws -> (AggregatorProcess, AgentHandle, String, Int64) {
+        let province = try AggregatorProcess(regions: ["410100"], name: name)
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let uscc = try zz.generate(3, seed: 20)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.cli(["records", "set", uscc, #"name="省厅核定名称有限公司""#]).status == 0)
+        try zz.edit(uscc, ["name": "区局登记名称有限公司"])
+        #expect(try zz.agent(["sync"]).status == 0)
+        let listed = try province.cli(["conflicts", "list", "--json"])
+        let conflicts = try ConflictList.decode(Array(listed.stdout.utf8)).conflicts
+        try #require(conflicts.count == 1)
+        #expect(conflicts[0].field == "name" && conflicts[0].incoming == "区局登记名称有限公司" && conflicts[0].current == "省厅核定名称有限公司")
+        return (province, zz, uscc, conflicts[0].id)
+    }
+
+    @Test func keepCurrentReachesTheBureauOnItsNextPull() throws {
+        let (province, zz, uscc, id) = try conflicted("keep")
+        defer { province.stop() }
+        let table = try province.cli(["conflicts", "list"])
+        #expect(table.stdout.contains("区局登记名称有限公司") && table.stdout.contains("郑州市"))
+        let decided = try province.cli(["conflicts", "resolve", "\(id)", "--keep-current", "--note", "以营业执照为准", "--by", "wang"])
+        #expect(decided.status == 0, "\(decided)")
+        let pull = try zz.agent(["pull"])
+        #expect(pull.stdout.contains("the province decided (keep-current)"), "\(pull)")
+        #expect(try zz.readRecord(uscc)["name"] == "省厅核定名称有限公司")
+        #expect(try zz.statusJSON()["waitingForReview"]?.arrayValue?.isEmpty == true)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+        let shown = try province.cli(["conflicts", "show", "\(id)"])
+        #expect(shown.stdout.contains("keep-current by reviewer:wang") && shown.stdout.contains("以营业执照为准"))
+        #expect(try province.cli(["conflicts", "resolve", "\(id)", "--take-incoming"]).status == 1)
+    }
+
+    @Test func takeIncomingOverHTTPGivesTheProvinceTheBureausValue() throws {
+        let (province, zz, uscc, id) = try conflicted("take")
+        defer { province.stop() }
+        let body = Resolution(decision: .takeIncoming, note: "核实无误").encoded()
+        let response = try province.request(.post, "/v1/conflicts/\(id)/resolution", token: province.reviewerToken, body: body)
+        #expect(response.status == 200, "\(response.bodyString)")
+        #expect(try province.request(.post, "/v1/conflicts/\(id)/resolution", token: province.bureauTokens["410100"], body: body).status == 403)
+        #expect(try province.record(uscc).document["name"] == "区局登记名称有限公司")
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try zz.readRecord(uscc)["name"] == "区局登记名称有限公司")
+        #expect(try zz.statusJSON()["waitingForReview"]?.arrayValue?.isEmpty == true)
+    }
+
+    @Test func aDecisionDoesNotOverwriteANewerLocalEdit() throws {
+        let (province, zz, uscc, id) = try conflicted("newer")
+        defer { province.stop() }
+        try zz.edit(uscc, ["name": "区局再次更正名称有限公司"])
+        #expect(try province.cli(["conflicts", "resolve", "\(id)", "--value", #""省厅最终名称有限公司""#]).status == 0)
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(try zz.readRecord(uscc)["name"] == "区局再次更正名称有限公司")
+        // The new edit goes out against the decided value and applies.
+        #expect(try zz.agent(["push"]).status == 0)
+        #expect(try province.record(uscc).document["name"] == "区局再次更正名称有限公司")
+    }
+
+    @Test func aRefusedDeleteBringsTheRecordBackAndAnApprovedOneRemovesIt() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "deletes")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(4, seed: 21)
+        #expect(try zz.agent(["sync"]).status == 0)
+        try FileManager.default.removeItem(atPath: zz.recordPath(codes[0]))
+        try FileManager.default.removeItem(atPath: zz.recordPath(codes[1]))
+        #expect(try zz.agent(["push"]).stdout.contains("2 delete requests"))
+        let list = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "delete", "--json"]).stdout.utf8)).conflicts
+        let byRecord = Dictionary(uniqueKeysWithValues: list.map { ($0.uscc, $0.id) })
+        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[0]]!)", "--keep-current", "--note", "企业仍在经营"]).status == 0)
+        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[1]]!)", "--take-incoming"]).status == 0)
+        let pull = try zz.agent(["pull"])
+        #expect(pull.status == 0, "\(pull)")
+        #expect(FileManager.default.fileExists(atPath: zz.recordPath(codes[0])))
+        #expect(!FileManager.default.fileExists(atPath: zz.recordPath(codes[1])))
+        #expect(try province.record(codes[1]).deleted)
+        let status = try zz.statusJSON()
+        #expect(status["held"]?.arrayValue?.isEmpty == true)
+        #expect(status["deleteRequests"]?.arrayValue?.isEmpty == true)
+    }
+}
