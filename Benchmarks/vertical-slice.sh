@@ -12,7 +12,10 @@ DIR=${DIR:-/tmp/esync-bench}
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
 swift build -c release >/dev/null
 BIN=$(swift build -c release --show-bin-path)
-rm -rf "$DIR"; mkdir -p "$DIR"; cd "$DIR"
+# An earlier run's store is moved aside and removed after the measurements: on a file system
+# mounted with `discard` (this machine's root) deleting 100,000 files takes minutes.
+[ -e "$DIR" ] && mv "$DIR" "$DIR.old.$$"
+mkdir -p "$DIR"; cd "$DIR"
 
 cat > aggregator.yaml <<'YAML'
 listen: { host: 127.0.0.1, port: 0 }
@@ -74,3 +77,4 @@ echo
 echo "file system of $DIR: $(df -T "$DIR" | awk 'NR==2 {print $2, "on", $1, "mounted", $7}') ($(grep " $(df "$DIR" | awk 'NR==2 {print $6}') " /proc/mounts | awk '{print $4}' | head -1))"
 echo "aggregator peak RSS: $(awk -F': ' '/Maximum resident set size/ {printf "%.1f MB", $2/1024}' aggregator.time)"
 echo "store: $(du -sh store/records | cut -f1) in $N files; province.sqlite $(du -sh province.sqlite | cut -f1)"
+rm -rf "$DIR".old.* 2>/dev/null || true
