@@ -8,12 +8,13 @@ struct Conflicts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The review queue: list, show and decide conflicts.",
         discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
-        subcommands: [List.self, Show.self, Resolve.self])
+        subcommands: [List.self, Show.self, Resolve.self, Reopen.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
         @OptionGroup var options: ConfigOption
-        @Option(help: "open, resolved or all.") var status = "open"
+        @Option(help: "open, resolved, auto (decided by a rule) or all.") var status = "open"
+        @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
         @Option(help: "field, delete or transfer.") var kind: String?
@@ -22,14 +23,16 @@ struct Conflicts: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()
+                let status = auto ? "auto" : self.status
                 let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind)
                 let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
                 if json { print(String(decoding: ConflictList(conflicts: list).json.prettyBytes(), as: UTF8.self), terminator: ""); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
-                var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"]]
+                var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
                 for c in list {
                     rows.append(["\(c.id)", c.uscc, "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
-                                 Self.short(c.current), c.kind == "delete" ? "delete" : Self.short(c.incoming), c.source, String(c.createdAt.prefix(16))])
+                                 Self.short(c.current), c.kind == "delete" ? "delete" : Self.short(c.incoming), c.source, String(c.createdAt.prefix(16))]
+                                + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
                 print("\(list.count) \(status == "all" ? "" : status + " ")conflicts")
@@ -103,6 +106,23 @@ struct Conflicts: AsyncParsableCommand {
                 let (_, database) = try await options.open()
                 let decided = try await ConflictService(database: database).resolve(id, resolution, by: .provinceCLI(user: by ?? NSUserName()))
                 print("conflict \(id) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+            }
+        }
+    }
+}
+
+extension Conflicts {
+    struct Reopen: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-open a decision a rule made (see `list --auto`), for a reviewer to decide.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The conflict id.") var id: Int64
+        @Option(help: "Who re-opens (default: the login name).") var by: String?
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: by ?? NSUserName()))
+                print("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
             }
         }
     }

@@ -70,7 +70,9 @@ struct Serve: AsyncParsableCommand {
         try await reporting {
             var (config, database) = try await options.open()
             if let port { config.port = port }
-            let server = AggregatorServer(config: config, database: database)
+            let policy: FieldPolicy
+            do { policy = try config.loadPolicy() } catch { throw CommandFailure(message: "\(error)", code: 2) }
+            let server = AggregatorServer(config: config, database: database, policy: policy)
             var logger = Logger(label: "esync-aggregator")
             logger.logLevel = .info
             let host = config.host

@@ -86,3 +86,24 @@ import Testing
         #expect(status["deleteRequests"]?.arrayValue?.isEmpty == true)
     }
 }
+
+extension ReviewTests {
+    @Test func aBureauSettingADesignationGetsTheProvincesValueBackAndTheAttemptIsListed() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "authority")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let uscc = try zz.generate(2, seed: 22)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let before = try province.record(uscc).document["littleGiant"]
+        try zz.edit(uscc, ["littleGiant": ["year": 2026, "batch": 7], "employees": 77])
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 0, "\(sync)")
+        #expect(try province.record(uscc).document["littleGiant"] == before)
+        #expect(try province.record(uscc).document["employees"] == 77)
+        #expect(try zz.readRecord(uscc)["littleGiant"] == before)
+        #expect(try zz.readRecord(uscc)["employees"] == 77)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+        let auto = try province.cli(["conflicts", "list", "--auto"])
+        #expect(auto.stdout.contains("littleGiant") && auto.stdout.contains("authority: province"), "\(auto)")
+    }
+}

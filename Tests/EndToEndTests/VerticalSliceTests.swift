@@ -239,15 +239,15 @@ extension VerticalSliceTests {
         defer { province.stop() }
         let uscc = try zz.generate(2, seed: 10)[0]
         #expect(try zz.agent(["sync"]).status == 0)
-        #expect(try province.cli(["records", "set", uscc, "employees=500"]).status == 0)
-        try zz.edit(uscc, ["employees": 600])
+        #expect(try province.cli(["records", "set", uscc, #"industry="C3511""#]).status == 0)
+        try zz.edit(uscc, ["industry": "C3562"])
         #expect(try zz.agent(["sync"]).stdout.contains("1 fields wait for review"))
         #expect(try zz.agent(["push"]).stdout.contains("0 records sent"))
-        try zz.edit(uscc, ["employees": 650])
+        try zz.edit(uscc, ["industry": "C3973"])
         let again = try zz.agent(["push"])
         #expect(again.stdout.contains("1 records sent"), "\(again)")
-        #expect(try province.record(uscc).document["employees"] == 500)
-        #expect(try zz.readRecord(uscc)["employees"] == 650)
+        #expect(try province.record(uscc).document["industry"] == "C3511")
+        #expect(try zz.readRecord(uscc)["industry"] == "C3973")
     }
 }
 

@@ -450,9 +450,9 @@ public final class SyncEngine {
             let current = FieldPath.flatten(mine)
             for d in decided {
                 if (current[d.field].map(ContentHash.of) ?? "") == d.parked.valueHash {
-                    FieldPath.set(&working, path: d.field, to: theirs[d.field])
+                    Self.take(d.field, from: theirs, into: &working)
                 }
-                FieldPath.set(&base, path: d.field, to: theirs[d.field])
+                Self.take(d.field, from: theirs, into: &base)
                 state.parked[uscc]?[d.field] = nil
                 summary.decisions.append((uscc, d.field, d.decision))
                 summary.divergent.removeAll { $0.uscc == uscc && $0.field == d.field }  // decided, not kept
@@ -466,6 +466,26 @@ public final class SyncEngine {
             updates.bases[uscc] = (ContentHash.of(base), view.revision)
         }
         try commit(batch, updates)
+    }
+
+    /// Puts the province's value of `field` into `document`: the field itself, or the value of
+    /// an ancestor the province holds as a leaf (srdi: null where the bureau had srdi.year), or
+    /// nothing when the province has neither.
+    static func take(_ field: String, from theirs: [String: JSONValue], into document: inout JSONValue) {
+        if let value = theirs[field] {
+            FieldPath.set(&document, path: field, to: value)
+            return
+        }
+        var end = field.startIndex
+        while let dot = field[end...].firstIndex(of: ".") {
+            let ancestor = String(field[..<dot])
+            if let value = theirs[ancestor] {
+                FieldPath.set(&document, path: ancestor, to: value)
+                return
+            }
+            end = field.index(after: dot)
+        }
+        FieldPath.set(&document, path: field, to: nil)
     }
 
     // MARK: - Merging the province's version into the store
@@ -501,6 +521,7 @@ public final class SyncEngine {
         }
         let newBase: JSONValue
         var divergent: [String] = []
+        var finalWorking: JSONValue?
         if let stat = FileSystem.statFile(file) {
             // The working copy is known without reading it when its file is as last scanned and
             // its content is the common ancestor (the base, or after a push what was sent).
@@ -510,6 +531,7 @@ public final class SyncEngine {
                 // The province's version replaces a working copy that is the common ancestor;
                 // nothing is written when they are the same (the usual answer to a push).
                 newBase = theirs
+                finalWorking = theirs
                 if ContentHash.of(theirs) != entry!.docHash {
                     try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
                     updates.written[uscc] = theirs
@@ -528,18 +550,23 @@ public final class SyncEngine {
                 }
                 newBase = merged.base
                 divergent = merged.divergent
+                finalWorking = merged.working
             }
         } else if entry?.hasBase == true {
             // The bureau deleted its file: the delete request stands; only the base moves on.
             newBase = theirs
         } else {
             newBase = theirs
+            finalWorking = theirs
             try batch.write(file, theirs.prettyBytes(), expecting: .absent, group: uscc)
             updates.written[uscc] = theirs
         }
-        // A parked field is settled once the province's version agrees with the working copy.
+        // A parked field is settled once the province's version agrees with the working copy;
+        // until then the bureau asks about its conflict on every pull (see `settleDecisions`).
         if let parked = state.parked[uscc] {
-            let remaining = parked.filter { divergent.contains($0.key) }
+            let agreed = FieldPath.flatten(theirs)
+            let working = finalWorking.map(FieldPath.flatten)
+            let remaining = parked.filter { field, _ in working == nil || agreed[field] != working![field] }
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import SyncCore
 import SystemPackage
 
 /// The aggregator's configuration: a YAML file, every key overridable by an environment
@@ -13,6 +14,8 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
     public var maxPageSize = 5_000
+    /// The field policy file; nil: the built-in default (the same as Config/policy.yaml).
+    public var policyPath: String?
 
     public static let defaultPath = "/etc/esync/aggregator.yaml"
     public static let pathVariable = "ESYNC_AGGREGATOR_CONFIG"
@@ -47,8 +50,15 @@ public struct AggregatorConfig: Sendable, Equatable {
         config.port = try integer(reader, "listen.port", config.port, file: absolutePath, range: 0...65535)
         config.maxBodyBytes = try integer(reader, "limits.maxBodyBytes", config.maxBodyBytes, file: absolutePath, range: 1024...Int(Int32.max))
         config.maxRecordsPerChangeSet = try integer(reader, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, file: absolutePath, range: 1...1_000_000)
+        config.policyPath = reader.string(forKey: "policy").map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
         config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
         return config
+    }
+
+    /// The field policy the config names, validated (errors name the file and line).
+    public func loadPolicy() throws -> FieldPolicy {
+        guard let policyPath else { return .standard }
+        do { return try PolicyFile.load(path: policyPath) } catch { throw ConfigError(error.description) }
     }
 
     static func integer(_ reader: ConfigReader, _ key: String, _ fallback: Int, file: String, range: ClosedRange<Int>) throws -> Int {

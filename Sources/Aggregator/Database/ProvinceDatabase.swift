@@ -102,6 +102,9 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX conflicts_region ON conflicts(status, region);
                 """)
         }
+        migrator.registerMigration("v3-reopen") { db in
+            try db.execute(sql: "ALTER TABLE conflicts ADD COLUMN reopened_from TEXT")
+        }
         return migrator
     }
 }

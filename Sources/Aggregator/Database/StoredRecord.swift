@@ -89,4 +89,25 @@ enum ConflictQueue {
                                      context.source, context.changeSet, context.at])
         return db.lastInsertedRowID
     }
+
+    /// Keeps a decision a rule made (status `auto`): the losing value, the rule and the inputs,
+    /// listed by `conflicts list --auto` and re-openable for review. The same automatic decision
+    /// sent again is not recorded twice.
+    static func record(uscc: String, region: String, field: String, kind: String, expected: JSONValue?, current: JSONValue?, incoming: JSONValue?,
+                       decision: ConflictView.Decision, rule: String, context: MergeService.WriteContext, db: Database) throws -> Int64 {
+        let incomingText = incoming?.canonicalString
+        let currentText = current?.canonicalString
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT id FROM conflicts WHERE status = 'auto' AND uscc = ? AND field = ? AND kind = ? AND incoming IS ? AND current IS ?
+            """), arguments: [uscc, field, kind, incomingText, currentText]) {
+            return existing
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at,
+                                   status, decision, note, resolved_by, resolved_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'auto', ?, ?, 'policy', ?)
+            """).execute(arguments: [uscc, region, field, kind, expected?.canonicalString, currentText, incomingText,
+                                     context.source, context.changeSet, context.at, decision.rawValue, "policy: " + rule, context.at])
+        return db.lastInsertedRowID
+    }
 }

@@ -14,10 +14,10 @@ public struct AggregatorServer: Sendable {
     let conflicts: ConflictService
     let tokens: TokenStore
 
-    public init(config: AggregatorConfig, database: ProvinceDatabase) {
+    public init(config: AggregatorConfig, database: ProvinceDatabase, policy: FieldPolicy = .standard) {
         self.config = config
         self.database = database
-        self.merge = MergeService(database: database)
+        self.merge = MergeService(database: database, policy: policy)
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
     }

@@ -7,8 +7,12 @@ import SyncCore
 /// transaction and exactly once, applies the province's own edits, and answers reads.
 public struct MergeService: Sendable {
     public let database: ProvinceDatabase
+    public let policy: FieldPolicy
 
-    public init(database: ProvinceDatabase) { self.database = database }
+    public init(database: ProvinceDatabase, policy: FieldPolicy = .standard) {
+        self.database = database
+        self.policy = policy
+    }
 
     // MARK: - Change sets
 
@@ -111,7 +115,31 @@ public struct MergeService: Sendable {
                                                 context: context, db: db)
                 conflicts.append(ConflictRef(field: "region", conflictId: id))
             }
-            let outcome = CompareAndSet.merge(current: row?.document, fields: fields)
+            // A bureau's change of a province field is not applied; the province's value stands
+            // and the attempt is kept as an automatic decision (null and absent count as equal,
+            // so a bureau record that merely says "srdi": null is no attempt).
+            // A new record brings its designations as they stand (the province has none to
+            // protect yet); from then on only the province changes them.
+            let currentLeaves = row.map { FieldPath.flatten($0.document) } ?? [:]
+            for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
+                let change = fields[path]!
+                fields[path] = nil
+                guard (currentLeaves[path] ?? .null) != (change.value ?? .null) else { continue }
+                let id = try ConflictQueue.record(uscc: uscc, region: row?.region ?? region, field: path, kind: "authority",
+                                                  expected: change.expected, current: currentLeaves[path], incoming: change.value,
+                                                  decision: .keepCurrent, rule: "authority: province (\(path) is the province's field)",
+                                                  context: context, db: db)
+                conflicts.append(ConflictRef(field: path, conflictId: id))
+            }
+            let outcome = CompareAndSet.merge(current: row?.document, fields: fields) { policy.rule(for: $0).onConflict }
+            for (conflict, rule) in outcome.decided {
+                let id = try ConflictQueue.record(uscc: uscc, region: row?.region ?? region, field: conflict.field, kind: "field",
+                                                  expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
+                                                  decision: rule == .region ? .takeIncoming : .keepCurrent,
+                                                  rule: "onConflict: \(rule.rawValue)", context: context, db: db)
+                // The bureau must learn that the province's value stood; a value that won needs nothing.
+                if rule == .province { conflicts.append(ConflictRef(field: conflict.field, conflictId: id)) }
+            }
             var document = row?.document
             var revision = row?.revision
             if outcome.changedDocument {

@@ -64,6 +64,9 @@ public struct ConflictService: Sendable {
             }
             guard let row = try StoredRecord.fetch(conflict.uscc, db: db) else { throw ServiceError.notFound("no record \(conflict.uscc)") }
             let context = MergeService.WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now())
+            // A re-opened rule decision that gave the bureau's value: keeping "current" means
+            // restoring the value the province had then.
+            let reopenedFrom = try String.fetchOne(db, sql: "SELECT reopened_from FROM conflicts WHERE id = ?", arguments: [id])
             let revision: Int64
             switch (conflict.kind, resolution.decision) {
             case ("delete", .takeIncoming):
@@ -73,7 +76,8 @@ public struct ConflictService: Sendable {
             default:
                 var document = row.document
                 switch resolution.decision {
-                case .keepCurrent: break
+                case .keepCurrent:
+                    if reopenedFrom == ConflictView.Decision.takeIncoming.rawValue { FieldPath.set(&document, path: conflict.field, to: conflict.current) }
                 case .takeIncoming: FieldPath.set(&document, path: conflict.field, to: conflict.incoming)
                 case .value: FieldPath.set(&document, path: conflict.field, to: resolution.value)
                 }
@@ -90,6 +94,20 @@ public struct ConflictService: Sendable {
                 UPDATE conflicts SET status = 'resolved', decision = ?, value = ?, note = ?, resolved_by = ?, resolved_at = ?, revision = ?
                 WHERE id = ?
                 """, arguments: [resolution.decision.rawValue, resolution.value?.canonicalString, resolution.note, principal.source, context.at, revision, id])
+            return try Self.fetch(id, db: db)
+        }
+    }
+
+    /// Re-opens a decision a rule made, for a reviewer to decide.
+    public func reopen(_ id: Int64, by principal: Principal) async throws -> ConflictView {
+        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers re-open decisions") }
+        return try await database.pool.write { db in
+            let conflict = try Self.fetch(id, db: db)
+            guard conflict.status == "auto" else { throw ServiceError.conflict("conflict \(id) is \(conflict.status); only automatic decisions are re-opened") }
+            try db.execute(sql: """
+                UPDATE conflicts SET status = 'open', reopened_from = decision, decision = NULL, resolved_by = NULL, resolved_at = NULL,
+                    note = COALESCE(note, '') || ' (re-opened by ' || ? || ')' WHERE id = ?
+                """, arguments: [principal.source, id])
             return try Self.fetch(id, db: db)
         }
     }

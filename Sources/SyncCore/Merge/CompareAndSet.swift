@@ -22,17 +22,24 @@ public enum CompareAndSet {
         public var document: JSONValue
         public var applied: [String]
         public var unchanged: [String]
+        /// Both sides changed these; they wait for review.
         public var conflicts: [Conflict]
+        /// Both sides changed these and a rule decided (`region`: the incoming value was applied;
+        /// `province`: the current value stays). Kept so the loser can be shown and re-opened.
+        public var decided: [(conflict: Conflict, rule: FieldPolicy.ConflictRule)] = []
 
         public var changedDocument: Bool { !applied.isEmpty }
     }
 
-    public static func merge(current: JSONValue?, fields: [String: FieldChange]) -> Outcome {
+    /// `rule` says what happens to a field both sides changed (default: review).
+    public static func merge(current: JSONValue?, fields: [String: FieldChange],
+                             rule: (String) -> FieldPolicy.ConflictRule = { _ in .review }) -> Outcome {
         let leaves = current.map(FieldPath.flatten) ?? [:]
         var document = current ?? .object([:])
         var applied: [String] = []
         var unchanged: [String] = []
         var conflicts: [Conflict] = []
+        var decided: [(conflict: Conflict, rule: FieldPolicy.ConflictRule)] = []
         var removals: [String] = []
         var sets: [(String, JSONValue)] = []
         for path in fields.keys.sorted() {
@@ -44,7 +51,17 @@ public enum CompareAndSet {
                 applied.append(path)
                 if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
             } else {
-                conflicts.append(Conflict(field: path, expected: change.expected, current: now, incoming: change.value))
+                let conflict = Conflict(field: path, expected: change.expected, current: now, incoming: change.value)
+                switch rule(path) {
+                case .review:
+                    conflicts.append(conflict)
+                case .province:
+                    decided.append((conflict, .province))
+                case .region:
+                    decided.append((conflict, .region))
+                    applied.append(path)
+                    if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
+                }
             }
         }
         // A path applied above or below a conflicting one would overwrite it (`contact` set to
@@ -58,6 +75,7 @@ public enum CompareAndSet {
                 conflicts.append(Conflict(field: path, expected: fields[path]!.expected, current: leaves[path], incoming: fields[path]!.value))
                 waiting.insert(path)
             }
+            decided.removeAll { moved.contains($0.conflict.field) }
             applied.removeAll(where: collides)
             removals.removeAll(where: collides)
             sets.removeAll { collides($0.0) }
@@ -76,6 +94,6 @@ public enum CompareAndSet {
             for (path, value) in sets { merged[path] = value }
             document = FieldPath.unflatten(merged)
         }
-        return Outcome(document: document, applied: applied, unchanged: unchanged, conflicts: conflicts)
+        return Outcome(document: document, applied: applied, unchanged: unchanged, conflicts: conflicts, decided: decided)
     }
 }
