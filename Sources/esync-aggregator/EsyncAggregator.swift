@@ -14,9 +14,9 @@ struct EsyncAggregator: AsyncParsableCommand {
             Every command reads --config FILE (default $ESYNC_AGGREGATOR_CONFIG, else /etc/esync/aggregator.yaml); \
             every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT).
 
-            Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 4 not found.
+            Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
             """,
-        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self]
+        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self]
     )
 }
 

@@ -107,3 +107,26 @@ extension ReviewTests {
         #expect(auto.stdout.contains("littleGiant") && auto.stdout.contains("authority: province"), "\(auto)")
     }
 }
+
+extension ReviewTests {
+    @Test func aPublishedListDesignatesItsEnterprisesAndReachesTheBureau() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "designations")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(5, seed: 23)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let wrong = String(codes[3].dropLast()) + (codes[3].last == "0" ? "1" : "0")
+        let list = province.folder + "/srdi-2025-2.csv"
+        try "统一社会信用代码,企业名称\n\(codes[0]),甲\n\(codes[1]),乙\n# 第二页\n\(wrong),丙\n91410100556930377C,丁\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let imported = try province.cli(["designations", "import", "--kind", "srdi", "--year", "2025", "--batch", "2", list, "--by", "wang"])
+        #expect(imported.status == 3, "\(imported)")
+        #expect(imported.stdout.contains("2 designated"))
+        #expect(imported.stdout.contains("srdi-2025-2.csv:5") && imported.stdout.contains("srdi-2025-2.csv:6"))
+        let expected: JSONValue = ["year": 2025, "batch": 2, "validUntil": "2027-12-31"]
+        #expect(try province.record(codes[0]).document["srdi"] == expected)
+        #expect(try province.record(codes[0]).provenance["srdi.year"]?.source == "reviewer:wang")
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(try zz.readRecord(codes[1])["srdi"] == expected)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+}

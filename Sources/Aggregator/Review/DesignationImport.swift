@@ -1,0 +1,94 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// The province's published lists (provincial SRDI SMEs, national little giants, enterprises
+/// above designated size): every listed credit code gets the designation, in one transaction,
+/// with provenance, and reaches the owning bureau on its next pull.
+public struct DesignationImport: Sendable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case srdi, littleGiant, aboveDesignatedSize
+    }
+
+    public struct Summary: Sendable {
+        public var designated: [String] = []
+        public var unchanged: [String] = []
+        /// `line: code: reason` for every line not applied.
+        public var refused: [String] = []
+    }
+
+    public let database: ProvinceDatabase
+
+    public init(database: ProvinceDatabase) { self.database = database }
+
+    /// The designation's value: `{year, batch, validUntil}` (valid three calendar years unless
+    /// given), or `{since: "YYYY-MM"}` for above designated size.
+    public static func value(kind: Kind, year: Int, batch: Int?, validUntil: String?, month: Int?) -> JSONValue {
+        switch kind {
+        case .aboveDesignatedSize:
+            return ["since": .string(String(format: "%04d-%02d", year, month ?? 1))]
+        case .srdi, .littleGiant:
+            var members: [String: JSONValue] = ["year": .int(Int64(year)), "validUntil": .string(validUntil ?? "\(year + 2)-12-31")]
+            if let batch { members["batch"] = .int(Int64(batch)) }
+            return .object(members)
+        }
+    }
+
+    /// Credit codes from a list: the first cell of each line; a header line, blank lines and
+    /// lines starting with `#` are skipped. Returns (line number, code as written).
+    public static func codes(in text: String) -> [(line: Int, code: String)] {
+        var result: [(Int, String)] = []
+        for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            var line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+            if n == 0, line.hasPrefix("\u{FEFF}") { line.removeFirst() }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let cell = String(line.split(separator: ",", maxSplits: 1).first ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "\" \t"))
+            if n == 0 && ["uscc", "credit code", "统一社会信用代码", "信用代码"].contains(cell.lowercased()) { continue }
+            result.append((n + 1, cell))
+        }
+        return result
+    }
+
+    public func run(kind: Kind, value: JSONValue, list: [(line: Int, code: String)], source file: String,
+                    by principal: Principal) async throws -> Summary {
+        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province imports designation lists") }
+        return try await database.pool.write { db in
+            var summary = Summary()
+            let context = MergeService.WriteContext(source: principal.source,
+                                                    changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
+                                                    at: MergeService.now())
+            var seen = Set<String>()
+            for (line, written) in list {
+                let code: String
+                do { code = try USCC(written).rawValue } catch {
+                    summary.refused.append("\(file):\(line): \(error)")
+                    continue
+                }
+                guard seen.insert(code).inserted else {
+                    summary.refused.append("\(file):\(line): \(code) is listed twice")
+                    continue
+                }
+                guard let row = try StoredRecord.fetch(code, db: db), !row.deleted else {
+                    summary.refused.append("\(file):\(line): \(code) is not in the register")
+                    continue
+                }
+                if row.document[kind.rawValue] == value {
+                    summary.unchanged.append(code)
+                    continue
+                }
+                var document = row.document
+                FieldPath.set(&document, path: kind.rawValue, to: value)
+                let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
+                if !errors.isEmpty {
+                    summary.refused.append("\(file):\(line): \(code): " + errors.map(\.description).joined(separator: "; "))
+                    continue
+                }
+                let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
+                _ = try StoredRecord.write(uscc: code, region: row.region, previous: row, document: document, changedFields: changed, context: context, db: db)
+                summary.designated.append(code)
+            }
+            return summary
+        }
+    }
+}
