@@ -19,7 +19,8 @@ struct EsyncAgent: AsyncParsableCommand {
               0  success
               1  failure (nothing acknowledged was lost; the outbox keeps sealed changes)
               2  bad command line or configuration
-              3  done, but some records were skipped (invalid files, records refused); see `status`
+              3  done, but some records were skipped (invalid files, records refused, a
+                 change set held for the province's approval); see `status`
               4  the store is locked by another esync process
               5  the province is unreachable or answered 5xx
               6  the province refused the credentials or the request (401/403)
@@ -138,7 +139,7 @@ struct Push: AsyncParsableCommand {
         try await reporting {
             let summary = try await options.withEngine(locked: true, command: "push") { engine in try engine.push() }
             PushReport.print(summary)
-            return summary.invalid.isEmpty && summary.rejected.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            return summary.invalid.isEmpty && summary.rejected.isEmpty && summary.heldChangeSets.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
     }
 }
@@ -170,7 +171,7 @@ struct Sync: AsyncParsableCommand {
             }
             PushReport.print(push)
             PullReport.print(pull)
-            return push.invalid.isEmpty && push.rejected.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            return push.invalid.isEmpty && push.rejected.isEmpty && push.heldChangeSets.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
     }
 }
@@ -189,5 +190,6 @@ enum PushReport {
         for c in summary.conflicts { Swift.print("  \(c.uscc) \(c.field): waits for the province's review (conflict \(c.conflictId))") }
         for r in summary.rejected { Swift.print("  \(r.uscc): refused: \(r.reason)") }
         for i in summary.invalid { Swift.print("  \(i.file): not sent: \(i.reason)") }
+        for h in summary.heldChangeSets { Swift.print("  \(h.message)") }
     }
 }

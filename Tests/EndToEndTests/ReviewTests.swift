@@ -130,3 +130,48 @@ extension ReviewTests {
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
     }
 }
+
+extension ReviewTests {
+    func guarded(_ name: String) throws -> (AggregatorProcess, AgentHandle, [String]) {
+        let province = try AggregatorProcess(regions: ["410100"], name: name, environment: ["ESYNC_GUARD_MIN_CHANGES": "5"])
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(20, seed: 24)
+        #expect(try zz.agent(["sync"]).status == 0)
+        // A bad import clobbers half of the store's records.
+        for uscc in codes.prefix(10) { try zz.edit(uscc, ["employees": 0]) }
+        let push = try zz.agent(["push"])
+        #expect(push.status == 3, "\(push)")
+        #expect(push.stdout.contains("10 of the region's 20 records") && push.stdout.contains("mass-change guard"))
+        return (province, zz, codes)
+    }
+
+    @Test func aMassChangeIsHeldWholeAndAppliedOnceApproved() throws {
+        let (province, zz, codes) = try guarded("guard-approve")
+        defer { province.stop() }
+        #expect(try province.record(codes[0]).revision == 1)
+        // An ordinary edit elsewhere still goes through while the big one waits.
+        try zz.edit(codes[15], ["employees": 15])
+        let other = try zz.agent(["push"])
+        #expect(try province.record(codes[15]).revision == 2, "\(other)")
+        #expect(try zz.statusJSON()["held"]?.arrayValue?.count == 10)
+        let list = try province.cli(["changesets", "list"])
+        #expect(list.stdout.contains("10 of 20") && list.stdout.contains("employees ×10"), "\(list)")
+        let id = try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox")[0].dropFirst(13).dropLast(5)
+        #expect(try province.cli(["changesets", "approve", String(id), "--note", "年报更正"]).status == 0)
+        #expect(try zz.agent(["push"]).status == 0)
+        for uscc in codes.prefix(10) { #expect(try province.record(uscc).document["employees"] == 0) }
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+
+    @Test func aRefusedMassChangeTellsTheBureauWhy() throws {
+        let (province, zz, codes) = try guarded("guard-refuse")
+        defer { province.stop() }
+        let id = try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox")[0].dropFirst(13).dropLast(5)
+        #expect(try province.cli(["changesets", "refuse", String(id), "--note", "导入文件有误"]).status == 0)
+        let push = try zz.agent(["push"])
+        #expect(push.status == 3)
+        #expect(push.stdout.contains("导入文件有误"))
+        #expect(try province.record(codes[0]).revision == 1)
+        #expect(try zz.readRecord(codes[0])["employees"] == 0)  // nothing the bureau typed is lost
+    }
+}

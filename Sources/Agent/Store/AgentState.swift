@@ -36,6 +36,9 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// Delete requests waiting for the province: USCC → conflict id.
     public var pendingDeletes: [String: Int64] = [:]
     public var rejected: [String: Rejection] = [:]
+    /// Change sets the province holds for approval (mass-change guard): id → their records,
+    /// which are not sealed again meanwhile.
+    public var heldChangeSets: [String: [String]] = [:]
     /// Records whose province version waits to be merged until their invalid file is fixed.
     public var deferred: Set<String> = []
 

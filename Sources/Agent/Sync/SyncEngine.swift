@@ -98,8 +98,14 @@ public final class SyncEngine {
         var diff = Diff()
         diff.scan = try scanner.scan(&index)
         if diff.scan.indexChanged { indexDirty = true }
+        var inHeldSet: [String: String] = [:]
+        for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
         for uscc in diff.scan.changed {
             let entry = index.entries[uscc]!
+            if let id = inHeldSet[uscc] {
+                diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
+                continue
+            }
             if let rejection = state.rejected[uscc], rejection.hash == entry.docHash {
                 diff.held.append((uscc, "refused by the province: \(rejection.reason) (edit the file to send it again)"))
                 continue
@@ -135,6 +141,10 @@ public final class SyncEngine {
             try emit(change)
         }
         for uscc in diff.scan.deleted {
+            if let id = inHeldSet[uscc] {
+                diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
+                continue
+            }
             if let conflict = state.pendingDeletes[uscc] {
                 diff.held.append((uscc, "delete request waits for the province (conflict \(conflict))"))
                 continue
@@ -160,6 +170,7 @@ public final class SyncEngine {
         public var invalid: [(file: String, reason: String)] = []
         public var held: [(uscc: String, reason: String)] = []
         public var filesRead = 0
+        public var heldChangeSets: [(id: String, message: String)] = []
     }
 
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
@@ -236,6 +247,16 @@ public final class SyncEngine {
                 try refuse(sent, file: name, reason: "\(status) \(code): \(message)", url: url, into: &summary)
                 continue
             }
+            if result.held {
+                // Kept in the outbox and sent again on each push until the province decides;
+                // its records are not sealed again meanwhile, other changes go on.
+                if state.heldChangeSets[sent.id] == nil { log(result.message ?? "change set \(sent.id) is held by the province") }
+                state.heldChangeSets[sent.id] = sent.records.map(\.uscc)
+                summary.heldChangeSets.append((sent.id, result.message ?? "held for the province's approval"))
+                try saveState()
+                continue
+            }
+            state.heldChangeSets[sent.id] = nil
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
             try integrate(result, sent: sent, into: &summary)
@@ -640,6 +661,7 @@ extension SyncEngine.PushSummary {
         if deleteRequests > 0 { parts.append("\(deleteRequests) delete requests") }
         if !rejected.isEmpty { parts.append("\(rejected.count) refused") }
         if !invalid.isEmpty { parts.append("\(invalid.count) invalid files skipped") }
+        if !heldChangeSets.isEmpty { parts.append("\(heldChangeSets.count) change sets held for the province's approval") }
         return parts.joined(separator: ", ")
     }
 }

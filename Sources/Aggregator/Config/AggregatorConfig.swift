@@ -14,6 +14,10 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
     public var maxPageSize = 5_000
+    /// The mass-change guard: a change set that changes or deletes more than this share of its
+    /// region's records (and at least `guardMinChanges` of them) is held whole for approval.
+    public var guardShare = 0.25
+    public var guardMinChanges = 50
     /// The field policy file; nil: the built-in default (the same as Config/policy.yaml).
     public var policyPath: String?
 
@@ -50,6 +54,13 @@ public struct AggregatorConfig: Sendable, Equatable {
         config.port = try integer(reader, "listen.port", config.port, file: absolutePath, range: 0...65535)
         config.maxBodyBytes = try integer(reader, "limits.maxBodyBytes", config.maxBodyBytes, file: absolutePath, range: 1024...Int(Int32.max))
         config.maxRecordsPerChangeSet = try integer(reader, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, file: absolutePath, range: 1...1_000_000)
+        if let share = reader.string(forKey: "guard.maxChangeShare") {
+            guard let value = Double(share), value > 0, value <= 1 else {
+                throw ConfigError("\(absolutePath): guard.maxChangeShare must be a number in (0, 1], found \"\(share)\"")
+            }
+            config.guardShare = value
+        }
+        config.guardMinChanges = try integer(reader, "guard.minChanges", config.guardMinChanges, file: absolutePath, range: 1...10_000_000)
         config.policyPath = reader.string(forKey: "policy").map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
         config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
         return config

@@ -105,6 +105,23 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v3-reopen") { db in
             try db.execute(sql: "ALTER TABLE conflicts ADD COLUMN reopened_from TEXT")
         }
+        migrator.registerMigration("v4-held") { db in
+            try db.execute(sql: """
+                CREATE TABLE held_changesets (
+                    id TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    received_at TEXT NOT NULL,
+                    body BLOB NOT NULL,
+                    records INTEGER NOT NULL,
+                    affected INTEGER NOT NULL,
+                    region_records INTEGER NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'held',
+                    decided_by TEXT,
+                    decided_at TEXT,
+                    note TEXT
+                );
+                """)
+        }
         return migrator
     }
 }

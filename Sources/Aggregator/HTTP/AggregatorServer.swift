@@ -17,7 +17,8 @@ public struct AggregatorServer: Sendable {
     public init(config: AggregatorConfig, database: ProvinceDatabase, policy: FieldPolicy = .standard) {
         self.config = config
         self.database = database
-        self.merge = MergeService(database: database, policy: policy)
+        self.merge = MergeService(database: database, policy: policy,
+                                  guardRule: MassChangeGuard(share: config.guardShare, minChanges: config.guardMinChanges))
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
     }
@@ -50,6 +51,7 @@ public struct AggregatorServer: Sendable {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
             let result = try await merge.apply(changeSet, from: principal)
+            if result.held { context.logger.warning("change set held", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)", "why": "\(result.message ?? "")"]) }
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
             return Self.wire(result)

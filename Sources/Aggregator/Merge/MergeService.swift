@@ -8,10 +8,12 @@ import SyncCore
 public struct MergeService: Sendable {
     public let database: ProvinceDatabase
     public let policy: FieldPolicy
+    public let guardRule: MassChangeGuard
 
-    public init(database: ProvinceDatabase, policy: FieldPolicy = .standard) {
+    public init(database: ProvinceDatabase, policy: FieldPolicy = .standard, guardRule: MassChangeGuard = MassChangeGuard()) {
         self.database = database
         self.policy = policy
+        self.guardRule = guardRule
     }
 
     // MARK: - Change sets
@@ -44,19 +46,29 @@ public struct MergeService: Sendable {
                 }
                 return result
             }
-            let context = WriteContext(source: principal.source, changeSet: changeSet.id, at: Self.now())
-            var results: [RecordResult] = []
-            results.reserveCapacity(changeSet.records.count)
-            for change in changeSet.records {
-                results.append(try applyRecord(change, region: region, context: context, db: db))
-            }
-            let result = ChangeSetResult(id: changeSet.id, records: results)
-            var stored = result
-            for n in stored.records.indices { stored.records[n].document = nil }
-            try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [changeSet.id, region, context.at, changeSet.records.count, Data(stored.encoded())])
-            return result
+            if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
+            return try applyNow(changeSet, region: region, source: principal.source, db: db)
         }
+    }
+
+    /// Applies a change set and stores its result under its id (inside the caller's transaction).
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database) throws -> ChangeSetResult {
+        let context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now())
+        var results: [RecordResult] = []
+        results.reserveCapacity(changeSet.records.count)
+        for change in changeSet.records {
+            results.append(try applyRecord(change, region: region, context: context, db: db))
+        }
+        let result = ChangeSetResult(id: changeSet.id, records: results)
+        try Self.store(result, region: region, records: changeSet.records.count, at: context.at, db: db)
+        return result
+    }
+
+    static func store(_ result: ChangeSetResult, region: String, records: Int, at: String, db: Database) throws {
+        var stored = result
+        for n in stored.records.indices { stored.records[n].document = nil }
+        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [result.id, region, at, records, Data(stored.encoded())])
     }
 
     struct WriteContext {

@@ -26,6 +26,10 @@ public struct ChangeSetResult: Sendable, Hashable, Codable {
     public var id: String
     /// True when this id had been applied before and the stored result is returned.
     public var replayed: Bool
+    /// The province holds the change set whole for approval (the mass-change guard): nothing
+    /// was applied; send it again later to learn the decision. `message` says why.
+    public var held: Bool = false
+    public var message: String?
     public var records: [RecordResult]
 
     public init(id: String, replayed: Bool = false, records: [RecordResult]) {

@@ -170,11 +170,14 @@ extension ChangeSetResult: WireJSON {
         var records: [RecordResult] = []
         for (n, r) in try m.array("records").enumerated() { records.append(try RecordResult(json: r, path: m.at("records") + "[\(n)]")) }
         self.init(id: try m.string("id"), replayed: try m.bool("replayed", default: false), records: records)
+        held = try m.bool("held", default: false)
+        message = try m.optionalString("message")
         format = Int(try m.int("format"))
     }
 
     public var json: JSONValue {
-        ["format": .int(Int64(format)), "id": .string(id), "replayed": .bool(replayed), "records": .array(records.map(\.json))]
+        .compact(["format": .int(Int64(format)), "id": .string(id), "replayed": .bool(replayed), "held": held ? .bool(true) : nil,
+                  "message": message.map(JSONValue.string), "records": .array(records.map(\.json))])
     }
 }
 

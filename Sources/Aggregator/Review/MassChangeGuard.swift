@@ -1,0 +1,102 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// Holds a change set whole when it would change or delete more than a share of its region's
+/// records — a clobbered store or a bad import — instead of applying it. A reviewer sees its
+/// summary and approves (it is then applied as sent) or refuses it (every record refused, the
+/// bureau is told why). The agent sends the held change set again on each push and gets the
+/// decision once there is one; its other changes go on meanwhile.
+public struct MassChangeGuard: Sendable {
+    public var share: Double
+    public var minChanges: Int
+
+    public init(share: Double = 0.25, minChanges: Int = 50) {
+        self.share = share
+        self.minChanges = minChanges
+    }
+
+    public struct Held: Sendable {
+        public var id: String
+        public var region: String
+        public var receivedAt: String
+        public var records: Int
+        public var affected: Int
+        public var regionRecords: Int
+        public var status: String
+        public var decidedBy: String?
+        public var note: String?
+        /// Counts by operation over the records that exist at the province: updates and deletes.
+        public var summary: String
+    }
+
+    /// The held answer when the change set is (or was already) held; nil to apply it now.
+    func hold(_ changeSet: ChangeSet, region: String, db: Database) throws -> ChangeSetResult? {
+        if let status = try String.fetchOne(db, sql: "SELECT status FROM held_changesets WHERE id = ?", arguments: [changeSet.id]) {
+            // Decided ones have their result in `changesets` and never reach here.
+            return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
+        }
+        var affected = 0
+        for record in changeSet.records where record.op != .create {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM records WHERE uscc = ? AND deleted = 0"), arguments: [record.uscc]) == true {
+                affected += 1
+            }
+        }
+        let regionRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0", arguments: [region]) ?? 0
+        guard affected >= minChanges, Double(affected) > share * Double(regionRecords) else { return nil }
+        try db.execute(sql: """
+            INSERT INTO held_changesets (id, region, received_at, body, records, affected, region_records) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [changeSet.id, region, MergeService.now(), Data(changeSet.encoded()), changeSet.records.count, affected, regionRecords])
+        let percent = Int((Double(affected) / Double(max(regionRecords, 1)) * 100).rounded())
+        return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(affected) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
+    }
+
+    static func answer(_ id: String, _ message: String) -> ChangeSetResult {
+        var result = ChangeSetResult(id: id, records: [])
+        result.held = true
+        result.message = message
+        return result
+    }
+
+    public static func list(status: String?, database: ProvinceDatabase) async throws -> [Held] {
+        try await database.pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM held_changesets" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY received_at",
+                                        arguments: status.map { [$0] } ?? [])
+            return try rows.map { row in
+                let changeSet = try ChangeSet.decode(row["body"] as Data)
+                let updates = changeSet.records.filter { $0.op == .update }.count
+                let deletes = changeSet.records.filter { $0.op == .delete }.count
+                let fields = Dictionary(grouping: changeSet.records.flatMap { $0.fields.keys }, by: { $0 }).mapValues(\.count)
+                    .sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
+                return Held(id: row["id"], region: row["region"], receivedAt: row["received_at"], records: row["records"], affected: row["affected"],
+                            regionRecords: row["region_records"], status: row["status"], decidedBy: row["decided_by"], note: row["note"],
+                            summary: "\(updates) updates, \(deletes) delete requests, \(changeSet.records.count - updates - deletes) new; most changed: \(fields.isEmpty ? "-" : fields)")
+            }
+        }
+    }
+
+    /// Approves (applies as sent, with the bureau's provenance) or refuses a held change set.
+    public static func decide(_ id: String, approve: Bool, note: String?, by principal: Principal, merge: MergeService) async throws -> ChangeSetResult {
+        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers decide held change sets") }
+        return try await merge.database.pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT region, body, status FROM held_changesets WHERE id = ?", arguments: [id]) else {
+                throw ServiceError.notFound("no held change set \(id)")
+            }
+            guard row["status"] as String == "held" else { throw ServiceError.conflict("change set \(id) was already \(row["status"] as String)") }
+            let region: String = row["region"]
+            let changeSet = try ChangeSet.decode(row["body"] as Data)
+            let result: ChangeSetResult
+            if approve {
+                result = try merge.applyNow(changeSet, region: region, source: "region:\(region)", db: db)
+            } else {
+                let reason = "the province refused the whole change set (mass-change guard)" + (note.map { ": \($0)" } ?? "")
+                result = ChangeSetResult(id: id, records: changeSet.records.map { RecordResult(uscc: $0.uscc, outcome: .rejected, reason: reason) })
+                try MergeService.store(result, region: region, records: changeSet.records.count, at: MergeService.now(), db: db)
+            }
+            try db.execute(sql: "UPDATE held_changesets SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?",
+                           arguments: [approve ? "approved" : "refused", principal.source, MergeService.now(), note, id])
+            return result
+        }
+    }
+}
