@@ -25,7 +25,7 @@ struct EsyncAgent: AsyncParsableCommand {
               5  the province is unreachable or answered 5xx
               6  the province refused the credentials or the request (401/403)
             """,
-        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, RecordCommand.self]
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self]
     )
 }
 
@@ -172,6 +172,31 @@ struct Sync: AsyncParsableCommand {
             PushReport.print(push)
             PullReport.print(pull)
             return push.invalid.isEmpty && push.rejected.isEmpty && push.heldChangeSets.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+        }
+    }
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run as a daemon: sync at start, then every sync.intervalSeconds (plus jitter).",
+        discussion: """
+            Backs off exponentially (up to sync.maxBackoffSeconds) while the province is unreachable; the outbox keeps \
+            everything. Speaks the systemd notify protocol when $NOTIFY_SOCKET is set (READY, STATUS, WATCHDOG, STOPPING). \
+            SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
+            one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \
+            when stderr is the journal. The store's lock is held only while syncing.
+            """)
+    @OptionGroup var options: AgentOptions
+    @Option(help: "error, warning, notice, info or debug (default: log.level of the config, else info).") var logLevel: String?
+
+    func run() async throws {
+        try await reporting {
+            let path = AgentConfig.resolvePath(options.config, environment: ProcessInfo.processInfo.environment)
+            let config = try await options.load()
+            guard let level = DaemonLog.Level(name: logLevel ?? config.logLevel) else {
+                throw AgentError.config("log level \(logLevel ?? config.logLevel) is not one of error, warning, notice, info, debug")
+            }
+            return await Daemon(configPath: path, config: config, log: DaemonLog(threshold: level)).run()
         }
     }
 }

@@ -65,7 +65,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 final class AggregatorProcess: @unchecked Sendable {
     let folder: String
     let configPath: String
-    let process = Process()
+    private(set) var process = Process()
     private(set) var url = ""
     private(set) var bureauTokens: [String: String] = [:]
     private(set) var reviewerToken = ""
@@ -91,9 +91,17 @@ final class AggregatorProcess: @unchecked Sendable {
         return String(last)
     }
 
-    func start() throws {
+    /// Starts again after `stop()` on the same port (a province outage and its end).
+    func restart() throws {
+        stop()
+        let port = url.split(separator: ":").last.map(String.init) ?? "0"
+        process = Process()
+        try start(extra: ["--port", port])
+    }
+
+    func start(extra: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: Binaries.aggregator)
-        process.arguments = ["serve", "--config", configPath]
+        process.arguments = ["serve", "--config", configPath] + extra
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -17,6 +17,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var timeoutSeconds: Double = 300
     public var syncIntervalSeconds: Double = 300
     public var syncJitterSeconds: Double = 30
+    /// The longest wait between retries while the province is unreachable.
+    public var maxBackoffSeconds: Double = 300
     /// Records per sealed change set: bounds the request size (the province refuses large bodies).
     public var maxRecordsPerChangeSet = 1000
     /// Records per page on pull.
@@ -77,6 +79,7 @@ public struct AgentConfig: Sendable, Equatable {
         config.timeoutSeconds = try number("server.timeoutSeconds", config.timeoutSeconds)
         config.syncIntervalSeconds = try number("sync.intervalSeconds", config.syncIntervalSeconds)
         config.syncJitterSeconds = try number("sync.jitterSeconds", config.syncJitterSeconds)
+        config.maxBackoffSeconds = max(1, try number("sync.maxBackoffSeconds", config.maxBackoffSeconds))
         config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
         config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
         config.logLevel = reader.string(forKey: "log.level") ?? config.logLevel

@@ -1,0 +1,212 @@
+import CurlHTTP
+import Foundation
+import Synchronization
+
+/// `esync-agent run`: a sync at start, then on the configured interval with jitter; exponential
+/// backoff (capped) while the province is unreachable — the outbox keeps everything and a resend
+/// applies nothing twice; the systemd notify protocol when `$NOTIFY_SOCKET` is set; SIGTERM or
+/// SIGINT abandon the step in flight safely (a transfer is cancelled; sealed change sets stay in
+/// the outbox) and exit 0; SIGHUP reloads the configuration, keeping the old one if the new one
+/// is bad. The store's lock is held only during a sync, so manual commands can run between.
+public final class Daemon: Sendable {
+    let configPath: String
+    let initialConfig: AgentConfig
+    let log: DaemonLog
+    let control = Control()
+
+    public init(configPath: String, config: AgentConfig, log: DaemonLog) {
+        self.configPath = configPath
+        self.initialConfig = config
+        self.log = log
+    }
+
+    /// What the signal handlers and the loop share.
+    final class Control: Sendable {
+        private struct State {
+            var stopping = false
+            var reload = false
+            var transfer: CurlClient?
+        }
+        private let state = Mutex(State())
+
+        var stopping: Bool { state.withLock { $0.stopping } }
+
+        func stop() {
+            let transfer = state.withLock { s -> CurlClient? in
+                s.stopping = true
+                return s.transfer
+            }
+            transfer?.cancel()  // a push or pull in flight ends now; nothing acknowledged is lost
+        }
+
+        func requestReload() { state.withLock { $0.reload = true } }
+        func takeReload() -> Bool { state.withLock { s in defer { s.reload = false }; return s.reload } }
+        func track(_ client: CurlClient?) { state.withLock { $0.transfer = client } }
+        var wakeUp: Bool { state.withLock { $0.stopping || $0.reload } }
+    }
+
+    public func run() async -> Int32 {
+        let notifier = SystemdNotifier()
+        let signals = SignalEvents()
+        signals.start()
+        var config = initialConfig
+        do {
+            let checked = config
+            try await Blocking.run { _ = try SyncEngine(config: checked, store: try Store.open(checked.storePath)) }
+        } catch {
+            log.error("cannot open the store: \(error)")
+            return (error as? AgentError)?.exitCode ?? ExitStatus.failure
+        }
+        let watchdog = Task { [notifier] in
+            guard let period = notifier.watchdogInterval else { return }
+            while !Task.isCancelled {
+                try? notifier.watchdog()
+                try? await Task.sleep(for: period)
+            }
+        }
+        let listener = Task { [control, log] in
+            for await signal in signals.events {
+                switch signal {
+                case .terminate(let number):
+                    log.notice("signal \(number): stopping")
+                    control.stop()
+                case .reload:
+                    log.notice("SIGHUP: reloading \(self.configPath)")
+                    control.requestReload()
+                }
+            }
+        }
+        notify(notifier) { try $0.ready() }
+        notify(notifier) { try $0.status("started; first sync running") }
+        log.info("started: store=\(config.storePath) region=\(config.region) server=\(config.serverURL ?? "-") interval=\(Int(config.syncIntervalSeconds))s")
+
+        var failures = 0
+        while !control.stopping {
+            if control.takeReload() {
+                notify(notifier) { try $0.reloading() }
+                do {
+                    let fresh = try await AgentConfig.load(path: configPath)
+                    if fresh.storePath != config.storePath || fresh.region != config.region {
+                        log.error("reload: store and region cannot change while running (restart the service); the old configuration stays")
+                    } else {
+                        config = fresh
+                        log.notice("reload: configuration read again")
+                    }
+                } catch {
+                    log.error("reload: \(error); the old configuration stays")
+                }
+                notify(notifier) { try $0.ready() }
+            }
+            let started = Date()
+            let outcome = await step(config)
+            let at = started.formatted(.iso8601)
+            switch outcome {
+            case .success(let summary):
+                failures = 0
+                log.info("sync ok in \(String(format: "%.2f", Date().timeIntervalSince(started))) s: \(summary)")
+                notify(notifier) { try $0.status("last sync \(at) ok: \(summary)") }
+            case .failure(let error):
+                if control.stopping { break }
+                failures += 1
+                log.error("sync failed (\(failures) in a row): \(error)")
+                notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
+            }
+            if control.stopping { break }
+            await sleep(delay(config, failures: failures))
+        }
+        notify(notifier) { try $0.stopping() }
+        watchdog.cancel()
+        signals.stop()
+        listener.cancel()
+        log.notice("stopped")
+        return ExitStatus.success
+    }
+
+    /// After a success: the interval plus up to the jitter; after failures: 1, 2, 4 … seconds,
+    /// capped at the interval (and at `sync.maxBackoffSeconds`).
+    func delay(_ config: AgentConfig, failures: Int) -> Double {
+        if failures == 0 { return config.syncIntervalSeconds + Double.random(in: 0...max(config.syncJitterSeconds, 0)) }
+        let backoff = pow(2, Double(min(failures - 1, 20)))
+        return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
+    }
+
+    func sleep(_ seconds: Double) async {
+        let until = Date().addingTimeInterval(seconds)
+        while Date() < until, !control.wakeUp {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
+    /// One sync (push, then pull) under the store's lock, on a thread of its own.
+    func step(_ config: AgentConfig) async -> Result<String, AgentError> {
+        do {
+            let summary = try await Blocking.run { [control, log] () throws -> String in
+                let store = try Store.open(config.storePath)
+                let lock = FileLock(path: store.lockPath)
+                try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120)
+                defer { lock.unlock() }
+                let client = try ProvinceClient(config: config)
+                control.track(client.curl)
+                defer { control.track(nil) }
+                if control.stopping { return "not started: stopping" }
+                let engine = try SyncEngine(config: config, store: store, client: client)
+                engine.log = { log.info($0) }
+                let push = try engine.push()
+                let pull = try engine.pull()
+                return "push: \(push.line); pull: \(pull.line)"
+            }
+            return .success(summary)
+        } catch let error as AgentError {
+            return .failure(error)
+        } catch {
+            return .failure(.config("\(error)"))
+        }
+    }
+
+    func notify(_ notifier: SystemdNotifier, _ body: (SystemdNotifier) throws -> Void) {
+        guard notifier.isEnabled else { return }
+        do { try body(notifier) } catch { log.warning("systemd notify: \(error)") }
+    }
+}
+
+/// One line per event on stderr: with the journal's priority prefix (`<3>` error … `<7>` debug)
+/// when stderr is the journal (`$JOURNAL_STREAM`), with a time and level otherwise.
+public struct DaemonLog: Sendable {
+    public enum Level: Int, Sendable, Comparable {
+        case error = 3, warning = 4, notice = 5, info = 6, debug = 7
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+        public init?(name: String) {
+            switch name.lowercased() {
+            case "error": self = .error
+            case "warning", "warn": self = .warning
+            case "notice": self = .notice
+            case "info": self = .info
+            case "debug", "trace": self = .debug
+            default: return nil
+            }
+        }
+    }
+
+    public let journal: Bool
+    public let threshold: Level
+
+    public init(threshold: Level = .info, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.threshold = threshold
+        self.journal = !(environment["JOURNAL_STREAM"] ?? "").isEmpty
+    }
+
+    public func write(_ level: Level, _ message: String) {
+        guard level <= threshold else { return }
+        // One event, one line: a multi-line reason (a YAML error) is folded.
+        let message = message.replacingOccurrences(of: "\n", with: " | ")
+        let line = journal
+            ? "<\(level.rawValue)>\(message)\n"
+            : "\(Date().formatted(.iso8601)) \(String(describing: level).uppercased()) \(message)\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    public func error(_ m: String) { write(.error, m) }
+    public func warning(_ m: String) { write(.warning, m) }
+    public func notice(_ m: String) { write(.notice, m) }
+    public func info(_ m: String) { write(.info, m) }
+}
