@@ -175,3 +175,40 @@ extension ReviewTests {
         #expect(try zz.readRecord(codes[0])["employees"] == 0)  // nothing the bureau typed is lost
     }
 }
+
+extension ReviewTests {
+    @Test func anApprovedTransferMovesTheRecordToItsNewBureau() throws {
+        let province = try AggregatorProcess(regions: ["410100", "410200"], name: "transfer")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let kf = try AgentHandle(region: "410200", aggregator: province)
+        let uscc = try zz.generate(3, seed: 25)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try kf.agent(["sync"]).status == 0)
+
+        // The enterprise moved from Zhengzhou to Kaifeng's 龙亭区.
+        try zz.edit(uscc, ["region": "410200", "county": "410202"])
+        let asked = try zz.agent(["sync"])
+        #expect(asked.status == 0, "\(asked)")
+        #expect(try province.record(uscc).region == "410100")
+        #expect(try zz.statusJSON()["held"]?.arrayValue?.first?["reason"]?.stringValue?.contains("transfer") == true)
+        let list = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "transfer", "--json"]).stdout.utf8)).conflicts
+        try #require(list.count == 1)
+        #expect(list[0].incoming == "410200")
+
+        #expect(try province.cli(["conflicts", "resolve", "\(list[0].id)", "--take-incoming", "--note", "企业迁址"]).status == 0)
+        let moved = try province.record(uscc)
+        #expect(moved.region == "410200" && moved.document["county"] == "410202")
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(!FileManager.default.fileExists(atPath: zz.recordPath(uscc)))
+        #expect(try province.request(.get, "/v1/records/\(uscc)", token: province.bureauTokens["410100"]).status == 403)
+        #expect(try kf.agent(["pull"]).status == 0)
+        #expect(try kf.readRecord(uscc)["region"] == "410200")
+        #expect(try kf.readRecord(uscc)["county"] == "410202")
+        // The new owner edits it like any of its own.
+        try kf.edit(uscc, ["employees": 88])
+        #expect(try kf.agent(["sync"]).status == 0)
+        #expect(try province.record(uscc).document["employees"] == 88)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+}

@@ -106,6 +106,10 @@ public final class SyncEngine {
                 diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
                 continue
             }
+            if let transfer = state.parked[uscc]?["region"] {
+                diff.held.append((uscc, "a transfer to another region waits for the province's approval (conflict \(transfer.conflictId))"))
+                continue
+            }
             if let rejection = state.rejected[uscc], rejection.hash == entry.docHash {
                 diff.held.append((uscc, "refused by the province: \(rejection.reason) (edit the file to send it again)"))
                 continue
@@ -115,15 +119,17 @@ public final class SyncEngine {
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
                 continue
             }
-            if let region = working["region"]?.stringValue, region != config.region {
-                let name = Regions.region(code: region)?.name ?? "?"
-                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
-                                          reason: "field region: \(region) (\(name)) is not this bureau's region \(config.region); a move between regions is a transfer the province approves"))
-                continue
-            }
             let base: Store.Base?
             do { base = try store.readBase(uscc) } catch {
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
+                continue
+            }
+            // Another region in a record the province knows is a transfer request (sent, and
+            // held by the province until approved); in a new record it is a mistake.
+            if let region = working["region"]?.stringValue, region != config.region, base == nil {
+                let name = Regions.region(code: region)?.name ?? "?"
+                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
+                                          reason: "field region: \(region) (\(name)) is not this bureau's region \(config.region); a new record belongs to the bureau that registers it"))
                 continue
             }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
@@ -323,8 +329,11 @@ public final class SyncEngine {
             if let known = index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
             // What the bureau and the province agreed on is the base with the sent values in
             // place (except those parked): merging against it keeps edits made after sealing.
-            let waiting = Set(record.conflicts.map(\.field))
-            let agreed = RecordDiff.apply(fields.filter { !waiting.contains($0.key) }, to: oldBase?.document)
+            // Only what the province applied (or already had) is agreed: a field parked, refused
+            // by the policy, or held with a transfer request stays the bureau's pending edit.
+            let theirsLeaves = FieldPath.flatten(document)
+            let appliedPaths = Set(record.applied)
+            let agreed = RecordDiff.apply(fields.filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
             try stage(uscc: uscc, theirs: document, revision: revision, mergeBase: agreed, batch: batch, updates: &updates)
         }
         try commit(batch, updates)
@@ -603,7 +612,9 @@ public final class SyncEngine {
         state.pendingDeletes[uscc] = nil
         state.parked[uscc] = nil
         let what = record.movedTo.map { "moved to region \($0)" } ?? "deleted at the province"
-        if entry.hasWorkingFile && entry.docHash == entry.baseHash && statUnchanged(uscc, entry) {
+        // After an approved transfer the bureau's file names the new region: it asked for this.
+        let askedFor = record.movedTo != nil && (try? store.readRecord(uscc, validate: false))?["region"]?.stringValue == record.movedTo
+        if entry.hasWorkingFile && (askedFor || entry.docHash == entry.baseHash && statUnchanged(uscc, entry)) {
             batch.remove(store.recordFile(uscc))
             updates.removedWorking.insert(uscc)
             log("record \(uscc) \(what): removed from the store")

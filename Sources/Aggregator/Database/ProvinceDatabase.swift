@@ -122,6 +122,22 @@ public final class ProvinceDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v5-transfers") { db in
+            try db.execute(sql: """
+                ALTER TABLE conflicts ADD COLUMN request TEXT;
+                CREATE TABLE moves (
+                    id INTEGER PRIMARY KEY,
+                    uscc TEXT NOT NULL,
+                    from_region TEXT NOT NULL,
+                    to_region TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    revision INTEGER NOT NULL,
+                    at TEXT NOT NULL,
+                    conflict INTEGER NOT NULL
+                );
+                CREATE INDEX moves_from_seq ON moves(from_region, seq);
+                """)
+        }
         return migrator
     }
 }

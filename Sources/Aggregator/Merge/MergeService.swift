@@ -120,12 +120,15 @@ public struct MergeService: Sendable {
             var fields = change.fields
             var conflicts: [ConflictRef] = []
             if let row, let move = fields["region"], move.value != .string(row.region) {
-                // A move between regions is a transfer the province approves, never a field edit.
-                fields["region"] = nil
+                // A move between regions is a transfer the province approves, never a field edit:
+                // the whole record change waits with it (a new county belongs to the new region).
                 let id = try ConflictQueue.park(uscc: uscc, region: row.region, field: "region", kind: "transfer",
                                                 expected: move.expected, current: .string(row.region), incoming: move.value,
                                                 context: context, db: db)
-                conflicts.append(ConflictRef(field: "region", conflictId: id))
+                let request = JSONValue.object(fields.mapValues(\.json)).canonicalString
+                try db.execute(sql: "UPDATE conflicts SET request = ? WHERE id = ?", arguments: [request, id])
+                return RecordResult(uscc: uscc, outcome: .conflict, revision: row.revision, document: row.document,
+                                    conflicts: [ConflictRef(field: "region", conflictId: id)])
             }
             // A bureau's change of a province field is not applied; the province's value stands
             // and the attempt is kept as an automatic decision (null and absent count as equal,
@@ -240,14 +243,21 @@ public struct MergeService: Sendable {
     /// The records of `region` changed after `cursor`, oldest first.
     public func changes(region: String, since cursor: Int64, limit: Int) async throws -> ChangePage {
         try await database.pool.read { db in
-            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT uscc, revision, seq, deleted, doc FROM records WHERE region = ? AND seq > ? ORDER BY seq LIMIT ?"),
-                                        arguments: [region, cursor, limit + 1])
+            // The region's records, and tombstones naming the new owner of those that moved away.
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT uscc, revision, seq, deleted, doc, NULL AS moved_to FROM records WHERE region = ?1 AND seq > ?2
+                UNION ALL
+                SELECT uscc, revision, seq, 0, NULL, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
+                ORDER BY seq LIMIT ?3
+                """), arguments: [region, cursor, limit + 1])
             var records: [ChangedRecord] = []
             records.reserveCapacity(min(rows.count, limit))
             for row in rows.prefix(limit) {
                 let deleted: Bool = row["deleted"]
-                records.append(ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"],
-                                             document: deleted ? nil : try StoredRecord.decode(row["doc"], uscc: row["uscc"]), deleted: deleted))
+                let movedTo: String? = row["moved_to"]
+                let document: JSONValue? = deleted || movedTo != nil ? nil : try StoredRecord.decode(row["doc"], uscc: row["uscc"])
+                records.append(ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], document: document,
+                                             deleted: deleted, movedTo: movedTo))
             }
             return ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
         }

@@ -71,8 +71,33 @@ public struct ConflictService: Sendable {
             switch (conflict.kind, resolution.decision) {
             case ("delete", .takeIncoming):
                 revision = try StoredRecord.markDeleted(row, context: context, db: db)
-            case ("delete", .value), ("transfer", _):
-                throw ServiceError.badRequest("a \(conflict.kind) request is decided with keep-current\(conflict.kind == "delete" ? " or take-incoming" : " (approving transfers comes with the transfer protocol)")")
+            case ("delete", .value):
+                throw ServiceError.badRequest("a delete request is decided with keep-current or take-incoming")
+            case ("transfer", .takeIncoming), ("transfer", .value):
+                // The record moves with the bureau's whole request (its new county and the rest).
+                guard let target = (resolution.decision == .value ? resolution.value : conflict.incoming)?.stringValue,
+                      Regions.region(code: target) != nil else {
+                    throw ServiceError.badRequest("a transfer moves the record to one of the 18 regions; give --value '\"410700\"'")
+                }
+                var document = row.document
+                if let text = try String.fetchOne(db, sql: "SELECT request FROM conflicts WHERE id = ?", arguments: [id]),
+                   case .object(let request) = try StoredRecord.decode(text, uscc: row.uscc) {
+                    let fields = try request.mapValues { value throws -> FieldChange in
+                        do { return try FieldChange(json: value, path: "request") } catch { throw ServiceError.internalError("stored transfer request of conflict \(id): \(error)") }
+                    }
+                    document = RecordDiff.apply(fields, to: document)
+                }
+                FieldPath.set(&document, path: "region", to: .string(target))
+                let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
+                if !errors.isEmpty {
+                    throw ServiceError.invalidRecord(uscc: conflict.uscc, reason: errors.map(\.description).joined(separator: "; ") + " (fix the request or decide with --value)")
+                }
+                let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
+                revision = try StoredRecord.write(uscc: row.uscc, region: target, previous: row, document: document,
+                                                  changedFields: changed, context: context, db: db)
+                let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM records WHERE uscc = ?", arguments: [row.uscc]) ?? 0
+                try db.execute(sql: "INSERT INTO moves (uscc, from_region, to_region, seq, revision, at, conflict) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [row.uscc, row.region, target, seq, revision, context.at, id])
             default:
                 var document = row.document
                 switch resolution.decision {
