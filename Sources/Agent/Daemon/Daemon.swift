@@ -143,7 +143,7 @@ public final class Daemon: Sendable {
             let summary = try await Blocking.run { [control, log] () throws -> String in
                 let store = try Store.open(config.storePath)
                 let lock = FileLock(path: store.lockPath)
-                try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120)
+                try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120) { control.stopping }
                 defer { lock.unlock() }
                 let client = try ProvinceClient(config: config)
                 control.track(client.curl)
@@ -159,7 +159,7 @@ public final class Daemon: Sendable {
         } catch let error as AgentError {
             return .failure(error)
         } catch {
-            return .failure(.config("\(error)"))
+            return .failure(.protocolError(url: config.serverURL ?? "-", reason: "\(type(of: error)): \(error)"))
         }
     }
 

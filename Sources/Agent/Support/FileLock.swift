@@ -29,11 +29,12 @@ public final class FileLock {
         return true
     }
 
-    /// Waits up to `timeoutSeconds`, then fails naming the holder.
-    public func lock(holder: String, timeoutSeconds: Double) throws(AgentError) {
+    /// Waits up to `timeoutSeconds` (or until `giveUp` says so), then fails naming the holder.
+    public func lock(holder: String, timeoutSeconds: Double, giveUp: () -> Bool = { false }) throws(AgentError) {
         let start = FileSystem.nowNs()
         while true {
             if try tryLock(holder: holder) { return }
+            if giveUp() { throw .lockHeld(path: path, holder: currentHolder(), waitedSeconds: Double(FileSystem.nowNs() - start) / 1e9) }
             let waited = Double(FileSystem.nowNs() - start) / 1e9
             if waited >= timeoutSeconds {
                 throw .lockHeld(path: path, holder: currentHolder(), waitedSeconds: waited)

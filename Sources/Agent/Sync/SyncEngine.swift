@@ -62,6 +62,8 @@ public final class SyncEngine {
     }
 
     private var indexSavedAt = FileSystem.nowNs()
+    /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
+    private var pushChanges = 0
     /// The index in memory differs from the file: an unchanged store is checked without writing.
     private var indexDirty = false
 
@@ -100,6 +102,8 @@ public final class SyncEngine {
         if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
         for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
+        pushChanges = diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
+            + diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
         for uscc in diff.scan.changed {
             let entry = index.entries[uscc]!
             if let id = inHeldSet[uscc] {
@@ -183,6 +187,9 @@ public final class SyncEngine {
     public func push() throws(AgentError) -> PushSummary {
         var summary = PushSummary()
         do {
+            // A held change set whose file is gone (refused, or moved aside) holds nothing.
+            let inOutbox = Set(try outboxFiles().map { String($0.dropFirst(13).dropLast(5)) })
+            state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
             try sendOutbox(&summary)
             var pending: [RecordChange] = []
             var sealed = 0
@@ -214,8 +221,9 @@ public final class SyncEngine {
 
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
     func seal(_ chunk: [RecordChange]) throws(AgentError) {
-        let changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
+        var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
+        if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
         state.outboxSequence += 1
         let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
@@ -282,6 +290,7 @@ public final class SyncEngine {
         if rename(store.outboxPath + "/" + file, folder + "/" + file) != 0 {
             throw .io(path: store.outboxPath + "/" + file, operation: "move to \(folder)", errno: errno)
         }
+        state.heldChangeSets[changeSet.id] = nil
         for record in changeSet.records {
             let base = try? store.readBase(record.uscc)
             state.rejected[record.uscc] = .init(hash: sentContentHash(record, base: base?.document), reason: reason)
@@ -426,9 +435,6 @@ public final class SyncEngine {
     /// since, in which case the new edit stays and goes out with the next push.
     func settleDecisions(_ summary: inout PullSummary) throws(AgentError) {
         let waiting = Set(state.parked.keys).union(state.pendingDeletes.keys)
-        guard !waiting.isEmpty else { return }
-        let batch = AtomicBatch(anchor: store.statePath)
-        var updates = IndexUpdates()
         for uscc in waiting.sorted() {
             var decided: [(field: String, parked: AgentState.Parked, decision: String)] = []
             var deleteDecision: ConflictView?
@@ -450,52 +456,59 @@ public final class SyncEngine {
             if decided.isEmpty && deleteDecision == nil { continue }
             let view = try client().record(uscc)
             let file = store.recordFile(uscc)
+            // One record at a time, and the state changes only once its files are in place: an
+            // error or a stop in between leaves it waiting, to be settled on the next pull.
+            let batch = AtomicBatch(anchor: store.statePath)
+            var updates = IndexUpdates()
+            let knownRevision = index.entries[uscc]?.baseRevision ?? view.revision
+            if deleteDecision != nil && !view.deleted && !FileSystem.exists(file) {
+                // The province kept the record: it comes back.
+                try batch.write(file, view.document.prettyBytes(), expecting: .absent, group: uscc)
+                updates.written[uscc] = view.document
+                try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
+                updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
+            } else if deleteDecision != nil && view.deleted {
+                batch.remove(store.baseFile(uscc))
+                updates.removedBases.insert(uscc)
+            }
+            var takenIn: [String] = []
+            if !decided.isEmpty, let stat = FileSystem.statFile(file), let mine = try? store.readRecord(uscc, validate: false) {
+                var working = mine
+                var base = (try? store.readBase(uscc))??.document ?? view.document
+                let theirs = FieldPath.flatten(view.document)
+                let current = FieldPath.flatten(mine)
+                for d in decided {
+                    if (current[d.field].map(ContentHash.of) ?? "") == d.parked.valueHash {
+                        Self.take(d.field, from: theirs, into: &working)
+                    }
+                    Self.take(d.field, from: theirs, into: &base)
+                    takenIn.append(d.field)
+                }
+                if working != mine {
+                    try batch.write(file, working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    updates.written[uscc] = working
+                }
+                // The base keeps the revision it had: other fields of a newer revision still
+                // come with the next pull.
+                try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: knownRevision, document: base)), group: uscc)
+                updates.bases[uscc] = (ContentHash.of(base), knownRevision)
+            } else if !decided.isEmpty && !FileSystem.exists(file) {
+                takenIn = decided.map(\.field)  // no working copy to take the decision into
+            }
+            let skipped = try commit(batch, updates)
+            guard !skipped.contains(uscc) else { continue }
             if let decision = deleteDecision {
                 state.pendingDeletes[uscc] = nil
                 summary.decisions.append((uscc, "*", "delete request: \(decision.decision?.rawValue ?? "decided")"))
-                if view.deleted {
-                    batch.remove(store.baseFile(uscc))
-                    updates.removedBases.insert(uscc)
-                } else if !FileSystem.exists(file) {
-                    // The province kept the record: it comes back.
-                    try batch.write(file, view.document.prettyBytes(), expecting: .absent, group: uscc)
-                    updates.written[uscc] = view.document
-                    try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
-                    updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
-                }
             }
-            guard !decided.isEmpty, let stat = FileSystem.statFile(file) else {
-                for d in decided { state.parked[uscc]?[d.field] = nil }
-                if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
-                continue
-            }
-            let mine: JSONValue
-            do { mine = try store.readRecord(uscc, validate: false) } catch {
-                log("record \(uscc): the province decided, but the file cannot be read: \(error)")
-                continue
-            }
-            var working = mine
-            var base = (try? store.readBase(uscc))??.document ?? view.document
-            let theirs = FieldPath.flatten(view.document)
-            let current = FieldPath.flatten(mine)
-            for d in decided {
-                if (current[d.field].map(ContentHash.of) ?? "") == d.parked.valueHash {
-                    Self.take(d.field, from: theirs, into: &working)
-                }
-                Self.take(d.field, from: theirs, into: &base)
+            for d in decided where takenIn.contains(d.field) {
                 state.parked[uscc]?[d.field] = nil
                 summary.decisions.append((uscc, d.field, d.decision))
                 summary.divergent.removeAll { $0.uscc == uscc && $0.field == d.field }  // decided, not kept
             }
             if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
-            if working != mine {
-                try batch.write(file, working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
-                updates.written[uscc] = working
-            }
-            try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: base)), group: uscc)
-            updates.bases[uscc] = (ContentHash.of(base), view.revision)
+            try saveState()
         }
-        try commit(batch, updates)
     }
 
     /// Puts the province's value of `field` into `document`: the field itself, or the value of
@@ -628,7 +641,8 @@ public final class SyncEngine {
         return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
     }
 
-    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) {
+    @discardableResult
+    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) -> Set<String> {
         var updates = updates
         let skipped: Set<String>
         do { skipped = try batch.commit() } catch {
@@ -657,6 +671,7 @@ public final class SyncEngine {
         // The index is a cache that heals itself (a stale entry is re-read and diffed against
         // the real base), so a long push or pull rewrites it now and then, not per change set.
         if FileSystem.nowNs() - indexSavedAt > 10_000_000_000 { try saveIndex() }
+        return skipped
     }
 
     static func timestamp() -> String {

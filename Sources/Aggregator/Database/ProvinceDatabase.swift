@@ -138,6 +138,13 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX moves_from_seq ON moves(from_region, seq);
                 """)
         }
+        migrator.registerMigration("v6-guard-window") { db in
+            try db.execute(sql: """
+                ALTER TABLE changesets ADD COLUMN affected INTEGER NOT NULL DEFAULT 0;
+                CREATE INDEX changesets_region_time ON changesets(region, received_at);
+                CREATE INDEX records_region_live ON records(region, deleted);
+                """)
+        }
         return migrator
     }
 }

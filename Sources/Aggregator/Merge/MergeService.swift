@@ -52,23 +52,30 @@ public struct MergeService: Sendable {
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction).
-    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database) throws -> ChangeSetResult {
+    /// `refuseForeignRecords`: a record that has left the region since (a held change set
+    /// approved later) is refused alone instead of refusing the whole change set.
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false) throws -> ChangeSetResult {
         let context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now())
+        let affected = try MassChangeGuard.affected(by: changeSet, db: db)
         var results: [RecordResult] = []
         results.reserveCapacity(changeSet.records.count)
         for change in changeSet.records {
-            results.append(try applyRecord(change, region: region, context: context, db: db))
+            do {
+                results.append(try applyRecord(change, region: region, context: context, db: db))
+            } catch ServiceError.forbidden(let message) where refuseForeignRecords {
+                results.append(RecordResult(uscc: change.uscc, outcome: .rejected, reason: message))
+            }
         }
         let result = ChangeSetResult(id: changeSet.id, records: results)
-        try Self.store(result, region: region, records: changeSet.records.count, at: context.at, db: db)
+        try Self.store(result, region: region, records: changeSet.records.count, affected: affected, at: context.at, db: db)
         return result
     }
 
-    static func store(_ result: ChangeSetResult, region: String, records: Int, at: String, db: Database) throws {
+    static func store(_ result: ChangeSetResult, region: String, records: Int, affected: Int = 0, at: String, db: Database) throws {
         var stored = result
         for n in stored.records.indices { stored.records[n].document = nil }
-        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [result.id, region, at, records, Data(stored.encoded())])
+        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result, affected) VALUES (?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [result.id, region, at, records, Data(stored.encoded()), affected])
     }
 
     struct WriteContext {

@@ -63,6 +63,9 @@ public struct ConflictService: Sendable {
                 throw ServiceError.conflict("conflict \(id) was already decided (\(conflict.decision?.rawValue ?? "?") by \(conflict.resolvedBy ?? "?"))")
             }
             guard let row = try StoredRecord.fetch(conflict.uscc, db: db) else { throw ServiceError.notFound("no record \(conflict.uscc)") }
+            guard !row.deleted else {
+                throw ServiceError.conflict("record \(conflict.uscc) was deleted (approved delete request); conflict \(id) can no longer change it")
+            }
             let context = MergeService.WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now())
             // A re-opened rule decision that gave the bureau's value: keeping "current" means
             // restoring the value the province had then.
@@ -71,6 +74,11 @@ public struct ConflictService: Sendable {
             switch (conflict.kind, resolution.decision) {
             case ("delete", .takeIncoming):
                 revision = try StoredRecord.markDeleted(row, context: context, db: db)
+                // The record is gone: its other open conflicts have nothing left to decide.
+                try db.execute(sql: """
+                    UPDATE conflicts SET status = 'resolved', decision = 'keep-current', note = 'record deleted (conflict ' || ? || ')',
+                        resolved_by = ?, resolved_at = ?, revision = ? WHERE uscc = ? AND status = 'open' AND id != ?
+                    """, arguments: [id, principal.source, context.at, revision, row.uscc, id])
             case ("delete", .value):
                 throw ServiceError.badRequest("a delete request is decided with keep-current or take-incoming")
             case ("transfer", .takeIncoming), ("transfer", .value):
@@ -100,6 +108,12 @@ public struct ConflictService: Sendable {
                                arguments: [row.uscc, row.region, target, seq, revision, context.at, id])
             default:
                 var document = row.document
+                // A decision about old values must not overwrite a newer one set since.
+                let now = FieldPath.flatten(row.document)[conflict.field]
+                let stands = reopenedFrom == ConflictView.Decision.takeIncoming.rawValue ? conflict.incoming : conflict.current
+                if conflict.kind != "delete", conflict.kind != "transfer", resolution.decision != .value, now != stands {
+                    throw ServiceError.conflict("\(conflict.field) of \(conflict.uscc) is now \(now?.canonicalString ?? "absent"), set after conflict \(id) was raised; decide with --value, or look at the record's history first")
+                }
                 switch resolution.decision {
                 case .keepCurrent:
                     if reopenedFrom == ConflictView.Decision.takeIncoming.rawValue { FieldPath.set(&document, path: conflict.field, to: conflict.current) }

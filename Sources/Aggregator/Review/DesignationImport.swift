@@ -77,6 +77,16 @@ public struct DesignationImport: Sendable {
                     summary.unchanged.append(code)
                     continue
                 }
+                // An older list never replaces a newer designation.
+                let held = row.document[kind.rawValue]
+                if let newer = held?["year"]?.intValue, let listed = value["year"]?.intValue, newer > listed {
+                    summary.refused.append("\(file):\(line): \(code) already holds the \(newer) designation; the \(listed) list does not replace it")
+                    continue
+                }
+                if let newer = held?["since"]?.stringValue, let listed = value["since"]?.stringValue, newer > listed {
+                    summary.refused.append("\(file):\(line): \(code) is above designated size since \(newer); the list says \(listed)")
+                    continue
+                }
                 var document = row.document
                 FieldPath.set(&document, path: kind.rawValue, to: value)
                 let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }

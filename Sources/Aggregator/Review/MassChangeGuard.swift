@@ -11,10 +11,25 @@ import SyncCore
 public struct MassChangeGuard: Sendable {
     public var share: Double
     public var minChanges: Int
+    /// How far back the region's earlier change sets count towards the share.
+    public var window: TimeInterval
 
-    public init(share: Double = 0.25, minChanges: Int = 50) {
+    public init(share: Double = 0.25, minChanges: Int = 50, window: TimeInterval = 3600) {
         self.share = share
         self.minChanges = minChanges
+        self.window = window
+    }
+
+    /// Records of the change set that exist at the province and would change or go: updates
+    /// and delete requests (new records change nothing that exists).
+    static func affected(by changeSet: ChangeSet, db: Database) throws -> Int {
+        var affected = 0
+        for record in changeSet.records where record.op != .create {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM records WHERE uscc = ? AND deleted = 0"), arguments: [record.uscc]) == true {
+                affected += 1
+            }
+        }
+        return affected
     }
 
     public struct Held: Sendable {
@@ -37,19 +52,22 @@ public struct MassChangeGuard: Sendable {
             // Decided ones have their result in `changesets` and never reach here.
             return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
         }
-        var affected = 0
-        for record in changeSet.records where record.op != .create {
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM records WHERE uscc = ? AND deleted = 0"), arguments: [record.uscc]) == true {
-                affected += 1
-            }
-        }
-        let regionRecords = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0", arguments: [region]) ?? 0
-        guard affected >= minChanges, Double(affected) > share * Double(regionRecords) else { return nil }
+        let affected = try Self.affected(by: changeSet, db: db)
+        // A store wiped at once goes out in many change sets of a thousand records: what counts
+        // is what the region changed within the window, this change set included.
+        let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)
+        let recent = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ?"),
+                                      arguments: [region, since]) ?? 0
+        // A push split into pieces says how much it changes in all: every piece is judged by it.
+        let total = recent + max(affected, changeSet.pushChanges ?? 0)
+        guard affected > 0, total >= minChanges else { return nil }
+        let regionRecords = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
+        guard Double(total) > share * Double(regionRecords) else { return nil }
         try db.execute(sql: """
             INSERT INTO held_changesets (id, region, received_at, body, records, affected, region_records) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [changeSet.id, region, MergeService.now(), Data(changeSet.encoded()), changeSet.records.count, affected, regionRecords])
-        let percent = Int((Double(affected) / Double(max(regionRecords, 1)) * 100).rounded())
-        return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(affected) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
+        let percent = Int((Double(total) / Double(max(regionRecords, 1)) * 100).rounded())
+        return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(affected) records; with the last hour's changes that is \(total) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
     }
 
     static func answer(_ id: String, _ message: String) -> ChangeSetResult {
@@ -88,7 +106,7 @@ public struct MassChangeGuard: Sendable {
             let changeSet = try ChangeSet.decode(row["body"] as Data)
             let result: ChangeSetResult
             if approve {
-                result = try merge.applyNow(changeSet, region: region, source: "region:\(region)", db: db)
+                result = try merge.applyNow(changeSet, region: region, source: "region:\(region)", db: db, refuseForeignRecords: true)
             } else {
                 let reason = "the province refused the whole change set (mass-change guard)" + (note.map { ": \($0)" } ?? "")
                 result = ChangeSetResult(id: id, records: changeSet.records.map { RecordResult(uscc: $0.uscc, outcome: .rejected, reason: reason) })

@@ -8,6 +8,9 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     public var region: String
     public var createdAt: String
     public var agent: String?
+    /// How many records the province already has that the whole push changes or deletes, when
+    /// it is split into several change sets: the mass-change guard judges the push, not a piece.
+    public var pushChanges: Int?
     public var records: [RecordChange]
 
     public init(id: String, region: String, createdAt: String, agent: String? = nil, records: [RecordChange]) {

@@ -130,12 +130,14 @@ extension ChangeSet: WireJSON {
         for (n, record) in list.enumerated() { records.append(try RecordChange(json: record, path: m.at("records") + "[\(n)]")) }
         self.init(id: try m.string("id"), region: try m.string("region"), createdAt: try m.optionalString("createdAt") ?? "",
                   agent: try m.optionalString("agent"), records: records)
+        pushChanges = try m.optionalInt("pushChanges").map(Int.init)
         format = Int(try m.int("format"))
     }
 
     public var json: JSONValue {
         .compact(["format": .int(Int64(format)), "id": .string(id), "region": .string(region), "createdAt": .string(createdAt),
-                  "agent": agent.map(JSONValue.string), "records": .array(records.map(\.json))])
+                  "agent": agent.map(JSONValue.string), "pushChanges": pushChanges.map { .int(Int64($0)) },
+                  "records": .array(records.map(\.json))])
     }
 }
 
