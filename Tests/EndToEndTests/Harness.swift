@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CurlHTTP
 import EnterpriseModel
 import Foundation
@@ -39,23 +42,32 @@ func temporaryFolder(_ name: String) throws -> String {
 }
 
 /// Runs a command to completion, capturing its output through files (no pipe deadlocks).
+/// posix_spawn and waitpid rather than Foundation's `Process`, which is not safe to use from
+/// several test suites at once on Linux.
 func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: String) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: folder)
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }
     env.merge(environment) { $1 }
-    process.environment = env
     let out = folder + "/.out-\(UUID().uuidString)", err = out + ".err"
-    _ = FileManager.default.createFile(atPath: out, contents: nil)
-    _ = FileManager.default.createFile(atPath: err, contents: nil)
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-    try process.run()
-    process.waitUntilExit()
     defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-    return ProcessResult(status: process.terminationStatus,
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+    guard spawned == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 {
+        guard errno == EINTR else { throw HarnessError("waitpid: \(errno)") }
+    }
+    // WIFEXITED / WEXITSTATUS, or 128 + the signal.
+    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return ProcessResult(status: code,
                          stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
@@ -146,7 +158,7 @@ final class AggregatorProcess: @unchecked Sendable {
     }
 
     func cli(_ arguments: [String]) throws -> ProcessResult {
-        try run(Binaries.aggregator, [arguments[0], arguments[1], "--config", configPath] + arguments.dropFirst(2), in: folder)
+        try run(Binaries.aggregator, arguments + ["--config", configPath], in: folder)
     }
 }
 

@@ -212,3 +212,22 @@ extension ReviewTests {
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
     }
 }
+
+extension ReviewTests {
+    @Test func theProvinceSeesEachBureausLastSyncAndTheQuietOnesAsStale() throws {
+        let (province, zz, _, _) = try conflicted("regions")
+        defer { province.stop() }
+        _ = zz
+        let listed = try province.cli(["regions", "--json"])
+        #expect(listed.status == 0, "\(listed)")
+        let rows = try JSONValue.parse(listed.stdout).arrayValue ?? []
+        #expect(rows.count == 18)
+        let zhengzhou = try #require(rows.first { $0["region"] == "410100" })
+        #expect(zhengzhou["records"] == 3 && zhengzhou["openConflicts"] == 1 && zhengzhou["stale"] == false)
+        #expect(zhengzhou["agent"]?.stringValue?.hasPrefix("esync-agent/") == true)
+        #expect(zhengzhou["lastPullAt"] != nil)
+        #expect(rows.first { $0["region"] == "410200" }?["stale"] == true)
+        let table = try province.cli(["regions"])
+        #expect(table.stdout.contains("郑州市") && table.stdout.contains("STALE") && table.stdout.contains("17 stale"))
+    }
+}

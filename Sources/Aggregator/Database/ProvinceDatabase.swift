@@ -145,6 +145,20 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX records_region_live ON records(region, deleted);
                 """)
         }
+        migrator.registerMigration("v7-region-activity") { db in
+            try db.execute(sql: """
+                CREATE TABLE region_activity (
+                    region TEXT PRIMARY KEY,
+                    last_push_at TEXT,
+                    last_push_changeset TEXT,
+                    last_push_records INTEGER,
+                    agent TEXT,
+                    last_pull_at TEXT,
+                    last_pull_cursor INTEGER
+                );
+                CREATE INDEX conflicts_region_status ON conflicts(region, status);
+                """)
+        }
         return migrator
     }
 }

@@ -46,6 +46,7 @@ public struct MergeService: Sendable {
                 }
                 return result
             }
+            try RegionActivity.notePush(changeSet, region: region, db: db)
             if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
             return try applyNow(changeSet, region: region, source: principal.source, db: db)
         }

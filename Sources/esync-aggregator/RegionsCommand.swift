@@ -1,0 +1,29 @@
+import Aggregator
+import ArgumentParser
+import Foundation
+
+struct RegionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regions",
+        abstract: "The bureaus at a glance: last push and pull, agent version, records, conflicts; stale ones marked.")
+    @OptionGroup var options: ConfigOption
+    @Option(help: "A region with no push or pull for this many hours is stale.") var staleAfterHours: Double = 24
+    @Flag(help: "Print JSON for scripts.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let (_, database) = try await options.open()
+            let rows = try await RegionActivity.all(staleAfterHours: staleAfterHours, database: database)
+            if json { print(try prettyJSON(rows)); return }
+            var table = [["REGION", "RECORDS", "LAST PUSH", "LAST PULL", "AGENT", "OPEN", "DECIDED", "HELD", ""]]
+            for r in rows {
+                table.append(["\(r.region) \(r.name)", "\(r.records)", r.lastPushAt.map { String($0.prefix(16)) } ?? "never",
+                              r.lastPullAt.map { String($0.prefix(16)) } ?? "never", r.agent ?? "-", "\(r.openConflicts)",
+                              "\(r.decidedConflicts)", "\(r.heldChangeSets)", r.stale ? "STALE" : ""])
+            }
+            print(TextTable.render(table))
+            let stale = rows.filter(\.stale).count
+            print("\(rows.count) regions, \(stale) stale (no push or pull in \(Int(staleAfterHours)) h)")
+        }
+    }
+}
