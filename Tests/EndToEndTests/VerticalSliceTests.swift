@@ -319,3 +319,22 @@ extension VerticalSliceTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").isEmpty)
     }
 }
+
+extension VerticalSliceTests {
+    @Test func aBureauDoesNotDownloadItsOwnPushAgain() throws {
+        let (province, zz, _) = try setUp("echo")
+        defer { province.stop() }
+        let codes = try zz.generate(40, seed: 16)
+        #expect(try zz.agent(["push"]).status == 0)
+        let page = try province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens[Self.zhengzhou])
+        let changes = try ChangePage.decode(page.body)
+        #expect(changes.records.count == 40)
+        #expect(changes.records.allSatisfy { $0.echo && $0.document == nil && $0.hash != nil })
+        let pull = try zz.agent(["pull"])
+        #expect(pull.stdout.contains("40 already up to date"), "\(pull)")
+        // What the province changed comes whole.
+        #expect(try province.cli(["records", "set", codes[0], "employees=1"]).status == 0)
+        let next = try ChangePage.decode(try province.request(.get, "/v1/changes?since=\(changes.cursor)", token: province.bureauTokens[Self.zhengzhou]).body)
+        #expect(next.records.count == 1 && !next.records[0].echo && next.records[0].document != nil)
+    }
+}

@@ -29,8 +29,10 @@ public final class ProvinceClient {
         try wire(.post, "/v1/changesets", body: body, as: ChangeSetResult.self)
     }
 
-    public func changes(since cursor: Int64, limit: Int) throws(AgentError) -> ChangePage {
-        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)", as: ChangePage.self)
+    /// `own`: include the documents of revisions this bureau wrote itself (a store set up
+    /// from the province's copy has none of them).
+    public func changes(since cursor: Int64, limit: Int, own: Bool = false) throws(AgentError) -> ChangePage {
+        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")", as: ChangePage.self)
     }
 
     public func conflict(_ id: Int64) throws(AgentError) -> ConflictView {

@@ -368,15 +368,30 @@ public final class SyncEngine {
         var summary = PullSummary()
         do {
             if full { state.cursor = 0 }
+            // A store set up from the province's copy needs even the revisions it wrote itself.
+            let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
             if try scanner.scan(&index).indexChanged { indexDirty = true }
             try retryDeferred(&summary)
             while true {
-                let page = try client().changes(since: state.cursor, limit: config.pageSize)
+                let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
                 summary.pages += 1
                 summary.received += page.records.count
                 let batch = AtomicBatch(anchor: store.statePath)
                 var updates = IndexUpdates()
+                var echoes: [String] = []
                 for record in page.records {
+                    if record.echo {
+                        // A revision this bureau wrote: nothing to fetch when the base has it.
+                        if let entry = index.entries[record.uscc], entry.hasBase, entry.baseHash == record.hash {
+                            summary.skipped += 1
+                            if entry.baseRevision < record.revision { index.entries[record.uscc]?.baseRevision = record.revision; indexDirty = true }
+                        } else if full || (index.entries[record.uscc]?.baseRevision ?? -1) < record.revision {
+                            echoes.append(record.uscc)
+                        } else {
+                            summary.skipped += 1
+                        }
+                        continue
+                    }
                     if record.deleted || record.document == nil {
                         stageTombstone(record, batch: batch, updates: &updates)
                         continue
@@ -388,6 +403,14 @@ public final class SyncEngine {
                     let divergent = try stage(uscc: record.uscc, theirs: record.document!, revision: record.revision, mergeBase: nil, batch: batch, updates: &updates)
                     summary.merged += 1
                     summary.divergent += divergent.map { (record.uscc, $0) }
+                }
+                // Own revisions the base does not match (a crash before the answer was merged,
+                // or fields still divergent): fetched one by one and merged like any other.
+                for uscc in echoes {
+                    let view = try client().record(uscc)
+                    let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
+                    summary.merged += 1
+                    summary.divergent += divergent.map { (uscc, $0) }
                 }
                 try commit(batch, updates)
                 state.cursor = page.cursor

@@ -159,6 +159,9 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX conflicts_region_status ON conflicts(region, status);
                 """)
         }
+        migrator.registerMigration("v8-last-source") { db in
+            try db.execute(sql: "ALTER TABLE records ADD COLUMN last_source TEXT")
+        }
         return migrator
     }
 }

@@ -36,10 +36,10 @@ struct StoredRecord: Sendable {
         let text = document.canonicalString
         let hash = ContentHash.of(bytes: Array(text.utf8))
         try db.cachedStatement(sql: """
-            INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+            INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source) VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)
             ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq,
-                deleted = 0, doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at
-            """).execute(arguments: [uscc, region, revision, seq, text, hash, context.at])
+                deleted = 0, doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
+            """).execute(arguments: [uscc, region, revision, seq, text, hash, context.at, context.source])
         let provenance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision) VALUES (?, ?, ?, ?, ?, ?)")
         for field in changedFields {
             try provenance.execute(arguments: [uscc, field, context.source, context.changeSet, context.at, revision])
@@ -54,8 +54,8 @@ struct StoredRecord: Sendable {
     static func markDeleted(_ row: StoredRecord, context: MergeService.WriteContext, db: Database) throws -> Int64 {
         let seq = try nextSeq(db)
         let revision = row.revision + 1
-        try db.cachedStatement(sql: "UPDATE records SET deleted = 1, revision = ?, seq = ?, updated_at = ? WHERE uscc = ?")
-            .execute(arguments: [revision, seq, context.at, row.uscc])
+        try db.cachedStatement(sql: "UPDATE records SET deleted = 1, revision = ?, seq = ?, updated_at = ?, last_source = ? WHERE uscc = ?")
+            .execute(arguments: [revision, seq, context.at, context.source, row.uscc])
         try db.cachedStatement(sql: "INSERT INTO history (uscc, revision, seq, doc, source, changeset, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, '[\"*\"]')")
             .execute(arguments: [row.uscc, revision, seq, row.document.canonicalString, context.source, context.changeSet, context.at])
         return revision

@@ -70,7 +70,8 @@ public struct AggregatorServer: Sendable {
             }
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
-            let page = try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize))
+            let page = try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize),
+                                               requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil)
             if principal.role == .bureau { try await RegionActivity.notePull(region: region, cursor: page.cursor, database: database) }
             return Self.wire(page)
         }

@@ -249,23 +249,32 @@ public struct MergeService: Sendable {
     }
 
     /// The records of `region` changed after `cursor`, oldest first.
-    public func changes(region: String, since cursor: Int64, limit: Int) async throws -> ChangePage {
+    /// `requester`: the caller's provenance source; the documents of revisions it wrote itself
+    /// are left out (`echo`, with their hash), so a bureau does not download its own push again.
+    public func changes(region: String, since cursor: Int64, limit: Int, requester: String? = nil) async throws -> ChangePage {
         try await database.pool.read { db in
             // The region's records, and tombstones naming the new owner of those that moved away.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT uscc, revision, seq, deleted, doc, NULL AS moved_to FROM records WHERE region = ?1 AND seq > ?2
+                SELECT uscc, revision, seq, deleted, CASE WHEN last_source IS ?4 THEN NULL ELSE doc END AS doc, hash,
+                       last_source IS ?4 AS echo, NULL AS moved_to
+                FROM records WHERE region = ?1 AND seq > ?2
                 UNION ALL
-                SELECT uscc, revision, seq, 0, NULL, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
+                SELECT uscc, revision, seq, 0, NULL, NULL, 0, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
                 ORDER BY seq LIMIT ?3
-                """), arguments: [region, cursor, limit + 1])
+                """), arguments: [region, cursor, limit + 1, requester])
             var records: [ChangedRecord] = []
             records.reserveCapacity(min(rows.count, limit))
             for row in rows.prefix(limit) {
                 let deleted: Bool = row["deleted"]
                 let movedTo: String? = row["moved_to"]
-                let document: JSONValue? = deleted || movedTo != nil ? nil : try StoredRecord.decode(row["doc"], uscc: row["uscc"])
-                records.append(ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], document: document,
-                                             deleted: deleted, movedTo: movedTo))
+                let echo: Bool = row["echo"] && !deleted
+                let text: String? = row["doc"]
+                let document: JSONValue? = deleted || movedTo != nil || echo ? nil : try text.map { try StoredRecord.decode($0, uscc: row["uscc"]) }
+                var record = ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], document: document,
+                                           deleted: deleted, movedTo: movedTo)
+                record.hash = row["hash"]
+                record.echo = echo
+                records.append(record)
             }
             return ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
         }

@@ -26,6 +26,10 @@ public struct ChangedRecord: Sendable, Hashable, Codable {
     public var deleted: Bool
     /// For a record that left the caller's region: its new owner.
     public var movedTo: String?
+    /// Content hash of the province's version. With `echo`, the document is left out because
+    /// the caller itself wrote this revision: it has it already if its base has this hash.
+    public var hash: String?
+    public var echo: Bool = false
 
     public init(uscc: String, revision: Int64, seq: Int64, document: JSONValue?, deleted: Bool = false, movedTo: String? = nil) {
         self.uscc = uscc

@@ -188,11 +188,14 @@ extension ChangedRecord: WireJSON {
         let m = try Members(json, path)
         self.init(uscc: try m.string("uscc"), revision: try m.int("revision"), seq: try m.int("seq"), document: m.optional("document"),
                   deleted: try m.bool("deleted", default: false), movedTo: try m.optionalString("movedTo"))
+        hash = try m.optionalString("hash")
+        echo = try m.bool("echo", default: false)
     }
 
     public var json: JSONValue {
         .compact(["uscc": .string(uscc), "revision": .int(revision), "seq": .int(seq), "document": document,
-                  "deleted": .bool(deleted), "movedTo": movedTo.map(JSONValue.string)])
+                  "deleted": .bool(deleted), "movedTo": movedTo.map(JSONValue.string), "hash": hash.map(JSONValue.string),
+                  "echo": echo ? .bool(true) : nil])
     }
 }
 
