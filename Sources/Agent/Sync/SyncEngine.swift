@@ -64,6 +64,8 @@ public final class SyncEngine {
     private var indexSavedAt = FileSystem.nowNs()
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
+    /// The working copy was scanned in this run.
+    private var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
     private var indexDirty = false
 
@@ -99,6 +101,7 @@ public final class SyncEngine {
     func scanChanges(_ emit: (RecordChange) throws(AgentError) -> Void) throws(AgentError) -> Diff {
         var diff = Diff()
         diff.scan = try scanner.scan(&index)
+        scanned = true
         if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
         for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
@@ -370,7 +373,10 @@ public final class SyncEngine {
             if full { state.cursor = 0 }
             // A store set up from the province's copy needs even the revisions it wrote itself.
             let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
-            if try scanner.scan(&index).indexChanged { indexDirty = true }
+            // After a push in the same run the index is fresh; a file saved since is caught by
+            // the stat checks of the merge and of the rename, so it is not scanned twice.
+            if !scanned, try scanner.scan(&index).indexChanged { indexDirty = true }
+            scanned = true
             try retryDeferred(&summary)
             while true {
                 let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
@@ -689,7 +695,9 @@ public final class SyncEngine {
             index.entries[uscc]?.baseRevision = -1
         }
         for uscc in updates.removedWorking { index.entries[uscc] = nil }
-        indexDirty = true
+        if !(updates.written.isEmpty && updates.bases.isEmpty && updates.removedBases.isEmpty && updates.removedWorking.isEmpty) {
+            indexDirty = true
+        }
         try saveState()
         // The index is a cache that heals itself (a stale entry is re-read and diffed against
         // the real base), so a long push or pull rewrites it now and then, not per change set.
