@@ -114,13 +114,9 @@ struct RecordCommand: AsyncParsableCommand {
             try await reporting {
                 let file = self.file
                 let summary = try await options.withEngine(locked: true, command: "record import") { engine in
-                    var bar: ProgressBar?
-                    let result = try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file) { done, total in
-                        if bar == nil { bar = ProgressBar(total: total, label: "import") }
-                        bar?.update(done)
-                    }
-                    bar?.finish()
-                    return result
+                    let progress = ProgressBar.tracker("import")
+                    defer { progress.finish() }
+                    return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, progress: progress.update)
                 }
                 summary.refused.forEach { print("refused: \($0)") }
                 print("import: \(summary.written) records written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
@@ -141,19 +137,16 @@ struct RecordCommand: AsyncParsableCommand {
                 let output = self.output
                 let problems = try await options.withEngine(locked: false, command: "record export") { engine -> [String] in
                     var buffer: [UInt8] = []
-                    var bar: ProgressBar?
+                    // Standard output carries the CSV itself: a bar only when writing to a file.
+                    let progress = ProgressBar.tracker("export")
                     let problems = try RecordTransfer(store: engine.store, region: engine.config.region).exportCSV(write: { line in
                         buffer.append(contentsOf: line.utf8)
                         if output == nil, buffer.count > 1 << 16 {
                             FileHandle.standardOutput.write(Data(buffer))
                             buffer.removeAll(keepingCapacity: true)
                         }
-                    }, progress: { done, total in
-                        guard output != nil else { return }
-                        if bar == nil { bar = ProgressBar(total: total, label: "export") }
-                        bar?.update(done)
-                    })
-                    bar?.finish()
+                    }, progress: { done, total in if output != nil { progress.update(done, total) } })
+                    progress.finish()
                     if let output { try FileSystem.writeAtomically(output, buffer) } else { FileHandle.standardOutput.write(Data(buffer)) }
                     return problems
                 }
@@ -175,13 +168,9 @@ struct RecordCommand: AsyncParsableCommand {
             try await reporting {
                 let (count, seed) = (self.count, self.seed)
                 let codes = try await options.withEngine(locked: true, command: "record generate") { engine in
-                    var bar: ProgressBar?
-                    let codes = try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed) { done, total in
-                        if bar == nil { bar = ProgressBar(total: total, label: "generate") }
-                        bar?.update(done)
-                    }
-                    bar?.finish()
-                    return codes
+                    let progress = ProgressBar.tracker("generate")
+                    defer { progress.finish() }
+                    return try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed, progress: progress.update)
                 }
                 print("generated \(codes.count) records")
                 return ExitStatus.success

@@ -44,6 +44,27 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     public init(region: String) { self.region = region }
 
+    enum CodingKeys: String, CodingKey {
+        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred
+    }
+
+    /// A state written by an earlier version lacks the newer members: they start empty, so an
+    /// upgraded agent opens the store it left.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
+        region = try c.decode(String.self, forKey: .region)
+        cursor = try c.decodeIfPresent(Int64.self, forKey: .cursor) ?? 0
+        outboxSequence = try c.decodeIfPresent(Int64.self, forKey: .outboxSequence) ?? 0
+        lastPush = try c.decodeIfPresent(Outcome.self, forKey: .lastPush)
+        lastPull = try c.decodeIfPresent(Outcome.self, forKey: .lastPull)
+        parked = try c.decodeIfPresent([String: [String: Parked]].self, forKey: .parked) ?? [:]
+        pendingDeletes = try c.decodeIfPresent([String: Int64].self, forKey: .pendingDeletes) ?? [:]
+        rejected = try c.decodeIfPresent([String: Rejection].self, forKey: .rejected) ?? [:]
+        heldChangeSets = try c.decodeIfPresent([String: [String]].self, forKey: .heldChangeSets) ?? [:]
+        deferred = try c.decodeIfPresent(Set<String>.self, forKey: .deferred) ?? []
+    }
+
     public static func load(from path: String) throws(AgentError) -> AgentState {
         let bytes = try FileSystem.read(path)
         do {

@@ -33,3 +33,16 @@ public struct ProgressBar {
         print("")
     }
 }
+
+extension ProgressBar {
+    /// A `(done, total)` callback that draws a bar labelled `label`, created on first use
+    /// (when the total is known), and the function that ends it.
+    public static func tracker(_ label: String) -> (update: (Int, Int) -> Void, finish: () -> Void) {
+        final class Box { var bar: ProgressBar? }
+        let box = Box()
+        return ({ done, total in
+            if box.bar == nil { box.bar = ProgressBar(total: total, label: label) }
+            box.bar?.update(done)
+        }, { box.bar?.finish() })
+    }
+}
