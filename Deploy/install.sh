@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs EnterpriseSync: a release build of both binaries (self-contained: no resource
+# folders), the example configs (never over existing ones), the systemd units, and a system
+# user `esync`. Run as root from the repository. DESTDIR=/some/dir stages everything there
+# instead (no user is created, systemd is not touched).
+#   Deploy/install.sh            # then: edit /etc/esync/*.yaml, systemctl enable --now …
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DESTDIR=${DESTDIR:-}
+PREFIX=${PREFIX:-/usr/local}
+
+swift build -c release --static-swift-stdlib
+BIN=$(swift build -c release --show-bin-path)
+
+install -d "$DESTDIR$PREFIX/bin" "$DESTDIR/etc/esync" "$DESTDIR/etc/systemd/system" "$DESTDIR$PREFIX/share/doc/esync"
+install -m 0755 "$BIN/esync-agent" "$BIN/esync-aggregator" "$DESTDIR$PREFIX/bin/"
+for config in agent.yaml aggregator.yaml policy.yaml; do
+    # An operator's config is never overwritten; the shipped one lands next to it.
+    if [ -e "$DESTDIR/etc/esync/$config" ]; then
+        install -m 0640 "Config/$config" "$DESTDIR/etc/esync/$config.dist"
+    else
+        install -m 0640 "Config/$config" "$DESTDIR/etc/esync/$config"
+    fi
+done
+install -m 0644 Deploy/esync-agent.service Deploy/esync-aggregator.service Deploy/esync-sync.service Deploy/esync-sync.timer \
+    "$DESTDIR/etc/systemd/system/"
+install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/esync/"
+
+if [ -z "$DESTDIR" ]; then
+    getent group esync >/dev/null || groupadd --system esync
+    getent passwd esync >/dev/null || useradd --system --gid esync --home-dir /var/lib/esync --shell /usr/sbin/nologin esync
+    chgrp esync /etc/esync /etc/esync/*.yaml
+    command -v systemctl >/dev/null && systemctl daemon-reload || true
+fi
+echo "installed to ${DESTDIR:-/}: $PREFIX/bin/esync-agent, esync-aggregator; configs in /etc/esync; units in /etc/systemd/system"
+echo "next: edit /etc/esync/agent.yaml (store: /var/lib/esync/store) and the token file, then"
+echo "      esync-agent init --config /etc/esync/agent.yaml && systemctl enable --now esync-agent"
