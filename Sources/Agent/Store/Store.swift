@@ -94,8 +94,8 @@ public final class Store {
         return document
     }
 
-    public func writeRecord(_ document: JSONValue, uscc: String, durable: Bool = true) throws(AgentError) {
-        try FileSystem.writeAtomically(recordFile(uscc), document.prettyBytes(), durable: durable)
+    public func writeRecord(_ document: JSONValue, uscc: String) throws(AgentError) {
+        try FileSystem.writeAtomically(recordFile(uscc), document.prettyBytes())
     }
 
     public func removeRecord(_ uscc: String) throws(AgentError) {
@@ -120,22 +120,11 @@ public final class Store {
         return Base(revision: revision, document: document)
     }
 
-    public func writeBase(_ base: Base, uscc: String) throws(AgentError) {
-        try FileSystem.writeAtomically(baseFile(uscc), Self.baseBytes(base))
-    }
-
     static func baseBytes(_ base: Base) -> [UInt8] {
         JSONValue.object(["revision": .int(base.revision), "document": base.document]).canonicalBytes()
     }
 
     public func removeBase(_ uscc: String) throws(AgentError) {
         try FileSystem.remove(baseFile(uscc))
-    }
-
-    /// Makes every write done with `durable: false` durable at once.
-    public func syncAll() throws(AgentError) {
-        try FileSystem.syncFileSystem(containing: statePath)
-        try FileSystem.syncDirectory(of: recordFile("x"))
-        try FileSystem.syncDirectory(of: baseFile("x"))
     }
 }

@@ -34,21 +34,7 @@ public final class AtomicBatch {
     /// group's later writes are skipped too (a record's base is not moved past a working copy
     /// that could not be merged).
     public func write(_ path: String, _ bytes: [UInt8], expecting expectation: Expectation = .any, group: String? = nil) throws(AgentError) {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
-        defer { close(fd) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in Glibc.write(fd, buf.baseAddress! + written, buf.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                unlink(temp)
-                throw .io(path: path, operation: "write", errno: e)
-            }
-            written += n
-        }
+        let temp = try FileSystem.writeTemporary(for: path, bytes, fsync: false)
         renames.append((temp, path, expectation, group))
         directories.insert(FileSystem.directoryName(path))
     }

@@ -72,38 +72,40 @@ public enum FileSystem {
 
     /// Writes `bytes` to `path` so that a crash at any instant leaves the old or the new file,
     /// never a torn one: a temporary file in the same folder, fsync, rename, fsync of the folder.
-    ///
-    /// With `durable: false` the fsyncs are left to the caller, who writes many files and then
-    /// makes them durable at once with `syncFileSystem` before anything depends on them.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], durable: Bool = true) throws(AgentError) {
-        let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let e = errno
-                close(fd)
-                unlink(temp)
-                throw .io(path: path, operation: "write", errno: e)
-            }
-            written += n
-        }
-        if durable && fsync(fd) != 0 {
-            let e = errno
-            close(fd)
-            unlink(temp)
-            throw .io(path: path, operation: "fsync", errno: e)
-        }
-        close(fd)
+    /// (Many files at once: `AtomicBatch`, which flushes once for all of them.)
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(AgentError) {
+        let temp = try writeTemporary(for: path, bytes, fsync: true)
         if rename(temp, path) != 0 {
             let e = errno
             unlink(temp)
             throw .io(path: path, operation: "rename into place", errno: e)
         }
-        if durable { try syncDirectory(of: path) }
+        try syncDirectory(of: path)
+    }
+
+    /// Writes `bytes` in full to a temporary file next to `path` and returns its name; on any
+    /// error the temporary is removed and the error names `path`.
+    static func writeTemporary(for path: String, _ bytes: [UInt8], fsync flush: Bool) throws(AgentError) -> String {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
+        func fail(_ operation: String, _ e: Int32) -> AgentError {
+            close(fd)
+            unlink(temp)
+            return .io(path: path, operation: operation, errno: e)
+        }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("write", errno)
+            }
+            written += n
+        }
+        if flush && fsync(fd) != 0 { throw fail("fsync", errno) }
+        close(fd)
+        return temp
     }
 
     public static func syncDirectory(of path: String) throws(AgentError) {
@@ -115,7 +117,7 @@ public enum FileSystem {
     }
 
     /// Flushes every dirty page of the file system holding `path`: one call that makes a batch of
-    /// non-durable writes durable.
+    /// written-but-not-fsynced temporaries durable (see `AtomicBatch`).
     public static func syncFileSystem(containing path: String) throws(AgentError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
