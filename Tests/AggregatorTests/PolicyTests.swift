@@ -12,7 +12,7 @@ import Testing
         #expect(try PolicyFile.load(path: path) == FieldPolicy.standard)
     }
 
-    @Test func aMistakeIsNamedWithItsLine() {
+    @Test func aMistakeIsNamedWithItsLine() throws {
         let text = """
             default: { authority: region, onConflict: review }
             fields:
@@ -25,7 +25,18 @@ import Testing
             #expect(error.description.contains("provinse"))
         }
         #expect(throws: PolicyFile.Error.self) { try PolicyFile.parse("fields:\n  region: { authority: region, onConflict: region }\n", file: "p") }
-        #expect(throws: PolicyFile.Error.self) { try PolicyFile.parse("fields:\n  x: { authority: region, onConflict: latest }\n", file: "p") }
+        #expect(try PolicyFile.parse("fields:\n  x: { authority: region, onConflict: latest }\n", file: "p").rules["x"]?.onConflict == .latest)
+        for (text, says) in [
+            ("fields:\n  s:\n    { authority: region, onConflict: review, merge: union }\n", "p:3: s: merge: union needs key"),
+            ("fields:\n  s: { authority: region, onConflict: review, merge: forward-only, order: [a] }\n", "forward-only needs order"),
+            ("fields:\n  s: { authority: region, onConflict: review, merge: median }\n", "s.merge must be prefer-non-empty, max, union or forward-only, found median"),
+            ("fields:\n  s: { authority: region, onConflict: review, merge: max, key: [a] }\n", "key belongs to merge: union"),
+            ("fields:\n  s: { authority: region, onConflict: review, merge: union, key: [a, a] }\n", "a is listed twice"),
+        ] {
+            do { _ = try PolicyFile.parse(text, file: "p"); Issue.record("accepted: \(text)") } catch {
+                #expect(error.description.contains(says), "\(error.description)")
+            }
+        }
     }
 }
 

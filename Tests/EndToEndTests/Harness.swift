@@ -84,13 +84,16 @@ final class AggregatorProcess: @unchecked Sendable {
 
     let environment: [String: String]
 
-    init(regions: [String], name: String, environment: [String: String] = [:]) throws {
+    /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
+    init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil) throws {
         self.environment = environment
         folder = try temporaryFolder(name)
         configPath = folder + "/aggregator.yaml"
+        if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
         try """
             listen: { host: 127.0.0.1, port: 0 }
             database: { path: province.sqlite }
+            \(policy == nil ? "" : "policy: policy.yaml")
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         for region in regions { bureauTokens[region] = try token(["--region", region]) }
         reviewerToken = try token(["--reviewer", "wang"])
@@ -189,6 +192,12 @@ struct AgentHandle {
 
     func agent(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         try run(Binaries.agent, arguments + ["--config", configPath], environment: environment, in: folder)
+    }
+
+    /// The agent with the wall clock of its hybrid clock moved by `seconds`: a bureau whose
+    /// clock is wrong.
+    func agent(_ arguments: [String], clockSkew seconds: Int) throws -> ProcessResult {
+        try agent(arguments, environment: ["ESYNC_CLOCK_SKEW_SECONDS": "\(seconds)"])
     }
 
     func recordPath(_ uscc: String) -> String { storePath + "/records/\(uscc).json" }

@@ -1,3 +1,4 @@
+import SyncCore
 import Foundation
 
 /// The agent's small mutable state, `.esync/state.json`: where the pull stands, what the last
@@ -41,11 +42,14 @@ public struct AgentState: Codable, Sendable, Equatable {
     public var heldChangeSets: [String: [String]] = [:]
     /// Records whose province version waits to be merged until their invalid file is fixed.
     public var deferred: Set<String> = []
+    /// The bureau's hybrid logical clock: stamped on every sealed change set, moved past the
+    /// province's clock on every answer, so an edit sealed after a pull is later than what came.
+    public var clock: HybridTimestamp?
 
     public init(region: String) { self.region = region }
 
     enum CodingKeys: String, CodingKey {
-        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred
+        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred, clock
     }
 
     /// A state written by an earlier version lacks the newer members: they start empty, so an
@@ -63,6 +67,7 @@ public struct AgentState: Codable, Sendable, Equatable {
         rejected = try c.decodeIfPresent([String: Rejection].self, forKey: .rejected) ?? [:]
         heldChangeSets = try c.decodeIfPresent([String: [String]].self, forKey: .heldChangeSets) ?? [:]
         deferred = try c.decodeIfPresent(Set<String>.self, forKey: .deferred) ?? []
+        clock = try c.decodeIfPresent(HybridTimestamp.self, forKey: .clock)
     }
 
     public static func load(from path: String) throws(AgentError) -> AgentState {

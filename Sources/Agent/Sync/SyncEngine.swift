@@ -223,15 +223,42 @@ public final class SyncEngine {
     }
 
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
-    func seal(_ chunk: [RecordChange]) throws(AgentError) {
+    /// `clock`: the edit time of a change set sealed again (split); a new one gets a tick.
+    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil) throws(AgentError) {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
         if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
+        changeSet.clock = clock ?? tick()
         state.outboxSequence += 1
         let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
+    }
+
+    /// The bureau's clock, one step on.
+    func tick() -> HybridTimestamp {
+        var clock = HybridClock(node: config.region, last: state.clock)
+        let now = clock.tick(wall: Self.wallMilliseconds())
+        state.clock = clock.last
+        return now
+    }
+
+    /// The wall clock the hybrid clock reads. `ESYNC_CLOCK_SKEW_SECONDS` shifts it, to try out a
+    /// bureau whose clock is wrong (the tests do; libfaketime cannot, it hides a Swift program's
+    /// arguments).
+    static func wallMilliseconds() -> Int64 {
+        let skew = ProcessInfo.processInfo.environment["ESYNC_CLOCK_SKEW_SECONDS"].flatMap(Int64.init) ?? 0
+        return HybridClock.wallMilliseconds() + skew * 1000
+    }
+
+    /// Moves the bureau's clock past the province's. The province's clock is trusted however far
+    /// ahead it is (the bureau's wall clock is the one more likely wrong).
+    func hear(_ province: HybridTimestamp?) {
+        guard let province else { return }
+        var clock = HybridClock(node: config.region, last: state.clock, maximumDriftMilliseconds: 10 * 366 * 86_400_000)
+        clock.receive(province, wall: Self.wallMilliseconds())
+        state.clock = clock.last
     }
 
     public func outboxFiles() throws(AgentError) -> [String] {
@@ -253,8 +280,8 @@ public final class SyncEngine {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
                 let half = sent.records.count / 2
-                try seal(Array(sent.records[..<half]))
-                try seal(Array(sent.records[half...]))
+                try seal(Array(sent.records[..<half]), clock: sent.clock)
+                try seal(Array(sent.records[half...]), clock: sent.clock)
                 try FileSystem.remove(path)
                 log("change set \(sent.id) is too large for the province (\(message)); split in two")
                 return try sendOutbox(&summary)
@@ -274,6 +301,7 @@ public final class SyncEngine {
                 continue
             }
             state.heldChangeSets[sent.id] = nil
+            hear(result.clock)
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
             try integrate(result, sent: sent, into: &summary)
@@ -382,6 +410,7 @@ public final class SyncEngine {
                 let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
                 summary.pages += 1
                 summary.received += page.records.count
+                hear(page.clock)
                 let batch = AtomicBatch(anchor: store.statePath)
                 var updates = IndexUpdates()
                 var echoes: [String] = []

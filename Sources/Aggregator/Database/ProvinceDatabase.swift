@@ -162,6 +162,14 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v8-last-source") { db in
             try db.execute(sql: "ALTER TABLE records ADD COLUMN last_source TEXT")
         }
+        migrator.registerMigration("v9-clocks") { db in
+            // The hybrid logical clock of the edit that set each field (the `latest` rule), and
+            // the province's own clock, which never goes back across restarts.
+            try db.execute(sql: """
+                ALTER TABLE provenance ADD COLUMN clock TEXT;
+                CREATE TABLE clock (id INTEGER PRIMARY KEY CHECK (id = 1), last TEXT NOT NULL);
+                """)
+        }
         return migrator
     }
 }

@@ -40,9 +40,10 @@ struct StoredRecord: Sendable {
             ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq,
                 deleted = 0, doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
             """).execute(arguments: [uscc, region, revision, seq, text, hash, context.at, context.source])
-        let provenance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision) VALUES (?, ?, ?, ?, ?, ?)")
+        let provenance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        let clock = context.clock?.description
         for field in changedFields {
-            try provenance.execute(arguments: [uscc, field, context.source, context.changeSet, context.at, revision])
+            try provenance.execute(arguments: [uscc, field, context.source, context.changeSet, context.at, revision, clock])
         }
         let fields = JSONValue.array(changedFields.map(JSONValue.string)).canonicalString
         try db.cachedStatement(sql: "INSERT INTO history (uscc, revision, seq, doc, source, changeset, at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
@@ -94,7 +95,7 @@ enum ConflictQueue {
     /// listed by `conflicts list --auto` and re-openable for review. The same automatic decision
     /// sent again is not recorded twice.
     static func record(uscc: String, region: String, field: String, kind: String, expected: JSONValue?, current: JSONValue?, incoming: JSONValue?,
-                       decision: ConflictView.Decision, rule: String, context: MergeService.WriteContext, db: Database) throws -> Int64 {
+                       decision: ConflictView.Decision, value: JSONValue? = nil, rule: String, context: MergeService.WriteContext, db: Database) throws -> Int64 {
         let incomingText = incoming?.canonicalString
         let currentText = current?.canonicalString
         if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
@@ -104,10 +105,11 @@ enum ConflictQueue {
         }
         try db.cachedStatement(sql: """
             INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at,
-                                   status, decision, note, resolved_by, resolved_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'auto', ?, ?, 'policy', ?)
+                                   status, decision, value, note, resolved_by, resolved_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'auto', ?, ?, ?, 'policy', ?)
             """).execute(arguments: [uscc, region, field, kind, expected?.canonicalString, currentText, incomingText,
-                                     context.source, context.changeSet, context.at, decision.rawValue, "policy: " + rule, context.at])
+                                     context.source, context.changeSet, context.at, decision.rawValue, value?.canonicalString,
+                                     "policy: " + rule, context.at])
         return db.lastInsertedRowID
     }
 }

@@ -36,6 +36,7 @@ public struct MergeService: Sendable {
                 }
                 var result = try ChangeSetResult.decode(stored["result"] as Data)
                 result.replayed = true
+                result.clock = try ProvinceClock.current(db)
                 // Documents are not stored with the result: the record as it is now is what the
                 // agent must merge (it may have moved on since).
                 for n in result.records.indices where result.records[n].outcome != .rejected {
@@ -56,7 +57,7 @@ public struct MergeService: Sendable {
     /// `refuseForeignRecords`: a record that has left the region since (a held change set
     /// approved later) is refused alone instead of refusing the whole change set.
     func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false) throws -> ChangeSetResult {
-        let context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now())
+        let context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
         let affected = try MassChangeGuard.affected(by: changeSet, db: db)
         var results: [RecordResult] = []
         results.reserveCapacity(changeSet.records.count)
@@ -67,8 +68,9 @@ public struct MergeService: Sendable {
                 results.append(RecordResult(uscc: change.uscc, outcome: .rejected, reason: message))
             }
         }
-        let result = ChangeSetResult(id: changeSet.id, records: results)
+        var result = ChangeSetResult(id: changeSet.id, records: results)
         try Self.store(result, region: region, records: changeSet.records.count, affected: affected, at: context.at, db: db)
+        result.clock = try ProvinceClock.current(db)
         return result
     }
 
@@ -83,6 +85,8 @@ public struct MergeService: Sendable {
         var source: String
         var changeSet: String
         var at: String
+        /// The edit time kept with each field written (the `latest` rule compares it).
+        var clock: HybridTimestamp?
     }
 
     func applyRecord(_ change: RecordChange, region: String, context: WriteContext, db: Database) throws -> RecordResult {
@@ -154,14 +158,38 @@ public struct MergeService: Sendable {
                                                   context: context, db: db)
                 conflicts.append(ConflictRef(field: path, conflictId: id))
             }
-            let outcome = CompareAndSet.merge(current: row?.document, fields: fields) { policy.rule(for: $0).onConflict }
-            for (conflict, rule) in outcome.decided {
+            // A state that only moves forward (status) moving backwards waits for a reviewer, even
+            // when nobody else changed it: reopening a closed enterprise is a decision.
+            for path in fields.keys.sorted() where row != nil {
+                let change = fields[path]!
+                guard let merge = policy.rule(for: path).merge, currentLeaves[path] == change.expected,
+                      merge.movesBackwards(from: change.expected, to: change.value) else { continue }
+                fields[path] = nil
+                let id = try ConflictQueue.park(uscc: uscc, region: row?.region ?? region, field: path, kind: "field",
+                                                expected: change.expected, current: currentLeaves[path], incoming: change.value,
+                                                context: context, db: db)
+                conflicts.append(ConflictRef(field: path, conflictId: id))
+            }
+            var fieldClocks: [String: HybridTimestamp]?
+            let outcome = CompareAndSet.merge(current: row?.document, fields: fields) { conflict in
+                if fieldClocks == nil { fieldClocks = (try? Self.fieldClocks(uscc, db: db)) ?? [:] }
+                return policy.decide(conflict.field, expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
+                                     incomingTime: context.clock, currentTime: Self.clock(of: conflict.field, in: fieldClocks!))
+            }
+            for (conflict, decision) in outcome.decided {
+                let kept: (ConflictView.Decision, JSONValue?)
+                switch decision {
+                case .review: continue
+                case .keepCurrent: kept = (.keepCurrent, nil)
+                case .takeIncoming: kept = (.takeIncoming, nil)
+                case .value(let combined, _): kept = (.value, combined)
+                }
                 let id = try ConflictQueue.record(uscc: uscc, region: row?.region ?? region, field: conflict.field, kind: "field",
                                                   expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
-                                                  decision: rule == .region ? .takeIncoming : .keepCurrent,
-                                                  rule: "onConflict: \(rule.rawValue)", context: context, db: db)
-                // The bureau must learn that the province's value stood; a value that won needs nothing.
-                if rule == .province { conflicts.append(ConflictRef(field: conflict.field, conflictId: id)) }
+                                                  decision: kept.0, value: kept.1, rule: decision.rule ?? "", context: context, db: db)
+                // The bureau must learn that the province's value stood; a value that was applied
+                // (the bureau's or a combined one) comes back in the merged document.
+                if case .keepCurrent = decision { conflicts.append(ConflictRef(field: conflict.field, conflictId: id)) }
             }
             var document = row?.document
             var revision = row?.revision
@@ -196,6 +224,28 @@ public struct MergeService: Sendable {
         }
     }
 
+    /// The clock of the edit that set each field of a record.
+    static func fieldClocks(_ uscc: String, db: Database) throws -> [String: HybridTimestamp] {
+        var clocks: [String: HybridTimestamp] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, clock FROM provenance WHERE uscc = ? AND clock IS NOT NULL"), arguments: [uscc]) {
+            if let clock = HybridTimestamp(row["clock"] as String) { clocks[row["field"]] = clock }
+        }
+        return clocks
+    }
+
+    /// A field's clock: its own, or the latest of a parent set whole or of members set one by one.
+    static func clock(of field: String, in clocks: [String: HybridTimestamp]) -> HybridTimestamp? {
+        var found: [HybridTimestamp] = []
+        var candidate = Substring(field)
+        while true {
+            if let clock = clocks[String(candidate)] { found.append(clock) }
+            guard let dot = candidate.lastIndex(of: ".") else { break }
+            candidate = candidate[..<dot]
+        }
+        found += clocks.filter { $0.key.hasPrefix(field + ".") }.map(\.value)
+        return found.max()
+    }
+
     // MARK: - Province edits
 
     /// Applies a province edit (reviewer or editor) to single fields, with provenance.
@@ -219,7 +269,8 @@ public struct MergeService: Sendable {
             guard document["uscc"]?.stringValue == uscc else { throw ServiceError.invalidRecord(uscc: uscc, reason: "field uscc must stay \(uscc)") }
             let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
             if !changed.isEmpty {
-                let context = WriteContext(source: principal.source, changeSet: "edit-" + UUID().uuidString.lowercased(), at: Self.now())
+                let context = WriteContext(source: principal.source, changeSet: "edit-" + UUID().uuidString.lowercased(), at: Self.now(),
+                                           clock: try ProvinceClock.tick(db))
                 _ = try StoredRecord.write(uscc: uscc, region: row.region, previous: row, document: document, changedFields: changed, context: context, db: db)
             }
             return try Self.view(uscc, db: db)!
@@ -241,8 +292,9 @@ public struct MergeService: Sendable {
     static func view(_ uscc: String, db: Database) throws -> RecordView? {
         guard let row = try StoredRecord.fetch(uscc, db: db) else { return nil }
         var provenance: [String: Provenance] = [:]
-        for p in try Row.fetchAll(db, sql: "SELECT field, source, changeset, at, revision FROM provenance WHERE uscc = ?", arguments: [uscc]) {
-            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"])
+        for p in try Row.fetchAll(db, sql: "SELECT field, source, changeset, at, revision, clock FROM provenance WHERE uscc = ?", arguments: [uscc]) {
+            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
+                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init))
         }
         return RecordView(uscc: uscc, region: row.region, revision: row.revision, seq: row.seq, deleted: row.deleted,
                           document: row.document, provenance: provenance)
@@ -276,7 +328,9 @@ public struct MergeService: Sendable {
                 record.echo = echo
                 records.append(record)
             }
-            return ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
+            var page = ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
+            page.clock = try ProvinceClock.current(db)
+            return page
         }
     }
 

@@ -57,7 +57,7 @@ public struct DesignationImport: Sendable {
             var summary = Summary()
             let context = MergeService.WriteContext(source: principal.source,
                                                     changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
-                                                    at: MergeService.now())
+                                                    at: MergeService.now(), clock: try ProvinceClock.tick(db))
             var seen = Set<String>()
             for (line, written) in list {
                 let code: String

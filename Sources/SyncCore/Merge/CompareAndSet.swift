@@ -24,22 +24,22 @@ public enum CompareAndSet {
         public var unchanged: [String]
         /// Both sides changed these; they wait for review.
         public var conflicts: [Conflict]
-        /// Both sides changed these and a rule decided (`region`: the incoming value was applied;
-        /// `province`: the current value stays). Kept so the loser can be shown and re-opened.
-        public var decided: [(conflict: Conflict, rule: FieldPolicy.ConflictRule)] = []
+        /// Both sides changed these and a rule decided (the incoming value or a combined one was
+        /// applied, or the current value stays). Kept so the loser can be shown and re-opened.
+        public var decided: [(conflict: Conflict, decision: FieldPolicy.Decision)] = []
 
         public var changedDocument: Bool { !applied.isEmpty }
     }
 
-    /// `rule` says what happens to a field both sides changed (default: review).
+    /// `decide` says what happens to a field both sides changed (default: review).
     public static func merge(current: JSONValue?, fields: [String: FieldChange],
-                             rule: (String) -> FieldPolicy.ConflictRule = { _ in .review }) -> Outcome {
+                             decide: (Conflict) -> FieldPolicy.Decision = { _ in .review }) -> Outcome {
         let leaves = current.map(FieldPath.flatten) ?? [:]
         var document = current ?? .object([:])
         var applied: [String] = []
         var unchanged: [String] = []
         var conflicts: [Conflict] = []
-        var decided: [(conflict: Conflict, rule: FieldPolicy.ConflictRule)] = []
+        var decided: [(conflict: Conflict, decision: FieldPolicy.Decision)] = []
         var removals: [String] = []
         var sets: [(String, JSONValue)] = []
         for path in fields.keys.sorted() {
@@ -52,15 +52,20 @@ public enum CompareAndSet {
                 if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
             } else {
                 let conflict = Conflict(field: path, expected: change.expected, current: now, incoming: change.value)
-                switch rule(path) {
+                let decision = decide(conflict)
+                switch decision {
                 case .review:
                     conflicts.append(conflict)
-                case .province:
-                    decided.append((conflict, .province))
-                case .region:
-                    decided.append((conflict, .region))
+                case .keepCurrent:
+                    decided.append((conflict, decision))
+                case .takeIncoming:
+                    decided.append((conflict, decision))
                     applied.append(path)
                     if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
+                case .value(let combined, _):
+                    decided.append((conflict, decision))
+                    applied.append(path)
+                    if let combined { sets.append((path, combined)) } else { removals.append(path) }
                 }
             }
         }

@@ -7,6 +7,8 @@ public struct ChangePage: Sendable, Hashable, Codable {
     public var cursor: Int64
     /// More pages follow: ask again with `cursor`.
     public var more: Bool
+    /// The province's clock when it answered (see `ChangeSetResult.clock`).
+    public var clock: HybridTimestamp?
     public var records: [ChangedRecord]
 
     public init(cursor: Int64, more: Bool, records: [ChangedRecord]) {
@@ -69,12 +71,15 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var changeSet: String
     public var at: String
     public var revision: Int64
+    /// The hybrid logical clock of the edit (what the `latest` rule compares).
+    public var clock: HybridTimestamp?
 
-    public init(source: String, changeSet: String, at: String, revision: Int64) {
+    public init(source: String, changeSet: String, at: String, revision: Int64, clock: HybridTimestamp? = nil) {
         self.source = source
         self.changeSet = changeSet
         self.at = at
         self.revision = revision
+        self.clock = clock
     }
 }
 

@@ -11,6 +11,9 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     /// How many records the province already has that the whole push changes or deletes, when
     /// it is split into several change sets: the mass-change guard judges the push, not a piece.
     public var pushChanges: Int?
+    /// The bureau's hybrid logical clock when it sealed the change set: the edit time the
+    /// `latest` rule compares (absent from agents before clocks were kept).
+    public var clock: HybridTimestamp?
     public var records: [RecordChange]
 
     public init(id: String, region: String, createdAt: String, agent: String? = nil, records: [RecordChange]) {
@@ -33,6 +36,9 @@ public struct ChangeSetResult: Sendable, Hashable, Codable {
     /// was applied; send it again later to learn the decision. `message` says why.
     public var held: Bool = false
     public var message: String?
+    /// The province's clock after taking this change set in: the bureau's clock moves past it,
+    /// so anything the bureau seals later is later than every edit it has seen.
+    public var clock: HybridTimestamp?
     public var records: [RecordResult]
 
     public init(id: String, replayed: Bool = false, records: [RecordResult]) {

@@ -76,6 +76,12 @@ struct Members {
         return b
     }
 
+    func optionalClock(_ key: String) throws(WireError) -> HybridTimestamp? {
+        guard let text = try optionalString(key) else { return nil }
+        guard let clock = HybridTimestamp(text) else { throw WireError(path: at(key), reason: "expected a hybrid clock timestamp like 1795763524123.0002@410100") }
+        return clock
+    }
+
     func array(_ key: String) throws(WireError) -> [JSONValue] {
         guard let v = optional(key) else { return [] }
         guard let a = v.arrayValue else { throw WireError(path: at(key), reason: "expected an array") }
@@ -131,12 +137,14 @@ extension ChangeSet: WireJSON {
         self.init(id: try m.string("id"), region: try m.string("region"), createdAt: try m.optionalString("createdAt") ?? "",
                   agent: try m.optionalString("agent"), records: records)
         pushChanges = try m.optionalInt("pushChanges").map(Int.init)
+        clock = try m.optionalClock("clock")
         format = Int(try m.int("format"))
     }
 
     public var json: JSONValue {
         .compact(["format": .int(Int64(format)), "id": .string(id), "region": .string(region), "createdAt": .string(createdAt),
                   "agent": agent.map(JSONValue.string), "pushChanges": pushChanges.map { .int(Int64($0)) },
+                  "clock": clock.map { .string($0.description) },
                   "records": .array(records.map(\.json))])
     }
 }
@@ -174,12 +182,14 @@ extension ChangeSetResult: WireJSON {
         self.init(id: try m.string("id"), replayed: try m.bool("replayed", default: false), records: records)
         held = try m.bool("held", default: false)
         message = try m.optionalString("message")
+        clock = try m.optionalClock("clock")
         format = Int(try m.int("format"))
     }
 
     public var json: JSONValue {
         .compact(["format": .int(Int64(format)), "id": .string(id), "replayed": .bool(replayed), "held": held ? .bool(true) : nil,
-                  "message": message.map(JSONValue.string), "records": .array(records.map(\.json))])
+                  "message": message.map(JSONValue.string), "clock": clock.map { .string($0.description) },
+                  "records": .array(records.map(\.json))])
     }
 }
 
@@ -205,10 +215,12 @@ extension ChangePage: WireJSON {
         var records: [ChangedRecord] = []
         for (n, r) in try m.array("records").enumerated() { records.append(try ChangedRecord(json: r, path: m.at("records") + "[\(n)]")) }
         self.init(cursor: try m.int("cursor"), more: try m.bool("more", default: false), records: records)
+        clock = try m.optionalClock("clock")
         format = Int(try m.int("format"))
     }
 
     public var json: JSONValue {
-        ["format": .int(Int64(format)), "cursor": .int(cursor), "more": .bool(more), "records": .array(records.map(\.json))]
+        .compact(["format": .int(Int64(format)), "cursor": .int(cursor), "more": .bool(more),
+                  "clock": clock.map { .string($0.description) }, "records": .array(records.map(\.json))])
     }
 }
