@@ -73,14 +73,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What both command lines share: the documented exit codes.
+        .target(
+            name: "CommandSupport",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "esync-agent",
-            dependencies: ["Agent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Agent", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "esync-aggregator",
-            dependencies: ["Aggregator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Aggregator", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),

@@ -1,5 +1,6 @@
 import Agent
 import ArgumentParser
+import CommandSupport
 import Foundation
 
 @main
@@ -27,6 +28,8 @@ struct EsyncAgent: AsyncParsableCommand {
             """,
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self]
     )
+
+    static func main() async { await mainWithDocumentedExitCodes() }
 }
 
 struct AgentOptions: ParsableArguments {

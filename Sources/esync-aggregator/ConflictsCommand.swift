@@ -17,14 +17,16 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
-        @Option(help: "field, delete or transfer.") var kind: String?
+        @Option(help: "field, authority, delete or transfer.") var kind: String?
+        @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()
                 let status = auto ? "auto" : self.status
-                let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind)
+                let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind,
+                                                    createdBefore: try olderThan.map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) })
                 let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
                 if json { print(String(decoding: ConflictList(conflicts: list).json.prettyBytes(), as: UTF8.self), terminator: ""); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
@@ -76,19 +78,37 @@ struct Conflicts: AsyncParsableCommand {
     }
 
     struct Resolve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Decide a conflict: keep the province's value, take the bureau's, or set a new value.")
+        static let configuration = CommandConfiguration(
+            abstract: "Decide a conflict, or every open conflict a filter selects: keep the province's value, take the bureau's, or set a new value.",
+            discussion: """
+                One conflict: `resolve ID --keep-current --note TEXT`.
+                In bulk: `resolve --region 410100 --field employees --older-than 7d --take-incoming --note TEXT` decides every \
+                open conflict the filters select, one by one; one that cannot take the decision (decided meanwhile, a value \
+                that does not fit) is reported and the others go on. `--dry-run` lists them first. Without an ID at least \
+                one filter, or --all-open, is needed.
+                Exit codes: 0 decided, 1 failure, 2 bad command line, 3 some conflicts of a bulk decision were not decided.
+                """)
         @OptionGroup var options: ConfigOption
-        @Argument(help: "The conflict id.") var id: Int64
+        @Argument(help: "The conflict id (leave out to decide in bulk over the filters).") var id: Int64?
         @Flag(help: "The province's current value stays.") var keepCurrent = false
         @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
         @Option(help: "A new value, as JSON (text in quotes: '\"…\"').") var value: String?
         @Option(help: "Why; kept with the decision.") var note: String?
         @Option(help: "Who decides (default: the login name).") var by: String?
+        @Option(help: "Bulk: only this region (6-digit code).") var region: String?
+        @Option(help: "Bulk: only this field.") var field: String?
+        @Option(help: "Bulk: only this kind (field, authority, delete, transfer).") var kind: String?
+        @Option(help: "Bulk: only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
+        @Flag(help: "Bulk: every open conflict (needed when no other filter is given).") var allOpen = false
+        @Flag(help: "Bulk: list what would be decided, decide nothing.") var dryRun = false
 
         func validate() throws {
             guard [keepCurrent, takeIncoming, value != nil].filter({ $0 }).count == 1 else {
                 throw ValidationError("give exactly one of --keep-current, --take-incoming or --value JSON")
             }
+            let filtered = region != nil || field != nil || kind != nil || olderThan != nil || allOpen
+            if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
+            if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
         }
 
         func run() async throws {
@@ -104,8 +124,35 @@ struct Conflicts: AsyncParsableCommand {
                     }
                 }
                 let (_, database) = try await options.open()
-                let decided = try await ConflictService(database: database).resolve(id, resolution, by: .provinceCLI(user: by ?? NSUserName()))
-                print("conflict \(id) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+                let service = ConflictService(database: database)
+                let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
+                guard id == nil else {
+                    let decided = try await service.resolve(id!, resolution, by: reviewer)
+                    print("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+                    return
+                }
+                let filter = ConflictService.Filter(region: region, field: field, kind: kind,
+                                                    createdBefore: try olderThan.map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) },
+                                                    limit: 100_000)
+                if dryRun {
+                    let list = try await service.list(filter, for: reviewer)
+                    for c in list { print("would decide conflict \(c.id): \(c.uscc) \(c.field) (\(c.kind), region \(c.region))") }
+                    print("\(list.count) open conflicts match; nothing decided (--dry-run)")
+                    return
+                }
+                let outcomes = try await service.resolveAll(filter, resolution, by: reviewer)
+                var failed = 0
+                for outcome in outcomes {
+                    switch outcome.result {
+                    case .success(let decided):
+                        print("conflict \(decided.id) decided (\(decided.decision?.rawValue ?? "")): \(decided.uscc) \(decided.field) → revision \(decided.revision ?? 0)")
+                    case .failure(let error):
+                        failed += 1
+                        print("conflict \(outcome.conflict.id) not decided: \(outcome.conflict.uscc) \(outcome.conflict.field): \(error)")
+                    }
+                }
+                print("\(outcomes.count - failed) of \(outcomes.count) conflicts decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
+                if failed > 0 { throw CommandFailure(message: "\(failed) conflicts were not decided", code: 3) }
             }
         }
     }

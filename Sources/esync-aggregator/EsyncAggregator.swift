@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 import Logging
@@ -18,6 +19,8 @@ struct EsyncAggregator: AsyncParsableCommand {
             """,
         subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self]
     )
+
+    static func main() async { await mainWithDocumentedExitCodes() }
 }
 
 struct ConfigOption: ParsableArguments {

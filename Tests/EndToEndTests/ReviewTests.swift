@@ -231,3 +231,46 @@ extension ReviewTests {
         #expect(table.stdout.contains("郑州市") && table.stdout.contains("STALE") && table.stdout.contains("17 stale"))
     }
 }
+
+extension ReviewTests {
+    @Test func aBulkDecisionOverAFilterDecidesEachAndABureauCannotReadTheQueue() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "bulk")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = Array(try zz.generate(4, seed: 24).prefix(3))
+        #expect(try zz.agent(["sync"]).status == 0)
+        for (n, uscc) in codes.enumerated() {
+            #expect(try province.cli(["records", "set", uscc, #"name="省厅名称\#(n)有限公司""#]).status == 0)
+            try zz.edit(uscc, ["name": .string("区局名称\(n)有限公司")])
+        }
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try zz.statusJSON()["waitingForReview"]?.arrayValue?.count == 3)
+
+        #expect(try province.cli(["conflicts", "resolve", "--take-incoming"]).status == 2)  // no id, no filter
+        let dry = try province.cli(["conflicts", "resolve", "--field", "name", "--take-incoming", "--dry-run"])
+        #expect(dry.stdout.contains("3 open conflicts match; nothing decided"), "\(dry)")
+        let old = try province.cli(["conflicts", "resolve", "--field", "name", "--older-than", "1h", "--take-incoming"])
+        #expect(old.stdout.contains("0 of 0 conflicts decided"), "\(old)")
+        #expect(try province.cli(["conflicts", "list", "--older-than", "1h"]).stdout.contains("no open conflicts"))
+        #expect(try province.cli(["conflicts", "list", "--older-than", "1 fortnight"]).status != 0)
+
+        // The queue is the reviewers'; a bureau may only look up its own conflicts one by one.
+        let queue = try province.request(.get, "/v1/conflicts", token: province.bureauTokens["410100"])
+        #expect(queue.status == 403, "\(queue.bodyString)")
+        let mine = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts
+        #expect(try province.request(.get, "/v1/conflicts/\(mine[0].id)", token: province.bureauTokens["410100"]).status == 200)
+        #expect(try province.request(.get, "/v1/conflicts?olderThan=1h", token: province.reviewerToken).bodyString.contains(#""conflicts":[]"#))
+
+        let bulk = try province.cli(["conflicts", "resolve", "--field", "name", "--take-incoming", "--note", "以区局登记为准", "--by", "li"])
+        #expect(bulk.status == 0 && bulk.stdout.contains("3 of 3 conflicts decided"), "\(bulk)")
+        for (n, uscc) in codes.enumerated() {
+            #expect(try province.record(uscc).document["name"] == .string("区局名称\(n)有限公司"))
+        }
+        let again = try province.cli(["conflicts", "resolve", "--all-open", "--keep-current"])
+        #expect(again.stdout.contains("0 of 0"), "\(again)")
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try zz.statusJSON()["waitingForReview"]?.arrayValue?.isEmpty == true)
+        let decided = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--status", "resolved", "--json"]).stdout.utf8)).conflicts
+        #expect(decided.count == 3 && decided.allSatisfy { $0.resolvedBy == "reviewer:li" && $0.note == "以区局登记为准" })
+    }
+}

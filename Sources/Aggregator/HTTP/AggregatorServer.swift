@@ -97,7 +97,9 @@ public struct AggregatorServer: Sendable {
             let query = request.uri.queryParameters
             let status = query.get("status") ?? "open"
             let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: query.get("region"), field: query.get("field"),
-                                                kind: query.get("kind"), uscc: query.get("uscc"), limit: Int(query.get("limit") ?? "") ?? 1000)
+                                                kind: query.get("kind"), uscc: query.get("uscc"),
+                                                createdBefore: try query.get("olderThan").map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) },
+                                                limit: Int(query.get("limit") ?? "") ?? 1000)
             return Self.wire(ConflictList(conflicts: try await conflicts.list(filter, for: principal)))
         }
         router.get("/v1/conflicts/:id") { request, context in

@@ -17,30 +17,45 @@ public struct ConflictService: Sendable {
         public var field: String?
         public var kind: String?
         public var uscc: String?
+        /// Only conflicts raised before this time (ISO 8601, as `createdAt`).
+        public var createdBefore: String?
         public var limit = 1000
 
-        public init(status: String? = "open", region: String? = nil, field: String? = nil, kind: String? = nil, uscc: String? = nil, limit: Int = 1000) {
+        public init(status: String? = "open", region: String? = nil, field: String? = nil, kind: String? = nil, uscc: String? = nil,
+                    createdBefore: String? = nil, limit: Int = 1000) {
             self.status = status
             self.region = region
             self.field = field
             self.kind = kind
             self.uscc = uscc
+            self.createdBefore = createdBefore
             self.limit = limit
+        }
+
+        /// The cutoff for "older than AGE": `90m`, `12h`, `7d`, `2w` (a plain number is seconds).
+        public static func createdBefore(age: String, now: Date = Date()) throws(ServiceError) -> String {
+            let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+            let text = age.trimmingCharacters(in: .whitespaces)
+            let unit = text.last.flatMap { units[$0] }
+            guard let amount = Double(unit == nil ? text : String(text.dropLast())), amount >= 0, amount.isFinite else {
+                throw ServiceError.badRequest("age \(age): expected a number and a unit, e.g. 90m, 12h, 7d or 2w")
+            }
+            return now.addingTimeInterval(-amount * (unit ?? 1)).formatted(.iso8601)
         }
     }
 
-    /// A bureau sees the conflicts of its own region; reviewers see all.
+    /// The review queue is the province's: a bureau learns about its own conflicts one by one
+    /// (`show`, which its agent asks on each pull), never the queue.
     public func list(_ filter: Filter, for principal: Principal) async throws -> [ConflictView] {
-        var filter = filter
-        if principal.role == .bureau {
-            if let asked = filter.region, asked != principal.region { throw ServiceError.forbidden("the bureau of \(principal.region ?? "?") sees only its own conflicts") }
-            filter.region = principal.region
+        guard principal.role == .reviewer else {
+            throw ServiceError.forbidden("the review queue is for the province's reviewers; a bureau sees its own conflicts in `esync-agent status`")
         }
         var clauses: [String] = []
         var arguments: StatementArguments = []
         for (column, value) in [("status", filter.status), ("region", filter.region), ("field", filter.field), ("kind", filter.kind), ("uscc", filter.uscc)] {
             if let value { clauses.append("\(column) = ?"); _ = arguments.append(contentsOf: [value]) }
         }
+        if let cutoff = filter.createdBefore { clauses.append("created_at < ?"); _ = arguments.append(contentsOf: [cutoff]) }
         let sql = "SELECT * FROM conflicts" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY id LIMIT \(max(1, filter.limit))"
         let bound = arguments
         return try await database.pool.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.view) }
