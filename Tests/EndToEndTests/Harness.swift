@@ -44,7 +44,10 @@ func temporaryFolder(_ name: String) throws -> String {
 /// Runs a command to completion, capturing its output through files (no pipe deadlocks).
 /// posix_spawn and waitpid rather than Foundation's `Process`, which is not safe to use from
 /// several test suites at once on Linux.
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: String) throws -> ProcessResult {
+/// `killAfter`: SIGKILL the process if it is still running after that many seconds (a crash at
+/// an arbitrary point); its status is then 128 + 9.
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: String,
+         killAfter: Double? = nil) throws -> ProcessResult {
     var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }
     env.merge(environment) { $1 }
     let out = folder + "/.out-\(UUID().uuidString)", err = out + ".err"
@@ -62,8 +65,19 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
     guard spawned == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
     var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 {
-        guard errno == EINTR else { throw HarnessError("waitpid: \(errno)") }
+    if let killAfter {
+        let deadline = Date().addingTimeInterval(killAfter)
+        while true {
+            let done = waitpid(pid, &status, WNOHANG)
+            if done == pid { break }
+            guard done == 0 || errno == EINTR else { throw HarnessError("waitpid: \(errno)") }
+            if Date() >= deadline { kill(pid, SIGKILL) }
+            usleep(1000)
+        }
+    } else {
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw HarnessError("waitpid: \(errno)") }
+        }
     }
     // WIFEXITED / WEXITSTATUS, or 128 + the signal.
     let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
@@ -104,6 +118,16 @@ final class AggregatorProcess: @unchecked Sendable {
         let result = try run(Binaries.aggregator, ["token", "add", "--config", configPath] + who, in: folder)
         guard result.status == 0, let last = result.stdout.split(separator: "\n").last else { throw HarnessError("token add failed: \(result)") }
         return String(last)
+    }
+
+    /// Kills the aggregator with SIGKILL, wherever it is (a crash mid-transaction), and starts it
+    /// again on the same port.
+    func crashAndRestart() throws {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try restart()
     }
 
     /// Starts again after `stop()` on the same port (a province outage and its end).
@@ -190,8 +214,8 @@ struct AgentHandle {
         guard result.status == 0 else { throw HarnessError("init failed: \(result)") }
     }
 
-    func agent(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
-        try run(Binaries.agent, arguments + ["--config", configPath], environment: environment, in: folder)
+    func agent(_ arguments: [String], environment: [String: String] = [:], killAfter: Double? = nil) throws -> ProcessResult {
+        try run(Binaries.agent, arguments + ["--config", configPath], environment: environment, in: folder, killAfter: killAfter)
     }
 
     /// The agent with the wall clock of its hybrid clock moved by `seconds`: a bureau whose
