@@ -162,6 +162,9 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v8-last-source") { db in
             try db.execute(sql: "ALTER TABLE records ADD COLUMN last_source TEXT")
         }
+        migrator.registerMigration("review-sessions") { db in
+            try ReviewSessions.createTable(db)
+        }
         return migrator
     }
 }
