@@ -21,7 +21,7 @@ extension ReviewTemplates {
           <div class="side base">
             <h2>区局修改前的值 <small>expected (base)</small></h2>
             <pre>{{expected}}</pre>
-            {{#expectedProvenance}}<p class="prov">区局修改时所依据的版本：修订来源 {{source}}<br>变更集 <code>{{changeSet}}</code><br>{{at}}</p>{{/expectedProvenance}}
+            {{#expectedProvenance}}<p class="prov">区局修改时所依据的版本，来源 {{source}}<br>变更集 <code>{{changeSet}}</code><br>{{at}}</p>{{/expectedProvenance}}
             {{^expectedProvenance}}<p class="prov">区局修改时所依据的版本</p>{{/expectedProvenance}}
           </div>
           <div class="side current">
