@@ -106,6 +106,45 @@ import Testing
         #expect(bare.status == 403 && bare.header("set-cookie")?.contains("esync_session=") != true)
     }
 
+    @Test func aNewValueIsTakenAsJSONAndAMistakeIsExplainedOnThePage() throws {
+        let (province, _, conflicts) = try conflicted("pages-value", count: 1)
+        defer { province.stop() }
+        let session = try Page.session(province)
+        let path = "/review/conflicts/\(conflicts[0].id)"
+        let bad = try Page.post(province, path + "/resolve", ["decision": "value", "value": "省厅 without quotes", "csrf": session.csrf], cookie: session.cookie)
+        #expect(bad.status == 303 && bad.header("location") == path)
+        let page = try Page.get(province, path, cookie: session.cookie)
+        #expect(page.bodyString.contains("新值不是合法的 JSON"), "\(page.bodyString)")
+        #expect(try status(of: conflicts[0].id, province).isOpen)
+        let good = try Page.post(province, path + "/resolve", ["decision": "value", "value": #""省厅最终名称有限公司""#, "csrf": session.csrf],
+                                 cookie: session.cookie)
+        #expect(good.status == 303 && good.header("location") == "/review")
+        #expect(try province.record(conflicts[0].uscc).document["name"] == "省厅最终名称有限公司")
+        let again = try Page.post(province, path + "/resolve", ["decision": "keep-current", "csrf": session.csrf], cookie: session.cookie)
+        #expect(again.status == 303 && again.header("location") == path)
+        #expect(try Page.get(province, path, cookie: session.cookie).bodyString.contains("已被处理"))
+    }
+
+    @Test func aRuleDecisionIsReopenedFromItsPage() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "pages-reopen")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let uscc = try zz.generate(2, seed: 41)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.cli(["records", "set", uscc, "employees=101"]).status == 0)
+        try zz.edit(uscc, ["employees": 201])
+        #expect(try zz.agent(["sync"]).status == 0)
+        let auto = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--auto", "--json"]).stdout.utf8)).conflicts
+        let id = try #require(auto.first { $0.field == "employees" }?.id)
+        let session = try Page.session(province)
+        let page = try Page.get(province, "/review/conflicts/\(id)", cookie: session.cookie)
+        #expect(page.bodyString.contains("重新打开") && page.bodyString.contains("规则自动决定"))
+        let reopened = try Page.post(province, "/review/conflicts/\(id)/reopen", ["csrf": session.csrf], cookie: session.cookie)
+        #expect(reopened.status == 303 && reopened.header("location") == "/review/conflicts/\(id)")
+        #expect(try status(of: id, province).isOpen)
+        #expect(try Page.get(province, "/review?status=open", cookie: session.cookie).bodyString.contains("/review/conflicts/\(id)"))
+    }
+
     /// A reviewer in Chromium signs in, filters the queue, takes the bureau's value on one
     /// conflict's page and keeps the province's on two more in bulk; a forged form changes
     /// nothing. The bureau then pulls the decisions into its working copy.

@@ -12,11 +12,12 @@ extension ReviewPages {
         let record = try? await merge.record(c.uscc, for: principal)
         let history = try await conflicts.fieldHistory(uscc: c.uscc, field: c.field, for: principal)
         let sides = ReviewText.sides(c)
-        // The current value's provenance is the last revision that set the field before the
-        // conflict was raised; later ones are marked in the history.
-        let before = history.last { $0.at <= c.createdAt }
-        // The bureau's base: the last revision before the conflict that had the expected value.
-        let base = c.kind == "field" ? history.last { $0.at <= c.createdAt && $0.value == c.expected } : nil
+        // The current value's provenance: the last revision up to the conflict that set that
+        // value (times have one-second steps, so the value decides, not the time alone). Later
+        // revisions are marked in the history; the bureau's base is found the same way.
+        let earlier = history.filter { $0.at <= c.createdAt }
+        let before = earlier.last { c.kind == "delete" || $0.value == c.current } ?? earlier.last
+        let base = c.kind == "field" ? earlier.last { $0.value == c.expected } : nil
         var changedSince: String?
         if c.isOpen, c.kind == "field", let record {
             let now = ConflictService.value(at: c.field, in: record.document)
@@ -42,7 +43,8 @@ extension ReviewPages {
             history: history.map { entry in
                 ReviewPageModels.HistoryRow(revision: entry.revision, at: ReviewText.time(entry.at), source: ReviewText.sourceLabel(entry.source),
                                             changeSet: entry.changeSet, value: ReviewText.value(entry.value),
-                                            fields: entry.fields.joined(separator: ", "), afterConflict: entry.at > c.createdAt)
+                                            fields: entry.fields.joined(separator: ", "),
+                                            afterConflict: before.map { entry.revision > $0.revision } ?? (entry.at > c.createdAt))
             })
         return Self.render(model, template: "conflict")
     }
