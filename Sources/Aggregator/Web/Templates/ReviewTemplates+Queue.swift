@@ -1,6 +1,11 @@
 extension ReviewTemplates {
     /// The queue: counts per region, kind and field (each a link that filters), the filters as a
     /// GET form, and the table inside the bulk-decision POST form (no nested forms).
+    /// One count of the queue's overview, a link that filters by it.
+    static let countLink = #"""
+        <li{{#active}} class="active"{{/active}}><a href="{{href}}">{{label}} <small class="muted">{{code}}</small></a><span>{{count}}</span></li>
+        """#
+
     static let queue = #"""
         {{<layout}}
         {{$content}}
@@ -10,20 +15,20 @@ extension ReviewTemplates {
           <div class="card">
             <h2>按地区 <small>by region</small></h2>
             <ul class="counts">
-              {{#regionCounts}}<li{{#active}} class="active"{{/active}}><a href="{{href}}">{{label}} <small class="muted">{{code}}</small></a><span>{{count}}</span></li>{{/regionCounts}}
+              {{#regionCounts}}{{>countLink}}{{/regionCounts}}
             </ul>
             {{^regionCounts}}<p class="muted">没有待审核的冲突</p>{{/regionCounts}}
           </div>
           <div class="card">
             <h2>按类型 <small>by kind</small></h2>
             <ul class="counts single">
-              {{#kindCounts}}<li{{#active}} class="active"{{/active}}><a href="{{href}}">{{label}} <small class="muted">{{code}}</small></a><span>{{count}}</span></li>{{/kindCounts}}
+              {{#kindCounts}}{{>countLink}}{{/kindCounts}}
             </ul>
           </div>
           <div class="card">
             <h2>按字段 <small>by field</small></h2>
             <ul class="counts single">
-              {{#fieldCounts}}<li{{#active}} class="active"{{/active}}><a href="{{href}}">{{label}} <small class="muted">{{code}}</small></a><span>{{count}}</span></li>{{/fieldCounts}}
+              {{#fieldCounts}}{{>countLink}}{{/fieldCounts}}
             </ul>
             {{^fieldCounts}}<p class="muted">—</p>{{/fieldCounts}}
           </div>

@@ -6,7 +6,7 @@
 /// JavaScript: filters are GET forms, decisions are POST forms that answer with a redirect.
 enum ReviewTemplates {
     static let all: [String: String] = [
-        "layout": layout, "style": style, "login": login, "failure": failure, "queue": queue, "conflict": conflict, "regions": regions,
+        "layout": layout, "style": style, "login": login, "failure": failure, "queue": queue, "countLink": countLink, "conflict": conflict, "regions": regions,
     ]
 
     static let layout = #"""
