@@ -1,17 +1,20 @@
 # EnterpriseSync — the two commands first: `make demo` and `make test`.
 SHELL := /bin/bash
-PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf
+PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf sqlite3
+# Only for the review pages' browser test (EndToEndTests/ReviewPageTests, Tests/Browser).
+BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps build release bench clean
+.PHONY: demo test deps browser-deps build release bench clean
 
 ## Run the whole job on an embedded default: an aggregator on loopback with SQLite, two bureau
 ## stores of sample data, a sync round through libcurl, a province edit flowing back, a conflict.
 demo: deps build
 	./Scripts/demo.sh
 
-## Build everything and run the whole test suite (unit and end-to-end).
-test: deps
+## Build everything and run the whole test suite (unit and end-to-end, the review pages in
+## headless Chromium among them; ESYNC_SKIP_BROWSER=1 skips that one test).
+test: deps browser-deps
 	swift build --build-tests
 	swift test --skip-build
 
@@ -19,6 +22,13 @@ test: deps
 deps:
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
+
+## Chromium, its driver, CJK fonts and Selenium for the browser test, when any is missing.
+browser-deps:
+	@if [ "$$ESYNC_SKIP_BROWSER" = 1 ]; then exit 0; fi; \
+	missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi; \
+	python3 -c "import selenium" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore selenium
 
 build:
 	swift build

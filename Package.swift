@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        // The review pages' templates (embedded as string literals, see Sources/Aggregator/Web).
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Already in the graph through swift-configuration; used directly for the field policy,
         // whose errors must name the line.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
@@ -70,6 +72,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict
         ),

@@ -142,13 +142,12 @@ struct Conflicts: AsyncParsableCommand {
                 }
                 let outcomes = try await service.resolveAll(filter, resolution, by: reviewer)
                 var failed = 0
-                for outcome in outcomes {
-                    switch outcome.result {
-                    case .success(let decided):
+                for (conflict, outcome) in outcomes {
+                    if let decided = outcome.decided {
                         print("conflict \(decided.id) decided (\(decided.decision?.rawValue ?? "")): \(decided.uscc) \(decided.field) → revision \(decided.revision ?? 0)")
-                    case .failure(let error):
+                    } else {
                         failed += 1
-                        print("conflict \(outcome.conflict.id) not decided: \(outcome.conflict.uscc) \(outcome.conflict.field): \(error)")
+                        print("conflict \(conflict.id) not decided: \(conflict.uscc) \(conflict.field): \(outcome.failure ?? "?")")
                     }
                 }
                 print("\(outcomes.count - failed) of \(outcomes.count) conflicts decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))

@@ -62,7 +62,9 @@ extension AsyncParsableCommand {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the HTTP API until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP API and the review pages (/review) until SIGTERM or SIGINT.",
+        discussion: "Reviewers sign in to http://HOST:PORT/review with their name and the token from `token add --reviewer NAME`; bureau tokens cannot.")
 
     @OptionGroup var options: ConfigOption
     @Option(help: "Override listen.port (0 picks a free port; the bound port is printed).")

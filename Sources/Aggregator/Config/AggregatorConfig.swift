@@ -20,6 +20,14 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var guardMinChanges = 50
     /// The field policy file; nil: the built-in default (the same as Config/policy.yaml).
     public var policyPath: String?
+    /// The review pages: a reviewer's session ends after this long without a request …
+    public var reviewSessionIdleMinutes = 480
+    /// … or this long after signing in, whichever comes first.
+    public var reviewSessionMaxHours = 24
+    /// Mark the review pages' cookies Secure: set when a TLS proxy serves them.
+    public var reviewSecureCookie = false
+    /// A region with no push or pull for this long is marked stale on /review/regions.
+    public var reviewStaleAfterHours = 24.0
 
     public static let defaultPath = "/etc/esync/aggregator.yaml"
     public static let pathVariable = "ESYNC_AGGREGATOR_CONFIG"
@@ -63,6 +71,20 @@ public struct AggregatorConfig: Sendable, Equatable {
         config.guardMinChanges = try integer(reader, "guard.minChanges", config.guardMinChanges, file: absolutePath, range: 1...10_000_000)
         config.policyPath = reader.string(forKey: "policy").map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
         config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
+        config.reviewSessionIdleMinutes = try integer(reader, "review.sessionIdleMinutes", config.reviewSessionIdleMinutes, file: absolutePath, range: 1...10_080)
+        config.reviewSessionMaxHours = try integer(reader, "review.sessionMaxHours", config.reviewSessionMaxHours, file: absolutePath, range: 1...720)
+        if let secure = reader.string(forKey: "review.secureCookie") {
+            guard let value = Bool(secure.lowercased()) else {
+                throw ConfigError("\(absolutePath): review.secureCookie must be true or false, found \"\(secure)\"")
+            }
+            config.reviewSecureCookie = value
+        }
+        if let stale = reader.string(forKey: "review.staleAfterHours") {
+            guard let value = Double(stale), value > 0 else {
+                throw ConfigError("\(absolutePath): review.staleAfterHours must be a positive number of hours, found \"\(stale)\"")
+            }
+            config.reviewStaleAfterHours = value
+        }
         return config
     }
 

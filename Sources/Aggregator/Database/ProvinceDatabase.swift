@@ -170,6 +170,9 @@ public final class ProvinceDatabase: Sendable {
                 CREATE TABLE clock (id INTEGER PRIMARY KEY CHECK (id = 1), last TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v10-review-sessions") { db in
+            try ReviewSessions.createTable(db)
+        }
         return migrator
     }
 }

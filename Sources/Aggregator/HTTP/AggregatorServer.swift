@@ -13,6 +13,7 @@ public struct AggregatorServer: Sendable {
     let merge: MergeService
     let conflicts: ConflictService
     let tokens: TokenStore
+    let pages: ReviewPages
 
     public init(config: AggregatorConfig, database: ProvinceDatabase, policy: FieldPolicy = .standard) {
         self.config = config
@@ -21,6 +22,7 @@ public struct AggregatorServer: Sendable {
                                   guardRule: MassChangeGuard(share: config.guardShare, minChanges: config.guardMinChanges))
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
+        self.pages = ReviewPages(config: config, database: database, conflicts: conflicts, merge: merge, tokens: tokens)
     }
 
     /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (useful with port 0).
@@ -34,8 +36,8 @@ public struct AggregatorServer: Sendable {
         try await app.runService()
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func makeRouter() -> Router<AggregatorRequestContext> {
+        let router = Router(context: AggregatorRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ in
             try Self.json(["status": "ok"] as [String: String])
@@ -117,10 +119,11 @@ public struct AggregatorServer: Sendable {
             context.logger.info("conflict decided", metadata: ["id": "\(id)", "decision": "\(resolution.decision.rawValue)", "by": "\(principal.source)"])
             return Self.wire(view)
         }
+        pages.register(on: router)
         return router
     }
 
-    static func conflictID(_ context: BasicRequestContext) throws -> Int64 {
+    static func conflictID(_ context: AggregatorRequestContext) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw ServiceError.badRequest("conflict id must be a positive integer") }
         return id
     }
@@ -156,7 +159,7 @@ public struct AggregatorServer: Sendable {
         return Array(buffer.readableBytesView)
     }
 
-    static func uscc(_ context: BasicRequestContext) throws -> String {
+    static func uscc(_ context: AggregatorRequestContext) throws -> String {
         guard let raw = context.parameters.get("uscc") else { throw ServiceError.badRequest("missing credit code") }
         do { return try USCC(raw).rawValue } catch { throw ServiceError.badRequest("\(error)") }
     }
