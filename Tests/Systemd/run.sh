@@ -297,6 +297,10 @@ else
 fi
 p=$(priorities_of "$at" "^(started:|sync ok in|sealed change set|change set .* acknowledged)")
 check "journal: the transient agent's info lines (started, sealed, acknowledged, sync ok) are at PRIORITY=$p (info is 6)" test "$p" = 6
+at=$(cursor)
+c systemctl kill -s HUP --kill-who=main "$UNIT"
+check "README's reload for the transient agent (systemctl kill -s HUP --kill-who=main): configuration read again" \
+    wait_until 30 journal_has "$at" "reload: configuration read again"
 
 c systemctl stop "$UNIT"
 # Lose the stat index: the next start rebuilds it from the base files before READY=1, which takes
