@@ -5,7 +5,7 @@ PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf sqlite3
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test deps browser-deps build release bench clean
+.PHONY: demo test test-systemd deps browser-deps build release bench clean
 
 ## Run the whole job on an embedded default: an aggregator on loopback with SQLite, two bureau
 ## stores of sample data, a sync round through libcurl, a province edit flowing back, a conflict.
@@ -17,6 +17,11 @@ demo: deps build
 test: deps browser-deps
 	swift build --build-tests
 	swift test --skip-build
+
+## The agent under a real systemd: boots Debian 12 with systemd-nspawn (root; slower; see README).
+## Builds first unless BIN names a folder with esync-agent and esync-aggregator already built.
+test-systemd: $(if $(BIN),,build)
+	Tests/Systemd/run.sh
 
 ## Install the Debian packages the build needs, when any is missing.
 deps:
