@@ -50,10 +50,20 @@ public final class Daemon: Sendable {
         let signals = SignalEvents()
         signals.start()
         var config = initialConfig
+        // Opening checks the store and rebuilds a missing index, which takes a while on a large
+        // one: systemd is told to wait longer, in steps, instead of killing a slow start.
+        let extending = Task { [notifier] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                if !Task.isCancelled, notifier.isEnabled { try? notifier.extendTimeout(seconds: 30) }
+            }
+        }
         do {
             let checked = config
             try await Blocking.run { _ = try SyncEngine(config: checked, store: try Store.open(checked.storePath)) }
+            extending.cancel()
         } catch {
+            extending.cancel()
             log.error("cannot open the store: \(error)")
             return (error as? AgentError)?.exitCode ?? ExitStatus.failure
         }
@@ -106,7 +116,11 @@ public final class Daemon: Sendable {
                 log.info("sync ok in \(String(format: "%.2f", Date().timeIntervalSince(started))) s: \(summary)")
                 notify(notifier) { try $0.status("last sync \(at) ok: \(summary)") }
             case .failure(let error):
-                if control.stopping { break }
+                if control.stopping {
+                    log.notice("sync cut short by the stop: \(error)")
+                    notify(notifier) { try $0.status("stopping; sync cut short: \(error)") }
+                    break
+                }
                 failures += 1
                 log.error("sync failed (\(failures) in a row): \(error)")
                 notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
@@ -151,6 +165,7 @@ public final class Daemon: Sendable {
                 if control.stopping { return "not started: stopping" }
                 let engine = try SyncEngine(config: config, store: store, client: client)
                 engine.log = { log.info($0) }
+                engine.shouldStop = { control.stopping }
                 let push = try engine.push()
                 let pull = try engine.pull()
                 return "push: \(push.line); pull: \(pull.line)"

@@ -18,6 +18,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case server(status: Int, code: String, message: String, url: String)
     case protocolError(url: String, reason: String)
     case csv(file: String, line: Int, reason: String)
+    /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
+    case stopped(String)
 
     public var description: String {
         switch self {
@@ -45,6 +47,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "unexpected answer from \(url): \(reason)"
         case .csv(let file, let line, let reason):
             return "\(file):\(line): \(reason)"
+        case .stopped(let what):
+            return "stopped: \(what)"
         }
     }
 

@@ -16,6 +16,9 @@ public final class SyncEngine {
     private var clientStorage: ProvinceClient?
     /// One line per event, for the command line and the daemon's log.
     public var log: (String) -> Void = { _ in }
+    /// Asked between safe points of a push (after each sealed change set, before each send):
+    /// true stops it there, with what is sealed kept in the outbox for the next run.
+    public var shouldStop: @Sendable () -> Bool = { false }
 
     public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil) throws(AgentError) {
         self.config = config
@@ -202,6 +205,7 @@ public final class SyncEngine {
                     try seal(pending)
                     sealed += pending.count
                     pending.removeAll(keepingCapacity: true)
+                    if shouldStop() { throw .stopped("after sealing \(sealed) records; the outbox keeps them, the rest is sealed next time") }
                 }
             }
             if !pending.isEmpty { try seal(pending) }
@@ -267,6 +271,7 @@ public final class SyncEngine {
 
     func sendOutbox(_ summary: inout PushSummary) throws(AgentError) {
         for name in try outboxFiles() {
+            if shouldStop() { throw .stopped("\(try outboxFiles().count) change sets wait in the outbox for the next run") }
             let path = store.outboxPath + "/" + name
             let bytes = try FileSystem.read(path)
             let sent: ChangeSet
