@@ -14,6 +14,7 @@ public struct AggregatorServer: Sendable {
     let conflicts: ConflictService
     let tokens: TokenStore
     let pages: ReviewPages
+    public let metrics = AggregatorMetrics()
 
     public init(config: AggregatorConfig, database: ProvinceDatabase, policy: FieldPolicy = .standard) {
         self.config = config
@@ -38,9 +39,16 @@ public struct AggregatorServer: Sendable {
 
     func makeRouter() -> Router<AggregatorRequestContext> {
         let router = Router(context: AggregatorRequestContext.self)
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.add(middleware: ErrorMiddleware())
         router.get("/healthz") { _, _ in
             try Self.json(["status": "ok"] as [String: String])
+        }
+        // For Prometheus on the province's network: counts and latencies, no record content.
+        router.get("/metrics") { _, _ in
+            let text = try await metrics.scrape(database: database)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/v1/changesets") { request, context in
             let principal = try await authenticate(request)
@@ -52,7 +60,12 @@ public struct AggregatorServer: Sendable {
             guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
-            let result = try await merge.apply(changeSet, from: principal)
+            let result: ChangeSetResult
+            do { result = try await merge.apply(changeSet, from: principal) } catch {
+                metrics.changeSet("refused")
+                throw error
+            }
+            metrics.changeSet(result.held ? "held" : result.replayed ? "replayed" : "applied", records: result.replayed ? [] : result.records)
             if result.held { context.logger.warning("change set held", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)", "why": "\(result.message ?? "")"]) }
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])

@@ -1,0 +1,93 @@
+import CoreMetrics
+import EnterpriseModel
+import Foundation
+import GRDB
+import Hummingbird
+import Prometheus
+import SyncCore
+
+/// The aggregator's metrics for Prometheus (`GET /metrics`), through swift-metrics with
+/// swift-prometheus as its backend, on a registry of this server's own (not the process-wide
+/// one, so that tests and several servers in one process stay apart).
+///
+/// Counted as they happen: change sets and record changes by result, request latency by route.
+/// Read from the database at each scrape: open conflicts per region, seconds since each
+/// region's last push and pull.
+public final class AggregatorMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+                                                   .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
+        self.factory = factory
+    }
+
+    /// One change set received: `applied`, `replayed`, `held` or `refused`, and its records by outcome.
+    func changeSet(_ result: String, records: [RecordResult] = []) {
+        CoreMetrics.Counter(label: "esync_changesets_total", dimensions: [("result", result)], factory: factory).increment()
+        var outcomes: [String: Int] = [:]
+        for record in records { outcomes[record.outcome.rawValue, default: 0] += 1 }
+        for (outcome, count) in outcomes.sorted(by: { $0.key < $1.key }) {
+            CoreMetrics.Counter(label: "esync_record_changes_total", dimensions: [("result", outcome)], factory: factory).increment(by: count)
+        }
+    }
+
+    func request(route: String, method: String, status: Int, seconds: Double) {
+        CoreMetrics.Timer(label: "esync_http_request_duration_seconds",
+                          dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// The Prometheus text, with the per-region gauges read from the database now.
+    func scrape(database: ProvinceDatabase, now: Date = Date()) async throws -> String {
+        let rows = try await database.pool.read { db -> [(String, Int, String?, String?)] in
+            var open: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT region, COUNT(*) AS n FROM conflicts WHERE status = 'open' GROUP BY region") {
+                open[row["region"]] = row["n"]
+            }
+            var activity: [String: (String?, String?)] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT region, last_push_at, last_pull_at FROM region_activity") {
+                activity[row["region"]] = (row["last_push_at"], row["last_pull_at"])
+            }
+            return Regions.all.map { ($0.code, open[$0.code] ?? 0, activity[$0.code]?.0, activity[$0.code]?.1) }
+        }
+        let parse = Date.ISO8601FormatStyle()
+        for (region, open, push, pull) in rows {
+            registry.makeGauge(name: "esync_open_conflicts", labels: [("region", region)], help: "Conflicts waiting for a reviewer, by region").set(Double(open))
+            for (name, at) in [("esync_seconds_since_last_push", push), ("esync_seconds_since_last_pull", pull)] {
+                // A region never heard from has no sample (Prometheus: absent, not a huge number).
+                guard let at, let date = try? parse.parse(at) else { continue }
+                registry.makeGauge(name: name, labels: [("region", region)], help: "Seconds since the region's bureau last \(name.hasSuffix("push") ? "pushed" : "pulled")")
+                    .set(now.timeIntervalSince(date))
+            }
+        }
+        return registry.emitToString()
+    }
+}
+
+/// Times every request (the outermost middleware, so refused ones count too) by its route
+/// pattern, never by its raw path: `/v1/records/{uscc}` is one series, not one per enterprise.
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: AggregatorMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let method = request.method.rawValue
+        do {
+            let response = try await next(request, context)
+            let elapsed = ContinuousClock.now - start
+            metrics.request(route: context.endpointPath ?? "unmatched", method: method, status: Int(response.status.code),
+                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            return response
+        } catch {
+            let elapsed = ContinuousClock.now - start
+            let status = (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
+            metrics.request(route: context.endpointPath ?? "unmatched", method: method, status: status,
+                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            throw error
+        }
+    }
+}
