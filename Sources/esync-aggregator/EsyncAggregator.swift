@@ -92,20 +92,25 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create credentials.", subcommands: [Add.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and revoke credentials.",
+        discussion: "A token is shown once, when it is made; the database keeps only its hash. `list` shows each token's selector (its first 16 characters after esync_), which `revoke` takes.",
+        subcommands: [Add.self, List.self, Revoke.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a token for a bureau or a reviewer and print it (last line). Only its hash is stored.")
+            abstract: "Create a token for a bureau, a reviewer or an editor and print it (last line). Only its hash is stored.")
 
         @OptionGroup var options: ConfigOption
-        @Option(help: "The bureau's 6-digit region code (410100 … 411700, 419001).")
+        @Option(help: "The bureau's 6-digit region code (410100 … 411700, 419001): pushes and pulls that region only.")
         var region: String?
-        @Option(help: "A reviewer's name (reviewers read everything and edit the province's fields).")
+        @Option(help: "A reviewer's name: decides conflicts and held change sets, edits records, signs in to /review.")
         var reviewer: String?
+        @Option(help: "A province editor's name: edits records and imports designation lists; decides nothing.")
+        var editor: String?
 
         func validate() throws {
-            guard (region == nil) != (reviewer == nil) else { throw ValidationError("give exactly one of --region CODE or --reviewer NAME") }
+            guard [region, reviewer, editor].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --region CODE, --reviewer NAME or --editor NAME") }
             if let region, Regions.region(code: region) == nil {
                 throw ValidationError("\(region) is not one of the 18 regions: \(Regions.all.map { "\($0.code) \($0.name)" }.joined(separator: ", "))")
             }
@@ -119,11 +124,57 @@ struct Token: AsyncParsableCommand {
                 if let region {
                     token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)")
                     print("token for the bureau of \(region) \(Regions.region(code: region)!.name) (shown once, keep it in the agent's tokenFile):")
+                } else if let reviewer {
+                    token = try await tokens.add(role: .reviewer, region: nil, name: reviewer)
+                    print("token for reviewer \(reviewer) (shown once):")
                 } else {
-                    token = try await tokens.add(role: .reviewer, region: nil, name: reviewer!)
-                    print("token for reviewer \(reviewer!) (shown once):")
+                    token = try await tokens.add(role: .editor, region: nil, name: editor!)
+                    print("token for editor \(editor!) (shown once):")
                 }
                 print(token)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the tokens: selector, role, region or name, created, revoked. No token is shown.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let entries = try await TokenStore(database: database).list()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+                    return
+                }
+                var rows = [["SELECTOR", "ROLE", "FOR", "CREATED", "REVOKED"]]
+                for e in entries {
+                    rows.append([e.selector, e.role, e.region.map { "\($0) \(Regions.region(code: $0)?.name ?? "")" } ?? e.name, String(e.createdAt.prefix(16)),
+                                 e.revokedAt.map { String($0.prefix(16)) } ?? ""])
+                }
+                print(TextTable.render(rows))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a token by its selector (see `token list`): it stops working at once, review sessions opened with it too.",
+            discussion: "Exit codes: 0 revoked; 4 no such token that is not already revoked.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The token's selector, as `token list` shows it.") var selector: String
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                guard let entry = try await TokenStore(database: database).revoke(selector: selector) else {
+                    throw CommandFailure(message: "no active token with selector \(selector) (see `esync-aggregator token list`)", code: 4)
+                }
+                print("revoked the \(entry.role) token \(entry.selector) of \(entry.region ?? entry.name)")
             }
         }
     }

@@ -1,4 +1,4 @@
-import Aggregator
+@testable import Aggregator
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -75,5 +75,21 @@ extension MergeServiceTests {
         _ = try await conflicts.reopen(auto.id, by: reviewer)
         _ = try await conflicts.resolve(auto.id, Resolution(decision: .keepCurrent, note: "省统计口径"), by: reviewer)
         #expect(try await service.record(uscc, for: reviewer).document["employees"] == 999)
+    }
+}
+
+@Suite struct TokenFormTests {
+    @Test func aSelectorIsReadOnlyFromAWellFormedToken() {
+        let token = "esync_" + String(repeating: "ab12", count: 16)
+        #expect(TokenStore.selector(of: token) == "ab12ab12ab12ab12")
+        #expect(TokenStore.selector(of: "esync_" + String(repeating: "X", count: 64)) == nil)
+        #expect(TokenStore.selector(of: "Bearer nonsense") == nil)
+        #expect(TokenStore.selector(of: token + "0") == nil)
+    }
+
+    @Test func hashesCompareByEveryByte() {
+        #expect(TokenStore.constantTimeEqual(Array("abc".utf8), Array("abc".utf8)))
+        #expect(!TokenStore.constantTimeEqual(Array("abc".utf8), Array("abd".utf8)))
+        #expect(!TokenStore.constantTimeEqual(Array("abc".utf8), Array("ab".utf8)))
     }
 }

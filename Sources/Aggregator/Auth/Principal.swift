@@ -2,8 +2,12 @@
 /// fields).
 public struct Principal: Sendable, Equatable {
     public enum Role: String, Sendable, Codable {
+        /// A region's bureau: pushes and pulls its own region's records.
         case bureau
+        /// A provincial reviewer: decides conflicts and held change sets, and edits.
         case reviewer
+        /// A province editor: edits records and imports designation lists; decides nothing.
+        case editor
     }
 
     public var role: Role
@@ -22,8 +26,12 @@ public struct Principal: Sendable, Equatable {
         switch role {
         case .bureau: "region:\(region ?? "?")"
         case .reviewer: "reviewer:\(name)"
+        case .editor: "editor:\(name)"
         }
     }
+
+    /// The province's staff (reviewers and editors), who edit the province's fields.
+    public var isProvince: Bool { role == .reviewer || role == .editor }
 
     public static func provinceCLI(user: String) -> Principal {
         Principal(role: .reviewer, region: nil, name: user)

@@ -3,39 +3,100 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// Bearer tokens for bureaus and reviewers. A token is shown once, when it is created; the
-/// database keeps only its SHA-256, so a copy of the database gives nobody a token.
+/// Bearer tokens for bureaus, reviewers and editors. A token is shown once, when it is created;
+/// the database keeps only its SHA-256, so a copy of the database gives nobody a token.
+///
+/// A token is `esync_` + a 16-character selector + 48 random hex characters. The selector finds
+/// the row; the hash of the whole token is then compared in constant time, so the time an
+/// answer takes says nothing about how much of a guess was right.
 public struct TokenStore: Sendable {
     public let database: ProvinceDatabase
 
     public init(database: ProvinceDatabase) { self.database = database }
+
+    public struct Entry: Sendable, Encodable {
+        public var selector: String
+        public var role: String
+        public var region: String?
+        public var name: String
+        public var createdAt: String
+        public var revokedAt: String?
+    }
 
     /// Creates a token and returns it (the only time it exists in clear).
     public func add(role: Principal.Role, region: String?, name: String) async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let random = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
         let token = "esync_" + random
-        let hash = Self.hash(token)
+        let selector = Self.selector(of: token)!
         let now = Date().formatted(.iso8601)
         try await database.pool.write { db in
-            try db.execute(sql: "INSERT INTO tokens (hash, role, region, name, created_at) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [hash, role.rawValue, region, name, now])
+            try db.execute(sql: "INSERT INTO tokens (hash, selector, role, region, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [Self.hash(token), selector, role.rawValue, region, name, now])
         }
         return token
     }
 
     public func authenticate(_ token: String) async throws -> Principal? {
-        let hash = Self.hash(token)
+        let presented = Array(Self.hash(token).utf8)
         return try await database.pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT role, region, name FROM tokens WHERE hash = ? AND revoked_at IS NULL", arguments: [hash]),
+            let row: Row?
+            if let selector = Self.selector(of: token) {
+                row = try Row.fetchOne(db, sql: "SELECT hash, role, region, name FROM tokens WHERE selector = ? AND revoked_at IS NULL", arguments: [selector])
+                    ?? Row.fetchOne(db, sql: "SELECT hash, role, region, name FROM tokens WHERE selector IS NULL AND hash = ? AND revoked_at IS NULL",
+                                    arguments: [Self.hash(token)])
+            } else {
+                row = nil
+            }
+            guard let row, Self.constantTimeEqual(Array((row["hash"] as String).utf8), presented),
                   let role = Principal.Role(rawValue: row["role"])
             else { return nil }
             return Principal(role: role, region: row["region"], name: row["name"])
         }
     }
 
+    public func list() async throws -> [Entry] {
+        try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT selector, hash, role, region, name, created_at, revoked_at FROM tokens ORDER BY id").map { row in
+                Entry(selector: row["selector"] ?? String((row["hash"] as String).prefix(16)) + "…", role: row["role"], region: row["region"],
+                      name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+            }
+        }
+    }
+
+    /// Revokes the token with this selector (as `token list` shows it); returns it, or nil if
+    /// there is none. A revoked token stops working at once, sessions opened with it included.
+    public func revoke(selector: String) async throws -> Entry? {
+        let now = Date().formatted(.iso8601)
+        return try await database.pool.write { db in
+            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE (selector = ? OR (selector IS NULL AND substr(hash, 1, 16) = ?)) AND revoked_at IS NULL",
+                           arguments: [now, selector, selector.replacingOccurrences(of: "…", with: "")])
+            guard db.changesCount > 0 else { return nil }
+            return try Row.fetchOne(db, sql: "SELECT selector, hash, role, region, name, created_at, revoked_at FROM tokens WHERE selector = ? OR substr(hash, 1, 16) = ?",
+                                    arguments: [selector, selector.replacingOccurrences(of: "…", with: "")]).map { row in
+                Entry(selector: row["selector"] ?? String((row["hash"] as String).prefix(16)) + "…", role: row["role"], region: row["region"],
+                      name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+            }
+        }
+    }
+
+    /// The selector of a well-formed token (`esync_` + 64 hex characters), else nil.
+    static func selector(of token: String) -> String? {
+        guard token.hasPrefix("esync_"), token.utf8.count == 70,
+              token.utf8.dropFirst(6).allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
+        return String(token.dropFirst(6).prefix(16))
+    }
+
     static func hash(_ token: String) -> String {
         ContentHash.of(bytes: Array(token.utf8))
+    }
+
+    /// Equal bytes, in a time that depends only on the length.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in a.indices { difference |= a[i] ^ b[i] }
+        return difference == 0
     }
 }
 

@@ -173,6 +173,15 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v10-review-sessions") { db in
             try ReviewSessions.createTable(db)
         }
+        migrator.registerMigration("v11-token-selectors") { db in
+            // A token's first 16 characters after `esync_` find its row; the rest is checked
+            // against the stored hash in constant time. Tokens made before have no selector
+            // and are still found by their hash.
+            try db.execute(sql: """
+                ALTER TABLE tokens ADD COLUMN selector TEXT;
+                CREATE UNIQUE INDEX tokens_selector ON tokens(selector);
+                """)
+        }
         return migrator
     }
 }

@@ -15,6 +15,7 @@ public struct AggregatorServer: Sendable {
     let tokens: TokenStore
     let pages: ReviewPages
     public let metrics = AggregatorMetrics()
+    let apiThrottle = LoginThrottle(freeFailures: 5, window: 900, maxWait: 5, failurePause: .zero)
 
     public init(config: AggregatorConfig, database: ProvinceDatabase, policy: FieldPolicy = .standard) {
         self.config = config
@@ -51,7 +52,7 @@ public struct AggregatorServer: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.post("/v1/changesets") { request, context in
-            let principal = try await authenticate(request)
+            let principal = try await authenticate(request, context)
             let body = try await readBody(request)
             let changeSet: ChangeSet
             do { changeSet = try ChangeSet.decode(body) } catch {
@@ -71,13 +72,13 @@ public struct AggregatorServer: Sendable {
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
             return Self.wire(result)
         }
-        router.get("/v1/changes") { request, _ in
-            let principal = try await authenticate(request)
+        router.get("/v1/changes") { request, context in
+            let principal = try await authenticate(request, context)
             let query = request.uri.queryParameters
             let region: String
             switch principal.role {
             case .bureau: region = principal.region ?? ""
-            case .reviewer:
+            case .reviewer, .editor:
                 guard let asked = query.get("region"), Regions.region(code: asked) != nil else {
                     throw ServiceError.badRequest("a reviewer must name the region: /v1/changes?region=410100&since=0")
                 }
@@ -91,12 +92,12 @@ public struct AggregatorServer: Sendable {
             return Self.wire(page)
         }
         router.get("/v1/records/:uscc") { request, context in
-            let principal = try await authenticate(request)
+            let principal = try await authenticate(request, context)
             let uscc = try Self.uscc(context)
             return try Self.json(try await merge.record(uscc, for: principal))
         }
         router.patch("/v1/records/:uscc") { request, context in
-            let principal = try await authenticate(request)
+            let principal = try await authenticate(request, context)
             let uscc = try Self.uscc(context)
             let body = try await readBody(request)
             let patch: RecordPatch
@@ -107,8 +108,8 @@ public struct AggregatorServer: Sendable {
             context.logger.info("record edited", metadata: ["uscc": "\(uscc)", "by": "\(principal.source)", "revision": "\(view.revision)"])
             return try Self.json(view)
         }
-        router.get("/v1/conflicts") { request, _ in
-            let principal = try await authenticate(request)
+        router.get("/v1/conflicts") { request, context in
+            let principal = try await authenticate(request, context)
             let query = request.uri.queryParameters
             let status = query.get("status") ?? "open"
             let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: query.get("region"), field: query.get("field"),
@@ -118,11 +119,11 @@ public struct AggregatorServer: Sendable {
             return Self.wire(ConflictList(conflicts: try await conflicts.list(filter, for: principal)))
         }
         router.get("/v1/conflicts/:id") { request, context in
-            let principal = try await authenticate(request)
+            let principal = try await authenticate(request, context)
             return Self.wire(try await conflicts.show(try Self.conflictID(context), for: principal))
         }
         router.post("/v1/conflicts/:id/resolution") { request, context in
-            let principal = try await authenticate(request)
+            let principal = try await authenticate(request, context)
             let id = try Self.conflictID(context)
             let resolution: Resolution
             do { resolution = try Resolution.decode(try await readBody(request)) } catch let error as WireError {
@@ -141,13 +142,22 @@ public struct AggregatorServer: Sendable {
         return id
     }
 
-    func authenticate(_ request: Request) async throws -> Principal {
+    /// The caller behind the bearer token. An address that keeps presenting wrong tokens is
+    /// slowed down: past a few failures each of its attempts waits (doubling, up to 5 s) before
+    /// it is even checked, so guessing costs time while a bureau that mistyped loses little.
+    func authenticate(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal {
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let wait = await apiThrottle.wait(for: address)
+        if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 5))) }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
             throw ServiceError.unauthorized("no bearer token: send Authorization: Bearer TOKEN (created with `esync-aggregator token add`)")
         }
         guard let principal = try await tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+            await apiThrottle.failed(address)
+            context.logger.notice("authentication failed", metadata: ["address": "\(address)", "path": "\(request.uri.path)"])
             throw ServiceError.unauthorized("unknown or revoked token")
         }
+        await apiThrottle.succeeded(address)
         return principal
     }
 

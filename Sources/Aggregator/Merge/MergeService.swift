@@ -250,7 +250,7 @@ public struct MergeService: Sendable {
 
     /// Applies a province edit (reviewer or editor) to single fields, with provenance.
     public func patch(_ uscc: String, _ patch: RecordPatch, by principal: Principal) async throws -> RecordView {
-        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers and editors may edit records directly") }
+        guard principal.isProvince else { throw ServiceError.forbidden("only the province's reviewers and editors may edit records directly") }
         if patch.set["region"] != nil || patch.remove?.contains("region") == true {
             throw ServiceError.conflict("region is changed by an approved transfer, not by an edit")
         }

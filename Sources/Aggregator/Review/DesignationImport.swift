@@ -52,7 +52,7 @@ public struct DesignationImport: Sendable {
 
     public func run(kind: Kind, value: JSONValue, list: [(line: Int, code: String)], source file: String,
                     by principal: Principal) async throws -> Summary {
-        guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province imports designation lists") }
+        guard principal.isProvince else { throw ServiceError.forbidden("only the province imports designation lists") }
         return try await database.pool.write { db in
             var summary = Summary()
             let context = MergeService.WriteContext(source: principal.source,
