@@ -187,7 +187,8 @@ struct Run: AsyncParsableCommand {
             everything. Speaks the systemd notify protocol when $NOTIFY_SOCKET is set (READY, STATUS, WATCHDOG, STOPPING). \
             SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
             one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \
-            when stderr is the journal. The store's lock is held only while syncing.
+            when stderr is the journal. The store's lock is held only while syncing. With sync.watch it also syncs \
+            sync.settleSeconds after a record file in STORE/records changes (inotify).
             """)
     @OptionGroup var options: AgentOptions
     @Option(help: "error, warning, notice, info or debug (default: log.level of the config, else info).") var logLevel: String?

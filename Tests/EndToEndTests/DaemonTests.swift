@@ -114,4 +114,70 @@ final class NotifyListener {
         #expect(daemon.terminationStatus == 0, "\(log())")
         #expect(log().contains("stopped"))
     }
+
+    /// `esync-agent run` as a process with its stderr in `folder/daemon.log`.
+    func startDaemon(_ agent: AgentHandle, environment: [String: String], arguments: [String] = []) throws -> (Process, () -> String) {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Binaries.agent)
+        daemon.arguments = ["run", "--config", agent.configPath] + arguments
+        daemon.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") && $0.key != "JOURNAL_STREAM" && $0.key != "NOTIFY_SOCKET" }
+            .merging(environment) { $1 }
+        let logPath = agent.folder + "/daemon.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        return (daemon, { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" })
+    }
+
+    func syncs(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains("sync ok") }.count }
+
+    @Test func withSyncWatchAnEditReachesTheProvinceWithinSecondsAndABurstGivesOneSync() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "watch")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(5, seed: 31)
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "ESYNC_SYNC_INTERVAL_SECONDS": "3600", "ESYNC_SYNC_JITTER_SECONDS": "0",
+            "ESYNC_SYNC_WATCH": "true", "ESYNC_SYNC_SETTLE_SECONDS": "1",
+        ])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        #expect(waitUntil(15) { syncs(log()) == 1 }, "\(log())")
+        #expect(log().contains("watching "), "\(log())")
+        // The first sync's own writes (pull) do not trigger another one.
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(syncs(log()) == 1, "\(log())")
+
+        // One save: at the province a little after the settle time, with no interval due.
+        let written = Date()
+        try zz.edit(codes[0], ["employees": 4242])
+        #expect(waitUntil(8) { try province.record(codes[0]).document["employees"] == 4242 }, "\(log())")
+        let latency = Date().timeIntervalSince(written)
+        print("sync.watch: a saved record reached the province after \(String(format: "%.2f", latency)) s (settle 1 s)")
+        #expect(latency < 6)
+        #expect(waitUntil(5) { syncs(log()) == 2 }, "\(log())")
+
+        // Editor and temporary files do not count.
+        for name in [".\(codes[1]).json.swp", "\(codes[1]).json~", "notes.txt"] {
+            try "x".write(toFile: zz.storePath + "/records/" + name, atomically: false, encoding: .utf8)
+        }
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(syncs(log()) == 2, "\(log())")
+
+        // A burst of 50 saves settles into one sync (two at most, if the burst straddles one).
+        for n in 1...50 {
+            try zz.edit(codes[1], ["employees": .int(Int64(n))])
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(waitUntil(10) { try province.record(codes[1]).document["employees"] == 50 }, "\(log())")
+        Thread.sleep(forTimeInterval: 2.5)
+        let afterBurst = syncs(log()) - 2
+        print("sync.watch: 50 saves in a burst gave \(afterBurst) sync(s)")
+        #expect(afterBurst >= 1 && afterBurst <= 2, "\(log())")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+        #expect(log().contains("stopped"))
+    }
 }

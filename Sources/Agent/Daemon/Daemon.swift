@@ -90,6 +90,7 @@ public final class Daemon: Sendable {
         notify(notifier) { try $0.status("started; first sync running") }
         log.info("started: store=\(config.storePath) region=\(config.region) server=\(config.serverURL ?? "-") interval=\(Int(config.syncIntervalSeconds))s")
 
+        var watch = openWatch(config)
         var failures = 0
         while !control.stopping {
             if control.takeReload() {
@@ -99,13 +100,20 @@ public final class Daemon: Sendable {
                     if fresh.storePath != config.storePath || fresh.region != config.region {
                         log.error("reload: store and region cannot change while running (restart the service); the old configuration stays")
                     } else {
+                        let rewatch = fresh.syncWatch != config.syncWatch || fresh.settleSeconds != config.settleSeconds
                         config = fresh
                         log.notice("reload: configuration read again")
+                        if rewatch { watch = openWatch(config) }
                     }
                 } catch {
                     log.error("reload: \(error); the old configuration stays")
                 }
                 notify(notifier) { try $0.ready() }
+            }
+            // What the watch saw so far is in this sync; what it sees from now on is for the next.
+            do { try watch?.reset() } catch {
+                log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+                watch = nil
             }
             let started = Date()
             let outcome = await step(config)
@@ -126,7 +134,15 @@ public final class Daemon: Sendable {
                 notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
             }
             if control.stopping { break }
-            await sleep(delay(config, failures: failures))
+            switch await sleep(delay(config, failures: failures), watch: watch) {
+            case .watchFailed(let error):
+                log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+                watch = nil
+            case .recordsChanged:
+                log.info("records changed: syncing")
+            case .elapsed, .woken:
+                break
+            }
         }
         notify(notifier) { try $0.stopping() }
         watchdog.cancel()
@@ -144,10 +160,36 @@ public final class Daemon: Sendable {
         return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
     }
 
-    func sleep(_ seconds: Double) async {
+    enum Wake { case elapsed, woken, recordsChanged, watchFailed(RecordWatch.Failure) }
+
+    /// Waits `seconds`, or until a signal asks for something, or until the watched records
+    /// changed and settled. Wakes every 100 ms to look (the watch is read without blocking).
+    func sleep(_ seconds: Double, watch: RecordWatch?) async -> Wake {
         let until = Date().addingTimeInterval(seconds)
-        while Date() < until, !control.wakeUp {
+        while Date() < until {
+            if control.wakeUp { return .woken }
+            do {
+                if try watch?.poll() == true { return .recordsChanged }
+            } catch {
+                return .watchFailed(error)
+            }
             try? await Task.sleep(for: .milliseconds(100))
+        }
+        return .elapsed
+    }
+
+    /// The inotify watch of `records/` when `sync.watch` is on; nil (interval only) when it is
+    /// off or cannot be set up (e.g. the inotify limits are reached).
+    func openWatch(_ config: AgentConfig) -> RecordWatch? {
+        guard config.syncWatch else { return nil }
+        let folder = config.storePath + "/records"
+        do {
+            let watch = try RecordWatch(directory: folder, settleSeconds: config.settleSeconds)
+            log.info("watching \(folder): a sync starts \(config.settleSeconds) s after the last change")
+            return watch
+        } catch {
+            log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+            return nil
         }
     }
 
