@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
         // Starts the real binaries (built by `swift build`) on loopback; see Tests/EndToEndTests/Harness.swift.
         .testTarget(name: "EndToEndTests", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import CommandSupport
 import Foundation
+import Logging
 
 @main
 struct EsyncAgent: AsyncParsableCommand {
@@ -187,19 +188,24 @@ struct Run: AsyncParsableCommand {
             everything. Speaks the systemd notify protocol when $NOTIFY_SOCKET is set (READY, STATUS, WATCHDOG, STOPPING). \
             SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
             one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \
-            when stderr is the journal. The store's lock is held only while syncing.
+            when stderr is the journal. The store's lock is held only while syncing. With sync.watch it also syncs \
+            sync.settleSeconds after a record file in STORE/records changes (inotify).
             """)
     @OptionGroup var options: AgentOptions
     @Option(help: "error, warning, notice, info or debug (default: log.level of the config, else info).") var logLevel: String?
+    @Option(help: "Write Prometheus metrics (text format) to this file after every sync, for node_exporter's textfile collector (default: metrics.file of the config).")
+    var metricsFile: String?
 
     func run() async throws {
         try await reporting {
             let path = AgentConfig.resolvePath(options.config, environment: ProcessInfo.processInfo.environment)
             let config = try await options.load()
-            guard let level = DaemonLog.Level(name: logLevel ?? config.logLevel) else {
+            guard let level = JournalLogHandler.level(named: logLevel ?? config.logLevel) else {
                 throw AgentError.config("log level \(logLevel ?? config.logLevel) is not one of error, warning, notice, info, debug")
             }
-            return await Daemon(configPath: path, config: config, log: DaemonLog(threshold: level)).run()
+            let logger = Logger(label: "esync-agent") { _ in JournalLogHandler(level: level) }
+            let metrics = metricsFile.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+            return await Daemon(configPath: path, config: config, logger: logger, metricsFile: metrics).run()
         }
     }
 }

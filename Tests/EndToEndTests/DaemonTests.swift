@@ -114,4 +114,147 @@ final class NotifyListener {
         #expect(daemon.terminationStatus == 0, "\(log())")
         #expect(log().contains("stopped"))
     }
+
+    /// `esync-agent run` as a process with its stderr in `folder/daemon.log`.
+    func startDaemon(_ agent: AgentHandle, environment: [String: String], arguments: [String] = []) throws -> (Process, () -> String) {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: Binaries.agent)
+        daemon.arguments = ["run", "--config", agent.configPath] + arguments
+        daemon.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") && $0.key != "JOURNAL_STREAM" && $0.key != "NOTIFY_SOCKET" }
+            .merging(environment) { $1 }
+        let logPath = agent.folder + "/daemon.log"
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        daemon.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        return (daemon, { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" })
+    }
+
+    func syncs(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains("sync ok") }.count }
+
+    @Test func withSyncWatchAnEditReachesTheProvinceWithinSecondsAndABurstGivesOneSync() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "watch")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(5, seed: 31)
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "ESYNC_SYNC_INTERVAL_SECONDS": "3600", "ESYNC_SYNC_JITTER_SECONDS": "0",
+            "ESYNC_SYNC_WATCH": "true", "ESYNC_SYNC_SETTLE_SECONDS": "1",
+        ])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        #expect(waitUntil(15) { syncs(log()) == 1 }, "\(log())")
+        #expect(log().contains("watching "), "\(log())")
+        // The first sync's own writes (pull) do not trigger another one.
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(syncs(log()) == 1, "\(log())")
+
+        // One save: at the province a little after the settle time, with no interval due.
+        let written = Date()
+        try zz.edit(codes[0], ["employees": 4242])
+        #expect(waitUntil(8) { try province.record(codes[0]).document["employees"] == 4242 }, "\(log())")
+        let latency = Date().timeIntervalSince(written)
+        print("sync.watch: a saved record reached the province after \(String(format: "%.2f", latency)) s (settle 1 s)")
+        #expect(latency < 6)
+        #expect(waitUntil(5) { syncs(log()) == 2 }, "\(log())")
+
+        // Editor and temporary files do not count.
+        for name in [".\(codes[1]).json.swp", "\(codes[1]).json~", "notes.txt"] {
+            try "x".write(toFile: zz.storePath + "/records/" + name, atomically: false, encoding: .utf8)
+        }
+        Thread.sleep(forTimeInterval: 2.5)
+        #expect(syncs(log()) == 2, "\(log())")
+
+        // A burst of 50 saves settles into one sync (two at most, if the burst straddles one).
+        for n in 1...50 {
+            try zz.edit(codes[1], ["employees": .int(Int64(n))])
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(waitUntil(10) { try province.record(codes[1]).document["employees"] == 50 }, "\(log())")
+        Thread.sleep(forTimeInterval: 2.5)
+        let afterBurst = syncs(log()) - 2
+        print("sync.watch: 50 saves in a burst gave \(afterBurst) sync(s)")
+        #expect(afterBurst >= 1 && afterBurst <= 2, "\(log())")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+        #expect(log().contains("stopped"))
+    }
+
+    /// Parses the Prometheus text format strictly enough to catch mistakes: every sample line is
+    /// `name{labels} value` with a number, and its metric has a TYPE line before it.
+    func parsePrometheus(_ text: String) throws -> [String: Double] {
+        var typed: [String: String] = [:]
+        var samples: [String: Double] = [:]
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.isEmpty { continue }
+            if line.hasPrefix("# TYPE ") {
+                let parts = line.split(separator: " ")
+                guard parts.count == 4, ["counter", "gauge"].contains(parts[3]) else { throw HarnessError("bad TYPE line: \(line)") }
+                typed[String(parts[2])] = String(parts[3])
+                continue
+            }
+            if line.hasPrefix("# HELP ") { continue }
+            if line.hasPrefix("#") { throw HarnessError("stray comment: \(line)") }
+            guard let match = line.wholeMatch(of: /([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? (\S+)/),
+                  let value = Double(match.output.4) else { throw HarnessError("not a sample line: \(line)") }
+            let name = String(match.output.1)
+            guard typed[name] != nil else { throw HarnessError("\(name) has no TYPE line before it") }
+            samples[name + (match.output.2.map(String.init) ?? "")] = value
+        }
+        return samples
+    }
+
+    @Test func theMetricsFileIsPrometheusTextWithTheRightValues() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "metrics")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(5, seed: 32)
+        let metricsPath = zz.folder + "/esync.prom"
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "ESYNC_SYNC_INTERVAL_SECONDS": "1", "ESYNC_SYNC_JITTER_SECONDS": "0",
+        ], arguments: ["--metrics-file", metricsPath])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let metrics = { try self.parsePrometheus(String(contentsOfFile: metricsPath, encoding: .utf8)) }
+        let started = Date().timeIntervalSince1970
+        #expect(waitUntil(15) { try metrics()["esync_agent_syncs_total{result=\"ok\"}"] ?? 0 >= 1 }, "\(log())")
+        var m = try metrics()
+        #expect(m["esync_agent_syncs_total{result=\"failed\"}"] == 0)
+        #expect(m["esync_agent_records_pushed_total"] == 5)
+        #expect(m["esync_agent_conflicts_total"] == 0)
+        #expect(m["esync_agent_outbox_change_sets"] == 0)
+        #expect(m["esync_agent_waiting_for_review"] == 0)
+        #expect(m["esync_agent_invalid_files"] == 0)
+        #expect(m["esync_agent_records_pulled_total"] != nil)
+        let last = try #require(m["esync_agent_last_success_timestamp_seconds"])
+        #expect(last >= started - 1 && last <= Date().timeIntervalSince1970 + 1)
+        #expect(m["esync_agent_last_sync_timestamp_seconds"] ?? 0 >= last)
+
+        // The log line of a sync: time, level, message, then sorted key=value metadata.
+        let line = try #require(log().split(separator: "\n").first { $0.contains("sync ok in") })
+        #expect(line.contains(" INFO sync ok in "), "\(line)")
+        #expect(line.contains(#/\sconflicts=0 duration=[0-9.]+ pulled=[0-9]+ pushed=5$/#), "\(line)")
+
+        // An edit and a broken file: counted on a later sync.
+        try zz.edit(codes[0], ["employees": 99])
+        try "{ not json".write(toFile: zz.storePath + "/records/broken.json", atomically: false, encoding: .utf8)
+        #expect(waitUntil(15) { let m = try metrics(); return m["esync_agent_records_pushed_total"] == 6 && m["esync_agent_invalid_files"] == 1 },
+                "\((try? String(contentsOfFile: metricsPath, encoding: .utf8)) ?? "")")
+        m = try metrics()
+        #expect(m["esync_agent_syncs_total{result=\"ok\"}"] ?? 0 >= 2)
+        // No temporary file left beside it (the collector reads only *.prom, but still).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: zz.folder).filter { $0.hasPrefix("esync.prom.") }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+
+        // The province goes away: failures are counted, the last success stays.
+        province.stop()
+        #expect(waitUntil(15) { try metrics()["esync_agent_syncs_total{result=\"failed\"}"] ?? 0 >= 1 }, "\(log())")
+        m = try metrics()
+        #expect(m["esync_agent_last_sync_timestamp_seconds"] ?? 0 > m["esync_agent_last_success_timestamp_seconds"] ?? 0)
+        #expect(log().contains(" ERROR sync failed ("), "\(log())")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+    }
 }

@@ -24,6 +24,12 @@ public struct AgentConfig: Sendable, Equatable {
     /// Records per page on pull.
     public var pageSize = 1000
     public var logLevel = "info"
+    /// Watch `records/` with inotify and sync soon after a change (the daemon only).
+    public var syncWatch = false
+    /// With `syncWatch`: the sync starts this long after the last change.
+    public var settleSeconds: Double = 3
+    /// The daemon writes Prometheus metrics here after every sync (node_exporter's textfile collector).
+    public var metricsFile: String?
 
     public static let defaultPath = "/etc/esync/agent.yaml"
     public static let pathVariable = "ESYNC_AGENT_CONFIG"
@@ -83,6 +89,15 @@ public struct AgentConfig: Sendable, Equatable {
         config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
         config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
         config.logLevel = reader.string(forKey: "log.level") ?? config.logLevel
+        if let text = reader.string(forKey: "sync.watch") {
+            switch text.lowercased() {
+            case "true", "yes", "on", "1": config.syncWatch = true
+            case "false", "no", "off", "0": config.syncWatch = false
+            default: throw .config("\(configPath): sync.watch must be true or false, found \"\(text)\"")
+            }
+        }
+        config.settleSeconds = try number("sync.settleSeconds", config.settleSeconds)
+        config.metricsFile = path("metrics.file")
         return config
     }
 

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import Logging
 import Synchronization
 
 /// `esync-agent run`: a sync at start, then on the configured interval with jitter; exponential
@@ -11,13 +12,25 @@ import Synchronization
 public final class Daemon: Sendable {
     let configPath: String
     let initialConfig: AgentConfig
-    let log: DaemonLog
+    let log: Logger
+    /// `--metrics-file`: overrides `metrics.file` of the config (also after a reload).
+    let metricsFile: String?
     let control = Control()
 
-    public init(configPath: String, config: AgentConfig, log: DaemonLog) {
+    public init(configPath: String, config: AgentConfig, logger: Logger, metricsFile: String? = nil) {
         self.configPath = configPath
         self.initialConfig = config
-        self.log = log
+        self.log = logger
+        self.metricsFile = metricsFile
+    }
+
+    /// What one sync did, for the log, STATUS= and the metrics.
+    struct StepResult: Sendable {
+        var line: String
+        var pushed = 0
+        var pulled = 0
+        var conflicts = 0
+        var gauges: AgentMetrics.StoreGauges?
     }
 
     /// What the signal handlers and the loop share.
@@ -90,6 +103,8 @@ public final class Daemon: Sendable {
         notify(notifier) { try $0.status("started; first sync running") }
         log.info("started: store=\(config.storePath) region=\(config.region) server=\(config.serverURL ?? "-") interval=\(Int(config.syncIntervalSeconds))s")
 
+        var watch = openWatch(config)
+        var metrics = AgentMetrics()
         var failures = 0
         while !control.stopping {
             if control.takeReload() {
@@ -99,22 +114,36 @@ public final class Daemon: Sendable {
                     if fresh.storePath != config.storePath || fresh.region != config.region {
                         log.error("reload: store and region cannot change while running (restart the service); the old configuration stays")
                     } else {
+                        let rewatch = fresh.syncWatch != config.syncWatch || fresh.settleSeconds != config.settleSeconds
                         config = fresh
                         log.notice("reload: configuration read again")
+                        if rewatch { watch = openWatch(config) }
                     }
                 } catch {
                     log.error("reload: \(error); the old configuration stays")
                 }
                 notify(notifier) { try $0.ready() }
             }
+            // What the watch saw so far is in this sync; what it sees from now on is for the next.
+            do { try watch?.reset() } catch {
+                log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+                watch = nil
+            }
             let started = Date()
             let outcome = await step(config)
             let at = started.formatted(.iso8601)
+            let duration = String(format: "%.2f", Date().timeIntervalSince(started))
             switch outcome {
-            case .success(let summary):
+            case .success(let result):
                 failures = 0
-                log.info("sync ok in \(String(format: "%.2f", Date().timeIntervalSince(started))) s: \(summary)")
-                notify(notifier) { try $0.status("last sync \(at) ok: \(summary)") }
+                log.info("sync ok in \(duration) s: \(result.line)", metadata: [
+                    "duration": "\(duration)", "pushed": "\(result.pushed)", "pulled": "\(result.pulled)", "conflicts": "\(result.conflicts)",
+                ])
+                notify(notifier) { try $0.status("last sync \(at) ok: \(result.line)") }
+                if let gauges = result.gauges {
+                    metrics.recordSuccess(at: Date(), pushed: result.pushed, pulled: result.pulled, conflicts: result.conflicts, gauges: gauges)
+                    writeMetrics(metrics, config)
+                }
             case .failure(let error):
                 if control.stopping {
                     log.notice("sync cut short by the stop: \(error)")
@@ -122,11 +151,21 @@ public final class Daemon: Sendable {
                     break
                 }
                 failures += 1
-                log.error("sync failed (\(failures) in a row): \(error)")
+                log.error("sync failed (\(failures) in a row): \(error)", metadata: ["duration": "\(duration)"])
                 notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
+                metrics.recordFailure(at: Date())
+                writeMetrics(metrics, config)
             }
             if control.stopping { break }
-            await sleep(delay(config, failures: failures))
+            switch await sleep(delay(config, failures: failures), watch: watch) {
+            case .watchFailed(let error):
+                log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+                watch = nil
+            case .recordsChanged:
+                log.info("records changed: syncing")
+            case .elapsed, .woken:
+                break
+            }
         }
         notify(notifier) { try $0.stopping() }
         watchdog.cancel()
@@ -144,17 +183,43 @@ public final class Daemon: Sendable {
         return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
     }
 
-    func sleep(_ seconds: Double) async {
+    enum Wake { case elapsed, woken, recordsChanged, watchFailed(RecordWatch.Failure) }
+
+    /// Waits `seconds`, or until a signal asks for something, or until the watched records
+    /// changed and settled. Wakes every 100 ms to look (the watch is read without blocking).
+    func sleep(_ seconds: Double, watch: RecordWatch?) async -> Wake {
         let until = Date().addingTimeInterval(seconds)
-        while Date() < until, !control.wakeUp {
+        while Date() < until {
+            if control.wakeUp { return .woken }
+            do {
+                if try watch?.poll() == true { return .recordsChanged }
+            } catch {
+                return .watchFailed(error)
+            }
             try? await Task.sleep(for: .milliseconds(100))
+        }
+        return .elapsed
+    }
+
+    /// The inotify watch of `records/` when `sync.watch` is on; nil (interval only) when it is
+    /// off or cannot be set up (e.g. the inotify limits are reached).
+    func openWatch(_ config: AgentConfig) -> RecordWatch? {
+        guard config.syncWatch else { return nil }
+        let folder = config.storePath + "/records"
+        do {
+            let watch = try RecordWatch(directory: folder, settleSeconds: config.settleSeconds)
+            log.info("watching \(folder): a sync starts \(config.settleSeconds) s after the last change")
+            return watch
+        } catch {
+            log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
+            return nil
         }
     }
 
     /// One sync (push, then pull) under the store's lock, on a thread of its own.
-    func step(_ config: AgentConfig) async -> Result<String, AgentError> {
+    func step(_ config: AgentConfig) async -> Result<StepResult, AgentError> {
         do {
-            let summary = try await Blocking.run { [control, log] () throws -> String in
+            let summary = try await Blocking.run { [control, log] () throws -> StepResult in
                 let store = try Store.open(config.storePath)
                 let lock = FileLock(path: store.lockPath)
                 try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120) { control.stopping }
@@ -162,13 +227,18 @@ public final class Daemon: Sendable {
                 let client = try ProvinceClient(config: config)
                 control.track(client.curl)
                 defer { control.track(nil) }
-                if control.stopping { return "not started: stopping" }
+                if control.stopping { return StepResult(line: "not started: stopping") }
                 let engine = try SyncEngine(config: config, store: store, client: client)
-                engine.log = { log.info($0) }
+                engine.log = { log.info("\($0)") }
                 engine.shouldStop = { control.stopping }
                 let push = try engine.push()
                 let pull = try engine.pull()
-                return "push: \(push.line); pull: \(pull.line)"
+                let gauges = AgentMetrics.StoreGauges(
+                    outboxChangeSets: (try? engine.outboxFiles().count) ?? 0,
+                    waitingForReview: engine.state.parked.values.reduce(0) { $0 + $1.count },
+                    invalidFiles: push.invalid.count)
+                return StepResult(line: "push: \(push.line); pull: \(pull.line)", pushed: push.recordsSent, pulled: pull.received,
+                                  conflicts: push.conflicts.count, gauges: gauges)
             }
             return .success(summary)
         } catch let error as AgentError {
@@ -178,50 +248,14 @@ public final class Daemon: Sendable {
         }
     }
 
+    /// `--metrics-file`, else `metrics.file`; a failure to write is logged, never fatal.
+    func writeMetrics(_ metrics: AgentMetrics, _ config: AgentConfig) {
+        guard let path = metricsFile ?? config.metricsFile else { return }
+        do { try metrics.write(to: path) } catch { log.warning("metrics: \(error)") }
+    }
+
     func notify(_ notifier: SystemdNotifier, _ body: (SystemdNotifier) throws -> Void) {
         guard notifier.isEnabled else { return }
         do { try body(notifier) } catch { log.warning("systemd notify: \(error)") }
     }
-}
-
-/// One line per event on stderr: with the journal's priority prefix (`<3>` error … `<7>` debug)
-/// when stderr is the journal (`$JOURNAL_STREAM`), with a time and level otherwise.
-public struct DaemonLog: Sendable {
-    public enum Level: Int, Sendable, Comparable {
-        case error = 3, warning = 4, notice = 5, info = 6, debug = 7
-        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
-        public init?(name: String) {
-            switch name.lowercased() {
-            case "error": self = .error
-            case "warning", "warn": self = .warning
-            case "notice": self = .notice
-            case "info": self = .info
-            case "debug", "trace": self = .debug
-            default: return nil
-            }
-        }
-    }
-
-    public let journal: Bool
-    public let threshold: Level
-
-    public init(threshold: Level = .info, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.threshold = threshold
-        self.journal = !(environment["JOURNAL_STREAM"] ?? "").isEmpty
-    }
-
-    public func write(_ level: Level, _ message: String) {
-        guard level <= threshold else { return }
-        // One event, one line: a multi-line reason (a YAML error) is folded.
-        let message = message.replacingOccurrences(of: "\n", with: " | ")
-        let line = journal
-            ? "<\(level.rawValue)>\(message)\n"
-            : "\(Date().formatted(.iso8601)) \(String(describing: level).uppercased()) \(message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
-    }
-
-    public func error(_ m: String) { write(.error, m) }
-    public func warning(_ m: String) { write(.warning, m) }
-    public func notice(_ m: String) { write(.notice, m) }
-    public func info(_ m: String) { write(.info, m) }
 }
