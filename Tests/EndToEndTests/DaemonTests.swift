@@ -11,6 +11,8 @@ final class NotifyListener {
     let path: String
     let fd: Int32
     private(set) var messages: [String] = []
+    /// When each message arrived (read while `wait` runs).
+    private(set) var arrivals: [(at: Date, message: String)] = []
 
     init(folder: String) throws {
         path = folder + "/notify.sock"
@@ -41,6 +43,7 @@ final class NotifyListener {
             guard n > 0 else { continue }
             let message = String(decoding: buffer[..<n], as: UTF8.self)
             messages.append(message)
+            arrivals.append((Date(), message))
             if predicate(message) { return message }
         }
         return nil
@@ -113,6 +116,61 @@ final class NotifyListener {
         #expect(waitUntil(10) { !daemon.isRunning })
         #expect(daemon.terminationStatus == 0, "\(log())")
         #expect(log().contains("stopped"))
+    }
+
+    @Test func theWatchdogKeepsItsPeriodSIGHUPTakesANewIntervalAndSIGTERMMidPushLosesNothing() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "daemon-signals")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(3000, seed: 35)
+        let notify = try NotifyListener(folder: zz.folder)
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000",
+            "ESYNC_SYNC_INTERVAL_SECONDS": "3600", "ESYNC_SYNC_JITTER_SECONDS": "0", "ESYNC_SYNC_MAX_RECORDS_PER_CHANGE_SET": "50",
+        ])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        #expect(notify.wait(seconds: 20) { $0.contains("READY=1") } != nil, "\(log())")
+
+        // SIGTERM while the first sync pushes 60 change sets: STOPPING=1, exit 0, and what was
+        // not sent waits in the outbox.
+        #expect(waitUntil(30) { log().contains("acknowledged") }, "\(log())")
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(notify.wait(seconds: 15) { $0.contains("STOPPING=1") } != nil, "\(log())")
+        #expect(waitUntil(15) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+        let sent = try province.cli(["regions", "--json"])
+        #expect(sent.status == 0)
+        let after = try zz.agent(["sync"])
+        #expect(after.status == 0, "\(after)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").isEmpty)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+        for uscc in [codes.first!, codes[1500], codes.last!] { #expect(try province.record(uscc).revision == 1) }
+        let held = try run("/usr/bin/sqlite3", [province.folder + "/province.sqlite", "SELECT COUNT(*) FROM records WHERE region = '410100'"], in: zz.folder)
+        #expect(held.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3000", "nothing lost, nothing twice: \(held)")
+
+        // Again, with an hour's interval in the config file: the watchdog keeps half of WATCHDOG_USEC.
+        let config = try String(contentsOfFile: zz.configPath, encoding: .utf8)
+        try (config + "\nsync:\n  intervalSeconds: 3600\n  jitterSeconds: 0\n").write(toFile: zz.configPath, atomically: true, encoding: .utf8)
+        let (second, log2) = try startDaemon(zz, environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "400000"])
+        defer { if second.isRunning { second.terminate() } }
+        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") } != nil, "\(log2())")
+        let from = notify.arrivals.count
+        notify.wait(seconds: 3) { _ in false }
+        let beats = notify.arrivals[from...].filter { $0.message.contains("WATCHDOG=1") }.map(\.at)
+        let gaps = zip(beats.dropFirst(), beats).map { $0.timeIntervalSince($1) }.sorted()
+        #expect(beats.count >= 8, "about 15 keep-alives in 3 s at 200 ms, got \(beats.count)")
+        #expect(!gaps.isEmpty && gaps[gaps.count / 2] > 0.1 && gaps[gaps.count / 2] < 0.35, "median gap \(gaps)")
+
+        // SIGHUP after the interval changed to 1 s: an edit goes out without waiting an hour.
+        try (config + "\nsync:\n  intervalSeconds: 1\n  jitterSeconds: 0\n").write(toFile: zz.configPath, atomically: true, encoding: .utf8)
+        kill(second.processIdentifier, SIGHUP)
+        #expect(waitUntil(10) { log2().contains("reload: configuration read again") }, "\(log2())")
+        Thread.sleep(forTimeInterval: 1)  // the sync the reload itself starts is done
+        try zz.edit(codes[7], ["employees": 7777])
+        #expect(waitUntil(15) { try province.record(codes[7]).document["employees"] == 7777 }, "\(log2())")
+        kill(second.processIdentifier, SIGTERM)
+        #expect(waitUntil(15) { !second.isRunning })
+        #expect(second.terminationStatus == 0)
     }
 
     /// `esync-agent run` as a process with its stderr in `folder/daemon.log`.
