@@ -17,7 +17,7 @@ struct EsyncAggregator: AsyncParsableCommand {
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
             """,
-        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self]
+        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }

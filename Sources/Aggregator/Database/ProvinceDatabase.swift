@@ -173,6 +173,9 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v10-review-sessions") { db in
             try ReviewSessions.createTable(db)
         }
+        migrator.registerMigration("v11-report-columns") { db in
+            try RecordFacts.create(db)
+        }
         return migrator
     }
 }
