@@ -130,7 +130,7 @@ struct Token: AsyncParsableCommand {
 }
 
 struct Records: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self])
+    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self, RecordsExport.self])
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a record with its revision and the provenance of each field.")

@@ -20,6 +20,8 @@ enum RecordFacts {
         CASE WHEN json_array_length(NEW.doc, '$.supportMeasures') > 0 THEN json_extract(NEW.doc, '$.supportMeasures') END
         """
 
+    /// The triggers delete and insert rather than INSERT OR REPLACE: inside a trigger the
+    /// outer statement's conflict policy wins, and the record upsert's is ABORT.
     static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE record_facts (
@@ -38,10 +40,12 @@ enum RecordFacts {
                 measures TEXT
             ) WITHOUT ROWID;
             CREATE TRIGGER record_facts_insert AFTER INSERT ON records BEGIN
-                INSERT OR REPLACE INTO record_facts VALUES (\(extracted));
+                DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                INSERT INTO record_facts VALUES (\(extracted));
             END;
             CREATE TRIGGER record_facts_update AFTER UPDATE ON records BEGIN
-                INSERT OR REPLACE INTO record_facts VALUES (\(extracted));
+                DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                INSERT INTO record_facts VALUES (\(extracted));
             END;
             INSERT INTO record_facts SELECT \(extracted.replacingOccurrences(of: "NEW.", with: "")) FROM records;
             CREATE INDEX record_facts_srdi ON record_facts(srdi_year);
