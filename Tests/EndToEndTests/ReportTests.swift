@@ -166,5 +166,14 @@ import Testing
         let kfExport = try province.cli(["records", "export", "--region", "410200", folder + "/kf.csv"])
         #expect(kfExport.status == 0, "\(kfExport)")
         #expect(try String(contentsOfFile: folder + "/kf.csv", encoding: .utf8).split(separator: "\r\n").count == 1 + expected["410200"]!.records)
+
+        // The page in Chromium: valid SVG charts, CSV downloads, a screenshot kept.
+        if let browser = try BrowserTest.available() {
+            let page = try run("/usr/bin/env", [
+                "python3", BrowserTest.packageRoot + "/Tests/Browser/report_test.py", "--url", province.url, "--reviewer", "wang",
+                "--reviewer-token", province.reviewerToken, "--year", "\(y)", "--artefacts", BrowserTest.packageRoot + "/test-artifacts",
+            ], environment: browser, in: folder)
+            #expect(page.status == 0, "\(page)")
+        }
     }
 }
