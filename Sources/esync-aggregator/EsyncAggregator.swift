@@ -17,7 +17,7 @@ struct EsyncAggregator: AsyncParsableCommand {
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
             """,
-        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self]
+        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -181,7 +181,7 @@ struct Token: AsyncParsableCommand {
 }
 
 struct Records: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self])
+    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self, RecordsExport.self])
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a record with its revision and the provenance of each field.")

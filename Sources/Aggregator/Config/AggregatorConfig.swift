@@ -28,6 +28,8 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var reviewSecureCookie = false
     /// A region with no push or pull for this long is marked stale on /review/regions.
     public var reviewStaleAfterHours = 24.0
+    /// The progress report's yearly targets and their split over the regions.
+    public var report = ReportTargets()
 
     public static let defaultPath = "/etc/esync/aggregator.yaml"
     public static let pathVariable = "ESYNC_AGGREGATOR_CONFIG"
@@ -85,6 +87,7 @@ public struct AggregatorConfig: Sendable, Equatable {
             }
             config.reviewStaleAfterHours = value
         }
+        config.report = try ReportTargets.load(reader, file: absolutePath)
         return config
     }
 

@@ -182,6 +182,9 @@ public final class ProvinceDatabase: Sendable {
                 CREATE UNIQUE INDEX tokens_selector ON tokens(selector);
                 """)
         }
+        migrator.registerMigration("v12-report-facts") { db in
+            try RecordFacts.create(db)
+        }
         return migrator
     }
 }

@@ -7,6 +7,7 @@ enum ReviewPageModels {
         var csrf: String
         var queueActive = false
         var regionsActive = false
+        var reportActive = false
     }
 
     struct Flash {

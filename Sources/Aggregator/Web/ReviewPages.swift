@@ -22,6 +22,7 @@ struct ReviewPages: Sendable {
     /// Mark cookies Secure: the pages are served over TLS (by a proxy in front).
     let secureCookie: Bool
     let staleAfterHours: Double
+    let reportTargets: ReportTargets
 
     static let sessionCookie = "esync_session"
     static let loginCookie = "esync_login"
@@ -36,6 +37,7 @@ struct ReviewPages: Sendable {
         throttle = LoginThrottle()
         secureCookie = config.reviewSecureCookie
         staleAfterHours = config.reviewStaleAfterHours
+        reportTargets = config.report
     }
 
     func register(on router: Router<AggregatorRequestContext>) {
@@ -62,6 +64,7 @@ struct ReviewPages: Sendable {
         router.get("/review/regions") { request, context in
             try await page(request, context) { session in try await regionsPage(request, session) }
         }
+        registerReport(on: router)
     }
 
     // MARK: - Sessions and forms
@@ -103,8 +106,8 @@ struct ReviewPages: Sendable {
         return Self.redirect(location)
     }
 
-    func nav(_ session: ReviewSessions.Session, queue: Bool = false, regions: Bool = false) -> ReviewPageModels.Nav {
-        ReviewPageModels.Nav(reviewer: session.reviewer, csrf: session.csrf, queueActive: queue, regionsActive: regions)
+    func nav(_ session: ReviewSessions.Session, queue: Bool = false, regions: Bool = false, report: Bool = false) -> ReviewPageModels.Nav {
+        ReviewPageModels.Nav(reviewer: session.reviewer, csrf: session.csrf, queueActive: queue, regionsActive: regions, reportActive: report)
     }
 
     static func flash(_ session: ReviewSessions.Session) -> ReviewPageModels.Flash? {

@@ -130,7 +130,8 @@ public enum RecordCSV {
         }
     }
 
-    static func quoted(_ cell: String) -> String {
+    /// A cell as CSV text: quoted (quotes doubled) when it holds a comma, a quote or a line break.
+    public static func quoted(_ cell: String) -> String {
         guard cell.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
             return cell
         }

@@ -6,7 +6,7 @@
 /// JavaScript: filters are GET forms, decisions are POST forms that answer with a redirect.
 enum ReviewTemplates {
     static let all: [String: String] = [
-        "layout": layout, "style": style, "login": login, "failure": failure, "queue": queue, "countLink": countLink, "conflict": conflict, "regions": regions,
+        "layout": layout, "style": style, "login": login, "failure": failure, "queue": queue, "countLink": countLink, "conflict": conflict, "regions": regions, "report": report, "reportTable": reportTable,
     ]
 
     static let layout = #"""
@@ -27,6 +27,7 @@ enum ReviewTemplates {
           <nav aria-label="主导航">
             <a href="/review"{{#queueActive}} class="active" aria-current="page"{{/queueActive}}>审核队列</a>
             <a href="/review/regions"{{#regionsActive}} class="active" aria-current="page"{{/regionsActive}}>各地区概况</a>
+            <a href="/review/report"{{#reportActive}} class="active" aria-current="page"{{/reportActive}}>进度报告</a>
           </nav>
           <div class="who">
             <span>审核员 <strong>{{reviewer}}</strong></span>

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Times `esync-aggregator report` on a register of N generated records, built the real way:
+# `esync-agent record generate` into one store per region, pushed by `esync-agent push`.
+#   Benchmarks/report.sh 1000000        # N records in all, spread over REGIONS
+# BIN=.build/release (default: swift build -c release --show-bin-path), DIR=/tmp/esync-report-bench.
+set -euo pipefail
+N=${1:-100000}
+REGIONS=${REGIONS:-"410100 410200 410300 410700 411300"}
+DIR=${DIR:-/tmp/esync-report-bench}
+BIN=${BIN:-$(swift build -c release --show-bin-path)}
+rm -rf "$DIR" && mkdir -p "$DIR" && cd "$DIR"
+printf 'listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\nlimits: { maxRecordsPerChangeSet: 5000 }\nguard: { minChanges: 10000000 }\n' > aggregator.yaml
+"$BIN/esync-aggregator" serve --config aggregator.yaml > serve.out 2> serve.err &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 50); do grep -q listening serve.out 2>/dev/null && break; sleep 0.2; done
+URL=$(grep -o 'http://[0-9.:]*' serve.out)
+set -- $REGIONS
+PER=$(( N / $# ))
+SEED=1
+for REGION in "$@"; do
+  "$BIN/esync-aggregator" token add --config aggregator.yaml --region "$REGION" | tail -1 > "token-$REGION"
+  printf 'region: "%s"\nstore: store-%s\nserver:\n  url: %s\n  tokenFile: token-%s\n  timeoutSeconds: 600\nsync:\n  maxRecordsPerChangeSet: 5000\n' \
+    "$REGION" "$REGION" "$URL" "$REGION" > "agent-$REGION.yaml"
+  "$BIN/esync-agent" init --config "agent-$REGION.yaml" > /dev/null
+  /usr/bin/time -f "generate $REGION: %e s" "$BIN/esync-agent" record generate --count "$PER" --seed "$SEED" --config "agent-$REGION.yaml" > /dev/null
+  /usr/bin/time -f "push $REGION: %e s, agent peak %M KB" "$BIN/esync-agent" push --config "agent-$REGION.yaml" > /dev/null
+  SEED=$((SEED + 1))
+done
+kill $SERVER; wait $SERVER 2>/dev/null || true; trap - EXIT
+ls -l province.sqlite
+echo "--- esync-aggregator report --year 2024 (first run applies the v11 migration if needed)"
+/usr/bin/time -v "$BIN/esync-aggregator" report --config aggregator.yaml --year 2024 > report.txt 2> time.txt
+grep -E "Elapsed|Maximum resident" time.txt
+/usr/bin/time -v "$BIN/esync-aggregator" report --config aggregator.yaml --year 2024 --json > report.json 2> time-json.txt
+grep -E "Elapsed|Maximum resident" time-json.txt
+head -8 report.txt
