@@ -3,18 +3,6 @@ import Foundation
 import SyncCore
 import Testing
 
-/// SplitMix64: the same seed gives the same interleaving (the seed is in the test's name).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random interleavings of bureau edits, province edits, pushes, pulls, agents killed mid-sync,
 /// the aggregator killed and restarted, and reviewers' decisions, through the real processes.
 /// After a final settling sync: every bureau's store equals the province's records of its region,
@@ -38,7 +26,7 @@ struct SeededGenerator: RandomNumberGenerator {
         .split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
     static let steps = Int(ProcessInfo.processInfo.environment["ESYNC_PROPERTY_STEPS"] ?? "") ?? 40
 
-    static func bureauChange(_ rng: inout SeededGenerator) -> (String, JSONValue) {
+    static func bureauChange(_ rng: inout SplitMix64) -> (String, JSONValue) {
         switch Int.random(in: 0..<7, using: &rng) {
         case 0: ("name", .string("随机企业\(Int.random(in: 1000...9999, using: &rng))有限公司"))
         case 1: ("employees", .int(Int64.random(in: 1...900, using: &rng)))
@@ -50,7 +38,7 @@ struct SeededGenerator: RandomNumberGenerator {
         }
     }
 
-    static func provinceChange(_ rng: inout SeededGenerator) -> (String, JSONValue) {
+    static func provinceChange(_ rng: inout SplitMix64) -> (String, JSONValue) {
         if Int.random(in: 0..<4, using: &rng) == 0 {
             return ("srdi", ["year": .int(Int64.random(in: 2020...2026, using: &rng)), "batch": .int(Int64.random(in: 1...3, using: &rng)), "validUntil": "2028-12-31"])
         }
@@ -69,7 +57,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test(arguments: seeds) func randomInterleavingsConvergeAndLoseNoEdit(seed: UInt64) throws {
-        var rng = SeededGenerator(state: seed)
+        var rng = SplitMix64(seed: seed)
         let regions = ["410100", "410300"]
         let province = try AggregatorProcess(regions: regions, name: "property-\(seed)")
         defer { province.stop() }

@@ -133,7 +133,7 @@ public struct AggregatorServer: Sendable {
             context.logger.info("conflict decided", metadata: ["id": "\(id)", "decision": "\(resolution.decision.rawValue)", "by": "\(principal.source)"])
             return Self.wire(view)
         }
-        router.get("/v1/report") { request, _ in try await report(request, principal: try await authenticate(request)) }
+        router.get("/v1/report") { request, context in try await report(request, principal: try await authenticate(request, context)) }
         pages.register(on: router)
         return router
     }

@@ -1,11 +1,12 @@
-/// SplitMix64 (Steele, Lea, Flood 2014): turns one 64-bit seed into well-mixed words. Used only
-/// to fill the state of `Xoshiro256StarStar`, as its authors recommend.
-struct SplitMix64 {
+/// SplitMix64 (Steele, Lea, Flood 2014): turns one 64-bit seed into well-mixed words. Fills the
+/// state of `Xoshiro256StarStar`, as its authors recommend, and drives the seeded tests (the same
+/// seed, the same run).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

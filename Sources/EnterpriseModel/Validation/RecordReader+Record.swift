@@ -1,4 +1,50 @@
+/// Bounds on what one record may hold, known fields and unknown ones alike: a register of
+/// enterprises has no use for a megabyte of text in a field, and a store, a change set or the
+/// database must not be swollen by one.
+public enum RecordLimits {
+    /// Any text value, in UTF-8 bytes.
+    public static let maximumTextBytes = 4096
+    /// An enterprise name, in characters.
+    public static let maximumNameCharacters = 200
+    /// A member name, in UTF-8 bytes.
+    public static let maximumKeyBytes = 128
+    /// Items in any list (support measures…) and members in any object.
+    public static let maximumItems = 1000
+}
+
 extension RecordReader {
+    /// Every text, list and object of the document within `RecordLimits`, named by its path.
+    mutating func checkSizes(_ value: JSONValue, at path: String) {
+        switch value {
+        case .string(let s):
+            if s.utf8.count > RecordLimits.maximumTextBytes {
+                error(path, "text of \(s.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumTextBytes) bytes")
+            } else if path == "name", s.count > RecordLimits.maximumNameCharacters {
+                error(path, "a name of \(s.count) characters is longer than the limit of \(RecordLimits.maximumNameCharacters)")
+            }
+        case .array(let items):
+            if items.count > RecordLimits.maximumItems {
+                error(path, "a list of \(items.count) items is longer than the limit of \(RecordLimits.maximumItems)")
+                return
+            }
+            for (n, item) in items.enumerated() { checkSizes(item, at: "\(path)[\(n)]") }
+        case .object(let members):
+            if members.count > RecordLimits.maximumItems {
+                error(path.isEmpty ? "document" : path, "\(members.count) members are more than the limit of \(RecordLimits.maximumItems)")
+                return
+            }
+            for (key, member) in members {
+                if key.utf8.count > RecordLimits.maximumKeyBytes {
+                    error(Self.path(path, String(key.prefix(40)) + "…"), "a member name of \(key.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumKeyBytes)")
+                    continue
+                }
+                checkSizes(member, at: Self.path(path, key))
+            }
+        default:
+            break
+        }
+    }
+
     /// Reads a whole record document, recording every issue; returns the record when no error
     /// was found. The order of the checks is the order of the fields in DESIGN.md, so messages
     /// come out in the order an operator reads the file.
@@ -8,6 +54,7 @@ extension RecordReader {
             return nil
         }
         let before = errorCount
+        checkSizes(document, at: "")
 
         let uscc = readCreditCode(members["uscc"])
         let name = required(members["name"], at: "name").flatMap { nonEmptyString($0, at: "name") }

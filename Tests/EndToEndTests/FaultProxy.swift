@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A TCP proxy on loopback between an agent and the aggregator that misbehaves on request:
+/// it refuses connections, delays, cuts an answer short, or lets the request through and then
+/// loses the answer (the server has committed; the agent never hears of it).
+final class FaultProxy: @unchecked Sendable {
+    enum Fault: String, CaseIterable, Sendable {
+        case none
+        /// The connection is reset as soon as it is accepted.
+        case reset
+        /// Every chunk in either direction waits 300 ms.
+        case delay
+        /// The answer stops halfway and the connection closes.
+        case truncate
+        /// The request reaches the server, which answers; the answer is thrown away.
+        case loseAnswer
+    }
+
+    let port: Int
+    private let listener: Int32
+    private let target: Int
+    private let lock = NSLock()
+    private var _fault = Fault.none
+    private var _injected = 0
+    var fault: Fault {
+        get { lock.withLock { _fault } }
+        set { lock.withLock { _fault = newValue } }
+    }
+    /// Connections that met a fault.
+    var injected: Int { lock.withLock { _injected } }
+
+    init(targetPort: Int) throws {
+        target = targetPort
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.listener = listener
+        var yes: Int32 = 1
+        setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, listen(listener, 64) == 0 else { throw HarnessError("proxy: cannot listen: \(errno)") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in acceptLoop() }
+    }
+
+    deinit { close(listener) }
+
+    private func acceptLoop() {
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 { if errno == EINTR { continue } else { return } }
+            let fault = self.fault
+            if fault != .none { lock.withLock { _injected += 1 } }
+            if fault == .reset {
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(client, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                close(client)
+                continue
+            }
+            let server = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(target).bigEndian
+            let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+            guard connected == 0 else { close(client); close(server); continue }
+            Thread.detachNewThread { Self.pump(from: client, to: server, fault: fault == .delay ? .delay : .none, onDone: { shutdown(server, Int32(SHUT_WR)) }) }
+            Thread.detachNewThread { Self.pump(from: server, to: client, fault: fault, onDone: { close(client); close(server) }) }
+        }
+    }
+
+    private static func pump(from source: Int32, to sink: Int32, fault: Fault, onDone: () -> Void) {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var forwarded = 0
+        while true {
+            let n = read(source, &buffer, buffer.count)
+            if n <= 0 { break }
+            switch fault {
+            case .delay: usleep(300_000)
+            case .loseAnswer:
+                // The server has answered: the agent never sees it.
+                usleep(100_000)
+                onDone()
+                return
+            case .truncate where forwarded > 0 || n > 64:
+                _ = write(sink, buffer, max(1, n / 2))
+                onDone()
+                return
+            default: break
+            }
+            var offset = 0
+            while offset < n {
+                let w = buffer.withUnsafeBytes { write(sink, $0.baseAddress! + offset, n - offset) }
+                if w <= 0 { onDone(); return }
+                offset += w
+            }
+            forwarded += n
+        }
+        onDone()
+    }
+}
