@@ -2,9 +2,16 @@
 # Times `esync-aggregator report` on a register of N generated records, built the real way:
 # `esync-agent record generate` into one store per region, pushed by `esync-agent push`.
 #   Benchmarks/report.sh 1000000        # N records in all, spread over REGIONS
+#   AMPLIFY=50 Benchmarks/report.sh 1000000   # push N/50 records for real, then copy each row of
+#                                             # records 49 more times in SQL (new credit codes, same
+#                                             # documents) to time the report on N rows quickly;
+#                                             # the copies' figures are not meant to add up
 # BIN=.build/release (default: swift build -c release --show-bin-path), DIR=/tmp/esync-report-bench.
 set -euo pipefail
 N=${1:-100000}
+AMPLIFY=${AMPLIFY:-1}
+TOTAL=$N
+N=$(( N / AMPLIFY ))
 REGIONS=${REGIONS:-"410100 410200 410300 410700 411300"}
 DIR=${DIR:-/tmp/esync-report-bench}
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
@@ -28,6 +35,15 @@ for REGION in "$@"; do
   SEED=$((SEED + 1))
 done
 kill $SERVER; wait $SERVER 2>/dev/null || true; trap - EXIT
+if [ "$AMPLIFY" -gt 1 ]; then
+  echo "--- copying the $N pushed records $((AMPLIFY - 1)) times in SQL to reach $TOTAL rows"
+  /usr/bin/time -f "copies: %e s" sqlite3 province.sqlite "
+    WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $((AMPLIFY - 1)))
+    INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)
+    SELECT substr(uscc, 1, 8) || printf('%010d', n * 1000000 + rowid), region, revision, seq + n * $N, deleted, doc, hash, updated_at, last_source
+    FROM records, k WHERE length(uscc) = 18;"
+  sqlite3 province.sqlite "SELECT COUNT(*) || ' records, ' || (SELECT COUNT(*) FROM record_facts) || ' facts' FROM records"
+fi
 ls -l province.sqlite
 echo "--- esync-aggregator report --year 2024 (first run applies the v11 migration if needed)"
 /usr/bin/time -v "$BIN/esync-aggregator" report --config aggregator.yaml --year 2024 > report.txt 2> time.txt
