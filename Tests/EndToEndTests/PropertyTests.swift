@@ -89,7 +89,26 @@ import Testing
                 unpushed[region, default: [:]][key] = edits.count - 1
                 trace.append("\(step) bureau \(region) edits \(uscc) \(field)")
             case 30..<45:
-                let (field, value) = Self.provinceChange(&rng)
+                var (field, value) = Self.provinceChange(&rng)
+                var target = uscc
+                // Half the time the province edits what a bureau has just edited and not yet
+                // pushed: the concurrent edits that make conflicts.
+                if Bool.random(using: &rng), let pending = unpushed[region]?.keys.sorted().randomElement(using: &rng) {
+                    let parts = pending.split(separator: " ")
+                    let candidate = Self.provinceChange(&rng)
+                    if parts[1] != "littleGiant" {
+                        target = String(parts[0])
+                        field = String(parts[1])
+                        value = field == candidate.0 ? candidate.1 : Self.bureauChange(&rng).1
+                        if field == "status" || field == "contact.phone" || field == "name" || field == "employees" || field == "revenueYuan" || field == "taxYuan" {
+                            // a value of the field's own kind
+                            var probe = Self.bureauChange(&rng)
+                            while probe.0 != field { probe = Self.bureauChange(&rng) }
+                            value = probe.1
+                        }
+                    }
+                }
+                let uscc = target
                 let set = try province.cli(["records", "set", uscc, "\(field)=\(value.canonicalString)", "--by", "editor"])
                 #expect(set.status == 0, "step \(step): \(set)")
                 edits.append(Edit(uscc: uscc, field: field, value: value, by: "reviewer:editor"))
@@ -184,7 +203,9 @@ import Testing
             if !inHistory && !inQueue && !leafByLeaf { lost.append(edit) }
         }
         #expect(lost.isEmpty, "edits found nowhere: \(lost)\n\(context)")
-        print("property run seed \(seed): \(Self.steps) steps, \(edits.count) edits (\(edits.filter(\.superseded).count) superseded before a push), \(kills) agents killed mid-sync, \(crashes) aggregator crashes, \(decisions) decisions; converged, nothing lost")
+        let kinds = try sqlite(database, "SELECT status, COUNT(*) AS n FROM conflicts GROUP BY status")
+            .map { "\($0["n"]?.intValue ?? 0) \($0["status"]?.stringValue ?? "?")" }.joined(separator: ", ")
+        print("property run seed \(seed): \(Self.steps) steps, \(edits.count) edits (\(edits.filter(\.superseded).count) superseded before a push), \(kills) agents killed mid-sync, \(crashes) aggregator crashes, \(decisions) reviewer decisions; conflicts: \(kinds.isEmpty ? "none" : kinds); converged, nothing lost")
         #expect(edits.count > Self.steps / 5, "the run made edits: \(edits.count)")
     }
 }
