@@ -94,7 +94,7 @@ struct Serve: AsyncParsableCommand {
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and revoke credentials.",
-        discussion: "A token is shown once, when it is made; the database keeps only its hash. `list` shows each token's selector (its first 16 characters after esync_), which `revoke` takes.",
+        discussion: "A token is shown once, when it is made; the database keeps only its hash. `list` shows each token's selector (its first 16 characters after esync_; `#ID` for a token made before selectors), which `revoke` takes.",
         subcommands: [Add.self, List.self, Revoke.self])
 
     struct Add: AsyncParsableCommand {

@@ -57,27 +57,29 @@ public struct TokenStore: Sendable {
 
     public func list() async throws -> [Entry] {
         try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT selector, hash, role, region, name, created_at, revoked_at FROM tokens ORDER BY id").map { row in
-                Entry(selector: row["selector"] ?? String((row["hash"] as String).prefix(16)) + "…", role: row["role"], region: row["region"],
-                      name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
-            }
+            try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens ORDER BY id").map(Self.entry)
         }
     }
 
-    /// Revokes the token with this selector (as `token list` shows it); returns it, or nil if
-    /// there is none. A revoked token stops working at once, sessions opened with it included.
+    /// Revokes the token `token list` names so (its selector, or `#id` for a token made before
+    /// selectors); returns it, or nil if there is no such active token. A revoked token stops
+    /// working at once, review sessions opened with it included.
     public func revoke(selector: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
+        let id = selector.hasPrefix("#") ? Int64(selector.dropFirst()) : nil
         return try await database.pool.write { db in
-            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE (selector = ? OR (selector IS NULL AND substr(hash, 1, 16) = ?)) AND revoked_at IS NULL",
-                           arguments: [now, selector, selector.replacingOccurrences(of: "…", with: "")])
+            let match = "(selector = ? OR (selector IS NULL AND id = ?))"
+            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE \(match) AND revoked_at IS NULL", arguments: [now, selector, id])
             guard db.changesCount > 0 else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT selector, hash, role, region, name, created_at, revoked_at FROM tokens WHERE selector = ? OR substr(hash, 1, 16) = ?",
-                                    arguments: [selector, selector.replacingOccurrences(of: "…", with: "")]).map { row in
-                Entry(selector: row["selector"] ?? String((row["hash"] as String).prefix(16)) + "…", role: row["role"], region: row["region"],
-                      name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
-            }
+            return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match)", arguments: [selector, id]).map(Self.entry)
         }
+    }
+
+    static let entryColumns = "id, selector, role, region, name, created_at, revoked_at"
+
+    static func entry(_ row: Row) -> Entry {
+        Entry(selector: row["selector"] ?? "#\(row["id"] as Int64)", role: row["role"], region: row["region"],
+              name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
     }
 
     /// The selector of a well-formed token (`esync_` + 64 hex characters), else nil.

@@ -75,18 +75,17 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let method = request.method.rawValue
+        func record(_ status: Int) {
+            let elapsed = ContinuousClock.now - start
+            metrics.request(route: context.endpointPath ?? "unmatched", method: request.method.rawValue, status: status,
+                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
         do {
             let response = try await next(request, context)
-            let elapsed = ContinuousClock.now - start
-            metrics.request(route: context.endpointPath ?? "unmatched", method: method, status: Int(response.status.code),
-                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            record(Int(response.status.code))
             return response
         } catch {
-            let elapsed = ContinuousClock.now - start
-            let status = (error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500
-            metrics.request(route: context.endpointPath ?? "unmatched", method: method, status: status,
-                            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            record((error as? any HTTPResponseError).map { Int($0.status.code) } ?? 500)
             throw error
         }
     }
