@@ -15,6 +15,7 @@ N=$(( N / AMPLIFY ))
 REGIONS=${REGIONS:-"410100 410200 410300 410700 411300"}
 DIR=${DIR:-/tmp/esync-report-bench}
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
+BIN=$(cd "$BIN" && pwd)
 rm -rf "$DIR" && mkdir -p "$DIR" && cd "$DIR"
 printf 'listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\nlimits: { maxRecordsPerChangeSet: 5000 }\nguard: { minChanges: 10000000 }\n' > aggregator.yaml
 "$BIN/esync-aggregator" serve --config aggregator.yaml > serve.out 2> serve.err &
@@ -45,7 +46,7 @@ if [ "$AMPLIFY" -gt 1 ]; then
   sqlite3 province.sqlite "SELECT COUNT(*) || ' records, ' || (SELECT COUNT(*) FROM record_facts) || ' facts' FROM records"
 fi
 ls -l province.sqlite
-echo "--- esync-aggregator report --year 2024 (first run applies the v11 migration if needed)"
+echo "--- esync-aggregator report --year 2024"
 /usr/bin/time -v "$BIN/esync-aggregator" report --config aggregator.yaml --year 2024 > report.txt 2> time.txt
 grep -E "Elapsed|Maximum resident" time.txt
 /usr/bin/time -v "$BIN/esync-aggregator" report --config aggregator.yaml --year 2024 --json > report.json 2> time-json.txt

@@ -63,11 +63,53 @@ import Testing
         #expect(try province.cli(["conflicts", "resolve", "\(transfer[0].id)", "--take-incoming"]).status == 0)
         #expect(try province.record(moved).region == "410200")
 
+        // A support measure added by a bureau, and a record deleted: the totals follow.
+        var funded: String?
+        for file in try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/records").sorted() where funded == nil {
+            let code = String(file.dropLast(5))
+            if try zz.readRecord(code)["supportMeasures"]?.arrayValue?.isEmpty == false { funded = code }
+        }
+        let fundedCode = try #require(funded)
+        var measures = try #require(try zz.readRecord(fundedCode)["supportMeasures"]?.arrayValue)
+        var extra = measures[0]
+        FieldPath.set(&extra, path: "date", to: .string("\(y)-05-20"))
+        FieldPath.set(&extra, path: "amountYuan", to: .int(1_234_567))
+        measures.append(extra)
+        try zz.edit(fundedCode, ["supportMeasures": .array(measures)])
+        let gone = try #require(try FileManager.default.contentsOfDirectory(atPath: kf.storePath + "/records").sorted()
+            .map { String($0.dropLast(5)) }.first { !kfBare.prefix(6).contains($0) })
+        try FileManager.default.removeItem(atPath: kf.recordPath(gone))
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try kf.agent(["sync"]).status == 0)
+        let deletion = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "delete", "--json"]).stdout.utf8)).conflicts
+        try #require(deletion.count == 1)
+        #expect(try province.cli(["conflicts", "resolve", "\(deletion[0].id)", "--take-incoming"]).status == 0)
+
+        // The totals the triggers kept equal the same figures counted from scratch.
+        let database = province.folder + "/province.sqlite"
+        for check in [
+            """
+            SELECT region, coalesce(size_class, ''), coalesce(status, ''), COUNT(*), COUNT(above_since), COUNT(srdi_year), COUNT(little_giant_year),
+                   SUM(revenue_warning), SUM(size_warning) FROM record_facts WHERE deleted = 0 GROUP BY 1, 2, 3
+            """,
+            """
+            SELECT f.region, coalesce(json_extract(m.value, '$.measure'), ''), coalesce(substr(json_extract(m.value, '$.date'), 1, 4), ''),
+                   COUNT(*), SUM(coalesce(json_extract(m.value, '$.amountYuan'), 0)) FROM record_facts f, json_each(f.measures) m WHERE f.deleted = 0 GROUP BY 1, 2, 3
+            """,
+        ] {
+            let table = check.contains("json_each") ? "measure_totals" : "report_totals"
+            let kept = "SELECT * FROM \(table) WHERE \(table == "report_totals" ? "records" : "count") <> 0"
+            let drift = try run("/usr/bin/sqlite3", [database, """
+                SELECT (SELECT COUNT(*) FROM (\(kept) EXCEPT \(check))) + (SELECT COUNT(*) FROM (\(check) EXCEPT \(kept)))
+                """], in: province.folder)
+            #expect(drift.status == 0 && drift.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(table) drifted: \(drift)")
+        }
+
         // The register as the province holds it, through the streaming export.
         let exported = try province.cli(["records", "export", "-"])
         #expect(exported.status == 0, "\(exported)")
         let documents = try RecordCSV.parse(exported.stdout).map { try $0.get().document }
-        #expect(documents.count == 130)
+        #expect(documents.count == 129)
 
         // Expected figures, per region, computed from the documents.
         struct Figures: Equatable {
@@ -119,12 +161,12 @@ import Testing
             #expect(r["lastPushAt"]?.stringValue != nil && r["lastPullAt"]?.stringValue != nil)
         }
         let p = report["province"]!
-        #expect(int(p["records"]) == 130)
+        #expect(int(p["records"]) == 129)
         #expect(int(p["added"]?["srdi"]) == 8 && int(p["added"]?["aboveScale"]) == 4 && int(p["added"]?["littleGiant"]) == 2)
         #expect(int(report["targets"]?["aboveScale"]) == 2500 && int(report["targets"]?["srdi"]) == 1000 && int(report["targets"]?["littleGiant"]) == 100)
-        // Default shares follow the register: Zhengzhou holds 79 of the 130 records.
+        // Default shares follow the register: Zhengzhou holds 79 of the 129 records.
         let zzTargets = regions.first { $0["region"] == "410100" }!["targets"]!
-        #expect(int(zzTargets["srdi"]) == Int((1000.0 * 79 / 130).rounded()))
+        #expect(int(zzTargets["srdi"]) == Int((1000.0 * 79 / 129).rounded()))
         let march = report["months"]!.arrayValue!.first { $0["month"] == .string(String(format: "%04d-03", y)) }!
         #expect(int(march["added"]?["aboveScale"]) == 4)
         let measureTotal = report["measures"]!.arrayValue!.reduce(0) { $0 + int($1["count"]) }
@@ -151,7 +193,7 @@ import Testing
             #expect(cell(code, "srdiAdded") == added[code]!.srdi && cell(code, "aboveScaleAdded") == added[code]!.above
                     && cell(code, "littleGiantAdded") == added[code]!.giant, "csv added \(code)")
         }
-        #expect(cell("410000", "srdiAdded") == 8 && cell("410000", "records") == 130)
+        #expect(cell("410000", "srdiAdded") == 8 && cell("410000", "records") == 129)
         let sizes = try province.cli(["report", "--year", "\(y)", "--csv", "--table", "sizes"]).stdout
         let zzSizes = sizes.split(separator: "\r\n").first { $0.hasPrefix("410100,") }.map(String.init)
         let e = expected["410100"]!
@@ -159,7 +201,7 @@ import Testing
 
         // One region only; and a bureau cannot read the report.
         let one = try JSONValue.parse(try province.cli(["report", "--year", "\(y)", "--region", "410200", "--json"]).stdout)
-        #expect(one["regions"]?.arrayValue?.count == 1 && int(one["province"]?["records"]) == 130)
+        #expect(one["regions"]?.arrayValue?.count == 1 && int(one["province"]?["records"]) == 129)
         #expect(try province.request(.get, "/v1/report", token: province.bureauTokens["410100"]).status == 403)
 
         // The export can be imported by a bureau's agent.

@@ -185,6 +185,12 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v12-report-facts") { db in
             try RecordFacts.create(db)
         }
+        migrator.registerMigration("v13-report-totals") { db in
+            // v12's facts had no totals, so a report still scanned every record: rebuilt in
+            // the current shape (on a new database this rebuilds what v12 just made, empty).
+            try RecordFacts.drop(db)
+            try RecordFacts.create(db)
+        }
         return migrator
     }
 }

@@ -2,26 +2,10 @@ import EnterpriseModel
 import Foundation
 import GRDB
 
-/// The report in SQL: a handful of grouped scans of `record_facts`, and `history` only for the
-/// records that hold a designation of the year (to tell a new one from a re-grant).
+/// The report in SQL: the totals the triggers of `RecordFacts` keep, `record_facts` for the
+/// records that hold a designation of the year or carry a warning, and `history` only for the
+/// former (to tell a new designation from a re-grant).
 extension ProgressReport {
-    /// Industrial (GB/T 4754 sections B, C, D).
-    static let industrial = "(industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D'))"
-    /// The validator's warning on 规上 status (`RecordReader.checkAboveDesignatedSize`).
-    static let revenueWarning = "(revenue_yuan >= \(RecordValidator.aboveDesignatedSizeRevenueYuan) AND \(industrial) AND above_since IS NULL)"
-    /// The size class under the 2011 industrial standard (`RecordValidator.sizeClass`).
-    static let computedSizeClass = """
-        CASE WHEN employees >= 1000 AND revenue_yuan >= 400000000 THEN 'large'
-             WHEN employees >= 300 AND revenue_yuan >= 20000000 THEN 'medium'
-             WHEN employees >= 20 AND revenue_yuan >= 3000000 THEN 'small'
-             ELSE 'micro' END
-        """
-    /// The validator's warning on the size class (`RecordReader.checkSizeClass`).
-    static let sizeWarning = """
-        (size_class IS NOT NULL AND employees IS NOT NULL AND revenue_yuan IS NOT NULL AND (industry IS NULL OR \(industrial))
-         AND size_class <> \(computedSizeClass))
-        """
-
     /// One kind of designation: where the report finds it now and in history.
     struct Kind: Sendable {
         let column: String
@@ -54,28 +38,20 @@ extension ProgressReport {
     static func build(year: Int, region: String?, targets: ReportTargets, db: Database) throws -> ProgressReport {
         var figures: [String: RegionFigures] = [:]
         for r in Regions.all { figures[r.code] = RegionFigures(region: r.code, name: r.name) }
-        let sizeColumns = sizeClassKeys.dropLast().map { "COUNT(*) FILTER (WHERE size_class = '\($0)')" }.joined(separator: ", ")
-        let statusColumns = statusKeys.map { "COUNT(*) FILTER (WHERE status = '\($0)')" }.joined(separator: ", ")
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT region, COUNT(*), \(sizeColumns), \(statusColumns),
-                   COUNT(above_since), COUNT(srdi_year), COUNT(little_giant_year),
-                   COUNT(*) FILTER (WHERE \(revenueWarning)), COUNT(*) FILTER (WHERE \(sizeWarning))
-            FROM record_facts WHERE deleted = 0 GROUP BY region
-            """)
-        for row in rows {
-            let code: String = row[0]
+        // Counts, from the totals the triggers keep (a few rows per region).
+        for row in try Row.fetchAll(db, sql: """
+            SELECT region, size_class, status, records, above_scale, srdi, little_giant, revenue_warnings, size_warnings
+            FROM report_totals WHERE records > 0
+            """) {
+            let code: String = row[0], sizeClass: String = row[1], status: String = row[2], records: Int = row[3]
             var f = figures[code] ?? RegionFigures(region: code, name: code)
-            f.records = row[1]
-            var known = 0
-            for (i, key) in sizeClassKeys.dropLast().enumerated() {
-                let n: Int = row[2 + i]
-                f.sizeClasses[key] = n
-                known += n
-            }
-            f.sizeClasses["unknown"] = f.records - known
-            for (i, key) in statusKeys.enumerated() { f.statuses[key] = row[6 + i] }
-            f.holders = Counts(aboveScale: row[9], srdi: row[10], littleGiant: row[11])
-            f.warnings = Warnings(revenueWithoutAboveScale: row[12], sizeClassMismatch: row[13])
+            f.records += records
+            let sizeKey = sizeClassKeys.dropLast().contains(sizeClass) ? sizeClass : "unknown"
+            f.sizeClasses[sizeKey, default: 0] += records
+            if statusKeys.contains(status) { f.statuses[status, default: 0] += records }
+            f.holders = f.holders + Counts(aboveScale: row[4], srdi: row[5], littleGiant: row[6])
+            f.warnings.revenueWithoutAboveScale += row[7] as Int
+            f.warnings.sizeClassMismatch += row[8] as Int
             figures[code] = f
         }
         for code in figures.keys {
@@ -107,12 +83,9 @@ extension ProgressReport {
         // Support measures, by region and kind.
         var measures: [String: Measure] = [:]
         let measureRows = try Row.fetchAll(db, sql: """
-            SELECT f.region, json_extract(m.value, '$.measure') AS kind, COUNT(*), SUM(json_extract(m.value, '$.amountYuan')),
-                   COUNT(*) FILTER (WHERE substr(json_extract(m.value, '$.date'), 1, 4) = :y),
-                   coalesce(SUM(json_extract(m.value, '$.amountYuan')) FILTER (WHERE substr(json_extract(m.value, '$.date'), 1, 4) = :y), 0)
-            FROM record_facts f, json_each(f.measures) m
-            WHERE f.deleted = 0 AND f.measures IS NOT NULL
-            GROUP BY f.region, kind
+            SELECT region, measure, SUM(count), SUM(amount_yuan),
+                   coalesce(SUM(count) FILTER (WHERE year = :y), 0), coalesce(SUM(amount_yuan) FILTER (WHERE year = :y), 0)
+            FROM measure_totals GROUP BY region, measure HAVING SUM(count) > 0
             """, arguments: ["y": String(year)])
         for row in measureRows {
             let code: String = row[0], kind: String = row[1] ?? "", count: Int = row[2], amount: Int64 = row[3] ?? 0
@@ -176,8 +149,8 @@ extension ProgressReport {
     /// Records with warnings, by region and credit code; `limit` nil: all of them.
     static func warningRecords(region: String?, limit: Int?, db: Database) throws -> [WarningRecord] {
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT uscc, name, region, size_class, employees, revenue_yuan, industry, \(revenueWarning), \(computedSizeClass), \(sizeWarning)
-            FROM record_facts WHERE deleted = 0 AND (\(revenueWarning) OR \(sizeWarning)) AND (:region IS NULL OR region = :region)
+            SELECT uscc, name, region, size_class, employees, revenue_yuan, industry, revenue_warning, \(RecordFacts.computedSizeClass), size_warning
+            FROM record_facts WHERE \(RecordFacts.hasWarning) AND (:region IS NULL OR region = :region)
             ORDER BY region, uscc \(limit.map { "LIMIT \($0)" } ?? "")
             """, arguments: ["region": region])
         var out: [WarningRecord] = []
