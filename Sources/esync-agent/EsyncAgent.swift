@@ -52,7 +52,10 @@ struct AgentOptions: ParsableArguments {
         return try await Blocking.run {
             let store = try Store.open(config.storePath)
             let lock = FileLock(path: store.lockPath)
-            if locked { try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: wait) }
+            if locked {
+                try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: wait)
+                store.removeStaleTemporaries()
+            }
             defer { lock.unlock() }
             let engine = try SyncEngine(config: config, store: store)
             engine.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }

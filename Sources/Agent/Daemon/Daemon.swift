@@ -224,6 +224,7 @@ public final class Daemon: Sendable {
                 let lock = FileLock(path: store.lockPath)
                 try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120) { control.stopping }
                 defer { lock.unlock() }
+                store.removeStaleTemporaries()
                 let client = try ProvinceClient(config: config)
                 control.track(client.curl)
                 defer { control.track(nil) }

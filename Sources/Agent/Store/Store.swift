@@ -1,5 +1,9 @@
+import Foundation
 import EnterpriseModel
 import SyncCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A bureau's record store on disk:
 ///
@@ -44,6 +48,22 @@ public final class Store {
         try FileSystem.makeDirectory(store.recordsPath)
         try FileSystem.makeDirectory(store.outboxPath)
         return store
+    }
+
+    /// Removes the temporaries (`NAME.tmp-PID`) of an agent that died mid-write, so that kills
+    /// do not leak disk space. Called with the store's lock held, when nobody else writes; a
+    /// file of a process that still runs is left alone. Returns how many were removed.
+    @discardableResult
+    public func removeStaleTemporaries() -> Int {
+        var removed = 0
+        for folder in [recordsPath, basePath, outboxPath, statePath] {
+            for name in (try? FileSystem.list(folder)) ?? [] {
+                guard let mark = name.range(of: ".tmp-", options: .backwards),
+                      let pid = Int32(name[mark.upperBound...]), pid != getpid(), kill(pid, 0) != 0 else { continue }
+                if unlink(folder + "/" + name) == 0 { removed += 1 }
+            }
+        }
+        return removed
     }
 
     /// Creates the layout. Existing record files are kept: they become creates on the first push.

@@ -27,6 +27,10 @@ public final class AtomicBatch {
     /// `anchor`: any path on the file system the batch writes to.
     public init(anchor: String) { self.anchor = anchor }
 
+    /// A batch dropped without `commit` (an error while staging: a full disk) leaves no
+    /// temporaries behind.
+    deinit { abandon() }
+
     public var isEmpty: Bool { renames.isEmpty && removals.isEmpty }
     public var pendingCount: Int { renames.count + removals.count }
 
@@ -63,6 +67,7 @@ public final class AtomicBatch {
                 continue
             }
             if rename(temp, final) != 0 { throw .io(path: final, operation: "rename into place", errno: errno) }
+            CrashPoint.reach("batch.renamed")
         }
         for path in removals { try FileSystem.remove(path) }
         for dir in directories.sorted() { try FileSystem.syncDirectory(of: dir + "/x") }

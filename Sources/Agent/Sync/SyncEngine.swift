@@ -78,7 +78,10 @@ public final class SyncEngine {
         indexSavedAt = FileSystem.nowNs()
         indexDirty = false
     }
-    func saveState() throws(AgentError) { try state.save(to: store.stateFilePath) }
+    func saveState() throws(AgentError) {
+        try state.save(to: store.stateFilePath)
+        CrashPoint.reach("state.saved")
+    }
 
     // MARK: - Diff
 
@@ -236,6 +239,7 @@ public final class SyncEngine {
         state.outboxSequence += 1
         let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
+        CrashPoint.reach("seal.written")
         try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
     }
@@ -305,11 +309,13 @@ public final class SyncEngine {
                 try saveState()
                 continue
             }
+            CrashPoint.reach("push.answered")
             state.heldChangeSets[sent.id] = nil
             hear(result.clock)
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
             try integrate(result, sent: sent, into: &summary)
+            CrashPoint.reach("push.integrated")
             // Only now, with base and working copy durable, is the change set done.
             try FileSystem.remove(path)
             try FileSystem.syncDirectory(of: path)
@@ -413,6 +419,7 @@ public final class SyncEngine {
             try retryDeferred(&summary)
             while true {
                 let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
+                CrashPoint.reach("pull.fetched")
                 summary.pages += 1
                 summary.received += page.records.count
                 hear(page.clock)
@@ -453,6 +460,7 @@ public final class SyncEngine {
                     summary.divergent += divergent.map { (uscc, $0) }
                 }
                 try commit(batch, updates)
+                CrashPoint.reach("pull.committed")
                 state.cursor = page.cursor
                 try saveState()
                 if !page.more { break }

@@ -1,0 +1,40 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Named places in a sync where the agent can be made to die by SIGKILL, so that the tests can
+/// kill it at every step that writes, not only where a timer happens to land (the way SQLite
+/// and FoundationDB test their crash safety).
+///
+/// `ESYNC_CRASH_AT=NAME` kills the process the first time it reaches `NAME`; `NAME:N` the N-th
+/// time. Unset (every real run), `reach` costs one comparison. The names are `CrashPoint.all`.
+public enum CrashPoint {
+    /// Every point, in the order a sync reaches them.
+    public static let all = [
+        "seal.written",        // the outbox file is durable, the state's sequence not yet saved
+        "push.answered",       // the province committed and answered; nothing merged yet
+        "batch.renamed",       // one file of a batch renamed into place, the rest not
+        "push.integrated",     // base and working copy merged; the outbox file still there
+        "pull.fetched",        // a page of changes fetched; nothing written
+        "pull.committed",      // a page merged into the files; the cursor not saved
+        "state.saved",         // the state saved; the index not
+    ]
+
+    private static let target: (name: String, hit: Int)? = {
+        guard let value = ProcessInfo.processInfo.environment["ESYNC_CRASH_AT"], !value.isEmpty else { return nil }
+        let parts = value.split(separator: ":", maxSplits: 1)
+        return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
+    }()
+    nonisolated(unsafe) private static var hits = 0
+
+    /// Dies here if the environment asks for it. Called from the agent's one sync thread.
+    public static func reach(_ name: String) {
+        guard let target, target.name == name else { return }
+        hits += 1
+        if hits == target.hit {
+            FileHandle.standardError.write(Data("crash point \(name):\(hits) reached: SIGKILL\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}

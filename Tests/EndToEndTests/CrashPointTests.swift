@@ -1,0 +1,76 @@
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// The agent killed by SIGKILL at every named step of a sync that writes (`CrashPoint.all`, and a
+/// batch cut after its first and third file), with bureau edits to push and province edits to
+/// pull each time. The next sync must converge: every bureau edit in the province's history
+/// exactly once, every province edit in the bureau's file, the outbox empty, nothing left to send.
+@Suite(.serialized) struct CrashPointTests {
+    static let points = ["seal.written", "push.answered", "batch.renamed:1", "batch.renamed:3", "push.integrated",
+                         "pull.fetched", "pull.committed", "pull.committed:2", "state.saved", "state.saved:3"]
+
+    @Test func killedAtEveryStepOfASyncTheNextSyncConvergesWithNothingLostOrDoubled() throws {
+        // The mass-change guard would hold the edits of later rounds (50 in an hour); it is not
+        // what is tested here.
+        let province = try AggregatorProcess(regions: ["410100"], name: "crash-points", environment: ["ESYNC_GUARD_MIN_CHANGES": "1000000"])
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(40, seed: 91)
+        #expect(try zz.agent(["sync"]).status == 0)
+        // Small pages, so that a pull has several and a crash can fall between two of them.
+        let small = ["ESYNC_SYNC_PAGE_SIZE": "4"]
+        let bureauSide = Array(codes[0..<20]), provinceSide = Array(codes[20...])
+        var bureauEdits: [String: [Int64]] = [:]
+        var provinceValue: [String: Int64] = [:]
+        var killed = 0
+
+        for (round, point) in Self.points.enumerated() {
+            // Five bureau edits and six province edits, on different records.
+            for i in 0..<5 {
+                let uscc = bureauSide[(round * 5 + i) % bureauSide.count]
+                let value = Int64(100_000 + round * 10 + i)
+                try zz.edit(uscc, ["employees": .int(value)])
+                bureauEdits[uscc, default: []].append(value)
+            }
+            for i in 0..<6 {
+                let uscc = provinceSide[(round * 6 + i) % provinceSide.count]
+                let value = Int64(900_000 + round * 10 + i)
+                let set = try province.cli(["records", "set", uscc, "employees=\(value)", "--by", "editor"])
+                #expect(set.status == 0, "\(set)")
+                provinceValue[uscc] = value
+            }
+            let crash = try zz.agent(["sync"], environment: small.merging(["ESYNC_CRASH_AT": point]) { $1 })
+            #expect(crash.status == 137 && crash.stderr.contains("crash point"), "\(point) was not reached: \(crash)")
+            if crash.status == 137 { killed += 1 }
+            let again = try zz.agent(["sync"], environment: small)
+            #expect(again.status == 0, "after a kill at \(point): \(again)")
+
+            // Converged: the bureau's files are the province's records, nothing waits.
+            for uscc in codes {
+                let mine = try zz.readRecord(uscc)
+                #expect(try province.record(uscc).document == mine, "\(uscc) differs after a kill at \(point)")
+            }
+            for (uscc, value) in provinceValue {
+                #expect(try zz.readRecord(uscc)["employees"] == .int(value), "\(uscc): the province's edit is missing after a kill at \(point)")
+            }
+            #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").isEmpty, "outbox after \(point)")
+            let diff = try zz.agent(["diff"])
+            #expect(diff.status == 0 && diff.stdout.contains("nothing to push"), "diff after \(point): \(diff)")
+            // The killed run's temporaries are gone.
+            let left = FileManager.default.enumerator(atPath: zz.storePath)?.compactMap { $0 as? String }.filter { $0.contains(".tmp-") } ?? []
+            #expect(left.isEmpty, "temporaries after \(point): \(left)")
+        }
+
+        // Every bureau edit is in the history once, in the order it was made.
+        let database = province.folder + "/province.sqlite"
+        for (uscc, values) in bureauEdits {
+            let history = try run("/usr/bin/sqlite3", [database, "SELECT json_extract(doc, '$.employees') FROM history WHERE uscc = '\(uscc)' ORDER BY revision"], in: zz.folder)
+            let seen = history.stdout.split(separator: "\n").compactMap { Int64($0) }.filter { $0 >= 100_000 && $0 < 900_000 }
+            #expect(seen == values, "\(uscc): history \(seen), edits \(values)")
+        }
+        #expect(killed == Self.points.count)
+        print("crash points: \(Self.points.count) kills at \(Self.points.joined(separator: ", ")); \(bureauEdits.values.map(\.count).reduce(0, +)) bureau edits and \(Self.points.count * 6) province edits converged, each once")
+    }
+}
