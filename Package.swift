@@ -101,7 +101,13 @@ let package = Package(
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
-        // Starts the real binaries (built by `swift build`) on loopback; see Tests/EndToEndTests/Harness.swift.
-        .testTarget(name: "EndToEndTests", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),
+        // The real binaries (built by `swift build`) started on loopback, real agents, a fault
+        // proxy: what the end-to-end and reliability tests share (imported @testable).
+        .target(name: "EndToEndSupport", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], path: "Tests/EndToEndSupport", swiftSettings: strict),
+        .testTarget(name: "EndToEndTests", dependencies: ["EndToEndSupport", "EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),
+        // Crashes at every step, a full disk, a faulty network, random histories, 18 bureaus at
+        // once: each asserts that nothing was lost or applied twice. Bounded for CI; the
+        // ESYNC_* variables in each suite make a soak of it.
+        .testTarget(name: "ReliabilityTests", dependencies: ["EndToEndSupport", "EnterpriseModel", "SyncCore"], swiftSettings: strict),
     ]
 )

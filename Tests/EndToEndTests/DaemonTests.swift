@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+@testable import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore

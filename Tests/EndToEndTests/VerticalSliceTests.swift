@@ -1,3 +1,4 @@
+@testable import EndToEndSupport
 import CurlHTTP
 import EnterpriseModel
 import Foundation

@@ -1,3 +1,4 @@
+@testable import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore

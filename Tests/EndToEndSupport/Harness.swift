@@ -5,7 +5,6 @@ import CurlHTTP
 import EnterpriseModel
 import Foundation
 import SyncCore
-import Testing
 
 /// Real processes for end-to-end tests: the `esync-aggregator` and `esync-agent` binaries that
 /// `swift build` put next to this test bundle, a temporary folder per test, loopback port 0.

@@ -1,3 +1,4 @@
+@testable import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -7,7 +8,7 @@ import Testing
 /// cut short, or lost after the province committed. Every edit must arrive exactly once.
 ///
 /// `ESYNC_FAULT_ROUNDS` (default 40) sets the length; a soak: `ESYNC_FAULT_ROUNDS=1000`.
-@Suite(.serialized) struct ReliabilityTests {
+@Suite(.serialized) struct NetworkFaultTests {
     static let rounds = Int(ProcessInfo.processInfo.environment["ESYNC_FAULT_ROUNDS"] ?? "") ?? 40
 
     @Test func throughResetsDelaysCutAnswersAndLostAnswersEveryEditArrivesExactlyOnce() throws {
