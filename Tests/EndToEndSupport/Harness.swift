@@ -95,7 +95,8 @@ final class AggregatorProcess: @unchecked Sendable {
     private(set) var bureauTokens: [String: String] = [:]
     private(set) var reviewerToken = ""
 
-    let environment: [String: String]
+    /// The aggregator's environment (ESYNC_* overrides); a test may change it before `restart`.
+    var environment: [String: String]
 
     /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
     init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil) throws {

@@ -74,4 +74,49 @@ import Testing
         #expect(killed == Self.points.count)
         print("crash points: \(Self.points.count) kills at \(Self.points.joined(separator: ", ")); \(bureauEdits.values.map(\.count).reduce(0, +)) bureau edits and \(Self.points.count * 6) province edits converged, each once")
     }
+
+    /// The aggregator killed inside the transaction of a change set (after its third record) and
+    /// after committing one but before answering: the first applies nothing, the second is
+    /// answered as a replay when the agent sends it again; each edit lands once.
+    @Test func theAggregatorKilledMidTransactionOrBeforeAnsweringAppliesEachChangeSetWholeAndOnce() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "crash-province")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(12, seed: 92)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let database = province.folder + "/province.sqlite"
+        func sql(_ query: String) throws -> String {
+            try run("/usr/bin/sqlite3", [database, query], in: province.folder).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let timeout = ["ESYNC_SERVER_TIMEOUT_SECONDS": "5"]
+
+        for (round, point) in ["merge.record:3", "merge.committed"].enumerated() {
+            let changeSetsBefore = try sql("SELECT COUNT(*) FROM changesets")
+            let historyBefore = try sql("SELECT COUNT(*) FROM history")
+            for (i, uscc) in codes.enumerated() { try zz.edit(uscc, ["employees": .int(Int64(50_000 + round * 100 + i))]) }
+            province.environment = ["ESYNC_CRASH_AT": point]
+            try province.restart()
+            let push = try zz.agent(["push"], environment: timeout)
+            #expect(push.status != 0, "the push should fail with the province gone at \(point): \(push)")
+            #expect(try String(contentsOfFile: province.folder + "/serve.log", encoding: .utf8).contains("crash point \(point)"), "\(point) not reached")
+            if point.hasPrefix("merge.record") {
+                // Rolled back whole: no change set, no history, no half of the records.
+                #expect(try sql("SELECT COUNT(*) FROM changesets") == changeSetsBefore)
+                #expect(try sql("SELECT COUNT(*) FROM history") == historyBefore)
+            } else {
+                // Committed: the change set is there although the agent never heard.
+                #expect(Int(try sql("SELECT COUNT(*) FROM changesets"))! == Int(changeSetsBefore)! + 1)
+            }
+            province.environment = [:]
+            try province.restart()
+            let again = try zz.agent(["sync"], environment: timeout)
+            #expect(again.status == 0, "\(again)")
+            if !point.hasPrefix("merge.record") { #expect(again.stderr.contains("(replayed)"), "\(again)") }
+            for (i, uscc) in codes.enumerated() {
+                #expect(try province.record(uscc).document["employees"] == .int(Int64(50_000 + round * 100 + i)))
+                let once = try sql("SELECT COUNT(*) FROM history WHERE uscc = '\(uscc)' AND json_extract(doc, '$.employees') = \(50_000 + round * 100 + i)")
+                #expect(once == "1", "\(uscc) after \(point): \(once) revisions with the edit")
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SyncCore
 
 /// Many atomic file replacements made durable with one flush instead of one fsync per file.
 ///

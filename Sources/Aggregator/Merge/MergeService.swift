@@ -29,7 +29,7 @@ public struct MergeService: Sendable {
             throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the token belongs to region \(region)")
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
-        return try await database.pool.write { db in
+        let result = try await database.pool.write { db in
             if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
                 guard stored["region"] as String == region else {
                     throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
@@ -51,6 +51,8 @@ public struct MergeService: Sendable {
             if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
             return try applyNow(changeSet, region: region, source: principal.source, db: db)
         }
+        CrashPoint.reach("merge.committed")
+        return result
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction).
@@ -64,6 +66,7 @@ public struct MergeService: Sendable {
         for change in changeSet.records {
             do {
                 results.append(try applyRecord(change, region: region, context: context, db: db))
+                CrashPoint.reach("merge.record")
             } catch ServiceError.forbidden(let message) where refuseForeignRecords {
                 results.append(RecordResult(uscc: change.uscc, outcome: .rejected, reason: message))
             }

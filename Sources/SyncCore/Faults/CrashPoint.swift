@@ -2,16 +2,18 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// Named places in a sync where the agent can be made to die by SIGKILL, so that the tests can
 /// kill it at every step that writes, not only where a timer happens to land (the way SQLite
 /// and FoundationDB test their crash safety).
 ///
 /// `ESYNC_CRASH_AT=NAME` kills the process the first time it reaches `NAME`; `NAME:N` the N-th
-/// time. Unset (every real run), `reach` costs one comparison. The names are `CrashPoint.all`.
+/// time. Unset (every real run), `reach` costs one comparison. The names are `agent` and
+/// `aggregator`.
 public enum CrashPoint {
-    /// Every point, in the order a sync reaches them.
-    public static let all = [
+    /// The agent's points, in the order a sync reaches them.
+    public static let agent = [
         "seal.written",        // the outbox file is durable, the state's sequence not yet saved
         "push.answered",       // the province committed and answered; nothing merged yet
         "batch.renamed",       // one file of a batch renamed into place, the rest not
@@ -20,20 +22,28 @@ public enum CrashPoint {
         "pull.committed",      // a page merged into the files; the cursor not saved
         "state.saved",         // the state saved; the index not
     ]
+    /// The aggregator's points.
+    public static let aggregator = [
+        "merge.record",        // inside the transaction of a change set, after one record
+        "merge.committed",     // the change set committed; no answer sent yet
+    ]
 
     private static let target: (name: String, hit: Int)? = {
         guard let value = ProcessInfo.processInfo.environment["ESYNC_CRASH_AT"], !value.isEmpty else { return nil }
         let parts = value.split(separator: ":", maxSplits: 1)
         return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
     }()
-    nonisolated(unsafe) private static var hits = 0
+    private static let hits = Mutex(0)
 
-    /// Dies here if the environment asks for it. Called from the agent's one sync thread.
+    /// Dies here if the environment asks for it.
     public static func reach(_ name: String) {
         guard let target, target.name == name else { return }
-        hits += 1
-        if hits == target.hit {
-            FileHandle.standardError.write(Data("crash point \(name):\(hits) reached: SIGKILL\n".utf8))
+        let hit = hits.withLock { n in
+            n += 1
+            return n
+        }
+        if hit == target.hit {
+            FileHandle.standardError.write(Data("crash point \(name):\(hit) reached: SIGKILL\n".utf8))
             kill(getpid(), SIGKILL)
         }
     }
