@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CurlHTTP
+@testable import EndToEndSupport
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// Requests a careless or hostile client could send to the real aggregator: each is refused with
+/// a clear status and reason, nothing changes in the database, and the server stays up.
+@Suite(.serialized) struct HostileInputTests {
+    /// Sends `head` (and `body`) over a plain socket and returns the first line of the answer
+    /// within `seconds`: how a body refused before it is read can be told from one read whole.
+    func rawStatusLine(_ url: String, _ head: String, body: [UInt8] = [], seconds: Int = 5) throws -> String {
+        let port = UInt16(url.split(separator: ":").last!)!
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw HarnessError("connect: \(errno)") }
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let bytes = Array(head.utf8) + body
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = recv(fd, &buffer, buffer.count, 0)
+        guard n > 0 else { return "" }
+        return String(decoding: buffer[..<n], as: UTF8.self).components(separatedBy: "\r\n").first ?? ""
+    }
+
+    func changeSet(_ documents: [JSONValue], id: String) -> [UInt8] {
+        let records = documents.map { document in
+            RecordChange(uscc: document["uscc"]!.stringValue!, op: .create, fields: FieldPath.flatten(document).mapValues { FieldChange(expected: nil, value: $0) })
+        }
+        return ChangeSet(id: id, region: "410100", createdAt: "2026-11-27T00:00:00Z", records: records).encoded()
+    }
+
+    @Test func oversizedMalformedAndInvalidRequestsAreRefusedClearlyAndChangeNothing() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "hostile", environment: [
+            "ESYNC_LIMITS_MAX_BODY_BYTES": "65536", "ESYNC_LIMITS_MAX_RECORDS_PER_CHANGE_SET": "5",
+        ])
+        defer { province.stop() }
+        let token = province.bureauTokens["410100"]!
+        func post(_ body: [UInt8], headers: [(name: String, value: String)] = []) throws -> HTTPResponse {
+            try CurlClient().perform(HTTPRequest(method: .post, url: province.url + "/v1/changesets",
+                                                 headers: [("Authorization", "Bearer " + token)] + headers, body: body))
+        }
+        func message(_ response: HTTPResponse) -> String { (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? response.bodyString }
+        var generator = SampleGenerator(seed: 5)
+        let zhengzhou = Regions.region(code: "410100")
+        let documents = (0..<6).map { _ in generator.next(region: zhengzhou).json }
+
+        // A declared length far over the limit: refused from the headers, the body never read.
+        let line = try rawStatusLine(province.url, "POST /v1/changesets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n", body: Array("{\"id\":".utf8))
+        #expect(line.contains("413"), "a 1 GB declared body: \(line)")
+
+        // A gzip bomb: 48 kB that inflate to 50 MB, refused as soon as it passes the limit.
+        let folder = province.folder
+        #expect(try run("/bin/sh", ["-c", "head -c 50000000 /dev/zero | gzip -c > \(folder)/bomb.gz"], in: folder).status == 0)
+        let bomb = try post(Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/bomb.gz"))), headers: [("Content-Encoding", "gzip")])
+        #expect(bomb.status == 413 && message(bomb).contains("decompresses"), "\(bomb.status) \(message(bomb))")
+
+        // A plain body over the limit, more records than a change set may hold.
+        let big = try post([UInt8](repeating: 0x20, count: 70_000))
+        #expect(big.status == 413, "\(big.status) \(message(big))")
+        let many = try post(changeSet(documents, id: "too-many"))
+        #expect(many.status == 413 && message(many).contains("6 records") && message(many).contains("5"), "\(many.status) \(message(many))")
+
+        // Not JSON, nested past any sense, a number where a record needs text.
+        let cut = try post(Array(#"{"id": "x", "region": "#.utf8))
+        #expect(cut.status == 400, "\(cut.status) \(message(cut))")
+        let deep = try post(Array(String(repeating: "[", count: 60_000).utf8))
+        #expect(deep.status == 400, "\(deep.status) \(message(deep))")
+        var broken = documents[0]
+        FieldPath.set(&broken, path: "employees", to: .string("many"))
+        // An invalid record is refused alone, naming it and the field (the rest of a change set
+        // would go through); the change set is kept with its answer so a resend gets the same.
+        let invalid = try post(changeSet([broken], id: "invalid-field"))
+        let result = try ChangeSetResult.decode(invalid.body)
+        #expect(invalid.status == 200 && result.records.count == 1, "\(invalid.status) \(invalid.bodyString)")
+        #expect(result.records.first?.uscc == broken["uscc"]!.stringValue! && result.records.first?.outcome == .rejected
+                && result.records.first?.reason?.contains("employees") == true, "\(invalid.bodyString)")
+
+        // Routes that do not exist, and methods a route does not take.
+        let nowhere = try province.request(.get, "/v1/nowhere", token: token)
+        #expect(nowhere.status == 404 && (try? JSONValue.parse(nowhere.body))?["error"] != nil, "\(nowhere.status) \(nowhere.bodyString)")
+        let wrongMethod = try province.request(.delete, "/v1/changesets", token: token)
+        #expect(wrongMethod.status == 405 || wrongMethod.status == 404, "\(wrongMethod.status) \(wrongMethod.bodyString)")
+
+        // Nothing of it reached the records (one change set: the refused record's), and the
+        // server still serves.
+        #expect(try province.request(.get, "/healthz").status == 200)
+        let counts = try run("/usr/bin/sqlite3", [folder + "/province.sqlite", "SELECT (SELECT COUNT(*) FROM records) || ' ' || (SELECT COUNT(*) FROM changesets)"], in: folder)
+        #expect(counts.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0 1", "\(counts)")
+        let good = try post(changeSet(Array(documents[0..<5]), id: "good"))
+        #expect(good.status == 200, "\(good.status) \(message(good))")
+    }
+}
