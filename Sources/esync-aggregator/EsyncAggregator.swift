@@ -64,7 +64,12 @@ extension AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API and the review pages (/review) until SIGTERM or SIGINT.",
-        discussion: "Reviewers sign in to http://HOST:PORT/review with their name and the token from `token add --reviewer NAME`; bureau tokens cannot.")
+        discussion: """
+            Reviewers sign in to http://HOST:PORT/review with their name and the token from `token add --reviewer NAME`; bureau tokens cannot.
+
+            With tls.cert and tls.key it serves HTTPS instead of HTTP. A missing or unreadable certificate or key stops it \
+            at once with exit code 2, naming the key and the file.
+            """)
 
     @OptionGroup var options: ConfigOption
     @Option(help: "Override listen.port (0 picks a free port; the bound port is printed).")
@@ -82,10 +87,16 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = .info
             let host = config.host
             let path = config.databasePath
-            try await server.run(logger: logger) { port in
-                // Scripts and tests read the port from this line.
-                print("esync-aggregator listening on http://\(host):\(port) database=\(path)")
-                fflush(nil)
+            let scheme = config.tls == nil ? "http" : "https"
+            let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
+            do {
+                try await server.run(logger: logger) { port in
+                    // Scripts and tests read the URL from this line.
+                    print("esync-aggregator listening on \(scheme)://\(host):\(port) database=\(path)\(clientCertificates)")
+                    fflush(nil)
+                }
+            } catch let error as ConfigError {
+                throw CommandFailure(message: "\(error)", code: 2)
             }
         }
     }

@@ -2,6 +2,8 @@ import CompressNIO
 import EnterpriseModel
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import SyncCore
@@ -28,9 +30,17 @@ public struct AggregatorServer: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (useful with port 0).
+    /// Serves HTTPS when `tls.*` is configured; a missing or unreadable certificate or key
+    /// throws `ConfigError` naming the key and the file before anything listens.
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let server: HTTPServerBuilder = if let files = config.tls {
+            try .tls(.http1(), tlsConfiguration: ServerTLS.configuration(files))
+        } else {
+            .http1()
+        }
         let app = Application(
             router: makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "esync-aggregator"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.port) },
             logger: logger
