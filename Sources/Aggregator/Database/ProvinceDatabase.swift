@@ -185,6 +185,10 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v12-report-facts") { db in
             try RecordFacts.create(db)
         }
+        migrator.registerMigration("v16-client-certificates") { db in
+            // Bureaus that sign in by TLS client certificate: SHA-256 of the DER → region.
+            try ClientCertificateStore.createTable(db)
+        }
         return migrator
     }
 }
