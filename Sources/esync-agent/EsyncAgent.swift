@@ -25,7 +25,12 @@ struct EsyncAgent: AsyncParsableCommand {
                  change set held for the province's approval); see `status`
               4  the store is locked by another esync process
               5  the province is unreachable or answered 5xx
-              6  the province refused the credentials or the request (401/403)
+              6  the province refused the credentials (token or client certificate) or the
+                 request (401/403)
+
+            TLS: server.caFile, server.clientCert and server.clientKey go to libcurl; with clientCert \
+            and no server.tokenFile the bureau signs in by its certificate. The province's certificate is \
+            always checked unless server.tlsVerification says disabled-insecure (then every run warns).
             """,
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self]
     )

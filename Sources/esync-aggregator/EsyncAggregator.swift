@@ -17,7 +17,7 @@ struct EsyncAggregator: AsyncParsableCommand {
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
             """,
-        subcommands: [Serve.self, Token.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
+        subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -39,6 +39,12 @@ struct ConfigOption: ParsableArguments {
             throw CommandFailure(message: "cannot open the database \(config.databasePath): \(error)", code: 1)
         }
     }
+}
+
+/// Refuses a region code that is not one of the 18, listing them.
+func validateRegion(_ region: String) throws {
+    guard Regions.region(code: region) == nil else { return }
+    throw ValidationError("\(region) is not one of the 18 regions: \(Regions.all.map { "\($0.code) \($0.name)" }.joined(separator: ", "))")
 }
 
 /// An error that ends a command with a message on stderr and a documented exit code.
@@ -64,7 +70,13 @@ extension AsyncParsableCommand {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP API and the review pages (/review) until SIGTERM or SIGINT.",
-        discussion: "Reviewers sign in to http://HOST:PORT/review with their name and the token from `token add --reviewer NAME`; bureau tokens cannot.")
+        discussion: """
+            Reviewers sign in to http://HOST:PORT/review with their name and the token from `token add --reviewer NAME`; bureau tokens cannot.
+
+            With tls.cert and tls.key it serves HTTPS instead of HTTP; with tls.clientCA too it asks each client for a certificate \
+            signed by that CA, and a certificate registered with `cert add` signs a bureau in without a token. A missing or \
+            unreadable certificate or key stops it at once with exit code 2, naming the key and the file.
+            """)
 
     @OptionGroup var options: ConfigOption
     @Option(help: "Override listen.port (0 picks a free port; the bound port is printed).")
@@ -82,10 +94,16 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = .info
             let host = config.host
             let path = config.databasePath
-            try await server.run(logger: logger) { port in
-                // Scripts and tests read the port from this line.
-                print("esync-aggregator listening on http://\(host):\(port) database=\(path)")
-                fflush(nil)
+            let scheme = config.tls == nil ? "http" : "https"
+            let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
+            do {
+                try await server.run(logger: logger) { port in
+                    // Scripts and tests read the URL from this line.
+                    print("esync-aggregator listening on \(scheme)://\(host):\(port) database=\(path)\(clientCertificates)")
+                    fflush(nil)
+                }
+            } catch let error as ConfigError {
+                throw CommandFailure(message: "\(error)", code: 2)
             }
         }
     }
@@ -111,9 +129,7 @@ struct Token: AsyncParsableCommand {
 
         func validate() throws {
             guard [region, reviewer, editor].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --region CODE, --reviewer NAME or --editor NAME") }
-            if let region, Regions.region(code: region) == nil {
-                throw ValidationError("\(region) is not one of the 18 regions: \(Regions.all.map { "\($0.code) \($0.name)" }.joined(separator: ", "))")
-            }
+            if let region { try validateRegion(region) }
         }
 
         func run() async throws {

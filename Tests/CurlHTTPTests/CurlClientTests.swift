@@ -332,6 +332,22 @@ struct CurlErrorAndShimTests {
         #expect(!CurlError.initFailed.description.isEmpty)
     }
 
+    @Test func tlsFailuresSayWhoseCertificateAndAreNotConnectionProblems() {
+        let untrusted = CurlError.transport(code: 60, message: "SSL peer certificate or SSH remote key was not OK (SSL certificate problem: unable to get local issuer certificate)", url: "https://p/v1/changes")
+        #expect(untrusted.tlsFailure == .serverNotTrusted)
+        #expect(untrusted.description.hasPrefix("TLS: the certificate of https://p/v1/changes is not trusted: "))
+        // TLS 1.3: the server's alert arrives on the first read after the handshake.
+        let refused = CurlError.transport(code: 56, message: "Failure when receiving data from the peer (OpenSSL SSL_read: error:0A000418:SSL routines::tlsv1 alert unknown ca, errno 0)", url: "https://p/x")
+        #expect(refused.tlsFailure == .clientCertificateRefused)
+        #expect(!refused.isConnectionProblem)
+        #expect(refused.description.contains("https://p/x refused the client certificate"))
+        #expect(CurlError.transport(code: 58, message: "Problem with the local SSL certificate", url: "https://p").tlsFailure == .localFiles)
+        #expect(CurlError.transport(code: 35, message: "SSL connect error (wrong version number)", url: "https://p").tlsFailure == .handshake)
+        // A reset connection is the network's problem, not TLS's.
+        let reset = CurlError.transport(code: 56, message: "Failure when receiving data from the peer (Connection reset by peer)", url: "https://p")
+        #expect(reset.tlsFailure == nil && reset.isConnectionProblem)
+    }
+
     @Test func gzipShimRoundTripsAndGunzipEnforcesItsLimit() throws {
         let original = noise(300_000) + [UInt8](repeating: 65, count: 700_000)
         var out: UnsafeMutablePointer<UInt8>? = nil

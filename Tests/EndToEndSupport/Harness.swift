@@ -97,9 +97,12 @@ final class AggregatorProcess: @unchecked Sendable {
 
     /// The aggregator's environment (ESYNC_* overrides); a test may change it before `restart`.
     var environment: [String: String]
+    /// How `request` reaches the aggregator (over HTTPS: the CA to trust, a client certificate).
+    var clientOptions = CurlOptions()
 
     /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
-    init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil) throws {
+    /// `config`: more YAML for its config file (e.g. a `tls:` section).
+    init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil, config: String = "") throws {
         self.environment = environment
         folder = try temporaryFolder(name)
         configPath = folder + "/aggregator.yaml"
@@ -108,6 +111,7 @@ final class AggregatorProcess: @unchecked Sendable {
             listen: { host: 127.0.0.1, port: 0 }
             database: { path: province.sqlite }
             \(policy == nil ? "" : "policy: policy.yaml")
+            \(config)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         for region in regions { bureauTokens[region] = try token(["--region", region]) }
         reviewerToken = try token(["--reviewer", "wang"])
@@ -153,7 +157,7 @@ final class AggregatorProcess: @unchecked Sendable {
             let data = pipe.fileHandleForReading.availableData
             if data.isEmpty { break }
             seen += String(decoding: data, as: UTF8.self)
-            if let range = seen.range(of: #"http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
+            if let range = seen.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
                 url = String(seen[range])
                 return
             }
@@ -172,7 +176,7 @@ final class AggregatorProcess: @unchecked Sendable {
 
     /// A request to the aggregator's API through libcurl.
     func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: [UInt8]? = nil) throws -> HTTPResponse {
-        let client = try CurlClient()
+        let client = try CurlClient(options: clientOptions)
         var headers: [(name: String, value: String)] = []
         if let token { headers.append(("Authorization", "Bearer " + token)) }
         return try client.perform(HTTPRequest(method: method, url: url + path, headers: headers, body: body))
@@ -196,19 +200,22 @@ struct AgentHandle {
     let configPath: String
     var storePath: String { folder + "/store" }
 
-    init(region: String, aggregator: AggregatorProcess) throws {
+    /// `token`: sign in with the region's bureau token (false: by a client certificate in
+    /// `server`). `server`: more keys of the config's `server:` section, e.g. `caFile: …`.
+    init(region: String, aggregator: AggregatorProcess, token: Bool = true, server: [String: String] = [:], folderName: String? = nil) throws {
         self.region = region
-        folder = aggregator.folder + "/bureau-\(region)"
+        folder = aggregator.folder + "/" + (folderName ?? "bureau-\(region)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8)
+        if token { try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8) }
         configPath = folder + "/agent.yaml"
         try """
             region: "\(region)"
             store: store
             server:
               url: \(aggregator.url)
-              tokenFile: agent.token
+            \(token ? "  tokenFile: agent.token" : "")
               timeoutSeconds: 30
+            \(server.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n"))
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let result = try agent(["init"])
         guard result.status == 0 else { throw HarnessError("init failed: \(result)") }

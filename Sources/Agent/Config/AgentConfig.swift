@@ -13,6 +13,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var caFile: String?
     public var clientCert: String?
     public var clientKey: String?
+    /// `server.tlsVerification`: whether the province's certificate is checked. Only the words
+    /// `disabled-insecure` turn the check off; a typo is an error, never a silent "off".
+    public var tlsVerification = TLSVerification.full
     public var connectTimeoutSeconds: Double = 10
     public var timeoutSeconds: Double = 300
     public var syncIntervalSeconds: Double = 300
@@ -30,6 +33,15 @@ public struct AgentConfig: Sendable, Equatable {
     public var settleSeconds: Double = 3
     /// The daemon writes Prometheus metrics here after every sync (node_exporter's textfile collector).
     public var metricsFile: String?
+
+    public enum TLSVerification: String, Sendable, Equatable {
+        /// The province's certificate must chain to `server.caFile` (else the system's CAs) and
+        /// name the host of `server.url`.
+        case full
+        /// No check at all: anyone on the path can read and change what the agent sends. For a
+        /// lab with a self-signed certificate only; the agent warns on every run.
+        case disabledInsecure = "disabled-insecure"
+    }
 
     public static let defaultPath = "/etc/esync/agent.yaml"
     public static let pathVariable = "ESYNC_AGENT_CONFIG"
@@ -81,6 +93,15 @@ public struct AgentConfig: Sendable, Equatable {
         config.caFile = path("server.caFile")
         config.clientCert = path("server.clientCert")
         config.clientKey = path("server.clientKey")
+        if let text = reader.string(forKey: "server.tlsVerification") {
+            guard let value = TLSVerification(rawValue: text) else {
+                throw .config("\(configPath): server.tlsVerification must be \"full\" (the default) or \"disabled-insecure\" (no check of the province's certificate; for a lab only), found \"\(text)\"")
+            }
+            config.tlsVerification = value
+        }
+        if config.clientKey != nil, config.clientCert == nil {
+            throw .config("\(configPath): server.clientKey is set but server.clientCert is missing (the client certificate, PEM)")
+        }
         config.connectTimeoutSeconds = try number("server.connectTimeoutSeconds", config.connectTimeoutSeconds)
         config.timeoutSeconds = try number("server.timeoutSeconds", config.timeoutSeconds)
         config.syncIntervalSeconds = try number("sync.intervalSeconds", config.syncIntervalSeconds)
@@ -101,9 +122,27 @@ public struct AgentConfig: Sendable, Equatable {
         return config
     }
 
+    /// The warning every run logs while `server.tlsVerification` is `disabled-insecure`.
+    public var insecureTLSWarning: String? {
+        guard tlsVerification == .disabledInsecure else { return nil }
+        return "server.tlsVerification is disabled-insecure in \(configPath): the province's certificate is not checked, so anyone on the network path can read and change this bureau's records and credentials"
+    }
+
+    /// The bureau token from `server.tokenFile`; nil when the bureau signs in by its client
+    /// certificate alone (`server.clientCert` without `server.tokenFile`).
+    public func readTokenIfAny() throws(AgentError) -> String? {
+        if tokenFile == nil, clientCert != nil {
+            guard serverURL?.lowercased().hasPrefix("https://") == true else {
+                throw .config("\(configPath): server.clientCert signs in only over https, but server.url is \(serverURL ?? "missing"); give an https:// URL or a server.tokenFile")
+            }
+            return nil
+        }
+        return try readToken()
+    }
+
     /// The bureau token, read from `server.tokenFile` (never from the config itself, never logged).
     public func readToken() throws(AgentError) -> String {
-        guard let tokenFile else { throw .config("\(configPath): server.tokenFile is missing") }
+        guard let tokenFile else { throw .config("\(configPath): server.tokenFile is missing (or give server.clientCert and server.clientKey to sign in by certificate)") }
         let bytes: [UInt8]
         do { bytes = try FileSystem.read(tokenFile) } catch { throw .config("cannot read the token: \(error)") }
         let token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()

@@ -40,7 +40,16 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .lockHeld(let path, let holder, let waited):
             return "the store is busy: \(path) is held by \(holder) (waited \(Int(waited)) s)"
         case .transport(let error):
-            return error.description
+            switch error.tlsFailure {
+            case .serverNotTrusted?:
+                return error.description + " (the province's certificate must be signed by a CA in server.caFile, or in the system's store without it, and name the host of server.url)"
+            case .clientCertificateRefused?:
+                return error.description + " (server.clientCert must be signed by the CA the province set as tls.clientCA, and be registered with `esync-aggregator cert add`)"
+            case .localFiles?:
+                return error.description + " (check server.caFile, server.clientCert and server.clientKey: PEM files readable by the agent, the key unencrypted and matching the certificate)"
+            case .handshake?, nil:
+                return error.description
+            }
         case .server(let status, let code, let message, let url):
             return "the province answered \(status) \(code) for \(url): \(message)"
         case .protocolError(let url, let reason):
@@ -58,6 +67,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .config, .notAStore, .alreadyInitialized: return ExitStatus.usage
         case .lockHeld: return ExitStatus.busy
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
+        case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
         case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
         case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
         case .invalidRecord, .csv, .recordNotFound: return ExitStatus.badRecords
@@ -80,6 +90,6 @@ public enum ExitStatus {
     public static let busy: Int32 = 4
     /// The province could not be reached (or answered 5xx); the outbox keeps everything.
     public static let unreachable: Int32 = 5
-    /// The province refused the credentials or the request (401/403).
+    /// The province refused the credentials (token or client certificate) or the request (401/403).
     public static let refused: Int32 = 6
 }

@@ -7,19 +7,26 @@ import SyncCore
 /// Blocking: call it from a thread of its own, never from Swift's cooperative pool.
 public final class ProvinceClient {
     public let baseURL: String
-    private let token: String
+    /// nil: the bureau signs in by its client certificate.
+    private let token: String?
     public let curl: CurlClient
 
     public init(config: AgentConfig) throws(AgentError) {
         guard let url = config.serverURL else { throw .config("\(config.configPath): server.url is missing") }
         baseURL = url
-        token = try config.readToken()
+        token = try config.readTokenIfAny()
+        // libcurl names a missing file only vaguely ("problem with the local SSL certificate"):
+        // say which key and which file before the first request.
+        for (key, file) in [("server.caFile", config.caFile), ("server.clientCert", config.clientCert), ("server.clientKey", config.clientKey)] {
+            if let file, !FileSystem.exists(file) { throw .config("\(config.configPath): \(key): \(file) does not exist") }
+        }
         var options = CurlOptions()
         options.connectTimeout = config.connectTimeoutSeconds
         options.totalTimeout = config.timeoutSeconds
         options.caFile = config.caFile
         options.clientCert = config.clientCert
         options.clientKey = config.clientKey
+        options.insecureSkipVerify = config.tlsVerification == .disabledInsecure
         options.userAgent = "esync-agent/\(AgentVersion.current)"
         do { curl = try CurlClient(options: options) } catch { throw .transport(error) }
     }
@@ -62,7 +69,8 @@ public final class ProvinceClient {
 
     func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) throws(AgentError) -> (String, HTTPResponse) {
         let url = baseURL + path
-        var request = HTTPRequest(method: method, url: url, headers: [("Authorization", "Bearer " + token), ("Accept", "application/json")])
+        var request = HTTPRequest(method: method, url: url, headers: [("Accept", "application/json")])
+        if let token { request.headers.append(("Authorization", "Bearer " + token)) }
         if let body {
             request.body = body
             request.gzipBody = true

@@ -30,6 +30,21 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var reviewStaleAfterHours = 24.0
     /// The progress report's yearly targets and their split over the regions.
     public var report = ReportTargets()
+    /// HTTPS instead of plain HTTP, and client certificates; nil: plain HTTP (loopback, tests,
+    /// or behind a TLS proxy).
+    public var tls: TLSFiles?
+
+    /// The PEM files of `tls.*`, as absolute paths. They are read when `serve` starts.
+    public struct TLSFiles: Sendable, Equatable {
+        /// `tls.cert`: the server's certificate chain, leaf first.
+        public var certPath: String
+        /// `tls.key`: the server certificate's private key (unencrypted).
+        public var keyPath: String
+        /// `tls.clientCA`: the CA that issues the bureaus' client certificates. When set, the
+        /// server asks every client for a certificate (without requiring one, so bearer tokens
+        /// still work) and refuses a connection whose certificate that CA did not sign.
+        public var clientCAPath: String?
+    }
 
     public static let defaultPath = "/etc/esync/aggregator.yaml"
     public static let pathVariable = "ESYNC_AGGREGATOR_CONFIG"
@@ -88,6 +103,9 @@ public struct AggregatorConfig: Sendable, Equatable {
             config.reviewStaleAfterHours = value
         }
         config.report = try ReportTargets.load(reader, file: absolutePath)
+        config.tls = try tlsFiles(reader, file: absolutePath, folder: folder)
+        // Behind our own TLS the review pages' cookies can be Secure without asking.
+        if config.tls != nil, reader.string(forKey: "review.secureCookie") == nil { config.reviewSecureCookie = true }
         return config
     }
 
@@ -95,6 +113,25 @@ public struct AggregatorConfig: Sendable, Equatable {
     public func loadPolicy() throws -> FieldPolicy {
         guard let policyPath else { return .standard }
         do { return try PolicyFile.load(path: policyPath) } catch { throw ConfigError(error.description) }
+    }
+
+    /// `tls.cert` and `tls.key` together, or neither; `tls.clientCA` only with them.
+    static func tlsFiles(_ reader: ConfigReader, file: String, folder: String) throws -> TLSFiles? {
+        func path(_ key: String) -> String? {
+            reader.string(forKey: ConfigKey(key)).map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
+        }
+        let cert = path("tls.cert"), key = path("tls.key"), clientCA = path("tls.clientCA")
+        switch (cert, key) {
+        case let (cert?, key?):
+            return TLSFiles(certPath: cert, keyPath: key, clientCAPath: clientCA)
+        case (nil, nil):
+            guard clientCA == nil else { throw ConfigError("\(file): tls.clientCA needs tls.cert and tls.key (client certificates work over HTTPS only)") }
+            return nil
+        case (_?, nil):
+            throw ConfigError("\(file): tls.cert is set but tls.key is missing (the server certificate's private key)")
+        case (nil, _?):
+            throw ConfigError("\(file): tls.key is set but tls.cert is missing (the server's certificate chain)")
+        }
     }
 
     static func integer(_ reader: ConfigReader, _ key: String, _ fallback: Int, file: String, range: ClosedRange<Int>) throws -> Int {

@@ -191,6 +191,10 @@ public final class ProvinceDatabase: Sendable {
             try RecordFacts.drop(db)
             try RecordFacts.create(db)
         }
+        migrator.registerMigration("v14-client-certificates") { db in
+            // Bureaus that sign in by TLS client certificate: SHA-256 of the DER → region.
+            try ClientCertificateStore.createTable(db)
+        }
         return migrator
     }
 }

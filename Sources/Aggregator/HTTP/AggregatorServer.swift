@@ -2,6 +2,8 @@ import CompressNIO
 import EnterpriseModel
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import SyncCore
@@ -13,6 +15,7 @@ public struct AggregatorServer: Sendable {
     let merge: MergeService
     let conflicts: ConflictService
     let tokens: TokenStore
+    let certificates: ClientCertificateStore
     let pages: ReviewPages
     public let metrics = AggregatorMetrics()
     let apiThrottle = LoginThrottle(freeFailures: 5, window: 900, maxWait: 5, failurePause: .zero)
@@ -24,13 +27,22 @@ public struct AggregatorServer: Sendable {
                                   guardRule: MassChangeGuard(share: config.guardShare, minChanges: config.guardMinChanges))
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
+        self.certificates = ClientCertificateStore(database: database)
         self.pages = ReviewPages(config: config, database: database, conflicts: conflicts, merge: merge, tokens: tokens)
     }
 
     /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (useful with port 0).
+    /// Serves HTTPS when `tls.*` is configured; a missing or unreadable certificate or key
+    /// throws `ConfigError` naming the key and the file before anything listens.
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let server: HTTPServerBuilder = if let files = config.tls {
+            try .tls(.http1(), tlsConfiguration: ServerTLS.configuration(files))
+        } else {
+            .http1()
+        }
         let app = Application(
             router: makeRouter(),
+            server: server,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "esync-aggregator"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.port) },
             logger: logger
@@ -143,23 +155,46 @@ public struct AggregatorServer: Sendable {
         return id
     }
 
-    /// The caller behind the bearer token. An address that keeps presenting wrong tokens is
-    /// slowed down: past a few failures each of its attempts waits (doubling, up to 5 s) before
-    /// it is even checked, so guessing costs time while a bureau that mistyped loses little.
+    /// The caller behind the bearer token, else behind the client certificate of the connection
+    /// (when `tls.clientCA` is set): a registered, unrevoked certificate is its region's bureau.
+    /// An address that keeps presenting wrong credentials is slowed down: past a few failures
+    /// each of its attempts waits (doubling, up to 5 s) before it is even checked, so guessing
+    /// costs time while a bureau that mistyped loses little.
     func authenticate(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal {
         let address = context.remoteAddress?.ipAddress ?? "unknown"
         let wait = await apiThrottle.wait(for: address)
         if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 5))) }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
-            throw ServiceError.unauthorized("no bearer token: send Authorization: Bearer TOKEN (created with `esync-aggregator token add`)")
-        }
-        guard let principal = try await tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+        let presented: Principal?
+        do {
+            presented = try await credentials(request, context)
+        } catch let error as ServiceError {
             await apiThrottle.failed(address)
-            context.logger.notice("authentication failed", metadata: ["address": "\(address)", "path": "\(request.uri.path)"])
-            throw ServiceError.unauthorized("unknown or revoked token")
+            context.logger.notice("authentication failed", metadata: ["address": "\(address)", "path": "\(request.uri.path)", "why": "\(error)"])
+            throw error
+        }
+        guard let principal = presented else {
+            throw ServiceError.unauthorized(config.tls?.clientCAPath == nil
+                ? "no bearer token: send Authorization: Bearer TOKEN (created with `esync-aggregator token add`)"
+                : "no bearer token and no client certificate: send Authorization: Bearer TOKEN, or connect with a certificate registered by `esync-aggregator cert add`")
         }
         await apiThrottle.succeeded(address)
         return principal
+    }
+
+    /// A bearer token when one is sent (it decides, whatever certificate the connection has),
+    /// else the connection's verified client certificate; nil when neither is there.
+    func credentials(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal? {
+        if let header = request.headers[.authorization] {
+            guard header.hasPrefix("Bearer ") else {
+                throw ServiceError.unauthorized("the Authorization header is not a bearer token: send Authorization: Bearer TOKEN")
+            }
+            guard let principal = try await tokens.authenticate(String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)) else {
+                throw ServiceError.unauthorized("unknown or revoked token")
+            }
+            return principal
+        }
+        guard config.tls?.clientCAPath != nil, let certificate = await context.peerCertificate() else { return nil }
+        return try await certificates.authenticate(certificate)
     }
 
     /// The request body, refused with 413 before it is read when its declared length is too

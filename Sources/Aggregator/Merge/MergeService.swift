@@ -26,7 +26,7 @@ public struct MergeService: Sendable {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
         }
         guard changeSet.region == region else {
-            throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the token belongs to region \(region)")
+            throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the credentials (token or client certificate) belong to region \(region)")
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let result = try await database.pool.write { db in

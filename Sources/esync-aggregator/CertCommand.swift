@@ -1,0 +1,79 @@
+import Aggregator
+import ArgumentParser
+import EnterpriseModel
+import Foundation
+
+struct Cert: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register, list and revoke the client certificates bureaus sign in with.",
+        discussion: """
+            Needs tls.cert, tls.key and tls.clientCA in the config: the server then asks each client for a \
+            certificate signed by tls.clientCA. A registered certificate (by the SHA-256 of its DER form, as \
+            `openssl x509 -noout -fingerprint -sha256 -in FILE.pem` prints it) is its region's bureau, with the \
+            same rights as a bureau token; a bearer token still works, and when both are sent the token decides.
+            """,
+        subcommands: [Add.self, List.self, Revoke.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a bureau's client certificate (PEM) for its region; prints the fingerprint.",
+            discussion: "Exit codes: 0 registered; 1 the file is not a certificate, or the certificate is registered or revoked already.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The bureau's 6-digit region code (410100 … 411700, 419001).") var region: String
+        @Option(help: "A name for the certificate in `cert list` (e.g. the host and year: zz-agent-2025).") var name: String
+        @Argument(help: "The certificate, PEM (the first certificate of the file counts).") var file: String
+
+        func validate() throws { try validateRegion(region) }
+
+        func run() async throws {
+            try await reporting {
+                guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: 1) }
+                let (config, database) = try await options.open()
+                let entry = try await ClientCertificateStore(database: database).add(pem: Array(pem), file: file, region: region, name: name)
+                print("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
+                print("sha256 \(entry.fingerprint)")
+                if config.tls?.clientCAPath == nil {
+                    FileHandle.standardError.write(Data("esync-aggregator: note: tls.clientCA is not set in \(config.configPath), so `serve` asks no client for a certificate yet\n".utf8))
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the registered client certificates: fingerprint (first 16 hex digits), region, name, subject, expiry, revoked.")
+        @OptionGroup var options: ConfigOption
+        @Flag(help: "Print JSON for scripts (with the whole fingerprint).") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let entries = try await ClientCertificateStore(database: database).list()
+                if json { return print(try prettyJSON(entries)) }
+                var rows = [["SHA256", "REGION", "NAME", "SUBJECT", "VALID UNTIL", "REVOKED"]]
+                for e in entries {
+                    rows.append([String(e.fingerprint.prefix(16)), "\(e.region) \(Regions.region(code: e.region)?.name ?? "")", e.name, e.subject,
+                                 String(e.notAfter.prefix(10)), e.revokedAt.map { String($0.prefix(16)) } ?? ""])
+                }
+                print(TextTable.render(rows))
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a client certificate by its fingerprint (at least the first 16 hex digits): it stops working on the next request.",
+            discussion: "Exit codes: 0 revoked; 1 not a fingerprint, or it matches more than one certificate; 4 no such certificate that is not already revoked.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The fingerprint as `cert list` shows it, or whole as openssl prints it (AB:CD:…).") var fingerprint: String
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                guard let entry = try await ClientCertificateStore(database: database).revoke(selector: fingerprint) else {
+                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
+                }
+                print("revoked the client certificate \(entry.name) (\(entry.subject)) of \(entry.region)")
+            }
+        }
+    }
+}
