@@ -56,11 +56,13 @@ public final class AggregatorMetrics: Sendable {
         }
         let parse = Date.ISO8601FormatStyle()
         for (region, open, push, pull) in rows {
-            registry.makeGauge(name: "esync_open_conflicts", labels: [("region", region)], help: "Conflicts waiting for a reviewer, by region").set(Double(open))
+            registry.makeGauge(descriptor: .init(metricName: "esync_open_conflicts", unitName: "", helpText: "Conflicts waiting for a reviewer, by region"),
+                               labels: [("region", region)]).set(Double(open))
             for (name, at) in [("esync_seconds_since_last_push", push), ("esync_seconds_since_last_pull", pull)] {
                 // A region never heard from has no sample (Prometheus: absent, not a huge number).
                 guard let at, let date = try? parse.parse(at) else { continue }
-                registry.makeGauge(name: name, labels: [("region", region)], help: "Seconds since the region's bureau last \(name.hasSuffix("push") ? "pushed" : "pulled")")
+                registry.makeGauge(descriptor: .init(metricName: name, unitName: "", helpText: "Seconds since the region's bureau last \(name.hasSuffix("push") ? "pushed" : "pulled")"),
+                                   labels: [("region", region)])
                     .set(now.timeIntervalSince(date))
             }
         }
