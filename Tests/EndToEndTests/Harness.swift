@@ -187,16 +187,21 @@ final class AggregatorProcess: @unchecked Sendable {
     func cli(_ arguments: [String]) throws -> ProcessResult {
         try run(Binaries.aggregator, arguments + ["--config", configPath], in: folder)
     }
+
+    /// The selector of a region's bureau token, as `token list` shows it.
+    func selector(_ region: String) -> String { String(bureauTokens[region]!.dropFirst(6).prefix(16)) }
 }
 
 /// A bureau: a store folder, a config and a token file, and `esync-agent` run as a process.
+/// Its store's signing key is registered with its token, as an operator would after `init`, so
+/// every test pushes signed, chained change sets unless it asks for `signed: false`.
 struct AgentHandle {
     let region: String
     let folder: String
     let configPath: String
     var storePath: String { folder + "/store" }
 
-    init(region: String, aggregator: AggregatorProcess) throws {
+    init(region: String, aggregator: AggregatorProcess, signed: Bool = true) throws {
         self.region = region
         folder = aggregator.folder + "/bureau-\(region)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -212,6 +217,18 @@ struct AgentHandle {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let result = try agent(["init"])
         guard result.status == 0 else { throw HarnessError("init failed: \(result)") }
+        if signed {
+            let registered = try aggregator.cli(["token", "key", "--selector", aggregator.selector(region), "@" + publicKeyPath])
+            guard registered.status == 0 else { throw HarnessError("token key failed: \(registered)") }
+        }
+    }
+
+    var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }
+    var outboxPath: String { storePath + "/.esync/outbox" }
+
+    /// The sealed change sets waiting in the outbox, oldest first.
+    func outboxFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: outboxPath).filter { $0.hasSuffix(".json") }.sorted()
     }
 
     func agent(_ arguments: [String], environment: [String: String] = [:], killAfter: Double? = nil) throws -> ProcessResult {
