@@ -204,7 +204,7 @@ struct Token: AsyncParsableCommand {
                 it names as previous: the one way past a refused gap or fork (an outbox file lost, a store restored from \
                 a backup), once an operator has looked. The change-set log keeps who did it and when (`changesets verify`).
 
-                Exit codes: 0 done; 2 not a key; 4 no such active bureau token.
+                Exit codes: 0 done; 1 --reset-chain for a token without a key; 2 not a key; 4 no such active bureau token.
                 """)
         @OptionGroup var options: ConfigOption
         @Option(help: "The bureau token's selector, as `token list` shows it.") var selector: String

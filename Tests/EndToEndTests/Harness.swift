@@ -224,6 +224,11 @@ struct AgentHandle {
     }
 
     var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }
+
+    /// The store's private key, for a test that signs a change set by hand.
+    func signingKey() throws -> SigningKey {
+        try SigningKey(base64: String(contentsOfFile: storePath + "/.esync/signing-key", encoding: .utf8))
+    }
     var outboxPath: String { storePath + "/.esync/outbox" }
 
     /// The sealed change sets waiting in the outbox, oldest first.

@@ -228,7 +228,7 @@ import Testing
         #expect(files.count == 2)
         // Kaifeng happens to use the first one's id: the province refuses it whole (409).
         var taken = ChangeSet(id: Self.id(ofOutboxFile: files[0]), region: "410200", createdAt: "now", records: [])
-        try taken.sign(after: "", with: SigningKey(base64: String(contentsOfFile: kf.storePath + "/.esync/signing-key", encoding: .utf8)))
+        try taken.sign(after: "", with: kf.signingKey())
         #expect(try province.request(.post, "/v1/changesets", token: province.bureauTokens["410200"], body: taken.encoded()).status == 200)
 
         let push = try zz.agent(["push"])

@@ -146,7 +146,7 @@ import Testing
         let change = RecordDiff.change(uscc: uscc, base: before.document, baseRevision: 1, working: edited)!
         // Signed with Kaifeng's own key: the signature is good, the record is still not Kaifeng's.
         var changeSet = ChangeSet(id: "kaifeng-tries", region: Self.kaifeng, createdAt: "now", records: [change])
-        try changeSet.sign(after: "", with: SigningKey(base64: String(contentsOfFile: kf.storePath + "/.esync/signing-key", encoding: .utf8)))
+        try changeSet.sign(after: "", with: kf.signingKey())
         let response = try province.request(.post, "/v1/changesets", token: province.bureauTokens[Self.kaifeng], body: changeSet.encoded())
         #expect(response.status == 403)
         let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
