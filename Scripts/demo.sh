@@ -46,11 +46,18 @@ server:
 YAML
 done
 
-step "Two bureaus create their stores and 200 sample records each"
+step "Two bureaus create their stores (each with its signing key) and 200 sample records each"
 show "$AGENT" init --config zhengzhou/agent.yaml
 show "$AGENT" record generate --count 200 --seed 1 --config zhengzhou/agent.yaml
 show "$AGENT" init --config kaifeng/agent.yaml
 show "$AGENT" record generate --count 200 --seed 2 --config kaifeng/agent.yaml
+
+step "The province registers each store's public key with the bureau's token: change sets must be signed with it"
+for name in zhengzhou kaifeng; do
+    # The selector is the token's 16 characters after "esync_" (`token list` shows it).
+    show "$AGG" token key --config aggregator.yaml --selector "$(cut -c7-22 "$name.token")" "@$name/store/.esync/signing-key.pub"
+done
+show "$AGG" token list --config aggregator.yaml
 
 step "First sync round: every record goes to the province through libcurl"
 show "$AGENT" sync --config zhengzhou/agent.yaml
@@ -109,6 +116,13 @@ PY
 step "Bad input is named, and the rest still syncs"
 printf '{"uscc": "%s", "name": ' "$(ls kaifeng/store/records | head -1 | sed 's/.json$//')" > "kaifeng/store/records/$(ls kaifeng/store/records | head -1)"
 show "$AGENT" sync --config kaifeng/agent.yaml || echo "(exit $?: done, with records skipped)"
+
+step "The audit: every change set the province accepted, its signature and its place in the bureau's chain checked again"
+show "$AGG" changesets verify --config aggregator.yaml
+"$AGG" records get --config aggregator.yaml "$FIRST" | python3 -c '
+import json, sys
+p = json.load(sys.stdin)["provenance"]["employees"]
+print("employees of %s: set by %s in change set %s, signed by key %s" % (sys.argv[1], p["source"], p["changeSet"], p.get("signer", "-")))' "$FIRST"
 
 step "Done"
 echo "The demo's files are in $RUN (province.sqlite, the two stores, serve.log)."

@@ -3,6 +3,7 @@ import ArgumentParser
 import CommandSupport
 import Foundation
 import Logging
+import SyncCore
 
 @main
 struct EsyncAgent: AsyncParsableCommand {
@@ -26,13 +27,14 @@ struct EsyncAgent: AsyncParsableCommand {
               4  the store is locked by another esync process
               5  the province is unreachable or answered 5xx
               6  the province refused the credentials (token or client certificate) or the
-                 request (401/403)
+                 request (401/403), or a change set's signature or its place in the store's
+                 chain (see `key`)
 
             TLS: server.caFile, server.clientCert and server.clientKey go to libcurl; with clientCert \
             and no server.tokenFile the bureau signs in by its certificate. The province's certificate is \
             always checked unless server.tlsVerification says disabled-insecure (then every run warns).
             """,
-        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self]
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self, Key.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -92,17 +94,61 @@ func printJSON(_ value: some Encodable) throws {
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the store layout (records/ and .esync/) at the configured store path.",
-        discussion: "Record files already in records/ are kept and become new records on the first push. Then run `esync-agent pull` to fetch the region's records from the province.")
+        abstract: "Create the store layout (records/ and .esync/) and the store's signing key at the configured store path.",
+        discussion: """
+            Record files already in records/ are kept and become new records on the first push. Then run \
+            `esync-agent pull` to fetch the region's records from the province.
+
+            The store's Ed25519 key signs every change set it seals (.esync/signing-key, mode 0600, never leaves the \
+            store). The last line printed is its public key: register it at the province with the bureau's token \
+            (`esync-aggregator token key --selector SELECTOR KEY`); it is also in .esync/signing-key.pub.
+            """)
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
         try await reporting {
             let config = try await options.load()
             let store = try Store.initialize(config.storePath, region: config.region)
+            let key = try store.signingKey().key.publicKey
             print("initialised store \(store.root) for region \(config.region)")
+            Key.print(key, file: store.signingKeyPath)
             return ExitStatus.success
         }
+    }
+}
+
+struct Key: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the store's public signing key (last line, base64) for the province to register.",
+        discussion: """
+            Every change set the store seals is signed with its Ed25519 key (.esync/signing-key, mode 0600) and names \
+            the hash of the one sealed before it. The province checks both when the bureau's token has a key \
+            registered: `esync-aggregator token key --selector SELECTOR KEY` (or `token add --region CODE \
+            --public-key KEY`). A store without a key (made before signing) gets one now. A re-created store has a \
+            new key, which must be registered before the province takes its change sets.
+            """)
+    @OptionGroup var options: AgentOptions
+    @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file.") var json = false
+
+    func run() async throws {
+        try await reporting {
+            let (key, path) = try await options.withEngine(locked: true, command: "key") { engine in
+                (try engine.signingKey().publicKey, engine.store.signingKeyPath)
+            }
+            if json {
+                try printJSON(["publicKey": key.base64, "fingerprint": key.fingerprint, "file": path])
+            } else {
+                Self.print(key, file: path)
+            }
+            return ExitStatus.success
+        }
+    }
+
+    /// The key for people, and as the last line for scripts (`| tail -1`).
+    static func print(_ key: PublicSigningKey, file: String) {
+        Swift.print("signing key \(file) (fingerprint \(key.fingerprint)); register its public key at the province:")
+        Swift.print("  " + Store.registrationHint(key))
+        Swift.print(key.base64)
     }
 }
 

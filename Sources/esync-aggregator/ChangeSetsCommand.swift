@@ -6,9 +6,16 @@ import Foundation
 struct ChangeSets: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "changesets",
-        abstract: "Change sets held by the mass-change guard: list, approve, refuse.",
-        discussion: "A change set that changes or deletes more than guard.maxChangeShare of its region's records (and at least guard.minChanges) is held whole instead of applied. Approving applies it as the bureau sent it; refusing refuses every record and tells the bureau why.",
-        subcommands: [List.self, Approve.self, Refuse.self])
+        abstract: "Change sets: those held by the mass-change guard (list, approve, refuse); the signed log (verify, show).",
+        discussion: """
+            A change set that changes or deletes more than guard.maxChangeShare of its region's records (and at least \
+            guard.minChanges) is held whole instead of applied. Approving applies it as the bureau sent it; refusing \
+            refuses every record and tells the bureau why.
+
+            Every change set the province accepts is logged with its hash and, when the bureau's token has a signing key, \
+            the signature and the signed bytes: `verify` checks them all again, `show` prints one as the bureau signed it.
+            """,
+        subcommands: [List.self, Approve.self, Refuse.self, Verify.self, Show.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List held change sets with a summary.")
@@ -60,6 +67,75 @@ struct ChangeSets: AsyncParsableCommand {
                 let (_, database) = try await options.open()
                 _ = try await MassChangeGuard.decide(id, approve: false, note: note, by: .provinceCLI(user: by ?? NSUserName()), merge: MergeService(database: database))
                 print("change set \(id) refused")
+            }
+        }
+    }
+}
+
+extension ChangeSets {
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check every logged change set again: signatures, hashes, and each bureau token's chain.",
+            discussion: """
+                For each signed change set: its signature verifies with the key it was accepted under, over signed bytes \
+                with the logged hash that are the change set the log describes; and it follows the one before it from the \
+                same token, unless it started a chain (a key registered, an operator's reset: listed with who and when). \
+                Unsigned change sets (tokens without a key) are counted.
+
+                Exit codes: 0 everything verifies; 1 problems (listed).
+                """)
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Only this region's change sets.") var region: String?
+        @Flag(help: "Print JSON for scripts.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let audit = try await ChainAudit.run(region: region, database: database)
+                if json {
+                    print(try prettyJSON(audit))
+                } else {
+                    var rows = [["REGION", "CHANGE SETS", "SIGNED", "UNSIGNED", "BEFORE THE LOG", "CHAIN STARTS", "PROBLEMS"]]
+                    for r in audit.regions {
+                        rows.append(["\(r.region) \(Regions.region(code: r.region)?.name ?? "")", "\(r.changeSets)", "\(r.signed)", "\(r.unsigned)",
+                                     "\(r.beforeLog)", "\(r.chainStarts.count)", "\(r.problems.count)"])
+                    }
+                    print(audit.regions.isEmpty ? "no change sets logged" : TextTable.render(rows))
+                    for r in audit.regions {
+                        for s in r.chainStarts { print("\(r.region) chain start: \(s.changeSet) received \(s.receivedAt): \(s.text)") }
+                        for p in r.problems { print("\(r.region) PROBLEM: \(p.changeSet) received \(p.receivedAt): \(p.text)") }
+                    }
+                    print(audit.problems == 0 ? "every signature and chain link verifies" : "\(audit.problems) problems")
+                }
+                if audit.problems > 0 { throw ExitCode(1) }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a logged change set as its bureau signed it, with the result of checking it again.",
+            discussion: "`records get USCC` names the change set and signer behind each field's value. Exit codes: 0 it verifies (or is unsigned); 1 it does not; 4 no such change set in the log.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The change set id.") var id: String
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                guard let entry = try await ChainAudit.entry(id, database: database) else {
+                    throw CommandFailure(message: "no change set \(id) in the province's log", code: 4)
+                }
+                print("change set \(entry.id) of region \(entry.region), received \(entry.receivedAt)")
+                print("hash \(entry.hash), previous \(entry.previous.map { $0.isEmpty ? "\"\" (a chain start)" : $0 } ?? "none")")
+                if let start = entry.chainStart { print("chain start: \(start)") }
+                if let signer = entry.signer {
+                    print(entry.problems.isEmpty ? "signed by key \(signer): the signature verifies" : "signed by key \(signer): DOES NOT VERIFY")
+                } else {
+                    print("unsigned (the bureau's token had no signing key)")
+                }
+                for problem in entry.problems { print("PROBLEM: \(problem)") }
+                if let signed = entry.signed { print(String(decoding: signed.prettyBytes(), as: UTF8.self), terminator: "") }
+                if !entry.problems.isEmpty { throw ExitCode(1) }
             }
         }
     }

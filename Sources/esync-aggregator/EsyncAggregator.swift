@@ -111,9 +111,15 @@ struct Serve: AsyncParsableCommand {
 
 struct Token: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, list and revoke credentials.",
-        discussion: "A token is shown once, when it is made; the database keeps only its hash. `list` shows each token's selector (its first 16 characters after esync_; `#ID` for a token made before selectors), which `revoke` takes.",
-        subcommands: [Add.self, List.self, Revoke.self])
+        abstract: "Create, list and revoke credentials; register bureaus' signing keys.",
+        discussion: """
+            A token is shown once, when it is made; the database keeps only its hash. `list` shows each token's selector \
+            (its first 16 characters after esync_; `#ID` for a token made before selectors), which `revoke` and `key` take.
+
+            A bureau token with a signing key (`add --public-key`, `key`) accepts only change sets signed with that key \
+            and chained to the last one accepted; one without keeps working unsigned.
+            """,
+        subcommands: [Add.self, List.self, Revoke.self, Key.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -126,19 +132,25 @@ struct Token: AsyncParsableCommand {
         var reviewer: String?
         @Option(help: "A province editor's name: edits records and imports designation lists; decides nothing.")
         var editor: String?
+        @Option(help: "With --region: the bureau store's public signing key (the last line of `esync-agent key`), as base64 or @FILE; its change sets must then be signed with it.")
+        var publicKey: String?
+        @Option(help: "Who registers the key (default: the login name); kept in the change-set log.") var by: String?
 
         func validate() throws {
             guard [region, reviewer, editor].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --region CODE, --reviewer NAME or --editor NAME") }
+            if publicKey != nil && region == nil { throw ValidationError("--public-key is for a bureau's token (--region CODE)") }
             if let region { try validateRegion(region) }
         }
 
         func run() async throws {
             try await reporting {
+                let key = try publicKey.map(readPublicKey)
                 let (_, database) = try await options.open()
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {
-                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)")
+                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)", publicKey: key, by: by ?? NSUserName())
+                    if let key { print("signing key \(key.fingerprint) registered: the bureau's change sets must be signed with it") }
                     print("token for the bureau of \(region) \(Regions.region(code: region)!.name) (shown once, keep it in the agent's tokenFile):")
                 } else if let reviewer {
                     token = try await tokens.add(role: .reviewer, region: nil, name: reviewer)
@@ -167,9 +179,10 @@ struct Token: AsyncParsableCommand {
                     print(String(decoding: try encoder.encode(entries), as: UTF8.self))
                     return
                 }
-                var rows = [["SELECTOR", "ROLE", "FOR", "CREATED", "REVOKED"]]
+                var rows = [["SELECTOR", "ROLE", "FOR", "SIGNING KEY", "CREATED", "REVOKED"]]
                 for e in entries {
-                    rows.append([e.selector, e.role, e.region.map { "\($0) \(Regions.region(code: $0)?.name ?? "")" } ?? e.name, String(e.createdAt.prefix(16)),
+                    rows.append([e.selector, e.role, e.region.map { "\($0) \(Regions.region(code: $0)?.name ?? "")" } ?? e.name,
+                                 e.keyFingerprint ?? (e.role == "bureau" ? "none (unsigned)" : ""), String(e.createdAt.prefix(16)),
                                  e.revokedAt.map { String($0.prefix(16)) } ?? ""])
                 }
                 print(TextTable.render(rows))
@@ -194,6 +207,64 @@ struct Token: AsyncParsableCommand {
             }
         }
     }
+
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a bureau store's public signing key with its token, or reset the token's chain.",
+            discussion: """
+                From then on the token accepts only change sets signed with KEY (the last line of `esync-agent key` \
+                or `esync-agent init`; also in the store's .esync/signing-key.pub), each naming the hash of the one the \
+                province accepted before it. A new key replaces the old one (a re-created store).
+
+                Registering a key, and --reset-chain, let the token's next signed change set start a new chain whatever \
+                it names as previous: the one way past a refused gap or fork (an outbox file lost, a store restored from \
+                a backup), once an operator has looked. The change-set log keeps who did it and when (`changesets verify`).
+
+                Exit codes: 0 done; 1 --reset-chain for a token without a key; 2 not a key; 4 no such active bureau token.
+                """)
+        @OptionGroup var options: ConfigOption
+        @Option(help: "The bureau token's selector, as `token list` shows it.") var selector: String
+        @Argument(help: "The public key: base64, or @FILE to read it from a file.") var key: String?
+        @Flag(help: "Keep the key; let the next change set start a new chain.") var resetChain = false
+        @Option(help: "With --reset-chain: why (kept in the change-set log).") var note: String?
+        @Option(help: "Who does it (default: the login name).") var by: String?
+
+        func validate() throws {
+            guard (key == nil) == resetChain else { throw ValidationError("give either KEY or --reset-chain") }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let publicKey = try key.map(readPublicKey)
+                let (_, database) = try await options.open()
+                let tokens = TokenStore(database: database)
+                let entry = if let publicKey {
+                    try await tokens.registerKey(publicKey, selector: selector, by: by ?? NSUserName())
+                } else {
+                    try await tokens.resetChain(selector: selector, by: by ?? NSUserName(), note: note)
+                }
+                guard let entry else {
+                    throw CommandFailure(message: "no active bureau token with selector \(selector) (see `esync-aggregator token list`)", code: 4)
+                }
+                if let publicKey {
+                    print("key \(publicKey.fingerprint) registered with the token \(entry.selector) of \(entry.region ?? entry.name): its next signed change set starts its chain")
+                } else {
+                    print("the next signed change set of token \(entry.selector) (\(entry.region ?? entry.name)) may start a new chain")
+                }
+            }
+        }
+    }
+}
+
+/// A public signing key given on the command line: base64, or `@FILE`.
+func readPublicKey(_ text: String) throws -> PublicSigningKey {
+    var value = text
+    if text.hasPrefix("@") {
+        do { value = try String(contentsOfFile: String(text.dropFirst()), encoding: .utf8) } catch {
+            throw CommandFailure(message: "cannot read the public key from \(text.dropFirst()): \(error.localizedDescription)", code: 2)
+        }
+    }
+    do { return try PublicSigningKey(base64: value) } catch { throw CommandFailure(message: "\(text): \(error)", code: 2) }
 }
 
 struct Records: AsyncParsableCommand {

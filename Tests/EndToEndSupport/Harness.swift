@@ -191,9 +191,14 @@ final class AggregatorProcess: @unchecked Sendable {
     func cli(_ arguments: [String]) throws -> ProcessResult {
         try run(Binaries.aggregator, arguments + ["--config", configPath], in: folder)
     }
+
+    /// The selector of a region's bureau token, as `token list` shows it.
+    func selector(_ region: String) -> String { String(bureauTokens[region]!.dropFirst(6).prefix(16)) }
 }
 
 /// A bureau: a store folder, a config and a token file, and `esync-agent` run as a process.
+/// Its store's signing key is registered with its token, as an operator would after `init`, so
+/// every test pushes signed, chained change sets unless it asks for `signed: false`.
 struct AgentHandle {
     let region: String
     let folder: String
@@ -202,7 +207,9 @@ struct AgentHandle {
 
     /// `token`: sign in with the region's bureau token (false: by a client certificate in
     /// `server`). `server`: more keys of the config's `server:` section, e.g. `caFile: …`.
-    init(region: String, aggregator: AggregatorProcess, token: Bool = true, server: [String: String] = [:], folderName: String? = nil) throws {
+    /// `signed`: register the store's signing key with the region's token after `init`.
+    init(region: String, aggregator: AggregatorProcess, token: Bool = true, server: [String: String] = [:], folderName: String? = nil,
+         signed: Bool = true) throws {
         self.region = region
         folder = aggregator.folder + "/" + (folderName ?? "bureau-\(region)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -219,6 +226,23 @@ struct AgentHandle {
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let result = try agent(["init"])
         guard result.status == 0 else { throw HarnessError("init failed: \(result)") }
+        if signed && token {
+            let registered = try aggregator.cli(["token", "key", "--selector", aggregator.selector(region), "@" + publicKeyPath])
+            guard registered.status == 0 else { throw HarnessError("token key failed: \(registered)") }
+        }
+    }
+
+    var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }
+
+    /// The store's private key, for a test that signs a change set by hand.
+    func signingKey() throws -> SigningKey {
+        try SigningKey(base64: String(contentsOfFile: storePath + "/.esync/signing-key", encoding: .utf8))
+    }
+    var outboxPath: String { storePath + "/.esync/outbox" }
+
+    /// The sealed change sets waiting in the outbox, oldest first.
+    func outboxFiles() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: outboxPath).filter { $0.hasSuffix(".json") }.sorted()
     }
 
     func agent(_ arguments: [String], environment: [String: String] = [:], killAfter: Double? = nil) throws -> ProcessResult {

@@ -145,8 +145,10 @@ import Testing
         var edited = before.document
         FieldPath.set(&edited, path: "employees", to: 1)
         let change = RecordDiff.change(uscc: uscc, base: before.document, baseRevision: 1, working: edited)!
-        let body = try JSONEncoder().encode(ChangeSet(id: "kaifeng-tries", region: Self.kaifeng, createdAt: "now", records: [change]))
-        let response = try province.request(.post, "/v1/changesets", token: province.bureauTokens[Self.kaifeng], body: Array(body))
+        // Signed with Kaifeng's own key: the signature is good, the record is still not Kaifeng's.
+        var changeSet = ChangeSet(id: "kaifeng-tries", region: Self.kaifeng, createdAt: "now", records: [change])
+        try changeSet.sign(after: "", with: kf.signingKey())
+        let response = try province.request(.post, "/v1/changesets", token: province.bureauTokens[Self.kaifeng], body: changeSet.encoded())
         #expect(response.status == 403)
         let error = try JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
         #expect(error.error == "forbidden")

@@ -45,11 +45,14 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// The bureau's hybrid logical clock: stamped on every sealed change set, moved past the
     /// province's clock on every answer, so an edit sealed after a pull is later than what came.
     public var clock: HybridTimestamp?
+    /// The hash of the change set the store sealed last: the `previous` of the next one, which
+    /// chains the store's signed change sets (see `ChangeSetSeal`).
+    public var chainHead: String?
 
     public init(region: String) { self.region = region }
 
     enum CodingKeys: String, CodingKey {
-        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred, clock
+        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred, clock, chainHead
     }
 
     /// A state written by an earlier version lacks the newer members: they start empty, so an
@@ -68,6 +71,7 @@ public struct AgentState: Codable, Sendable, Equatable {
         heldChangeSets = try c.decodeIfPresent([String: [String]].self, forKey: .heldChangeSets) ?? [:]
         deferred = try c.decodeIfPresent(Set<String>.self, forKey: .deferred) ?? []
         clock = try c.decodeIfPresent(HybridTimestamp.self, forKey: .clock)
+        chainHead = try c.decodeIfPresent(String.self, forKey: .chainHead)
     }
 
     public static func load(from path: String) throws(AgentError) -> AgentState {

@@ -20,6 +20,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case csv(file: String, line: Int, reason: String)
     /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
     case stopped(String)
+    /// The province refused a change set's signature or its place in the store's chain: the
+    /// push stops there, the outbox file stays, and an operator must look (see the message).
+    case sealRefused(file: String, message: String)
 
     public var description: String {
         switch self {
@@ -58,6 +61,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "\(file):\(line): \(reason)"
         case .stopped(let what):
             return "stopped: \(what)"
+        case .sealRefused(let file, let message):
+            return "\(message) (the push stops here; \(file) is kept, and nothing of it or of the change sets after it was applied)"
         }
     }
 
@@ -69,6 +74,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
         case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
         case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
+        case .sealRefused: return ExitStatus.refused
         case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
         case .invalidRecord, .csv, .recordNotFound: return ExitStatus.badRecords
         default: return ExitStatus.failure

@@ -73,8 +73,9 @@ public enum FileSystem {
     /// Writes `bytes` to `path` so that a crash at any instant leaves the old or the new file,
     /// never a torn one: a temporary file in the same folder, fsync, rename, fsync of the folder.
     /// (Many files at once: `AtomicBatch`, which flushes once for all of them.)
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(AgentError) {
-        let temp = try writeTemporary(for: path, bytes, fsync: true)
+    /// `mode`: the new file's permissions from its creation on (0o600 for a secret).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(AgentError) {
+        let temp = try writeTemporary(for: path, bytes, fsync: true, mode: mode)
         if rename(temp, path) != 0 {
             let e = errno
             unlink(temp)
@@ -85,9 +86,11 @@ public enum FileSystem {
 
     /// Writes `bytes` in full to a temporary file next to `path` and returns its name; on any
     /// error the temporary is removed and the error names `path`.
-    static func writeTemporary(for path: String, _ bytes: [UInt8], fsync flush: Bool) throws(AgentError) -> String {
+    static func writeTemporary(for path: String, _ bytes: [UInt8], fsync flush: Bool, mode: mode_t = 0o644) throws(AgentError) -> String {
         let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A leftover of a crashed run would keep its permissions: a secret's temporary starts afresh.
+        if mode != 0o644 { unlink(temp) }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
         func fail(_ operation: String, _ e: Int32) -> AgentError {
             close(fd)

@@ -11,7 +11,7 @@ public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
     public private(set) var index: StatIndex
-    public private(set) var state: AgentState
+    public internal(set) var state: AgentState
     let scanner: Scanner
     private var clientStorage: ProvinceClient?
     /// One line per event, for the command line and the daemon's log.
@@ -72,6 +72,10 @@ public final class SyncEngine {
     private var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
     private var indexDirty = false
+    /// The store's signing key, read (or made) once per engine.
+    var signingKeyStorage: SigningKey?
+    /// The hash of the change set sealed last in this push: the next one's `previous`.
+    var lastSealedHash: String?
 
     public func saveIndex() throws(AgentError) {
         guard indexDirty else { return }
@@ -200,6 +204,9 @@ public final class SyncEngine {
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
             let inOutbox = Set(try outboxFiles().map { String($0.dropFirst(13).dropLast(5)) })
             state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
+            lastSealedHash = nil  // the outbox may have changed since the last push of this engine
+            _ = try signingKey()
+            try signOutboxSealedBeforeSigning()
             try sendOutbox(&summary)
             var pending: [RecordChange] = []
             var sealed = 0
@@ -237,10 +244,14 @@ public final class SyncEngine {
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
         if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
         changeSet.clock = clock ?? tick()
-        state.outboxSequence += 1
-        let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
+        let next = try nextLink()
+        let seal = try sign(&changeSet, after: next.previous)
+        state.outboxSequence = next.sequence
+        let name = String(format: "%012lld-%@.json", next.sequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         CrashPoint.reach("seal.written")
+        lastSealedHash = seal.hash
+        state.chainHead = seal.hash
         try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
     }
@@ -293,12 +304,16 @@ public final class SyncEngine {
                 try seal(Array(sent.records[..<half]), clock: sent.clock)
                 try seal(Array(sent.records[half...]), clock: sent.clock)
                 try FileSystem.remove(path)
+                try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(message)); split in two")
                 return try sendOutbox(&summary)
+            } catch .server(_, let code, let message, _) where Self.sealRefusals.contains(code) {
+                throw try sealRefused(sent, bytes: bytes, path: path, code: code, message: message)
             } catch .server(let status, let code, let message, let url) where [400, 403, 409, 413, 422].contains(status) {
                 // The province will never take this change set as it is: set it aside with the
                 // reason instead of blocking every later push, and hold its records until edited.
                 try refuse(sent, file: name, reason: "\(status) \(code): \(message)", url: url, into: &summary)
+                try rechain(after: name, from: sent.previous ?? "")
                 continue
             }
             if result.held {
@@ -316,6 +331,7 @@ public final class SyncEngine {
             summary.changeSetsSent += 1
             summary.recordsSent += result.records.count
             try integrate(result, sent: sent, into: &summary)
+            try noteAcknowledged(sent)
             CrashPoint.reach("push.integrated")
             // Only now, with base and working copy durable, is the change set done.
             try FileSystem.remove(path)

@@ -14,11 +14,15 @@ public struct Principal: Sendable, Equatable {
     /// The bureau's region; nil for reviewers.
     public var region: String?
     public var name: String
+    /// The token the caller presented (its row), when it is a token: a bureau's registered
+    /// signing key and change-set chain belong to it.
+    public var tokenId: Int64?
 
-    public init(role: Role, region: String?, name: String) {
+    public init(role: Role, region: String?, name: String, tokenId: Int64? = nil) {
         self.role = role
         self.region = region
         self.name = name
+        self.tokenId = tokenId
     }
 
     /// How provenance and history name this caller: `region:410100`, `reviewer:wang`.

@@ -21,18 +21,22 @@ public struct TokenStore: Sendable {
         public var name: String
         public var createdAt: String
         public var revokedAt: String?
+        /// The fingerprint of the bureau's registered signing key (see `registerKey`).
+        public var keyFingerprint: String?
     }
 
-    /// Creates a token and returns it (the only time it exists in clear).
-    public func add(role: Principal.Role, region: String?, name: String) async throws -> String {
+    /// Creates a token and returns it (the only time it exists in clear). `publicKey`: a
+    /// bureau store's signing key, registered with the token at once (see `registerKey`).
+    public func add(role: Principal.Role, region: String?, name: String, publicKey: PublicSigningKey? = nil, by operator: String = "") async throws -> String {
         var generator = SystemRandomNumberGenerator()
         let random = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16).leftPadded(to: 16) }.joined()
         let token = "esync_" + random
         let selector = Self.selector(of: token)!
         let now = Date().formatted(.iso8601)
         try await database.pool.write { db in
-            try db.execute(sql: "INSERT INTO tokens (hash, selector, role, region, name, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           arguments: [Self.hash(token), selector, role.rawValue, region, name, now])
+            try db.execute(sql: "INSERT INTO tokens (hash, selector, role, region, name, created_at, public_key, chain_reset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [Self.hash(token), selector, role.rawValue, region, name, now, publicKey?.base64,
+                                       publicKey.map { "key \($0.fingerprint) registered with the token by \(`operator`) at \(now)" }])
         }
         return token
     }
@@ -42,8 +46,8 @@ public struct TokenStore: Sendable {
         return try await database.pool.read { db in
             let row: Row?
             if let selector = Self.selector(of: token) {
-                row = try Row.fetchOne(db, sql: "SELECT hash, role, region, name FROM tokens WHERE selector = ? AND revoked_at IS NULL", arguments: [selector])
-                    ?? Row.fetchOne(db, sql: "SELECT hash, role, region, name FROM tokens WHERE selector IS NULL AND hash = ? AND revoked_at IS NULL",
+                row = try Row.fetchOne(db, sql: "SELECT id, hash, role, region, name FROM tokens WHERE selector = ? AND revoked_at IS NULL", arguments: [selector])
+                    ?? Row.fetchOne(db, sql: "SELECT id, hash, role, region, name FROM tokens WHERE selector IS NULL AND hash = ? AND revoked_at IS NULL",
                                     arguments: [Self.hash(token)])
             } else {
                 row = nil
@@ -51,7 +55,7 @@ public struct TokenStore: Sendable {
             guard let row, Self.constantTimeEqual(Array((row["hash"] as String).utf8), presented),
                   let role = Principal.Role(rawValue: row["role"])
             else { return nil }
-            return Principal(role: role, region: row["region"], name: row["name"])
+            return Principal(role: role, region: row["region"], name: row["name"], tokenId: row["id"])
         }
     }
 
@@ -66,20 +70,26 @@ public struct TokenStore: Sendable {
     /// working at once, review sessions opened with it included.
     public func revoke(selector: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        let id = selector.hasPrefix("#") ? Int64(selector.dropFirst()) : nil
         return try await database.pool.write { db in
-            let match = "(selector = ? OR (selector IS NULL AND id = ?))"
-            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE \(match) AND revoked_at IS NULL", arguments: [now, selector, id])
+            let match = Self.matching(selector)
+            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE \(match.sql) AND revoked_at IS NULL", arguments: [now] + match.arguments)
             guard db.changesCount > 0 else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match)", arguments: [selector, id]).map(Self.entry)
+            return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match.sql)", arguments: match.arguments).map(Self.entry)
         }
     }
 
-    static let entryColumns = "id, selector, role, region, name, created_at, revoked_at"
+    /// The condition that finds a token by the selector `token list` shows (`#ID` for one made
+    /// before selectors).
+    static func matching(_ selector: String) -> (sql: String, arguments: StatementArguments) {
+        ("(selector = ? OR (selector IS NULL AND id = ?))", [selector, selector.hasPrefix("#") ? Int64(selector.dropFirst()) : nil])
+    }
+
+    static let entryColumns = "id, selector, role, region, name, created_at, revoked_at, public_key"
 
     static func entry(_ row: Row) -> Entry {
         Entry(selector: row["selector"] ?? "#\(row["id"] as Int64)", role: row["role"], region: row["region"],
-              name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+              name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"],
+              keyFingerprint: (row["public_key"] as String?).flatMap { try? PublicSigningKey(base64: $0).fingerprint })
     }
 
     /// The selector of a well-formed token (`esync_` + 64 hex characters), else nil.

@@ -195,6 +195,33 @@ public final class ProvinceDatabase: Sendable {
             // Bureaus that sign in by TLS client certificate: SHA-256 of the DER → region.
             try ClientCertificateStore.createTable(db)
         }
+        migrator.registerMigration("v15-changeset-signatures") { db in
+            // A bureau token's signing key (base64, 32 bytes) and, when set, why its next signed
+            // change set may start a new chain (a key registered, an operator's reset).
+            // `changeset_chain` logs every change set accepted (applied or held) in the order
+            // received: its hash and `previous`, and for a signed one the key, the signature
+            // and the signed bytes, so that `changesets verify` can check them all again.
+            try db.execute(sql: """
+                ALTER TABLE tokens ADD COLUMN public_key TEXT;
+                ALTER TABLE tokens ADD COLUMN chain_reset TEXT;
+                CREATE TABLE changeset_chain (
+                    seq INTEGER PRIMARY KEY,
+                    id TEXT NOT NULL UNIQUE,
+                    region TEXT NOT NULL,
+                    token INTEGER,
+                    received_at TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    previous TEXT,
+                    signer TEXT,
+                    public_key TEXT,
+                    signature TEXT,
+                    signed BLOB,
+                    chain_start TEXT
+                );
+                CREATE INDEX changeset_chain_token ON changeset_chain(token, seq);
+                CREATE INDEX changeset_chain_region ON changeset_chain(region, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -67,14 +67,19 @@ public struct AggregatorServer: Sendable {
             let principal = try await authenticate(request, context)
             let body = try await readBody(request)
             let changeSet: ChangeSet
-            do { changeSet = try ChangeSet.decode(body) } catch {
+            let seal: ChangeSetSeal
+            do {
+                let received = try ChangeSet.decodeKeepingJSON(body)
+                changeSet = received.value
+                seal = ChangeSetSeal(received.json)
+            } catch {
                 throw ServiceError.badRequest("the body is not a change set: \(error)")
             }
             guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
             let result: ChangeSetResult
-            do { result = try await merge.apply(changeSet, from: principal) } catch {
+            do { result = try await merge.apply(changeSet, seal: seal, from: principal) } catch {
                 metrics.changeSet("refused")
                 throw error
             }

@@ -19,8 +19,11 @@ public struct MergeService: Sendable {
     // MARK: - Change sets
 
     /// Applies a change set from a bureau, or returns the stored result of an earlier delivery
-    /// of the same id. Throws `.forbidden` (nothing applied) when a record is not the bureau's.
-    public func apply(_ changeSet: ChangeSet, from principal: Principal) async throws -> ChangeSetResult {
+    /// of the same id. Throws `.forbidden` (nothing applied) when a record is not the bureau's,
+    /// and `.badSignature` or `.brokenChain` when the bureau's token has a signing key and the
+    /// change set is not signed with it or does not follow the last one (see `ChangeSetChain`).
+    /// `seal`: of the change set as received (default: as `changeSet` encodes).
+    public func apply(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal) async throws -> ChangeSetResult {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -29,7 +32,9 @@ public struct MergeService: Sendable {
             throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the credentials (token or client certificate) belong to region \(region)")
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
+        let seal = seal ?? ChangeSetSeal(changeSet)
         let result = try await database.pool.write { db in
+            let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, db: db)
             if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
                 guard stored["region"] as String == region else {
                     throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
@@ -48,6 +53,7 @@ public struct MergeService: Sendable {
                 return result
             }
             try RegionActivity.notePush(changeSet, region: region, db: db)
+            if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
             if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
             return try applyNow(changeSet, region: region, source: principal.source, db: db)
         }
@@ -295,9 +301,12 @@ public struct MergeService: Sendable {
     static func view(_ uscc: String, db: Database) throws -> RecordView? {
         guard let row = try StoredRecord.fetch(uscc, db: db) else { return nil }
         var provenance: [String: Provenance] = [:]
-        for p in try Row.fetchAll(db, sql: "SELECT field, source, changeset, at, revision, clock FROM provenance WHERE uscc = ?", arguments: [uscc]) {
+        for p in try Row.fetchAll(db, sql: """
+            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
+            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = ?
+            """, arguments: [uscc]) {
             provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
-                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init))
+                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init), signer: p["signer"])
         }
         return RecordView(uscc: uscc, region: row.region, revision: row.revision, seq: row.seq, deleted: row.deleted,
                           document: row.document, provenance: provenance)

@@ -9,15 +9,19 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     case tooLarge(String)
     case invalidRecord(uscc: String, reason: String)
     case unsupportedFormat(Int)
+    /// A change set without a valid signature by the key registered with the caller's token.
+    case badSignature(String)
+    /// A change set that does not follow the last one the province accepted from its store.
+    case brokenChain(String)
     case internalError(String)
 
     public var status: Int {
         switch self {
         case .badRequest, .unsupportedFormat: 400
-        case .unauthorized: 401
+        case .unauthorized, .badSignature: 401
         case .forbidden: 403
         case .notFound: 404
-        case .conflict: 409
+        case .conflict, .brokenChain: 409
         case .tooLarge: 413
         case .invalidRecord: 422
         case .internalError: 500
@@ -34,13 +38,16 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .conflict: "conflict"
         case .tooLarge: "too_large"
         case .invalidRecord: "invalid_record"
+        case .badSignature: "bad_signature"
+        case .brokenChain: "broken_chain"
         case .internalError: "internal"
         }
     }
 
     public var description: String {
         switch self {
-        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .tooLarge(let m), .internalError(let m):
+        case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .tooLarge(let m), .internalError(let m),
+             .badSignature(let m), .brokenChain(let m):
             return m
         case .invalidRecord(let uscc, let reason):
             return "record \(uscc): \(reason)"

@@ -73,13 +73,18 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var revision: Int64
     /// The hybrid logical clock of the edit (what the `latest` rule compares).
     public var clock: HybridTimestamp?
+    /// The fingerprint of the bureau's key that signed the change set which set the value,
+    /// verified when the province accepted it (absent: unsigned, or a province edit).
+    /// `esync-aggregator changesets verify` checks the signature again.
+    public var signer: String?
 
-    public init(source: String, changeSet: String, at: String, revision: Int64, clock: HybridTimestamp? = nil) {
+    public init(source: String, changeSet: String, at: String, revision: Int64, clock: HybridTimestamp? = nil, signer: String? = nil) {
         self.source = source
         self.changeSet = changeSet
         self.at = at
         self.revision = revision
         self.clock = clock
+        self.signer = signer
     }
 }
 

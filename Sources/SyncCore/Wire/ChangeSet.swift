@@ -15,6 +15,14 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     /// `latest` rule compares (absent from agents before clocks were kept).
     public var clock: HybridTimestamp?
     public var records: [RecordChange]
+    /// The hash of the change set the store sealed before this one (`""` for its first): the
+    /// province refuses a change set that does not follow the last one it accepted from that
+    /// store. Absent from agents that do not sign. See `ChangeSetSeal`.
+    public var previous: String?
+    /// The fingerprint of the key that signed the change set (see `PublicSigningKey.fingerprint`).
+    public var signer: String?
+    /// Ed25519 over the change set's hash, in base64: everything but this member is signed.
+    public var signature: String?
 
     public init(id: String, region: String, createdAt: String, agent: String? = nil, records: [RecordChange]) {
         self.format = WireFormat.version

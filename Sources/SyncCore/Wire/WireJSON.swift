@@ -17,9 +17,15 @@ public protocol WireJSON {
 extension WireJSON {
     /// Parses and reads a whole body; errors name the line or the member that is wrong.
     public static func decode(_ bytes: some Collection<UInt8>) throws(WireError) -> Self {
-        let value: JSONValue
-        do { value = try JSONValue.parse(bytes) } catch { throw WireError(path: "", reason: "not JSON: \(error)") }
-        return try Self(json: value, path: "")
+        try decodeKeepingJSON(bytes).value
+    }
+
+    /// `decode`, also returning the JSON as received (a change set's signature covers that, see
+    /// `ChangeSetSeal`).
+    public static func decodeKeepingJSON(_ bytes: some Collection<UInt8>) throws(WireError) -> (value: Self, json: JSONValue) {
+        let json: JSONValue
+        do { json = try JSONValue.parse(bytes) } catch { throw WireError(path: "", reason: "not JSON: \(error)") }
+        return (try Self(json: json, path: ""), json)
     }
 
     public func encoded() -> [UInt8] { json.canonicalBytes() }
@@ -138,6 +144,9 @@ extension ChangeSet: WireJSON {
                   agent: try m.optionalString("agent"), records: records)
         pushChanges = try m.optionalInt("pushChanges").map(Int.init)
         clock = try m.optionalClock("clock")
+        previous = try m.optionalString("previous")
+        signer = try m.optionalString("signer")
+        signature = try m.optionalString("signature")
         format = Int(try m.int("format"))
     }
 
@@ -145,6 +154,8 @@ extension ChangeSet: WireJSON {
         .compact(["format": .int(Int64(format)), "id": .string(id), "region": .string(region), "createdAt": .string(createdAt),
                   "agent": agent.map(JSONValue.string), "pushChanges": pushChanges.map { .int(Int64($0)) },
                   "clock": clock.map { .string($0.description) },
+                  "previous": previous.map(JSONValue.string), "signer": signer.map(JSONValue.string),
+                  "signature": signature.map(JSONValue.string),
                   "records": .array(records.map(\.json))])
     }
 }

@@ -1,0 +1,100 @@
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// What a bureau signs, byte for byte, and how its change sets chain.
+@Suite struct ChangeSetSignatureTests {
+    static func changeSet(_ id: String = "cs-1", employees: Int64 = 120) -> ChangeSet {
+        let change = RecordChange(uscc: "91410100MA44XFHC3R", op: .update,
+                                  fields: ["employees": FieldChange(expected: 100, value: .int(employees)), "contact.phone": FieldChange(expected: nil, value: "0371-1234")],
+                                  baseRevision: 3)
+        var changeSet = ChangeSet(id: id, region: "410100", createdAt: "2026-03-01T08:00:00Z", agent: "esync-agent/0.1.0", records: [change])
+        changeSet.clock = HybridTimestamp(milliseconds: 1_795_763_524_123, counter: 2, node: "410100")
+        return changeSet
+    }
+
+    @Test func theSignedBytesAreTheCanonicalJSONWithoutTheSignature() throws {
+        var changeSet = Self.changeSet()
+        let seal = try changeSet.sign(after: "", with: SigningKey())
+        let text = String(decoding: seal.signedBytes, as: UTF8.self)
+        // Members sorted by name, no whitespace, `previous` and `signer` covered, `signature` not.
+        #expect(text == #"{"agent":"esync-agent/0.1.0","clock":"1795763524123.0002@410100","createdAt":"2026-03-01T08:00:00Z","format":1,"id":"cs-1","#
+            + #""previous":"","records":[{"baseRevision":3,"fields":{"contact.phone":{"value":"0371-1234"},"employees":{"expected":100,"value":120}},"#
+            + #""op":"update","uscc":"91410100MA44XFHC3R"}],"region":"410100","signer":"\#(changeSet.signer!)"}"#)
+        #expect(seal.hash == ContentHash.of(bytes: seal.signedBytes))
+        #expect(seal.hash.count == 64)
+        #expect(ChangeSetSeal(changeSet) == seal, "the signature member does not change the seal")
+    }
+
+    @Test func aSignedChangeSetVerifiesAsTheProvinceReceivesIt() throws {
+        let key = SigningKey()
+        var changeSet = Self.changeSet()
+        try changeSet.sign(after: "", with: key)
+        let received = try ChangeSet.decodeKeepingJSON(changeSet.encoded())
+        #expect(key.publicKey.verifies(received.value, ChangeSetSeal(received.json)))
+        // Whitespace and member order on the wire do not matter: the seal is of the canonical form.
+        let pretty = received.json.prettyBytes()
+        let again = try ChangeSet.decodeKeepingJSON(pretty)
+        #expect(key.publicKey.verifies(again.value, ChangeSetSeal(again.json)))
+    }
+
+    @Test func anyEditAfterSigningBreaksTheSignature() throws {
+        let key = SigningKey()
+        var changeSet = Self.changeSet()
+        try changeSet.sign(after: "", with: key)
+        let sent = changeSet.encoded()
+        func verifies(_ bytes: [UInt8]) throws -> Bool {
+            let received = try ChangeSet.decodeKeepingJSON(bytes)
+            return key.publicKey.verifies(received.value, ChangeSetSeal(received.json))
+        }
+        #expect(try verifies(sent))
+        let text = String(decoding: sent, as: UTF8.self)
+        for (from, to) in [(#""value":120"#, #""value":121"#), (#""previous":"""#, #""previous":"ab""#),
+                           (#""region":"410100""#, #""region":"410200""#), (#""id":"cs-1""#, #""id":"cs-2""#)] {
+            #expect(text.contains(from))
+            #expect(try !verifies(Array(text.replacingOccurrences(of: from, with: to).utf8)), "\(from) → \(to)")
+        }
+        // A member this version does not know is covered too.
+        #expect(try !verifies(Array(text.replacingOccurrences(of: #"{"agent""#, with: #"{"added":1,"agent""#).utf8)))
+        var unsigned = changeSet
+        unsigned.signature = nil
+        #expect(!key.publicKey.verifies(unsigned, ChangeSetSeal(unsigned)))
+    }
+
+    @Test func anotherKeysSignatureDoesNotVerify() throws {
+        var changeSet = Self.changeSet()
+        let seal = try changeSet.sign(after: "", with: SigningKey())
+        let other = SigningKey().publicKey
+        #expect(!other.verifies(changeSet, seal))
+        #expect(changeSet.signer != other.fingerprint)
+    }
+
+    @Test func eachChangeSetNamesTheHashOfTheOneBefore() throws {
+        let key = SigningKey()
+        var first = Self.changeSet("cs-1")
+        let firstSeal = try first.sign(after: "", with: key)
+        var second = Self.changeSet("cs-2", employees: 130)
+        let secondSeal = try second.sign(after: firstSeal.hash, with: key)
+        #expect(first.previous == "")
+        #expect(second.previous == firstSeal.hash)
+        #expect(secondSeal.hash != firstSeal.hash)
+        // Signing again after another previous (a change set set aside before it) is a new seal.
+        var resigned = second
+        let moved = try resigned.sign(after: "", with: key)
+        #expect(moved.hash != secondSeal.hash && key.publicKey.verifies(resigned, moved))
+    }
+
+    @Test func keysTravelAsBase64AndAreNamedByAFingerprint() throws {
+        let key = SigningKey()
+        let restored = try SigningKey(base64: key.base64 + "\n")
+        #expect(restored.publicKey == key.publicKey)
+        let registered = try PublicSigningKey(base64: key.publicKey.base64)
+        #expect(registered == key.publicKey)
+        #expect(registered.fingerprint.count == 16 && registered.fingerprint.allSatisfy(\.isHexDigit))
+        #expect(registered.fingerprint == String(ContentHash.of(bytes: registered.rawRepresentation).prefix(16)))
+        #expect(throws: SigningKeyError.self) { try PublicSigningKey(base64: "not a key") }
+        #expect(throws: SigningKeyError.self) { try PublicSigningKey(base64: Data(repeating: 1, count: 31).base64EncodedString()) }
+        #expect(throws: SigningKeyError.self) { try SigningKey(base64: "") }
+    }
+}
