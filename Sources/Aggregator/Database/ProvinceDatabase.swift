@@ -185,6 +185,9 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v12-report-facts") { db in
             try RecordFacts.create(db)
         }
+        migrator.registerMigration("v14-store-epochs") { db in
+            try StoreEpochs.createTable(db)
+        }
         return migrator
     }
 }

@@ -13,6 +13,7 @@ public struct AggregatorServer: Sendable {
     let merge: MergeService
     let conflicts: ConflictService
     let tokens: TokenStore
+    let stores: StoreEpochs
     let pages: ReviewPages
     public let metrics = AggregatorMetrics()
     let apiThrottle = LoginThrottle(freeFailures: 5, window: 900, maxWait: 5, failurePause: .zero)
@@ -24,6 +25,7 @@ public struct AggregatorServer: Sendable {
                                   guardRule: MassChangeGuard(share: config.guardShare, minChanges: config.guardMinChanges))
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
+        self.stores = StoreEpochs(database: database)
         self.pages = ReviewPages(config: config, database: database, conflicts: conflicts, merge: merge, tokens: tokens)
     }
 
@@ -58,6 +60,7 @@ public struct AggregatorServer: Sendable {
             do { changeSet = try ChangeSet.decode(body) } catch {
                 throw ServiceError.badRequest("the body is not a change set: \(error)")
             }
+            _ = try await checkStore(request, principal, context, changeSet: changeSet.id)
             guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
@@ -75,20 +78,15 @@ public struct AggregatorServer: Sendable {
         router.get("/v1/changes") { request, context in
             let principal = try await authenticate(request, context)
             let query = request.uri.queryParameters
-            let region: String
-            switch principal.role {
-            case .bureau: region = principal.region ?? ""
-            case .reviewer, .editor:
-                guard let asked = query.get("region"), Regions.region(code: asked) != nil else {
-                    throw ServiceError.badRequest("a reviewer must name the region: /v1/changes?region=410100&since=0")
-                }
-                region = asked
-            }
+            let region = try Self.region(for: principal, principal.role == .bureau ? nil : query.get("region"),
+                                         example: "/v1/changes?region=410100&since=0")
+            let store = try await checkStore(request, principal, context)
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
             let page = try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize),
                                                requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil)
             if principal.role == .bureau { try await RegionActivity.notePull(region: region, cursor: page.cursor, database: database) }
+            if let store { try await stores.noteHanded(page.cursor, region: region, epoch: store.epoch) }
             return Self.wire(page)
         }
         router.get("/v1/records/:uscc") { request, context in
@@ -134,6 +132,7 @@ public struct AggregatorServer: Sendable {
             return Self.wire(view)
         }
         router.get("/v1/report") { request, context in try await report(request, principal: try await authenticate(request, context)) }
+        registerAuditRoutes(on: router)
         pages.register(on: router)
         return router
     }
