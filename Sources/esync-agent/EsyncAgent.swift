@@ -26,8 +26,10 @@ struct EsyncAgent: AsyncParsableCommand {
               4  the store is locked by another esync process
               5  the province is unreachable or answered 5xx
               6  the province refused the credentials or the request (401/403)
+              7  the province does not recognise this store (made anew, or restored from a
+                 backup): nothing was sent or merged; run `esync-agent reconcile`
             """,
-        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self]
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Reconcile.self, RecordCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -84,15 +86,21 @@ func printJSON(_ value: some Encodable) throws {
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the store layout (records/ and .esync/) at the configured store path.",
-        discussion: "Record files already in records/ are kept and become new records on the first push. Then run `esync-agent pull` to fetch the region's records from the province.")
+        abstract: "Create the store layout (records/ and .esync/) at the configured store path, with a new random epoch.",
+        discussion: """
+            Record files already in records/ are kept and become new records on the first push. Then run `esync-agent pull` \
+            to fetch the region's records from the province. The epoch (128 random bits) tells the province this store \
+            from a restored copy or another store: an empty new store takes over its region on its first pull; one with \
+            records in it is refused until `esync-agent reconcile --apply`.
+            """)
     @OptionGroup var options: AgentOptions
 
     func run() async throws {
         try await reporting {
             let config = try await options.load()
             let store = try Store.initialize(config.storePath, region: config.region)
-            print("initialised store \(store.root) for region \(config.region)")
+            let epoch = try AgentState.load(from: store.stateFilePath).epoch ?? "-"
+            print("initialised store \(store.root) for region \(config.region), epoch \(epoch)")
             return ExitStatus.success
         }
     }

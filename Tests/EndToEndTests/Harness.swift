@@ -196,9 +196,10 @@ struct AgentHandle {
     let configPath: String
     var storePath: String { folder + "/store" }
 
-    init(region: String, aggregator: AggregatorProcess) throws {
+    /// `name`: the folder's name under the aggregator's (a second store of the same region).
+    init(region: String, aggregator: AggregatorProcess, name: String? = nil) throws {
         self.region = region
-        folder = aggregator.folder + "/bureau-\(region)"
+        folder = aggregator.folder + "/" + (name ?? "bureau-\(region)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8)
         configPath = folder + "/agent.yaml"

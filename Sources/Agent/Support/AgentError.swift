@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CurlHTTP
+import SyncCore
 
 /// Everything the agent can fail at, with the context an operator needs to act: the file, the
 /// record, the URL, what the province said.
@@ -20,6 +21,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case csv(file: String, line: Int, reason: String)
     /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
     case stopped(String)
+    /// The province does not recognise this store (recreated, or restored from a backup) and
+    /// refused the push or pull: `esync-agent reconcile`.
+    case storeIdentity(StoreIdentityConflict, url: String)
 
     public var description: String {
         switch self {
@@ -49,6 +53,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "\(file):\(line): \(reason)"
         case .stopped(let what):
             return "stopped: \(what)"
+        case .storeIdentity(let conflict, let url):
+            return "the province does not recognise this store (\(conflict.error), \(conflict.reason.rawValue), \(url)): \(conflict.message)"
         }
     }
 
@@ -57,6 +63,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .config, .notAStore, .alreadyInitialized: return ExitStatus.usage
         case .lockHeld: return ExitStatus.busy
+        case .storeIdentity: return ExitStatus.storeNotRecognised
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
         case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
         case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
@@ -82,4 +89,7 @@ public enum ExitStatus {
     public static let unreachable: Int32 = 5
     /// The province refused the credentials or the request (401/403).
     public static let refused: Int32 = 6
+    /// The province does not recognise the store (recreated, or restored from a backup): nothing
+    /// was sent or merged; `esync-agent reconcile` shows what differs and `--apply` reconciles.
+    public static let storeNotRecognised: Int32 = 7
 }

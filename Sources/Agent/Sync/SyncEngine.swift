@@ -10,8 +10,8 @@ import SyncCore
 public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
-    public private(set) var index: StatIndex
-    public private(set) var state: AgentState
+    public internal(set) var index: StatIndex
+    public internal(set) var state: AgentState
     let scanner: Scanner
     private var clientStorage: ProvinceClient?
     /// One line per event, for the command line and the daemon's log.
@@ -26,6 +26,7 @@ public final class SyncEngine {
         self.scanner = Scanner(store: store)
         self.clientStorage = client
         self.state = try AgentState.load(from: store.stateFilePath)
+        self.durableIdentity = state.identity
         do {
             if FileSystem.exists(store.indexPath) {
                 index = try StatIndex.load(from: store.indexPath)
@@ -68,9 +69,12 @@ public final class SyncEngine {
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
     /// The working copy was scanned in this run.
-    private var scanned = false
+    var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
-    private var indexDirty = false
+    var indexDirty = false
+    /// The store's identity as last saved in state.json: what the province is told, never a
+    /// number that a crash could take back (which would look like a restored store).
+    var durableIdentity: StoreIdentity?
 
     public func saveIndex() throws(AgentError) {
         guard indexDirty else { return }
@@ -78,7 +82,10 @@ public final class SyncEngine {
         indexSavedAt = FileSystem.nowNs()
         indexDirty = false
     }
-    func saveState() throws(AgentError) { try state.save(to: store.stateFilePath) }
+    func saveState() throws(AgentError) {
+        try state.save(to: store.stateFilePath)
+        durableIdentity = state.identity
+    }
 
     // MARK: - Diff
 
@@ -193,8 +200,9 @@ public final class SyncEngine {
     public func push() throws(AgentError) -> PushSummary {
         var summary = PushSummary()
         do {
+            try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
-            let inOutbox = Set(try outboxFiles().map { String($0.dropFirst(13).dropLast(5)) })
+            let inOutbox = Set(try outboxFiles().map(Self.changeSetID(ofOutboxFile:)))
             state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
             try sendOutbox(&summary)
             var pending: [RecordChange] = []
@@ -234,9 +242,11 @@ public final class SyncEngine {
         if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
         changeSet.clock = clock ?? tick()
         state.outboxSequence += 1
+        // The number is kept before the file exists: a crash in between leaves a gap, never two
+        // change sets under one number (which the province takes for a restored store).
+        try saveState()
         let name = String(format: "%012lld-%@.json", state.outboxSequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
-        try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
     }
 
@@ -280,7 +290,7 @@ public final class SyncEngine {
             }
             let result: ChangeSetResult
             do {
-                result = try client().push(bytes)
+                result = try client().push(bytes, identity: identity(sending: name))
             } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
@@ -403,6 +413,7 @@ public final class SyncEngine {
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
         var summary = PullSummary()
         do {
+            try ensureEpoch()
             if full { state.cursor = 0 }
             // A store set up from the province's copy needs even the revisions it wrote itself.
             let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
@@ -412,7 +423,7 @@ public final class SyncEngine {
             scanned = true
             try retryDeferred(&summary)
             while true {
-                let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
+                let page = try changes(own: setUpFromProvince)
                 summary.pages += 1
                 summary.received += page.records.count
                 hear(page.clock)
