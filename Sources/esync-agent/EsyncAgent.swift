@@ -28,8 +28,9 @@ struct EsyncAgent: AsyncParsableCommand {
               6  the province refused the credentials or the request (401/403)
               7  the province does not recognise this store (made anew, or restored from a
                  backup): nothing was sent or merged; run `esync-agent reconcile`
+            `verify` exits 1 when records differ (see its --help).
             """,
-        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Reconcile.self, RecordCommand.self]
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }

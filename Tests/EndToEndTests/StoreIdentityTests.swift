@@ -75,6 +75,7 @@ import Testing
         let after = try zz.agent(["sync"])
         #expect(after.status == 0, "\(after)")
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+        #expect(try zz.agent(["verify"]).status == 0)
     }
 
     @Test func aCopyRestoredOnePushLaterIsCaughtByTheOutboxNumberItSealsAgain() throws {

@@ -54,6 +54,21 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// The bureau's hybrid logical clock: stamped on every sealed change set, moved past the
     /// province's clock on every answer, so an edit sealed after a pull is later than what came.
     public var clock: HybridTimestamp?
+    /// Records whose base keeps an older value for a field both sides changed (see
+    /// `ThreeWayMerge`): the content hash of the province's version it was merged with, which is
+    /// what `verify` compares with the province.
+    public var provinceHashes: [String: String] = [:]
+    /// The last `verify`.
+    public var lastVerify: Verification?
+
+    public struct Verification: Codable, Sendable, Equatable {
+        public var at: String
+        /// Records compared (the store's base).
+        public var records: Int
+        /// Records that differ from the province's; 0: they agree.
+        public var differing: Int
+        public var summary: String
+    }
 
     public init(region: String) { self.region = region }
 
@@ -73,7 +88,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, region, epoch, cursor, highestCursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets,
-             deferred, clock
+             deferred, clock, provinceHashes, lastVerify
     }
 
     /// A state written by an earlier version lacks the newer members: they start empty, so an
@@ -94,6 +109,8 @@ public struct AgentState: Codable, Sendable, Equatable {
         heldChangeSets = try c.decodeIfPresent([String: [String]].self, forKey: .heldChangeSets) ?? [:]
         deferred = try c.decodeIfPresent(Set<String>.self, forKey: .deferred) ?? []
         clock = try c.decodeIfPresent(HybridTimestamp.self, forKey: .clock)
+        provinceHashes = try c.decodeIfPresent([String: String].self, forKey: .provinceHashes) ?? [:]
+        lastVerify = try c.decodeIfPresent(Verification.self, forKey: .lastVerify)
     }
 
     public static func load(from path: String) throws(AgentError) -> AgentState {

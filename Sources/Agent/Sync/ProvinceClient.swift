@@ -51,6 +51,15 @@ public final class ProvinceClient {
         return try call(.post, "/v1/store-epoch", body: body, as: StoreRegistration.self)
     }
 
+    /// The province's digest of each bucket of the region's records (`verify`).
+    public func digests() throws(AgentError) -> RegionDigests {
+        try call(.get, "/v1/digests", as: RegionDigests.self)
+    }
+
+    public func digestBucket(_ bucket: Int) throws(AgentError) -> BucketRecords {
+        try call(.get, "/v1/digests?bucket=\(bucket)", as: BucketRecords.self)
+    }
+
     public func conflict(_ id: Int64) throws(AgentError) -> ConflictView {
         try wire(.get, "/v1/conflicts/\(id)", as: ConflictView.self)
     }

@@ -148,6 +148,7 @@ extension SyncEngine {
             try store.removeBase(uscc)
             index.entries[uscc]?.baseHash = ""
             index.entries[uscc]?.baseRevision = -1
+            state.provinceHashes[uscc] = nil
             indexDirty = true
         }
         try saveIndex()

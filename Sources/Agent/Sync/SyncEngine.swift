@@ -435,6 +435,7 @@ public final class SyncEngine {
                         // A revision this bureau wrote: nothing to fetch when the base has it.
                         if let entry = index.entries[record.uscc], entry.hasBase, entry.baseHash == record.hash {
                             summary.skipped += 1
+                            state.provinceHashes[record.uscc] = nil
                             if entry.baseRevision < record.revision { index.entries[record.uscc]?.baseRevision = record.revision; indexDirty = true }
                         } else if full || (index.entries[record.uscc]?.baseRevision ?? -1) < record.revision {
                             echoes.append(record.uscc)
@@ -566,6 +567,7 @@ public final class SyncEngine {
                 // come with the next pull.
                 try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: knownRevision, document: base)), group: uscc)
                 updates.bases[uscc] = (ContentHash.of(base), knownRevision)
+                if view.revision == knownRevision { updates.provinceHashes[uscc] = ContentHash.of(view.document) }
             } else if !decided.isEmpty && !FileSystem.exists(file) {
                 takenIn = decided.map(\.field)  // no working copy to take the decision into
             }
@@ -610,6 +612,9 @@ public final class SyncEngine {
     struct IndexUpdates {
         var written: [String: JSONValue] = [:]
         var bases: [String: (hash: String, revision: Int64)] = [:]
+        /// For a base written: the hash of the province's version it was made from, when known
+        /// (see `AgentState.provinceHashes`).
+        var provinceHashes: [String: String] = [:]
         var removedBases: Set<String> = []
         var removedWorking: Set<String> = []
     }
@@ -688,6 +693,7 @@ public final class SyncEngine {
         }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
         updates.bases[uscc] = (ContentHash.of(newBase), revision)
+        updates.provinceHashes[uscc] = ContentHash.of(theirs)
         return divergent
     }
 
@@ -734,10 +740,13 @@ public final class SyncEngine {
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
             index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision
+            let province = updates.provinceHashes[uscc]
+            state.provinceHashes[uscc] = province == base.hash ? nil : province
         }
         for uscc in updates.removedBases {
             index.entries[uscc]?.baseHash = ""
             index.entries[uscc]?.baseRevision = -1
+            state.provinceHashes[uscc] = nil
         }
         for uscc in updates.removedWorking { index.entries[uscc] = nil }
         if !(updates.written.isEmpty && updates.bases.isEmpty && updates.removedBases.isEmpty && updates.removedWorking.isEmpty) {
