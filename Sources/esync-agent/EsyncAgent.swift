@@ -198,7 +198,10 @@ struct Run: AsyncParsableCommand {
             SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
             one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \
             when stderr is the journal. The store's lock is held only while syncing. With sync.watch it also syncs \
-            sync.settleSeconds after a record file in STORE/records changes (inotify).
+            sync.settleSeconds after a record file in STORE/records changes (inotify). After a sync it runs `verify` when \
+            the last one is sync.verifyIntervalSeconds old (a day; 0: never) and ends STATUS= with the result. A store \
+            the province does not recognise (exit code 7 of the other commands) is reported in STATUS= and retried on the \
+            interval until `esync-agent reconcile --apply`.
             """)
     @OptionGroup var options: AgentOptions
     @Option(help: "error, warning, notice, info or debug (default: log.level of the config, else info).") var logLevel: String?

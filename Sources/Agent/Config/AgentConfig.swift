@@ -30,6 +30,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var settleSeconds: Double = 3
     /// The daemon writes Prometheus metrics here after every sync (node_exporter's textfile collector).
     public var metricsFile: String?
+    /// The daemon runs `verify` after a sync when the last one is this old; 0: never.
+    public var verifyIntervalSeconds: Double = 86_400
 
     public static let defaultPath = "/etc/esync/agent.yaml"
     public static let pathVariable = "ESYNC_AGENT_CONFIG"
@@ -97,6 +99,7 @@ public struct AgentConfig: Sendable, Equatable {
             }
         }
         config.settleSeconds = try number("sync.settleSeconds", config.settleSeconds)
+        config.verifyIntervalSeconds = try number("sync.verifyIntervalSeconds", config.verifyIntervalSeconds)
         config.metricsFile = path("metrics.file")
         return config
     }
