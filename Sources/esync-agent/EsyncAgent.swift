@@ -29,12 +29,15 @@ struct EsyncAgent: AsyncParsableCommand {
               6  the province refused the credentials (token or client certificate) or the
                  request (401/403), or a change set's signature or its place in the store's
                  chain (see `key`)
+              7  the province does not recognise this store (made anew, or restored from a
+                 backup): nothing was sent or merged; run `esync-agent reconcile`
+            `verify` exits 1 when records differ (see its --help).
 
             TLS: server.caFile, server.clientCert and server.clientKey go to libcurl; with clientCert \
             and no server.tokenFile the bureau signs in by its certificate. The province's certificate is \
             always checked unless server.tlsVerification says disabled-insecure (then every run warns).
             """,
-        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, RecordCommand.self, Key.self]
+        subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self, Key.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -94,10 +97,12 @@ func printJSON(_ value: some Encodable) throws {
 
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the store layout (records/ and .esync/) and the store's signing key at the configured store path.",
+        abstract: "Create the store layout (records/ and .esync/) at the configured store path, with a new random epoch and the store's signing key.",
         discussion: """
-            Record files already in records/ are kept and become new records on the first push. Then run \
-            `esync-agent pull` to fetch the region's records from the province.
+            Record files already in records/ are kept and become new records on the first push. Then run `esync-agent pull` \
+            to fetch the region's records from the province. The epoch (128 random bits) tells the province this store \
+            from a restored copy or another store: an empty new store takes over its region on its first pull; one with \
+            records in it is refused until `esync-agent reconcile --apply`.
 
             The store's Ed25519 key signs every change set it seals (.esync/signing-key, mode 0600, never leaves the \
             store). The last line printed is its public key: register it at the province with the bureau's token \
@@ -110,7 +115,8 @@ struct Init: AsyncParsableCommand {
             let config = try await options.load()
             let store = try Store.initialize(config.storePath, region: config.region)
             let key = try store.signingKey().key.publicKey
-            print("initialised store \(store.root) for region \(config.region)")
+            let epoch = try AgentState.load(from: store.stateFilePath).epoch ?? "-"
+            print("initialised store \(store.root) for region \(config.region), epoch \(epoch)")
             Key.print(key, file: store.signingKeyPath)
             return ExitStatus.success
         }
@@ -243,7 +249,10 @@ struct Run: AsyncParsableCommand {
             SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
             one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \
             when stderr is the journal. The store's lock is held only while syncing. With sync.watch it also syncs \
-            sync.settleSeconds after a record file in STORE/records changes (inotify).
+            sync.settleSeconds after a record file in STORE/records changes (inotify). After a sync it runs `verify` when \
+            the last one is sync.verifyIntervalSeconds old (a day; 0: never) and ends STATUS= with the result. A store \
+            the province does not recognise (exit code 7 of the other commands) is reported in STATUS= and retried on the \
+            interval until `esync-agent reconcile --apply`.
             """)
     @OptionGroup var options: AgentOptions
     @Option(help: "error, warning, notice, info or debug (default: log.level of the config, else info).") var logLevel: String?

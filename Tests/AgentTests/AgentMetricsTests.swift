@@ -15,4 +15,25 @@ import Testing
         #expect(text.contains("esync_agent_last_sync_timestamp_seconds 1700000100.000\n"))
         #expect(text.contains("# TYPE esync_agent_invalid_files gauge\nesync_agent_invalid_files 2\n"))
     }
+
+    /// A verify found in the state when the daemon starts sets the gauges but counts no run.
+    @Test func verifyOutcomesAreCountedAndTheLastOneIsAGauge() {
+        var metrics = AgentMetrics()
+        metrics.recordVerify(at: Date(timeIntervalSince1970: 1_700_000_000), differing: 0, counted: false)
+        metrics.recordVerify(at: Date(timeIntervalSince1970: 1_700_086_400), differing: 3)
+        let text = metrics.text
+        #expect(text.contains("esync_agent_verifies_total{result=\"agree\"} 0\n"))
+        #expect(text.contains("esync_agent_verifies_total{result=\"differ\"} 1\n"))
+        #expect(text.contains("esync_agent_verify_last_success_timestamp_seconds 1700086400.000\n"))
+        #expect(text.contains("# TYPE esync_agent_verify_differing_records gauge\nesync_agent_verify_differing_records 3\n"))
+    }
+
+    @Test func aVerifyIsDueWhenNeverRunOrAsOldAsTheIntervalAndNeverWithIntervalZero() {
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        let last = AgentState.Verification(at: Date(timeIntervalSince1970: 1_800_000_000 - 3600).formatted(.iso8601), records: 1, differing: 0, summary: "")
+        #expect(Daemon.verifyDue(nil, every: 86_400, now: now))
+        #expect(!Daemon.verifyDue(last, every: 86_400, now: now))
+        #expect(Daemon.verifyDue(last, every: 3600, now: now))
+        #expect(!Daemon.verifyDue(nil, every: 0, now: now))
+    }
 }

@@ -194,6 +194,14 @@ final class AggregatorProcess: @unchecked Sendable {
 
     /// The selector of a region's bureau token, as `token list` shows it.
     func selector(_ region: String) -> String { String(bureauTokens[region]!.dropFirst(6).prefix(16)) }
+    /// A statement on the province's SQLite database behind the merge's back (as a bad restore
+    /// or a hand-made fix would); returns what it prints.
+    @discardableResult
+    func sql(_ statement: String) throws -> String {
+        let result = try run("/usr/bin/sqlite3", [folder + "/province.sqlite", statement], in: folder)
+        guard result.status == 0 else { throw HarnessError("sqlite3: \(result)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 }
 
 /// A bureau: a store folder, a config and a token file, and `esync-agent` run as a process.

@@ -264,6 +264,73 @@ final class NotifyListener {
         return samples
     }
 
+    @Test func theDaemonVerifiesAfterASyncAndReportsTheOutcomeInStatusAndMetrics() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "daemon-verify")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(5, seed: 34)
+        let notify = try NotifyListener(folder: zz.folder)
+        let metricsPath = zz.folder + "/esync.prom"
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "NOTIFY_SOCKET": notify.path, "ESYNC_SYNC_INTERVAL_SECONDS": "1", "ESYNC_SYNC_JITTER_SECONDS": "0",
+            "ESYNC_SYNC_VERIFY_INTERVAL_SECONDS": "2",
+        ], arguments: ["--metrics-file", metricsPath])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let metrics = { try self.parsePrometheus(String(contentsOfFile: metricsPath, encoding: .utf8)) }
+
+        // The first sync is followed by a verify: STATUS= and the metrics say the two agree.
+        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains("verify") && $0.contains("agree: 5 records") } != nil,
+                "\(notify.messages.suffix(3)) \(log())")
+        #expect(waitUntil(10) { try metrics()["esync_agent_verifies_total{result=\"agree\"}"] ?? 0 >= 1 }, "\(log())")
+        var m = try metrics()
+        #expect(m["esync_agent_verify_differing_records"] == 0)
+        #expect(m["esync_agent_verify_last_success_timestamp_seconds"] ?? 0 > 0)
+
+        // A document changed in SQL behind the merge's back (no new revision, so no pull heals it):
+        // the next verify names it in STATUS, the log and the metrics.
+        try province.sql("UPDATE records SET doc = json_set(doc, '$.employees', 7) WHERE uscc = '\(codes[0])'")
+        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains("1 records DIFFER") } != nil,
+                "\(notify.messages.suffix(3)) \(log())")
+        #expect(waitUntil(10) { try metrics()["esync_agent_verify_differing_records"] == 1 }, "\(log())")
+        m = try metrics()
+        #expect(m["esync_agent_verifies_total{result=\"differ\"}"] ?? 0 >= 1)
+        #expect(log().contains("verify: 1 records DIFFER"), "\(log())")
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+    }
+
+    @Test func theDaemonOfAStoreTheProvinceRefusesSaysSoInStatusAndGoesOnOnceItIsReconciled() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "daemon-refused")
+        defer { province.stop() }
+        let old = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try old.generate(3, seed: 36)
+        #expect(try old.agent(["sync"]).status == 0)
+        // A store made anew with a record of its own: the province knows another one.
+        let fresh = try AgentHandle(region: "410100", aggregator: province, folderName: "bureau-410100-new")
+        let added = try #require(Set(try fresh.generate(1, seed: 37)).subtracting(codes).first)
+        let notify = try NotifyListener(folder: fresh.folder)
+        let (daemon, log) = try startDaemon(fresh, environment: [
+            "NOTIFY_SOCKET": notify.path, "ESYNC_SYNC_INTERVAL_SECONDS": "1", "ESYNC_SYNC_JITTER_SECONDS": "0",
+        ])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        #expect(notify.wait(seconds: 20) { $0.contains("REFUSED") && $0.contains("store_recreated") && $0.contains("esync-agent reconcile") } != nil,
+                "\(notify.messages.suffix(3)) \(log())")
+        #expect(log().contains("sync refused: "), "\(log())")
+        #expect(daemon.isRunning)
+
+        // The operator reconciles between two syncs; the daemon goes on with the new epoch.
+        #expect(try fresh.agent(["reconcile", "--apply"]).status == 0)
+        #expect(waitUntil(20) { try province.record(added).revision == 1 }, "\(log())")
+        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains(" ok: ") } != nil, "\(notify.messages.suffix(3))")
+        for uscc in codes { #expect(FileManager.default.fileExists(atPath: fresh.recordPath(uscc))) }
+
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        #expect(daemon.terminationStatus == 0, "\(log())")
+    }
+
     @Test func theMetricsFileIsPrometheusTextWithTheRightValues() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "metrics")
         defer { province.stop() }

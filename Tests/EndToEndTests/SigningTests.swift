@@ -1,4 +1,5 @@
 @testable import EndToEndSupport
+import CurlHTTP
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -188,9 +189,25 @@ import Testing
         try FileManager.default.removeItem(atPath: zz.storePath)
         try FileManager.default.moveItem(atPath: backup, toPath: zz.storePath)
         try zz.edit(codes[1], ["employees": 702])
+        // The store's identity catches it first (exit 7, see StoreIdentityTests); without the
+        // identity headers (an agent from before them) the chain refuses the fork.
         let push = try zz.agent(["push"])
-        #expect(push.status == 6 && push.stderr.contains("restored from a backup"), "\(push)")
+        #expect(push.status == 7 && push.stderr.contains("store_restored"), "\(push)")
         #expect(try province.record(codes[1]).revision == 1)
+        let outbox = try #require(try zz.outboxFiles().last)
+        let sealed = try Array(Data(contentsOf: URL(fileURLWithPath: zz.outboxPath + "/" + outbox)))
+        let bare = try CurlClient().perform(HTTPRequest(method: .post, url: province.url + "/v1/changesets",
+                                                        headers: [("Authorization", "Bearer " + province.bureauTokens["410100"]!)], body: sealed))
+        #expect(bare.status == 409 && bare.bodyString.contains("broken_chain") && bare.bodyString.contains("restored from a backup"), "\(bare.status) \(bare.bodyString)")
+        #expect(try province.record(codes[1]).revision == 1)
+
+        // Reconciled: the old outbox set aside, the edit sent again following the province's
+        // chain head, and the chain still verifies.
+        let reconciled = try zz.agent(["reconcile", "--apply"])
+        #expect(reconciled.status == 0, "\(reconciled)")
+        #expect(try province.record(codes[1]).document["employees"] == 702)
+        #expect(try province.record(codes[0]).document["employees"] == 701)
+        #expect(try verify(province).status == 0)
     }
 
     @Test func aReplayAfterALostAnswerIsAppliedOnceAndTheChainGoesOn() throws {

@@ -262,9 +262,11 @@ extension VerticalSliceTests {
         #expect(try zz.agent(["sync"]).status == 0)
         try FileManager.default.removeItem(atPath: zz.storePath)
         #expect(try zz.agent(["init"]).status == 0)
+        // An empty new store takes over the region from the one the province knew, and says so.
         let pull = try zz.agent(["pull"])
         #expect(pull.status == 0, "\(pull)")
         #expect(pull.stdout.contains("30 merged"))
+        #expect(pull.stderr.contains("takes over region"), "\(pull.stderr)")
         for uscc in codes { #expect(try zz.readRecord(uscc) == (try province.record(uscc)).document) }
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
     }

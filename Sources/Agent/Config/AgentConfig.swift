@@ -33,6 +33,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var settleSeconds: Double = 3
     /// The daemon writes Prometheus metrics here after every sync (node_exporter's textfile collector).
     public var metricsFile: String?
+    /// The daemon runs `verify` after a sync when the last one is this old; 0: never.
+    public var verifyIntervalSeconds: Double = 86_400
 
     public enum TLSVerification: String, Sendable, Equatable {
         /// The province's certificate must chain to `server.caFile` (else the system's CAs) and
@@ -118,6 +120,7 @@ public struct AgentConfig: Sendable, Equatable {
             }
         }
         config.settleSeconds = try number("sync.settleSeconds", config.settleSeconds)
+        config.verifyIntervalSeconds = try number("sync.verifyIntervalSeconds", config.verifyIntervalSeconds)
         config.metricsFile = path("metrics.file")
         return config
     }

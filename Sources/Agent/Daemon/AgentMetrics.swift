@@ -18,6 +18,12 @@ public struct AgentMetrics: Sendable, Equatable {
     public var outboxChangeSets = 0
     public var waitingForReview = 0
     public var invalidFiles = 0
+    public var verifiesAgree = 0
+    public var verifiesDiffer = 0
+    public var verifiesFailed = 0
+    /// When the last `verify` completed (whatever it found), and how many records differed then.
+    public var lastVerify: Date?
+    public var verifyDiffering = 0
 
     public init() {}
 
@@ -45,6 +51,15 @@ public struct AgentMetrics: Sendable, Equatable {
         lastSync = date
     }
 
+    /// A completed `verify`; `counted: false` for one the daemon found in the state at start.
+    public mutating func recordVerify(at date: Date, differing: Int, counted: Bool = true) {
+        if counted {
+            if differing == 0 { verifiesAgree += 1 } else { verifiesDiffer += 1 }
+        }
+        lastVerify = date
+        verifyDiffering = differing
+    }
+
     /// The Prometheus text exposition format (version 0.0.4): HELP and TYPE before each metric.
     public var text: String {
         var lines: [String] = []
@@ -67,6 +82,11 @@ public struct AgentMetrics: Sendable, Equatable {
         metric("esync_agent_outbox_change_sets", "gauge", "Sealed change sets not yet acknowledged by the province.", [("", "\(outboxChangeSets)")])
         metric("esync_agent_waiting_for_review", "gauge", "Fields of this bureau waiting for the province's review.", [("", "\(waitingForReview)")])
         metric("esync_agent_invalid_files", "gauge", "Record files that are invalid and not synced.", [("", "\(invalidFiles)")])
+        metric("esync_agent_verifies_total", "counter", "Audits of agreement with the province (verify) run by the daemon since it started, by result.",
+               [("{result=\"agree\"}", "\(verifiesAgree)"), ("{result=\"differ\"}", "\(verifiesDiffer)"), ("{result=\"failed\"}", "\(verifiesFailed)")])
+        metric("esync_agent_verify_last_success_timestamp_seconds", "gauge", "When the last verify completed, whatever it found (Unix time; 0 before the first).",
+               [("", seconds(lastVerify))])
+        metric("esync_agent_verify_differing_records", "gauge", "Records that differed from the province's at the last verify.", [("", "\(verifyDiffering)")])
         return lines.joined(separator: "\n") + "\n"
     }
 

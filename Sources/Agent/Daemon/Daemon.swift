@@ -31,6 +31,13 @@ public final class Daemon: Sendable {
         var pulled = 0
         var conflicts = 0
         var gauges: AgentMetrics.StoreGauges?
+        var verify: VerifyStep?
+    }
+
+    /// A `verify` run after a sync (`sync.verifyIntervalSeconds`).
+    enum VerifyStep: Sendable {
+        case done(at: Date, differing: Int, line: String)
+        case failed(String)
     }
 
     /// What the signal handlers and the loop share.
@@ -71,9 +78,16 @@ public final class Daemon: Sendable {
                 if !Task.isCancelled, notifier.isEnabled { try? notifier.extendTimeout(seconds: 30) }
             }
         }
+        var metrics = AgentMetrics()
+        /// The last verify, for STATUS= (kept in the state across restarts).
+        var verifyLine: String?
         do {
             let checked = config
-            try await Blocking.run { _ = try SyncEngine(config: checked, store: try Store.open(checked.storePath)) }
+            let last = try await Blocking.run { try SyncEngine(config: checked, store: try Store.open(checked.storePath)).state.lastVerify }
+            if let last {
+                metrics.recordVerify(at: (try? Date(last.at, strategy: .iso8601)) ?? Date(timeIntervalSince1970: 0), differing: last.differing, counted: false)
+                verifyLine = "verify \(last.at): \(last.summary)"
+            }
             extending.cancel()
         } catch {
             extending.cancel()
@@ -105,7 +119,6 @@ public final class Daemon: Sendable {
         if let warning = config.insecureTLSWarning { log.warning("\(warning)") }
 
         var watch = openWatch(config)
-        var metrics = AgentMetrics()
         var failures = 0
         while !control.stopping {
             if control.takeReload() {
@@ -141,7 +154,23 @@ public final class Daemon: Sendable {
                 log.info("sync ok in \(duration) s: \(result.line)", metadata: [
                     "duration": "\(duration)", "pushed": "\(result.pushed)", "pulled": "\(result.pulled)", "conflicts": "\(result.conflicts)",
                 ])
-                notify(notifier) { try $0.status("last sync \(at) ok: \(result.line)") }
+                switch result.verify {
+                case .done(let when, let differing, let line)?:
+                    metrics.recordVerify(at: when, differing: differing)
+                    verifyLine = "verify \(when.formatted(.iso8601)): \(line)"
+                    if differing == 0 {
+                        log.info("verify: \(line)")
+                    } else {
+                        log.warning("verify: \(line); `esync-agent verify` names them", metadata: ["differing": "\(differing)"])
+                    }
+                case .failed(let reason)?:
+                    metrics.verifiesFailed += 1
+                    verifyLine = "verify FAILED: \(reason)"
+                    log.warning("verify failed: \(reason)")
+                case nil:
+                    break
+                }
+                notify(notifier) { try $0.status("last sync \(at) ok: \(result.line)" + (verifyLine.map { "; " + $0 } ?? "")) }
                 if let gauges = result.gauges {
                     metrics.recordSuccess(at: Date(), pushed: result.pushed, pulled: result.pulled, conflicts: result.conflicts, gauges: gauges)
                     writeMetrics(metrics, config)
@@ -152,9 +181,16 @@ public final class Daemon: Sendable {
                     notify(notifier) { try $0.status("stopping; sync cut short: \(error)") }
                     break
                 }
-                failures += 1
-                log.error("sync failed (\(failures) in a row): \(error)", metadata: ["duration": "\(duration)"])
-                notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
+                if case .storeIdentity(let conflict, _) = error {
+                    // Not an outage: retrying sooner helps nothing until someone reconciles the store.
+                    failures = 0
+                    log.error("sync refused: \(error)", metadata: ["reason": "\(conflict.reason.rawValue)"])
+                    notify(notifier) { try $0.status("last sync \(at) REFUSED: the province does not recognise this store (\(conflict.error)); run `esync-agent reconcile`") }
+                } else {
+                    failures += 1
+                    log.error("sync failed (\(failures) in a row): \(error)", metadata: ["duration": "\(duration)"])
+                    notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
+                }
                 metrics.recordFailure(at: Date())
                 writeMetrics(metrics, config)
             }
@@ -240,8 +276,17 @@ public final class Daemon: Sendable {
                     outboxChangeSets: (try? engine.outboxFiles().count) ?? 0,
                     waitingForReview: engine.state.parked.values.reduce(0) { $0 + $1.count },
                     invalidFiles: push.invalid.count)
-                return StepResult(line: "push: \(push.line); pull: \(pull.line)", pushed: push.recordsSent, pulled: pull.received,
-                                  conflicts: push.conflicts.count, gauges: gauges)
+                var result = StepResult(line: "push: \(push.line); pull: \(pull.line)", pushed: push.recordsSent, pulled: pull.received,
+                                        conflicts: push.conflicts.count, gauges: gauges)
+                if Self.verifyDue(engine.state.lastVerify, every: config.verifyIntervalSeconds), !control.stopping {
+                    do {
+                        let report = try engine.verify()
+                        result.verify = .done(at: Date(), differing: report.differences.count, line: report.line)
+                    } catch {
+                        result.verify = .failed("\(error)")
+                    }
+                }
+                return result
             }
             return .success(summary)
         } catch let error as AgentError {
@@ -249,6 +294,14 @@ public final class Daemon: Sendable {
         } catch {
             return .failure(.protocolError(url: config.serverURL ?? "-", reason: "\(type(of: error)): \(error)"))
         }
+    }
+
+    /// Whether a sync should be followed by `verify`: never verified, or the last one is
+    /// `interval` seconds old (0: never).
+    static func verifyDue(_ last: AgentState.Verification?, every interval: Double, now: Date = Date()) -> Bool {
+        guard interval > 0 else { return false }
+        guard let last, let at = try? Date(last.at, strategy: .iso8601) else { return true }
+        return now.timeIntervalSince(at) >= interval
     }
 
     /// `--metrics-file`, else `metrics.file`; a failure to write is logged, never fatal.

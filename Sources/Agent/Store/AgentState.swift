@@ -19,8 +19,17 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     public var format = 1
     public var region: String
+    /// The store's identity: 128 random bits in hex, made at `init` (or on the first push or pull
+    /// of a store made before identities) and again by `reconcile --apply`. Sent with every push
+    /// and pull, so the province can tell this store from a restored copy or a new one.
+    public var epoch: String?
     /// The province's change sequence up to which this store has merged its region's records.
-    public var cursor: Int64 = 0
+    public var cursor: Int64 = 0 {
+        didSet { highestCursor = max(highestCursor, cursor) }
+    }
+    /// The highest cursor this store has stored: unlike `cursor` never set back (`pull --full`),
+    /// so a store behind it at the province was restored from a backup.
+    public var highestCursor: Int64 = 0
     /// Numbers the outbox files so that they are sent in the order they were sealed.
     public var outboxSequence: Int64 = 0
     public var lastPush: Outcome?
@@ -48,11 +57,41 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// The hash of the change set the store sealed last: the `previous` of the next one, which
     /// chains the store's signed change sets (see `ChangeSetSeal`).
     public var chainHead: String?
+    /// Records whose base keeps an older value for a field both sides changed (see
+    /// `ThreeWayMerge`): the content hash of the province's version it was merged with, which is
+    /// what `verify` compares with the province.
+    public var provinceHashes: [String: String] = [:]
+    /// The last `verify`.
+    public var lastVerify: Verification?
+
+    public struct Verification: Codable, Sendable, Equatable {
+        public var at: String
+        /// Records compared (the store's base).
+        public var records: Int
+        /// Records that differ from the province's; 0: they agree.
+        public var differing: Int
+        public var summary: String
+    }
 
     public init(region: String) { self.region = region }
 
+    /// A new store epoch: 128 bits from the system's random generator, in lower-case hex.
+    public static func makeEpoch() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<2).map { _ in
+            let hex = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
+    }
+
+    /// What the store tells the province about itself; nil until it has an epoch.
+    public var identity: StoreIdentity? {
+        epoch.map { StoreIdentity(epoch: $0, cursor: highestCursor, sequence: outboxSequence) }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case format, region, cursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets, deferred, clock, chainHead
+        case format, region, epoch, cursor, highestCursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets,
+             deferred, clock, chainHead, provinceHashes, lastVerify
     }
 
     /// A state written by an earlier version lacks the newer members: they start empty, so an
@@ -61,7 +100,9 @@ public struct AgentState: Codable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
         region = try c.decode(String.self, forKey: .region)
+        epoch = try c.decodeIfPresent(String.self, forKey: .epoch)
         cursor = try c.decodeIfPresent(Int64.self, forKey: .cursor) ?? 0
+        highestCursor = max(try c.decodeIfPresent(Int64.self, forKey: .highestCursor) ?? 0, cursor)
         outboxSequence = try c.decodeIfPresent(Int64.self, forKey: .outboxSequence) ?? 0
         lastPush = try c.decodeIfPresent(Outcome.self, forKey: .lastPush)
         lastPull = try c.decodeIfPresent(Outcome.self, forKey: .lastPull)
@@ -72,6 +113,8 @@ public struct AgentState: Codable, Sendable, Equatable {
         deferred = try c.decodeIfPresent(Set<String>.self, forKey: .deferred) ?? []
         clock = try c.decodeIfPresent(HybridTimestamp.self, forKey: .clock)
         chainHead = try c.decodeIfPresent(String.self, forKey: .chainHead)
+        provinceHashes = try c.decodeIfPresent([String: String].self, forKey: .provinceHashes) ?? [:]
+        lastVerify = try c.decodeIfPresent(Verification.self, forKey: .lastVerify)
     }
 
     public static func load(from path: String) throws(AgentError) -> AgentState {

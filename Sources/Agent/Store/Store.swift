@@ -12,7 +12,7 @@ import Glibc
 /// STORE/.esync/base/          the last version the province acknowledged, per record
 /// STORE/.esync/index          stat cache of the working files
 /// STORE/.esync/outbox/        sealed change sets not yet acknowledged, oldest first
-/// STORE/.esync/state.json     pull cursor, last push and pull
+/// STORE/.esync/state.json     epoch, pull cursor, last push and pull
 /// STORE/.esync/lock           held while a command changes the store
 /// ```
 public final class Store {
@@ -75,7 +75,9 @@ public final class Store {
         try FileSystem.makeDirectory(store.statePath)
         try FileSystem.makeDirectory(store.basePath)
         try FileSystem.makeDirectory(store.outboxPath)
-        try AgentState(region: region).save(to: store.stateFilePath)
+        var state = AgentState(region: region)
+        state.epoch = AgentState.makeEpoch()
+        try state.save(to: store.stateFilePath)
         return store
     }
 

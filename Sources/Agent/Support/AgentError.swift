@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CurlHTTP
+import SyncCore
 
 /// Everything the agent can fail at, with the context an operator needs to act: the file, the
 /// record, the URL, what the province said.
@@ -23,6 +24,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// The province refused a change set's signature or its place in the store's chain: the
     /// push stops there, the outbox file stays, and an operator must look (see the message).
     case sealRefused(file: String, message: String)
+    /// The province does not recognise this store (recreated, or restored from a backup) and
+    /// refused the push or pull: `esync-agent reconcile`.
+    case storeIdentity(StoreIdentityConflict, url: String)
 
     public var description: String {
         switch self {
@@ -63,6 +67,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "stopped: \(what)"
         case .sealRefused(let file, let message):
             return "\(message) (the push stops here; \(file) is kept, and nothing of it or of the change sets after it was applied)"
+        case .storeIdentity(let conflict, let url):
+            return "the province does not recognise this store (\(conflict.error), \(conflict.reason.rawValue), \(url)): \(conflict.message)"
         }
     }
 
@@ -71,6 +77,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .config, .notAStore, .alreadyInitialized: return ExitStatus.usage
         case .lockHeld: return ExitStatus.busy
+        case .storeIdentity: return ExitStatus.storeNotRecognised
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
         case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
         case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
@@ -98,4 +105,7 @@ public enum ExitStatus {
     public static let unreachable: Int32 = 5
     /// The province refused the credentials (token or client certificate) or the request (401/403).
     public static let refused: Int32 = 6
+    /// The province does not recognise the store (recreated, or restored from a backup): nothing
+    /// was sent or merged; `esync-agent reconcile` shows what differs and `--apply` reconciles.
+    public static let storeNotRecognised: Int32 = 7
 }

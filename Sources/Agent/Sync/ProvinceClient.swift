@@ -32,14 +32,39 @@ public final class ProvinceClient {
     }
 
     /// Sends a sealed change set (already encoded as it lies in the outbox), gzip-compressed.
-    public func push(_ body: [UInt8]) throws(AgentError) -> ChangeSetResult {
-        try wire(.post, "/v1/changesets", body: body, as: ChangeSetResult.self)
+    /// `identity`: the store's, which the province checks before applying anything.
+    public func push(_ body: [UInt8], identity: StoreIdentity? = nil) throws(AgentError) -> ChangeSetResult {
+        try wire(.post, "/v1/changesets", body: body, headers: identity?.headers ?? [], as: ChangeSetResult.self)
     }
 
     /// `own`: include the documents of revisions this bureau wrote itself (a store set up
-    /// from the province's copy has none of them).
-    public func changes(since cursor: Int64, limit: Int, own: Bool = false) throws(AgentError) -> ChangePage {
-        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")", as: ChangePage.self)
+    /// from the province's copy has none of them). `identity`: as for `push`; without it
+    /// (`reconcile`) the province reads the region out without checking the store.
+    public func changes(since cursor: Int64, limit: Int, own: Bool = false, identity: StoreIdentity? = nil) throws(AgentError) -> ChangePage {
+        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")", headers: identity?.headers ?? [], as: ChangePage.self)
+    }
+
+    /// What the province remembers of this region's store; nil when it knows none yet.
+    public func storeRegistration() throws(AgentError) -> StoreRegistration? {
+        do { return try call(.get, "/v1/store-epoch", as: StoreRegistration.self) } catch .server(let status, _, _, _) where status == 404 {
+            return nil
+        }
+    }
+
+    /// Makes this store the region's store at the province (see `StoreRegistrationRequest`).
+    public func register(_ request: StoreRegistrationRequest) throws(AgentError) -> StoreRegistration {
+        let body: [UInt8]
+        do { body = Array(try JSONEncoder().encode(request)) } catch { throw .protocolError(url: baseURL, reason: "cannot encode the registration: \(error)") }
+        return try call(.post, "/v1/store-epoch", body: body, as: StoreRegistration.self)
+    }
+
+    /// The province's digest of each bucket of the region's records (`verify`).
+    public func digests() throws(AgentError) -> RegionDigests {
+        try call(.get, "/v1/digests", as: RegionDigests.self)
+    }
+
+    public func digestBucket(_ bucket: Int) throws(AgentError) -> BucketRecords {
+        try call(.get, "/v1/digests?bucket=\(bucket)", as: BucketRecords.self)
     }
 
     public func conflict(_ id: Int64) throws(AgentError) -> ConflictView {
@@ -51,8 +76,9 @@ public final class ProvinceClient {
     }
 
     /// A call whose answer is one of the hot wire types, read with the project's JSON parser.
-    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> T {
-        let (url, response) = try send(method, path, body: body)
+    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [],
+                           as type: T.Type) throws(AgentError) -> T {
+        let (url, response) = try send(method, path, body: body, headers: headers)
         do { return try T.decode(response.body) } catch {
             throw .protocolError(url: url, reason: "cannot read the answer: \(error)")
         }
@@ -67,9 +93,9 @@ public final class ProvinceClient {
         }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?) throws(AgentError) -> (String, HTTPResponse) {
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(name: String, value: String)] = []) throws(AgentError) -> (String, HTTPResponse) {
         let url = baseURL + path
-        var request = HTTPRequest(method: method, url: url, headers: [("Accept", "application/json")])
+        var request = HTTPRequest(method: method, url: url, headers: [("Accept", "application/json")] + headers)
         if let token { request.headers.append(("Authorization", "Bearer " + token)) }
         if let body {
             request.body = body
@@ -78,6 +104,9 @@ public final class ProvinceClient {
         let response: HTTPResponse
         do { response = try curl.perform(request) } catch { throw .transport(error) }
         guard response.status == 200 else {
+            if response.status == 409, let conflict = try? JSONDecoder().decode(StoreIdentityConflict.self, from: Data(response.body)) {
+                throw .storeIdentity(conflict, url: url)
+            }
             let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
             throw .server(status: response.status, code: decoded?.error ?? "http_\(response.status)",
                           message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url)

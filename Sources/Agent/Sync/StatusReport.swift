@@ -47,6 +47,8 @@ public struct StatusReport: Encodable, Sendable {
     public var cursor: Int64
     public var lastPush: AgentState.Outcome?
     public var lastPull: AgentState.Outcome?
+    public var epoch: String?
+    public var lastVerify: AgentState.Verification?
     public var scan: Scan
 
     public init(engine: SyncEngine, diff: SyncEngine.Diff) throws(AgentError) {
@@ -66,6 +68,8 @@ public struct StatusReport: Encodable, Sendable {
         cursor = engine.state.cursor
         lastPush = engine.state.lastPush
         lastPull = engine.state.lastPull
+        epoch = engine.state.epoch
+        lastVerify = engine.state.lastVerify
         scan = Scan(filesSeen: diff.scan.filesSeen, filesRead: diff.scan.filesRead)
     }
 
@@ -89,6 +93,8 @@ public struct StatusReport: Encodable, Sendable {
         }
         lines.append("last push: " + (lastPush.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
         lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
+        lines.append("last verify: " + (lastVerify.map { "\($0.at) \($0.summary)" } ?? "never"))
+        lines.append("store epoch: \(epoch ?? "none yet (given on the next push or pull)")")
         return lines.joined(separator: "\n")
     }
 }

@@ -10,7 +10,7 @@ import SyncCore
 public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
-    public private(set) var index: StatIndex
+    public internal(set) var index: StatIndex
     public internal(set) var state: AgentState
     let scanner: Scanner
     private var clientStorage: ProvinceClient?
@@ -26,6 +26,7 @@ public final class SyncEngine {
         self.scanner = Scanner(store: store)
         self.clientStorage = client
         self.state = try AgentState.load(from: store.stateFilePath)
+        self.durableIdentity = state.identity
         do {
             if FileSystem.exists(store.indexPath) {
                 index = try StatIndex.load(from: store.indexPath)
@@ -69,13 +70,16 @@ public final class SyncEngine {
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
     /// The working copy was scanned in this run.
-    private var scanned = false
+    var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
-    private var indexDirty = false
+    var indexDirty = false
     /// The store's signing key, read (or made) once per engine.
     var signingKeyStorage: SigningKey?
     /// The hash of the change set sealed last in this push: the next one's `previous`.
     var lastSealedHash: String?
+    /// The store's identity as last saved in state.json: what the province is told, never a
+    /// number that a crash could take back (which would look like a restored store).
+    var durableIdentity: StoreIdentity?
 
     public func saveIndex() throws(AgentError) {
         guard indexDirty else { return }
@@ -85,6 +89,7 @@ public final class SyncEngine {
     }
     func saveState() throws(AgentError) {
         try state.save(to: store.stateFilePath)
+        durableIdentity = state.identity
         CrashPoint.reach("state.saved")
     }
 
@@ -201,8 +206,9 @@ public final class SyncEngine {
     public func push() throws(AgentError) -> PushSummary {
         var summary = PushSummary()
         do {
+            try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
-            let inOutbox = Set(try outboxFiles().map { String($0.dropFirst(13).dropLast(5)) })
+            let inOutbox = Set(try outboxFiles().map(Self.changeSetID(ofOutboxFile:)))
             state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
             lastSealedHash = nil  // the outbox may have changed since the last push of this engine
             _ = try signingKey()
@@ -247,6 +253,10 @@ public final class SyncEngine {
         let next = try nextLink()
         let seal = try sign(&changeSet, after: next.previous)
         state.outboxSequence = next.sequence
+        // The number is kept before the file exists: a crash in between leaves a gap, never two
+        // change sets under one number (which the province takes for a restored store). The
+        // chain head moves only once the file is durable.
+        try saveState()
         let name = String(format: "%012lld-%@.json", next.sequence, changeSet.id)
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         CrashPoint.reach("seal.written")
@@ -296,7 +306,7 @@ public final class SyncEngine {
             }
             let result: ChangeSetResult
             do {
-                result = try client().push(bytes)
+                result = try client().push(bytes, identity: identity(sending: name))
             } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
@@ -426,6 +436,7 @@ public final class SyncEngine {
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
         var summary = PullSummary()
         do {
+            try ensureEpoch()
             if full { state.cursor = 0 }
             // A store set up from the province's copy needs even the revisions it wrote itself.
             let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
@@ -435,7 +446,7 @@ public final class SyncEngine {
             scanned = true
             try retryDeferred(&summary)
             while true {
-                let page = try client().changes(since: state.cursor, limit: config.pageSize, own: setUpFromProvince)
+                let page = try changes(own: setUpFromProvince)
                 CrashPoint.reach("pull.fetched")
                 summary.pages += 1
                 summary.received += page.records.count
@@ -448,6 +459,7 @@ public final class SyncEngine {
                         // A revision this bureau wrote: nothing to fetch when the base has it.
                         if let entry = index.entries[record.uscc], entry.hasBase, entry.baseHash == record.hash {
                             summary.skipped += 1
+                            state.provinceHashes[record.uscc] = nil
                             if entry.baseRevision < record.revision { index.entries[record.uscc]?.baseRevision = record.revision; indexDirty = true }
                         } else if full || (index.entries[record.uscc]?.baseRevision ?? -1) < record.revision {
                             echoes.append(record.uscc)
@@ -580,6 +592,7 @@ public final class SyncEngine {
                 // come with the next pull.
                 try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: knownRevision, document: base)), group: uscc)
                 updates.bases[uscc] = (ContentHash.of(base), knownRevision)
+                if view.revision == knownRevision { updates.provinceHashes[uscc] = ContentHash.of(view.document) }
             } else if !decided.isEmpty && !FileSystem.exists(file) {
                 takenIn = decided.map(\.field)  // no working copy to take the decision into
             }
@@ -624,6 +637,9 @@ public final class SyncEngine {
     struct IndexUpdates {
         var written: [String: JSONValue] = [:]
         var bases: [String: (hash: String, revision: Int64)] = [:]
+        /// For a base written: the hash of the province's version it was made from, when known
+        /// (see `AgentState.provinceHashes`).
+        var provinceHashes: [String: String] = [:]
         var removedBases: Set<String> = []
         var removedWorking: Set<String> = []
     }
@@ -702,6 +718,7 @@ public final class SyncEngine {
         }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
         updates.bases[uscc] = (ContentHash.of(newBase), revision)
+        updates.provinceHashes[uscc] = ContentHash.of(theirs)
         return divergent
     }
 
@@ -748,10 +765,13 @@ public final class SyncEngine {
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
             index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision
+            let province = updates.provinceHashes[uscc]
+            state.provinceHashes[uscc] = province == base.hash ? nil : province
         }
         for uscc in updates.removedBases {
             index.entries[uscc]?.baseHash = ""
             index.entries[uscc]?.baseRevision = -1
+            state.provinceHashes[uscc] = nil
         }
         for uscc in updates.removedWorking { index.entries[uscc] = nil }
         if !(updates.written.isEmpty && updates.bases.isEmpty && updates.removedBases.isEmpty && updates.removedWorking.isEmpty) {

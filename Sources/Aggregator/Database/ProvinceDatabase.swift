@@ -222,6 +222,9 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX changeset_chain_region ON changeset_chain(region, seq);
                 """)
         }
+        migrator.registerMigration("v16-store-epochs") { db in
+            try StoreEpochs.createTable(db)
+        }
         return migrator
     }
 }

@@ -16,6 +16,7 @@ public struct AggregatorServer: Sendable {
     let conflicts: ConflictService
     let tokens: TokenStore
     let certificates: ClientCertificateStore
+    let stores: StoreEpochs
     let pages: ReviewPages
     public let metrics = AggregatorMetrics()
     let apiThrottle = LoginThrottle(freeFailures: 5, window: 900, maxWait: 5, failurePause: .zero)
@@ -28,6 +29,7 @@ public struct AggregatorServer: Sendable {
         self.conflicts = ConflictService(database: database)
         self.tokens = TokenStore(database: database)
         self.certificates = ClientCertificateStore(database: database)
+        self.stores = StoreEpochs(database: database)
         self.pages = ReviewPages(config: config, database: database, conflicts: conflicts, merge: merge, tokens: tokens)
     }
 
@@ -75,6 +77,7 @@ public struct AggregatorServer: Sendable {
             } catch {
                 throw ServiceError.badRequest("the body is not a change set: \(error)")
             }
+            let identity = try await checkStore(request, principal, context, changeSet: changeSet.id, record: false)
             guard changeSet.records.count <= config.maxRecordsPerChangeSet else {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
@@ -83,6 +86,7 @@ public struct AggregatorServer: Sendable {
                 metrics.changeSet("refused")
                 throw error
             }
+            if let identity, let region = principal.region { try await stores.record(identity, region: region, changeSet: changeSet.id) }
             metrics.changeSet(result.held ? "held" : result.replayed ? "replayed" : "applied", records: result.replayed ? [] : result.records)
             if result.held { context.logger.warning("change set held", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)", "why": "\(result.message ?? "")"]) }
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
@@ -92,20 +96,15 @@ public struct AggregatorServer: Sendable {
         router.get("/v1/changes") { request, context in
             let principal = try await authenticate(request, context)
             let query = request.uri.queryParameters
-            let region: String
-            switch principal.role {
-            case .bureau: region = principal.region ?? ""
-            case .reviewer, .editor:
-                guard let asked = query.get("region"), Regions.region(code: asked) != nil else {
-                    throw ServiceError.badRequest("a reviewer must name the region: /v1/changes?region=410100&since=0")
-                }
-                region = asked
-            }
+            let region = try Self.region(for: principal, principal.role == .bureau ? nil : query.get("region"),
+                                         example: "/v1/changes?region=410100&since=0")
+            let store = try await checkStore(request, principal, context)
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
             let page = try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize),
                                                requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil)
             if principal.role == .bureau { try await RegionActivity.notePull(region: region, cursor: page.cursor, database: database) }
+            if let store { try await stores.noteHanded(page.cursor, region: region, epoch: store.epoch) }
             return Self.wire(page)
         }
         router.get("/v1/records/:uscc") { request, context in
@@ -151,6 +150,7 @@ public struct AggregatorServer: Sendable {
             return Self.wire(view)
         }
         router.get("/v1/report") { request, context in try await report(request, principal: try await authenticate(request, context)) }
+        registerAuditRoutes(on: router)
         pages.register(on: router)
         return router
     }

@@ -13,6 +13,12 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ServiceError {
             if error.status >= 500 { context.logger.error("\(request.method) \(request.uri.path): \(error)") }
             return Self.response(status: error.status, code: error.code, message: error.description)
+        } catch let conflict as StoreIdentityConflict {
+            // The usual {error, message} with the verdict and both sides' numbers, for the agent.
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return Response(status: .conflict, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(conflict)) ?? Data())))
         } catch let error as NIOTooManyBytesError {
             return Self.response(status: 413, code: "too_large", message: "request body is larger than the limit (\(error.maxBytes.map(String.init) ?? "?") bytes)")
         } catch let error as HTTPError {

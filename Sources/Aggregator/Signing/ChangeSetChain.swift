@@ -72,6 +72,13 @@ enum ChangeSetChain {
 
     /// Where a signed change set stands in its token's chain: nil when it follows the last one,
     /// the reason when it may start a new chain; throws `.brokenChain` for a gap or a fork.
+    /// The hash of the last change set accepted from `token` (nil: none yet).
+    static func head(token: Int64, database: ProvinceDatabase) async throws -> String? {
+        try await database.pool.read { db in
+            try String.fetchOne(db, sql: "SELECT hash FROM changeset_chain WHERE token = ? ORDER BY seq DESC LIMIT 1", arguments: [token])
+        }
+    }
+
     static func place(_ changeSet: ChangeSet, token: Int64, selector: String, reset: String?, db: Database) throws -> String? {
         if let reset { return reset }
         guard let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, id, hash, received_at FROM changeset_chain WHERE token = ? ORDER BY seq DESC LIMIT 1"),

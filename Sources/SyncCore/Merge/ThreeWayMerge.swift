@@ -19,6 +19,26 @@ public enum ThreeWayMerge {
         public var divergent: [String]
     }
 
+    /// What the merge does with one field (a leaf; nil: absent).
+    public enum FieldOutcome: Sendable, Equatable {
+        /// Both sides hold the same value.
+        case same
+        /// Only the province changed it: the working copy takes the province's value.
+        case takeTheirs
+        /// Only the bureau changed it: its value stays, pending, for the next push.
+        case keepMine
+        /// Both changed it differently: the bureau's value stays, with the old base, so the next
+        /// push meets the province's field policy.
+        case divergent
+    }
+
+    public static func outcome(base: JSONValue?, theirs: JSONValue?, mine: JSONValue?) -> FieldOutcome {
+        if mine == theirs { return .same }
+        if mine == base { return .takeTheirs }
+        if theirs == base { return .keepMine }
+        return .divergent
+    }
+
     public static func merge(base: JSONValue?, theirs: JSONValue, mine: JSONValue?) -> Result {
         guard let mine else {
             // No working copy (new to this bureau, or its file was deleted): the province's
@@ -32,12 +52,11 @@ public enum ThreeWayMerge {
         var newBase = t
         var divergent: [String] = []
         for path in Set(b.keys).union(t.keys).union(m.keys) {
-            let bv = b[path], tv = t[path], mv = m[path]
-            if mv == bv {
-                working[path] = tv
-            } else if tv == bv || tv == mv {
-                continue
-            } else {
+            let bv = b[path]
+            switch outcome(base: bv, theirs: t[path], mine: m[path]) {
+            case .same, .keepMine: continue
+            case .takeTheirs: working[path] = t[path]
+            case .divergent:
                 divergent.append(path)
                 newBase[path] = bv
             }
