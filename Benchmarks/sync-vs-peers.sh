@@ -35,7 +35,7 @@ for peer in $PEERS; do command -v "$peer" >/dev/null || { echo "($peer not insta
 [ -e "$DIR" ] && mv "$DIR" "$DIR.old.$$"
 mkdir -p "$DIR"
 FS="$(findmnt -no FSTYPE,OPTIONS -T "$DIR" | tail -1)"
-echo "stores in $DIR: $FS"
+echo "stores in $DIR: $FS; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 case ",${FS#* }," in *,discard,*)
     echo "WARNING: $DIR is on a file system mounted with 'discard': every unlink or rename-over costs"
     echo "         milliseconds here; DIR=/dev/shm/esync-peers (tmpfs) measures the tools, not the disk." ;;
@@ -43,7 +43,8 @@ esac
 RESULTS=$DIR/results.tsv
 : > "$RESULTS"
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+# (the aggregator runs under /usr/bin/time: its child is stopped too)
+cleanup() { for p in "${PIDS[@]}"; do pkill -TERM -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # measure TOOL SCENARIO N COUNTER COMMAND…: wall seconds, bytes through the COUNTER proxy (control
@@ -73,6 +74,7 @@ best_of() {
 proxy_bytes() { local line; exec 9<>"/dev/tcp/127.0.0.1/$1"; read -r line <&9; exec 9<&-; echo "$line"; }
 # start_proxy TARGET_PORT NAME: sets PROXY_PORT, CONTROL_PORT and PROXY_PID.
 start_proxy() {
+    rm -f "$DIR/$2.ports"
     python3 "$TOOLS/count-proxy.py" "$1" "$DIR/$2.ports" & PROXY_PID=$!; PIDS+=($!)
     for _ in $(seq 100); do [ -s "$DIR/$2.ports" ] && break; sleep 0.05; done
     read -r PROXY_PORT CONTROL_PORT < "$DIR/$2.ports"
