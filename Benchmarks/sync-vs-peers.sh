@@ -18,7 +18,7 @@ REPO=$PWD
 SIZES=("${@:-10000}"); [ $# -eq 0 ] && SIZES=(10000 100000)
 DIR=${DIR:-/tmp/esync-peers}
 BIN=$(cd "${BIN:-.build/release}" 2>/dev/null && pwd) || BIN=
-PEERS=${PEERS:-rsync git}
+PEERS=${PEERS-rsync git}
 AGENTS=${AGENTS:-18}
 INGEST=${INGEST:-1000}
 OUT=${OUT:-$REPO/Benchmarks/results/LAST.json}
@@ -44,7 +44,7 @@ RESULTS=$DIR/results.tsv
 : > "$RESULTS"
 PIDS=()
 # (the aggregator runs under /usr/bin/time: its child is stopped too)
-cleanup() { for p in "${PIDS[@]}"; do pkill -TERM -P "$p" 2>/dev/null; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() { for p in "${PIDS[@]}"; do pkill -TERM -P "$p" || true; kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 # measure TOOL SCENARIO N COUNTER COMMAND…: wall seconds, bytes through the COUNTER proxy (control
