@@ -6,6 +6,7 @@
 #   DIR=/mnt/x/bench Benchmarks/vertical-slice.sh   to run on another file system.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 N=${1:-100000}
 CHANGED=${2:-1000}
 DIR=${DIR:-/tmp/esync-bench}
@@ -54,19 +55,7 @@ timed "status (settles racy entries)" "$AGENT" status --config agent.yaml
 timed "diff, no change" "$AGENT" diff --config agent.yaml
 timed "diff, no change (again)" "$AGENT" diff --config agent.yaml
 timed "sync, no change" "$AGENT" sync --config agent.yaml
-python3 - store/records "$CHANGED" <<'PY'
-import json, os, random, sys
-folder, n = sys.argv[1], int(sys.argv[2])
-names = sorted(os.listdir(folder))
-random.seed(42)
-for name in random.sample(names, n):
-    path = os.path.join(folder, name)
-    d = json.load(open(path, encoding="utf-8"))
-    d["employees"] = d.get("employees", 0) + 1
-    if random.random() < 0.5: d.setdefault("contact", {})["phone"] = "139%08d" % random.randrange(10**8)
-    if random.random() < 0.3: d["revenueYuan"] = d.get("revenueYuan", 0) + 1000
-    open(path, "w", encoding="utf-8").write(json.dumps(d, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
-PY
+python3 "$REPO/Benchmarks/tools/change-records.py" store/records "$CHANGED" 42 > /dev/null
 timed "diff, $CHANGED changed" "$AGENT" diff --config agent.yaml
 timed "sync, $CHANGED changed (push + merge + pull)" "$AGENT" sync --config agent.yaml
 grep '^push\|^pull' step.out

@@ -58,7 +58,11 @@ public final class Store {
         var removed = 0
         for folder in [recordsPath, basePath, outboxPath, statePath] {
             for name in (try? FileSystem.list(folder)) ?? [] {
-                guard let mark = name.range(of: ".tmp-", options: .backwards),
+                // A temporary's name ends in its PID's digits: checking the last byte first keeps
+                // the Foundation search off the 100,000s of `.json` names (it was 30 % of a
+                // no-change sync of 100,000 records).
+                guard let last = name.utf8.last, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(last),
+                      let mark = name.range(of: ".tmp-", options: .backwards),
                       let pid = Int32(name[mark.upperBound...]), pid != getpid(), kill(pid, 0) != 0 else { continue }
                 if unlink(folder + "/" + name) == 0 { removed += 1 }
             }
