@@ -36,6 +36,53 @@ import Testing
         #expect(view.provenance["name"]?.source == "region:410100")
     }
 
+    @Test func aNewRecordsFieldsShareOneProvenanceRowUntilOneIsWritten() async throws {
+        _ = try await create(record)
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(4321))
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!
+        _ = try await service.apply(ChangeSet(id: "e1", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        let view = try await service.record(uscc, for: reviewer)
+        // Every leaf has a provenance: the creation's, or the edit's for the edited field.
+        #expect(Set(view.provenance.keys) == Set(FieldPath.flatten(view.document).keys))
+        #expect(view.provenance["employees"]?.revision == 2 && view.provenance["employees"]?.changeSet == "e1")
+        #expect(view.provenance["name"]?.revision == 1 && view.provenance["contact.phone"]?.revision == 1)
+        #expect(view.provenance["*"] == nil)
+    }
+
+    /// `ESync-Answer: hashes`: a record applied as sent comes back as its hash only; one the
+    /// province changed otherwise too comes back whole.
+    @Test func anAnswerLeavesOutWhatTheAgentCanRebuildAndOnlyThat() async throws {
+        let created = try await service.apply(ChangeSet(id: "h0", region: "410100", createdAt: "now",
+                                                        records: [RecordDiff.change(uscc: uscc, base: nil, baseRevision: nil, working: record)!]),
+                                              from: zhengzhou, hashesOnly: true)
+        #expect(created.records.first?.document == nil)
+        #expect(created.records.first?.hash == ContentHash.of(record))
+
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(4321))
+        let asSent = try await service.apply(ChangeSet(id: "h1", region: "410100", createdAt: "now",
+                                                       records: [RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!]),
+                                             from: zhengzhou, hashesOnly: true)
+        #expect(asSent.records.first?.document == nil)
+        #expect(asSent.records.first?.hash == ContentHash.of(edited))
+
+        // The province edited another field meanwhile: the bureau's base is not the province's.
+        _ = try await service.patch(uscc, RecordPatch(set: ["name": "省里改的名字有限公司"]), by: reviewer)
+        var again = edited
+        FieldPath.set(&again, path: "employees", to: .int(5000))
+        let moved = try await service.apply(ChangeSet(id: "h2", region: "410100", createdAt: "now",
+                                                      records: [RecordDiff.change(uscc: uscc, base: edited, baseRevision: 2, working: again)!]),
+                                            from: zhengzhou, hashesOnly: true)
+        let document = try #require(moved.records.first?.document)
+        #expect(document["name"] == "省里改的名字有限公司" && document["employees"] == .int(5000))
+        #expect(moved.records.first?.hash == ContentHash.of(document))
+        // Without the header every answer carries its document, as before.
+        var generator = SampleGenerator(seed: 8)
+        let plain = try await create(generator.next(region: Regions.region(code: "410100")).json)
+        #expect(plain.records.first?.document != nil)
+    }
+
     @Test func aReplayedChangeSetAppliesNothingTwice() async throws {
         _ = try await create(record)
         var edited = record

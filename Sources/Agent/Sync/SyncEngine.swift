@@ -403,12 +403,28 @@ public final class SyncEngine {
                 summary.conflicts.append((uscc, c.field, c.conflictId))
                 state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
             }
-            guard let document = record.document, let revision = record.revision else { continue }
+            guard var revision = record.revision else { continue }
             if let known = index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
             // What the bureau and the province agreed on is the base with the sent values in
             // place (except those parked): merging against it keeps edits made after sealing.
             // Only what the province applied (or already had) is agreed: a field parked, refused
             // by the policy, or held with a transfer request stays the bureau's pending edit.
+            var document = record.document
+            if document == nil, let hash = record.hash {
+                // Left out of the answer: the province holds the base with every sent field in
+                // place. Rebuilt here, and fetched only when it is not what the hash says.
+                let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
+                if ContentHash.of(rebuilt) == hash {
+                    try stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: hash,
+                              theirsHash: hash, batch: batch, updates: &updates)
+                    continue
+                }
+                log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
+                let view = try client().record(uscc)
+                document = view.document
+                revision = view.revision
+            }
+            guard let document else { continue }
             let theirsLeaves = FieldPath.flatten(document)
             let appliedPaths = Set(record.applied)
             let agreed = RecordDiff.apply(fields.filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
@@ -649,9 +665,11 @@ public final class SyncEngine {
     /// for fields both sides changed). `mergeBase` replaces the stored base as the common
     /// ancestor (after a push: the base with the sent values). Returns the fields where the
     /// bureau's value was kept. The working file is replaced only if nobody saved it meanwhile.
+    /// `mergeBaseHash`, `theirsHash`: the content hashes of those documents, when already known.
     @discardableResult
-    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?,
-               batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
+    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
+               theirsHash knownTheirsHash: String? = nil, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
+        let theirsHash = knownTheirsHash ?? ContentHash.of(theirs)
         let entry = index.entries[uscc]
         let file = store.recordFile(uscc)
         if let reason = entry?.invalidReason {
@@ -660,12 +678,6 @@ public final class SyncEngine {
             log("record \(uscc): the province's version waits until records/\(uscc).json is fixed (\(reason))")
             return []
         }
-        // A damaged base is treated as absent: the province's version replaces it.
-        let storedBase: JSONValue?
-        do { storedBase = try store.readBase(uscc)?.document } catch {
-            log("record \(uscc): \(error); replaced by the province's version")
-            storedBase = nil
-        }
         let newBase: JSONValue
         var divergent: [String] = []
         var finalWorking: JSONValue?
@@ -673,13 +685,13 @@ public final class SyncEngine {
             // The working copy is known without reading it when its file is as last scanned and
             // its content is the common ancestor (the base, or after a push what was sent).
             let unchanged = entry.map { $0.hasWorkingFile && statUnchanged(uscc, $0) } ?? false
-            let ancestorHash = mergeBase.map(ContentHash.of) ?? entry?.baseHash
+            let ancestorHash = mergeBase.map { mergeBaseHash ?? ContentHash.of($0) } ?? entry?.baseHash
             if unchanged && entry!.docHash == ancestorHash {
                 // The province's version replaces a working copy that is the common ancestor;
                 // nothing is written when they are the same (the usual answer to a push).
                 newBase = theirs
                 finalWorking = theirs
-                if ContentHash.of(theirs) != entry!.docHash {
+                if theirsHash != entry!.docHash {
                     try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
                     updates.written[uscc] = theirs
                 }
@@ -689,6 +701,24 @@ public final class SyncEngine {
                     state.deferred.insert(uscc)
                     log("record \(uscc): the province's version waits: \(error)")
                     return []
+                }
+                if let mergeBase, mine == mergeBase {
+                    // Read again (its stat was too recent to trust) and still the common ancestor.
+                    newBase = theirs
+                    finalWorking = theirs
+                    if theirs != mine {
+                        try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                        updates.written[uscc] = theirs
+                    }
+                    return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
+                                         revision: revision, divergent: [], batch: batch, updates: &updates)
+                }
+                // A damaged base is treated as absent: the province's version replaces it.
+                var storedBase: JSONValue?
+                if mergeBase == nil {
+                    do { storedBase = try store.readBase(uscc)?.document } catch {
+                        log("record \(uscc): \(error); replaced by the province's version")
+                    }
                 }
                 let merged = ThreeWayMerge.merge(base: mergeBase ?? storedBase, theirs: theirs, mine: mine)
                 if merged.working != mine {
@@ -708,6 +738,13 @@ public final class SyncEngine {
             try batch.write(file, theirs.prettyBytes(), expecting: .absent, group: uscc)
             updates.written[uscc] = theirs
         }
+        return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
+                             revision: revision, divergent: divergent, batch: batch, updates: &updates)
+    }
+
+    /// The end of `stage`: parked fields settled, the base written.
+    private func stageBase(_ uscc: String, theirs: JSONValue, theirsHash: String, newBase: JSONValue, finalWorking: JSONValue?,
+                           revision: Int64, divergent: [String], batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
         // A parked field is settled once the province's version agrees with the working copy;
         // until then the bureau asks about its conflict on every pull (see `settleDecisions`).
         if let parked = state.parked[uscc] {
@@ -717,8 +754,8 @@ public final class SyncEngine {
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
-        updates.bases[uscc] = (ContentHash.of(newBase), revision)
-        updates.provinceHashes[uscc] = ContentHash.of(theirs)
+        updates.bases[uscc] = (newBase == theirs ? theirsHash : ContentHash.of(newBase), revision)
+        updates.provinceHashes[uscc] = theirsHash
         return divergent
     }
 

@@ -1,6 +1,7 @@
 import CompressNIO
 import EnterpriseModel
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -82,7 +83,8 @@ public struct AggregatorServer: Sendable {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
             let result: ChangeSetResult
-            do { result = try await merge.apply(changeSet, seal: seal, from: principal) } catch {
+            let hashesOnly = HTTPField.Name("ESync-Answer").flatMap { request.headers[$0] }?.lowercased() == "hashes"
+            do { result = try await merge.apply(changeSet, seal: seal, from: principal, hashesOnly: hashesOnly) } catch {
                 metrics.changeSet("refused")
                 throw error
             }

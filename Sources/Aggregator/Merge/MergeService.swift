@@ -23,7 +23,11 @@ public struct MergeService: Sendable {
     /// and `.badSignature` or `.brokenChain` when the bureau's token has a signing key and the
     /// change set is not signed with it or does not follow the last one (see `ChangeSetChain`).
     /// `seal`: of the change set as received (default: as `changeSet` encodes).
-    public func apply(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal) async throws -> ChangeSetResult {
+    /// `hashesOnly`: the agent rebuilds a record it can (its base with the sent fields in place)
+    /// and checks it against `RecordResult.hash`, so such a record's document is left out of the
+    /// answer (`ESync-Answer: hashes`).
+    public func apply(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
+                      hashesOnly: Bool = false) async throws -> ChangeSetResult {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -48,6 +52,7 @@ public struct MergeService: Sendable {
                     if let row = try StoredRecord.fetch(result.records[n].uscc, db: db) {
                         result.records[n].document = row.document
                         result.records[n].revision = row.revision
+                        result.records[n].hash = row.hash
                     }
                 }
                 return result
@@ -55,7 +60,7 @@ public struct MergeService: Sendable {
             try RegionActivity.notePush(changeSet, region: region, db: db)
             if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
             if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
-            return try applyNow(changeSet, region: region, source: principal.source, db: db)
+            return try applyNow(changeSet, region: region, source: principal.source, db: db, hashesOnly: hashesOnly)
         }
         CrashPoint.reach("merge.committed")
         return result
@@ -64,8 +69,10 @@ public struct MergeService: Sendable {
     /// Applies a change set and stores its result under its id (inside the caller's transaction).
     /// `refuseForeignRecords`: a record that has left the region since (a held change set
     /// approved later) is refused alone instead of refusing the whole change set.
-    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false) throws -> ChangeSetResult {
-        let context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false,
+                  hashesOnly: Bool = false) throws -> ChangeSetResult {
+        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
+        context.hashesOnly = hashesOnly
         let affected = try MassChangeGuard.affected(by: changeSet, db: db)
         var results: [RecordResult] = []
         results.reserveCapacity(changeSet.records.count)
@@ -96,6 +103,8 @@ public struct MergeService: Sendable {
         var at: String
         /// The edit time kept with each field written (the `latest` rule compares it).
         var clock: HybridTimestamp?
+        /// The answer leaves out documents the agent can rebuild (see `apply`).
+        var hashesOnly = false
     }
 
     func applyRecord(_ change: RecordChange, region: String, context: WriteContext, db: Database) throws -> RecordResult {
@@ -202,6 +211,7 @@ public struct MergeService: Sendable {
             }
             var document = row?.document
             var revision = row?.revision
+            var hash = row?.hash
             if outcome.changedDocument {
                 let errors = RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
                 if !errors.isEmpty {
@@ -211,8 +221,8 @@ public struct MergeService: Sendable {
                 guard outcome.document["uscc"]?.stringValue == uscc else {
                     return RecordResult(uscc: uscc, outcome: .rejected, reason: "field uscc must stay \(uscc)")
                 }
-                revision = try StoredRecord.write(uscc: uscc, region: row?.region ?? region, previous: row, document: outcome.document,
-                                                  changedFields: outcome.applied, context: context, db: db)
+                (revision, hash) = try StoredRecord.writeRevision(uscc: uscc, region: row?.region ?? region, previous: row, document: outcome.document,
+                                                                  changedFields: outcome.applied, context: context, db: db)
                 document = outcome.document
             }
             for conflict in outcome.conflicts {
@@ -228,7 +238,10 @@ public struct MergeService: Sendable {
             case (false, false): result = .partial
             case (true, false): result = .conflict
             }
-            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: document,
+            // The agent's base is the revision it names; with every sent field taken as sent
+            // (no rule decided, nothing parked) the result is that base with the fields in place.
+            let rebuildable = context.hashesOnly && conflicts.isEmpty && outcome.decided.isEmpty && row?.revision == change.baseRevision
+            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: rebuildable ? nil : document, hash: hash,
                                 applied: outcome.applied, conflicts: conflicts)
         }
     }
@@ -252,7 +265,7 @@ public struct MergeService: Sendable {
             candidate = candidate[..<dot]
         }
         found += clocks.filter { $0.key.hasPrefix(field + ".") }.map(\.value)
-        return found.max()
+        return found.max() ?? clocks[StoredRecord.allFields]
     }
 
     // MARK: - Province edits
@@ -307,6 +320,15 @@ public struct MergeService: Sendable {
             """, arguments: [uscc]) {
             provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
                                                 clock: (p["clock"] as String?).flatMap(HybridTimestamp.init), signer: p["signer"])
+        }
+        // The creation's row stands for every field not written since.
+        if let created = provenance.removeValue(forKey: StoredRecord.allFields) {
+            let written = Array(provenance.keys)
+            for field in FieldPath.flatten(row.document).keys where provenance[field] == nil {
+                // (Not a member of an object written whole since, nor an object whose members were.)
+                if written.contains(where: { field.hasPrefix($0 + ".") || $0.hasPrefix(field + ".") }) { continue }
+                provenance[field] = created
+            }
         }
         return RecordView(uscc: uscc, region: row.region, revision: row.revision, seq: row.seq, deleted: row.deleted,
                           document: row.document, provenance: provenance)

@@ -77,18 +77,23 @@ public struct RecordResult: Sendable, Hashable, Codable {
     public var outcome: Outcome
     /// The record's revision after the change set (absent when the record does not exist).
     public var revision: Int64?
-    /// The merged document the province now holds.
+    /// The merged document the province now holds. Left out, when the agent asked for
+    /// `ESync-Answer: hashes`, if the record is the agent's base with the sent fields in place
+    /// (the agent rebuilds it and checks `hash`).
     public var document: JSONValue?
+    /// The content hash of the document the province now holds (absent from older aggregators).
+    public var hash: String?
     public var applied: [String]
     public var conflicts: [ConflictRef]
     public var reason: String?
 
-    public init(uscc: String, outcome: Outcome, revision: Int64? = nil, document: JSONValue? = nil,
+    public init(uscc: String, outcome: Outcome, revision: Int64? = nil, document: JSONValue? = nil, hash: String? = nil,
                 applied: [String] = [], conflicts: [ConflictRef] = [], reason: String? = nil) {
         self.uscc = uscc
         self.outcome = outcome
         self.revision = revision
         self.document = document
+        self.hash = hash
         self.applied = applied
         self.conflicts = conflicts
         self.reason = reason

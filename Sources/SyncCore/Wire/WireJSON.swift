@@ -176,12 +176,12 @@ extension RecordResult: WireJSON {
         var conflicts: [ConflictRef] = []
         for (n, c) in try m.array("conflicts").enumerated() { conflicts.append(try ConflictRef(json: c, path: m.at("conflicts") + "[\(n)]")) }
         self.init(uscc: try m.string("uscc"), outcome: outcome, revision: try m.optionalInt("revision"), document: m.optional("document"),
-                  applied: try m.array("applied").compactMap(\.stringValue), conflicts: conflicts, reason: try m.optionalString("reason"))
+                  hash: try m.optionalString("hash"), applied: try m.array("applied").compactMap(\.stringValue), conflicts: conflicts, reason: try m.optionalString("reason"))
     }
 
     public var json: JSONValue {
         .compact(["uscc": .string(uscc), "outcome": .string(outcome.rawValue), "revision": revision.map(JSONValue.int), "document": document,
-                  "applied": .array(applied.map(JSONValue.string)), "conflicts": .array(conflicts.map(\.json)), "reason": reason.map(JSONValue.string)])
+                  "hash": hash.map(JSONValue.string), "applied": .array(applied.map(JSONValue.string)), "conflicts": .array(conflicts.map(\.json)), "reason": reason.map(JSONValue.string)])
     }
 }
 
