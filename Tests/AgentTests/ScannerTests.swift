@@ -67,6 +67,23 @@ import Testing
         #expect(report.filesRead == 2)
     }
 
+    @Test func aDeletedFileIsTheOnlyOneReportedDeleted() throws {
+        let (store, codes) = try makeStore(records: 5)
+        for code in codes { setMTime(store.recordFile(code), secondsAgo: 60) }
+        var index = StatIndex()
+        _ = try Scanner(store: store, racyWindowNs: 0).scan(&index)
+        for code in codes {  // as if acknowledged
+            let read = index.entries[code]!.docHash
+            index.entries[code]?.baseHash = read
+        }
+        try FileManager.default.removeItem(atPath: store.recordFile(codes[2]))
+        let report = try Scanner(store: store, racyWindowNs: 0).scan(&index)
+        #expect(report.deleted == [codes[2]])
+        #expect(report.changed.isEmpty && report.filesRead == 0)
+        #expect(index.entries[codes[2]]?.hasWorkingFile == false && index.entries[codes[2]]?.hasBase == true)
+        #expect(try Scanner(store: store, racyWindowNs: 0).scan(&index).deleted == [codes[2]])
+    }
+
     @Test func theIndexSurvivesASaveAndLoad() throws {
         let (store, _) = try makeStore(records: 5)
         var index = StatIndex()

@@ -38,32 +38,22 @@ public struct Scanner {
         let dirFD = open(store.recordsPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard dirFD >= 0 else { throw .io(path: store.recordsPath, operation: "open", errno: errno) }
         defer { close(dirFD) }
-        guard let dir = fdopendir(dup(dirFD)) else { throw .io(path: store.recordsPath, operation: "list", errno: errno) }
-        defer { closedir(dir) }
 
-        var seen = Set<String>()
-        seen.reserveCapacity(index.entries.count)
-        while let entry = readdir(dir) {
-            let stem: String? = withUnsafePointer(to: entry.pointee.d_name) { p in
-                p.withMemoryRebound(to: CChar.self, capacity: 256) { name in
-                    let len = strlen(name)
-                    // Only `*.json`; temporary files of atomic writes and editor backups end otherwise.
-                    guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E else { return nil }
-                    return String(decoding: UnsafeRawBufferPointer(start: name, count: len - 5), as: UTF8.self)
-                }
-            }
-            guard let stem else { continue }
-            let stat: FileSystem.Stat? = withUnsafePointer(to: entry.pointee.d_name) { p in
-                p.withMemoryRebound(to: CChar.self, capacity: 256) { FileSystem.statFile(dirFD: dirFD, name: $0) }
-            }
-            guard let stat, stat.isRegular else { continue }
+        // Entries with a working file that the directory must show; when it shows them all
+        // (the usual case), nothing went missing and no set of names is kept.
+        var expected = 0
+        for entry in index.entries.storage.values where entry.hasWorkingFile { expected += 1 }
+        var matched = 0
+        try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, name, stemLength in
+            guard let stat = FileSystem.statFile(dirFD: dirFD, name: name), stat.isRegular else { return }
             report.filesSeen += 1
-            seen.insert(stem)
-            var cached = index.entries[stem] ?? StatIndex.Entry()
+            var cached = index.entries.storage[key] ?? StatIndex.Entry()
+            if cached.hasWorkingFile { matched += 1 }
             if cached.size >= 0, cached.size == stat.size, cached.mtimeNs == stat.mtimeNs,
                cached.ctimeNs == stat.ctimeNs, cached.inode == stat.inode, cached.hasWorkingFile {
-                continue
+                return
             }
+            let stem = String(decoding: UnsafeRawBufferPointer(start: name, count: stemLength), as: UTF8.self)
             report.filesRead += 1
             report.indexChanged = true
             cached.docHash = hashWorkingFile(stem)
@@ -71,16 +61,23 @@ public struct Scanner {
             cached.mtimeNs = stat.mtimeNs
             cached.ctimeNs = stat.ctimeNs
             cached.inode = stat.inode
-            index.entries[stem] = cached
+            index.entries.set(key, cached)
         }
 
-        for (uscc, var entry) in index.entries where !seen.contains(uscc) && entry.hasWorkingFile {
-            report.indexChanged = true
-            entry.docHash = ""
-            entry.size = -1
-            if entry.hasBase { index.entries[uscc] = entry } else { index.entries[uscc] = nil }
+        if matched != expected {
+            // Some files went: list the names again to find which (deletes are rare).
+            var seen = Set<StatIndex.Key>()
+            seen.reserveCapacity(matched)
+            try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, _, _ in seen.insert(key) }
+            for (key, var entry) in index.entries.storage where !seen.contains(key) && entry.hasWorkingFile {
+                report.indexChanged = true
+                entry.docHash = ""
+                entry.size = -1
+                index.entries.set(key, entry.hasBase ? entry : nil)
+            }
         }
-        for (uscc, entry) in index.entries where entry.size < 0 || !entry.hasWorkingFile || entry.docHash != entry.baseHash {
+        for (key, entry) in index.entries.storage where entry.size < 0 || !entry.hasWorkingFile || entry.doc != entry.base {
+            let uscc = key.text
             if let reason = entry.invalidReason {
                 report.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: reason))
             } else if !entry.hasWorkingFile {
@@ -94,6 +91,23 @@ public struct Scanner {
         report.deleted.sort()
         report.changed.sort()
         return report
+    }
+
+    /// Calls `body` with the key, the NUL-terminated name and the length of the name without
+    /// `.json` of every `*.json` entry of the folder (temporary files of atomic writes and editor
+    /// backups end otherwise; hidden files are skipped). No string is made per name.
+    static func forEachRecordFile(dirFD: Int32, path: String,
+                                  _ body: (StatIndex.Key, UnsafePointer<CChar>, Int) throws(AgentError) -> Void) throws(AgentError) {
+        guard let dir = fdopendir(dup(dirFD)) else { throw .io(path: path, operation: "list", errno: errno) }
+        defer { closedir(dir) }
+        rewinddir(dir)  // a duplicate shares the position of an earlier listing
+        while let entry = readdir(dir) {
+            // The name lives in the directory stream's buffer until the next `readdir`.
+            let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
+            let len = strlen(name)
+            guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E else { continue }
+            try body(StatIndex.Key(UnsafeRawBufferPointer(start: name, count: len - 5)), name, len - 5)
+        }
     }
 
     /// A file modified less than the racy window before the scan may be modified again within the

@@ -53,10 +53,22 @@ public final class Store {
     /// Removes the temporaries (`NAME.tmp-PID`) of an agent that died mid-write, so that kills
     /// do not leak disk space. Called with the store's lock held, when nobody else writes; a
     /// file of a process that still runs is left alone. Returns how many were removed.
+    /// The large folders (records/, base/) are listed only when a process died while writing
+    /// to them: a batch keeps a marker `.esync/writing-PID-ID` while it has temporaries there
+    /// (listing them on every sync was most of a no-change sync of 100,000 records).
     @discardableResult
     public func removeStaleTemporaries() -> Int {
         var removed = 0
-        for folder in [recordsPath, basePath, outboxPath, statePath] {
+        var folders = [outboxPath, statePath]
+        let markers = ((try? FileSystem.list(statePath)) ?? []).filter { name in
+            guard name.hasPrefix(AtomicBatch.markerPrefix),
+                  let pid = name.dropFirst(AtomicBatch.markerPrefix.count).split(separator: "-").first.flatMap({ Int32($0) })
+            else { return false }
+            return pid != getpid() && kill(pid, 0) != 0
+        }
+        if !markers.isEmpty { folders += [recordsPath, basePath] }
+        defer { for name in markers { unlink(statePath + "/" + name) } }
+        for folder in folders {
             for name in (try? FileSystem.list(folder)) ?? [] {
                 // A temporary's name ends in its PID's digits: checking the last byte first keeps
                 // the Foundation search off the 100,000s of `.json` names (it was 30 % of a
@@ -121,7 +133,9 @@ public final class Store {
     }
 
     public func writeRecord(_ document: JSONValue, uscc: String) throws(AgentError) {
-        try FileSystem.writeAtomically(recordFile(uscc), document.prettyBytes())
+        let batch = AtomicBatch(anchor: statePath)
+        try batch.write(recordFile(uscc), document.prettyBytes())
+        try batch.commit()
     }
 
     public func removeRecord(_ uscc: String) throws(AgentError) {

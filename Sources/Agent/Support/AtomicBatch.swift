@@ -24,9 +24,14 @@ public final class AtomicBatch {
     private var removals: [String] = []
     private var directories = Set<String>()
     private let anchor: String
+    /// `ANCHOR/writing-PID-ID`, while the batch has temporaries (see `Store.removeStaleTemporaries`).
+    private var marker: String?
 
-    /// `anchor`: any path on the file system the batch writes to.
+    /// `anchor`: the store's state folder (`.esync`), on the file system the batch writes to.
     public init(anchor: String) { self.anchor = anchor }
+
+    /// The name of the marker a batch keeps while it has temporaries, for a process.
+    public static let markerPrefix = "writing-"
 
     /// A batch dropped without `commit` (an error while staging: a full disk) leaves no
     /// temporaries behind.
@@ -39,6 +44,12 @@ public final class AtomicBatch {
     /// group's later writes are skipped too (a record's base is not moved past a working copy
     /// that could not be merged).
     public func write(_ path: String, _ bytes: [UInt8], expecting expectation: Expectation = .any, group: String? = nil) throws(AgentError) {
+        if marker == nil {
+            // Durable before any temporary: whoever finds it after a crash sweeps the folders.
+            let name = anchor + "/" + Self.markerPrefix + "\(getpid())-\(UInt(bitPattern: ObjectIdentifier(self).hashValue))"
+            try FileSystem.writeAtomically(name, [])
+            marker = name
+        }
         let temp = try FileSystem.writeTemporary(for: path, bytes, fsync: false)
         renames.append((temp, path, expectation, group))
         directories.insert(FileSystem.directoryName(path))
@@ -75,6 +86,7 @@ public final class AtomicBatch {
         renames.removeAll()
         removals.removeAll()
         directories.removeAll()
+        dropMarker()
         return skipped
     }
 
@@ -83,5 +95,11 @@ public final class AtomicBatch {
         for entry in renames { unlink(entry.temp) }
         renames.removeAll()
         removals.removeAll()
+        dropMarker()
+    }
+
+    private func dropMarker() {
+        if let marker { unlink(marker) }
+        marker = nil
     }
 }

@@ -84,6 +84,25 @@ public enum FileSystem {
         try syncDirectory(of: path)
     }
 
+    /// Writes `bytes` at `offset` of an existing file, cutting off whatever followed (a torn
+    /// earlier append), then fsyncs it.
+    public static func append(_ path: String, _ bytes: [UInt8], at offset: Int) throws(AgentError) {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io(path: path, operation: "open for appending", errno: errno) }
+        defer { close(fd) }
+        if ftruncate(fd, off_t(offset)) != 0 { throw .io(path: path, operation: "truncate", errno: errno) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in pwrite(fd, buf.baseAddress! + written, buf.count - written, off_t(offset + written)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .io(path: path, operation: "append", errno: errno)
+            }
+            written += n
+        }
+        if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
+    }
+
     /// Writes `bytes` in full to a temporary file next to `path` and returns its name; on any
     /// error the temporary is removed and the error names `path`.
     static func writeTemporary(for path: String, _ bytes: [UInt8], fsync flush: Bool, mode: mode_t = 0o644) throws(AgentError) -> String {

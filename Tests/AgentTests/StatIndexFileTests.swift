@@ -1,0 +1,90 @@
+@testable import Agent
+import Foundation
+import Testing
+
+/// `.esync/index` on disk: a save appends only what changed, removals included; a load gives
+/// back what was saved; a torn append (a crash mid-write) loses only the torn line, and the
+/// next save cuts it off; a file grown by more than half its entries is rewritten whole.
+@Suite struct StatIndexFileTests {
+    let path = NSTemporaryDirectory() + "esync-index-\(UUID().uuidString)"
+
+    static func entry(_ n: Int, invalid: Bool = false) -> StatIndex.Entry {
+        var e = StatIndex.Entry()
+        e.size = Int64(1000 + n)
+        e.mtimeNs = 1_700_000_000_000_000_000 + Int64(n)
+        e.ctimeNs = -5  // negative numbers survive too
+        e.inode = UInt64.max - UInt64(n)  // above Int64.max
+        e.docHash = invalid ? "!field name: must not be empty" : String(repeating: "0123456789abcdef", count: 4)
+        e.baseHash = n % 2 == 0 ? "" : String(repeating: "fedcba9876543210", count: 4)
+        e.baseRevision = Int64(n)
+        return e
+    }
+
+    /// 18-character codes (packed) and other names (kept as text).
+    static func name(_ n: Int) -> String { n % 3 == 0 ? "odd-name-\(n)" : String(format: "91410100%010d", n) }
+
+    func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int }
+
+    @Test func aSaveAppendsOnlyWhatChangedAndALoadGivesItBack() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<3000 { index.entries[Self.name(n)] = Self.entry(n) }
+        try index.save(to: path)
+        let whole = try fileSize()
+        #expect(try StatIndex.load(from: path) == index)
+
+        var loaded = try StatIndex.load(from: path)
+        loaded.entries[Self.name(7)]?.baseRevision = 99
+        loaded.entries[Self.name(9)] = nil
+        loaded.entries["new-file"] = Self.entry(5000, invalid: true)
+        loaded.entries[Self.name(11)] = Self.entry(11)  // set to what it was: no line
+        try loaded.save(to: path)
+        let grown = try fileSize() - whole
+        #expect(grown > 0 && grown < 3 * 200, "appended \(grown) bytes for three changes")
+
+        let again = try StatIndex.load(from: path)
+        #expect(again == loaded)
+        #expect(again.entries[Self.name(7)]?.baseRevision == 99)
+        #expect(again.entries[Self.name(9)] == nil)
+        #expect(again.entries["new-file"]?.invalidReason == "field name: must not be empty")
+        #expect(again.entries[Self.name(8)]?.inode == UInt64.max - 8)
+        #expect(again.entries.count == 3000)
+    }
+
+    @Test func aTornAppendLosesOnlyItsLineAndIsCutOffByTheNextSave() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<10 { index.entries[Self.name(n)] = Self.entry(n) }
+        try index.save(to: path)
+        // A crash in the middle of an append: half a line, no newline.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data("91410100000000000\t12\t3".utf8))
+        try handle.close()
+
+        var loaded = try StatIndex.load(from: path)
+        #expect(loaded == index)
+        loaded.entries[Self.name(1)]?.baseRevision = 42
+        try loaded.save(to: path)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains("\t12\t39"), "the torn line was cut off before appending")
+        #expect(try StatIndex.load(from: path).entries[Self.name(1)]?.baseRevision == 42)
+    }
+
+    @Test func aFileGrownByHalfItsEntriesIsRewrittenWhole() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<4000 { index.entries[Self.name(n)] = Self.entry(n) }
+        try index.save(to: path)
+        var sizes = [try fileSize()]
+        for round in 1...3 {
+            for n in 0..<1000 { index.entries[Self.name(n)]?.baseRevision = Int64(round * 10_000 + n) }
+            try index.save(to: path)
+            sizes.append(try fileSize())
+        }
+        // Two rounds appended (2,000 lines is half of 4,000 entries), the third rewrote the file.
+        #expect(sizes[1] > sizes[0] && sizes[2] > sizes[1])
+        #expect(sizes[3] == index.serialized().count && sizes[3] < sizes[2])
+        #expect(try StatIndex.load(from: path) == index)
+    }
+}
