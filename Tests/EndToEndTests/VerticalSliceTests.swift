@@ -326,6 +326,32 @@ extension VerticalSliceTests {
 }
 
 extension VerticalSliceTests {
+    /// A push of several change sets sends each while the next is sealed (`PushPipeline`):
+    /// they still arrive once each, in the order sealed, and the store agrees afterwards.
+    @Test func aPushOfManyChangeSetsIsSentWhileSealedAndArrivesOnceInOrder() throws {
+        let (province, zz, _) = try setUp("pipeline")
+        defer { province.stop() }
+        let handle = try #require(FileHandle(forWritingAtPath: zz.configPath))
+        handle.seekToEndOfFile()
+        handle.write(Data("\nsync:\n  maxRecordsPerChangeSet: 3\n".utf8))
+        try handle.close()
+        let codes = try zz.generate(20, seed: 17)
+        let push = try zz.agent(["push"])
+        #expect(push.status == 0, "\(push)")
+        #expect(push.stdout.contains("20 records sent in 7 change sets, 20 applied"), "\(push)")
+        for uscc in codes { #expect(try province.record(uscc).revision == 1) }
+        #expect(try zz.outboxFiles().isEmpty)
+        let page = try ChangePage.decode(province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens[Self.zhengzhou]).body)
+        #expect(page.records.map(\.uscc) == codes.sorted())
+        #expect(try zz.agent(["verify"]).status == 0)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+        // An edit after the pipelined push goes as a one-field change against the right base.
+        try zz.edit(codes[4], ["employees": 4321])
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.record(codes[4]).revision == 2)
+        #expect(try province.record(codes[4]).document["employees"] == 4321)
+    }
+
     @Test func aBureauDoesNotDownloadItsOwnPushAgain() throws {
         let (province, zz, _) = try setUp("echo")
         defer { province.stop() }

@@ -237,9 +237,11 @@ extension StatIndex {
     /// A content hash (64 lower-case hex digits) in 32 bytes; "" (none) and anything else (an
     /// invalid file's "!reason") as text.
     struct PackedHash: Sendable, Equatable {
-        var words: SIMD4<UInt64> = .zero
-        var isHex = false
+        // (Four words, not a SIMD4: its 32-byte alignment padded every entry of the index.)
+        var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+        /// The text when it is not a hash (an invalid file's "!reason"); nil for a hash or none.
         var other: String?
+        var isHex: Bool { other == nil && (w0 | w1 | w2 | w3) != 0 }
 
         init() {}
 
@@ -250,9 +252,8 @@ extension StatIndex {
 
         init(_ bytes: UnsafeBufferPointer<UInt8>) {
             if bytes.isEmpty { return }
-            if bytes.count == 64, let packed = Self.pack(bytes) {
-                words = packed
-                isHex = true
+            if bytes.count == 64, let packed = Self.pack(bytes), packed != .zero {
+                (w0, w1, w2, w3) = (packed[0], packed[1], packed[2], packed[3])
             } else {
                 other = String(decoding: bytes, as: UTF8.self)
             }
@@ -288,10 +289,10 @@ extension StatIndex {
             if isHex {
                 let digits: StaticString = "0123456789abcdef"
                 digits.withUTF8Buffer { digits in
-                    for w in 0..<4 {
-                        let word = words[w]
+                    func hex(_ word: UInt64) {
                         for k in stride(from: 60, through: 0, by: -4) { out.append(digits[Int((word >> UInt64(k)) & 0xF)]) }
                     }
+                    hex(w0); hex(w1); hex(w2); hex(w3)
                 }
             } else if let other {
                 // An invalid file's reason is free text: keep it on its line and in its column.
@@ -311,7 +312,7 @@ extension StatIndex {
     /// The entries by record file name (without `.json`), as a dictionary would hold them.
     public struct Entries: Sendable, Equatable, Sequence {
         /// Read freely; written through `set` (or the subscripts), which notes what changed.
-        private(set) var storage: [Key: Entry] = [:]
+        private(set) var storage = Storage()
         /// Names set or removed since the file was read or written: what a save appends.
         var changed = Set<Key>()
 
@@ -338,12 +339,58 @@ extension StatIndex {
         }
 
         public var count: Int { storage.count }
-        public var isEmpty: Bool { storage.isEmpty }
-        public var values: some Collection<Entry> { storage.values }
-        public var keys: [String] { storage.keys.map(\.text) }
+        public var isEmpty: Bool { storage.count == 0 }
+        public var values: some Sequence<Entry> { storage.values }
+        public var keys: [String] { storage.map(\.key.text) }
 
         public func makeIterator() -> some IteratorProtocol<(key: String, value: Entry)> {
             storage.lazy.map { (key: $0.key.text, value: $0.value) }.makeIterator()
+        }
+    }
+
+    /// A dictionary from names to entries that keeps the entries in one array and only a slot
+    /// number in the hash table: a hash table sized for 100,000 entries has room for 262,144,
+    /// and holding the entries themselves in it cost 40 MB more.
+    struct Storage: Sendable, Equatable, Sequence {
+        private var slots: [Key: Int32] = [:]
+        private var entries: ContiguousArray<Entry> = []
+        private var free: [Int32] = []
+
+        var count: Int { slots.count }
+
+        mutating func reserveCapacity(_ n: Int) {
+            slots.reserveCapacity(n)
+            entries.reserveCapacity(n)
+        }
+
+        subscript(_ key: Key) -> Entry? {
+            get { slots[key].map { entries[Int($0)] } }
+            set {
+                if let newValue {
+                    if let slot = slots[key] {
+                        entries[Int(slot)] = newValue
+                    } else if let slot = free.popLast() {
+                        entries[Int(slot)] = newValue
+                        slots[key] = slot
+                    } else {
+                        slots[key] = Int32(entries.count)
+                        entries.append(newValue)
+                    }
+                } else if let slot = slots.removeValue(forKey: key) {
+                    entries[Int(slot)] = Entry()
+                    free.append(slot)
+                }
+            }
+        }
+
+        var values: some Sequence<Entry> { slots.values.lazy.map { entries[Int($0)] } }
+
+        func makeIterator() -> some IteratorProtocol<(key: Key, value: Entry)> {
+            slots.lazy.map { (key: $0.key, value: entries[Int($0.value)]) }.makeIterator()
+        }
+
+        static func == (a: Storage, b: Storage) -> Bool {
+            a.count == b.count && a.allSatisfy { b[$0.key] == $0.value }
         }
     }
 }

@@ -14,6 +14,10 @@ public final class SyncEngine {
     public internal(set) var state: AgentState
     let scanner: Scanner
     private var clientStorage: ProvinceClient?
+    /// Change sets sealed by a push are sent on a second connection while the next ones are
+    /// sealed (see `PushPipeline`); not with a client given by the caller (the daemon's, which
+    /// it aborts on stop).
+    let pipelinePushes: Bool
     /// One line per event, for the command line and the daemon's log.
     public var log: (String) -> Void = { _ in }
     /// Asked between safe points of a push (after each sealed change set, before each send):
@@ -25,6 +29,7 @@ public final class SyncEngine {
         self.store = store
         self.scanner = Scanner(store: store)
         self.clientStorage = client
+        self.pipelinePushes = client == nil
         self.state = try AgentState.load(from: store.stateFilePath)
         self.durableIdentity = state.identity
         do {
@@ -205,7 +210,7 @@ public final class SyncEngine {
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
     public func push() throws(AgentError) -> PushSummary {
         var summary = PushSummary()
-        do {
+        do throws(AgentError) {
             try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
             let inOutbox = Set(try outboxFiles().map(Self.changeSetID(ofOutboxFile:)))
@@ -216,21 +221,37 @@ public final class SyncEngine {
             try sendOutbox(&summary)
             var pending: [RecordChange] = []
             var sealed = 0
-            let diff = try scanChanges { change throws(AgentError) in
-                pending.append(change)
-                if pending.count == config.maxRecordsPerChangeSet {
-                    try seal(pending)
-                    sealed += pending.count
-                    pending.removeAll(keepingCapacity: true)
-                    if shouldStop() { throw .stopped("after sealing \(sealed) records; the outbox keeps them, the rest is sealed next time") }
+            let outboxEmpty = try outboxFiles().isEmpty
+            let pipeline = pipelinePushes && outboxEmpty ? try PushPipeline(config: config) : nil
+            let diff: Diff
+            do throws(AgentError) {
+                diff = try scanChanges { change throws(AgentError) in
+                    pending.append(change)
+                    if pending.count == config.maxRecordsPerChangeSet {
+                        let next = try seal(pending)
+                        sealed += pending.count
+                        pending.removeAll(keepingCapacity: true)
+                        try pipeline?.send(next, engine: self, into: &summary)
+                        if shouldStop() {
+                            try pipeline?.finish(engine: self, into: &summary)
+                            throw .stopped("after sealing \(sealed) records; the outbox keeps them, the rest is sealed next time")
+                        }
+                    }
                 }
+                if !pending.isEmpty {
+                    let last = try seal(pending)  // (not inside `pipeline?.…`: that would skip it without a pipeline)
+                    try pipeline?.send(last, engine: self, into: &summary)
+                }
+                try pipeline?.finish(engine: self, into: &summary)
+            } catch {
+                try? pipeline?.finish(engine: self, into: &summary)
+                throw error
             }
-            if !pending.isEmpty { try seal(pending) }
             summary.invalid = diff.scan.invalid
             summary.held = diff.held
             summary.filesRead = diff.scan.filesRead
             try saveIndex()
-            if sealed + pending.count > 0 { try sendOutbox(&summary) }
+            if sealed + pending.count > 0 { try sendOutbox(&summary, answered: pipeline?.held ?? []) }
             state.lastPush = .init(at: Self.timestamp(), ok: true, summary: summary.line)
             try saveState()
             try saveIndex()
@@ -245,7 +266,8 @@ public final class SyncEngine {
 
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
     /// `clock`: the edit time of a change set sealed again (split); a new one gets a tick.
-    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil) throws(AgentError) {
+    @discardableResult
+    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil) throws(AgentError) -> SealedChangeSet {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
         if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
@@ -258,12 +280,21 @@ public final class SyncEngine {
         // chain head moves only once the file is durable.
         try saveState()
         let name = String(format: "%012lld-%@.json", next.sequence, changeSet.id)
-        try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
+        let bytes = changeSet.encoded()
+        try FileSystem.writeAtomically(store.outboxPath + "/" + name, bytes)
         CrashPoint.reach("seal.written")
         lastSealedHash = seal.hash
         state.chainHead = seal.hash
         try saveState()
         log("sealed change set \(changeSet.id) with \(chunk.count) records")
+        return SealedChangeSet(name: name, bytes: bytes, changeSet: changeSet)
+    }
+
+    /// A change set as it lies in the outbox.
+    struct SealedChangeSet {
+        var name: String
+        var bytes: [UInt8]
+        var changeSet: ChangeSet
     }
 
     /// The bureau's clock, one step on.
@@ -295,8 +326,9 @@ public final class SyncEngine {
         try FileSystem.list(store.outboxPath).filter { $0.hasSuffix(".json") }.sorted()
     }
 
-    func sendOutbox(_ summary: inout PushSummary) throws(AgentError) {
-        for name in try outboxFiles() {
+    /// `answered`: change sets this push has already had an answer for (held ones).
+    func sendOutbox(_ summary: inout PushSummary, answered: Set<String> = []) throws(AgentError) {
+        for name in try outboxFiles() where !answered.contains(name) {
             if shouldStop() { throw .stopped("\(try outboxFiles().count) change sets wait in the outbox for the next run") }
             let path = store.outboxPath + "/" + name
             let bytes = try FileSystem.read(path)
@@ -316,7 +348,7 @@ public final class SyncEngine {
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(message)); split in two")
-                return try sendOutbox(&summary)
+                return try sendOutbox(&summary, answered: answered)
             } catch .server(_, let code, let message, _) where Self.sealRefusals.contains(code) {
                 throw try sealRefused(sent, bytes: bytes, path: path, code: code, message: message)
             } catch .server(let status, let code, let message, let url) where [400, 403, 409, 413, 422].contains(status) {
@@ -327,27 +359,37 @@ public final class SyncEngine {
                 continue
             }
             if result.held {
-                // Kept in the outbox and sent again on each push until the province decides;
-                // its records are not sealed again meanwhile, other changes go on.
-                if state.heldChangeSets[sent.id] == nil { log(result.message ?? "change set \(sent.id) is held by the province") }
-                state.heldChangeSets[sent.id] = sent.records.map(\.uscc)
-                summary.heldChangeSets.append((sent.id, result.message ?? "held for the province's approval"))
-                try saveState()
+                try noteHeld(result, sent: sent, into: &summary)
                 continue
             }
-            CrashPoint.reach("push.answered")
-            state.heldChangeSets[sent.id] = nil
-            hear(result.clock)
-            summary.changeSetsSent += 1
-            summary.recordsSent += result.records.count
-            try integrate(result, sent: sent, into: &summary)
-            try noteAcknowledged(sent)
-            CrashPoint.reach("push.integrated")
-            // Only now, with base and working copy durable, is the change set done.
-            try FileSystem.remove(path)
-            try FileSystem.syncDirectory(of: path)
-            log("change set \(result.id) acknowledged\(result.replayed ? " (replayed)" : ""): \(result.records.count) records")
+            try acknowledged(result, sent: sent, path: path, into: &summary)
         }
+    }
+
+    /// A change set the province holds whole (mass-change guard): kept in the outbox and sent
+    /// again on each push until the province decides; its records are not sealed again
+    /// meanwhile, other changes go on.
+    func noteHeld(_ result: ChangeSetResult, sent: ChangeSet, into summary: inout PushSummary) throws(AgentError) {
+        if state.heldChangeSets[sent.id] == nil { log(result.message ?? "change set \(sent.id) is held by the province") }
+        state.heldChangeSets[sent.id] = sent.records.map(\.uscc)
+        summary.heldChangeSets.append((sent.id, result.message ?? "held for the province's approval"))
+        try saveState()
+    }
+
+    /// Takes in the province's answer to a change set it applied, then removes it from the outbox.
+    func acknowledged(_ result: ChangeSetResult, sent: ChangeSet, path: String, into summary: inout PushSummary) throws(AgentError) {
+        CrashPoint.reach("push.answered")
+        state.heldChangeSets[sent.id] = nil
+        hear(result.clock)
+        summary.changeSetsSent += 1
+        summary.recordsSent += result.records.count
+        try integrate(result, sent: sent, into: &summary)
+        try noteAcknowledged(sent)
+        CrashPoint.reach("push.integrated")
+        // Only now, with base and working copy durable, is the change set done.
+        try FileSystem.remove(path)
+        try FileSystem.syncDirectory(of: path)
+        log("change set \(result.id) acknowledged\(result.replayed ? " (replayed)" : ""): \(result.records.count) records")
     }
 
     /// Moves a change set the province refused whole to `.esync/refused/` and marks its records

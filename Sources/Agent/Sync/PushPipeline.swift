@@ -1,0 +1,80 @@
+import Foundation
+import SyncCore
+
+/// Sends the change sets a push seals while it seals the next ones: the province merges one
+/// while the agent reads, diffs, signs and writes the next, instead of each waiting for the
+/// other (a first upload of 100,000 records took the sum of both). One change set is in flight
+/// at a time, on a connection of its own, so they still arrive in the order of their chain.
+///
+/// Only answers are pipelined: an error (a refusal, a change set too large, the province down)
+/// stops the pipeline, and the push's `sendOutbox` then deals with what is left in the outbox
+/// exactly as it would have. A change set the province holds stays in the outbox, as there. Nothing
+/// leaves the outbox before its answer has been merged, as without the pipeline.
+final class PushPipeline {
+    /// The connection of the sending thread; only that thread uses it while a send is in flight.
+    private final class Flight: @unchecked Sendable {
+        let client: ProvinceClient
+        var result: Result<ChangeSetResult, AgentError>?
+        let done = DispatchSemaphore(value: 0)
+        init(client: ProvinceClient) { self.client = client }
+    }
+
+    private let flight: Flight
+    private var inFlight: SyncEngine.SealedChangeSet?
+    /// Something other than an answer came back (an error): the rest goes through `sendOutbox`.
+    private var stopped = false
+    /// Change sets the province holds (mass-change guard), answered already in this push.
+    private(set) var held = Set<String>()
+
+    init(config: AgentConfig) throws(AgentError) {
+        flight = Flight(client: try ProvinceClient(config: config))
+    }
+
+    /// Takes in the answer to the change set in flight, if any, and sends `next`.
+    func send(_ next: SyncEngine.SealedChangeSet, engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+        let previous = try awaitAnswer()
+        guard !stopped else { return }
+        let identity = engine.identity(sending: next.name)
+        let flight = self.flight
+        let body = next.bytes
+        inFlight = next
+        flight.result = nil
+        let thread = Thread {
+            do throws(AgentError) { flight.result = .success(try flight.client.push(body, identity: identity)) } catch { flight.result = .failure(error) }
+            flight.done.signal()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+        // The previous answer is merged while the province works on this one.
+        if let previous { try take(previous, engine: engine, into: &summary) }
+    }
+
+    /// Waits for the change set in flight and takes its answer in.
+    func finish(engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+        if let answered = try awaitAnswer() { try take(answered, engine: engine, into: &summary) }
+    }
+
+    /// The change set in flight with the province's answer, once it has come; nil when nothing
+    /// was in flight or its answer stops the pipeline.
+    private func awaitAnswer() throws(AgentError) -> (SyncEngine.SealedChangeSet, ChangeSetResult)? {
+        guard let sent = inFlight else { return nil }
+        flight.done.wait()
+        inFlight = nil
+        guard case .success(let result)? = flight.result else {
+            stopped = true  // left in the outbox for `sendOutbox`, which also reports the error
+            return nil
+        }
+        return (sent, result)
+    }
+
+    private func take(_ answered: (SyncEngine.SealedChangeSet, ChangeSetResult), engine: SyncEngine,
+                      into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+        let (sent, result) = answered
+        if result.held {
+            held.insert(sent.name)
+            try engine.noteHeld(result, sent: sent.changeSet, into: &summary)
+        } else {
+            try engine.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, into: &summary)
+        }
+    }
+}
