@@ -129,6 +129,8 @@ public final class CurlClient: @unchecked Sendable {
         try check(esync_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), url)
         try check(esync_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1), url)
         try check(esync_setopt_str(h, CURLOPT_USERAGENT, options.userAgent), url)
+        // Answers may come gzip-compressed; libcurl inflates them (the body handed on is plain).
+        try check(esync_setopt_str(h, CURLOPT_ACCEPT_ENCODING, "gzip"), url)
         if options.connectTimeout > 0 {
             try check(esync_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)), url)
         }

@@ -181,9 +181,23 @@ public struct StatIndex: Sendable, Equatable {
                 return
             }
         }
-        let bytes = serialized()
-        try FileSystem.writeAtomically(path, bytes)
-        fileLength = bytes.count
+        // Written a megabyte at a time: the whole file of a large store is 20 MB more memory.
+        var length = 0
+        try FileSystem.writeAtomically(path) { (write) throws(AgentError) in
+            var out: [UInt8] = Array((Self.header + "\n").utf8)
+            out.reserveCapacity(1 << 20)
+            for element in entries.storage {
+                Self.append(CollectionOfOne(element), to: &out)
+                if out.count >= 1 << 20 - 512 {
+                    try write(out)
+                    length += out.count
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            try write(out)
+            length += out.count
+        }
+        fileLength = length
         supersededLines = 0
         entries.changed.removeAll()
     }

@@ -84,6 +84,37 @@ public enum FileSystem {
         try syncDirectory(of: path)
     }
 
+    /// `writeAtomically` for contents made piece by piece: `contents` hands each piece to the
+    /// function it is given, so a large file is never held whole in memory.
+    public static func writeAtomically(_ path: String,
+                                       contents: ((_ piece: [UInt8]) throws(AgentError) -> Void) throws(AgentError) -> Void) throws(AgentError) {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
+        var closed = false
+        defer { if !closed { close(fd); unlink(temp) } }
+        try contents { (piece) throws(AgentError) in
+            var written = 0
+            while written < piece.count {
+                let n = piece.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .io(path: path, operation: "write", errno: errno)
+                }
+                written += n
+            }
+        }
+        if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
+        close(fd)
+        closed = true
+        if rename(temp, path) != 0 {
+            let e = errno
+            unlink(temp)
+            throw .io(path: path, operation: "rename into place", errno: e)
+        }
+        try syncDirectory(of: path)
+    }
+
     /// Writes `bytes` at `offset` of an existing file, cutting off whatever followed (a torn
     /// earlier append), then fsyncs it.
     public static func append(_ path: String, _ bytes: [UInt8], at offset: Int) throws(AgentError) {
