@@ -3,3 +3,9 @@
 #include "CPosix.h"
 
 int esync_syncfs(int fd) { return syncfs(fd); }
+
+#include <malloc.h>
+
+void esync_release_free_memory(void) {
+    malloc_trim(0);
+}

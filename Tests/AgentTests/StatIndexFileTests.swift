@@ -49,6 +49,17 @@ import Testing
         #expect(again.entries["new-file"]?.invalidReason == "field name: must not be empty")
         #expect(again.entries[Self.name(8)]?.inode == UInt64.max - 8)
         #expect(again.entries.count == 3000)
+
+        // Removed and set again, set and removed again, between two saves.
+        var third = again
+        third.entries[Self.name(20)] = nil
+        third.entries[Self.name(20)] = Self.entry(20_000)
+        third.entries["short-lived"] = Self.entry(1)
+        third.entries["short-lived"] = nil
+        try third.save(to: path)
+        let last = try StatIndex.load(from: path)
+        #expect(last == third)
+        #expect(last.entries[Self.name(20)]?.baseRevision == 20_000 && last.entries["short-lived"] == nil)
     }
 
     @Test func aTornAppendLosesOnlyItsLineAndIsCutOffByTheNextSave() throws {

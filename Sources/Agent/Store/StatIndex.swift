@@ -161,23 +161,20 @@ public struct StatIndex: Sendable, Equatable {
     /// change was a fifth of the sync.
     public mutating func save(to path: String) throws(AgentError) {
         if fileLength > 0, FileSystem.exists(path) {
-            if entries.changed.isEmpty { return }
-            var changed: [(key: Key, value: Entry)] = []
-            var removed: [Key] = []
-            for key in entries.changed {
-                if let entry = entries.storage[key] { changed.append((key, entry)) } else { removed.append(key) }
-            }
+            let (changed, removed) = entries.storage.changes()
+            if changed.isEmpty && removed.isEmpty { return }
             // (A line for a name new to the file supersedes nothing; counted anyway.)
-            let superseded = supersededLines + entries.changed.count
+            let superseded = supersededLines + changed.count + removed.count
             if superseded <= max(1_000, entries.count / 2) {
                 var out: [UInt8] = []
                 out.reserveCapacity(changed.count * 190 + removed.count * 20)
-                Self.append(changed, to: &out)
+                // Removals first: a name removed and set again since ends up set.
                 for key in removed { key.append(to: &out); out.append(0x0A) }
+                Self.append(changed, to: &out)
                 try FileSystem.append(path, out, at: fileLength)
                 fileLength += out.count
                 supersededLines = superseded
-                entries.changed.removeAll()
+                entries.storage.markSaved()
                 return
             }
         }
@@ -199,7 +196,7 @@ public struct StatIndex: Sendable, Equatable {
         }
         fileLength = length
         supersededLines = 0
-        entries.changed.removeAll()
+        entries.storage.markSaved()
     }
 }
 
@@ -329,20 +326,17 @@ extension StatIndex {
     /// The entries by record file name (without `.json`), as a dictionary would hold them.
     public struct Entries: Sendable, Equatable, Sequence {
         /// Read freely; written through `set` (or the subscripts), which notes what changed.
-        private(set) var storage = Storage()
-        /// Names set or removed since the file was read or written: what a save appends.
-        var changed = Set<Key>()
+        var storage = Storage()
 
         public static func == (a: Entries, b: Entries) -> Bool { a.storage == b.storage }
 
         mutating func set(_ key: Key, _ entry: Entry?) {
             if storage[key] == entry { return }
-            storage[key] = entry
-            changed.insert(key)
+            storage.set(key, entry, noting: true)
         }
 
         /// For parsing the file: not a change.
-        mutating func load(_ key: Key, _ entry: Entry?) { storage[key] = entry }
+        mutating func load(_ key: Key, _ entry: Entry?) { storage.set(key, entry, noting: false) }
         mutating func reserveCapacity(_ n: Int) { storage.reserveCapacity(n) }
 
         public subscript(_ name: String) -> Entry? {
@@ -372,32 +366,63 @@ extension StatIndex {
         private var slots: [Key: Int32] = [:]
         private var entries: ContiguousArray<Entry> = []
         private var free: [Int32] = []
+        /// A bit per slot set since the file was read or written, and the names removed: what a
+        /// save appends (a bit set, not a set of names: an upload sets every entry).
+        private var changedSlots: [UInt64] = []
+        private var removed: [Key] = []
 
         var count: Int { slots.count }
+
+        subscript(_ key: Key) -> Entry? { slots[key].map { entries[Int($0)] } }
+
+        mutating func set(_ key: Key, _ entry: Entry?, noting: Bool) {
+            let slot: Int32
+            if let entry {
+                if let known = slots[key] {
+                    slot = known
+                    entries[Int(slot)] = entry
+                } else if let reused = free.popLast() {
+                    slot = reused
+                    entries[Int(slot)] = entry
+                    slots[key] = slot
+                } else {
+                    slot = Int32(entries.count)
+                    slots[key] = slot
+                    entries.append(entry)
+                }
+                if noting {
+                    let word = Int(slot) >> 6
+                    if word >= changedSlots.count { changedSlots.append(contentsOf: repeatElement(0, count: word - changedSlots.count + 1)) }
+                    changedSlots[word] |= 1 << UInt64(slot & 63)
+                }
+            } else if let freed = slots.removeValue(forKey: key) {
+                entries[Int(freed)] = Entry()
+                free.append(freed)
+                let word = Int(freed) >> 6
+                if word < changedSlots.count { changedSlots[word] &= ~(1 << UInt64(freed & 63)) }
+                if noting { removed.append(key) }
+            }
+        }
+
+        /// The entries set and the names removed since the file was read or written.
+        func changes() -> (changed: [(key: Key, value: Entry)], removed: [Key]) {
+            var changed: [(key: Key, value: Entry)] = []
+            if changedSlots.contains(where: { $0 != 0 }) {
+                for (key, slot) in slots where Int(slot) >> 6 < changedSlots.count && changedSlots[Int(slot) >> 6] & (1 << UInt64(slot & 63)) != 0 {
+                    changed.append((key, entries[Int(slot)]))
+                }
+            }
+            return (changed, removed)
+        }
+
+        mutating func markSaved() {
+            changedSlots = []
+            removed = []
+        }
 
         mutating func reserveCapacity(_ n: Int) {
             slots.reserveCapacity(n)
             entries.reserveCapacity(n)
-        }
-
-        subscript(_ key: Key) -> Entry? {
-            get { slots[key].map { entries[Int($0)] } }
-            set {
-                if let newValue {
-                    if let slot = slots[key] {
-                        entries[Int(slot)] = newValue
-                    } else if let slot = free.popLast() {
-                        entries[Int(slot)] = newValue
-                        slots[key] = slot
-                    } else {
-                        slots[key] = Int32(entries.count)
-                        entries.append(newValue)
-                    }
-                } else if let slot = slots.removeValue(forKey: key) {
-                    entries[Int(slot)] = Entry()
-                    free.append(slot)
-                }
-            }
         }
 
         var values: some Sequence<Entry> { slots.values.lazy.map { entries[Int($0)] } }

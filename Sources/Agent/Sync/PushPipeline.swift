@@ -1,3 +1,4 @@
+import CPosix
 import Foundation
 import SyncCore
 
@@ -76,5 +77,8 @@ final class PushPipeline {
         } else {
             try engine.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, into: &summary)
         }
+        // A change set's documents are many small allocations, freed by now: give the pages
+        // back, or a long upload keeps the high-water mark of every change set it made.
+        esync_release_free_memory()
     }
 }

@@ -2,4 +2,6 @@
 #define ESYNC_CPOSIX_H
 /// POSIX and Linux calls that Swift's Glibc module does not expose (they need _GNU_SOURCE).
 int esync_syncfs(int fd);
+/// Gives freed heap pages back to the system (glibc's malloc_trim(0)).
+void esync_release_free_memory(void);
 #endif
