@@ -62,6 +62,22 @@ import Testing
         #expect(last.entries[Self.name(20)]?.baseRevision == 20_000 && last.entries["short-lived"] == nil)
     }
 
+    /// A command that read the index without the store's lock saves it after another process
+    /// replaced the file: it writes the file whole instead of appending into another file.
+    @Test func aSaveAfterTheFileWasReplacedWritesItWhole() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<50 { index.entries[Self.name(n)] = Self.entry(n) }
+        try index.save(to: path)
+        var reader = try StatIndex.load(from: path)
+        var other = StatIndex()  // the other process compacts to a different, longer file
+        for n in 0..<80 { other.entries[Self.name(n)] = Self.entry(n + 1) }
+        try other.save(to: path)
+        reader.entries[Self.name(3)]?.baseRevision = 333
+        try reader.save(to: path)
+        #expect(try StatIndex.load(from: path) == reader)
+    }
+
     @Test func aTornAppendLosesOnlyItsLineAndIsCutOffByTheNextSave() throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()

@@ -47,7 +47,7 @@ import Testing
         #expect(Set(view.provenance.keys) == Set(FieldPath.flatten(view.document).keys))
         #expect(view.provenance["employees"]?.revision == 2 && view.provenance["employees"]?.changeSet == "e1")
         #expect(view.provenance["name"]?.revision == 1 && view.provenance["contact.phone"]?.revision == 1)
-        #expect(view.provenance["*"] == nil)
+        #expect(view.provenance["~*"] == nil)
     }
 
     /// `ESync-Answer: hashes`: a record applied as sent comes back as its hash only; one the

@@ -68,7 +68,9 @@ public struct Scanner {
             // Some files went: list the names again to find which (deletes are rare).
             var seen = Set<StatIndex.Key>()
             seen.reserveCapacity(matched)
-            try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, _, _ in seen.insert(key) }
+            try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, name, _ in
+                if FileSystem.statFile(dirFD: dirFD, name: name)?.isRegular == true { seen.insert(key) }
+            }
             for (key, var entry) in index.entries.storage where !seen.contains(key) && entry.hasWorkingFile {
                 report.indexChanged = true
                 entry.docHash = ""

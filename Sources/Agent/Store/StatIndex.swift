@@ -52,15 +52,21 @@ public struct StatIndex: Sendable, Equatable {
     private var supersededLines = 0
     /// Where the file's last whole line ends; 0 before the file was read or written.
     private var fileLength = 0
+    /// The file's inode when read or written: a save appends only to that file (a command that
+    /// read the index without the store's lock may find it rewritten by another since).
+    private var fileInode: UInt64 = 0
 
     public init() {}
 
     public static func == (a: StatIndex, b: StatIndex) -> Bool { a.entries == b.entries }
 
     public static func load(from path: String) throws(AgentError) -> StatIndex {
-        guard FileSystem.exists(path) else { return StatIndex() }
+        guard let before = FileSystem.statFile(path) else { return StatIndex() }
         let bytes = try FileSystem.read(path)
-        return try parse(bytes, path: path)
+        var index = try parse(bytes, path: path)
+        // Replaced while it was read: the next save writes it whole.
+        index.fileInode = FileSystem.statFile(path)?.inode == before.inode ? before.inode : 0
+        return index
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws(AgentError) -> StatIndex {
@@ -168,14 +174,14 @@ public struct StatIndex: Sendable, Equatable {
             if superseded <= max(1_000, entries.count / 2) {
                 var out: [UInt8] = []
                 out.reserveCapacity(changed.count * 190 + removed.count * 20)
-                // Removals first: a name removed and set again since ends up set.
                 for key in removed { key.append(to: &out); out.append(0x0A) }
                 Self.append(changed, to: &out)
-                try FileSystem.append(path, out, at: fileLength)
-                fileLength += out.count
-                supersededLines = superseded
-                entries.storage.markSaved()
-                return
+                if try FileSystem.append(path, out, at: fileLength, expectingInode: fileInode) {
+                    fileLength += out.count
+                    supersededLines = superseded
+                    entries.storage.markSaved()
+                    return
+                }
             }
         }
         // Written a megabyte at a time: the whole file of a large store is 20 MB more memory.
@@ -195,6 +201,7 @@ public struct StatIndex: Sendable, Equatable {
             length += out.count
         }
         fileLength = length
+        fileInode = FileSystem.statFile(path)?.inode ?? 0
         supersededLines = 0
         entries.storage.markSaved()
     }
@@ -412,7 +419,9 @@ extension StatIndex {
                     changed.append((key, entries[Int(slot)]))
                 }
             }
-            return (changed, removed)
+            // A name removed and set again since is written as set: a crash in the middle of
+            // the append then cannot keep the removal and lose the entry.
+            return (changed, removed.filter { slots[$0] == nil })
         }
 
         mutating func markSaved() {

@@ -116,11 +116,15 @@ public enum FileSystem {
     }
 
     /// Writes `bytes` at `offset` of an existing file, cutting off whatever followed (a torn
-    /// earlier append), then fsyncs it.
-    public static func append(_ path: String, _ bytes: [UInt8], at offset: Int) throws(AgentError) {
+    /// earlier append), then fsyncs it. Returns false, writing nothing, when the file is no
+    /// longer the one expected (another inode: replaced since; shorter than `offset`).
+    public static func append(_ path: String, _ bytes: [UInt8], at offset: Int, expectingInode inode: UInt64) throws(AgentError) -> Bool {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, operation: "open for appending", errno: errno) }
         defer { close(fd) }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
+        guard UInt64(st.st_ino) == inode, Int(st.st_size) >= offset else { return false }
         if ftruncate(fd, off_t(offset)) != 0 { throw .io(path: path, operation: "truncate", errno: errno) }
         var written = 0
         while written < bytes.count {
@@ -132,6 +136,7 @@ public enum FileSystem {
             written += n
         }
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
+        return true
     }
 
     /// Writes `bytes` in full to a temporary file next to `path` and returns its name; on any

@@ -28,8 +28,9 @@ struct StoredRecord: Sendable {
         }
     }
 
-    /// The provenance row of a record's creation, for every field set then and not since.
-    static let allFields = "*"
+    /// The provenance row of a record's creation, for every field set then and not since. No
+    /// field path can be `~*` (a `~` in a member name is written `~0`, see `FieldPath.escape`).
+    static let allFields = "~*"
 
     /// Writes a new revision and returns its number.
     static func write(uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String],
@@ -52,7 +53,7 @@ struct StoredRecord: Sendable {
             """).execute(arguments: [uscc, region, revision, seq, text, hash, context.at, context.source])
         let provenance = try db.cachedStatement(sql: "INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock) VALUES (?, ?, ?, ?, ?, ?, ?)")
         let clock = context.clock?.description
-        // A new record's fields all come from one write: one row, field `*`, stands for every
+        // A new record's fields all come from one write: one row, field `~*`, stands for every
         // field without a row of its own (see `MergeService.view`). A row per field was a
         // third of the province's time for a bureau's first upload.
         for field in previous == nil ? [Self.allFields] : changedFields {

@@ -93,14 +93,7 @@ public struct AggregatorServer: Sendable {
             if result.held { context.logger.warning("change set held", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)", "why": "\(result.message ?? "")"]) }
             context.logger.info("change set applied", metadata: ["id": "\(changeSet.id)", "region": "\(changeSet.region)",
                                                                  "records": "\(changeSet.records.count)", "replayed": "\(result.replayed)"])
-            var answer = result
-            if hashesOnly {
-                // The agent rebuilds such a record from what it sent: the field list is no use to it.
-                for n in answer.records.indices where answer.records[n].document == nil && answer.records[n].hash != nil {
-                    answer.records[n].applied = []
-                }
-            }
-            return Self.wire(answer, for: request)
+            return Self.wire(result, for: request)
         }
         router.get("/v1/changes") { request, context in
             let principal = try await authenticate(request, context)
@@ -251,15 +244,24 @@ public struct AggregatorServer: Sendable {
     static func wire(_ value: some WireJSON, for request: Request? = nil) -> Response {
         var body = ByteBuffer(bytes: value.encoded())
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if let request, body.readableBytes > 1024,
-           request.headers[.acceptEncoding]?.lowercased().split(separator: ",").contains(where: {
-               $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "gzip" }) == true,
+        if let request, body.readableBytes > 1024, Self.acceptsGzip(request.headers[.acceptEncoding]),
            let compressed = try? body.compress(with: .gzip()) {
             body = compressed
             headers[.contentEncoding] = "gzip"
             headers[.vary] = "Accept-Encoding"
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// `Accept-Encoding` lists gzip with a weight above 0 (`gzip`, `gzip;q=0.5`; not `gzip;q=0`).
+    static func acceptsGzip(_ header: String?) -> Bool {
+        guard let header else { return false }
+        return header.lowercased().split(separator: ",").contains { item in
+            let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.first == "gzip" else { return false }
+            let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            return weight > 0
+        }
     }
 
     static func describe(_ error: any Error) -> String {
