@@ -124,11 +124,27 @@ public struct StatIndex: Sendable, Equatable {
         }
     }
 
+    /// The whole file: the header, then a line per entry.
     public func serialized() -> [UInt8] {
+        var whole: [UInt8] = []
+        whole.reserveCapacity(entries.count * 190)
+        pieces { piece in whole += piece }
+        return whole
+    }
+
+    /// The whole file in pieces of about a megabyte: written whole, the file of a large store
+    /// would be 20 MB more memory.
+    func pieces<E: Error>(_ emit: ([UInt8]) throws(E) -> Void) throws(E) {
         var out: [UInt8] = Array((Self.header + "\n").utf8)
-        out.reserveCapacity(entries.count * 190)
-        Self.append(entries.storage, to: &out)
-        return out
+        out.reserveCapacity(1 << 20)
+        for element in entries.storage {
+            Self.append(CollectionOfOne(element), to: &out)
+            if out.count >= 1 << 20 - 512 {
+                try emit(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        try emit(out)
     }
 
     /// One line per entry (in no particular order).
@@ -184,21 +200,12 @@ public struct StatIndex: Sendable, Equatable {
                 }
             }
         }
-        // Written a megabyte at a time: the whole file of a large store is 20 MB more memory.
         var length = 0
         try FileSystem.writeAtomically(path) { (write) throws(AgentError) in
-            var out: [UInt8] = Array((Self.header + "\n").utf8)
-            out.reserveCapacity(1 << 20)
-            for element in entries.storage {
-                Self.append(CollectionOfOne(element), to: &out)
-                if out.count >= 1 << 20 - 512 {
-                    try write(out)
-                    length += out.count
-                    out.removeAll(keepingCapacity: true)
-                }
+            try pieces { (piece) throws(AgentError) in
+                try write(piece)
+                length += piece.count
             }
-            try write(out)
-            length += out.count
         }
         fileLength = length
         fileInode = FileSystem.statFile(path)?.inode ?? 0
