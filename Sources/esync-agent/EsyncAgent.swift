@@ -55,8 +55,8 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// Opens the store and an engine on a thread of their own; `locked` commands hold the
-    /// store's lock for their whole run.
-    func withEngine<T: Sendable>(locked: Bool, command: String, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
+    /// store's lock for their whole run; `scanAhead` ones scan the working copy first thing.
+    func withEngine<T: Sendable>(locked: Bool, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
         let config = try await load()
         let wait = self.wait
         return try await Blocking.run {
@@ -67,7 +67,7 @@ struct AgentOptions: ParsableArguments {
                 store.removeStaleTemporaries()
             }
             defer { lock.unlock() }
-            let engine = try SyncEngine(config: config, store: store)
+            let engine = try SyncEngine(config: config, store: store, scanAhead: scanAhead)
             engine.log = { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
             let result = try body(engine)
             // Read-only commands still refresh the stat cache when nobody else holds the store.
@@ -170,7 +170,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let report = try await options.withEngine(locked: false, command: "status") { engine in
+            let report = try await options.withEngine(locked: false, command: "status", scanAhead: true) { engine in
                 try StatusReport(engine: engine, diff: try engine.diff())
             }
             if json { try printJSON(report) } else { print(report.text) }
@@ -188,7 +188,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let output = try await options.withEngine(locked: false, command: "diff") { engine in
+            let output = try await options.withEngine(locked: false, command: "diff", scanAhead: true) { engine in
                 DiffOutput(try engine.diff())
             }
             if json { try printJSON(output) } else { print(output.text) }
@@ -204,7 +204,7 @@ struct Push: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let summary = try await options.withEngine(locked: true, command: "push") { engine in try engine.push() }
+            let summary = try await options.withEngine(locked: true, command: "push", scanAhead: true) { engine in try engine.push() }
             PushReport.print(summary)
             return summary.invalid.isEmpty && summary.rejected.isEmpty && summary.heldChangeSets.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
@@ -220,7 +220,7 @@ struct Pull: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let full = self.full
-            let summary = try await options.withEngine(locked: true, command: "pull") { engine in try engine.pull(full: full) }
+            let summary = try await options.withEngine(locked: true, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
             PullReport.print(summary)
             return summary.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
         }
@@ -233,7 +233,7 @@ struct Sync: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let (push, pull) = try await options.withEngine(locked: true, command: "sync") { engine in
+            let (push, pull) = try await options.withEngine(locked: true, command: "sync", scanAhead: true) { engine in
                 (try engine.push(), try engine.pull())
             }
             PushReport.print(push)

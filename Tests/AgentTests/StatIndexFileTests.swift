@@ -114,4 +114,55 @@ import Testing
         #expect(sizes[3] == index.serialized().count && sizes[3] < sizes[2])
         #expect(try StatIndex.load(from: path) == index)
     }
+
+    /// Hashes are packed eight digits at a time: every hash comes back as it was, and one
+    /// character that is not a lower-case hex digit anywhere keeps the whole as text.
+    @Test func hashesArePackedOnlyWhenEveryCharacterIsALowerCaseHexDigit() {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789abcdef")
+        for _ in 0..<200 {
+            let hash = String((0..<64).map { _ in digits[Int(generator.next() % 16)] })
+            let packed = StatIndex.PackedHash(hash)
+            #expect(packed.isHex && packed.text == hash)
+        }
+        let hash = String(repeating: "09af", count: 16)
+        for bad in ["g", "A", "F", "/", ":", "`", "{", "@", " ", "\u{7F}"] {
+            for position in [0, 7, 8, 31, 63] {
+                var chars = Array(hash)
+                chars[position] = Character(bad)
+                let text = String(chars)
+                let packed = StatIndex.PackedHash(text)
+                #expect(!packed.isHex && packed.text == text, "\(bad) at \(position)")
+            }
+        }
+        #expect(!StatIndex.PackedHash(String(repeating: "a", count: 63)).isHex)
+    }
+
+    @Test func numbersInTheFileAreReadExactlyOrRefused() {
+        func parse(_ text: String) -> Int64? { Array(text.utf8).withUnsafeBufferPointer { Int64(ascii: $0) } }
+        #expect(parse("0") == 0 && parse("-5") == -5 && parse("1700000000123456789") == 1_700_000_000_123_456_789)
+        #expect(parse("9223372036854775807") == .max && parse("-9223372036854775808") == .min)
+        for bad in ["", "-", "9223372036854775808", "-9223372036854775809", "12a", "+1", "1 ", "99999999999999999999"] {
+            #expect(parse(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// A line with a field too many or too few is named in the error (and the index rebuilt).
+    @Test func aLineWithTheWrongFieldsIsNamed() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<3 { index.entries[Self.name(n)] = Self.entry(n) }
+        let good = String(decoding: index.serialized(), as: UTF8.self)
+        for damage in ["\t7", ""] {
+            var lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if damage.isEmpty { lines[2] = lines[2].split(separator: "\t").dropLast().joined(separator: "\t") } else { lines[2] += damage }
+            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            #expect {
+                _ = try StatIndex.load(from: path)
+            } throws: { error in
+                guard case AgentError.corruptState(let where_, let reason) = error else { return false }
+                return where_ == path && reason.contains("line 3")
+            }
+        }
+    }
 }

@@ -31,32 +31,60 @@ public struct Scanner {
         self.racyWindowNs = racyWindowNs
     }
 
-    /// Scans and updates `index` in place. Returns the report; the caller saves the index.
-    public func scan(_ index: inout StatIndex) throws(AgentError) -> ScanReport {
-        var report = ScanReport()
-        let now = FileSystem.nowNs()
-        let dirFD = open(store.recordsPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dirFD >= 0 else { throw .io(path: store.recordsPath, operation: "open", errno: errno) }
-        defer { close(dirFD) }
+    /// The stat of every record file at one moment: the first half of a scan, which needs no
+    /// index (a command that scans takes it while the index loads, see `SyncEngine.init`).
+    public struct Snapshot: Sendable {
+        /// When the stats were taken: a file modified within the racy window before is re-read.
+        let takenNs: Int64
+        /// Regular `*.json` files only, in directory order.
+        let files: [(key: StatIndex.Key, stat: FileSystem.Stat)]
+    }
 
-        // Entries with a working file that the directory must show; when it shows them all
-        // (the usual case), nothing went missing and no set of names is kept.
-        var expected = 0
-        for entry in index.entries.storage.values where entry.hasWorkingFile { expected += 1 }
+    /// Lists the folder and stats each record file: `readdir` and `fstatat` relative to the
+    /// folder, no string per name. Temporary files of atomic writes and editor backups do not end
+    /// in `.json`; hidden files are skipped.
+    public static func snapshot(of recordsPath: String) throws(AgentError) -> Snapshot {
+        let now = FileSystem.nowNs()
+        guard let dir = opendir(recordsPath) else { throw .io(path: recordsPath, operation: "list", errno: errno) }
+        defer { closedir(dir) }
+        let dirFD = dirfd(dir)
+        var files: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
+        while let entry = readdir(dir) {
+            // The name lives in the directory stream's buffer until the next `readdir`.
+            let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
+            let len = strlen(name)
+            guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E,
+                  let stat = FileSystem.statFile(dirFD: dirFD, name: name), stat.isRegular else { continue }
+            files.append((StatIndex.Key(UnsafeRawBufferPointer(start: name, count: len - 5)), stat))
+        }
+        return Snapshot(takenNs: now, files: files)
+    }
+
+    /// Scans and updates `index` in place, from `snapshot` when given (taken since the last
+    /// change the caller made to the folder) or from the folder now. Returns the report; the
+    /// caller saves the index.
+    public func scan(_ index: inout StatIndex, snapshot: Snapshot? = nil) throws(AgentError) -> ScanReport {
+        var report = ScanReport()
+        let snapshot = if let snapshot { snapshot } else { try Self.snapshot(of: store.recordsPath) }
+        let now = snapshot.takenNs
+
+        // Entries with a working file that the folder must show; when it shows them all (the
+        // usual case), nothing went missing and no set of names is made.
+        let expected = index.entries.storage.count { $0.pointee.hasWorkingFile }
         var matched = 0
-        try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, name, stemLength in
-            guard let stat = FileSystem.statFile(dirFD: dirFD, name: name), stat.isRegular else { return }
+        for (key, stat) in snapshot.files {
             report.filesSeen += 1
-            var cached = index.entries.storage[key] ?? StatIndex.Entry()
-            if cached.hasWorkingFile { matched += 1 }
-            if cached.size >= 0, cached.size == stat.size, cached.mtimeNs == stat.mtimeNs,
-               cached.ctimeNs == stat.ctimeNs, cached.inode == stat.inode, cached.hasWorkingFile {
-                return
+            let unchanged = index.entries.storage.withEntry(key) { cached -> Bool in
+                guard let cached, cached.pointee.hasWorkingFile else { return false }
+                matched += 1
+                return cached.pointee.size >= 0 && cached.pointee.size == stat.size && cached.pointee.mtimeNs == stat.mtimeNs
+                    && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode
             }
-            let stem = String(decoding: UnsafeRawBufferPointer(start: name, count: stemLength), as: UTF8.self)
+            if unchanged { continue }
+            var cached = index.entries.storage[key] ?? StatIndex.Entry()
             report.filesRead += 1
             report.indexChanged = true
-            cached.docHash = hashWorkingFile(stem)
+            cached.docHash = hashWorkingFile(key.text)
             cached.size = isRacy(stat, now: now) ? -1 : stat.size
             cached.mtimeNs = stat.mtimeNs
             cached.ctimeNs = stat.ctimeNs
@@ -65,12 +93,10 @@ public struct Scanner {
         }
 
         if matched != expected {
-            // Some files went: list the names again to find which (deletes are rare).
+            // Some files went: find which (deletes are rare).
             var seen = Set<StatIndex.Key>()
-            seen.reserveCapacity(matched)
-            try Self.forEachRecordFile(dirFD: dirFD, path: store.recordsPath) { key, name, _ in
-                if FileSystem.statFile(dirFD: dirFD, name: name)?.isRegular == true { seen.insert(key) }
-            }
+            seen.reserveCapacity(snapshot.files.count)
+            for file in snapshot.files { seen.insert(file.key) }
             for (key, var entry) in index.entries.storage where !seen.contains(key) && entry.hasWorkingFile {
                 report.indexChanged = true
                 entry.docHash = ""
@@ -78,7 +104,8 @@ public struct Scanner {
                 index.entries.set(key, entry.hasBase ? entry : nil)
             }
         }
-        for (key, entry) in index.entries.storage where entry.size < 0 || !entry.hasWorkingFile || entry.doc != entry.base {
+        let needWork = index.entries.storage.filter { $0.pointee.size < 0 || !$0.pointee.hasWorkingFile || $0.pointee.doc != $0.pointee.base }
+        for (key, entry) in needWork {
             let uscc = key.text
             if let reason = entry.invalidReason {
                 report.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: reason))
@@ -93,23 +120,6 @@ public struct Scanner {
         report.deleted.sort()
         report.changed.sort()
         return report
-    }
-
-    /// Calls `body` with the key, the NUL-terminated name and the length of the name without
-    /// `.json` of every `*.json` entry of the folder (temporary files of atomic writes and editor
-    /// backups end otherwise; hidden files are skipped). No string is made per name.
-    static func forEachRecordFile(dirFD: Int32, path: String,
-                                  _ body: (StatIndex.Key, UnsafePointer<CChar>, Int) throws(AgentError) -> Void) throws(AgentError) {
-        guard let dir = fdopendir(dup(dirFD)) else { throw .io(path: path, operation: "list", errno: errno) }
-        defer { closedir(dir) }
-        rewinddir(dir)  // a duplicate shares the position of an earlier listing
-        while let entry = readdir(dir) {
-            // The name lives in the directory stream's buffer until the next `readdir`.
-            let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
-            let len = strlen(name)
-            guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E else { continue }
-            try body(StatIndex.Key(UnsafeRawBufferPointer(start: name, count: len - 5)), name, len - 5)
-        }
     }
 
     /// A file modified less than the racy window before the scan may be modified again within the

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The stat cache of the working copy, `.esync/index`: per record, the size, mtime and inode of
 /// its file when last read, the content hash of what was read, and the hash and revision of its
 /// base. A scan reads a record file only when its stat differs from the cache.
@@ -74,47 +78,60 @@ public struct StatIndex: Sendable, Equatable {
         let header = Array((Self.header + "\n").utf8)
         guard bytes.starts(with: header) else { throw .corruptState(path: path, reason: "not an esync index (it will be rebuilt)") }
         // One pass over the bytes, no intermediate arrays: the index of a large store has a
-        // line per record and is read by every command.
+        // line per record and is read by every command (`memchr` finds the line ends and tabs).
         return try bytes.withUnsafeBufferPointer { (buffer) throws(AgentError) -> StatIndex in
+            guard let base = buffer.baseAddress else { return index }
             var position = header.count
-            var line = 2
+            var line = 1
             var lines = 0
             index.entries.reserveCapacity(buffer.count / 180)
-            var fields: [Range<Int>] = []
-            fields.reserveCapacity(8)
+            // The start of each of a line's 8 fields, and the line's end as a 9th.
+            var starts: (Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
             while position < buffer.count {
-                fields.removeAll(keepingCapacity: true)
-                let lineStart = position
-                var start = position
-                while position < buffer.count, buffer[position] != 0x0A {
-                    if buffer[position] == 0x09 { fields.append(start..<position); start = position + 1 }
-                    position += 1
-                }
-                // An append cut off by a crash: the entries it had are re-read by the next scan.
-                if position == buffer.count { position = lineStart; break }
-                fields.append(start..<position)
-                position += 1
-                if fields.count == 1 && fields[0].isEmpty { continue }
-                func bytes(_ r: Range<Int>) -> UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(rebasing: buffer[r]) }
-                lines += 1
+                // An append cut off by a crash has no line end: the entries it had are re-read by
+                // the next scan.
+                guard let newline = memchr(base + position, 0x0A, buffer.count - position) else { break }
+                let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
                 line += 1
-                let key = Key(UnsafeRawBufferPointer(bytes(fields[0])))
-                if fields.count == 1 {
+                defer { position = end + 1 }
+                if end == position { continue }
+                lines += 1
+                let fieldCount = withUnsafeMutableBytes(of: &starts) { raw -> Int in
+                    let starts = raw.bindMemory(to: Int.self)
+                    var count = 1
+                    var at = position
+                    starts[0] = at
+                    while count < 8, let tab = memchr(base + at, 0x09, end - at) {
+                        at = base.distance(to: tab.assumingMemoryBound(to: UInt8.self)) + 1
+                        starts[count] = at
+                        count += 1
+                    }
+                    if count == 8, memchr(base + at, 0x09, end - at) != nil { return 9 }  // too many
+                    starts[count] = end + 1
+                    return count
+                }
+                func field(_ k: Int) -> UnsafeBufferPointer<UInt8> {
+                    withUnsafeBytes(of: starts) { raw in
+                        let s = raw.load(fromByteOffset: k * 8, as: Int.self), e = raw.load(fromByteOffset: (k + 1) * 8, as: Int.self) - 1
+                        return UnsafeBufferPointer(start: base + s, count: e - s)
+                    }
+                }
+                let key = Key(UnsafeRawBufferPointer(field(0)))
+                if fieldCount == 1 {
                     // An appended removal.
                     index.entries.load(key, nil)
                     continue
                 }
-                func number(_ r: Range<Int>) -> Int64? { Int64(ascii: bytes(r)) }
-                guard fields.count == 8, let size = number(fields[1]), let mtime = number(fields[2]), let ctime = number(fields[3]),
-                      let inode = number(fields[4]), let revision = number(fields[7])
-                else { throw .corruptState(path: path, reason: "line \(line - 1) is damaged (it will be rebuilt)") }
+                guard fieldCount == 8, let size = Int64(ascii: field(1)), let mtime = Int64(ascii: field(2)),
+                      let ctime = Int64(ascii: field(3)), let inode = Int64(ascii: field(4)), let revision = Int64(ascii: field(7))
+                else { throw .corruptState(path: path, reason: "line \(line) is damaged (it will be rebuilt)") }
                 var entry = Entry()
                 entry.size = size
                 entry.mtimeNs = mtime
                 entry.ctimeNs = ctime
                 entry.inode = UInt64(bitPattern: inode)
-                entry.doc = PackedHash(bytes(fields[5]))
-                entry.base = PackedHash(bytes(fields[6]))
+                entry.doc = PackedHash(field(5))
+                entry.base = PackedHash(field(6))
                 entry.baseRevision = revision
                 index.entries.load(key, entry)
             }
@@ -226,6 +243,15 @@ extension StatIndex {
             self = name.withUTF8 { Key(UnsafeRawBufferPointer($0)) }
         }
 
+        /// One word for a credit code (its 18 bytes are spread over the three): the table of a
+        /// large store is filled and searched 100,000 times by every command.
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .code(let a, let b, let c): hasher.combine(a &* 0x9E37_79B9_7F4A_7C15 ^ b ^ UInt64(c) << 40)
+            case .name(let name): hasher.combine(name)
+            }
+        }
+
         init(_ bytes: UnsafeRawBufferPointer) {
             if bytes.count == 18 {
                 self = .code(bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
@@ -286,24 +312,36 @@ extension StatIndex {
 
         static func pack(_ hex: UnsafeBufferPointer<UInt8>) -> SIMD4<UInt64>? {
             guard hex.count == 64, let p = hex.baseAddress else { return nil }
-            // '0'…'9' and 'a'…'f' only; anything else makes it text. No bounds checks, no
-            // branches per digit: this runs for 200,000 hashes on every command.
-            var bad: UInt8 = 0
+            // Eight digits at a time in one word (this runs for 200,000 hashes on every
+            // command); '0'…'9' and 'a'…'f' only, anything else makes it text.
+            let raw = UnsafeRawPointer(p)
             var words = SIMD4<UInt64>.zero
+            var valid = true
             for w in 0..<4 {
-                var word: UInt64 = 0
-                for k in 0..<16 {
-                    let c = p[w &* 16 &+ k]
-                    let digit = c &- 48
-                    let letter = c &- 97
-                    let isDigit: UInt8 = digit <= 9 ? 1 : 0
-                    let isLetter: UInt8 = letter <= 5 ? 1 : 0
-                    bad |= 1 &- (isDigit | isLetter)
-                    word = word &<< 4 | UInt64((isDigit &* digit) | (isLetter &* (letter &+ 10)))
-                }
-                words[w] = word
+                guard let high = Self.nibbles(raw.loadUnaligned(fromByteOffset: w &* 16, as: UInt64.self)),
+                      let low = Self.nibbles(raw.loadUnaligned(fromByteOffset: w &* 16 &+ 8, as: UInt64.self))
+                else { valid = false; break }
+                words[w] = high << 32 | low
             }
-            return bad == 0 ? words : nil
+            return valid ? words : nil
+        }
+
+        /// Eight hex digits, as loaded from memory (the first digit in the lowest byte), as the
+        /// 32-bit number they write; nil when one is not a lower-case hex digit.
+        @inline(__always)
+        static func nibbles(_ x: UInt64) -> UInt64? {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highBits: UInt64 = 0x8080_8080_8080_8080
+            guard x & highBits == 0 else { return nil }
+            // Per byte b < 0x80: b + (0x80 - n) has its high bit set exactly when b >= n.
+            func atLeast(_ n: UInt64) -> UInt64 { (x &+ (0x80 &- n) &* ones) & highBits }
+            let digit = atLeast(0x30) & ~atLeast(0x3A)
+            let letter = atLeast(0x61) & ~atLeast(0x67)
+            guard digit | letter == highBits else { return nil }
+            // '0'…'9' are 0x30…0x39, 'a'…'f' are 0x61…0x66: the low four bits, plus 9 for letters.
+            var v = ((x & 0x0F0F_0F0F_0F0F_0F0F) &+ (x >> 6 & ones) &* 9).byteSwapped
+            v = (v | v >> 4) & 0x00FF_00FF_00FF_00FF
+            v = (v | v >> 8) & 0x0000_FFFF_0000_FFFF
+            return (v | v >> 16) & 0xFFFF_FFFF
         }
 
         var isEmpty: Bool { !isHex && (other?.isEmpty ?? true) }
@@ -389,6 +427,33 @@ extension StatIndex {
 
         subscript(_ key: Key) -> Entry? { slots[key].map { entries[Int($0)] } }
 
+        /// Looks at the entry of `key` where it is, without copying it (an entry is 136 bytes
+        /// with two optional strings; copying each one out was a tenth of a no-change scan).
+        func withEntry<R>(_ key: Key, _ body: (UnsafePointer<Entry>?) -> R) -> R {
+            guard let slot = slots[key] else { return body(nil) }
+            return entries.withUnsafeBufferPointer { body($0.baseAddress.map { $0 + Int(slot) }) }
+        }
+
+        /// How many entries `isIncluded` holds for, looked at in place.
+        func count(where isIncluded: (UnsafePointer<Entry>) -> Bool) -> Int {
+            entries.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return 0 }
+                var count = 0
+                for slot in slots.values where isIncluded(base + Int(slot)) { count += 1 }
+                return count
+            }
+        }
+
+        /// The entries for which `isIncluded` holds, looked at in place; only those are copied.
+        func filter(_ isIncluded: (UnsafePointer<Entry>) -> Bool) -> [(key: Key, value: Entry)] {
+            entries.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return [] }
+                var found: [(key: Key, value: Entry)] = []
+                for (key, slot) in slots where isIncluded(base + Int(slot)) { found.append((key, base[Int(slot)])) }
+                return found
+            }
+        }
+
         mutating func set(_ key: Key, _ entry: Entry?, noting: Bool) {
             let slot: Int32
             if let entry {
@@ -454,27 +519,25 @@ extension StatIndex {
 }
 
 extension Int64 {
-    init?(ascii bytes: some Collection<UInt8>) {
-        var value: Int64 = 0
-        var negative = false
-        var any = false
-        for (i, b) in bytes.enumerated() {
-            if i == 0 && b == UInt8(ascii: "-") { negative = true; continue }
-            guard b >= 48 && b <= 57 else { return nil }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int64(b - 48))
-            if o1 || o2 { return nil }
-            value = s
-            any = true
+    init?(ascii bytes: UnsafeBufferPointer<UInt8>) {
+        var k = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { k = 1 }
+        // Up to 18 digits cannot overflow; more are checked.
+        guard bytes.count > k, bytes.count - k <= 19 else { return nil }
+        var value: UInt64 = 0
+        while k < bytes.count {
+            let digit = bytes[k] &- 48
+            guard digit <= 9 else { return nil }
+            value = value &* 10 &+ UInt64(digit)
+            k += 1
         }
-        guard any else { return nil }
-        self = negative ? -value : value
-    }
-}
-
-extension UInt64 {
-    init?(ascii bytes: some Collection<UInt8>) {
-        guard let v = Int64(ascii: bytes), v >= 0 else { return nil }
-        self = UInt64(v)
+        if negative {
+            guard value <= UInt64(Int64.max) + 1 else { return nil }
+            self = Int64(truncatingIfNeeded: 0 &- value)
+        } else {
+            guard value <= UInt64(Int64.max) else { return nil }
+            self = Int64(value)
+        }
     }
 }

@@ -24,7 +24,11 @@ public final class SyncEngine {
     /// true stops it there, with what is sealed kept in the outbox for the next run.
     public var shouldStop: @Sendable () -> Bool = { false }
 
-    public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil) throws(AgentError) {
+    /// `scanAhead`: the command scans the working copy first thing (push, pull, sync, status,
+    /// diff). The folder is then listed and stat'ed on a second thread while this one loads the
+    /// index: on a store of 100,000 records each takes about a third of a no-change sync.
+    public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil, scanAhead: Bool = false) throws(AgentError) {
+        self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
         self.config = config
         self.store = store
         self.scanner = Scanner(store: store)
@@ -72,6 +76,15 @@ public final class SyncEngine {
     }
 
     private var indexSavedAt = FileSystem.nowNs()
+    /// The snapshot taken while the engine was made, for its first scan; dropped once the engine
+    /// writes in the records folder.
+    private var scanAhead: ScanAhead?
+
+    /// The snapshot taken ahead, if it is still current.
+    func takeScanAhead() throws(AgentError) -> Scanner.Snapshot? {
+        defer { scanAhead = nil }
+        return try scanAhead?.snapshot()
+    }
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
     /// The working copy was scanned in this run.
@@ -121,7 +134,7 @@ public final class SyncEngine {
     /// `Diff` has the scan, the invalid files and the held records, and no changes.
     func scanChanges(_ emit: (RecordChange) throws(AgentError) -> Void) throws(AgentError) -> Diff {
         var diff = Diff()
-        diff.scan = try scanner.scan(&index)
+        diff.scan = try scanner.scan(&index, snapshot: takeScanAhead())
         scanned = true
         if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
@@ -500,7 +513,7 @@ public final class SyncEngine {
             let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
             // After a push in the same run the index is fresh; a file saved since is caught by
             // the stat checks of the merge and of the rename, so it is not scanned twice.
-            if !scanned, try scanner.scan(&index).indexChanged { indexDirty = true }
+            if !scanned, try scanner.scan(&index, snapshot: takeScanAhead()).indexChanged { indexDirty = true }
             scanned = true
             try retryDeferred(&summary)
             while true {
@@ -840,6 +853,7 @@ public final class SyncEngine {
             updates.bases[uscc] = nil
             state.deferred.insert(uscc)
         }
+        if !updates.written.isEmpty || !updates.removedWorking.isEmpty { scanAhead = nil }
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
@@ -890,5 +904,25 @@ extension SyncEngine.PullSummary {
         if !decisions.isEmpty { parts.append("\(decisions.count) decisions of the province taken in") }
         parts.append("cursor \(cursor)")
         return parts.joined(separator: ", ")
+    }
+}
+
+/// `Scanner.snapshot` on a thread of its own, started when the engine is made.
+final class ScanAhead: @unchecked Sendable {
+    private var result: Result<Scanner.Snapshot, AgentError>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(recordsPath: String) {
+        let thread = Thread { [self] in
+            do throws(AgentError) { result = .success(try Scanner.snapshot(of: recordsPath)) } catch { result = .failure(error) }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func snapshot() throws(AgentError) -> Scanner.Snapshot {
+        done.wait()
+        done.signal()
+        return try result!.get()
     }
 }
