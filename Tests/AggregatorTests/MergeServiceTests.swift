@@ -55,7 +55,7 @@ import Testing
     @Test func anAnswerLeavesOutWhatTheAgentCanRebuildAndOnlyThat() async throws {
         let created = try await service.apply(ChangeSet(id: "h0", region: "410100", createdAt: "now",
                                                         records: [RecordDiff.change(uscc: uscc, base: nil, baseRevision: nil, working: record)!]),
-                                              from: zhengzhou, hashesOnly: true)
+                                              from: zhengzhou, answer: .hashes)
         #expect(created.records.first?.document == nil)
         #expect(created.records.first?.hash == ContentHash.of(record))
 
@@ -63,7 +63,7 @@ import Testing
         FieldPath.set(&edited, path: "employees", to: .int(4321))
         let asSent = try await service.apply(ChangeSet(id: "h1", region: "410100", createdAt: "now",
                                                        records: [RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!]),
-                                             from: zhengzhou, hashesOnly: true)
+                                             from: zhengzhou, answer: .hashes)
         #expect(asSent.records.first?.document == nil)
         #expect(asSent.records.first?.hash == ContentHash.of(edited))
 
@@ -73,10 +73,21 @@ import Testing
         FieldPath.set(&again, path: "employees", to: .int(5000))
         let moved = try await service.apply(ChangeSet(id: "h2", region: "410100", createdAt: "now",
                                                       records: [RecordDiff.change(uscc: uscc, base: edited, baseRevision: 2, working: again)!]),
-                                            from: zhengzhou, hashesOnly: true)
+                                            from: zhengzhou, answer: .hashes)
         let document = try #require(moved.records.first?.document)
         #expect(document["name"] == "省里改的名字有限公司" && document["employees"] == .int(5000))
         #expect(moved.records.first?.hash == ContentHash.of(document))
+        // `short-hashes`: the same, with the hash of a left-out document cut to 16 digits; a
+        // document that comes whole keeps its whole hash.
+        var shorter = document
+        FieldPath.set(&shorter, path: "employees", to: .int(6000))
+        let short = try await service.apply(ChangeSet(id: "h3", region: "410100", createdAt: "now",
+                                                      records: [RecordDiff.change(uscc: uscc, base: document, baseRevision: 4, working: shorter)!]),
+                                            from: zhengzhou, answer: .shortHashes)
+        #expect(short.records.first?.document == nil && short.records.first?.revision == 5)
+        #expect(short.records.first?.hash == String(ContentHash.of(shorter).prefix(16)))
+        #expect(AnswerForm(header: "Short-Hashes") == .shortHashes && AnswerForm(header: "hashes") == .hashes)
+        #expect(AnswerForm(header: nil) == .documents && AnswerForm(header: "all") == .documents)
         // Without the header every answer carries its document, as before.
         var generator = SampleGenerator(seed: 8)
         let plain = try await create(generator.next(region: Regions.region(code: "410100")).json)

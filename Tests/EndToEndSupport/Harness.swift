@@ -175,9 +175,10 @@ final class AggregatorProcess: @unchecked Sendable {
     deinit { stop() }
 
     /// A request to the aggregator's API through libcurl.
-    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: [UInt8]? = nil) throws -> HTTPResponse {
+    func request(_ method: HTTPMethod, _ path: String, token: String? = nil, body: [UInt8]? = nil,
+                 headers extra: [(name: String, value: String)] = []) throws -> HTTPResponse {
         let client = try CurlClient(options: clientOptions)
-        var headers: [(name: String, value: String)] = []
+        var headers = extra
         if let token { headers.append(("Authorization", "Bearer " + token)) }
         return try client.perform(HTTPRequest(method: method, url: url + path, headers: headers, body: body))
     }

@@ -36,14 +36,16 @@ public final class ProvinceClient {
     /// The answer leaves out the documents the agent can rebuild from its base and what it sent
     /// (`ESync-Answer: hashes`; `SyncEngine.integrate` checks each against its hash).
     public func push(_ body: [UInt8], identity: StoreIdentity? = nil) throws(AgentError) -> ChangeSetResult {
-        try wire(.post, "/v1/changesets", body: body, headers: [("ESync-Answer", "hashes")] + (identity?.headers ?? []), as: ChangeSetResult.self)
+        try wire(.post, "/v1/changesets", body: body, headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []),
+                 as: ChangeSetResult.self)
     }
 
     /// `own`: include the documents of revisions this bureau wrote itself (a store set up
     /// from the province's copy has none of them). `identity`: as for `push`; without it
     /// (`reconcile`) the province reads the region out without checking the store.
     public func changes(since cursor: Int64, limit: Int, own: Bool = false, identity: StoreIdentity? = nil) throws(AgentError) -> ChangePage {
-        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")", headers: identity?.headers ?? [], as: ChangePage.self)
+        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")",
+                 headers: [(EchoForm.header, EchoForm.revisionsOnly)] + (identity?.headers ?? []), as: ChangePage.self)
     }
 
     /// What the province remembers of this region's store; nil when it knows none yet.

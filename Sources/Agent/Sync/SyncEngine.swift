@@ -468,10 +468,12 @@ public final class SyncEngine {
             if document == nil, let hash = record.hash {
                 // Left out of the answer: the province holds the base with every sent field in
                 // place. Rebuilt here, and fetched only when it is not what the hash says.
+                // (A hash may be cut short: see `AnswerForm.shortHashes`.)
                 let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
-                if ContentHash.of(rebuilt) == hash {
-                    try stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: hash,
-                              theirsHash: hash, batch: batch, updates: &updates)
+                let rebuiltHash = ContentHash.of(rebuilt)
+                if hash.count >= AnswerForm.shortHashLength, rebuiltHash.hasPrefix(hash) {
+                    try stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: rebuiltHash,
+                              theirsHash: rebuiltHash, batch: batch, updates: &updates)
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
@@ -527,10 +529,13 @@ public final class SyncEngine {
                 var echoes: [String] = []
                 for record in page.records {
                     if record.echo {
-                        // A revision this bureau wrote: nothing to fetch when the base has it.
-                        if let entry = index.entries[record.uscc], entry.hasBase, entry.baseHash == record.hash {
+                        // A revision this bureau wrote: nothing to fetch when the base has it
+                        // (its hash, or without one its revision: checked against the push
+                        // answer's hash when it was merged).
+                        if let entry = index.entries[record.uscc], entry.hasBase,
+                           record.hash.map({ entry.baseHash == $0 }) ?? (entry.baseRevision >= record.revision) {
                             summary.skipped += 1
-                            state.provinceHashes[record.uscc] = nil
+                            if record.hash != nil { state.provinceHashes[record.uscc] = nil }  // the base is the province's
                             if entry.baseRevision < record.revision { index.entries[record.uscc]?.baseRevision = record.revision; indexDirty = true }
                         } else if full || (index.entries[record.uscc]?.baseRevision ?? -1) < record.revision {
                             echoes.append(record.uscc)

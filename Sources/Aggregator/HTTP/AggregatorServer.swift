@@ -83,8 +83,8 @@ public struct AggregatorServer: Sendable {
                 throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(config.maxRecordsPerChangeSet)")
             }
             let result: ChangeSetResult
-            let hashesOnly = HTTPField.Name("ESync-Answer").flatMap { request.headers[$0] }?.lowercased() == "hashes"
-            do { result = try await merge.apply(changeSet, seal: seal, from: principal, hashesOnly: hashesOnly) } catch {
+            let answer = AnswerForm(header: HTTPField.Name(AnswerForm.header).flatMap { request.headers[$0] })
+            do { result = try await merge.apply(changeSet, seal: seal, from: principal, answer: answer) } catch {
                 metrics.changeSet("refused")
                 throw error
             }
@@ -103,8 +103,10 @@ public struct AggregatorServer: Sendable {
             let store = try await checkStore(request, principal, context)
             guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }
             guard let limit = Int(query.get("limit") ?? "1000"), limit >= 1 else { throw ServiceError.badRequest("limit must be a positive integer") }
+            let echoes = HTTPField.Name(EchoForm.header).flatMap { request.headers[$0] }?.lowercased()
             let page = try await merge.changes(region: region, since: since, limit: min(limit, config.maxPageSize),
-                                               requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil)
+                                               requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil,
+                                               echoHashes: echoes != EchoForm.revisionsOnly)
             if principal.role == .bureau { try await RegionActivity.notePull(region: region, cursor: page.cursor, database: database) }
             if let store { try await stores.noteHanded(page.cursor, region: region, epoch: store.epoch) }
             return Self.wire(page, for: request)

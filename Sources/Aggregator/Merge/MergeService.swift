@@ -23,11 +23,11 @@ public struct MergeService: Sendable {
     /// and `.badSignature` or `.brokenChain` when the bureau's token has a signing key and the
     /// change set is not signed with it or does not follow the last one (see `ChangeSetChain`).
     /// `seal`: of the change set as received (default: as `changeSet` encodes).
-    /// `hashesOnly`: the agent rebuilds a record it can (its base with the sent fields in place)
-    /// and checks it against `RecordResult.hash`, so such a record's document is left out of the
-    /// answer (`ESync-Answer: hashes`).
+    /// `answer`: with `hashes` or `shortHashes`, the agent rebuilds a record it can (its base with
+    /// the sent fields in place) and checks it against `RecordResult.hash`, so such a record's
+    /// document is left out of the answer (see `AnswerForm`).
     public func apply(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
-                      hashesOnly: Bool = false) async throws -> ChangeSetResult {
+                      answer: AnswerForm = .documents) async throws -> ChangeSetResult {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -60,7 +60,7 @@ public struct MergeService: Sendable {
             try RegionActivity.notePush(changeSet, region: region, db: db)
             if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
             if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
-            return try applyNow(changeSet, region: region, source: principal.source, db: db, hashesOnly: hashesOnly)
+            return try applyNow(changeSet, region: region, source: principal.source, db: db, answer: answer)
         }
         CrashPoint.reach("merge.committed")
         return result
@@ -70,9 +70,9 @@ public struct MergeService: Sendable {
     /// `refuseForeignRecords`: a record that has left the region since (a held change set
     /// approved later) is refused alone instead of refusing the whole change set.
     func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false,
-                  hashesOnly: Bool = false) throws -> ChangeSetResult {
+                  answer: AnswerForm = .documents) throws -> ChangeSetResult {
         var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
-        context.hashesOnly = hashesOnly
+        context.answer = answer
         let affected = try MassChangeGuard.affected(by: changeSet, db: db)
         var results: [RecordResult] = []
         results.reserveCapacity(changeSet.records.count)
@@ -103,8 +103,8 @@ public struct MergeService: Sendable {
         var at: String
         /// The edit time kept with each field written (the `latest` rule compares it).
         var clock: HybridTimestamp?
-        /// The answer leaves out documents the agent can rebuild (see `apply`).
-        var hashesOnly = false
+        /// Whether the answer leaves out documents the agent can rebuild (see `apply`).
+        var answer = AnswerForm.documents
     }
 
     func applyRecord(_ change: RecordChange, region: String, context: WriteContext, db: Database) throws -> RecordResult {
@@ -240,8 +240,9 @@ public struct MergeService: Sendable {
             }
             // The agent's base is the revision it names; with every sent field taken as sent
             // (no rule decided, nothing parked) the result is that base with the fields in place.
-            let rebuildable = context.hashesOnly && conflicts.isEmpty && outcome.decided.isEmpty && row?.revision == change.baseRevision
-            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: rebuildable ? nil : document, hash: hash,
+            let rebuildable = context.answer != .documents && conflicts.isEmpty && outcome.decided.isEmpty && row?.revision == change.baseRevision
+            let answeredHash = rebuildable && context.answer == .shortHashes ? hash.map { String($0.prefix(AnswerForm.shortHashLength)) } : hash
+            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: rebuildable ? nil : document, hash: answeredHash,
                                 applied: outcome.applied, conflicts: conflicts)
         }
     }
@@ -336,8 +337,10 @@ public struct MergeService: Sendable {
 
     /// The records of `region` changed after `cursor`, oldest first.
     /// `requester`: the caller's provenance source; the documents of revisions it wrote itself
-    /// are left out (`echo`, with their hash), so a bureau does not download its own push again.
-    public func changes(region: String, since cursor: Int64, limit: Int, requester: String? = nil) async throws -> ChangePage {
+    /// are left out (`echo`, with their hash unless `echoHashes` is false), so a bureau does not
+    /// download its own push again.
+    public func changes(region: String, since cursor: Int64, limit: Int, requester: String? = nil,
+                        echoHashes: Bool = true) async throws -> ChangePage {
         try await database.pool.read { db in
             // The region's records, and tombstones naming the new owner of those that moved away.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
@@ -358,7 +361,7 @@ public struct MergeService: Sendable {
                 let document: JSONValue? = deleted || movedTo != nil || echo ? nil : try text.map { try StoredRecord.decode($0, uscc: row["uscc"]) }
                 var record = ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], document: document,
                                            deleted: deleted, movedTo: movedTo)
-                record.hash = row["hash"]
+                record.hash = echo && !echoHashes ? nil : row["hash"]
                 record.echo = echo
                 records.append(record)
             }

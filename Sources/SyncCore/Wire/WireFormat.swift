@@ -5,3 +5,33 @@
 public enum WireFormat {
     public static let version = 1
 }
+
+/// How much a push answer says of each record: request header `ESync-Answer`.
+public enum AnswerForm: String, Sendable {
+    /// Every merged document (no header).
+    case documents
+    /// `hashes`: a document the agent can rebuild (its base with the sent fields in place) is
+    /// left out, and `hash` is its content hash.
+    case hashes
+    /// `short-hashes`: as `hashes`, with the hash of a left-out document cut to its first 16
+    /// digits (64 bits: enough to tell a rebuild that went wrong; the agent keeps the hash it
+    /// computes). The 1 % sync of a large store received more hash digits than anything else.
+    case shortHashes = "short-hashes"
+
+    public static let header = "ESync-Answer"
+    /// The digits of a short hash.
+    public static let shortHashLength = 16
+
+    /// The form a request's header asks for; documents when absent or unknown.
+    public init(header value: String?) {
+        self = value.flatMap { AnswerForm(rawValue: $0.lowercased()) } ?? .documents
+    }
+}
+
+/// Request header `ESync-Echoes: revisions` on `GET /v1/changes`: a revision the requester wrote
+/// itself (`echo`) comes without its hash; the agent knows it from the push answer and skips an
+/// echo its base has the revision of.
+public enum EchoForm {
+    public static let header = "ESync-Echoes"
+    public static let revisionsOnly = "revisions"
+}
