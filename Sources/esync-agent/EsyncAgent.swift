@@ -40,7 +40,10 @@ struct EsyncAgent: AsyncParsableCommand {
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self, Key.self]
     )
 
-    static func main() async { await mainWithDocumentedExitCodes() }
+    static func main() async {
+        Memory.shareOneHeap()
+        await mainWithDocumentedExitCodes()
+    }
 }
 
 struct AgentOptions: ParsableArguments {

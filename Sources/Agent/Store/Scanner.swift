@@ -72,6 +72,9 @@ public struct Scanner {
         // usual case), nothing went missing and no set of names is made.
         let expected = index.entries.storage.count { $0.pointee.hasWorkingFile }
         var matched = 0
+        // Room for every file at once: a table grown step by step holds its old and new
+        // storage together at each step (the first scan of a large store sets every entry).
+        if snapshot.files.count > index.entries.count { index.entries.reserveCapacity(snapshot.files.count) }
         for (key, stat) in snapshot.files {
             report.filesSeen += 1
             let unchanged = index.entries.storage.withEntry(key) { cached -> Bool in
@@ -104,15 +107,13 @@ public struct Scanner {
                 index.entries.set(key, entry.hasBase ? entry : nil)
             }
         }
-        let needWork = index.entries.storage.filter { $0.pointee.size < 0 || !$0.pointee.hasWorkingFile || $0.pointee.doc != $0.pointee.base }
-        for (key, entry) in needWork {
-            let uscc = key.text
-            if let reason = entry.invalidReason {
-                report.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: reason))
-            } else if !entry.hasWorkingFile {
-                if entry.hasBase { report.deleted.append(uscc) }
-            } else if entry.isPending {
-                report.changed.append(uscc)
+        index.entries.storage.forEach(where: { $0.pointee.size < 0 || !$0.pointee.hasWorkingFile || $0.pointee.doc != $0.pointee.base }) { key, entry in
+            if let reason = entry.pointee.invalidReason {
+                report.invalid.append((file: "records/" + Store.fileName(for: key.text), reason: reason))
+            } else if !entry.pointee.hasWorkingFile {
+                if entry.pointee.hasBase { report.deleted.append(key.text) }
+            } else if entry.pointee.isPending {
+                report.changed.append(key.text)
             }
         }
         // Sorted here, not by walking the whole index in order: only what needs work is sorted.

@@ -154,8 +154,8 @@ public struct StatIndex: Sendable, Equatable {
     func pieces<E: Error>(_ emit: ([UInt8]) throws(E) -> Void) throws(E) {
         var out: [UInt8] = Array((Self.header + "\n").utf8)
         out.reserveCapacity(1 << 20)
-        for element in entries.storage {
-            Self.append(CollectionOfOne(element), to: &out)
+        try entries.storage.forEach(where: { _ in true }) { (key, entry) throws(E) in
+            Self.appendLine(key, entry, to: &out)
             if out.count >= 1 << 20 - 512 {
                 try emit(out)
                 out.removeAll(keepingCapacity: true)
@@ -164,8 +164,8 @@ public struct StatIndex: Sendable, Equatable {
         try emit(out)
     }
 
-    /// One line per entry (in no particular order).
-    static func append(_ entries: some Sequence<(key: Key, value: Entry)>, to out: inout [UInt8]) {
+    /// The line of one entry.
+    static func appendLine(_ key: Key, _ e: UnsafePointer<Entry>, to out: inout [UInt8]) {
         // Digits straight into the buffer: `String(n)` per number was a fifth of a 1 % sync.
         func number(_ n: Int64) {
             var magnitude = n.magnitude
@@ -182,35 +182,48 @@ public struct StatIndex: Sendable, Equatable {
             }
             withUnsafeBytes(of: &digits) { raw in for k in stride(from: count - 1, through: 0, by: -1) { out.append(raw[k]) } }
         }
-        for (key, e) in entries {
-            key.append(to: &out); out.append(0x09)
-            number(e.size); out.append(0x09)
-            number(e.mtimeNs); out.append(0x09)
-            number(e.ctimeNs); out.append(0x09)
-            number(Int64(bitPattern: e.inode)); out.append(0x09)
-            e.doc.append(to: &out); out.append(0x09)
-            e.base.append(to: &out); out.append(0x09)
-            number(e.baseRevision); out.append(0x0A)
-        }
+        key.append(to: &out); out.append(0x09)
+        number(e.pointee.size); out.append(0x09)
+        number(e.pointee.mtimeNs); out.append(0x09)
+        number(e.pointee.ctimeNs); out.append(0x09)
+        number(Int64(bitPattern: e.pointee.inode)); out.append(0x09)
+        e.pointee.doc.append(to: &out); out.append(0x09)
+        e.pointee.base.append(to: &out); out.append(0x09)
+        number(e.pointee.baseRevision); out.append(0x0A)
     }
 
     /// Appends the entries changed since the file was loaded or saved (a line per entry; a line
     /// with only the name removes it; later lines win), or rewrites the file when it has grown
     /// by more than half its entries, or when it is new. Rewriting 100,000 lines for a 1 %
-    /// change was a fifth of the sync.
+    /// change was a fifth of the sync. Either way the lines go out a megabyte at a time: the
+    /// first upload of a large store changes every entry.
     public mutating func save(to path: String) throws(AgentError) {
         if fileLength > 0, FileSystem.exists(path) {
-            let (changed, removed) = entries.storage.changes()
-            if changed.isEmpty && removed.isEmpty { return }
+            let changed = entries.storage.changedCount
+            let removed = entries.storage.removedSinceSave
+            if changed == 0 && removed.isEmpty { return }
             // (A line for a name new to the file supersedes nothing; counted anyway.)
-            let superseded = supersededLines + changed.count + removed.count
+            let superseded = supersededLines + changed + removed.count
             if superseded <= max(1_000, entries.count / 2) {
-                var out: [UInt8] = []
-                out.reserveCapacity(changed.count * 190 + removed.count * 20)
-                for key in removed { key.append(to: &out); out.append(0x0A) }
-                Self.append(changed, to: &out)
-                if try FileSystem.append(path, out, at: fileLength, expectingInode: fileInode) {
-                    fileLength += out.count
+                var length = 0
+                let storage = entries.storage
+                let appended = try FileSystem.append(path, at: fileLength, expectingInode: fileInode) { (write) throws(AgentError) in
+                    var out: [UInt8] = []
+                    out.reserveCapacity(min(changed * 190 + removed.count * 20, 1 << 20))
+                    for key in removed { key.append(to: &out); out.append(0x0A) }
+                    try storage.forEach(where: storage.isChanged) { (key, entry) throws(AgentError) in
+                        Self.appendLine(key, entry, to: &out)
+                        if out.count >= 1 << 20 - 512 {
+                            try write(out)
+                            length += out.count
+                            out.removeAll(keepingCapacity: true)
+                        }
+                    }
+                    try write(out)
+                    length += out.count
+                }
+                if appended {
+                    fileLength += length
                     supersededLines = superseded
                     entries.storage.markSaved()
                     return
@@ -444,13 +457,12 @@ extension StatIndex {
             }
         }
 
-        /// The entries for which `isIncluded` holds, looked at in place; only those are copied.
-        func filter(_ isIncluded: (UnsafePointer<Entry>) -> Bool) -> [(key: Key, value: Entry)] {
-            entries.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return [] }
-                var found: [(key: Key, value: Entry)] = []
-                for (key, slot) in slots where isIncluded(base + Int(slot)) { found.append((key, base[Int(slot)])) }
-                return found
+        /// Calls `body` with each entry for which `isIncluded` holds, both looking at it in place.
+        func forEach<E: Error>(where isIncluded: (UnsafePointer<Entry>) -> Bool,
+                               _ body: (Key, UnsafePointer<Entry>) throws(E) -> Void) throws(E) {
+            try entries.withUnsafeBufferPointer { (buffer) throws(E) in
+                guard let base = buffer.baseAddress else { return }
+                for (key, slot) in slots where isIncluded(base + Int(slot)) { try body(key, base + Int(slot)) }
             }
         }
 
@@ -483,18 +495,22 @@ extension StatIndex {
             }
         }
 
-        /// The entries set and the names removed since the file was read or written.
-        func changes() -> (changed: [(key: Key, value: Entry)], removed: [Key]) {
-            var changed: [(key: Key, value: Entry)] = []
-            if changedSlots.contains(where: { $0 != 0 }) {
-                for (key, slot) in slots where Int(slot) >> 6 < changedSlots.count && changedSlots[Int(slot) >> 6] & (1 << UInt64(slot & 63)) != 0 {
-                    changed.append((key, entries[Int(slot)]))
-                }
+        /// How many entries were set since the file was read or written.
+        var changedCount: Int { changedSlots.reduce(0) { $0 + $1.nonzeroBitCount } }
+
+        /// Whether the entry at `entry` was set since the file was read or written.
+        func isChanged(_ entry: UnsafePointer<Entry>) -> Bool {
+            entries.withUnsafeBufferPointer { buffer in
+                guard let base = buffer.baseAddress else { return false }
+                let slot = base.distance(to: entry)
+                return slot >> 6 < changedSlots.count && changedSlots[slot >> 6] & (1 << UInt64(slot & 63)) != 0
             }
-            // A name removed and set again since is written as set: a crash in the middle of
-            // the append then cannot keep the removal and lose the entry.
-            return (changed, removed.filter { slots[$0] == nil })
         }
+
+        /// The names removed since the file was read or written. A name removed and set again
+        /// since is written as set: a crash in the middle of the append then cannot keep the
+        /// removal and lose the entry.
+        var removedSinceSave: [Key] { removed.filter { slots[$0] == nil } }
 
         mutating func markSaved() {
             changedSlots = []

@@ -115,10 +115,12 @@ public enum FileSystem {
         try syncDirectory(of: path)
     }
 
-    /// Writes `bytes` at `offset` of an existing file, cutting off whatever followed (a torn
+    /// Writes what `contents` hands over, piece by piece, at `offset` of an existing file, cutting
+    /// off whatever followed (a torn
     /// earlier append), then fsyncs it. Returns false, writing nothing, when the file is no
     /// longer the one expected (another inode: replaced since; shorter than `offset`).
-    public static func append(_ path: String, _ bytes: [UInt8], at offset: Int, expectingInode inode: UInt64) throws(AgentError) -> Bool {
+    public static func append(_ path: String, at offset: Int, expectingInode inode: UInt64,
+                              contents: ((_ piece: [UInt8]) throws(AgentError) -> Void) throws(AgentError) -> Void) throws(AgentError) -> Bool {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io(path: path, operation: "open for appending", errno: errno) }
         defer { close(fd) }
@@ -126,14 +128,18 @@ public enum FileSystem {
         guard fstat(fd, &st) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
         guard UInt64(st.st_ino) == inode, Int(st.st_size) >= offset else { return false }
         if ftruncate(fd, off_t(offset)) != 0 { throw .io(path: path, operation: "truncate", errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in pwrite(fd, buf.baseAddress! + written, buf.count - written, off_t(offset + written)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path, operation: "append", errno: errno)
+        var end = offset
+        try contents { (piece) throws(AgentError) in
+            var written = 0
+            while written < piece.count {
+                let n = piece.withUnsafeBytes { buf in pwrite(fd, buf.baseAddress! + written, buf.count - written, off_t(end + written)) }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .io(path: path, operation: "append", errno: errno)
+                }
+                written += n
             }
-            written += n
+            end += written
         }
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
         return true

@@ -4,4 +4,6 @@
 int esync_syncfs(int fd);
 /// Gives freed heap pages back to the system (glibc's malloc_trim(0)).
 void esync_release_free_memory(void);
+/// One malloc arena for every thread (glibc's mallopt(M_ARENA_MAX, 1)); call before threads start.
+void esync_share_one_heap(void);
 #endif
