@@ -17,6 +17,9 @@ public struct ScanReport: Sendable {
     public var deleted: [String] = []
     /// The scan changed the index (a file was read, or one disappeared): it is worth saving.
     public var indexChanged = false
+    /// The documents of the first `Scanner.documentsKept` files read, by credit code: the diff
+    /// that follows takes them instead of reading and parsing each file again.
+    var documents: [String: JSONValue] = [:]
 }
 
 /// Finds the records whose working copy changed, in O(changes) reads: every file is stat'ed and
@@ -25,6 +28,9 @@ public struct Scanner {
     public let store: Store
     /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`).
     public var racyWindowNs: Int64
+    /// How many parsed documents a scan keeps for the diff (a change set's worth: the first
+    /// upload of a large store reads every file, and keeping them all would hold the store).
+    static let documentsKept = 1_000
 
     public init(store: Store, racyWindowNs: Int64 = StatIndex.racyWindowNs) {
         self.store = store
@@ -87,7 +93,10 @@ public struct Scanner {
             var cached = index.entries.storage[key] ?? StatIndex.Entry()
             report.filesRead += 1
             report.indexChanged = true
-            cached.docHash = hashWorkingFile(key.text)
+            let uscc = key.text
+            let read = readWorkingFile(uscc)
+            cached.docHash = read.hash
+            if let document = read.document, report.documents.count < Self.documentsKept { report.documents[uscc] = document }
             cached.size = isRacy(stat, now: now) ? -1 : stat.size
             cached.mtimeNs = stat.mtimeNs
             cached.ctimeNs = stat.ctimeNs
@@ -130,14 +139,15 @@ public struct Scanner {
         max(stat.mtimeNs, stat.ctimeNs) >= now - racyWindowNs
     }
 
-    func hashWorkingFile(_ uscc: String) -> String {
+    /// A working file's document and content hash, or "!" and the reason it cannot be read.
+    func readWorkingFile(_ uscc: String) -> (document: JSONValue?, hash: String) {
         do {
             let document = try store.readRecord(uscc)
-            return ContentHash.of(document)
+            return (document, ContentHash.of(document))
         } catch {
             let reason: String
             if case .invalidRecord(_, let r) = error { reason = r } else { reason = error.description }
-            return "!" + reason
+            return (nil, "!" + reason)
         }
     }
 

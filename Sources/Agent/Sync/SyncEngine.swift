@@ -155,10 +155,15 @@ public final class SyncEngine {
                 diff.held.append((uscc, "refused by the province: \(rejection.reason) (edit the file to send it again)"))
                 continue
             }
+            // Parsed by the scan already, or read now.
             let working: JSONValue
-            do { working = try store.readRecord(uscc) } catch {
-                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
-                continue
+            if let kept = diff.scan.documents.removeValue(forKey: uscc) {
+                working = kept
+            } else {
+                do { working = try store.readRecord(uscc) } catch {
+                    diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
+                    continue
+                }
             }
             let base: Store.Base?
             do { base = try store.readBase(uscc) } catch {
@@ -187,6 +192,7 @@ public final class SyncEngine {
             }
             try emit(change)
         }
+        diff.scan.documents = [:]
         for uscc in diff.scan.deleted {
             if let id = inHeldSet[uscc] {
                 diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
