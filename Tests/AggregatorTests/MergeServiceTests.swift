@@ -183,4 +183,41 @@ extension MergeServiceTests {
         #expect(result.records[1].outcome == .applied)
         #expect(try await service.record(uscc, for: reviewer).region == "410100")
     }
+
+    /// The mass-change guard judges a push split into pieces by the whole push, once: the
+    /// earlier pieces of the same push are not counted again with the region's recent changes
+    /// (a push of 20 updates in pieces of 10, under a threshold of 25, had its second piece held).
+    @Test func theGuardCountsAPushSplitIntoPiecesOnce() async throws {
+        let guarded = MergeService(database: try ProvinceDatabase(path: folder + "/guarded.sqlite"), guardRule: MassChangeGuard(share: 0.25, minChanges: 1))
+        var generator = SampleGenerator(seed: 21)
+        let docs = (0..<100).map { _ in generator.next(region: Regions.region(code: "410100")).json }
+        let creates = docs.map { RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)! }
+        #expect(try await guarded.apply(ChangeSet(id: "create", region: "410100", createdAt: "now", records: creates), from: zhengzhou).records.count == 100)
+        func updates(_ range: Range<Int>, employees: Int64) -> [RecordChange] {
+            range.map { n in
+                var edited = docs[n]
+                FieldPath.set(&edited, path: "employees", to: .int(employees * 100_000 + Int64(n)))
+                return RecordDiff.change(uscc: docs[n]["uscc"]!.stringValue!, base: docs[n], baseRevision: 1, working: edited)!
+            }
+        }
+        func piece(_ id: String, push: String, of total: Int, _ changes: [RecordChange]) -> ChangeSet {
+            var set = ChangeSet(id: id, region: "410100", createdAt: "now", records: changes)
+            set.pushChanges = total
+            set.push = push
+            return set
+        }
+        // 20 of 100 records in two pieces: under 25 %, both applied.
+        for (k, range) in [0..<10, 10..<20].enumerated() {
+            let result = try await guarded.apply(piece("a\(k)", push: "push-a", of: 20, updates(range, employees: 7)), from: zhengzhou)
+            #expect(!result.held, "piece \(k): \(result.message ?? "")")
+        }
+        // Another push counts them: 20 recent + 10 is over 25 %.
+        let other = try await guarded.apply(ChangeSet(id: "b", region: "410100", createdAt: "now", records: updates(20..<30, employees: 8)), from: zhengzhou)
+        #expect(other.held && (other.message ?? "").contains("30 of the region's 100 records"))
+        // A push over the share is held piece by piece, each judged by the whole.
+        for (k, range) in [30..<45, 45..<60].enumerated() {
+            let result = try await guarded.apply(piece("c\(k)", push: "push-c", of: 30, updates(range, employees: 9)), from: zhengzhou)
+            #expect(result.held, "piece \(k)")
+        }
+    }
 }

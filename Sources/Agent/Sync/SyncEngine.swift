@@ -87,6 +87,8 @@ public final class SyncEngine {
     }
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
+    /// The id the change sets of that push share when it is split (see `ChangeSet.push`).
+    private var pushID = ""
     /// The working copy was scanned in this run.
     var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
@@ -139,6 +141,7 @@ public final class SyncEngine {
         if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
         for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
+        pushID = UUID().uuidString.lowercased()
         pushChanges = diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
             + diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
         for uscc in diff.scan.changed {
@@ -289,7 +292,10 @@ public final class SyncEngine {
     func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil) throws(AgentError) -> SealedChangeSet {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-        if pushChanges > chunk.count { changeSet.pushChanges = pushChanges }
+        if pushChanges > chunk.count {
+            changeSet.pushChanges = pushChanges
+            changeSet.push = pushID
+        }
         changeSet.clock = clock ?? tick()
         let next = try nextLink()
         let seal = try sign(&changeSet, after: next.previous)

@@ -225,6 +225,10 @@ public final class ProvinceDatabase: Sendable {
         migrator.registerMigration("v16-store-epochs") { db in
             try StoreEpochs.createTable(db)
         }
+        migrator.registerMigration("v17-changeset-push") { db in
+            // The push a change set was a piece of (`ChangeSet.push`), for the mass-change guard.
+            try db.execute(sql: "ALTER TABLE changesets ADD COLUMN push TEXT")
+        }
         return migrator
     }
 }

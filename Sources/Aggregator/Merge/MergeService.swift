@@ -85,16 +85,16 @@ public struct MergeService: Sendable {
             }
         }
         var result = ChangeSetResult(id: changeSet.id, records: results)
-        try Self.store(result, region: region, records: changeSet.records.count, affected: affected, at: context.at, db: db)
+        try Self.store(result, region: region, records: changeSet.records.count, affected: affected, push: changeSet.push, at: context.at, db: db)
         result.clock = try ProvinceClock.current(db)
         return result
     }
 
-    static func store(_ result: ChangeSetResult, region: String, records: Int, affected: Int = 0, at: String, db: Database) throws {
+    static func store(_ result: ChangeSetResult, region: String, records: Int, affected: Int = 0, push: String? = nil, at: String, db: Database) throws {
         var stored = result
         for n in stored.records.indices { stored.records[n].document = nil }
-        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result, affected) VALUES (?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [result.id, region, at, records, Data(stored.encoded()), affected])
+        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result, affected, push) VALUES (?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [result.id, region, at, records, Data(stored.encoded()), affected, push])
     }
 
     struct WriteContext {

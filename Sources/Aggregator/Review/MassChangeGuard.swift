@@ -53,12 +53,14 @@ public struct MassChangeGuard: Sendable {
             return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
         }
         let affected = try Self.affected(by: changeSet, db: db)
-        // A store wiped at once goes out in many change sets of a thousand records: what counts
-        // is what the region changed within the window, this change set included.
+        // A store wiped at once goes out in many change sets: what counts is what the region
+        // changed within the window, this change set included.
         let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)
-        let recent = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ?"),
-                                      arguments: [region, since]) ?? 0
-        // A push split into pieces says how much it changes in all: every piece is judged by it.
+        // A push split into pieces says how much it changes in all: every piece is judged by it,
+        // with the region's other change sets (its own earlier pieces are in that number already).
+        let recent = try Int.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ?1 AND received_at >= ?2 AND (?3 IS NULL OR push IS NOT ?3)
+            """), arguments: [region, since, changeSet.push]) ?? 0
         let total = recent + max(affected, changeSet.pushChanges ?? 0)
         guard affected > 0, total >= minChanges else { return nil }
         let regionRecords = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0

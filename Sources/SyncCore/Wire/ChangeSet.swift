@@ -11,6 +11,10 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     /// How many records the province already has that the whole push changes or deletes, when
     /// it is split into several change sets: the mass-change guard judges the push, not a piece.
     public var pushChanges: Int?
+    /// The id of the push it is a piece of (with `pushChanges`): the guard counts the region's
+    /// recent change sets without the earlier pieces of the same push, which `pushChanges`
+    /// already counts.
+    public var push: String?
     /// The bureau's hybrid logical clock when it sealed the change set: the edit time the
     /// `latest` rule compares (absent from agents before clocks were kept).
     public var clock: HybridTimestamp?

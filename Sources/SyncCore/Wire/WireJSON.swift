@@ -143,6 +143,7 @@ extension ChangeSet: WireJSON {
         self.init(id: try m.string("id"), region: try m.string("region"), createdAt: try m.optionalString("createdAt") ?? "",
                   agent: try m.optionalString("agent"), records: records)
         pushChanges = try m.optionalInt("pushChanges").map(Int.init)
+        push = try m.optionalString("push")
         clock = try m.optionalClock("clock")
         previous = try m.optionalString("previous")
         signer = try m.optionalString("signer")
@@ -153,6 +154,7 @@ extension ChangeSet: WireJSON {
     public var json: JSONValue {
         .compact(["format": .int(Int64(format)), "id": .string(id), "region": .string(region), "createdAt": .string(createdAt),
                   "agent": agent.map(JSONValue.string), "pushChanges": pushChanges.map { .int(Int64($0)) },
+                  "push": push.map(JSONValue.string),
                   "clock": clock.map { .string($0.description) },
                   "previous": previous.map(JSONValue.string), "signer": signer.map(JSONValue.string),
                   "signature": signature.map(JSONValue.string),
