@@ -23,7 +23,7 @@ public struct AgentConfig: Sendable, Equatable {
     /// The longest wait between retries while the province is unreachable.
     public var maxBackoffSeconds: Double = 300
     /// Records per sealed change set: bounds the request size (the province refuses large bodies).
-    public var maxRecordsPerChangeSet = 1000
+    public var maxRecordsPerChangeSet = 250
     /// Records per page on pull.
     public var pageSize = 1000
     public var logLevel = "info"
