@@ -58,7 +58,9 @@ struct AgentOptions: ParsableArguments {
     }
 
     /// Opens the store and an engine on a thread of their own; `locked` commands hold the
-    /// store's lock for their whole run; `scanAhead` ones scan the working copy first thing.
+    /// store's lock for their whole run; `scanAhead` ones (locked) scan the working copy first
+    /// thing. (Not `status` and `diff`: without the lock the snapshot could be older than the
+    /// index it is compared with.)
     func withEngine<T: Sendable>(locked: Bool, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
         let config = try await load()
         let wait = self.wait
@@ -173,7 +175,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let report = try await options.withEngine(locked: false, command: "status", scanAhead: true) { engine in
+            let report = try await options.withEngine(locked: false, command: "status") { engine in
                 try StatusReport(engine: engine, diff: try engine.diff())
             }
             if json { try printJSON(report) } else { print(report.text) }
@@ -191,7 +193,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let output = try await options.withEngine(locked: false, command: "diff", scanAhead: true) { engine in
+            let output = try await options.withEngine(locked: false, command: "diff") { engine in
                 DiffOutput(try engine.diff())
             }
             if json { try printJSON(output) } else { print(output.text) }

@@ -102,6 +102,29 @@ import Testing
         #expect(report.invalid.first?.reason.contains("not valid JSON") == true)
         #expect(report.changed.count == 2)
     }
+
+    /// The snapshot a command takes while the index loads serves its first scan only, and never
+    /// one after the engine wrote a record file: a file the engine created would be missing from
+    /// it and look deleted.
+    @Test func aSnapshotTakenAheadServesOneScanAndIsDroppedOnceTheEngineWritesARecord() throws {
+        let (store, _) = try makeStore(records: 5)
+        let config = AgentConfig(configPath: root + "/agent.yaml", region: "410100", storePath: root)
+        let engine = try SyncEngine(config: config, store: store, scanAhead: true)
+        let taken = try #require(try engine.takeScanAhead())
+        #expect(taken.files.count == 5)
+        #expect(try engine.takeScanAhead() == nil, "once only")
+
+        let second = try SyncEngine(config: config, store: store, scanAhead: true)
+        var generator = SampleGenerator(seed: 99)
+        let record = generator.next(region: Regions.region(code: "410100"))
+        try store.writeRecord(record.json, uscc: record.uscc.rawValue)
+        var updates = SyncEngine.IndexUpdates()
+        updates.written[record.uscc.rawValue] = record.json
+        _ = try second.commit(AtomicBatch(anchor: store.statePath), updates)
+        #expect(try second.takeScanAhead() == nil)
+        let diff = try second.diff()
+        #expect(diff.scan.filesSeen == 6 && diff.scan.deleted.isEmpty)
+    }
 }
 
 extension Array where Element == UInt8 {

@@ -136,6 +136,15 @@ import Testing
             }
         }
         #expect(!StatIndex.PackedHash(String(repeating: "a", count: 63)).isHex)
+        // Bytes of multi-byte characters (0x80 and above) anywhere in 64 bytes; the zero hash.
+        for position in [0, 9, 62] {
+            var bytes = Array(hash.utf8)
+            bytes.replaceSubrange(position..<position + 2, with: Array("é".utf8))
+            let text = String(decoding: bytes, as: UTF8.self)
+            #expect(text.utf8.count == 64 && !StatIndex.PackedHash(text).isHex && StatIndex.PackedHash(text).text == text)
+        }
+        let zero = String(repeating: "0", count: 64)
+        #expect(StatIndex.PackedHash(zero).text == zero)
     }
 
     @Test func numbersInTheFileAreReadExactlyOrRefused() {
@@ -164,5 +173,24 @@ import Testing
                 return where_ == path && reason.contains("line 3")
             }
         }
+    }
+
+    /// An append larger than a piece (a megabyte) is written in pieces at the right offsets.
+    @Test func anAppendOfManyEntriesIsWrittenInPiecesAndReadBack() throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var index = StatIndex()
+        for n in 0..<20_000 { index.entries[Self.name(n)] = Self.entry(n) }
+        try index.save(to: path)
+        let whole = try fileSize()
+        for n in stride(from: 0, to: 18_000, by: 2) { index.entries[Self.name(n)]?.baseRevision = Int64(500_000 + n) }
+        index.entries[Self.name(7)] = nil
+        try index.save(to: path)
+        // 9,000 lines of about 140 bytes and a removal: appended (under half the entries), in
+        // two pieces.
+        #expect(try fileSize() - whole > 1 << 20)
+        #expect(try fileSize() < whole * 2)
+        let loaded = try StatIndex.load(from: path)
+        #expect(loaded == index && loaded.entries.count == 19_999)
+        #expect(loaded.entries[Self.name(17_998)]?.baseRevision == 517_998 && loaded.entries[Self.name(7)] == nil)
     }
 }

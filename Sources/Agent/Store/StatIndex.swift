@@ -211,7 +211,7 @@ public struct StatIndex: Sendable, Equatable {
                     var out: [UInt8] = []
                     out.reserveCapacity(min(changed * 190 + removed.count * 20, 1 << 20))
                     for key in removed { key.append(to: &out); out.append(0x0A) }
-                    try storage.forEach(where: storage.isChanged) { (key, entry) throws(AgentError) in
+                    try storage.forEachChanged { (key, entry) throws(AgentError) in
                         Self.appendLine(key, entry, to: &out)
                         if out.count >= 1 << 20 - 512 {
                             try write(out)
@@ -498,12 +498,14 @@ extension StatIndex {
         /// How many entries were set since the file was read or written.
         var changedCount: Int { changedSlots.reduce(0) { $0 + $1.nonzeroBitCount } }
 
-        /// Whether the entry at `entry` was set since the file was read or written.
-        func isChanged(_ entry: UnsafePointer<Entry>) -> Bool {
-            entries.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return false }
-                let slot = base.distance(to: entry)
-                return slot >> 6 < changedSlots.count && changedSlots[slot >> 6] & (1 << UInt64(slot & 63)) != 0
+        /// Calls `body` with each entry set since the file was read or written, in place.
+        func forEachChanged<E: Error>(_ body: (Key, UnsafePointer<Entry>) throws(E) -> Void) throws(E) {
+            guard changedSlots.contains(where: { $0 != 0 }) else { return }
+            try entries.withUnsafeBufferPointer { (buffer) throws(E) in
+                guard let base = buffer.baseAddress else { return }
+                for (key, slot) in slots where Int(slot) >> 6 < changedSlots.count && changedSlots[Int(slot) >> 6] & (1 << UInt64(slot & 63)) != 0 {
+                    try body(key, base + Int(slot))
+                }
             }
         }
 

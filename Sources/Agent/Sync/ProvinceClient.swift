@@ -34,7 +34,7 @@ public final class ProvinceClient {
     /// Sends a sealed change set (already encoded as it lies in the outbox), gzip-compressed.
     /// `identity`: the store's, which the province checks before applying anything.
     /// The answer leaves out the documents the agent can rebuild from its base and what it sent
-    /// (`ESync-Answer: hashes`; `SyncEngine.integrate` checks each against its hash).
+    /// (`ESync-Answer: short-hashes`; `SyncEngine.integrate` checks each against its hash).
     public func push(_ body: [UInt8], identity: StoreIdentity? = nil) throws(AgentError) -> ChangeSetResult {
         try wire(.post, "/v1/changesets", body: body, headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []),
                  as: ChangeSetResult.self)

@@ -24,9 +24,11 @@ public final class SyncEngine {
     /// true stops it there, with what is sealed kept in the outbox for the next run.
     public var shouldStop: @Sendable () -> Bool = { false }
 
-    /// `scanAhead`: the command scans the working copy first thing (push, pull, sync, status,
-    /// diff). The folder is then listed and stat'ed on a second thread while this one loads the
-    /// index: on a store of 100,000 records each takes about a third of a no-change sync.
+    /// `scanAhead`: the command holds the store's lock and scans the working copy first thing
+    /// (push, pull, sync). The folder is then listed and stat'ed on a second thread while this one
+    /// loads the index: on a store of 100,000 records each took about a third of a no-change sync.
+    /// The snapshot serves the first scan only, and is dropped once the engine sends a change set
+    /// or writes a record file (or when it is older than `ScanAhead.maxAgeNs`).
     public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil, scanAhead: Bool = false) throws(AgentError) {
         self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
         self.config = config
@@ -83,7 +85,8 @@ public final class SyncEngine {
     /// The snapshot taken ahead, if it is still current.
     func takeScanAhead() throws(AgentError) -> Scanner.Snapshot? {
         defer { scanAhead = nil }
-        return try scanAhead?.snapshot()
+        guard let snapshot = try scanAhead?.snapshot(), FileSystem.nowNs() - snapshot.takenNs <= ScanAhead.maxAgeNs else { return nil }
+        return snapshot
     }
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
@@ -288,13 +291,17 @@ public final class SyncEngine {
 
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
     /// `clock`: the edit time of a change set sealed again (split); a new one gets a tick.
+    /// `push`: the push it is a piece of, with how many existing records that push changes or
+    /// deletes (`ChangeSet.push`, `pushChanges`); by default the push being scanned, if it changes
+    /// any. Every piece says so, even one of new records only: the mass-change guard then leaves
+    /// all of the push's earlier pieces out of the region's recent changes.
     @discardableResult
-    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil) throws(AgentError) -> SealedChangeSet {
+    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?? = .none) throws(AgentError) -> SealedChangeSet {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-        if pushChanges > chunk.count {
-            changeSet.pushChanges = pushChanges
-            changeSet.push = pushID
+        if let piece = push ?? (pushChanges > 0 ? (pushID, pushChanges) : nil) {
+            changeSet.push = piece.id
+            changeSet.pushChanges = piece.changes
         }
         changeSet.clock = clock ?? tick()
         let next = try nextLink()
@@ -361,15 +368,19 @@ public final class SyncEngine {
             do { sent = try ChangeSet.decode(bytes) } catch {
                 throw .corruptState(path: path, reason: "sealed change set cannot be read (\(error)); move it aside to continue")
             }
+            // The answers may change record files: the scan that follows looks at the folder anew.
+            scanAhead = nil
             let result: ChangeSetResult
             do {
                 result = try client().push(bytes, identity: identity(sending: name))
             } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
+                // The halves stay pieces of the push the whole was a piece of.
                 let half = sent.records.count / 2
-                try seal(Array(sent.records[..<half]), clock: sent.clock)
-                try seal(Array(sent.records[half...]), clock: sent.clock)
+                let push: (id: String, changes: Int)? = sent.push.flatMap { id in sent.pushChanges.map { (id, $0) } }
+                try seal(Array(sent.records[..<half]), clock: sent.clock, push: .some(push))
+                try seal(Array(sent.records[half...]), clock: sent.clock, push: .some(push))
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(message)); split in two")
@@ -858,6 +869,8 @@ public final class SyncEngine {
     @discardableResult
     func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) -> Set<String> {
         var updates = updates
+        // Dropped before the files change, whether or not the commit goes through.
+        if !updates.written.isEmpty || !updates.removedWorking.isEmpty { scanAhead = nil }
         let skipped: Set<String>
         do { skipped = try batch.commit() } catch {
             batch.abandon()
@@ -870,7 +883,6 @@ public final class SyncEngine {
             updates.bases[uscc] = nil
             state.deferred.insert(uscc)
         }
-        if !updates.written.isEmpty || !updates.removedWorking.isEmpty { scanAhead = nil }
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
@@ -926,6 +938,8 @@ extension SyncEngine.PullSummary {
 
 /// `Scanner.snapshot` on a thread of its own, started when the engine is made.
 final class ScanAhead: @unchecked Sendable {
+    /// A snapshot older than this is not used (the index load it overlaps takes a fraction of it).
+    static let maxAgeNs: Int64 = 5_000_000_000
     private var result: Result<Scanner.Snapshot, AgentError>?
     private let done = DispatchSemaphore(value: 0)
 

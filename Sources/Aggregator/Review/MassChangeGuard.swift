@@ -56,12 +56,20 @@ public struct MassChangeGuard: Sendable {
         // A store wiped at once goes out in many change sets: what counts is what the region
         // changed within the window, this change set included.
         let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)
-        // A push split into pieces says how much it changes in all: every piece is judged by it,
-        // with the region's other change sets (its own earlier pieces are in that number already).
-        let recent = try Int.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ?1 AND received_at >= ?2 AND (?3 IS NULL OR push IS NOT ?3)
-            """), arguments: [region, since, changeSet.push]) ?? 0
-        let total = recent + max(affected, changeSet.pushChanges ?? 0)
+        let recent = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ?"),
+                                      arguments: [region, since]) ?? 0
+        var total = recent + affected
+        // A push split into pieces says how much it changes in all, and names itself: every
+        // piece is judged by that total with the region's other change sets (its own earlier
+        // pieces are in the total already), and never by less than the count above.
+        if let pushChanges = changeSet.pushChanges, let push = changeSet.push {
+            let others = try Int.fetchOne(db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ? AND push IS NOT ?
+                """), arguments: [region, since, push]) ?? 0
+            total = max(total, others + pushChanges)
+        } else if let pushChanges = changeSet.pushChanges {
+            total = recent + max(affected, pushChanges)
+        }
         guard affected > 0, total >= minChanges else { return nil }
         let regionRecords = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
         guard Double(total) > share * Double(regionRecords) else { return nil }

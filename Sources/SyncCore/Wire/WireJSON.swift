@@ -217,7 +217,7 @@ extension ChangedRecord: WireJSON {
 
     public var json: JSONValue {
         .compact(["uscc": .string(uscc), "revision": .int(revision), "seq": .int(seq), "document": document,
-                  "deleted": deleted ? .bool(true) : nil, "movedTo": movedTo.map(JSONValue.string), "hash": hash.map(JSONValue.string),
+                  "deleted": .bool(deleted), "movedTo": movedTo.map(JSONValue.string), "hash": hash.map(JSONValue.string),
                   "echo": echo ? .bool(true) : nil])
     }
 }
