@@ -79,7 +79,7 @@ public final class SyncEngine {
 
     private var indexSavedAt = FileSystem.nowNs()
     /// The snapshot taken while the engine was made, for its first scan; dropped once the engine
-    /// writes in the records folder.
+    /// sends a change set or writes in the records folder.
     private var scanAhead: ScanAhead?
 
     /// The snapshot taken ahead, if it is still current.
@@ -90,7 +90,8 @@ public final class SyncEngine {
     }
     /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
     private var pushChanges = 0
-    /// The id the change sets of that push share when it is split (see `ChangeSet.push`).
+    /// The id every change set of that push carries when it changes existing records (see
+    /// `ChangeSet.push`).
     private var pushID = ""
     /// The working copy was scanned in this run.
     var scanned = false

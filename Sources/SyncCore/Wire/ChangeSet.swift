@@ -8,8 +8,9 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     public var region: String
     public var createdAt: String
     public var agent: String?
-    /// How many records the province already has that the whole push changes or deletes, when
-    /// it is split into several change sets: the mass-change guard judges the push, not a piece.
+    /// How many records the province already has that the whole push changes or deletes (sent
+    /// by agents on every change set of such a push; older ones only when it is split into
+    /// several): the mass-change guard judges the push, not a piece.
     public var pushChanges: Int?
     /// The id of the push it is a piece of (with `pushChanges`): the guard counts the region's
     /// recent change sets without the earlier pieces of the same push, which `pushChanges`
