@@ -447,23 +447,25 @@ extension StatIndex {
             return entries.withUnsafeBufferPointer { body($0.baseAddress.map { $0 + Int(slot) }) }
         }
 
+        /// Calls `body` with the name, slot and place of every entry, looked at where it is.
+        private func forEachSlot<E: Error>(_ body: (Key, Int, UnsafePointer<Entry>) throws(E) -> Void) throws(E) {
+            try entries.withUnsafeBufferPointer { (buffer) throws(E) in
+                guard let base = buffer.baseAddress else { return }
+                for (key, slot) in slots { try body(key, Int(slot), base + Int(slot)) }
+            }
+        }
+
         /// How many entries `isIncluded` holds for, looked at in place.
         func count(where isIncluded: (UnsafePointer<Entry>) -> Bool) -> Int {
-            entries.withUnsafeBufferPointer { buffer in
-                guard let base = buffer.baseAddress else { return 0 }
-                var count = 0
-                for slot in slots.values where isIncluded(base + Int(slot)) { count += 1 }
-                return count
-            }
+            var count = 0
+            forEachSlot { _, _, entry in if isIncluded(entry) { count += 1 } }
+            return count
         }
 
         /// Calls `body` with each entry for which `isIncluded` holds, both looking at it in place.
         func forEach<E: Error>(where isIncluded: (UnsafePointer<Entry>) -> Bool,
                                _ body: (Key, UnsafePointer<Entry>) throws(E) -> Void) throws(E) {
-            try entries.withUnsafeBufferPointer { (buffer) throws(E) in
-                guard let base = buffer.baseAddress else { return }
-                for (key, slot) in slots where isIncluded(base + Int(slot)) { try body(key, base + Int(slot)) }
-            }
+            try forEachSlot { (key, _, entry) throws(E) in if isIncluded(entry) { try body(key, entry) } }
         }
 
         mutating func set(_ key: Key, _ entry: Entry?, noting: Bool) {
@@ -501,11 +503,8 @@ extension StatIndex {
         /// Calls `body` with each entry set since the file was read or written, in place.
         func forEachChanged<E: Error>(_ body: (Key, UnsafePointer<Entry>) throws(E) -> Void) throws(E) {
             guard changedSlots.contains(where: { $0 != 0 }) else { return }
-            try entries.withUnsafeBufferPointer { (buffer) throws(E) in
-                guard let base = buffer.baseAddress else { return }
-                for (key, slot) in slots where Int(slot) >> 6 < changedSlots.count && changedSlots[Int(slot) >> 6] & (1 << UInt64(slot & 63)) != 0 {
-                    try body(key, base + Int(slot))
-                }
+            try forEachSlot { (key, slot, entry) throws(E) in
+                if slot >> 6 < changedSlots.count && changedSlots[slot >> 6] & (1 << UInt64(slot & 63)) != 0 { try body(key, entry) }
             }
         }
 

@@ -94,15 +94,7 @@ public enum FileSystem {
         var closed = false
         defer { if !closed { close(fd); unlink(temp) } }
         try contents { (piece) throws(AgentError) in
-            var written = 0
-            while written < piece.count {
-                let n = piece.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw .io(path: path, operation: "write", errno: errno)
-                }
-                written += n
-            }
+            if let e = writeAll(fd, piece) { throw .io(path: path, operation: "write", errno: e) }
         }
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
         close(fd)
@@ -116,9 +108,9 @@ public enum FileSystem {
     }
 
     /// Writes what `contents` hands over, piece by piece, at `offset` of an existing file, cutting
-    /// off whatever followed (a torn
-    /// earlier append), then fsyncs it. Returns false, writing nothing, when the file is no
-    /// longer the one expected (another inode: replaced since; shorter than `offset`).
+    /// off whatever followed (a torn earlier append), then fsyncs it. Returns false, writing
+    /// nothing, when the file is no longer the one expected (another inode: replaced since;
+    /// shorter than `offset`).
     public static func append(_ path: String, at offset: Int, expectingInode inode: UInt64,
                               contents: ((_ piece: [UInt8]) throws(AgentError) -> Void) throws(AgentError) -> Void) throws(AgentError) -> Bool {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
@@ -130,16 +122,8 @@ public enum FileSystem {
         if ftruncate(fd, off_t(offset)) != 0 { throw .io(path: path, operation: "truncate", errno: errno) }
         var end = offset
         try contents { (piece) throws(AgentError) in
-            var written = 0
-            while written < piece.count {
-                let n = piece.withUnsafeBytes { buf in pwrite(fd, buf.baseAddress! + written, buf.count - written, off_t(end + written)) }
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw .io(path: path, operation: "append", errno: errno)
-                }
-                written += n
-            }
-            end += written
+            if let e = writeAll(fd, piece, at: end) { throw .io(path: path, operation: "append", errno: e) }
+            end += piece.count
         }
         if fsync(fd) != 0 { throw .io(path: path, operation: "fsync", errno: errno) }
         return true
@@ -158,18 +142,28 @@ public enum FileSystem {
             unlink(temp)
             return .io(path: path, operation: operation, errno: e)
         }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { buf in write(fd, buf.baseAddress! + written, buf.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw fail("write", errno)
-            }
-            written += n
-        }
+        if let e = writeAll(fd, bytes) { throw fail("write", e) }
         if flush && fsync(fd) != 0 { throw fail("fsync", errno) }
         close(fd)
         return temp
+    }
+
+    /// Writes all of `bytes` to `fd`, at `offset` or else at the file's position, through short
+    /// writes and interruptions; the errno of a failure, or nil.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int? = nil) -> Int32? {
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { buf in
+                let start = buf.baseAddress! + written, count = buf.count - written
+                return if let offset { pwrite(fd, start, count, off_t(offset + written)) } else { write(fd, start, count) }
+            }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return errno
+            }
+            written += n
+        }
+        return nil
     }
 
     public static func syncDirectory(of path: String) throws(AgentError) {

@@ -56,20 +56,18 @@ public struct MassChangeGuard: Sendable {
         // A store wiped at once goes out in many change sets: what counts is what the region
         // changed within the window, this change set included.
         let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)
-        let recent = try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ?"),
-                                      arguments: [region, since]) ?? 0
-        var total = recent + affected
-        // A push split into pieces says how much it changes in all, and names itself: every
-        // piece is judged by that total with the region's other change sets (its own earlier
-        // pieces are in the total already), and never by less than the count above.
-        if let pushChanges = changeSet.pushChanges, let push = changeSet.push {
-            let others = try Int.fetchOne(db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(affected), 0) FROM changesets WHERE region = ? AND received_at >= ? AND push IS NOT ?
-                """), arguments: [region, since, push]) ?? 0
-            total = max(total, others + pushChanges)
-        } else if let pushChanges = changeSet.pushChanges {
-            total = recent + max(affected, pushChanges)
-        }
+        // A push split into pieces says how much it changes in all (`pushChanges`), and names
+        // itself (`push`): every piece is judged by that total with the region's other change
+        // sets (its own earlier pieces are in the total already), and never by less than all of
+        // the region's recent change sets with this one. (Older agents give no name.)
+        let push = changeSet.pushChanges == nil ? nil : changeSet.push
+        let sums = try Row.fetchOne(db.cachedStatement(sql: """
+            SELECT COALESCE(SUM(affected), 0) AS recent, COALESCE(SUM(CASE WHEN push IS NOT ?3 THEN affected END), 0) AS others
+            FROM changesets WHERE region = ?1 AND received_at >= ?2
+            """), arguments: [region, since, push])
+        let recent: Int = sums?["recent"] ?? 0, others: Int = sums?["others"] ?? 0
+        let pushChanges = changeSet.pushChanges ?? 0
+        let total = push == nil ? recent + max(affected, pushChanges) : max(recent + affected, others + pushChanges)
         guard affected > 0, total >= minChanges else { return nil }
         let regionRecords = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
         guard Double(total) > share * Double(regionRecords) else { return nil }
