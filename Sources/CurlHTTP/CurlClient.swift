@@ -33,6 +33,12 @@ public final class CurlClient: @unchecked Sendable {
     private static let globalInitSucceeded: Bool =
         curl_global_init(esync_curl_global_default()) == CURLE_OK
 
+    /// Runs `curl_global_init` now if it has not run. It initialises OpenSSL too and must not
+    /// run while another thread of the program runs: a program that starts threads calls this
+    /// first. False when libcurl cannot initialise.
+    @discardableResult
+    public static func initializeLibrary() -> Bool { globalInitSucceeded }
+
     /// Fails only if libcurl cannot initialise or allocate a handle.
     public init(options: CurlOptions = CurlOptions()) throws(CurlError) {
         guard Self.globalInitSucceeded, let handle = curl_easy_init() else { throw .initFailed }

@@ -42,6 +42,8 @@ struct EsyncAgent: AsyncParsableCommand {
 
     static func main() async {
         Memory.shareOneHeap()
+        // Before any thread of ours starts (the scan ahead, pipelined sends, the daemon's).
+        ProvinceClient.initializeLibrary()
         await mainWithDocumentedExitCodes()
     }
 }

@@ -40,6 +40,9 @@ public final class ProvinceClient {
                  as: ChangeSetResult.self)
     }
 
+    /// Initialises libcurl (and OpenSSL under it) for the process; see `CurlClient.initializeLibrary`.
+    public static func initializeLibrary() { CurlClient.initializeLibrary() }
+
     /// `own`: include the documents of revisions this bureau wrote itself (a store set up
     /// from the province's copy has none of them). `identity`: as for `push`; without it
     /// (`reconcile`) the province reads the region out without checking the store.

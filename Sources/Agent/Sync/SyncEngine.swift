@@ -30,6 +30,8 @@ public final class SyncEngine {
     /// The snapshot serves the first scan only, and is dropped once the engine sends a change set
     /// or writes a record file (or when it is older than `ScanAhead.maxAgeNs`).
     public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil, scanAhead: Bool = false) throws(AgentError) {
+        // libcurl's global init must not overlap another thread: done before the snapshot's.
+        if scanAhead { ProvinceClient.initializeLibrary() }
         self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
         self.config = config
         self.store = store
