@@ -11,8 +11,12 @@ struct Cert: AsyncParsableCommand {
             certificate signed by tls.clientCA. A registered certificate (by the SHA-256 of its DER form, as \
             `openssl x509 -noout -fingerprint -sha256 -in FILE.pem` prints it) is its region's bureau, with the \
             same rights as a bureau token; a bearer token still works, and when both are sent the token decides.
+
+            A bureau that signs in by certificate registers its store's signing key with it (`cert key`), as a \
+            token's is registered with `token key`. Once any key is registered for a region, every change set of \
+            that region must be signed by a key registered for it, whatever the credential it comes with.
             """,
-        subcommands: [Add.self, List.self, Revoke.self])
+        subcommands: [Add.self, List.self, Revoke.self, Key.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -73,6 +77,43 @@ struct Cert: AsyncParsableCommand {
                     throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
                 }
                 print("revoked the client certificate \(entry.name) (\(entry.subject)) of \(entry.region)")
+            }
+        }
+    }
+
+    struct Key: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register a bureau store's public signing key with its client certificate, or reset the certificate's chain.",
+            discussion: """
+                From then on the certificate's change sets must be signed with KEY (the last line of `esync-agent key` \
+                or `esync-agent init`) and chained, as with `token key`. A new key replaces the old one (a re-created store); \
+                registering a key, and --reset-chain, let the next signed change set start a new chain.
+
+                Exit codes: 0 done; 1 --reset-chain for a certificate without a key, or an ambiguous fingerprint; \
+                2 not a key; 4 no such active certificate.
+                """)
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The certificate's fingerprint as `cert list` shows it (at least 16 hex digits).") var fingerprint: String
+        @OptionGroup var registration: KeyRegistration
+
+        func run() async throws {
+            try await reporting {
+                let publicKey = try registration.publicKey()
+                let (_, database) = try await options.open()
+                let certificates = ClientCertificateStore(database: database)
+                let entry = if let publicKey {
+                    try await certificates.registerKey(publicKey, selector: fingerprint, by: registration.who)
+                } else {
+                    try await certificates.resetChain(selector: fingerprint, by: registration.who, note: registration.note)
+                }
+                guard let entry else {
+                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
+                }
+                if let publicKey {
+                    print("key \(publicKey.fingerprint) registered with the client certificate \(entry.name) of \(entry.region): its next signed change set starts its chain")
+                } else {
+                    print("the next signed change set of the client certificate \(entry.name) (\(entry.region)) may start a new chain")
+                }
             }
         }
     }

@@ -117,7 +117,9 @@ struct Token: AsyncParsableCommand {
             (its first 16 characters after esync_; `#ID` for a token made before selectors), which `revoke` and `key` take.
 
             A bureau token with a signing key (`add --public-key`, `key`) accepts only change sets signed with that key \
-            and chained to the last one accepted; one without keeps working unsigned.
+            and chained to the last one accepted. Once any token or certificate of a region has a key, every change set \
+            of the region must be signed by a key registered for it, whatever the credential; a region without any \
+            key keeps working unsigned.
             """,
         subcommands: [Add.self, List.self, Revoke.self, Key.self])
 
@@ -224,24 +226,17 @@ struct Token: AsyncParsableCommand {
                 """)
         @OptionGroup var options: ConfigOption
         @Option(help: "The bureau token's selector, as `token list` shows it.") var selector: String
-        @Argument(help: "The public key: base64, or @FILE to read it from a file.") var key: String?
-        @Flag(help: "Keep the key; let the next change set start a new chain.") var resetChain = false
-        @Option(help: "With --reset-chain: why (kept in the change-set log).") var note: String?
-        @Option(help: "Who does it (default: the login name).") var by: String?
-
-        func validate() throws {
-            guard (key == nil) == resetChain else { throw ValidationError("give either KEY or --reset-chain") }
-        }
+        @OptionGroup var registration: KeyRegistration
 
         func run() async throws {
             try await reporting {
-                let publicKey = try key.map(readPublicKey)
+                let publicKey = try registration.publicKey()
                 let (_, database) = try await options.open()
                 let tokens = TokenStore(database: database)
                 let entry = if let publicKey {
-                    try await tokens.registerKey(publicKey, selector: selector, by: by ?? NSUserName())
+                    try await tokens.registerKey(publicKey, selector: selector, by: registration.who)
                 } else {
-                    try await tokens.resetChain(selector: selector, by: by ?? NSUserName(), note: note)
+                    try await tokens.resetChain(selector: selector, by: registration.who, note: registration.note)
                 }
                 guard let entry else {
                     throw CommandFailure(message: "no active bureau token with selector \(selector) (see `esync-aggregator token list`)", code: 4)
@@ -254,6 +249,22 @@ struct Token: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// `KEY` or `--reset-chain` (with `--note`, `--by`), as `token key` and `cert key` take them.
+struct KeyRegistration: ParsableArguments {
+    @Argument(help: "The public key: base64, or @FILE to read it from a file.") var key: String?
+    @Flag(help: "Keep the key; let the next change set start a new chain.") var resetChain = false
+    @Option(help: "With --reset-chain: why (kept in the change-set log).") var note: String?
+    @Option(help: "Who does it (default: the login name).") var by: String?
+
+    func validate() throws {
+        guard (key == nil) == resetChain else { throw ValidationError("give either KEY or --reset-chain") }
+    }
+
+    /// The key to register; nil for `--reset-chain`.
+    func publicKey() throws -> PublicSigningKey? { try key.map(readPublicKey) }
+    var who: String { by ?? NSUserName() }
 }
 
 /// A public signing key given on the command line: base64, or `@FILE`.

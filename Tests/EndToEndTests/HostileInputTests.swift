@@ -100,4 +100,68 @@ import Testing
         let good = try post(changeSet(Array(documents[0..<5]), id: "good"))
         #expect(good.status == 200, "\(good.status) \(message(good))")
     }
+
+    /// One bureau request once took the province down: a field path of 300,000 parts made the
+    /// merge recurse that deep before the record was validated. Paths, field counts and every
+    /// string of a change set are bounded when it is decoded, before any merge or write; a
+    /// reviewer's edit goes through the same bounds.
+    @Test func deepPathsAndLongStringsAreRefusedBeforeAnyMerge() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "hostile-paths")
+        defer { province.stop() }
+        let token = province.bureauTokens["410100"]!
+        func post(_ changeSet: ChangeSet) throws -> HTTPResponse {
+            try province.request(.post, "/v1/changesets", token: token, body: changeSet.encoded())
+        }
+        func message(_ response: HTTPResponse) -> String { (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? response.bodyString }
+        var generator = SampleGenerator(seed: 9)
+        let document = generator.next(region: Regions.region(code: "410100")).json
+        let uscc = document["uscc"]!.stringValue!
+        func create(_ extra: [String: FieldChange] = [:]) -> RecordChange {
+            RecordChange(uscc: uscc, op: .create, fields: FieldPath.flatten(document).mapValues { FieldChange(expected: nil, value: $0) }.merging(extra) { $1 })
+        }
+        let deepPath = Array(repeating: "a", count: 300_000).joined(separator: ".")
+
+        // A new record and an existing one with the deep path: 400 naming the field, nothing merged.
+        let deepNew = try post(ChangeSet(id: "deep-new", region: "410100", createdAt: "2026-12-05T00:00:00Z",
+                                         records: [create(["x." + deepPath: FieldChange(expected: nil, value: .int(1))])]))
+        #expect(deepNew.status == 400 && message(deepNew).contains("600001 bytes") && message(deepNew).contains(uscc), "\(deepNew.status) \(message(deepNew))")
+        let first = try post(ChangeSet(id: "first", region: "410100", createdAt: "2026-12-05T00:00:00Z", records: [create()]))
+        #expect(first.status == 200, "\(first.status) \(message(first))")
+        let nine = Array(repeating: "b", count: 9).joined(separator: ".")
+        let deepUpdate = try post(ChangeSet(id: "deep-update", region: "410100", createdAt: "2026-12-05T00:00:00Z",
+                                            records: [RecordChange(uscc: uscc, op: .update, fields: [nine: FieldChange(expected: nil, value: .int(1))], baseRevision: 1)]))
+        #expect(deepUpdate.status == 400 && message(deepUpdate).contains("9 parts"), "\(deepUpdate.status) \(message(deepUpdate))")
+        let manyFields = try post(ChangeSet(id: "many-fields", region: "410100", createdAt: "2026-12-05T00:00:00Z",
+                                            records: [RecordChange(uscc: uscc, op: .update, fields: Dictionary(uniqueKeysWithValues: (0..<2_001).map { ("x\($0)", FieldChange(expected: nil, value: .int(1))) }), baseRevision: 1)]))
+        #expect(manyFields.status == 400 && message(manyFields).contains("2001 fields"), "\(manyFields.status) \(message(manyFields))")
+
+        // Every string of the change set is bounded: agent, push, createdAt, id, a credit code.
+        let long = String(repeating: "z", count: 100_000)
+        var labelled = ChangeSet(id: "long-agent", region: "410100", createdAt: "2026-12-05T00:00:00Z", agent: long, records: [create()])
+        var answer = try post(labelled)
+        #expect(answer.status == 400 && message(answer).contains("agent") && message(answer).contains("100000 bytes"), "\(answer.status) \(message(answer))")
+        labelled.agent = nil
+        labelled.push = long
+        answer = try post(labelled)
+        #expect(answer.status == 400 && message(answer).contains("push"), "\(answer.status) \(message(answer))")
+        labelled.push = nil
+        labelled.createdAt = long
+        answer = try post(labelled)
+        #expect(answer.status == 400 && message(answer).contains("createdAt"), "\(answer.status) \(message(answer))")
+        answer = try post(ChangeSet(id: long, region: "410100", createdAt: "2026-12-05T00:00:00Z", records: [create()]))
+        #expect(answer.status == 400 && message(answer).contains("id"), "\(answer.status) \(message(answer))")
+        answer = try post(ChangeSet(id: "long-code", region: "410100", createdAt: "2026-12-05T00:00:00Z", records: [RecordChange(uscc: long, op: .delete)]))
+        #expect(answer.status == 400 && message(answer).contains("uscc"), "\(answer.status) \(message(answer))")
+        #expect(!message(answer).contains(long), "the message repeats 100 kB of the request")
+
+        // A reviewer's edit reaches the same merge: the same bounds.
+        let patch = try province.request(.patch, "/v1/records/\(uscc)", token: province.reviewerToken,
+                                         body: Array(#"{"set": {"\#(deepPath)": 1}}"#.utf8))
+        #expect(patch.status == 400 && message(patch).contains("bytes"), "\(patch.status) \(message(patch))")
+
+        // The province is up, and holds the one record at its first revision.
+        #expect(try province.request(.get, "/healthz").status == 200)
+        #expect(try province.record(uscc).revision == 1)
+        #expect(try province.sql("SELECT COUNT(*) FROM changesets").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
+    }
 }

@@ -85,6 +85,55 @@ import Testing
         #expect(listed.status == 0 && listed.stdout.contains("agent-410100") && listed.stdout.contains("CN=zz-agent"), "\(listed)")
     }
 
+    /// Once a region has a registered signing key, neither a client certificate nor a second
+    /// token of the region (neither with a key of its own) may push unsigned or sign with a key
+    /// the province does not know; a certificate registers its store's key with `cert key`.
+    @Test func aCertificateOrASecondTokenCannotSkipTheRegionsSigningKey() throws {
+        let pki = try TestPKI(name: "pki-signing")
+        let province = try province(pki, name: "tls-signing")
+        defer { province.stop() }
+        let signed = try AgentHandle(region: Self.zhengzhou, aggregator: province, server: ["caFile": pki.ca])
+        let codes = try signed.generate(3, seed: 64)
+        #expect(try signed.agent(["sync"]).status == 0)
+        let before = try province.record(codes[0])
+        func message(_ response: HTTPResponse) -> String { (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? response.bodyString }
+        func unsigned(_ id: String) -> [UInt8] {
+            ChangeSet(id: id, region: Self.zhengzhou, createdAt: "2026-12-05T00:00:00Z",
+                      records: [RecordChange(uscc: codes[0], op: .update, fields: ["employees": FieldChange(expected: before.document["employees"], value: .int(1))],
+                                             baseRevision: before.revision)]).encoded()
+        }
+
+        // A certificate of the region, registered, without a key of its own.
+        let pair = try pki.client("zz-cert-agent")
+        let added = try province.cli(["cert", "add", "--region", Self.zhengzhou, "--name", "zz-cert", pair.cert])
+        let fingerprint = try #require(added.stdout.split(separator: "\n").last.map { String($0.dropFirst("sha256 ".count)) }, "\(added)")
+        let byCertificate = try request(province, .post, "/v1/changesets", as: pair, body: unsigned("unsigned-by-certificate"))
+        #expect(byCertificate.status == 401 && message(byCertificate).contains("is not signed") && message(byCertificate).contains("region 410100 has signing keys registered"),
+                "\(byCertificate.status) \(message(byCertificate))")
+
+        // A second token of the region, without a key.
+        let second = try province.token(["--region", Self.zhengzhou])
+        let byToken = try province.request(.post, "/v1/changesets", token: second, body: unsigned("unsigned-by-second-token"))
+        #expect(byToken.status == 401 && message(byToken).contains("is not signed"), "\(byToken.status) \(message(byToken))")
+        #expect(try province.record(codes[0]) == before, "nothing of the unsigned change sets applied")
+
+        // The certificate's own store signs with a key nobody registered: refused, naming it.
+        let certificateAgent = try certificateAgent(Self.zhengzhou, pair, pki, on: province, folder: "zz-by-certificate")
+        #expect(try certificateAgent.agent(["pull"]).status == 0)
+        try certificateAgent.edit(codes[1], ["employees": 4321])
+        let refused = try certificateAgent.agent(["push"])
+        #expect(refused.status == 6 && refused.stderr.contains("is not registered for region 410100"), "\(refused)")
+
+        // Registered with `cert key`, the same push goes through and the audit holds.
+        let key = try province.cli(["cert", "key", fingerprint, "@" + certificateAgent.publicKeyPath])
+        #expect(key.status == 0 && key.stdout.contains("zz-cert"), "\(key)")
+        let pushed = try certificateAgent.agent(["push"])
+        #expect(pushed.status == 0, "\(pushed)")
+        #expect(try province.record(codes[1]).document["employees"] == 4321)
+        let audit = try province.cli(["changesets", "verify", "--json"])
+        #expect(audit.status == 0, "\(audit)")
+    }
+
     @Test func anAgentThatTrustsTheWrongCAFailsClearlyAndPushesNothing() throws {
         let pki = try TestPKI(name: "pki-wrong-ca")
         let province = try province(pki, name: "tls-wrong-ca")

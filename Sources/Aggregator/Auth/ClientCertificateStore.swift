@@ -71,7 +71,7 @@ public struct ClientCertificateStore: Sendable {
         if let revoked = found.revokedAt {
             throw ServiceError.unauthorized("\(described) was revoked on \(revoked.prefix(10))")
         }
-        return Principal(role: .bureau, region: found.region, name: "certificate \(found.name)")
+        return Principal(role: .bureau, region: found.region, name: "certificate \(found.name)", certificate: found.fingerprint)
     }
 
     public func list() async throws -> [Entry] {
@@ -84,20 +84,26 @@ public struct ClientCertificateStore: Sendable {
     /// digits; colons and case as `openssl` prints them are fine); nil if there is none. It stops
     /// working on the next request.
     public func revoke(selector: String) async throws -> Entry? {
-        let prefix = Self.normalized(selector)
-        guard prefix.count >= 16, prefix.allSatisfy(\.isHexDigit) else {
-            throw ServiceError.badRequest("\(selector) is not a certificate fingerprint: give at least its first 16 hex digits, as `cert list` shows them")
-        }
         let now = Date().formatted(.iso8601)
         return try await database.pool.write { db in
-            let matches = try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM client_certificates WHERE fingerprint LIKE ? AND revoked_at IS NULL",
-                                           arguments: [prefix + "%"]).map(Self.entry)
-            guard matches.count <= 1 else { throw ServiceError.conflict("\(selector) matches \(matches.count) certificates: give more of the fingerprint") }
-            guard var entry = matches.first else { return nil }
+            guard var entry = try Self.active(selector, db: db) else { return nil }
             try db.execute(sql: "UPDATE client_certificates SET revoked_at = ? WHERE fingerprint = ?", arguments: [now, entry.fingerprint])
             entry.revokedAt = now
             return entry
         }
+    }
+
+    /// The one active certificate whose fingerprint starts with `selector` (at least 16 hex
+    /// digits), nil when none; throws when `selector` is not a fingerprint or is ambiguous.
+    static func active(_ selector: String, db: Database) throws -> Entry? {
+        let prefix = normalized(selector)
+        guard prefix.count >= 16, prefix.allSatisfy(\.isHexDigit) else {
+            throw ServiceError.badRequest("\(selector) is not a certificate fingerprint: give at least its first 16 hex digits, as `cert list` shows them")
+        }
+        let matches = try Row.fetchAll(db, sql: "SELECT \(entryColumns) FROM client_certificates WHERE fingerprint LIKE ? AND revoked_at IS NULL",
+                                       arguments: [prefix + "%"]).map(entry)
+        guard matches.count <= 1 else { throw ServiceError.conflict("\(selector) matches \(matches.count) certificates: give more of the fingerprint") }
+        return matches.first
     }
 
     static func createTable(_ db: Database) throws {

@@ -17,12 +17,15 @@ public struct Principal: Sendable, Equatable {
     /// The token the caller presented (its row), when it is a token: a bureau's registered
     /// signing key and change-set chain belong to it.
     public var tokenId: Int64?
+    /// The client certificate the caller signed in with (its SHA-256), when it is one.
+    public var certificate: String?
 
-    public init(role: Role, region: String?, name: String, tokenId: Int64? = nil) {
+    public init(role: Role, region: String?, name: String, tokenId: Int64? = nil, certificate: String? = nil) {
         self.role = role
         self.region = region
         self.name = name
         self.tokenId = tokenId
+        self.certificate = certificate
     }
 
     /// How provenance and history name this caller: `region:410100`, `reviewer:wang`.

@@ -229,6 +229,16 @@ public final class ProvinceDatabase: Sendable {
             // The push a change set was a piece of (`ChangeSet.push`), for the mass-change guard.
             try db.execute(sql: "ALTER TABLE changesets ADD COLUMN push TEXT")
         }
+        migrator.registerMigration("v18-certificate-keys") { db in
+            // A bureau that signs in by client certificate registers its store's signing key with
+            // the certificate (`cert key`), and its change sets are chained on the certificate.
+            try db.execute(sql: """
+                ALTER TABLE client_certificates ADD COLUMN public_key TEXT;
+                ALTER TABLE client_certificates ADD COLUMN chain_reset TEXT;
+                ALTER TABLE changeset_chain ADD COLUMN certificate TEXT;
+                CREATE INDEX changeset_chain_certificate ON changeset_chain(certificate, seq);
+                """)
+        }
         return migrator
     }
 }

@@ -33,7 +33,7 @@ extension AggregatorServer {
                 throw ServiceError.badRequest("the body is not a store registration {\"epoch\", \"replaces\", \"cursor\", \"sequence\"}: \(Self.describe(error))")
             }
             var stored = try await stores.register(registration, region: region)
-            if let token = principal.tokenId { stored.chainHead = try await ChangeSetChain.head(token: token, database: database) }
+            stored.chainHead = try await ChangeSetChain.head(of: principal, database: database)
             context.logger.notice("store registered", metadata: ["region": "\(region)", "epoch": "\(stored.epoch)", "replaced": "\(stored.replaced ?? "-")"])
             return try Self.json(stored)
         }

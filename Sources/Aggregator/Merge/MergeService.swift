@@ -274,6 +274,7 @@ public struct MergeService: Sendable {
     /// Applies a province edit (reviewer or editor) to single fields, with provenance.
     public func patch(_ uscc: String, _ patch: RecordPatch, by principal: Principal) async throws -> RecordView {
         guard principal.isProvince else { throw ServiceError.forbidden("only the province's reviewers and editors may edit records directly") }
+        do { try patch.checkLimits() } catch { throw ServiceError.badRequest("record \(uscc): \(error)") }
         if patch.set["region"] != nil || patch.remove?.contains("region") == true {
             throw ServiceError.conflict("region is changed by an approved transfer, not by an edit")
         }

@@ -47,7 +47,7 @@ public struct ChainAudit: Sendable, Encodable {
     public static func run(region: String?, database: ProvinceDatabase) async throws -> ChainAudit {
         try await database.pool.read { db in
             var regions: [String: Region] = [:]
-            var heads: [Int64: String] = [:]
+            var heads: [String: String] = [:]
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM changeset_chain" + (region == nil ? "" : " WHERE region = ?") + " ORDER BY seq",
                                            arguments: region.map { [$0] } ?? [])
             while let row = try rows.next() {
@@ -56,8 +56,9 @@ public struct ChainAudit: Sendable, Encodable {
                 summary.changeSets += 1
                 if entry.signer == nil { summary.unsigned += 1 } else { summary.signed += 1 }
                 var problems = entry.problems
-                let token: Int64? = row["token"]
-                if let token, entry.signer != nil {
+                // Each token or certificate with a key keeps its own chain.
+                let holder: String? = (row["certificate"] as String?).map { "c:" + $0 } ?? (row["token"] as Int64?).map { "t:\($0)" }
+                if let token = holder, entry.signer != nil {
                     if let start = entry.chainStart {
                         summary.chainStarts.append(Finding(changeSet: entry.id, receivedAt: entry.receivedAt, text: start))
                     } else if let head = heads[token], entry.previous != head {
@@ -66,7 +67,7 @@ public struct ChainAudit: Sendable, Encodable {
                         problems.append("follows a change set missing from the log (previous \(Self.short(entry.previous)))")
                     }
                 }
-                if let token { heads[token] = entry.hash }
+                if let holder { heads[holder] = entry.hash }
                 summary.problems += problems.map { Finding(changeSet: entry.id, receivedAt: entry.receivedAt, text: $0) }
                 regions[entry.region] = summary
             }

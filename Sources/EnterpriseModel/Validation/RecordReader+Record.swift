@@ -10,11 +10,15 @@ public enum RecordLimits {
     public static let maximumKeyBytes = 128
     /// Items in any list (support measures…) and members in any object.
     public static let maximumItems = 1000
+    /// Objects inside objects: a member this many levels down may not be an object with members.
+    /// Every field path (`contact.phone` is two levels) has at most this many parts; the merge
+    /// walks a path part by part, and no field in use is deeper than two.
+    public static let maximumDepth = 8
 }
 
 extension RecordReader {
     /// Every text, list and object of the document within `RecordLimits`, named by its path.
-    mutating func checkSizes(_ value: JSONValue, at path: String) {
+    mutating func checkSizes(_ value: JSONValue, at path: String, depth: Int = 0) {
         switch value {
         case .string(let s):
             if s.utf8.count > RecordLimits.maximumTextBytes {
@@ -27,8 +31,12 @@ extension RecordReader {
                 error(path, "a list of \(items.count) items is longer than the limit of \(RecordLimits.maximumItems)")
                 return
             }
-            for (n, item) in items.enumerated() { checkSizes(item, at: "\(path)[\(n)]") }
+            for (n, item) in items.enumerated() { checkSizes(item, at: "\(path)[\(n)]", depth: depth) }
         case .object(let members):
+            if !members.isEmpty, depth >= RecordLimits.maximumDepth {
+                error(path, "objects nested more than \(RecordLimits.maximumDepth) levels deep")
+                return
+            }
             if members.count > RecordLimits.maximumItems {
                 error(path.isEmpty ? "document" : path, "\(members.count) members are more than the limit of \(RecordLimits.maximumItems)")
                 return
@@ -38,7 +46,7 @@ extension RecordReader {
                     error(Self.path(path, String(key.prefix(40)) + "…"), "a member name of \(key.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumKeyBytes)")
                     continue
                 }
-                checkSizes(member, at: Self.path(path, key))
+                checkSizes(member, at: Self.path(path, key), depth: depth + 1)
             }
         default:
             break

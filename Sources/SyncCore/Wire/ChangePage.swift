@@ -104,6 +104,21 @@ public struct RecordPatch: Sendable, Hashable, Codable {
         self.expectedRevision = expectedRevision
         self.note = note
     }
+
+    /// Throws naming the first field path beyond `WireLimits` (the merge walks each part of a
+    /// path), or a note or field list longer than the limits.
+    public func checkLimits() throws(WireError) {
+        let paths = Array(set.keys) + (remove ?? [])
+        guard paths.count <= WireLimits.maxFieldsPerRecord else {
+            throw WireError(path: "set", reason: "\(paths.count) fields; the limit is \(WireLimits.maxFieldsPerRecord)")
+        }
+        for path in paths {
+            if let problem = WireLimits.problem(inFieldPath: path) { throw WireError(path: WireLimits.quoted(path), reason: problem) }
+        }
+        if let note, note.utf8.count > WireLimits.maxNoteBytes {
+            throw WireError(path: "note", reason: "\(note.utf8.count) bytes is longer than the limit of \(WireLimits.maxNoteBytes)")
+        }
+    }
 }
 
 /// The JSON body of every error answer: `{"error": CODE, "message": TEXT}`.

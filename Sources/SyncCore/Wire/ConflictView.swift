@@ -121,7 +121,7 @@ public struct Resolution: Sendable, Hashable, WireJSON {
         guard let decision = ConflictView.Decision(rawValue: text) else {
             throw WireError(path: m.at("decision"), reason: "must be keep-current, take-incoming or value")
         }
-        self.init(decision: decision, value: m.members["value"], note: try m.optionalString("note"))
+        self.init(decision: decision, value: m.members["value"], note: try m.optionalString("note", limit: WireLimits.maxNoteBytes))
         if decision == .value && value == nil { throw WireError(path: m.at("value"), reason: "missing (the decision is value)") }
     }
 

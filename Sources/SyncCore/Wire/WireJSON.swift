@@ -121,10 +121,20 @@ extension RecordChange: WireJSON {
     public init(json: JSONValue, path: String) throws(WireError) {
         let m = try Members(json, path)
         guard let op = Operation(rawValue: try m.string("op")) else { throw WireError(path: m.at("op"), reason: "must be create, update or delete") }
+        let uscc = try m.string("uscc", limit: WireLimits.maxCodeBytes)
+        let sent = try m.object("fields")
+        guard sent.count <= WireLimits.maxFieldsPerRecord else {
+            throw WireError(path: m.at("fields"), reason: "record \(uscc) changes \(sent.count) fields; the limit is \(WireLimits.maxFieldsPerRecord)")
+        }
         var fields: [String: FieldChange] = [:]
-        for (name, change) in try m.object("fields") { fields[name] = try FieldChange(json: change, path: m.at("fields") + "[\(name)]") }
-        self.init(uscc: try m.string("uscc"), op: op, fields: fields, baseRevision: try m.optionalInt("baseRevision"),
-                  expectedHash: try m.optionalString("expectedHash"))
+        for (name, change) in sent {
+            if let problem = WireLimits.problem(inFieldPath: name) {
+                throw WireError(path: m.at("fields") + "[\(WireLimits.quoted(name))]", reason: "record \(uscc): \(problem)")
+            }
+            fields[name] = try FieldChange(json: change, path: m.at("fields") + "[\(name)]")
+        }
+        self.init(uscc: uscc, op: op, fields: fields, baseRevision: try m.optionalInt("baseRevision"),
+                  expectedHash: try m.optionalString("expectedHash", limit: WireLimits.maxLabelBytes))
     }
 
     public var json: JSONValue {
@@ -140,14 +150,15 @@ extension ChangeSet: WireJSON {
         let list = try m.array("records")
         records.reserveCapacity(list.count)
         for (n, record) in list.enumerated() { records.append(try RecordChange(json: record, path: m.at("records") + "[\(n)]")) }
-        self.init(id: try m.string("id"), region: try m.string("region"), createdAt: try m.optionalString("createdAt") ?? "",
-                  agent: try m.optionalString("agent"), records: records)
+        self.init(id: try m.string("id", limit: WireLimits.maxIdentifierBytes), region: try m.string("region", limit: WireLimits.maxCodeBytes),
+                  createdAt: try m.optionalString("createdAt", limit: WireLimits.maxLabelBytes) ?? "",
+                  agent: try m.optionalString("agent", limit: WireLimits.maxLabelBytes), records: records)
         pushChanges = try m.optionalInt("pushChanges").map(Int.init)
-        push = try m.optionalString("push")
+        push = try m.optionalString("push", limit: WireLimits.maxIdentifierBytes)
         clock = try m.optionalClock("clock")
-        previous = try m.optionalString("previous")
-        signer = try m.optionalString("signer")
-        signature = try m.optionalString("signature")
+        previous = try m.optionalString("previous", limit: WireLimits.maxLabelBytes)
+        signer = try m.optionalString("signer", limit: WireLimits.maxLabelBytes)
+        signature = try m.optionalString("signature", limit: WireLimits.maxLabelBytes)
         format = Int(try m.int("format"))
     }
 
