@@ -106,10 +106,14 @@ public struct ReportTable: Sendable {
         ], rows: report.regions.map { [$0.region, $0.name, $0.lastPushAt ?? "", $0.lastPullAt ?? ""] })
     }
 
-    /// RFC 4180 text, header of keys first, CRLF line ends.
+    /// RFC 4180 text, header of keys first, CRLF line ends. Cells of numeric columns are numbers
+    /// and the rest text, written by `CSVCell`: a region or enterprise name a spreadsheet would
+    /// run as a formula gets a leading `'`.
     public var csv: String {
-        var out = columns.map(\.key).map(RecordCSV.quoted).joined(separator: ",") + "\r\n"
-        for row in rows { out += row.map(RecordCSV.quoted).joined(separator: ",") + "\r\n" }
+        var out = CSVCell.line(columns.map { .text($0.key) }) + "\r\n"
+        for row in rows {
+            out += CSVCell.line(row.enumerated().map { c, cell in c < columns.count && columns[c].numeric ? .number(cell) : .text(cell) }) + "\r\n"
+        }
         return out
     }
 

@@ -7,7 +7,9 @@
 /// starts on, or a `CSVRowError`. Cell values: the credit code is normalised (spaces, hyphens and
 /// full-width characters are fine), integer columns hold whole numbers (anything else is kept as a
 /// string for the validator to name), `supportMeasures` and `extra` hold JSON text, and an empty
-/// cell leaves the member out. A header error is reported once, and nothing follows it.
+/// cell leaves the member out. Every cell but an integer one loses the `'` the writer put before
+/// text a spreadsheet would run (`CSVCell.decodeText`). A header error is reported once, and
+/// nothing follows it.
 public struct CSVReader: Sequence, IteratorProtocol, Sendable {
     private var tokenizer: CSVTokenizer
     /// Header name per cell position, once read.
@@ -78,12 +80,15 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
         var members: [String: JSONValue] = [:]
         var extraText: String?
         var other: [(String, String)] = []
-        for (name, cell) in zip(names, cells) where !cell.isEmpty {
+        for (name, raw) in zip(names, cells) where !raw.isEmpty {
+            // Integers are written bare; anything else may carry the writer's `'`.
+            let column = columnsByName[name]
+            let cell = column?.kind == .integer ? raw : CSVCell.decodeText(raw)
             if name == RecordCSV.extraColumn {
                 extraText = cell
                 continue
             }
-            guard let column = columnsByName[name] else {
+            guard let column else {
                 other.append((name, cell))
                 continue
             }

@@ -5,7 +5,8 @@
 /// other columns cannot carry exactly: unknown members, unknown members of known objects, known
 /// members written as null or with a value of the wrong type, empty strings. So
 /// `document → row → document` gives back an equal document. An empty cell means the member is
-/// absent. For example:
+/// absent. Cells are written by `CSVCell`: text a spreadsheet would run as a formula gets a
+/// leading `'` that the reader takes off again; integers are written bare. For example:
 ///
 /// ```swift
 /// let text = RecordCSV.text(for: documents)
@@ -66,7 +67,7 @@ public enum RecordCSV {
     public static let header: [String] = columns.map(\.name) + [extraColumn]
 
     /// The header as a CSV line (no line break).
-    public static var headerLine: String { header.joined(separator: ",") }
+    public static var headerLine: String { CSVCell.line(header.map(CSVCell.text)) }
 
     /// A whole CSV file: header, then one row per document, each line ending in CRLF (RFC 4180).
     public static func text(for documents: some Sequence<JSONValue>) -> String {
@@ -75,18 +76,17 @@ public enum RecordCSV {
         return out
     }
 
-    /// One CSV line for a document, without a line break. Cells are quoted when they hold a comma,
-    /// a quote or a line break (RFC 4180). A document that is not a JSON object has no record to
-    /// show and gives a row of empty cells.
+    /// One CSV line for a document, without a line break, its cells written by `CSVCell`. A
+    /// document that is not a JSON object has no record to show and gives a row of empty cells.
     public static func row(for document: JSONValue) -> String {
         guard case .object(var rest) = document else {
             return String(repeating: ",", count: header.count - 1)
         }
-        var cells: [String] = []
+        var cells: [CSVCell] = []
         cells.reserveCapacity(header.count)
         var carriedParents: Set<String> = []
         for column in columns {
-            var cell = ""
+            var cell = CSVCell.text("")
             if let parent = column.parent {
                 if case .object(var inner)? = rest[parent], let value = inner[column.key], let text = carry(value, as: column) {
                     cell = text
@@ -105,8 +105,8 @@ public enum RecordCSV {
         for parent in carriedParents {
             if case .object(let inner)? = rest[parent], inner.isEmpty { rest[parent] = nil }
         }
-        cells.append(rest.isEmpty ? "" : JSONValue.object(rest).canonicalString)
-        return cells.map(quoted).joined(separator: ",")
+        cells.append(.text(rest.isEmpty ? "" : JSONValue.object(rest).canonicalString))
+        return CSVCell.line(cells)
     }
 
     /// Reads a whole CSV text: one result per data row, in order.
@@ -114,31 +114,23 @@ public enum RecordCSV {
         Array(CSVReader(text: text))
     }
 
-    /// The cell text for a value if the column can carry it exactly, else nil (it goes to `extra`).
-    static func carry(_ value: JSONValue, as column: Column) -> String? {
+    /// The cell for a value if the column can carry it exactly, else nil (it goes to `extra`).
+    /// JSON text is a number only when the value is one; any other JSON starts with `{`, `[`,
+    /// `"` or a letter and is text that needs no quote.
+    static func carry(_ value: JSONValue, as column: Column) -> CSVCell? {
         switch (column.kind, value) {
         case (.string, .string(let s)) where !s.isEmpty:
             // The reader normalises credit codes, so only canonical ones can be carried as cells.
             if column.key == "uscc", column.parent == nil, USCC.normalize(s) != s { return nil }
-            return s
+            return .text(s)
         case (.integer, .int(let i)):
-            return String(i)
+            return .number(String(i))
+        case (.json, .int), (.json, .double):
+            return .number(value.canonicalString)
         case (.json, _):
-            return value.canonicalString
+            return .text(value.canonicalString)
         default:
             return nil
         }
-    }
-
-    /// A cell as CSV text: quoted (quotes doubled) when it holds a comma, a quote or a line break.
-    public static func quoted(_ cell: String) -> String {
-        guard cell.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) else {
-            return cell
-        }
-        var out = "\""
-        for scalar in cell.unicodeScalars {
-            if scalar == "\"" { out += "\"\"" } else { out.unicodeScalars.append(scalar) }
-        }
-        return out + "\""
     }
 }

@@ -43,6 +43,32 @@ struct RecordCSVTests {
         #expect(rows.map(\.line) == [2, 5])
     }
 
+    @Test("text that a spreadsheet would run gets a leading quote; numbers do not; all of it reads back equal")
+    func formulasAreNeutralised() throws {
+        let document = Fixtures.luoyang(with: [
+            "name": "=HYPERLINK(\"http://x\",\"y\")", "industry": "+C3484", "sizeClass": "-small", "status": "@SUM(A1)",
+            "county": "\t410307", "updatedAt": "\r2024", "contact": ["person": "'王建国", "phone": "-0379-123"],
+            "employees": -5, "revenueYuan": -12_500_000, "supportMeasures": -1.5,
+        ])
+        let row = RecordCSV.row(for: document)
+        for cell in [
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"", "\"'+C3484\"", "\"'-small\"", "\"'@SUM(A1)\"", "\"'\t410307\"",
+            "\"'\r2024\"", "\"''王建国\"", "\"'-0379-123\"",
+        ] {
+            #expect(row.contains("," + cell + ","), "\(cell) in \(row)")
+        }
+        #expect(row.contains(",-5,-12500000,") && row.contains(",-1.5,"), "\(row)")
+        #expect(try documents(RecordCSV.headerLine + "\r\n" + row) == [document])
+    }
+
+    @Test("one quote before a formula or a quote is taken off, whoever put it there; any other leading quote is text")
+    func leadingQuotesFromElsewhere() throws {
+        let text = "uscc,name,contactPerson,remark\r\n91410100556930377C,'=1+1,'王,''x\r\n"
+        #expect(try documents(text) == [[
+            "uscc": "91410100556930377C", "name": "=1+1", "contact": ["person": "'王"], "remark": "'x",
+        ]])
+    }
+
     @Test("what the columns cannot carry goes through extra: unknown members, nulls, wrong types, empty strings")
     func extraCarriesTheRest() throws {
         let document = Fixtures.luoyang(with: [
