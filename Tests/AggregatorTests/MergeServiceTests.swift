@@ -220,4 +220,39 @@ extension MergeServiceTests {
             #expect(result.held, "piece \(k)")
         }
     }
+
+    /// A replayed change set (an answer lost, sent again) is answered with the records as they
+    /// are now; one that has since moved to another region is not the bureau's to read any more.
+    @Test func aReplayDoesNotShowARecordThatMovedToAnotherRegion() async throws {
+        _ = try await create(record, id: "created")
+        var moved = record
+        FieldPath.set(&moved, path: "region", to: "410200")
+        FieldPath.set(&moved, path: "county", to: "410202")
+        FieldPath.set(&moved, path: "name", to: "开封迁入企业有限公司")
+        let transfer = try await service.apply(ChangeSet(id: "move", region: "410100", createdAt: "now",
+                                                         records: [RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: moved)!]), from: zhengzhou)
+        let conflict = try #require(transfer.records.first?.conflicts.first?.conflictId)
+        _ = try await ConflictService(database: service.database).resolve(conflict, Resolution(decision: .takeIncoming), by: reviewer)
+        #expect(try await service.record(uscc, for: reviewer).region == "410200")
+
+        let replay = try await create(record, id: "created")
+        #expect(replay.replayed)
+        let answer = try #require(replay.records.first)
+        #expect(answer.document == nil && answer.revision == nil && answer.hash == nil, "\(answer)")
+        #expect(!String(decoding: replay.encoded(), as: UTF8.self).contains("开封迁入"))
+    }
+
+    /// A bureau's change of a province field is kept as an automatic decision; when the same
+    /// record is then refused (an invalid field), that decision must not stay in the queue.
+    @Test func aRefusedRecordLeavesNoAutomaticDecisionBehind() async throws {
+        _ = try await create(record)
+        var edited = record
+        FieldPath.set(&edited, path: "srdi", to: ["year": 2025, "batch": "第一批"])
+        FieldPath.set(&edited, path: "employees", to: "many")
+        let change = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!
+        let result = try await service.apply(ChangeSet(id: "refused", region: "410100", createdAt: "now", records: [change]), from: zhengzhou)
+        #expect(result.records.first?.outcome == .rejected && result.records.first?.reason?.contains("employees") == true, "\(result)")
+        let left = try await ConflictService(database: service.database).list(.init(status: nil, uscc: uscc), for: reviewer)
+        #expect(left.isEmpty, "\(left.map { "\($0.kind) \($0.field)" })")
+    }
 }

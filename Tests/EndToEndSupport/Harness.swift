@@ -99,11 +99,15 @@ final class AggregatorProcess: @unchecked Sendable {
     var environment: [String: String]
     /// How `request` reaches the aggregator (over HTTPS: the CA to trust, a client certificate).
     var clientOptions = CurlOptions()
+    /// A command `serve` runs under, e.g. `["/usr/bin/prlimit", "--nofile=256", "--"]`.
+    let launcher: [String]
 
     /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
     /// `config`: more YAML for its config file (e.g. a `tls:` section).
-    init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil, config: String = "") throws {
+    init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil, config: String = "",
+         launcher: [String] = []) throws {
         self.environment = environment
+        self.launcher = launcher
         folder = try temporaryFolder(name)
         configPath = folder + "/aggregator.yaml"
         if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
@@ -143,8 +147,9 @@ final class AggregatorProcess: @unchecked Sendable {
     }
 
     func start(extra: [String] = []) throws {
-        process.executableURL = URL(fileURLWithPath: Binaries.aggregator)
-        process.arguments = ["serve", "--config", configPath] + extra
+        let command = launcher + [Binaries.aggregator, "serve", "--config", configPath] + extra
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }.merging(environment) { $1 }
         let pipe = Pipe()
         process.standardOutput = pipe

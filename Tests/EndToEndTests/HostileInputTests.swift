@@ -164,4 +164,101 @@ import Testing
         #expect(try province.record(uscc).revision == 1)
         #expect(try province.sql("SELECT COUNT(*) FROM changesets").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
     }
+
+    /// Opens a connection to the aggregator and sends `text` without finishing the request;
+    /// returns the socket (the caller closes it).
+    func halfOpen(_ url: String, _ text: String) throws -> Int32 {
+        let port = UInt16(url.split(separator: ":").last!)!
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else {
+            close(fd)
+            throw HarnessError("connect: \(errno)")
+        }
+        _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return fd
+    }
+
+    /// Hundreds of requests that never finish (a head cut short, a body trickled, nothing at
+    /// all) once held every connection the province could open: with a file-descriptor limit of
+    /// 256, bureaus could no longer reach it. Idle connections are closed, bodies must arrive in
+    /// time, and connections beyond the cap wait in the backlog, so real requests are answered.
+    @Test func halfOpenConnectionsDoNotHoldTheServer() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "half-open", environment: [
+            "ESYNC_LIMITS_IDLE_TIMEOUT_SECONDS": "1", "ESYNC_LIMITS_BODY_TIMEOUT_SECONDS": "2", "ESYNC_LIMITS_MAX_CONNECTIONS": "100",
+        ], launcher: ["/usr/bin/prlimit", "--nofile=256", "--"])
+        defer { province.stop() }
+        let token = province.bureauTokens["410100"]!
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        let heads = ["", "POST /v1/changesets HTTP/1.1\r\nHost: x\r\n", "GET /healthz HTTP/1.1\r\nHo"]
+        for n in 0..<300 { sockets.append(try halfOpen(province.url, heads[n % heads.count])) }
+
+        // A body trickled a byte at a time, each within the idle timeout: 408 after 2 s.
+        let trickle = try halfOpen(province.url, "POST /v1/changesets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\nContent-Length: 1000\r\n\r\n{")
+        defer { close(trickle) }
+
+        // A real request is answered while all of them are open (the curl timeout is 30 s).
+        let started = Date()
+        let health = try province.request(.get, "/healthz")
+        #expect(health.status == 200, "\(health.status) \(health.bodyString)")
+        #expect(Date().timeIntervalSince(started) < 20, "answered after \(Date().timeIntervalSince(started)) s")
+
+        var answer = [UInt8](repeating: 0, count: 4096)
+        var received = 0
+        for _ in 0..<8 {
+            _ = send(trickle, " ", 1, Int32(MSG_NOSIGNAL))
+            var ready = pollfd(fd: trickle, events: Int16(POLLIN), revents: 0)
+            if poll(&ready, 1, 500) > 0 {
+                received = recv(trickle, &answer, answer.count, 0)
+                break
+            }
+        }
+        let text = String(decoding: answer[..<max(received, 0)], as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 408") && text.contains("bodyTimeoutSeconds"), "\(text)")
+
+        // The half-open connections were closed by the server (a read ends, it does not time out).
+        let first = sockets[1]
+        var byte: UInt8 = 0
+        let ended = recv(first, &byte, 1, 0)
+        #expect(ended == 0, "the server still holds a half-open connection (recv \(ended), errno \(errno))")
+    }
+
+    /// Behind a proxy every request comes from the proxy's address: one reviewer's typos used to
+    /// slow down everyone. With `listen.trustedProxies` the throttle keys on the client the
+    /// proxy names, and only a trusted proxy is believed.
+    @Test func theThrottleKeysOnTheClientATrustedProxyNames() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "proxied", config: "listen.trustedProxies: [\"127.0.0.1\"]\n")
+        defer { province.stop() }
+        func wrongToken(from client: String) throws -> (status: Int, seconds: Double) {
+            let started = Date()
+            let response = try province.request(.get, "/v1/changes", token: "esync_wrongwrongwrongwrongwrongwrongwrong", headers: [("X-Forwarded-For", "203.0.113.9, \(client)")])
+            return (response.status, Date().timeIntervalSince(started))
+        }
+        for _ in 0..<5 { #expect(try wrongToken(from: "198.51.100.7").status == 401) }
+        let slowed = try wrongToken(from: "198.51.100.7")
+        #expect(slowed.status == 401 && slowed.seconds >= 0.8, "the guesser is slowed down: \(slowed)")
+        let other = try wrongToken(from: "198.51.100.8")
+        #expect(other.status == 401 && other.seconds < 0.5, "another client behind the same proxy is not: \(other)")
+    }
+
+    /// The queue's `limit` and `olderThan` are bounded (a limit of a billion, an age of 1e300
+    /// days): 400 naming the parameter.
+    @Test func theQueuesLimitAndAgeAreBounded() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "queue-bounds")
+        defer { province.stop() }
+        func message(_ response: HTTPResponse) -> String { (try? JSONValue.parse(response.body))?["message"]?.stringValue ?? response.bodyString }
+        let huge = try province.request(.get, "/v1/conflicts?limit=1000000000", token: province.reviewerToken)
+        #expect(huge.status == 400 && message(huge).contains("limit"), "\(huge.status) \(message(huge))")
+        let ancient = try province.request(.get, "/v1/conflicts?olderThan=1e300d", token: province.reviewerToken)
+        #expect(ancient.status == 400 && message(ancient).contains("100 years"), "\(ancient.status) \(message(ancient))")
+        #expect(try province.request(.get, "/v1/conflicts?limit=5000&olderThan=7d", token: province.reviewerToken).status == 200)
+    }
 }

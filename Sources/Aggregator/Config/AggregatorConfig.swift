@@ -9,11 +9,21 @@ public struct AggregatorConfig: Sendable, Equatable {
     public var configPath: String
     public var host = "127.0.0.1"
     public var port = 8080
+    /// Addresses of the reverse proxies in front of the aggregator: only from these is
+    /// `X-Forwarded-For` believed (see `ClientAddress`).
+    public var trustedProxies: Set<String> = []
     public var databasePath: String
     /// Largest request body, after gzip decompression.
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
     public var maxPageSize = 5_000
+    /// A connection with nothing sent or answered for this long is closed: one that never
+    /// finishes its TLS handshake or its request head, or sits idle between requests.
+    public var idleTimeoutSeconds = 30
+    /// The longest a request body may take to arrive, however steadily it trickles (408).
+    public var bodyTimeoutSeconds = 300
+    /// Connections served at once; more wait in the listen backlog until one closes.
+    public var maxConnections = 1_000
     /// The mass-change guard: a change set that changes or deletes more than this share of its
     /// region's records (and at least `guardMinChanges` of them) is held whole for approval.
     public var guardShare = 0.25
@@ -77,6 +87,12 @@ public struct AggregatorConfig: Sendable, Equatable {
         var config = AggregatorConfig(configPath: absolutePath, databasePath: database.hasPrefix("/") ? database : folder + "/" + database)
         config.host = reader.string(forKey: "listen.host") ?? config.host
         config.port = try integer(reader, "listen.port", config.port, file: absolutePath, range: 0...65535)
+        for proxy in reader.stringArray(forKey: "listen.trustedProxies") ?? [] {
+            guard ClientAddress.isIPAddress(proxy) else {
+                throw ConfigError("\(absolutePath): listen.trustedProxies must list IP addresses (such as 127.0.0.1 or ::1), found \"\(proxy)\"")
+            }
+            config.trustedProxies.insert(proxy)
+        }
         config.maxBodyBytes = try integer(reader, "limits.maxBodyBytes", config.maxBodyBytes, file: absolutePath, range: 1024...Int(Int32.max))
         config.maxRecordsPerChangeSet = try integer(reader, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, file: absolutePath, range: 1...1_000_000)
         if let share = reader.string(forKey: "guard.maxChangeShare") {
@@ -88,6 +104,9 @@ public struct AggregatorConfig: Sendable, Equatable {
         config.guardMinChanges = try integer(reader, "guard.minChanges", config.guardMinChanges, file: absolutePath, range: 1...10_000_000)
         config.policyPath = reader.string(forKey: "policy").map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
         config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
+        config.idleTimeoutSeconds = try integer(reader, "limits.idleTimeoutSeconds", config.idleTimeoutSeconds, file: absolutePath, range: 1...3_600)
+        config.bodyTimeoutSeconds = try integer(reader, "limits.bodyTimeoutSeconds", config.bodyTimeoutSeconds, file: absolutePath, range: 1...86_400)
+        config.maxConnections = try integer(reader, "limits.maxConnections", config.maxConnections, file: absolutePath, range: 1...1_000_000)
         config.reviewSessionIdleMinutes = try integer(reader, "review.sessionIdleMinutes", config.reviewSessionIdleMinutes, file: absolutePath, range: 1...10_080)
         config.reviewSessionMaxHours = try integer(reader, "review.sessionMaxHours", config.reviewSessionMaxHours, file: absolutePath, range: 1...720)
         if let secure = reader.string(forKey: "review.secureCookie") {

@@ -37,16 +37,24 @@ public struct AggregatorServer: Sendable {
     /// Runs until SIGTERM or SIGINT; `onRunning` gets the bound port (useful with port 0).
     /// Serves HTTPS when `tls.*` is configured; a missing or unreadable certificate or key
     /// throws `ConfigError` naming the key and the file before anything listens.
+    ///
+    /// A peer cannot hold the server with connections that never finish: one with nothing read
+    /// or written for `limits.idleTimeoutSeconds` is closed (the timer starts when it connects,
+    /// so a TLS handshake or a request head that never completes counts), a body must arrive
+    /// within `limits.bodyTimeoutSeconds`, and at most `limits.maxConnections` are served at
+    /// once (more wait in the listen backlog, so file descriptors never run out).
     public func run(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        let http1: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .seconds(Int64(config.idleTimeoutSeconds))))
         let server: HTTPServerBuilder = if let files = config.tls {
-            try .tls(.http1(), tlsConfiguration: ServerTLS.configuration(files))
+            try .tls(http1, tlsConfiguration: ServerTLS.configuration(files))
         } else {
-            .http1()
+            http1
         }
         let app = Application(
             router: makeRouter(),
             server: server,
-            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "esync-aggregator"),
+            configuration: .init(address: .hostname(config.host, port: config.port), serverName: "esync-aggregator",
+                                 availableConnectionsDelegate: .maximum(config.maxConnections, logger: logger)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? config.port) },
             logger: logger
         )
@@ -135,7 +143,7 @@ public struct AggregatorServer: Sendable {
             let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: query.get("region"), field: query.get("field"),
                                                 kind: query.get("kind"), uscc: query.get("uscc"),
                                                 createdBefore: try query.get("olderThan").map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) },
-                                                limit: Int(query.get("limit") ?? "") ?? 1000)
+                                                limit: try ConflictService.Filter.limit(query.get("limit")))
             return Self.wire(ConflictList(conflicts: try await conflicts.list(filter, for: principal)))
         }
         router.get("/v1/conflicts/:id") { request, context in
@@ -170,7 +178,7 @@ public struct AggregatorServer: Sendable {
     /// each of its attempts waits (doubling, up to 5 s) before it is even checked, so guessing
     /// costs time while a bureau that mistyped loses little.
     func authenticate(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal {
-        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        let address = ClientAddress.of(request, context, trustedProxies: config.trustedProxies)
         let wait = await apiThrottle.wait(for: address)
         if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 5))) }
         let presented: Principal?
@@ -213,7 +221,7 @@ public struct AggregatorServer: Sendable {
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
             throw ServiceError.tooLarge("request body of \(declared) bytes is larger than the limit of \(limit) bytes")
         }
-        var buffer = try await request.body.collect(upTo: limit)
+        var buffer = try await collect(request.body, upTo: limit)
         if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
             guard encoding == "gzip" else { throw ServiceError.badRequest("Content-Encoding \(encoding) is not supported (use gzip)") }
             do {
@@ -225,6 +233,24 @@ public struct AggregatorServer: Sendable {
             }
         }
         return Array(buffer.readableBytesView)
+    }
+
+    /// The body within `limits.bodyTimeoutSeconds` (408 after it: a body trickled a byte at a
+    /// time would otherwise hold its connection for as long as the peer likes).
+    func collect(_ body: RequestBody, upTo limit: Int) async throws -> ByteBuffer {
+        let seconds = config.bodyTimeoutSeconds
+        return try await withThrowingTaskGroup(of: ByteBuffer?.self) { group in
+            group.addTask { try await body.collect(upTo: limit) }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let buffer = first else {
+                throw ServiceError.timeout("the request body did not arrive within \(seconds) s (limits.bodyTimeoutSeconds)")
+            }
+            return buffer
+        }
     }
 
     static func uscc(_ context: AggregatorRequestContext) throws -> String {

@@ -47,13 +47,15 @@ public struct MergeService: Sendable {
                 result.replayed = true
                 result.clock = try ProvinceClock.current(db)
                 // Documents are not stored with the result: the record as it is now is what the
-                // agent must merge (it may have moved on since).
+                // agent must merge (it may have moved on since). A record that has left the
+                // region since is not the bureau's to read: no document, revision or hash (the
+                // agent skips it, and its next pull brings the move).
                 for n in result.records.indices where result.records[n].outcome != .rejected {
-                    if let row = try StoredRecord.fetch(result.records[n].uscc, db: db) {
-                        result.records[n].document = row.document
-                        result.records[n].revision = row.revision
-                        result.records[n].hash = row.hash
-                    }
+                    guard let row = try StoredRecord.fetch(result.records[n].uscc, db: db) else { continue }
+                    let ours = row.region == region
+                    result.records[n].document = ours ? row.document : nil
+                    result.records[n].revision = ours ? row.revision : nil
+                    result.records[n].hash = ours ? row.hash : nil
                 }
                 return result
             }
@@ -78,7 +80,14 @@ public struct MergeService: Sendable {
         results.reserveCapacity(changeSet.records.count)
         for change in changeSet.records {
             do {
-                results.append(try applyRecord(change, region: region, context: context, db: db))
+                // A record refused whole leaves nothing behind: not the automatic decisions or
+                // parked fields met on the way to its validation.
+                var result: RecordResult?
+                try db.inSavepoint {
+                    result = try applyRecord(change, region: region, context: context, db: db)
+                    return result?.outcome == .rejected ? .rollback : .commit
+                }
+                if let result { results.append(result) }
                 CrashPoint.reach("merge.record")
             } catch ServiceError.forbidden(let message) where refuseForeignRecords {
                 results.append(RecordResult(uscc: change.uscc, outcome: .rejected, reason: message))

@@ -13,6 +13,8 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     case badSignature(String)
     /// A change set that does not follow the last one the province accepted from its store.
     case brokenChain(String)
+    /// A request body that did not arrive in time (`limits.bodyTimeoutSeconds`).
+    case timeout(String)
     case internalError(String)
 
     public var status: Int {
@@ -21,6 +23,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .unauthorized, .badSignature: 401
         case .forbidden: 403
         case .notFound: 404
+        case .timeout: 408
         case .conflict, .brokenChain: 409
         case .tooLarge: 413
         case .invalidRecord: 422
@@ -40,6 +43,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .invalidRecord: "invalid_record"
         case .badSignature: "bad_signature"
         case .brokenChain: "broken_chain"
+        case .timeout: "request_timeout"
         case .internalError: "internal"
         }
     }
@@ -47,7 +51,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .tooLarge(let m), .internalError(let m),
-             .badSignature(let m), .brokenChain(let m):
+             .badSignature(let m), .brokenChain(let m), .timeout(let m):
             return m
         case .invalidRecord(let uscc, let reason):
             return "record \(uscc): \(reason)"

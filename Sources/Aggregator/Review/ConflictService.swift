@@ -32,15 +32,32 @@ public struct ConflictService: Sendable {
             self.limit = limit
         }
 
-        /// The cutoff for "older than AGE": `90m`, `12h`, `7d`, `2w` (a plain number is seconds).
+        /// The most conflicts one request of `GET /v1/conflicts` lists.
+        public static let maximumLimit = 5_000
+        /// The oldest an "older than" age may reach back: 100 years (a calendar can show it).
+        public static let maximumAgeSeconds = 100 * 366 * 86_400.0
+
+        /// `limit` of `GET /v1/conflicts`: 1 to `maximumLimit` (default 1000).
+        public static func limit(_ text: String?) throws(ServiceError) -> Int {
+            guard let text else { return 1000 }
+            guard let limit = Int(text), (1...maximumLimit).contains(limit) else {
+                throw ServiceError.badRequest("limit must be an integer from 1 to \(maximumLimit), found \(WireLimits.quoted(text))")
+            }
+            return limit
+        }
+
+        /// The cutoff for "older than AGE": `90m`, `12h`, `7d`, `2w` (a plain number is seconds),
+        /// at most 100 years.
         public static func createdBefore(age: String, now: Date = Date()) throws(ServiceError) -> String {
             let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
             let text = age.trimmingCharacters(in: .whitespaces)
             let unit = text.last.flatMap { units[$0] }
             guard let amount = Double(unit == nil ? text : String(text.dropLast())), amount >= 0, amount.isFinite else {
-                throw ServiceError.badRequest("age \(age): expected a number and a unit, e.g. 90m, 12h, 7d or 2w")
+                throw ServiceError.badRequest("age \(WireLimits.quoted(age)): expected a number and a unit, e.g. 90m, 12h, 7d or 2w")
             }
-            return now.addingTimeInterval(-amount * (unit ?? 1)).formatted(.iso8601)
+            let seconds = amount * (unit ?? 1)
+            guard seconds <= maximumAgeSeconds else { throw ServiceError.badRequest("age \(WireLimits.quoted(age)) reaches back more than 100 years") }
+            return now.addingTimeInterval(-seconds).formatted(.iso8601)
         }
     }
 

@@ -34,7 +34,7 @@ extension ReviewPages {
             return loginForm(next: next, name: name, flash: .init(lines: ["登录表单已失效，请重新输入。（CSRF token missing or wrong）"], isError: true),
                              status: .forbidden)
         }
-        let address = Self.address(context)
+        let address = ClientAddress.of(request, context, trustedProxies: trustedProxies)
         let wait = await throttle.wait(for: address)
         if wait > 0 {
             return loginForm(next: next, name: name, flash: .init(lines: ["失败次数过多，请 \(wait) 秒后再试。"], isError: true), status: .tooManyRequests)
@@ -75,9 +75,5 @@ extension ReviewPages {
               next.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
         else { return "/review" }
         return next
-    }
-
-    static func address(_ context: AggregatorRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
     }
 }

@@ -23,6 +23,8 @@ struct ReviewPages: Sendable {
     let secureCookie: Bool
     let staleAfterHours: Double
     let reportTargets: ReportTargets
+    /// `listen.trustedProxies`: whose `X-Forwarded-For` the login throttle believes.
+    let trustedProxies: Set<String>
 
     static let sessionCookie = "esync_session"
     static let loginCookie = "esync_login"
@@ -38,6 +40,7 @@ struct ReviewPages: Sendable {
         secureCookie = config.reviewSecureCookie
         staleAfterHours = config.reviewStaleAfterHours
         reportTargets = config.report
+        trustedProxies = config.trustedProxies
     }
 
     func register(on router: Router<AggregatorRequestContext>) {
