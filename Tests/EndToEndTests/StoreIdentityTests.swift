@@ -139,4 +139,35 @@ import Testing
         #expect(try zz.agent(["reconcile", "--apply"]).status == 0)
         for uscc in codes + [added] { #expect(try zz.readRecord(uscc) == province.record(uscc).document, "\(uscc)") }
     }
+
+    /// A second store whose config kept the example's region (410100) but holds Luoyang's token
+    /// once "took over" Luoyang at the province and filled itself with Luoyang's records; the
+    /// real Luoyang store was refused until reconciled. The province now refuses a store whose
+    /// configured region is not its credential's, before anything is registered or handed out.
+    @Test func aStoreConfiguredForAnotherRegionThanItsTokenIsRefusedBeforeItRegisters() throws {
+        let province = try AggregatorProcess(regions: ["410100", "410300"], name: "wrong-region")
+        defer { province.stop() }
+        let luoyang = try AgentHandle(region: "410300", aggregator: province)
+        let codes = try luoyang.generate(4, seed: 91)
+        #expect(try luoyang.agent(["sync"]).status == 0)
+        let epochBefore = try province.request(.get, "/v1/store-epoch?region=410300", token: province.reviewerToken).bodyString
+
+        let misconfigured = try AgentHandle(region: "410100", aggregator: province, folderName: "kept-the-example", signed: false)
+        try province.bureauTokens["410300"]!.write(toFile: misconfigured.folder + "/agent.token", atomically: true, encoding: .utf8)
+        let pull = try misconfigured.agent(["pull"])
+        #expect(pull.status == 6, "\(pull)")
+        #expect(pull.stderr.contains("configured for region 410100") && pull.stderr.contains("belong to region 410300"), "\(pull)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: misconfigured.storePath + "/records")
+        #expect(files.isEmpty, "the wrong store got \(files)")
+        _ = try misconfigured.generate(1, seed: 92)
+        let push = try misconfigured.agent(["sync"])
+        #expect(push.status == 6 && push.stderr.contains("configured for region 410100"), "\(push)")
+
+        // Luoyang's own store was never displaced.
+        #expect(try province.request(.get, "/v1/store-epoch?region=410300", token: province.reviewerToken).bodyString == epochBefore)
+        try luoyang.edit(codes[0], ["employees": 777])
+        let sync = try luoyang.agent(["sync"])
+        #expect(sync.status == 0, "\(sync)")
+        #expect(try province.record(codes[0]).document["employees"] == 777)
+    }
 }

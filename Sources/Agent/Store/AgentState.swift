@@ -86,7 +86,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     /// What the store tells the province about itself; nil until it has an epoch.
     public var identity: StoreIdentity? {
-        epoch.map { StoreIdentity(epoch: $0, cursor: highestCursor, sequence: outboxSequence) }
+        epoch.map { StoreIdentity(epoch: $0, cursor: highestCursor, sequence: outboxSequence, region: region) }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -49,6 +49,7 @@ extension SyncEngine {
     @discardableResult
     func register(replacing epoch: String?) throws(AgentError) -> StoreRegistration {
         guard let identity = durableIdentity else { throw .corruptState(path: store.stateFilePath, reason: "the store has no epoch") }
-        return try client().register(StoreRegistrationRequest(epoch: identity.epoch, replaces: epoch, cursor: identity.cursor, sequence: identity.sequence))
+        return try client().register(StoreRegistrationRequest(epoch: identity.epoch, replaces: epoch, cursor: identity.cursor, sequence: identity.sequence,
+                                                              region: identity.region))
     }
 }

@@ -32,6 +32,7 @@ extension AggregatorServer {
             do { registration = try JSONDecoder().decode(StoreRegistrationRequest.self, from: Data(body)) } catch {
                 throw ServiceError.badRequest("the body is not a store registration {\"epoch\", \"replaces\", \"cursor\", \"sequence\"}: \(Self.describe(error))")
             }
+            try Self.refuseForeignStore(claiming: registration.region, principal: principal)
             var stored = try await stores.register(registration, region: region)
             stored.chainHead = try await ChangeSetChain.head(of: principal, database: database)
             context.logger.notice("store registered", metadata: ["region": "\(region)", "epoch": "\(stored.epoch)", "replaced": "\(stored.replaced ?? "-")"])
@@ -76,6 +77,7 @@ extension AggregatorServer {
             throw ServiceError.badRequest("store identity header \(error)")
         }
         guard let identity else { return nil }
+        try Self.refuseForeignStore(claiming: identity.region, principal: principal)
         do {
             try await stores.check(identity, region: region, changeSet: changeSet, record: record)
         } catch let conflict as StoreIdentityConflict {
@@ -84,5 +86,15 @@ extension AggregatorServer {
             throw conflict
         }
         return identity
+    }
+
+    /// A store configured for one region with the credentials of another (a config that kept
+    /// the example's region code) is refused before anything is registered or handed out: it
+    /// would otherwise take the other bureau's region over and fill a store labelled with the
+    /// wrong region.
+    static func refuseForeignStore(claiming claimed: String?, principal: Principal) throws {
+        guard let claimed, let region = principal.region, claimed != region else { return }
+        func named(_ code: String) -> String { "\(code) (\(Regions.region(code: code)?.name ?? "unknown region"))" }
+        throw ServiceError.forbidden("this store is configured for region \(named(claimed)), but its credentials (token or client certificate) belong to region \(named(region)): set `region:` in the agent's config to \(region), or use the token of \(claimed); nothing was registered or sent")
     }
 }

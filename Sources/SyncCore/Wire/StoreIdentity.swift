@@ -13,6 +13,7 @@
 /// ESync-Store-Cursor: 1204
 /// ESync-Store-Sequence: 17
 /// ESync-Store-Change-Set-Sequence: 16      (push only)
+/// ESync-Store-Region: 410300                (the region the store is configured for)
 /// ```
 public struct StoreIdentity: Sendable, Hashable, Codable {
     public var epoch: String
@@ -22,22 +23,29 @@ public struct StoreIdentity: Sendable, Hashable, Codable {
     public var sequence: Int64
     /// With a push: the outbox number the change set was sealed under.
     public var changeSetSequence: Int64?
+    /// The region the store is configured for (absent from agents before it was sent): the
+    /// province refuses a store whose region is not its credential's, before it registers
+    /// anything, so a config that kept another region's code cannot take over a bureau.
+    public var region: String?
 
-    public init(epoch: String, cursor: Int64, sequence: Int64, changeSetSequence: Int64? = nil) {
+    public init(epoch: String, cursor: Int64, sequence: Int64, changeSetSequence: Int64? = nil, region: String? = nil) {
         self.epoch = epoch
         self.cursor = cursor
         self.sequence = sequence
         self.changeSetSequence = changeSetSequence
+        self.region = region
     }
 
     public static let epochHeader = "ESync-Store-Epoch"
     public static let cursorHeader = "ESync-Store-Cursor"
     public static let sequenceHeader = "ESync-Store-Sequence"
     public static let changeSetSequenceHeader = "ESync-Store-Change-Set-Sequence"
+    public static let regionHeader = "ESync-Store-Region"
 
     public var headers: [(name: String, value: String)] {
         [(Self.epochHeader, epoch), (Self.cursorHeader, String(cursor)), (Self.sequenceHeader, String(sequence))]
             + (changeSetSequence.map { [(Self.changeSetSequenceHeader, String($0))] } ?? [])
+            + (region.map { [(Self.regionHeader, $0)] } ?? [])
     }
 
     /// Reads the headers of a request (`header` looks one up by name); nil when the caller sent
@@ -50,8 +58,12 @@ public struct StoreIdentity: Sendable, Hashable, Codable {
             guard let value = Int64(text), value >= 0 else { throw WireError(path: name, reason: "expected a non-negative integer") }
             return value
         }
+        let region = header(Self.regionHeader)
+        if let region, region.utf8.count != 6 || !region.utf8.allSatisfy({ (48...57).contains($0) }) {
+            throw WireError(path: Self.regionHeader, reason: "expected a 6-digit region code, found \(WireLimits.quoted(region))")
+        }
         self.init(epoch: epoch, cursor: try number(Self.cursorHeader) ?? 0, sequence: try number(Self.sequenceHeader) ?? 0,
-                  changeSetSequence: try number(Self.changeSetSequenceHeader))
+                  changeSetSequence: try number(Self.changeSetSequenceHeader), region: region)
     }
 
     /// 128 random bits in lower-case hex.
@@ -152,12 +164,15 @@ public struct StoreRegistrationRequest: Sendable, Hashable, Codable {
     public var replaces: String?
     public var cursor: Int64
     public var sequence: Int64
+    /// The region the store is configured for (see `StoreIdentity.region`).
+    public var region: String?
 
-    public init(epoch: String, replaces: String?, cursor: Int64, sequence: Int64) {
+    public init(epoch: String, replaces: String?, cursor: Int64, sequence: Int64, region: String? = nil) {
         self.epoch = epoch
         self.replaces = replaces
         self.cursor = cursor
         self.sequence = sequence
+        self.region = region
     }
 }
 
