@@ -18,6 +18,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case transport(CurlError)
     case server(status: Int, code: String, message: String, url: String)
     case protocolError(url: String, reason: String)
+    /// The province answered about record `uscc` with something this store cannot take in
+    /// (another record, another region; see `ProvinceAnswers`): that record waits, the rest goes on.
+    case refusedAnswer(url: String, uscc: String, reason: String)
     case csv(file: String, line: Int, reason: String)
     /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
     case stopped(String)
@@ -61,6 +64,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "the province answered \(status) \(code) for \(url): \(message)"
         case .protocolError(let url, let reason):
             return "unexpected answer from \(url): \(reason)"
+        case .refusedAnswer(let url, let uscc, let reason):
+            return "the answer from \(url) about record \(uscc) is refused: \(reason); nothing of it was taken in"
         case .csv(let file, let line, let reason):
             return "\(file):\(line): \(reason)"
         case .stopped(let what):

@@ -1,0 +1,280 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import EndToEndSupport
+import EnterpriseModel
+import Foundation
+import Synchronization
+import SyncCore
+import Testing
+
+/// The real `esync-agent` against a province that is not one: a loopback server answering from
+/// a script, with the pages, push answers and record views that a hostile province could send, or
+/// anyone on the path over `http://` or with verification off. Whatever comes, the agent writes
+/// only inside its store and only files named by credit codes of its region; what is valid in an
+/// answer still applies and the rest is refused, named; it never crashes and never loops.
+@Suite(.serialized) struct HostileProvinceTests {
+    static let zhengzhou = "410100"
+    static let kaifeng = "410200"
+
+    // MARK: - The fake province
+
+    /// What the fake province answers, by request.
+    struct Script: Sendable {
+        /// `GET /v1/changes?since=N`, by N; any other `since` gets an empty last page.
+        var pages: [Int64: Reply] = [:]
+        /// `GET /v1/records/CODE`, by CODE as it came in the path.
+        var views: [String: Reply] = [:]
+        /// `POST /v1/changesets`: the answer to the change set sent.
+        var answer: @Sendable (ChangeSet) -> Reply = { _ in error(503, "no answer scripted") }
+    }
+
+    final class ScriptedProvince: Sendable {
+        private final class Box: Sendable { let script = Mutex(Script()) }
+        private let box: Box
+        let server: LoopbackServer
+        let folder: String
+
+        init(folder: String) throws {
+            let box = Box()
+            self.box = box
+            self.folder = folder
+            server = try LoopbackServer { request in Self.answer(request, script: box.script.withLock { $0 }, folder: folder) }
+        }
+
+        deinit { server.stop() }
+
+        var url: String { "http://127.0.0.1:\(server.port)" }
+
+        func script(_ change: (inout Script) -> Void) { box.script.withLock { change(&$0) } }
+
+        static func answer(_ request: RecordedRequest, script: Script, folder: String) -> Reply {
+            let parts = URLComponents(string: request.path)
+            let path = parts?.path ?? request.path
+            if request.method == "GET", path == "/v1/changes" {
+                let since = parts?.queryItems?.first { $0.name == "since" }?.value.flatMap { Int64($0) } ?? 0
+                return script.pages[since] ?? json(ChangePage(cursor: since, more: false, records: []).encoded())
+            }
+            if request.method == "GET", path.hasPrefix("/v1/records/") {
+                return script.views[String(path.dropFirst("/v1/records/".count))] ?? error(404, "no record")
+            }
+            if request.method == "POST", path == "/v1/changesets" {
+                guard let changeSet = try? ChangeSet.decode(gunzip(request.body, folder: folder)) else { return error(400, "unreadable change set") }
+                return script.answer(changeSet)
+            }
+            return error(404, "no route \(request.method) \(request.path)")
+        }
+
+        /// The agent sends change sets gzip-compressed.
+        static func gunzip(_ body: [UInt8], folder: String) throws -> [UInt8] {
+            let file = folder + "/push-\(UUID().uuidString).gz"
+            try Data(body).write(to: URL(fileURLWithPath: file))
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let result = try run("/bin/sh", ["-c", "gzip -dc < \"$0\"", file], in: folder)
+            return Array(result.stdout.utf8)
+        }
+    }
+
+    static func json(_ body: [UInt8]) -> Reply { .respond(status: 200, headers: [("Content-Type", "application/json")], body: body) }
+    static func json(_ view: RecordView) -> Reply { json(Array((try? JSONEncoder().encode(view)) ?? Data())) }
+    static func error(_ status: Int, _ message: String) -> Reply {
+        .respond(status: status, headers: [("Content-Type", "application/json")], body: APIErrorBody(error: "fake", message: message).jsonBytes)
+    }
+
+    /// A bureau of Zhengzhou whose province is the fake one.
+    static func setUp(_ name: String) throws -> (province: ScriptedProvince, bureau: AgentHandle, top: String) {
+        let top = try temporaryFolder(name)
+        let province = try ScriptedProvince(folder: top)
+        let bureau = try AgentHandle(region: zhengzhou, url: province.url, folder: top + "/bureau", token: "not-checked")
+        return (province, bureau, top)
+    }
+
+    static func named(_ document: JSONValue, _ code: String) -> JSONValue {
+        var document = document
+        FieldPath.set(&document, path: "uscc", to: .string(code))
+        return document
+    }
+
+    /// The code in full-width characters: the same code once normalised, but not its canonical form.
+    static func fullWidth(_ code: String) -> String {
+        String(String.UnicodeScalarView(code.unicodeScalars.map { Unicode.Scalar($0.value + 0xFEE0)! }))
+    }
+
+    // MARK: - What must hold after every run
+
+    /// Files and folders below `folder`, relative to it.
+    static func tree(_ folder: String) -> Set<String> {
+        Set(FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? [])
+    }
+
+    /// Names at the top of `folder`, without the harness's output files.
+    static func listing(_ folder: String) -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".out-") })
+    }
+
+    /// What the store and the folders around it look like before the agent runs: after it, nothing
+    /// may have appeared outside `records/` and `.esync/`, nor anywhere with `marker` in its name.
+    struct Surroundings: Equatable {
+        var bureau: Set<String>
+        var store: Set<String>
+        var top: Set<String>
+        var temporary: Set<String>
+
+        init(_ bureau: AgentHandle, top: String, marker: String) {
+            self.bureau = listing(bureau.folder)
+            store = listing(bureau.storePath)
+            self.top = listing(top)
+            temporary = listing(NSTemporaryDirectory()).filter { $0.contains(marker) }
+        }
+    }
+
+    /// Every file in `records/` and `.esync/base/` is `CODE.json` for a valid credit code in
+    /// canonical form, holding that record, of the store's region. Returns the problems.
+    static func misnamedFiles(_ bureau: AgentHandle) -> [String] {
+        var problems: [String] = []
+        for (folder, inBase) in [("records", false), (".esync/base", true)] {
+            for name in listing(bureau.storePath + "/" + folder) {
+                let code = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+                guard name.hasSuffix(".json"), (try? USCC(code))?.rawValue == code else {
+                    problems.append("\(folder)/\(name): not named by a credit code")
+                    continue
+                }
+                let file = (try? JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: bureau.storePath + "/" + folder + "/" + name))))) ?? nil
+                let document = inBase ? file?["document"] : file
+                if document?["uscc"]?.stringValue != code || document?["region"]?.stringValue != bureau.region {
+                    problems.append("\(folder)/\(name): holds uscc \(document?["uscc"]?.stringValue ?? "-") of region \(document?["region"]?.stringValue ?? "-")")
+                }
+            }
+        }
+        return problems
+    }
+
+    /// The records in `records/`, by credit code.
+    static func records(_ bureau: AgentHandle) -> [String: JSONValue] {
+        var records: [String: JSONValue] = [:]
+        for name in listing(bureau.storePath + "/records") where name.hasSuffix(".json") {
+            records[String(name.dropLast(5))] = try? bureau.readRecord(String(name.dropLast(5)))
+        }
+        return records
+    }
+
+    static func cursor(_ bureau: AgentHandle) -> Int64? {
+        let state = try? JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: bureau.storePath + "/.esync/state.json"))))
+        return state?["cursor"]?.intValue
+    }
+
+    /// Runs the agent and checks what must hold whatever the province sent.
+    static func agent(_ bureau: AgentHandle, _ command: String, top: String, marker: String,
+                      sourceLocation: SourceLocation = #_sourceLocation) throws -> ProcessResult {
+        let before = Surroundings(bureau, top: top, marker: marker)
+        let result = try bureau.agent([command], killAfter: 60)
+        #expect([0, 1, 3, 5].contains(result.status), "a documented exit code, no signal and no hang: \(result)", sourceLocation: sourceLocation)
+        #expect(Surroundings(bureau, top: top, marker: marker) == before, "nothing written outside the store: \(result)", sourceLocation: sourceLocation)
+        let escaped = tree(top).filter { $0.contains(marker) }
+        #expect(escaped.isEmpty, "files named after a hostile code: \(escaped.sorted())", sourceLocation: sourceLocation)
+        let misnamed = misnamedFiles(bureau)
+        #expect(misnamed.isEmpty, "\(misnamed)\n\(result)", sourceLocation: sourceLocation)
+        return result
+    }
+
+    // MARK: - Tests
+
+    @Test func codesInAPulledPageThatAreNotCreditCodesOfTheRegionNameNoFile() throws {
+        let (province, bureau, top) = try Self.setUp("hostile-page")
+        let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
+        var generator = SampleGenerator(seed: 41)
+        let good = (0..<2).map { _ in generator.next(region: Regions.region(code: Self.zhengzhou)).json }
+        let other = generator.next(region: Regions.region(code: Self.zhengzhou)).json
+        let foreign = generator.next(region: Regions.region(code: Self.kaifeng)).json
+        let escape = "../../" + marker  // from records/: next to the store; from .esync/base/: in the store's root
+        let wide = Self.fullWidth(other["uscc"]!.stringValue!)
+        let page = ChangePage(cursor: 6, more: false, records: [
+            ChangedRecord(uscc: good[0]["uscc"]!.stringValue!, revision: 1, seq: 1, document: good[0]),
+            ChangedRecord(uscc: escape, revision: 1, seq: 2, document: Self.named(good[0], escape)),
+            ChangedRecord(uscc: foreign["uscc"]!.stringValue!, revision: 1, seq: 3, document: foreign),
+            ChangedRecord(uscc: wide, revision: 1, seq: 4, document: Self.named(other, wide)),
+            ChangedRecord(uscc: other["uscc"]!.stringValue!, revision: 1, seq: 5, document: good[1]),
+            ChangedRecord(uscc: good[1]["uscc"]!.stringValue!, revision: 1, seq: 6, document: good[1]),
+        ])
+        province.script { $0.pages[0] = Self.json(page.encoded()) }
+
+        let pull = try Self.agent(bureau, "pull", top: top, marker: marker)
+        // The rest of the page applied; each refused record is named with its reason.
+        #expect(pull.status == 3, "\(pull)")
+        #expect(Self.records(bureau) == Dictionary(uniqueKeysWithValues: good.map { ($0["uscc"]!.stringValue!, $0) }), "\(pull)")
+        #expect(Self.cursor(bureau) == 6)
+        let said = pull.stdout + pull.stderr
+        #expect(said.contains("\"\(escape)\"") && said.contains("not a credit code"), "\(pull)")
+        #expect(said.contains(foreign["uscc"]!.stringValue!) && said.contains("region \(Self.kaifeng)"), "\(pull)")
+        #expect(said.contains(wide) && said.contains("canonical"), "\(pull)")
+        #expect(said.contains(other["uscc"]!.stringValue!) && said.contains(good[1]["uscc"]!.stringValue!), "\(pull)")
+        // Refused once: the cursor has passed them.
+        let again = try Self.agent(bureau, "pull", top: top, marker: marker)
+        #expect(again.status == 0, "\(again)")
+    }
+
+    @Test func codesInAPushAnswerThatWereNotSentNameNoFile() throws {
+        let (province, bureau, top) = try Self.setUp("hostile-answer")
+        let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
+        let sent = try bureau.generate(2, seed: 43)
+        var generator = SampleGenerator(seed: 44)
+        let unsent = generator.next(region: Regions.region(code: Self.zhengzhou)).json
+        let escape = "../../" + marker
+        province.script { script in
+            script.answer = { changeSet in
+                var records = changeSet.records.map { change in
+                    RecordResult(uscc: change.uscc, outcome: .applied, revision: 1, document: RecordDiff.apply(change.fields, to: nil))
+                }
+                let first = records[0].document!
+                records += [
+                    RecordResult(uscc: escape, outcome: .applied, revision: 1, document: Self.named(first, escape)),
+                    RecordResult(uscc: unsent["uscc"]!.stringValue!, outcome: .applied, revision: 1, document: unsent),
+                    // A second answer for a record, another document: the first stands.
+                    RecordResult(uscc: records[0].uscc, outcome: .applied, revision: 2, document: unsent),
+                ]
+                return Self.json(ChangeSetResult(id: changeSet.id, records: records).encoded())
+            }
+        }
+        let push = try Self.agent(bureau, "push", top: top, marker: marker)
+        #expect(push.status == 3, "\(push)")
+        let said = push.stdout + push.stderr
+        #expect(said.contains("\"\(escape)\"") && said.contains(unsent["uscc"]!.stringValue!), "\(push)")
+        #expect(Set(Self.records(bureau).keys) == Set(sent), "\(push)")
+        #expect(Self.listing(bureau.storePath + "/.esync/base") == Set(sent.map { $0 + ".json" }), "\(push)")
+        #expect(try bureau.outboxFiles().isEmpty, "acknowledged: \(push)")
+    }
+
+    @Test func aCursorThatDoesNotMoveOnOrGoesBackStopsThePullAndASeqOutOfOrderIsRefused() throws {
+        let (province, bureau, top) = try Self.setUp("hostile-cursor")
+        let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
+        var generator = SampleGenerator(seed: 45)
+        let documents = (0..<5).map { _ in generator.next(region: Regions.region(code: Self.zhengzhou)).json }
+        func record(_ n: Int, seq: Int64) -> ChangedRecord {
+            ChangedRecord(uscc: documents[n]["uscc"]!.stringValue!, revision: 1, seq: seq, document: documents[n])
+        }
+        // Seq 2 twice, then seq 1 after it, then past the page's cursor: refused; 3 and 4 apply.
+        province.script { script in
+            script.pages[0] = Self.json(ChangePage(cursor: 4, more: false, records: [
+                record(0, seq: 2), record(1, seq: 2), record(2, seq: 1), record(3, seq: 9), record(4, seq: 4),
+            ]).encoded())
+        }
+        let pull = try Self.agent(bureau, "pull", top: top, marker: marker)
+        #expect(pull.status == 3, "\(pull)")
+        #expect(Set(Self.records(bureau).keys) == Set([0, 4].map { documents[$0]["uscc"]!.stringValue! }), "\(pull)")
+        #expect(Self.cursor(bureau) == 4)
+
+        // "More" with the cursor where it was would be asked for again and again.
+        province.script { $0.pages[4] = Self.json(ChangePage(cursor: 4, more: true, records: [record(1, seq: 5)]).encoded()) }
+        let stuck = try Self.agent(bureau, "pull", top: top, marker: marker)
+        #expect(stuck.status == 1 && stuck.stderr.contains(province.url + "/v1/changes?since=4") && stuck.stderr.contains("cursor"), "\(stuck)")
+        // A cursor before the one asked for.
+        province.script { $0.pages[4] = Self.json(ChangePage(cursor: 2, more: false, records: [record(1, seq: 5)]).encoded()) }
+        let back = try Self.agent(bureau, "pull", top: top, marker: marker)
+        #expect(back.status == 1 && back.stderr.contains("cursor"), "\(back)")
+        #expect(Self.records(bureau).count == 2 && Self.cursor(bureau) == 4, "nothing of either page applied")
+    }
+}
+
+extension APIErrorBody {
+    var jsonBytes: [UInt8] { Array((try? JSONEncoder().encode(self)) ?? Data()) }
+}
