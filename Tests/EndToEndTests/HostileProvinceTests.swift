@@ -16,6 +16,8 @@ import Testing
 @Suite(.serialized) struct HostileProvinceTests {
     static let zhengzhou = "410100"
     static let kaifeng = "410200"
+    /// The agent's `server.maxAnswerBytes` in these tests: a "huge" answer need not be large.
+    static let answerLimit = 1 << 20
 
     // MARK: - The fake province
 
@@ -85,7 +87,8 @@ import Testing
     static func setUp(_ name: String) throws -> (province: ScriptedProvince, bureau: AgentHandle, top: String) {
         let top = try temporaryFolder(name)
         let province = try ScriptedProvince(folder: top)
-        let bureau = try AgentHandle(region: zhengzhou, url: province.url, folder: top + "/bureau", token: "not-checked")
+        let bureau = try AgentHandle(region: zhengzhou, url: province.url, folder: top + "/bureau", token: "not-checked",
+                                     server: ["maxAnswerBytes": "\(answerLimit)"])
         return (province, bureau, top)
     }
 
@@ -272,6 +275,27 @@ import Testing
         let back = try Self.agent(bureau, "pull", top: top, marker: marker)
         #expect(back.status == 1 && back.stderr.contains("cursor"), "\(back)")
         #expect(Self.records(bureau).count == 2 && Self.cursor(bureau) == 4, "nothing of either page applied")
+    }
+
+    @Test func aHugeOrTruncatedAnswerIsRefusedNamingTheURLAndWritesNothing() throws {
+        let (province, bureau, top) = try Self.setUp("hostile-size")
+        let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
+        var generator = SampleGenerator(seed: 46)
+        var huge = generator.next(region: Regions.region(code: Self.zhengzhou)).json
+        FieldPath.set(&huge, path: "name", to: .string(String(repeating: "大", count: Self.answerLimit / 2)))
+        let body = ChangePage(cursor: 1, more: false, records: [ChangedRecord(uscc: huge["uscc"]!.stringValue!, revision: 1, seq: 1, document: huge)]).encoded()
+        for reply in [Self.json(body), .closeDelimited(status: 200, body: body)] {
+            province.script { $0.pages[0] = reply }
+            let pull = try Self.agent(bureau, "pull", top: top, marker: marker)
+            #expect(pull.status == 1 && pull.stderr.contains(province.url + "/v1/changes?since=0") && pull.stderr.contains("\(Self.answerLimit)"), "\(pull)")
+            #expect(pull.stderr.contains("server.maxAnswerBytes"), "\(pull)")
+        }
+        let small = ChangePage(cursor: 1, more: false, records: [ChangedRecord(uscc: huge["uscc"]!.stringValue!, revision: 1, seq: 1,
+                                                                                document: generator.next(region: Regions.region(code: Self.zhengzhou)).json)]).encoded()
+        province.script { $0.pages[0] = Self.json(Array(small.prefix(small.count / 2))) }
+        let cut = try Self.agent(bureau, "pull", top: top, marker: marker)
+        #expect(cut.status == 1 && cut.stderr.contains(province.url + "/v1/changes?since=0"), "\(cut)")
+        #expect(Self.records(bureau).isEmpty && Self.listing(bureau.storePath + "/.esync/base").isEmpty && Self.cursor(bureau) == 0)
     }
 }
 

@@ -58,6 +58,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             case .localFiles?:
                 return error.description + " (check server.caFile, server.clientCert and server.clientKey: PEM files readable by the agent, the key unencrypted and matching the certificate)"
             case .handshake?, nil:
+                if case .responseTooLarge = error {
+                    return error.description + " (server.maxAnswerBytes bounds what the agent takes from the province; a smaller sync.pageSize makes pages smaller)"
+                }
                 return error.description
             }
         case .server(let status, let code, let message, let url):

@@ -30,6 +30,7 @@ public final class ProvinceClient {
         options.clientCert = config.clientCert
         options.clientKey = config.clientKey
         options.insecureSkipVerify = config.tlsVerification == .disabledInsecure
+        options.maxResponseBytes = config.maxAnswerBytes
         options.userAgent = "esync-agent/\(AgentVersion.current)"
         do { curl = try CurlClient(options: options) } catch { throw .transport(error) }
     }
