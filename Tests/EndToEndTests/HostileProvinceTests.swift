@@ -16,6 +16,9 @@ import Testing
 @Suite(.serialized) struct HostileProvinceTests {
     static let zhengzhou = "410100"
     static let kaifeng = "410200"
+    /// `ESYNC_AGENT_FUZZ_ROUNDS` (default 24, a few seconds) sets the length of the fuzz test;
+    /// a soak: `ESYNC_AGENT_FUZZ_ROUNDS=2000 swift test --filter HostileProvinceTests`.
+    static let rounds = Int(ProcessInfo.processInfo.environment["ESYNC_AGENT_FUZZ_ROUNDS"] ?? "") ?? 24
     /// The agent's `server.maxAnswerBytes` in these tests: a "huge" answer need not be large.
     static let answerLimit = 1 << 20
 
@@ -296,6 +299,229 @@ import Testing
         let cut = try Self.agent(bureau, "pull", top: top, marker: marker)
         #expect(cut.status == 1 && cut.stderr.contains(province.url + "/v1/changes?since=0"), "\(cut)")
         #expect(Self.records(bureau).isEmpty && Self.listing(bureau.storePath + "/.esync/base").isEmpty && Self.cursor(bureau) == 0)
+    }
+
+    // MARK: - Fuzz
+
+    /// Codes no file may be named by: paths out of `records/` and `.esync/base/` at every depth
+    /// (a NUL ends the C string early: the name loses its `.json`), text that only normalises to a
+    /// code, codes with a wrong check character, nothing, too much.
+    static func hostileCodes(marker: String, valid: String) -> [String] {
+        let wrongCheck = String(valid.dropLast()) + (valid.last == "0" ? "1" : "0")
+        return ["../" + marker, "../../" + marker, "../../../" + marker, "../../../../" + marker, "../../" + marker + "\u{0}",
+                marker + "/../../../" + marker, "/tmp/" + marker, "..", ".", "", "\(valid)/../../\(marker)", marker,
+                fullWidth(valid), valid.lowercased() == valid ? valid + " " : valid.lowercased(), String(valid.prefix(8)) + "-" + valid.dropFirst(8),
+                " " + valid, valid + "\n" + marker, wrongCheck, String(repeating: "9", count: 5000), marker + "\u{202E}nosj."]
+    }
+
+    /// What the agent must hold after each round, as the province's valid answers say.
+    struct Expected {
+        var cursor: Int64 = 0
+        var seq: Int64 = 0
+        var records: [String: JSONValue] = [:]
+        var revisions: [String: Int64] = [:]
+        /// Records the fake province sent (pushed ones stay the bureau's: only pages change these).
+        var fromProvince: [String] = []
+    }
+
+    /// One page of a round: the valid entries change `expected`; every hostile one must be refused.
+    static func page(since: Int64, more: Bool, expected: inout Expected, refused: inout Bool, views: inout [String: Reply],
+                     marker: String, generator: inout SampleGenerator, rng: inout SplitMix64) -> ChangePage {
+        let ours = Regions.region(code: zhengzhou)
+        var records: [ChangedRecord] = []
+        var touched = Set<String>()
+        var lastGood = since
+        func fresh() -> JSONValue { generator.next(region: ours).json }
+        func untouched() -> String? { expected.fromProvince.filter { !touched.contains($0) }.randomElement(using: &rng) }
+        func edited(_ code: String) -> JSONValue {
+            var document = expected.records[code]!
+            FieldPath.set(&document, path: "employees", to: .int(Int64.random(in: 1...90_000, using: &rng)))
+            return document
+        }
+        for _ in 0..<Int.random(in: 1...6, using: &rng) {
+            switch Int.random(in: 0..<12, using: &rng) {
+            case 0...3:  // a new record, or a new revision of one the province sent before
+                expected.seq += 1
+                let code: String, document: JSONValue
+                if Bool.random(using: &rng), let known = untouched() {
+                    (code, document) = (known, edited(known))
+                } else {
+                    document = fresh()
+                    code = document["uscc"]!.stringValue!
+                    expected.fromProvince.append(code)
+                }
+                expected.revisions[code, default: 0] += 1
+                expected.records[code] = document
+                touched.insert(code)
+                records.append(ChangedRecord(uscc: code, revision: expected.revisions[code]!, seq: expected.seq, document: document))
+                lastGood = expected.seq
+            case 4:  // a revision the bureau wrote, whose document it fetches: a valid view
+                guard let code = untouched() else { continue }
+                expected.seq += 1
+                let document = edited(code)
+                expected.revisions[code]! += 1
+                expected.records[code] = document
+                touched.insert(code)
+                views[code] = json(RecordView(uscc: code, region: zhengzhou, revision: expected.revisions[code]!, seq: expected.seq,
+                                              deleted: false, document: document, provenance: [:]))
+                var echo = ChangedRecord(uscc: code, revision: expected.revisions[code]!, seq: expected.seq, document: nil)
+                (echo.echo, echo.hash) = (true, "0000")
+                records.append(echo)
+                lastGood = expected.seq
+            case 5:  // ... and a hostile view: another record, another region, a code that is a path
+                guard let code = untouched() else { continue }
+                expected.seq += 1
+                touched.insert(code)
+                let bad = hostileCodes(marker: marker, valid: code).randomElement(using: &rng)!
+                let other = fresh()
+                let view: RecordView
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: view = RecordView(uscc: code, region: zhengzhou, revision: 99, seq: expected.seq, deleted: false, document: named(other, bad), provenance: [:])
+                case 1: view = RecordView(uscc: other["uscc"]!.stringValue!, region: zhengzhou, revision: 99, seq: expected.seq, deleted: false, document: other, provenance: [:])
+                default:
+                    var moved = named(other, code)
+                    FieldPath.set(&moved, path: "region", to: .string(kaifeng))
+                    view = RecordView(uscc: code, region: kaifeng, revision: 99, seq: expected.seq, deleted: false, document: moved, provenance: [:])
+                }
+                views[code] = json(view)
+                var echo = ChangedRecord(uscc: code, revision: 99, seq: expected.seq, document: nil)
+                (echo.echo, echo.hash) = (true, "0000")
+                records.append(echo)
+                refused = true
+            case 6, 7:  // a code that is not one, as a record, a tombstone or an echo
+                expected.seq += 1
+                let bad = hostileCodes(marker: marker, valid: fresh()["uscc"]!.stringValue!).randomElement(using: &rng)!
+                var record = ChangedRecord(uscc: bad, revision: 1, seq: expected.seq, document: named(fresh(), bad))
+                switch Int.random(in: 0..<4, using: &rng) {
+                case 0: (record.document, record.deleted) = (nil, true)
+                case 1: (record.document, record.echo, record.hash) = (nil, true, "0000")
+                case 2: (record.document, record.movedTo) = (nil, kaifeng)
+                default: break
+                }
+                records.append(record)
+                refused = true
+            case 8:  // a record of another region, or a document of another record
+                expected.seq += 1
+                let foreign = Bool.random(using: &rng)
+                let document = foreign ? generator.next(region: Regions.region(code: kaifeng)).json : fresh()
+                let code = foreign && Bool.random(using: &rng) ? document["uscc"]!.stringValue! : fresh()["uscc"]!.stringValue!
+                records.append(ChangedRecord(uscc: code, revision: 1, seq: expected.seq, document: document))
+                refused = true
+            case 9:  // a tombstone that moves a record the province sent to somewhere that is no region
+                guard let code = untouched() else { continue }
+                expected.seq += 1
+                touched.insert(code)
+                let to = ["../../" + marker, zhengzhou, "", "41010", "999999"].randomElement(using: &rng)!
+                records.append(ChangedRecord(uscc: code, revision: 99, seq: expected.seq, document: nil, movedTo: to))
+                refused = true
+            default:  // a seq repeated, going back, or past the page's cursor
+                let document = fresh()
+                let seq = [lastGood, since - Int64.random(in: 0...2, using: &rng), expected.seq + 1000].randomElement(using: &rng)!
+                records.append(ChangedRecord(uscc: document["uscc"]!.stringValue!, revision: 1, seq: seq, document: document))
+                refused = true
+            }
+        }
+        if more && expected.seq == since { expected.seq += 1 }  // a gap: the cursor must still move
+        return ChangePage(cursor: max(since, expected.seq), more: more, records: records)
+    }
+
+    /// A whole answer that is no page: the pull stops there with `status`, nothing of it applied.
+    static func faultyPage(since: Int64, expected: Expected, marker: String, generator: inout SampleGenerator,
+                           rng: inout SplitMix64) -> (reply: Reply, status: Int32) {
+        let document = generator.next(region: Regions.region(code: zhengzhou)).json
+        let record = ChangedRecord(uscc: document["uscc"]!.stringValue!, revision: 1, seq: expected.seq + 1, document: document)
+        let body = ChangePage(cursor: expected.seq + 1, more: false, records: [record]).encoded()
+        var huge = document
+        FieldPath.set(&huge, path: "name", to: .string(String(repeating: "x", count: answerLimit + 1)))
+        let hugeBody = ChangePage(cursor: expected.seq + 1, more: false, records: [ChangedRecord(uscc: record.uscc, revision: 1, seq: record.seq, document: huge)]).encoded()
+        switch Int.random(in: 0..<9, using: &rng) {
+        case 0: return (json(Array(body.prefix(Int.random(in: 0..<body.count, using: &rng)))), 1)
+        case 1: return (json(hugeBody), 1)
+        case 2: return (.closeDelimited(status: 200, body: hugeBody), 1)
+        case 3: return (json(ChangePage(cursor: since, more: true, records: [record]).encoded()), 1)
+        case 4: return since > 0 ? (json(ChangePage(cursor: since - 1, more: false, records: [record]).encoded()), 1) : (error(500, "down"), 5)
+        case 5: return (json(Array(#"{"format": 1, "cursor": "7", "records": {}}"#.utf8)), 1)
+        case 6: return (json((0..<Int.random(in: 1...300, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }), 1)
+        case 7: return (json(Array(String(repeating: "[", count: 100_000).utf8)), 1)
+        default: return (error(500, "down"), 5)
+        }
+    }
+
+    @Test func fuzzHostilePagesAnswersAndViews() throws {
+        let (province, bureau, top) = try Self.setUp("hostile-fuzz")
+        let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
+        var rng = SplitMix64(seed: 0xE5_A6E7)
+        var generator = SampleGenerator(seed: 0xE5_A6E8)
+        var expected = Expected()
+        var figures = (pulls: 0, pushes: 0, refused: 0, stopped: 0)
+        defer {
+            print("hostile province: \(Self.rounds) rounds, \(figures.pulls) pulls and \(figures.pushes) pushes, \(figures.refused) records refused, "
+                  + "\(figures.stopped) runs stopped by a whole answer refused; \(expected.records.count) records held, cursor \(expected.cursor)")
+        }
+        for round in 0..<Self.rounds {
+            var status: Int32 = 0
+            let command: String
+            if Int.random(in: 0..<4, using: &rng) == 0 {
+                // A push of new records of the bureau: whatever the answer, its files stay as written.
+                command = "push"
+                for _ in 0..<Int.random(in: 1...2, using: &rng) {
+                    let document = generator.next(region: Regions.region(code: Self.zhengzhou)).json
+                    try bureau.writeRecord(document)
+                    expected.records[document["uscc"]!.stringValue!] = document
+                }
+                let mode = Int.random(in: 0..<4, using: &rng)
+                let extras = Self.hostileCodes(marker: marker, valid: generator.next().uscc.rawValue).shuffled(using: &rng).prefix(3)
+                let foreign = generator.next(region: Regions.region(code: Self.kaifeng)).json
+                status = [0, 3, 1, 1][mode]
+                province.script { script in
+                    script.answer = { changeSet in
+                        var records = changeSet.records.map { change in
+                            RecordResult(uscc: change.uscc, outcome: .applied, revision: 1, document: RecordDiff.apply(change.fields, to: nil))
+                        }
+                        switch mode {
+                        case 0: break
+                        case 1:
+                            records += extras.map { RecordResult(uscc: $0, outcome: .applied, revision: 1, document: Self.named(foreign, $0)) }
+                            records.append(RecordResult(uscc: foreign["uscc"]!.stringValue!, outcome: .applied, revision: 1, document: foreign))
+                        case 2: return Self.json(ChangeSetResult(id: "another", records: records).encoded())
+                        default: return Self.json(Array(ChangeSetResult(id: changeSet.id, records: records).encoded().dropLast(7)))
+                        }
+                        return Self.json(ChangeSetResult(id: changeSet.id, records: records).encoded())
+                    }
+                }
+            } else {
+                command = "pull"
+                var pages: [Int64: Reply] = [:]
+                var views: [String: Reply] = [:]
+                var refused = false
+                let count = Int.random(in: 1...3, using: &rng)
+                for n in 0..<count {
+                    let since = expected.cursor
+                    if n == count - 1 && Int.random(in: 0..<4, using: &rng) == 0 {
+                        let fault = Self.faultyPage(since: since, expected: expected, marker: marker, generator: &generator, rng: &rng)
+                        pages[since] = fault.reply
+                        status = fault.status
+                        break
+                    }
+                    // The page's valid entries apply only if the page is read, so `expected` moves with it.
+                    let page = Self.page(since: since, more: n < count - 1, expected: &expected, refused: &refused, views: &views,
+                                         marker: marker, generator: &generator, rng: &rng)
+                    pages[since] = Self.json(page.encoded())
+                    expected.cursor = page.cursor
+                }
+                if status == 0 && refused { status = 3 }
+                province.script { ($0.pages, $0.views) = (pages, views) }
+            }
+            let result = try Self.agent(bureau, command, top: top, marker: marker)
+            if command == "pull" { figures.pulls += 1 } else { figures.pushes += 1 }
+            figures.refused += result.stdout.components(separatedBy: "from the province refused:").count - 1
+            if status == 1 || status == 5 { figures.stopped += 1 }
+            #expect(result.status == status, "round \(round) (\(command)): exit \(result.status), expected \(status)\n\(result)")
+            let held = Self.records(bureau)
+            #expect(held == expected.records, "round \(round) (\(command)): records differ: missing \(Set(expected.records.keys).subtracting(held.keys).sorted()), extra \(Set(held.keys).subtracting(expected.records.keys).sorted()), changed \(held.keys.filter { expected.records[$0] != nil && held[$0] != expected.records[$0] }.sorted())\n\(result)")
+            #expect(Self.cursor(bureau) == expected.cursor, "round \(round): cursor \(Self.cursor(bureau) ?? -1), expected \(expected.cursor)\n\(result)")
+            if result.status != status || held != expected.records { break }
+        }
     }
 }
 
