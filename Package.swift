@@ -104,11 +104,12 @@ let package = Package(
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], swiftSettings: strict),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault
-        // proxy: what the end-to-end and reliability tests share (imported @testable).
+        // proxy, a scriptable HTTP server (the libcurl tests' peer, and a fake province): what
+        // the end-to-end, reliability and libcurl tests share (imported @testable).
         .target(name: "EndToEndSupport", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], path: "Tests/EndToEndSupport", swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["EndToEndSupport", "EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),
         // Crashes at every step, a full disk, a faulty network, random histories, 18 bureaus at

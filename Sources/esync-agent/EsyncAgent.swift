@@ -22,8 +22,9 @@ struct EsyncAgent: AsyncParsableCommand {
               0  success
               1  failure (nothing acknowledged was lost; the outbox keeps sealed changes)
               2  bad command line or configuration
-              3  done, but some records were skipped (invalid files, records refused, a
-                 change set held for the province's approval); see `status`
+              3  done, but some records were skipped (invalid files, records refused by the
+                 province or refused from its answers, a change set held for the province's
+                 approval); see `status`
               4  the store is locked by another esync process
               5  the province is unreachable or answered 5xx
               6  the province refused the credentials (token or client certificate) or the
@@ -213,7 +214,7 @@ struct Push: AsyncParsableCommand {
         try await reporting {
             let summary = try await options.withEngine(locked: true, command: "push", scanAhead: true) { engine in try engine.push() }
             PushReport.print(summary)
-            return summary.invalid.isEmpty && summary.rejected.isEmpty && summary.heldChangeSets.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            return summary.isClean ? ExitStatus.success : ExitStatus.badRecords
         }
     }
 }
@@ -229,7 +230,7 @@ struct Pull: AsyncParsableCommand {
             let full = self.full
             let summary = try await options.withEngine(locked: true, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
             PullReport.print(summary)
-            return summary.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            return summary.isClean ? ExitStatus.success : ExitStatus.badRecords
         }
     }
 }
@@ -245,7 +246,7 @@ struct Sync: AsyncParsableCommand {
             }
             PushReport.print(push)
             PullReport.print(pull)
-            return push.invalid.isEmpty && push.rejected.isEmpty && push.heldChangeSets.isEmpty && pull.deferred.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+            return push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords
         }
     }
 }
@@ -288,6 +289,7 @@ enum PullReport {
         Swift.print("pull: \(summary.line)")
         for d in summary.divergent { Swift.print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
         for d in summary.decisions { Swift.print("  \(d.uscc) \(d.field): the province decided (\(d.decision))") }
+        for r in summary.refusedFromProvince { Swift.print("  \(r)") }
     }
 }
 
@@ -298,5 +300,6 @@ enum PushReport {
         for r in summary.rejected { Swift.print("  \(r.uscc): refused: \(r.reason)") }
         for i in summary.invalid { Swift.print("  \(i.file): not sent: \(i.reason)") }
         for h in summary.heldChangeSets { Swift.print("  \(h.message)") }
+        for r in summary.refusedFromProvince { Swift.print("  \(r)") }
     }
 }

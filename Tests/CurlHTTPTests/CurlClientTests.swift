@@ -1,5 +1,6 @@
 import CCurl
 import CurlHTTP
+@testable import EndToEndSupport
 import Foundation
 import Testing
 

@@ -224,26 +224,33 @@ struct AgentHandle {
     /// `signed`: register the store's signing key with the region's token after `init`.
     init(region: String, aggregator: AggregatorProcess, token: Bool = true, server: [String: String] = [:], folderName: String? = nil,
          signed: Bool = true) throws {
+        try self.init(region: region, url: aggregator.url, folder: aggregator.folder + "/" + (folderName ?? "bureau-\(region)"),
+                      token: token ? aggregator.bureauTokens[region]! : nil, server: server)
+        if signed && token {
+            let registered = try aggregator.cli(["token", "key", "--selector", aggregator.selector(region), "@" + publicKeyPath])
+            guard registered.status == 0 else { throw HarnessError("token key failed: \(registered)") }
+        }
+    }
+
+    /// A bureau of the province at `url` (a real one, or a fake that checks no token) with its
+    /// folder at `folder`, after `init`; `token`: written to the token file the config names.
+    init(region: String, url: String, folder: String, token: String?, server: [String: String] = [:]) throws {
         self.region = region
-        folder = aggregator.folder + "/" + (folderName ?? "bureau-\(region)")
+        self.folder = folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if token { try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8) }
+        if let token { try token.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8) }
         configPath = folder + "/agent.yaml"
         try """
             region: "\(region)"
             store: store
             server:
-              url: \(aggregator.url)
-            \(token ? "  tokenFile: agent.token" : "")
+              url: \(url)
+            \(token != nil ? "  tokenFile: agent.token" : "")
               timeoutSeconds: 30
             \(server.sorted { $0.key < $1.key }.map { "  \($0.key): \($0.value)" }.joined(separator: "\n"))
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let result = try agent(["init"])
         guard result.status == 0 else { throw HarnessError("init failed: \(result)") }
-        if signed && token {
-            let registered = try aggregator.cli(["token", "key", "--selector", aggregator.selector(region), "@" + publicKeyPath])
-            guard registered.status == 0 else { throw HarnessError("token key failed: \(registered)") }
-        }
     }
 
     var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }

@@ -18,6 +18,10 @@ public struct AgentConfig: Sendable, Equatable {
     public var tlsVerification = TLSVerification.full
     public var connectTimeoutSeconds: Double = 10
     public var timeoutSeconds: Double = 300
+    /// `server.maxAnswerBytes`: the largest answer taken from the province (libcurl stops the
+    /// transfer past it). A province, or anyone on the path, must not make the agent read without
+    /// bound; a page of 1,000 typical records is about 3 MB.
+    public var maxAnswerBytes = 64 << 20
     public var syncIntervalSeconds: Double = 300
     public var syncJitterSeconds: Double = 30
     /// The longest wait between retries while the province is unreachable.
@@ -106,6 +110,11 @@ public struct AgentConfig: Sendable, Equatable {
         }
         config.connectTimeoutSeconds = try number("server.connectTimeoutSeconds", config.connectTimeoutSeconds)
         config.timeoutSeconds = try number("server.timeoutSeconds", config.timeoutSeconds)
+        let answerBytes = try number("server.maxAnswerBytes", Double(config.maxAnswerBytes))
+        guard answerBytes >= 65_536 else {
+            throw .config("\(configPath): server.maxAnswerBytes must be at least 65536 (bytes), found \(reader.string(forKey: "server.maxAnswerBytes") ?? "")")
+        }
+        config.maxAnswerBytes = Int(min(answerBytes, Double(1 << 40)))
         config.syncIntervalSeconds = try number("sync.intervalSeconds", config.syncIntervalSeconds)
         config.syncJitterSeconds = try number("sync.jitterSeconds", config.syncJitterSeconds)
         config.maxBackoffSeconds = max(1, try number("sync.maxBackoffSeconds", config.maxBackoffSeconds))

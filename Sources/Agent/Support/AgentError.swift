@@ -18,6 +18,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case transport(CurlError)
     case server(status: Int, code: String, message: String, url: String)
     case protocolError(url: String, reason: String)
+    /// The province answered about record `uscc` with something this store cannot take in
+    /// (another record, another region; see `ProvinceAnswers`): that record waits, the rest goes on.
+    case refusedAnswer(url: String, uscc: String, reason: String)
     case csv(file: String, line: Int, reason: String)
     /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
     case stopped(String)
@@ -55,12 +58,17 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             case .localFiles?:
                 return error.description + " (check server.caFile, server.clientCert and server.clientKey: PEM files readable by the agent, the key unencrypted and matching the certificate)"
             case .handshake?, nil:
+                if case .responseTooLarge = error {
+                    return error.description + " (server.maxAnswerBytes bounds what the agent takes from the province; a smaller sync.pageSize makes pages smaller)"
+                }
                 return error.description
             }
         case .server(let status, let code, let message, let url):
             return "the province answered \(status) \(code) for \(url): \(message)"
         case .protocolError(let url, let reason):
             return "unexpected answer from \(url): \(reason)"
+        case .refusedAnswer(let url, let uscc, let reason):
+            return "the answer from \(url) about record \(uscc) is refused: \(reason); nothing of it was taken in"
         case .csv(let file, let line, let reason):
             return "\(file):\(line): \(reason)"
         case .stopped(let what):

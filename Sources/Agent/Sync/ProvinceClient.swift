@@ -7,6 +7,8 @@ import SyncCore
 /// Blocking: call it from a thread of its own, never from Swift's cooperative pool.
 public final class ProvinceClient {
     public let baseURL: String
+    /// The store's region: what the province's answers are checked against (`ProvinceAnswers`).
+    public let region: String
     /// nil: the bureau signs in by its client certificate.
     private let token: String?
     public let curl: CurlClient
@@ -14,6 +16,7 @@ public final class ProvinceClient {
     public init(config: AgentConfig) throws(AgentError) {
         guard let url = config.serverURL else { throw .config("\(config.configPath): server.url is missing") }
         baseURL = url
+        region = config.region
         token = try config.readTokenIfAny()
         // libcurl names a missing file only vaguely ("problem with the local SSL certificate"):
         // say which key and which file before the first request.
@@ -27,17 +30,20 @@ public final class ProvinceClient {
         options.clientCert = config.clientCert
         options.clientKey = config.clientKey
         options.insecureSkipVerify = config.tlsVerification == .disabledInsecure
+        options.maxResponseBytes = config.maxAnswerBytes
         options.userAgent = "esync-agent/\(AgentVersion.current)"
         do { curl = try CurlClient(options: options) } catch { throw .transport(error) }
     }
 
-    /// Sends a sealed change set (already encoded as it lies in the outbox), gzip-compressed.
-    /// `identity`: the store's, which the province checks before applying anything.
+    /// Sends a sealed change set (`body`, encoded as it lies in the outbox, of `sent`),
+    /// gzip-compressed. `identity`: the store's, which the province checks before applying anything.
     /// The answer leaves out the documents the agent can rebuild from its base and what it sent
     /// (`ESync-Answer: short-hashes`; `SyncEngine.integrate` checks each against its hash).
-    public func push(_ body: [UInt8], identity: StoreIdentity? = nil) throws(AgentError) -> ChangeSetResult {
-        try wire(.post, "/v1/changesets", body: body, headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []),
-                 as: ChangeSetResult.self)
+    /// Answers about records not sent, or not in this store's region, are refused (`ProvinceAnswers`).
+    public func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity? = nil) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord]) {
+        let (url, result) = try wire(.post, "/v1/changesets", body: body,
+                                     headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []), as: ChangeSetResult.self)
+        return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
     }
 
     /// Initialises libcurl (and OpenSSL under it) for the process; see `CurlClient.initializeLibrary`.
@@ -46,14 +52,17 @@ public final class ProvinceClient {
     /// `own`: include the documents of revisions this bureau wrote itself (a store set up
     /// from the province's copy has none of them). `identity`: as for `push`; without it
     /// (`reconcile`) the province reads the region out without checking the store.
-    public func changes(since cursor: Int64, limit: Int, own: Bool = false, identity: StoreIdentity? = nil) throws(AgentError) -> ChangePage {
-        try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")",
-                 headers: [(EchoForm.header, EchoForm.revisionsOnly)] + (identity?.headers ?? []), as: ChangePage.self)
+    /// Records that cannot be this store's are left out of the page and returned as refused; a
+    /// cursor that goes back, or does not move while more pages follow, is an error (`ProvinceAnswers`).
+    public func changes(since cursor: Int64, limit: Int, own: Bool = false, identity: StoreIdentity? = nil) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
+        let (url, page) = try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")",
+                                   headers: [(EchoForm.header, EchoForm.revisionsOnly)] + (identity?.headers ?? []), as: ChangePage.self)
+        return try ProvinceAnswers.check(page, since: cursor, region: region, url: url)
     }
 
     /// What the province remembers of this region's store; nil when it knows none yet.
     public func storeRegistration() throws(AgentError) -> StoreRegistration? {
-        do { return try call(.get, "/v1/store-epoch", as: StoreRegistration.self) } catch .server(let status, _, _, _) where status == 404 {
+        do { return try call(.get, "/v1/store-epoch", as: StoreRegistration.self).value } catch .server(let status, _, _, _) where status == 404 {
             return nil
         }
     }
@@ -62,39 +71,43 @@ public final class ProvinceClient {
     public func register(_ request: StoreRegistrationRequest) throws(AgentError) -> StoreRegistration {
         let body: [UInt8]
         do { body = Array(try JSONEncoder().encode(request)) } catch { throw .protocolError(url: baseURL, reason: "cannot encode the registration: \(error)") }
-        return try call(.post, "/v1/store-epoch", body: body, as: StoreRegistration.self)
+        return try call(.post, "/v1/store-epoch", body: body, as: StoreRegistration.self).value
     }
 
     /// The province's digest of each bucket of the region's records (`verify`).
     public func digests() throws(AgentError) -> RegionDigests {
-        try call(.get, "/v1/digests", as: RegionDigests.self)
+        try call(.get, "/v1/digests", as: RegionDigests.self).value
     }
 
     public func digestBucket(_ bucket: Int) throws(AgentError) -> BucketRecords {
-        try call(.get, "/v1/digests?bucket=\(bucket)", as: BucketRecords.self)
+        try call(.get, "/v1/digests?bucket=\(bucket)", as: BucketRecords.self).value
     }
 
     public func conflict(_ id: Int64) throws(AgentError) -> ConflictView {
-        try wire(.get, "/v1/conflicts/\(id)", as: ConflictView.self)
+        try wire(.get, "/v1/conflicts/\(id)", as: ConflictView.self).value
     }
 
+    /// A record this store asked for (`uscc`: a code the store already holds or was sent). An
+    /// answer about another record or region throws `.refusedAnswer` (`ProvinceAnswers`).
     public func record(_ uscc: String) throws(AgentError) -> RecordView {
-        try call(.get, "/v1/records/\(uscc)", as: RecordView.self)
+        let (url, view) = try call(.get, "/v1/records/\(uscc)", as: RecordView.self)
+        return try ProvinceAnswers.check(view, asked: uscc, region: region, url: url)
     }
 
-    /// A call whose answer is one of the hot wire types, read with the project's JSON parser.
+    /// A call whose answer is one of the hot wire types, read with the project's JSON parser;
+    /// returns the URL with it, for the errors of the checks that follow.
     func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [],
-                           as type: T.Type) throws(AgentError) -> T {
+                           as type: T.Type) throws(AgentError) -> (url: String, value: T) {
         let (url, response) = try send(method, path, body: body, headers: headers)
-        do { return try T.decode(response.body) } catch {
+        do { return (url, try T.decode(response.body)) } catch {
             throw .protocolError(url: url, reason: "cannot read the answer: \(error)")
         }
     }
 
-    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> T {
+    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, as type: T.Type) throws(AgentError) -> (url: String, value: T) {
         let (url, response) = try send(method, path, body: body)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(response.body))
+            return (url, try JSONDecoder().decode(T.self, from: Data(response.body)))
         } catch {
             throw .protocolError(url: url, reason: "cannot decode the answer: \(error)")
         }

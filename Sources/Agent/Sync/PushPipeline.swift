@@ -15,7 +15,7 @@ final class PushPipeline {
     /// The connection of the sending thread; only that thread uses it while a send is in flight.
     private final class Flight: @unchecked Sendable {
         let client: ProvinceClient
-        var result: Result<ChangeSetResult, AgentError>?
+        var result: Result<(result: ChangeSetResult, refused: [RefusedRecord]), AgentError>?
         let done = DispatchSemaphore(value: 0)
         init(client: ProvinceClient) { self.client = client }
     }
@@ -38,10 +38,11 @@ final class PushPipeline {
         let identity = engine.identity(sending: next.name)
         let flight = self.flight
         let body = next.bytes
+        let sent = next.changeSet
         inFlight = next
         flight.result = nil
         let thread = Thread {
-            do throws(AgentError) { flight.result = .success(try flight.client.push(body, identity: identity)) } catch { flight.result = .failure(error) }
+            do throws(AgentError) { flight.result = .success(try flight.client.push(body, sent: sent, identity: identity)) } catch { flight.result = .failure(error) }
             flight.done.signal()
         }
         thread.stackSize = 8 << 20
@@ -57,20 +58,21 @@ final class PushPipeline {
 
     /// The change set in flight with the province's answer, once it has come; nil when nothing
     /// was in flight or its answer stops the pipeline.
-    private func awaitAnswer() throws(AgentError) -> (SyncEngine.SealedChangeSet, ChangeSetResult)? {
+    private func awaitAnswer() throws(AgentError) -> (SyncEngine.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
         guard let sent = inFlight else { return nil }
         flight.done.wait()
         inFlight = nil
-        guard case .success(let result)? = flight.result else {
+        guard case .success(let answer)? = flight.result else {
             stopped = true  // left in the outbox for `sendOutbox`, which also reports the error
             return nil
         }
-        return (sent, result)
+        return (sent, answer)
     }
 
-    private func take(_ answered: (SyncEngine.SealedChangeSet, ChangeSetResult), engine: SyncEngine,
+    private func take(_ answered: (SyncEngine.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
                       into summary: inout SyncEngine.PushSummary) throws(AgentError) {
-        let (sent, result) = answered
+        let (sent, (result, refused)) = answered
+        engine.noteRefused(refused, into: &summary.refusedFromProvince)
         if result.held {
             held.insert(sent.name)
             try engine.noteHeld(result, sent: sent.changeSet, into: &summary)

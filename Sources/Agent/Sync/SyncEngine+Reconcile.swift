@@ -59,7 +59,8 @@ extension SyncEngine {
         var copies: [String: ProvinceCopy] = [:]
         var cursor: Int64 = 0
         while true {
-            let page = try client().changes(since: cursor, limit: config.pageSize, own: true)
+            let (page, refused) = try client().changes(since: cursor, limit: config.pageSize, own: true)
+            for record in refused { log(record.description) }
             for record in page.records {
                 if record.deleted || record.document == nil {
                     copies[record.uscc] = .gone(revision: record.revision, movedTo: record.movedTo)

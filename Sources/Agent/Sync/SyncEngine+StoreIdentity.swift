@@ -28,7 +28,7 @@ extension SyncEngine {
     /// (no record file, nothing sealed, never pulled) may take over a region whose old store the
     /// province still knows: there is nothing in it to lose or to skip, and it fetches the region
     /// in full. Any other store the province does not recognise stops here (`reconcile`).
-    func changes(own: Bool) throws(AgentError) -> ChangePage {
+    func changes(own: Bool) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
         do {
             return try client().changes(since: state.cursor, limit: config.pageSize, own: own, identity: durableIdentity)
         } catch .storeIdentity(let conflict, _) where conflict.reason == .newStore && isEmptyStore {

@@ -233,6 +233,8 @@ public final class SyncEngine {
         public var held: [(uscc: String, reason: String)] = []
         public var filesRead = 0
         public var heldChangeSets: [(id: String, message: String)] = []
+        /// Records of the province's answers not taken in (see `ProvinceAnswers`).
+        public var refusedFromProvince: [RefusedRecord] = []
     }
 
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
@@ -375,7 +377,9 @@ public final class SyncEngine {
             scanAhead = nil
             let result: ChangeSetResult
             do {
-                result = try client().push(bytes, identity: identity(sending: name))
+                let answer = try client().push(bytes, sent: sent, identity: identity(sending: name))
+                result = answer.result
+                noteRefused(answer.refused, into: &summary.refusedFromProvince)
             } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
@@ -503,7 +507,7 @@ public final class SyncEngine {
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
-                let view = try client().record(uscc)
+                guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
                 document = view.document
                 revision = view.revision
             }
@@ -529,6 +533,9 @@ public final class SyncEngine {
         /// Conflicts and delete requests of this bureau that the province decided.
         public var decisions: [(uscc: String, field: String, decision: String)] = []
         public var cursor: Int64 = 0
+        /// Records of the province's pages and answers not taken in (see `ProvinceAnswers`); the
+        /// cursor has moved past them.
+        public var refusedFromProvince: [RefusedRecord] = []
     }
 
     /// Merges every record of the region changed at the province since the cursor.
@@ -545,10 +552,11 @@ public final class SyncEngine {
             scanned = true
             try retryDeferred(&summary)
             while true {
-                let page = try changes(own: setUpFromProvince)
+                let (page, refused) = try changes(own: setUpFromProvince)
                 CrashPoint.reach("pull.fetched")
                 summary.pages += 1
-                summary.received += page.records.count
+                summary.received += page.records.count + refused.count
+                noteRefused(refused, into: &summary.refusedFromProvince)
                 hear(page.clock)
                 let batch = AtomicBatch(anchor: store.statePath)
                 var updates = IndexUpdates()
@@ -585,7 +593,7 @@ public final class SyncEngine {
                 // Own revisions the base does not match (a crash before the answer was merged,
                 // or fields still divergent): fetched one by one and merged like any other.
                 for uscc in echoes {
-                    let view = try client().record(uscc)
+                    guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
                     let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
                     summary.merged += 1
                     summary.divergent += divergent.map { (uscc, $0) }
@@ -611,6 +619,22 @@ public final class SyncEngine {
         }
     }
 
+    /// The province's version of a record this store holds; nil when its answer is refused
+    /// (another record, another region: see `ProvinceAnswers`), which is logged and listed in
+    /// `refused`, and the record stays as it is.
+    func provinceRecord(_ uscc: String, refused: inout [RefusedRecord]) throws(AgentError) -> RecordView? {
+        do { return try client().record(uscc) } catch .refusedAnswer(let url, let code, let reason) {
+            noteRefused([RefusedRecord(uscc: code, reason: "\(reason) (\(url))")], into: &refused)
+            return nil
+        }
+    }
+
+    /// Logs the records of the province's answers that were not taken in and lists them.
+    func noteRefused(_ refused: [RefusedRecord], into list: inout [RefusedRecord]) {
+        for record in refused { log(record.description) }
+        list += refused
+    }
+
     /// Records whose pulled version could not be merged because their file was invalid: once the
     /// file is fixed, fetch the province's version again and merge it.
     func retryDeferred(_ summary: inout PullSummary) throws(AgentError) {
@@ -619,7 +643,11 @@ public final class SyncEngine {
         var updates = IndexUpdates()
         for uscc in state.deferred.sorted() where index.entries[uscc]?.invalidReason == nil {
             let view: RecordView
-            do { view = try client().record(uscc) } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
+            do {
+                // A refused answer leaves the record waiting, to be asked for again on the next pull.
+                guard let fetched = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
+                view = fetched
+            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
                 log("record \(uscc): the province no longer gives it to this bureau (\(status): \(message)); left as it is")
                 state.deferred.remove(uscc)
                 continue
@@ -656,7 +684,7 @@ public final class SyncEngine {
                 continue
             }
             if decided.isEmpty && deleteDecision == nil { continue }
-            let view = try client().record(uscc)
+            guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
             let file = store.recordFile(uscc)
             // One record at a time, and the state changes only once its files are in place: an
             // error or a stop in between leaves it waiting, to be settled on the next pull.
@@ -915,6 +943,10 @@ public final class SyncEngine {
 }
 
 extension SyncEngine.PushSummary {
+    /// Nothing skipped: no invalid file, no record refused by or from the province, no change set
+    /// held (else the command exits 3).
+    public var isClean: Bool { invalid.isEmpty && rejected.isEmpty && heldChangeSets.isEmpty && refusedFromProvince.isEmpty }
+
     public var line: String {
         var parts = ["\(recordsSent) records sent in \(changeSetsSent) change sets", "\(applied) applied"]
         if unchanged > 0 { parts.append("\(unchanged) already there") }
@@ -923,17 +955,23 @@ extension SyncEngine.PushSummary {
         if !rejected.isEmpty { parts.append("\(rejected.count) refused") }
         if !invalid.isEmpty { parts.append("\(invalid.count) invalid files skipped") }
         if !heldChangeSets.isEmpty { parts.append("\(heldChangeSets.count) change sets held for the province's approval") }
+        if !refusedFromProvince.isEmpty { parts.append("\(refusedFromProvince.count) records of the province's answers refused") }
         return parts.joined(separator: ", ")
     }
 }
 
 extension SyncEngine.PullSummary {
+    /// Nothing skipped: no record waiting for its invalid file, none refused from the province
+    /// (else the command exits 3).
+    public var isClean: Bool { deferred.isEmpty && refusedFromProvince.isEmpty }
+
     public var line: String {
         var parts = ["\(received) records received", "\(merged) merged"]
         if skipped > 0 { parts.append("\(skipped) already up to date") }
         if !divergent.isEmpty { parts.append("\(divergent.count) local edits kept over the province's") }
         if !deferred.isEmpty { parts.append("\(deferred.count) waiting for invalid files to be fixed") }
         if !decisions.isEmpty { parts.append("\(decisions.count) decisions of the province taken in") }
+        if !refusedFromProvince.isEmpty { parts.append("\(refusedFromProvince.count) records from the province refused") }
         parts.append("cursor \(cursor)")
         return parts.joined(separator: ", ")
     }
