@@ -297,6 +297,7 @@ enum PushReport {
     static func print(_ summary: SyncEngine.PushSummary) {
         Swift.print("push: \(summary.line)")
         for c in summary.conflicts { Swift.print("  \(c.uscc) \(c.field): waits for the province's review (conflict \(c.conflictId))") }
+        for w in summary.withdrawn { Swift.print("  \(w.uscc): delete request withdrawn (conflict \(w.conflictId)): its file is back") }
         for r in summary.rejected { Swift.print("  \(r.uscc): refused: \(r.reason)") }
         for i in summary.invalid { Swift.print("  \(i.file): not sent: \(i.reason)") }
         for h in summary.heldChangeSets { Swift.print("  \(h.message)") }

@@ -87,6 +87,12 @@ public final class ProvinceClient {
         try wire(.get, "/v1/conflicts/\(id)", as: ConflictView.self).value
     }
 
+    /// Withdraws this bureau's delete request `id` (its record's file is back); 409 once the
+    /// province has decided it.
+    public func withdraw(_ id: Int64) throws(AgentError) -> ConflictView {
+        try wire(.post, "/v1/conflicts/\(id)/withdrawal", as: ConflictView.self).value
+    }
+
     /// A record this store asked for (`uscc`: a code the store already holds or was sent). An
     /// answer about another record or region throws `.refusedAnswer` (`ProvinceAnswers`).
     public func record(_ uscc: String) throws(AgentError) -> RecordView {

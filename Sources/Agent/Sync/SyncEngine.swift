@@ -147,6 +147,8 @@ public final class SyncEngine {
         if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
         for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
+        let renamed = renamedRecords(&diff.scan)
+        diff.scan.deleted.removeAll { renamed[$0] != nil }
         pushID = UUID().uuidString.lowercased()
         pushChanges = diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
             + diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
@@ -219,6 +221,47 @@ public final class SyncEngine {
         return diff
     }
 
+    /// Delete requests whose record file is back (restored from the base, or put again): the
+    /// request no longer says what the bureau wants, so it is withdrawn at the province before
+    /// anything else is sent, and the queue shows it withdrawn. One the province decided first
+    /// stays, for the next pull to settle (and say so).
+    func withdrawRestoredDeletes(_ summary: inout PushSummary) throws(AgentError) {
+        let restored = state.pendingDeletes.filter { FileSystem.exists(store.recordFile($0.key)) }
+        guard !restored.isEmpty else { return }
+        for (uscc, conflictId) in restored.sorted(by: { $0.key < $1.key }) {
+            do {
+                _ = try client().withdraw(conflictId)
+                state.pendingDeletes[uscc] = nil
+                summary.withdrawn.append((uscc, conflictId))
+                log("record \(uscc): its file is back, so the delete request (conflict \(conflictId)) was withdrawn at the province")
+            } catch .server(let status, _, let message, _) where status == 409 {
+                log("record \(uscc): the delete request (conflict \(conflictId)) cannot be withdrawn: \(message); the next pull settles it")
+            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
+                log("record \(uscc): the delete request (conflict \(conflictId)) is no longer visible to this bureau (\(status): \(message)); no longer waiting")
+                state.pendingDeletes[uscc] = nil
+            }
+        }
+        try saveState()
+    }
+
+    /// Records whose file was renamed (`mv CODE.json other.json`): the file under the other
+    /// name is an invalid file and nothing else, so the record it holds is not deleted. Its
+    /// entry in `scan.invalid` says which record it holds and how to put it back.
+    func renamedRecords(_ scan: inout ScanReport) -> [String: String] {
+        guard !scan.deleted.isEmpty, !scan.invalid.isEmpty else { return [:] }
+        let deleted = Set(scan.deleted)
+        var renamed: [String: String] = [:]
+        for n in scan.invalid.indices {
+            let file = scan.invalid[n].file
+            guard let bytes = FileManager.default.contents(atPath: store.root + "/" + file),
+                  let uscc = (try? JSONValue.parse(bytes))?["uscc"]?.stringValue, deleted.contains(uscc), renamed[uscc] == nil,
+                  file != "records/" + Store.fileName(for: uscc) else { continue }
+            renamed[uscc] = file
+            scan.invalid[n].reason += "; it holds record \(uscc), whose file \(Store.fileName(for: uscc)) is gone: a record file must be named after its credit code (rename it back to \(Store.fileName(for: uscc))); the record is not deleted"
+        }
+        return renamed
+    }
+
     // MARK: - Push
 
     public struct PushSummary: Sendable {
@@ -229,6 +272,8 @@ public final class SyncEngine {
         public var conflicts: [(uscc: String, field: String, conflictId: Int64)] = []
         public var rejected: [(uscc: String, reason: String)] = []
         public var deleteRequests = 0
+        /// Delete requests taken back because the record's file is back (credit code, conflict).
+        public var withdrawn: [(uscc: String, conflictId: Int64)] = []
         public var invalid: [(file: String, reason: String)] = []
         public var held: [(uscc: String, reason: String)] = []
         public var filesRead = 0
@@ -249,6 +294,7 @@ public final class SyncEngine {
             _ = try signingKey()
             try signOutboxSealedBeforeSigning()
             try sendOutbox(&summary)
+            try withdrawRestoredDeletes(&summary)
             var pending: [RecordChange] = []
             var sealed = 0
             let outboxEmpty = try outboxFiles().isEmpty
@@ -878,12 +924,16 @@ public final class SyncEngine {
         guard let entry = index.entries[uscc] else { return }
         batch.remove(store.baseFile(uscc))
         updates.removedBases.insert(uscc)
+        // A file that is there although this bureau asked to delete it was restored since.
+        let restoredAfterRequest = state.pendingDeletes[uscc] != nil && entry.hasWorkingFile
         state.pendingDeletes[uscc] = nil
         state.parked[uscc] = nil
         let what = record.movedTo.map { "moved to region \($0)" } ?? "deleted at the province"
         // After an approved transfer the bureau's file names the new region: it asked for this.
         let askedFor = record.movedTo != nil && (try? store.readRecord(uscc, validate: false))?["region"]?.stringValue == record.movedTo
-        if entry.hasWorkingFile && (askedFor || entry.docHash == entry.baseHash && statUnchanged(uscc, entry)) {
+        if restoredAfterRequest && record.movedTo == nil {
+            log("record \(uscc) deleted at the province (its delete request was approved), but its file was restored since: the file stays; delete it to accept the deletion, or ask the province to keep the record")
+        } else if entry.hasWorkingFile && (askedFor || entry.docHash == entry.baseHash && statUnchanged(uscc, entry)) {
             batch.remove(store.recordFile(uscc))
             updates.removedWorking.insert(uscc)
             log("record \(uscc) \(what): removed from the store")
@@ -952,6 +1002,7 @@ extension SyncEngine.PushSummary {
         if unchanged > 0 { parts.append("\(unchanged) already there") }
         if !conflicts.isEmpty { parts.append("\(conflicts.count) fields wait for review") }
         if deleteRequests > 0 { parts.append("\(deleteRequests) delete requests") }
+        if !withdrawn.isEmpty { parts.append("\(withdrawn.count) delete requests withdrawn") }
         if !rejected.isEmpty { parts.append("\(rejected.count) refused") }
         if !invalid.isEmpty { parts.append("\(invalid.count) invalid files skipped") }
         if !heldChangeSets.isEmpty { parts.append("\(heldChangeSets.count) change sets held for the province's approval") }

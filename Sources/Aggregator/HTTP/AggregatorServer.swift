@@ -161,6 +161,13 @@ public struct AggregatorServer: Sendable {
             context.logger.info("conflict decided", metadata: ["id": "\(id)", "decision": "\(resolution.decision.rawValue)", "by": "\(principal.source)"])
             return Self.wire(view)
         }
+        router.post("/v1/conflicts/:id/withdrawal") { request, context in
+            let principal = try await authenticate(request, context)
+            let id = try Self.conflictID(context)
+            let view = try await conflicts.withdraw(id, by: principal)
+            context.logger.info("delete request withdrawn", metadata: ["id": "\(id)", "uscc": "\(view.uscc)", "by": "\(principal.source)"])
+            return Self.wire(view)
+        }
         router.get("/v1/report") { request, context in try await report(request, principal: try await authenticate(request, context)) }
         registerAuditRoutes(on: router)
         pages.register(on: router)

@@ -5,7 +5,7 @@ import Foundation
 /// the links that keep them. Anything unknown is ignored rather than refused: a filter is only
 /// ever a narrower view, and a stale bookmark should still open the queue.
 struct QueueFilters: Sendable, Equatable {
-    static let statuses = ["open", "resolved", "auto", "all"]
+    static let statuses = ["open", "resolved", "auto", "withdrawn", "all"]
     static let kinds = ["field", "delete", "transfer"]
     static let ages = [1, 7, 30]
     static let pageSize = 50

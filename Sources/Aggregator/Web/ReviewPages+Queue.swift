@@ -46,7 +46,8 @@ extension ReviewPages {
                 field: c.field, fieldLabel: ReviewText.fieldLabel(c.field), kind: c.kind, kindLabel: ReviewText.kindLabel(c.kind),
                 current: ReviewText.cut(sides.current), incoming: ReviewText.cut(sides.incoming), sourceLabel: ReviewText.sourceLabel(c.source),
                 createdAt: ReviewText.time(c.createdAt), age: ReviewText.age(c.createdAt, now: now), checked: filters.selectAll,
-                decisionLabel: c.isOpen ? "待审核" : (c.status == "auto" ? "规则：" : "") + ReviewText.decisionLabel(c.decision, kind: c.kind)
+                decisionLabel: c.isOpen ? "待审核" : c.status == "withdrawn" ? ReviewText.statusLabel(c.status)
+                    : (c.status == "auto" ? "规则：" : "") + ReviewText.decisionLabel(c.decision, kind: c.kind)
                     + (c.note.map { "（\($0)）" } ?? ""))
         }
         let first = (filters.page - 1) * QueueFilters.pageSize

@@ -34,6 +34,7 @@ enum ReviewText {
         case "open": "待审核"
         case "resolved": "已决定"
         case "auto": "规则自动决定"
+        case "withdrawn": "区局已撤回"
         default: status
         }
     }

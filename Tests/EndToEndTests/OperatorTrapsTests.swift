@@ -1,0 +1,95 @@
+@testable import EndToEndSupport
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// Traps a bureau operator fell into on an ordinary day: each lost or blocked work.
+@Suite(.serialized) struct OperatorTrapsTests {
+    func deleteConflicts(_ province: AggregatorProcess, status: String) throws -> [ConflictView] {
+        try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "delete", "--status", status, "--json"]).stdout.utf8)).conflicts
+    }
+
+    /// Deleting a file and syncing raises a delete request; restoring the file used to leave
+    /// the request in the province's queue, and approving it later deleted the restored record
+    /// from the bureau. Restoring the file withdraws the request, and the queue shows it.
+    @Test func restoringADeletedFileWithdrawsItsDeleteRequest() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "withdraw")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(3, seed: 81)
+        #expect(try zz.agent(["sync"]).status == 0)
+
+        try FileManager.default.removeItem(atPath: zz.recordPath(codes[0]))
+        #expect(try zz.agent(["sync"]).status == 0)
+        let asked = try deleteConflicts(province, status: "open")
+        try #require(asked.count == 1 && asked[0].uscc == codes[0])
+
+        // Restored as the README says: the acknowledged base, put back.
+        let base = try zz.agent(["record", "get", "--base", codes[0]])
+        try #require(base.status == 0, "\(base)")
+        let restored = zz.folder + "/restored.json"
+        try base.stdout.write(toFile: restored, atomically: true, encoding: .utf8)
+        #expect(try zz.agent(["record", "put", restored]).status == 0)
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 0 && sync.stdout.contains("delete request withdrawn"), "\(sync)")
+
+        #expect(try deleteConflicts(province, status: "open").isEmpty)
+        let withdrawn = try deleteConflicts(province, status: "withdrawn")
+        #expect(withdrawn.count == 1 && withdrawn.first?.resolvedBy == "region:410100", "\(withdrawn)")
+        // Nothing is left for a reviewer to approve, and the record stays on both sides.
+        let approve = try province.cli(["conflicts", "resolve", "\(asked[0].id)", "--take-incoming"])
+        #expect(approve.status != 0, "\(approve)")
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: zz.recordPath(codes[0])))
+        #expect(try province.record(codes[0]).deleted == false)
+        let status = try zz.statusJSON()
+        #expect(status["deleteRequests"]?.arrayValue?.isEmpty == true, "\(status)")
+    }
+
+    /// A request decided before the bureau restored the file: the file is never deleted behind
+    /// the bureau's back, and the pull says so.
+    @Test func aDeleteApprovedAfterTheFileWasRestoredLeavesTheFileAndSaysSo() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "approved-restored")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(2, seed: 82)
+        #expect(try zz.agent(["sync"]).status == 0)
+        try FileManager.default.removeItem(atPath: zz.recordPath(codes[0]))
+        #expect(try zz.agent(["push"]).status == 0)
+        let asked = try deleteConflicts(province, status: "open")
+        try #require(asked.count == 1)
+        // Restored exactly as acknowledged (the base, put back), not yet pushed.
+        let base = try zz.agent(["record", "get", "--base", codes[0]])
+        try base.stdout.write(toFile: zz.folder + "/restored.json", atomically: true, encoding: .utf8)
+        #expect(try zz.agent(["record", "put", zz.folder + "/restored.json"]).status == 0)
+        #expect(try province.cli(["conflicts", "resolve", "\(asked[0].id)", "--take-incoming"]).status == 0)
+        let pull = try zz.agent(["pull"])
+        #expect(pull.status == 0 && (pull.stdout + pull.stderr).contains("its file was restored since: the file stays"), "\(pull.stdout) \(pull.stderr)")
+        #expect(FileManager.default.fileExists(atPath: zz.recordPath(codes[0])))
+    }
+
+    /// `mv CODE.json other.json` used to send a delete request for CODE and report other.json
+    /// invalid. A file whose name is not its credit code is an invalid file and nothing else.
+    @Test func aRenamedFileIsAnInvalidFileNotADeletion() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "renamed")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(3, seed: 83)
+        #expect(try zz.agent(["sync"]).status == 0)
+        try FileManager.default.moveItem(atPath: zz.recordPath(codes[0]), toPath: zz.storePath + "/records/other.json")
+
+        let status = try zz.agent(["status"])
+        #expect(!status.stdout.contains("delete request") || status.stdout.contains("0 delete requests"), "\(status)")
+        #expect(status.stdout.contains("other.json") && status.stdout.contains("rename it back to \(codes[0]).json"), "\(status)")
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 3 && sync.stdout.contains("other.json"), "\(sync)")
+        #expect(try deleteConflicts(province, status: "all").isEmpty, "a delete request was raised")
+        #expect(try province.record(codes[0]).deleted == false)
+
+        try FileManager.default.moveItem(atPath: zz.storePath + "/records/other.json", toPath: zz.recordPath(codes[0]))
+        let back = try zz.agent(["sync"])
+        #expect(back.status == 0 && !back.stdout.contains("other.json"), "\(back)")
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+    }
+}
