@@ -116,8 +116,9 @@ struct Init: AsyncParsableCommand {
             records in it is refused until `esync-agent reconcile --apply`.
 
             The store's Ed25519 key signs every change set it seals (.esync/signing-key, mode 0600, never leaves the \
-            store). The last line printed is its public key: register it at the province with the bureau's token \
-            (`esync-aggregator token key --selector SELECTOR KEY`); it is also in .esync/signing-key.pub.
+            store). The last line printed is its public key, and the line before it the command that registers it at \
+            the province, naming this agent's token by its selector (`esync-aggregator token key --selector SELECTOR KEY`; \
+            the token itself is never printed); the key is also in .esync/signing-key.pub.
             """)
     @OptionGroup var options: AgentOptions
 
@@ -128,7 +129,7 @@ struct Init: AsyncParsableCommand {
             let key = try store.signingKey().key.publicKey
             let epoch = try AgentState.load(from: store.stateFilePath).epoch ?? "-"
             print("initialised store \(store.root) for region \(config.region), epoch \(epoch)")
-            Key.print(key, file: store.signingKeyPath)
+            Key.print(key, file: store.signingKeyPath, register: config.keyRegistrationCommand(key))
             return ExitStatus.success
         }
     }
@@ -149,22 +150,23 @@ struct Key: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let (key, path) = try await options.withEngine(locked: true, command: "key") { engine in
-                (try engine.signingKey().publicKey, engine.store.signingKeyPath)
+            let (key, path, register) = try await options.withEngine(locked: true, command: "key") { engine in
+                let key = try engine.signingKey().publicKey
+                return (key, engine.store.signingKeyPath, engine.config.keyRegistrationCommand(key))
             }
             if json {
-                try printJSON(["publicKey": key.base64, "fingerprint": key.fingerprint, "file": path])
+                try printJSON(["publicKey": key.base64, "fingerprint": key.fingerprint, "file": path, "register": register])
             } else {
-                Self.print(key, file: path)
+                Self.print(key, file: path, register: register)
             }
             return ExitStatus.success
         }
     }
 
     /// The key for people, and as the last line for scripts (`| tail -1`).
-    static func print(_ key: PublicSigningKey, file: String) {
+    static func print(_ key: PublicSigningKey, file: String, register: String) {
         Swift.print("signing key \(file) (fingerprint \(key.fingerprint)); register its public key at the province:")
-        Swift.print("  " + Store.registrationHint(key))
+        Swift.print("  " + register)
         Swift.print(key.base64)
     }
 }

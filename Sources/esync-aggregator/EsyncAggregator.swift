@@ -225,7 +225,8 @@ struct Token: AsyncParsableCommand {
                 Exit codes: 0 done; 1 --reset-chain for a token without a key; 2 not a key; 4 no such active bureau token.
                 """)
         @OptionGroup var options: ConfigOption
-        @Option(help: "The bureau token's selector, as `token list` shows it.") var selector: String
+        @Option(help: "The bureau token's selector, as `token list` and `esync-agent key` show it, or any prefix of it (at least 4 characters) that names one active bureau token.")
+        var selector: String
         @OptionGroup var registration: KeyRegistration
 
         func run() async throws {

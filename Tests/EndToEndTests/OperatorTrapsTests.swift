@@ -92,4 +92,36 @@ import Testing
         #expect(back.status == 0 && !back.stdout.contains("other.json"), "\(back)")
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
     }
+
+    /// A reviewer's token in the agent's tokenFile used to get a 400 about `?region=`.
+    @Test func aReviewersTokenInTheAgentIsNamedAsSuch() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "reviewer-token")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province, folderName: "wrong-token", signed: false)
+        try province.reviewerToken.write(toFile: zz.folder + "/agent.token", atomically: true, encoding: .utf8)
+        for command in [["pull"], ["sync"]] {
+            let result = try zz.agent(command)
+            #expect(result.status == 6, "\(command): \(result)")
+            #expect(result.stderr.contains("reviewer wang, not a bureau's") && result.stderr.contains("token add --region"), "\(command): \(result)")
+        }
+    }
+
+    /// The agent holds its token, so it names the token's selector in the registration command
+    /// it prints; the province takes any unambiguous prefix of it.
+    @Test func theAgentPrintsItsTokensSelectorAndAPrefixRegistersTheKey() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "selector")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province, signed: false)
+        let key = try zz.agent(["key"])
+        let selector = province.selector("410100")
+        #expect(key.status == 0 && key.stdout.contains("token key --selector \(selector) "), "\(key)")
+        #expect(!key.stdout.contains(province.bureauTokens["410100"]!), "the token itself is printed")
+        let registered = try province.cli(["token", "key", "--selector", String(selector.prefix(6)), "@" + zz.publicKeyPath])
+        #expect(registered.status == 0 && registered.stdout.contains(selector), "\(registered)")
+        _ = try zz.generate(1, seed: 84)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let verify = try province.cli(["changesets", "verify", "--json"])
+        let signed = try JSONValue.parse(verify.stdout)["regions"]?.arrayValue?.first?["signed"]
+        #expect(verify.status == 0 && signed == 1, "\(verify)")
+    }
 }

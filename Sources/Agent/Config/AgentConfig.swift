@@ -1,4 +1,5 @@
 import Configuration
+import SyncCore
 import EnterpriseModel
 import SystemPackage
 
@@ -150,6 +151,19 @@ public struct AgentConfig: Sendable, Equatable {
             return nil
         }
         return try readToken()
+    }
+
+    /// How the province registers this store's signing key: with the selector of the token the
+    /// agent holds (its first 16 characters after `esync_`, which `token list` shows; never the
+    /// token itself), or with the client certificate it signs in with.
+    public func keyRegistrationCommand(_ key: PublicSigningKey) -> String {
+        if tokenFile == nil, let clientCert {
+            return "esync-aggregator cert key FINGERPRINT \(key.base64)   (FINGERPRINT: of \(clientCert), see `esync-aggregator cert list`)"
+        }
+        guard let token = try? readToken(), token.hasPrefix("esync_"), token.utf8.count > 22 else {
+            return "esync-aggregator token key --selector SELECTOR \(key.base64)   (SELECTOR: the bureau token's, see `esync-aggregator token list`)"
+        }
+        return "esync-aggregator token key --selector \(token.dropFirst(6).prefix(16)) \(key.base64)"
     }
 
     /// The bureau token, read from `server.tokenFile` (never from the config itself, never logged).

@@ -22,9 +22,4 @@ extension Store {
         try FileSystem.writeAtomically(publicKeyPath, Array((key.publicKey.base64 + "\n").utf8))
         return (key, true)
     }
-
-    /// How an operator registers the store's key at the province.
-    public static func registrationHint(_ key: PublicSigningKey) -> String {
-        "esync-aggregator token key --selector SELECTOR \(key.base64)   (SELECTOR: the bureau token's, see `esync-aggregator token list`)"
-    }
 }

@@ -16,7 +16,7 @@ extension SyncEngine {
         if created {
             log("this store had no signing key: created \(store.signingKeyPath) (fingerprint \(key.publicKey.fingerprint)); "
                 + "until the province has it, a bureau token with a registered key refuses this store's change sets. Register it: "
-                + Store.registrationHint(key.publicKey))
+                + config.keyRegistrationCommand(key.publicKey))
         }
         signingKeyStorage = key
         return key
@@ -96,7 +96,7 @@ extension SyncEngine {
             if let asSent, !key.verifies(sent, asSent) {
                 text += ". This store finds the same: the outbox file was changed after it was sealed, or sealed with another key"
             } else {
-                text += ". It is signed with this store's key \(key.fingerprint); if the store or its key is new, register it: \(Store.registrationHint(key))"
+                text += ". It is signed with this store's key \(key.fingerprint); if the store or its key is new, register it: \(config.keyRegistrationCommand(key))"
             }
         }
         return .sealRefused(file: path, message: text)

@@ -35,11 +35,21 @@ extension TokenStore {
         }
     }
 
+    /// `selector`: as `token list` shows it, or any prefix of it that names one active bureau
+    /// token (at least 4 characters; an ambiguous one is refused, naming how many it matches).
     private func update(selector: String, _ change: @Sendable @escaping (Database, Row) throws -> Void) async throws -> Entry? {
         return try await database.pool.write { db in
             let match = Self.matching(selector)
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match.sql) AND revoked_at IS NULL AND role = 'bureau'",
-                                             arguments: match.arguments) else { return nil }
+            var rows = try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match.sql) AND revoked_at IS NULL AND role = 'bureau'",
+                                        arguments: match.arguments)
+            if rows.isEmpty, selector.count >= 4, !selector.hasPrefix("#") {
+                rows = try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE substr(selector, 1, ?) = ? AND revoked_at IS NULL AND role = 'bureau'",
+                                        arguments: [selector.count, selector])
+                guard rows.count <= 1 else {
+                    throw ServiceError.conflict("selector \(selector) is the start of \(rows.count) active bureau tokens: give more of it (see `esync-aggregator token list`)")
+                }
+            }
+            guard let row = rows.first else { return nil }
             try change(db, row)
             return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE id = ?", arguments: [row["id"] as Int64]).map(Self.entry)
         }

@@ -185,6 +185,16 @@ public struct AggregatorServer: Sendable {
     /// each of its attempts waits (doubling, up to 5 s) before it is even checked, so guessing
     /// costs time while a bureau that mistyped loses little.
     func authenticate(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal {
+        let principal = try await authenticateCredentials(request, context)
+        // An agent (it names its store) signed in with a reviewer's or editor's token was told
+        // to add `?region=`: say what is wrong instead.
+        if principal.role != .bureau, HTTPField.Name(StoreIdentity.epochHeader).flatMap({ request.headers[$0] }) != nil {
+            throw ServiceError.forbidden("this is the token of \(principal.role.rawValue) \(principal.name), not a bureau's: esync-agent needs its bureau's token (`esync-aggregator token add --region CODE` at the province)")
+        }
+        return principal
+    }
+
+    func authenticateCredentials(_ request: Request, _ context: AggregatorRequestContext) async throws -> Principal {
         let address = ClientAddress.of(request, context, trustedProxies: config.trustedProxies)
         let wait = await apiThrottle.wait(for: address)
         if wait > 0 { try? await Task.sleep(for: .seconds(min(wait, 5))) }
