@@ -231,7 +231,9 @@ public final class CurlClient: @unchecked Sendable {
     private func transportError(_ rc: CURLcode, url: String) -> CurlError {
         let summary = String(cString: curl_easy_strerror(rc))
         let detail = String(cString: errorBuffer).trimmingHTTPWhitespace()
-        let message = detail.isEmpty || detail == summary ? summary : "\(summary) (\(detail))"
+        // libcurl's detail often ends with the summary itself ("Failed to connect to … port 9
+        // after 0 ms: Couldn't connect to server"): the reason is said once.
+        let message = detail.isEmpty || detail == summary ? summary : detail.contains(summary) ? detail : "\(summary) (\(detail))"
         return .transport(code: Int(rc.rawValue), message: message, url: url)
     }
 

@@ -25,7 +25,10 @@ struct DiffOutput: Encodable, Sendable {
         var lines: [String] = []
         for change in changes {
             switch change.op {
-            case .create: lines.append("+ \(change.uscc) new record (\(change.fields.count) fields)")
+            case .create:
+                // The name says which enterprise a new code is; a code alone says nothing.
+                let name = change.fields["name"]?.value?.stringValue.map { " " + $0 } ?? ""
+                lines.append("+ \(change.uscc)\(name) new record (\(change.fields.count) fields)")
             case .delete: lines.append("- \(change.uscc) delete request")
             case .update:
                 lines.append("~ \(change.uscc)")

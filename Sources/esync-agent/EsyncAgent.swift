@@ -89,12 +89,16 @@ struct AgentOptions: ParsableArguments {
 }
 
 /// Runs a command body, turning errors into one line on stderr and the documented exit code.
-func reporting(_ body: () async throws -> Int32) async throws {
+/// Runs a command and turns an `AgentError` into its message and exit code. `json`: the
+/// command was asked for JSON, so the error is also printed as `{"error": {"message",
+/// "exitCode"}}` on standard output, where a script reads the command's answer.
+func reporting(json: Bool = false, _ body: () async throws -> Int32) async throws {
     let code: Int32
     do {
         code = try await body()
     } catch let error as AgentError {
         FileHandle.standardError.write(Data("esync-agent: \(error)\n".utf8))
+        if json { try? printJSON(ErrorJSON(error: .init(message: error.description, exitCode: error.exitCode))) }
         throw ExitCode(error.exitCode)
     }
     if code != 0 { throw ExitCode(code) }
@@ -146,10 +150,10 @@ struct Key: AsyncParsableCommand {
             new key, which must be registered before the province takes its change sets.
             """)
     @OptionGroup var options: AgentOptions
-    @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file.") var json = false
+    @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file, register (the command for the province).") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let (key, path, register) = try await options.withEngine(locked: true, command: "key") { engine in
                 let key = try engine.signingKey().publicKey
                 return (key, engine.store.signingKeyPath, engine.config.keyRegistrationCommand(key))
@@ -179,7 +183,7 @@ struct Status: AsyncParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let report = try await options.withEngine(locked: false, command: "status") { engine in
                 try StatusReport(engine: engine, diff: try engine.diff())
             }
@@ -197,7 +201,7 @@ struct Diff: AsyncParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let output = try await options.withEngine(locked: false, command: "diff") { engine in
                 DiffOutput(try engine.diff())
             }
@@ -211,12 +215,14 @@ struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).")
     @OptionGroup var options: AgentOptions
+    @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let summary = try await options.withEngine(locked: true, command: "push", scanAhead: true) { engine in try engine.push() }
-            PushReport.print(summary)
-            return summary.isClean ? ExitStatus.success : ExitStatus.badRecords
+            let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
+            if json { try printJSON(SyncJSON(push: .init(summary), exitCode: code)) } else { PushReport.print(summary) }
+            return code
         }
     }
 }
@@ -226,13 +232,15 @@ struct Pull: AsyncParsableCommand {
         abstract: "Merge the records of the region that changed at the province since the last pull.")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Fetch every record of the region again (cursor 0), e.g. to repair the base.") var full = false
+    @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let full = self.full
             let summary = try await options.withEngine(locked: true, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
-            PullReport.print(summary)
-            return summary.isClean ? ExitStatus.success : ExitStatus.badRecords
+            let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
+            if json { try printJSON(SyncJSON(pull: .init(summary), exitCode: code)) } else { PullReport.print(summary) }
+            return code
         }
     }
 }
@@ -240,15 +248,21 @@ struct Pull: AsyncParsableCommand {
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Push, then pull.")
     @OptionGroup var options: AgentOptions
+    @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let (push, pull) = try await options.withEngine(locked: true, command: "sync", scanAhead: true) { engine in
                 (try engine.push(), try engine.pull())
             }
-            PushReport.print(push)
-            PullReport.print(pull)
-            return push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords
+            let code = push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords
+            if json {
+                try printJSON(SyncJSON(push: .init(push), pull: .init(pull), exitCode: code))
+            } else {
+                PushReport.print(push)
+                PullReport.print(pull)
+            }
+            return code
         }
     }
 }

@@ -28,7 +28,7 @@ struct Reconcile: AsyncParsableCommand {
     @Flag(help: "Print the report as JSON for scripts.") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let apply = self.apply
             let (report, saved) = try await options.withEngine(locked: true, command: "reconcile") { engine in try engine.reconcile(apply: apply) }
             if json { try printJSON(report) } else { print(report.text) }

@@ -20,7 +20,7 @@ struct Verify: AsyncParsableCommand {
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
-        try await reporting {
+        try await reporting(json: json) {
             let report = try await options.withEngine(locked: true, command: "verify") { engine in try engine.verify() }
             if json { try printJSON(report) } else { print(report.text) }
             return report.agree ? ExitStatus.success : ExitStatus.failure

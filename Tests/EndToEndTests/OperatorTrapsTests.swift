@@ -124,4 +124,41 @@ import Testing
         let signed = try JSONValue.parse(verify.stdout)["regions"]?.arrayValue?.first?["signed"]
         #expect(verify.status == 0 && signed == 1, "\(verify)")
     }
+
+    /// `--json` on push, pull and sync, and on their errors; the curl reason said once; a
+    /// change sealed while the province was away is counted once by `status`; `diff` names
+    /// new records.
+    @Test func syncSpeaksJSONAndStatusCountsASealedChangeOnce() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "json")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(2, seed: 85)
+        let diff = try zz.agent(["diff"])
+        let name = try zz.readRecord(codes[0])["name"]!.stringValue!
+        #expect(diff.stdout.contains("+ \(codes[0]) \(name) new record"), "\(diff)")
+
+        let sync = try zz.agent(["sync", "--json"])
+        let answer = try JSONValue.parse(sync.stdout)
+        #expect(sync.status == 0 && answer["push"]?["recordsSent"] == 2 && answer["pull"]?["cursor"] != nil && answer["exitCode"] == 0, "\(sync)")
+
+        // The province away: the edit is sealed, the push fails, and the error is JSON too.
+        province.stop()
+        try zz.edit(codes[0], ["employees": 4242])
+        let push = try zz.agent(["push", "--json"])
+        #expect(push.status == 5, "\(push)")
+        let error = try JSONValue.parse(push.stdout)["error"]
+        #expect(error?["exitCode"] == 5 && error?["message"]?.stringValue?.contains("cannot reach") == true, "\(push)")
+        #expect(push.stderr.components(separatedBy: "Couldn't connect to server").count <= 2, "the reason twice: \(push.stderr)")
+        let status = try zz.agent(["status"])
+        #expect(status.stdout.contains("nothing to push") && status.stdout.contains("outbox: 1 sealed change set (1 record)"), "\(status)")
+        let json = try zz.statusJSON()
+        #expect(json["updates"]?.arrayValue?.isEmpty == true && json["outboxRecords"] == 1, "\(json)")
+
+        // Edited again after sealing: that is something to push as well.
+        try zz.edit(codes[0], ["employees": 4343])
+        #expect(try zz.statusJSON()["updates"]?.arrayValue?.count == 1)
+        try province.restart()
+        #expect(try zz.agent(["sync"]).status == 0)
+        #expect(try province.record(codes[0]).document["employees"] == 4343)
+    }
 }

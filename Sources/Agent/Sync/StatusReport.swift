@@ -41,6 +41,9 @@ public struct StatusReport: Encodable, Sendable {
     public var updates: [String]
     public var deleteRequests: [String]
     public var outbox: [String]
+    /// Records in `outbox`: sealed, not yet acknowledged, and not counted again under
+    /// creates/updates/deleteRequests unless edited since they were sealed.
+    public var outboxRecords: Int
     public var invalid: [FileProblem]
     public var held: [Held]
     public var waitingForReview: [Waiting]
@@ -56,10 +59,15 @@ public struct StatusReport: Encodable, Sendable {
         regionName = Regions.region(code: region)?.name ?? ""
         store = engine.store.root
         records = diff.scan.filesSeen
-        creates = diff.changes.filter { $0.op == .create }.map(\.uscc)
-        updates = diff.changes.filter { $0.op == .update }.map(\.uscc)
-        deleteRequests = diff.changes.filter { $0.op == .delete }.map(\.uscc)
+        // A change sealed while the province was away is still a difference from the base until
+        // it is acknowledged: it is in the outbox, not "to push" a second time.
+        let sealed = try engine.sealedChanges()
+        let unsealed = diff.changes.filter { sealed[$0.uscc] != $0 }
+        creates = unsealed.filter { $0.op == .create }.map(\.uscc)
+        updates = unsealed.filter { $0.op == .update }.map(\.uscc)
+        deleteRequests = unsealed.filter { $0.op == .delete }.map(\.uscc)
         outbox = try engine.outboxFiles()
+        outboxRecords = sealed.count
         invalid = diff.scan.invalid.map { FileProblem(file: $0.file, reason: $0.reason) }
         held = diff.held.map { Held(uscc: $0.uscc, reason: $0.reason) }
         waitingForReview = engine.state.parked.keys.sorted().flatMap { uscc in
@@ -78,7 +86,9 @@ public struct StatusReport: Encodable, Sendable {
         var lines = ["store \(store), region \(region) \(regionName), \(records) record files"]
         let pending = creates.count + updates.count + deleteRequests.count
         lines.append(pending == 0 ? "nothing to push" : "to push: \(creates.count) new, \(updates.count) changed, \(deleteRequests.count) delete requests")
-        if !outbox.isEmpty { lines.append("outbox: \(outbox.count) sealed change sets not yet acknowledged") }
+        if !outbox.isEmpty {
+            lines.append("outbox: \(outbox.count) sealed change set\(outbox.count == 1 ? "" : "s") (\(outboxRecords) record\(outboxRecords == 1 ? "" : "s")) not yet acknowledged; the next push sends \(outbox.count == 1 ? "it" : "them")")
+        }
         if !waitingForReview.isEmpty {
             lines.append("waiting for the province's review (\(waitingForReview.count) fields):")
             lines += waitingForReview.map { "  \($0.uscc) \($0.field) (conflict \($0.conflictId))" }

@@ -409,6 +409,17 @@ public final class SyncEngine {
         try FileSystem.list(store.outboxPath).filter { $0.hasSuffix(".json") }.sorted()
     }
 
+    /// The record changes sealed in the outbox and not yet acknowledged, the latest per record
+    /// (an outbox file that cannot be read is left out: the push names it).
+    public func sealedChanges() throws(AgentError) -> [String: RecordChange] {
+        var sealed: [String: RecordChange] = [:]
+        for name in try outboxFiles() {
+            guard let bytes = try? FileSystem.read(store.outboxPath + "/" + name), let changeSet = try? ChangeSet.decode(bytes) else { continue }
+            for change in changeSet.records { sealed[change.uscc] = change }
+        }
+        return sealed
+    }
+
     /// `answered`: change sets this push has already had an answer for (held ones).
     func sendOutbox(_ summary: inout PushSummary, answered: Set<String> = []) throws(AgentError) {
         for name in try outboxFiles() where !answered.contains(name) {
