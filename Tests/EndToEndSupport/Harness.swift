@@ -222,7 +222,11 @@ struct AgentHandle {
         self.region = region
         folder = aggregator.folder + "/" + (folderName ?? "bureau-\(region)")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if token { try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8) }
+        if token {
+            // 0600, as the README tells an operator: a token others can read makes every run warn.
+            try aggregator.bureauTokens[region]!.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8)
+            guard chmod(folder + "/agent.token", 0o600) == 0 else { throw HarnessError("chmod agent.token: \(errno)") }
+        }
         configPath = folder + "/agent.yaml"
         try """
             region: "\(region)"
@@ -242,6 +246,7 @@ struct AgentHandle {
     }
 
     var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }
+    var tokenPath: String { folder + "/agent.token" }
 
     /// The store's private key, for a test that signs a change set by hand.
     func signingKey() throws -> SigningKey {
