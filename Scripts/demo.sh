@@ -36,7 +36,7 @@ cat serve.out
 for bureau in zhengzhou:410100 kaifeng:410200; do
     name=${bureau%%:*}; region=${bureau##*:}
     mkdir -p "$name"
-    cp "$name.token" "$name/agent.token"
+    install -m 0600 "$name.token" "$name/agent.token"   # the agent warns about a token others can read
     cat > "$name/agent.yaml" <<YAML
 region: "$region"
 store: store

@@ -36,7 +36,10 @@ struct EsyncAgent: AsyncParsableCommand {
 
             TLS: server.caFile, server.clientCert and server.clientKey go to libcurl; with clientCert \
             and no server.tokenFile the bureau signs in by its certificate. The province's certificate is \
-            always checked unless server.tlsVerification says disabled-insecure (then every run warns).
+            always checked unless server.tlsVerification says disabled-insecure. Every command (and the daemon at \
+            start and on reload) warns while certificate checks are off, while server.url is plain http:// to \
+            another machine (the token would travel in clear text), and while server.tokenFile or server.clientKey \
+            is readable by group or others (chmod 600 FILE).
             """,
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self, Key.self]
     )
@@ -60,12 +63,21 @@ struct AgentOptions: ParsableArguments {
         try await AgentConfig.load(path: AgentConfig.resolvePath(config, environment: ProcessInfo.processInfo.environment))
     }
 
+    /// The config, with what it leaves open (`AgentConfig.securityWarnings`) on stderr: every
+    /// command says it, whether or not it contacts the province, so an operator sees it at
+    /// once. (`run` logs them through its logger instead, at start and on every reload.)
+    func loadWarning() async throws -> AgentConfig {
+        let config = try await load()
+        for warning in config.securityWarnings() { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
+        return config
+    }
+
     /// Opens the store and an engine on a thread of their own; `locked` commands hold the
     /// store's lock for their whole run; `scanAhead` ones (locked) scan the working copy first
     /// thing. (Not `status` and `diff`: without the lock the snapshot could be older than the
     /// index it is compared with.)
     func withEngine<T: Sendable>(locked: Bool, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
-        let config = try await load()
+        let config = try await loadWarning()
         let wait = self.wait
         return try await Blocking.run {
             let store = try Store.open(config.storePath)
@@ -128,7 +140,7 @@ struct Init: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let config = try await options.load()
+            let config = try await options.loadWarning()
             let store = try Store.initialize(config.storePath, region: config.region)
             let key = try store.signingKey().key.publicKey
             let epoch = try AgentState.load(from: store.stateFilePath).epoch ?? "-"

@@ -34,7 +34,7 @@ struct Cert: AsyncParsableCommand {
                 guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: 1) }
                 let (config, database) = try await options.open()
                 let entry = try await ClientCertificateStore(database: database).add(pem: Array(pem), file: file, region: region, name: name)
-                print("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
+                printSafe("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
                 print("sha256 \(entry.fingerprint)")
                 if config.tls?.clientCAPath == nil {
                     FileHandle.standardError.write(Data("esync-aggregator: note: tls.clientCA is not set in \(config.configPath), so `serve` asks no client for a certificate yet\n".utf8))
@@ -76,7 +76,7 @@ struct Cert: AsyncParsableCommand {
                 guard let entry = try await ClientCertificateStore(database: database).revoke(selector: fingerprint) else {
                     throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
                 }
-                print("revoked the client certificate \(entry.name) (\(entry.subject)) of \(entry.region)")
+                printSafe("revoked the client certificate \(entry.name) (\(entry.subject)) of \(entry.region)")
             }
         }
     }

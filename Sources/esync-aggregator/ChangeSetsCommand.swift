@@ -102,8 +102,8 @@ extension ChangeSets {
                     }
                     print(audit.regions.isEmpty ? "no change sets logged" : TextTable.render(rows))
                     for r in audit.regions {
-                        for s in r.chainStarts { print("\(r.region) chain start: \(s.changeSet) received \(s.receivedAt): \(s.text)") }
-                        for p in r.problems { print("\(r.region) PROBLEM: \(p.changeSet) received \(p.receivedAt): \(p.text)") }
+                        for s in r.chainStarts { printSafe("\(r.region) chain start: \(s.changeSet) received \(s.receivedAt): \(s.text)") }
+                        for p in r.problems { printSafe("\(r.region) PROBLEM: \(p.changeSet) received \(p.receivedAt): \(p.text)") }
                     }
                     print(audit.problems == 0 ? "every signature and chain link verifies" : "\(audit.problems) problems")
                 }
@@ -125,16 +125,16 @@ extension ChangeSets {
                 guard let entry = try await ChainAudit.entry(id, database: database) else {
                     throw CommandFailure(message: "no change set \(id) in the province's log", code: 4)
                 }
-                print("change set \(entry.id) of region \(entry.region), received \(entry.receivedAt)")
-                print("hash \(entry.hash), previous \(entry.previous.map { $0.isEmpty ? "\"\" (a chain start)" : $0 } ?? "none")")
-                if let start = entry.chainStart { print("chain start: \(start)") }
+                printSafe("change set \(entry.id) of region \(entry.region), received \(entry.receivedAt)")
+                printSafe("hash \(entry.hash), previous \(entry.previous.map { $0.isEmpty ? "\"\" (a chain start)" : $0 } ?? "none")")
+                if let start = entry.chainStart { printSafe("chain start: \(start)") }
                 if let signer = entry.signer {
-                    print(entry.problems.isEmpty ? "signed by key \(signer): the signature verifies" : "signed by key \(signer): DOES NOT VERIFY")
+                    printSafe(entry.problems.isEmpty ? "signed by key \(signer): the signature verifies" : "signed by key \(signer): DOES NOT VERIFY")
                 } else {
                     print("unsigned (the bureau's token had no signing key)")
                 }
-                for problem in entry.problems { print("PROBLEM: \(problem)") }
-                if let signed = entry.signed { print(String(decoding: signed.prettyBytes(), as: UTF8.self), terminator: "") }
+                for problem in entry.problems { printSafe("PROBLEM: \(problem)") }
+                if let signed = entry.signed { print(prettyJSON(signed), terminator: "") }
                 if !entry.problems.isEmpty { throw ExitCode(1) }
             }
         }

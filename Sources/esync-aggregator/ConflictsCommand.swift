@@ -28,7 +28,7 @@ struct Conflicts: AsyncParsableCommand {
                 let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind,
                                                     createdBefore: try olderThan.map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) })
                 let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
-                if json { print(String(decoding: ConflictList(conflicts: list).json.prettyBytes(), as: UTF8.self), terminator: ""); return }
+                if json { print(prettyJSON(ConflictList(conflicts: list).json), terminator: ""); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
                 var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
                 for c in list {
@@ -59,16 +59,16 @@ struct Conflicts: AsyncParsableCommand {
                 let (_, database) = try await options.open()
                 let reviewer = Principal.provinceCLI(user: NSUserName())
                 let c = try await ConflictService(database: database).show(id, for: reviewer)
-                if json { print(String(decoding: c.json.prettyBytes(), as: UTF8.self), terminator: ""); return }
+                if json { print(prettyJSON(c.json), terminator: ""); return }
                 let record = try await MergeService(database: database).record(c.uscc, for: reviewer)
                 let name = record.document["name"]?.stringValue ?? ""
-                print("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
-                print("field:            \(c.field)")
-                print("bureau started:   \(c.expected?.canonicalString ?? "(absent)")")
-                print("province has:     \(c.current?.canonicalString ?? "(absent)")" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
-                print("bureau asks:      \(c.kind == "delete" ? "delete the record" : c.incoming?.canonicalString ?? "(absent)")   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
+                printSafe("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
+                printSafe("field:            \(c.field)")
+                printSafe("bureau started:   \(c.expected?.canonicalString ?? "(absent)")")
+                printSafe("province has:     \(c.current?.canonicalString ?? "(absent)")" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
+                printSafe("bureau asks:      \(c.kind == "delete" ? "delete the record" : c.incoming?.canonicalString ?? "(absent)")   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
                 if !c.isOpen {
-                    print("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
+                    printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
                     print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value JSON --note TEXT")
@@ -128,7 +128,7 @@ struct Conflicts: AsyncParsableCommand {
                 let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
                 guard id == nil else {
                     let decided = try await service.resolve(id!, resolution, by: reviewer)
-                    print("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+                    printSafe("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
                     return
                 }
                 let filter = ConflictService.Filter(region: region, field: field, kind: kind,
@@ -136,7 +136,7 @@ struct Conflicts: AsyncParsableCommand {
                                                     limit: 100_000)
                 if dryRun {
                     let list = try await service.list(filter, for: reviewer)
-                    for c in list { print("would decide conflict \(c.id): \(c.uscc) \(c.field) (\(c.kind), region \(c.region))") }
+                    for c in list { printSafe("would decide conflict \(c.id): \(c.uscc) \(c.field) (\(c.kind), region \(c.region))") }
                     print("\(list.count) open conflicts match; nothing decided (--dry-run)")
                     return
                 }
@@ -144,10 +144,10 @@ struct Conflicts: AsyncParsableCommand {
                 var failed = 0
                 for (conflict, outcome) in outcomes {
                     if let decided = outcome.decided {
-                        print("conflict \(decided.id) decided (\(decided.decision?.rawValue ?? "")): \(decided.uscc) \(decided.field) → revision \(decided.revision ?? 0)")
+                        printSafe("conflict \(decided.id) decided (\(decided.decision?.rawValue ?? "")): \(decided.uscc) \(decided.field) → revision \(decided.revision ?? 0)")
                     } else {
                         failed += 1
-                        print("conflict \(conflict.id) not decided: \(conflict.uscc) \(conflict.field): \(outcome.failure ?? "?")")
+                        printSafe("conflict \(conflict.id) not decided: \(conflict.uscc) \(conflict.field): \(outcome.failure ?? "?")")
                     }
                 }
                 print("\(outcomes.count - failed) of \(outcomes.count) conflicts decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
@@ -168,19 +168,21 @@ extension Conflicts {
             try await reporting {
                 let (_, database) = try await options.open()
                 let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: by ?? NSUserName()))
-                print("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
+                printSafe("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
             }
         }
     }
 }
 
-/// Columns aligned for a terminal; Chinese characters count as two columns.
+/// Columns aligned for a terminal; Chinese characters count as two columns. Every cell is made
+/// terminal-safe first (see `TerminalText`): the tables show what bureaus sent.
 enum TextTable {
     static func width(_ text: String) -> Int {
         text.unicodeScalars.reduce(0) { $0 + (($1.value >= 0x1100 && ($1.value <= 0x115F || (0x2E80...0xA4CF).contains($1.value) || (0xAC00...0xD7A3).contains($1.value) || (0xF900...0xFAFF).contains($1.value) || (0xFE30...0xFE4F).contains($1.value) || (0xFF00...0xFF60).contains($1.value) || (0xFFE0...0xFFE6).contains($1.value))) ? 2 : 1) }
     }
 
-    static func render(_ rows: [[String]]) -> String {
+    static func render(_ cells: [[String]]) -> String {
+        let rows = cells.map { $0.map(\.terminalSafe) }
         let columns = rows.map(\.count).max() ?? 0
         let widths = (0..<columns).map { c in rows.map { c < $0.count ? width($0[c]) : 0 }.max() ?? 0 }
         return rows.map { row in

@@ -43,7 +43,7 @@ struct Designations: AsyncParsableCommand {
                 let (_, database) = try await options.open()
                 let summary = try await DesignationImport(database: database).run(
                     kind: kind, value: value, list: DesignationImport.codes(in: text), source: file, by: .provinceCLI(user: by ?? NSUserName()))
-                summary.refused.forEach { print("refused: \($0)") }
+                summary.refused.forEach { printSafe("refused: \($0)") }
                 print("designations \(kind.rawValue) \(value.canonicalString): \(summary.designated.count) designated, \(summary.unchanged.count) already had it, \(summary.refused.count) refused")
                 if !summary.refused.isEmpty { throw ExitCode(3) }
             }

@@ -58,10 +58,11 @@ extension AsyncParsableCommand {
     /// Runs `body`, printing a failure as one line on stderr with its exit code.
     func reporting(_ body: () async throws -> Void) async throws {
         do { try await body() } catch let failure as CommandFailure {
-            FileHandle.standardError.write(Data("esync-aggregator: \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data("esync-aggregator: \(failure.message.terminalSafe)\n".utf8))
             throw ExitCode(failure.code)
         } catch let error as ServiceError {
-            FileHandle.standardError.write(Data("esync-aggregator: \(error)\n".utf8))
+            // A service error may quote what a bureau sent (a change set id, a field).
+            FileHandle.standardError.write(Data("esync-aggregator: \(error.description.terminalSafe)\n".utf8))
             throw ExitCode(error.status == 404 ? 4 : 1)
         }
     }
@@ -328,8 +329,20 @@ struct Records: AsyncParsableCommand {
     }
 }
 
+/// `value` as pretty JSON for the terminal, its control characters escaped (see `TerminalText.json`).
 func prettyJSON(_ value: some Encodable) throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    return TerminalText.json(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// `value`'s pretty JSON bytes (`JSONValue.prettyBytes`) for the terminal, escaped the same way.
+func prettyJSON(_ value: JSONValue) -> String {
+    TerminalText.json(String(decoding: value.prettyBytes(), as: UTF8.self))
+}
+
+/// Prints one line that holds text a bureau (or any peer) wrote: its control characters are
+/// shown as escapes instead of acted on by the terminal (see `TerminalText`).
+func printSafe(_ line: String) {
+    print(line.terminalSafe)
 }

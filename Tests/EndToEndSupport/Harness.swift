@@ -238,7 +238,11 @@ struct AgentHandle {
         self.region = region
         self.folder = folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        if let token { try token.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8) }
+        if let token {
+            // 0600, as the README tells an operator: a token others can read makes every run warn.
+            try token.write(toFile: folder + "/agent.token", atomically: true, encoding: .utf8)
+            guard chmod(folder + "/agent.token", 0o600) == 0 else { throw HarnessError("chmod agent.token: \(errno)") }
+        }
         configPath = folder + "/agent.yaml"
         try """
             region: "\(region)"
@@ -254,6 +258,7 @@ struct AgentHandle {
     }
 
     var publicKeyPath: String { storePath + "/.esync/signing-key.pub" }
+    var tokenPath: String { folder + "/agent.token" }
 
     /// The store's private key, for a test that signs a change set by hand.
     func signingKey() throws -> SigningKey {

@@ -189,6 +189,31 @@ final class NotifyListener {
         return (daemon, { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" })
     }
 
+    /// The daemon warns about a token file others can read when it starts and on every reload,
+    /// where an operator's fix (chmod, then `systemctl reload`) shows at once.
+    @Test func theDaemonWarnsAboutALooseTokenFileAtStartAndOnEveryReload() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "daemon-warn")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        #expect(chmod(zz.tokenPath, 0o644) == 0)
+        let (daemon, log) = try startDaemon(zz, environment: ["ESYNC_SYNC_INTERVAL_SECONDS": "3600", "ESYNC_SYNC_JITTER_SECONDS": "0"])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        let warning = "server.tokenFile \(zz.tokenPath) is readable by group or others (mode 0644)"
+        func warnings() -> Int { log().components(separatedBy: warning).count - 1 }
+        #expect(waitUntil(20) { warnings() == 1 }, "at start: \(log())")
+
+        #expect(chmod(zz.tokenPath, 0o600) == 0)
+        kill(daemon.processIdentifier, SIGHUP)
+        #expect(waitUntil(10) { log().contains("reload: configuration read again") }, "\(log())")
+        #expect(warnings() == 1, "nothing to warn about after the fix: \(log())")
+
+        #expect(chmod(zz.tokenPath, 0o644) == 0)
+        kill(daemon.processIdentifier, SIGHUP)
+        #expect(waitUntil(10) { warnings() == 2 }, "on reload: \(log())")
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(15) { !daemon.isRunning })
+    }
+
     func syncs(_ log: String) -> Int { log.split(separator: "\n").filter { $0.contains("sync ok") }.count }
 
     @Test func withSyncWatchAnEditReachesTheProvinceWithinSecondsAndABurstGivesOneSync() throws {

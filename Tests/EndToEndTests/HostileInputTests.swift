@@ -261,4 +261,55 @@ import Testing
         #expect(ancient.status == 400 && message(ancient).contains("100 years"), "\(ancient.status) \(message(ancient))")
         #expect(try province.request(.get, "/v1/conflicts?limit=5000&olderThan=7d", token: province.reviewerToken).status == 200)
     }
+
+    /// What a bureau sends (its `agent` label, change set ids, record text) is printed by the
+    /// province's command line without a control character a terminal would act on: an OSC that
+    /// retitles the window, a CSI that clears the screen, a BEL. They are shown as escapes (`\e`).
+    @Test func bureauTextReachesTheProvincesTerminalWithoutControlCharacters() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "hostile-terminal", environment: ["ESYNC_GUARD_MIN_CHANGES": "1"])
+        defer { province.stop() }
+        let hostile = "\u{1B}]0;pwned\u{07}\u{1B}[2J\u{9B}31m\u{7F}"
+        let agent = "esync-agent/9 " + hostile
+        func post(_ changeSet: ChangeSet) throws {
+            let answer = try province.request(.post, "/v1/changesets", token: province.bureauTokens["410100"]!, body: changeSet.encoded())
+            #expect(answer.status < 300, "\(answer.status) \(answer.bodyString)")
+        }
+        let zhengzhou = try #require(Regions.region(code: "410100"))
+        var generator = SampleGenerator(seed: 71)
+        let documents = (0..<4).map { _ in
+            var document = generator.next(region: zhengzhou).json
+            FieldPath.set(&document, path: "name", to: .string("恶意\(hostile)公司"))
+            FieldPath.set(&document, path: "county", to: .string(zhengzhou.counties[0].code))
+            return document
+        }
+        let codes = documents.map { $0["uscc"]!.stringValue! }
+        try post(ChangeSet(id: "create-\(hostile)", region: "410100", createdAt: "2026-12-05T00:00:00Z", agent: agent, records: documents.map { document in
+            RecordChange(uscc: document["uscc"]!.stringValue!, op: .create, fields: FieldPath.flatten(document).mapValues { FieldChange(expected: nil, value: $0) })
+        }))
+        // The province and the bureau both change one record's county: a conflict for review.
+        let set = try province.cli(["records", "set", codes[0], "county=\"\(zhengzhou.counties[1].code)\""])
+        #expect(set.status == 0, "\(set)")
+        func update(_ uscc: String) -> RecordChange {
+            RecordChange(uscc: uscc, op: .update, fields: ["county": FieldChange(expected: .string(zhengzhou.counties[0].code), value: .string(zhengzhou.counties[2].code))],
+                         baseRevision: 1)
+        }
+        try post(ChangeSet(id: "conflict-\(hostile)", region: "410100", createdAt: "2026-12-05T00:00:01Z", agent: agent, records: [update(codes[0])]))
+        // Half the region's records changed at once: held by the mass-change guard.
+        try post(ChangeSet(id: "held-\(hostile)", region: "410100", createdAt: "2026-12-05T00:00:02Z", agent: agent, records: [update(codes[1]), update(codes[2])]))
+        let conflictID = try province.sql("SELECT id FROM conflicts LIMIT 1")
+
+        for command in [["regions"], ["regions", "--json"], ["conflicts", "list"], ["conflicts", "list", "--json"], ["conflicts", "show", conflictID],
+                        ["changesets", "list"], ["records", "get", codes[0]], ["report", "--table", "warnings"]] {
+            let result = try province.cli(command)
+            #expect(result.status == 0, "\(command): \(result)")
+            let controls = result.stdout.unicodeScalars.filter { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) }
+            #expect(controls.isEmpty, "\(command) printed control characters \(controls.map { String($0.value, radix: 16) }): \(result.stdout)")
+        }
+        let regions = try province.cli(["regions"])
+        #expect(regions.stdout.contains(#"esync-agent/9 \e]0;pwned\u{07}\e[2J\u{9B}31m\u{7F}"#), "\(regions.stdout)")
+        let shown = try province.cli(["conflicts", "show", conflictID])
+        #expect(shown.stdout.contains(#"恶意\e]0;pwned"#) && shown.stdout.contains(#"conflict-\e]0;pwned"#), "\(shown.stdout)")
+        let held = try province.cli(["changesets", "list"])
+        #expect(held.stdout.contains(#"held-\e]0;pwned"#), "\(held.stdout)")
+    }
 }

@@ -251,6 +251,28 @@ import Testing
         #expect(try province.record(codes[0]).revision == 1)
     }
 
+    /// TLS 1.0 and 1.1 (SHA-1 handshake MACs, CBC ciphers only; deprecated by RFC 8996) end in a
+    /// handshake failure from the server; 1.2 and 1.3 connect. `SECLEVEL=0` lets the local
+    /// openssl offer the old versions, so that a refusal is the server's, not the client's.
+    @Test func onlyTLS12AndNewerAreAccepted() throws {
+        let pki = try TestPKI(name: "pki-versions")
+        let province = try province(pki, name: "tls-versions", clientCA: false)
+        defer { province.stop() }
+        let port = String(province.url.split(separator: ":").last ?? "")
+        func handshake(_ version: String) throws -> ProcessResult {
+            try run("/usr/bin/openssl", ["s_client", version, "-cipher", "DEFAULT@SECLEVEL=0", "-brief", "-connect", "127.0.0.1:" + port],
+                    in: pki.folder, killAfter: 20)
+        }
+        for old in ["-tls1", "-tls1_1"] {
+            let refused = try handshake(old)
+            #expect(refused.status != 0 && !refused.stderr.contains("CONNECTION ESTABLISHED"), "\(old): \(refused)")
+        }
+        for current in ["-tls1_2", "-tls1_3"] {
+            let accepted = try handshake(current)
+            #expect(accepted.status == 0 && accepted.stderr.contains("CONNECTION ESTABLISHED"), "\(current): \(accepted)")
+        }
+    }
+
     @Test func aMissingOrWrongServerCertificateStopsServeNamingTheFile() throws {
         let pki = try TestPKI(name: "pki-startup")
         let folder = try temporaryFolder("tls-startup")

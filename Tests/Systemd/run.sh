@@ -11,7 +11,9 @@
 #   - SIGKILL brings it back through Restart=; `systemctl reload` re-reads the configuration;
 #   - `systemctl stop` in the middle of a push ends it with exit 0, and a manual sync afterwards
 #     leaves every record at the province (the province's credit codes = the store's);
-#   - the journal holds its lines at the right priorities (info 6, notice 5, error 3).
+#   - the journal holds its lines at the right priorities (info 6, notice 5, error 3);
+#   - esync-sync.service runs a sync with the daemon's hardening, and systemd loads the hardening
+#     and limits of esync-sync.service and esync-aggregator.service as the files say.
 # Needs root, and the first time network to Debian's mirror (debootstrap, ~1–3 minutes; the
 # root file system is cached in $CACHE and booted with --volatile=overlay, so it stays clean).
 #
@@ -448,6 +450,17 @@ if c systemctl start esync-sync.service && [ "$(c systemctl show -p Result --val
 else
     fail "esync-sync.service: $(c systemctl show -p Result --value esync-sync.service)"
 fi
+# The hardening DeployUnitTests reads in the files is what systemd loads: the sync service runs
+# as hardened as the daemon (the run above proves the agent works so), and the aggregator's unit
+# (installed, not started here: the province runs on the host) hides /proc and has its limits.
+# One property at a time: `systemctl show -p A -p B` prints them in its own order, not ours.
+props() { local unit=$1 out="" p; shift; for p in "$@"; do out="$out${out:+ }$(c systemctl show -p "$p" --value "$unit")"; done; printf '%s' "$out"; }
+sync_props=$(props esync-sync.service UMask MemoryDenyWriteExecute PrivateDevices SystemCallArchitectures)
+check "Deploy/esync-sync.service as loaded: UMask MemoryDenyWriteExecute PrivateDevices SystemCallArchitectures = $sync_props" \
+    test "$sync_props" = "0027 yes yes native"
+agg_props=$(props esync-aggregator.service MemoryDenyWriteExecute ProtectProc ProcSubset LimitNOFILE TasksMax)
+check "Deploy/esync-aggregator.service as loaded: MemoryDenyWriteExecute ProtectProc ProcSubset LimitNOFILE TasksMax = $agg_props" \
+    test "$agg_props" = "yes invisible pid 16384 512"
 
 echo
 if [ "$failures" -gt 0 ]; then

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Configuration
 import SyncCore
 import EnterpriseModel
@@ -135,10 +138,55 @@ public struct AgentConfig: Sendable, Equatable {
         return config
     }
 
-    /// The warning every run logs while `server.tlsVerification` is `disabled-insecure`.
-    public var insecureTLSWarning: String? {
-        guard tlsVerification == .disabledInsecure else { return nil }
-        return "server.tlsVerification is disabled-insecure in \(configPath): the province's certificate is not checked, so anyone on the network path can read and change this bureau's records and credentials"
+    /// What this configuration leaves open, for every run to warn about: each command that
+    /// contacts the province, the daemon when it starts and on every reload. Warnings, not
+    /// refusals: a lab or a migration may need them for a while, and the warning names the fix.
+    /// - certificate checks off (`server.tlsVerification: disabled-insecure`);
+    /// - plain HTTP to another machine: the token and the records cross the network in clear text;
+    /// - `server.tokenFile` or `server.clientKey` readable by group or others: whoever reads one
+    ///   signs in as this bureau.
+    public func securityWarnings() -> [String] {
+        var warnings: [String] = []
+        if tlsVerification == .disabledInsecure {
+            warnings.append("server.tlsVerification is disabled-insecure in \(configPath): the province's certificate is not checked, so anyone on the network path can read and change this bureau's records and credentials")
+        }
+        if let serverURL, let host = Self.plainHTTPHost(serverURL) {
+            warnings.append("server.url \(serverURL) is plain HTTP to another machine (\(host)): the bureau's token and records travel in clear text, so anyone on the network path can read them and sign in as this bureau; use an https:// URL (tls.cert at the province)")
+        }
+        for (key, path) in [("server.tokenFile", tokenFile), ("server.clientKey", clientKey)] {
+            guard let path, let mode = FileSystem.permissions(path), mode & 0o077 != 0 else { continue }
+            let octal = String(mode, radix: 8)
+            warnings.append("\(key) \(path) is readable by group or others (mode \(String(repeating: "0", count: max(0, 4 - octal.count)) + octal)): whoever can read it signs in as this bureau; run `chmod 600 \(path)` (owned by the agent's user)")
+        }
+        return warnings
+    }
+
+    /// The host of `url` when it is plain `http://` to a host that is not this machine; nil for
+    /// https, and for localhost, 127.0.0.0/8 and ::1 (the token then never leaves the machine).
+    static func plainHTTPHost(_ url: String) -> String? {
+        guard url.lowercased().hasPrefix("http://") else { return nil }
+        var authority = url.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let host: Substring
+        if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
+            host = authority[authority.index(after: authority.startIndex)..<close]
+        } else {
+            host = authority.prefix { $0 != ":" }
+        }
+        return isLoopback(String(host)) ? nil : String(host)
+    }
+
+    /// localhost, an IPv4 address in 127.0.0.0/8, ::1, or an IPv4-mapped 127.x address.
+    static func isLoopback(_ host: String) -> Bool {
+        if ["localhost", "localhost."].contains(host.lowercased()) { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: v6) { Array($0) }
+        let loopback = bytes[0..<15].allSatisfy { $0 == 0 } && bytes[15] == 1
+        let mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+        return loopback || mapped
     }
 
     /// The bureau token from `server.tokenFile`; nil when the bureau signs in by its client

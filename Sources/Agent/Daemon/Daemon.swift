@@ -116,7 +116,7 @@ public final class Daemon: Sendable {
         notify(notifier) { try $0.ready() }
         notify(notifier) { try $0.status("started; first sync running") }
         log.info("started: store=\(config.storePath) region=\(config.region) server=\(config.serverURL ?? "-") interval=\(Int(config.syncIntervalSeconds))s")
-        if let warning = config.insecureTLSWarning { log.warning("\(warning)") }
+        for warning in config.securityWarnings() { log.warning("\(warning)") }
 
         var watch = openWatch(config)
         var failures = 0
@@ -131,7 +131,7 @@ public final class Daemon: Sendable {
                         let rewatch = fresh.syncWatch != config.syncWatch || fresh.settleSeconds != config.settleSeconds
                         config = fresh
                         log.notice("reload: configuration read again")
-                        if let warning = config.insecureTLSWarning { log.warning("\(warning)") }
+                        for warning in config.securityWarnings() { log.warning("\(warning)") }
                         if rewatch { watch = openWatch(config) }
                     }
                 } catch {

@@ -31,6 +31,13 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The permission bits of the file at `path` (after symlinks), or nil when it cannot be stat'ed.
+    public static func permissions(_ path: String) -> mode_t? {
+        var st = Glibc.stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return st.st_mode & 0o7777
+    }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = Glibc.stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR

@@ -74,7 +74,6 @@ public final class SyncEngine {
     func client() throws(AgentError) -> ProvinceClient {
         if let clientStorage { return clientStorage }
         let made = try ProvinceClient(config: config)
-        if let warning = config.insecureTLSWarning { log("warning: \(warning)") }
         clientStorage = made
         return made
     }

@@ -13,6 +13,10 @@ enum ServerTLS {
             throw ConfigError("tls.key: \(files.keyPath) is not an unencrypted PEM private key (\(error))")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        // NIOSSL's default accepts TLS 1.0 and 1.1 (RFC 8996 deprecates them: SHA-1 in the
+        // handshake, CBC ciphers only). Every agent is libcurl on a supported OS and every browser
+        // speaks 1.2, so nothing that should reach the province needs less.
+        configuration.minimumTLSVersion = .tlsv12
         if let clientCAPath = files.clientCAPath {
             configuration.trustRoots = .certificates(try certificates("tls.clientCA", clientCAPath))
             // Asked for, not required: a bureau without a certificate still signs in with its

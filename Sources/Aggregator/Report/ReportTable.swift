@@ -117,9 +117,10 @@ public struct ReportTable: Sendable {
         return out
     }
 
-    /// Aligned columns for a terminal.
+    /// Aligned columns for a terminal, every cell terminal-safe (`TerminalText`): the warnings
+    /// table names records, and their names are what a bureau wrote.
     public var text: String {
-        let table = [columns.map(\.key)] + rows
+        let table = ([columns.map(\.key)] + rows).map { $0.map(\.terminalSafe) }
         let widths = columns.indices.map { c in table.map { Self.width($0[c]) }.max() ?? 0 }
         return table.map { row in
             row.enumerated().map { c, cell in
