@@ -156,10 +156,11 @@ struct Key: AsyncParsableCommand {
         abstract: "Print the store's public signing key (last line, base64) for the province to register.",
         discussion: """
             Every change set the store seals is signed with its Ed25519 key (.esync/signing-key, mode 0600) and names \
-            the hash of the one sealed before it. The province checks both when the bureau's token has a key \
-            registered: `esync-aggregator token key --selector SELECTOR KEY` (or `token add --region CODE \
-            --public-key KEY`). A store without a key (made before signing) gets one now. A re-created store has a \
-            new key, which must be registered before the province takes its change sets.
+            the hash of the one sealed before it. The province checks both once any key is registered for the \
+            region: `esync-aggregator token key --selector SELECTOR KEY` (printed with this agent's selector), or \
+            `cert key FINGERPRINT KEY` for a bureau that signs in by certificate. A store without a key (made before \
+            signing) gets one now. A re-created store has a new key, which must be registered before the province \
+            takes its change sets.
             """)
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file, register (the command for the province).") var json = false
@@ -190,7 +191,7 @@ struct Key: AsyncParsableCommand {
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show pending changes, the outbox, fields waiting for review, invalid files and the last sync.",
-        discussion: "Never waits for the lock. Exit code 3 when the store has invalid files.")
+        discussion: "Never takes the store's lock (so --wait has no effect). Exit codes: 0; 3 when the store has invalid files; 2 a bad configuration.")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts.") var json = false
 
@@ -208,7 +209,7 @@ struct Status: AsyncParsableCommand {
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the change set a push would send now (field by field), without sending it.",
-        discussion: "Never waits for the lock. On an unchanged store no record file is read (see scan.filesRead in --json).")
+        discussion: "Never takes the store's lock (so --wait has no effect). On an unchanged store no record file is read (see scan.filesRead in --json).")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts.") var json = false
 
@@ -225,7 +226,8 @@ struct Diff: AsyncParsableCommand {
 
 struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).")
+        abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).",
+        discussion: "Exit codes: 0 done; 3 done, but some records were skipped (see `status`); 4 store locked; 5 province unreachable (the outbox keeps what was sealed); 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
@@ -241,7 +243,8 @@ struct Push: AsyncParsableCommand {
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Merge the records of the region that changed at the province since the last pull.")
+        abstract: "Merge the records of the region that changed at the province since the last pull.",
+        discussion: "Exit codes: 0 done; 3 done, but some records were skipped or refused from the province's answers; 4 store locked; 5 province unreachable; 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Fetch every record of the region again (cursor 0), e.g. to repair the base.") var full = false
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
@@ -258,7 +261,9 @@ struct Pull: AsyncParsableCommand {
 }
 
 struct Sync: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Push, then pull.")
+    static let configuration = CommandConfiguration(
+        abstract: "Push, then pull.",
+        discussion: "Exit codes as for push and pull: 0 done; 3 some records skipped; 4 store locked; 5 province unreachable; 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 

@@ -13,7 +13,7 @@ struct Conflicts: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
         @OptionGroup var options: ConfigOption
-        @Option(help: "open, resolved, auto (decided by a rule) or all.") var status = "open"
+        @Option(help: "open, resolved, auto (decided by a rule), withdrawn (delete requests the bureau took back) or all.") var status = "open"
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
