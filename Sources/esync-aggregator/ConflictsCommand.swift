@@ -71,7 +71,7 @@ struct Conflicts: AsyncParsableCommand {
                     printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
-                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value JSON --note TEXT")
+                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value VALUE --note TEXT")
                 }
             }
         }
@@ -81,7 +81,9 @@ struct Conflicts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decide a conflict, or every open conflict a filter selects: keep the province's value, take the bureau's, or set a new value.",
             discussion: """
-                One conflict: `resolve ID --keep-current --note TEXT`.
+                One conflict: `resolve ID --keep-current --note TEXT`, or `resolve ID --value 洛阳新名称有限公司`: a new \
+                value is typed as the field takes it: text as it is (no quotes needed), a number as digits, an object or a \
+                list (contact, supportMeasures) as JSON.
                 In bulk: `resolve --region 410100 --field employees --older-than 7d --take-incoming --note TEXT` decides every \
                 open conflict the filters select, one by one; one that cannot take the decision (decided meanwhile, a value \
                 that does not fit) is reported and the others go on. `--dry-run` lists them first. Without an ID at least \
@@ -92,7 +94,7 @@ struct Conflicts: AsyncParsableCommand {
         @Argument(help: "The conflict id (leave out to decide in bulk over the filters).") var id: Int64?
         @Flag(help: "The province's current value stays.") var keepCurrent = false
         @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
-        @Option(help: "A new value, as JSON (text in quotes: '\"…\"').") var value: String?
+        @Option(help: "A new value: text as it is for a text field, digits for a number field, JSON for an object or a list.") var value: String?
         @Option(help: "Why; kept with the decision.") var note: String?
         @Option(help: "Who decides (default: the login name).") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
@@ -104,7 +106,7 @@ struct Conflicts: AsyncParsableCommand {
 
         func validate() throws {
             guard [keepCurrent, takeIncoming, value != nil].filter({ $0 }).count == 1 else {
-                throw ValidationError("give exactly one of --keep-current, --take-incoming or --value JSON")
+                throw ValidationError("give exactly one of --keep-current, --take-incoming or --value VALUE")
             }
             let filtered = region != nil || field != nil || kind != nil || olderThan != nil || allOpen
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
@@ -113,22 +115,19 @@ struct Conflicts: AsyncParsableCommand {
 
         func run() async throws {
             try await reporting {
-                let resolution: Resolution
-                if keepCurrent {
-                    resolution = Resolution(decision: .keepCurrent, note: note)
-                } else if takeIncoming {
-                    resolution = Resolution(decision: .takeIncoming, note: note)
-                } else {
-                    do { resolution = Resolution(decision: .value, value: try JSONValue.parse(value!), note: note) } catch {
-                        throw CommandFailure(message: "--value: not JSON (\(error)); write text in quotes: --value '\"…\"'", code: 2)
-                    }
-                }
                 let (_, database) = try await options.open()
                 let service = ConflictService(database: database)
                 let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
-                guard id == nil else {
-                    let decided = try await service.resolve(id!, resolution, by: reviewer)
-                    printSafe("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+                let decision: ConflictView.Decision = keepCurrent ? .keepCurrent : takeIncoming ? .takeIncoming : .value
+                if let id {
+                    var resolution = Resolution(decision: decision, note: note)
+                    if let value {
+                        do { resolution.value = try TypedValue.read(value, for: try await service.show(id, for: reviewer)) } catch let error as TypedValueError {
+                            throw CommandFailure(message: "--value: \(error)", code: 2)
+                        }
+                    }
+                    let decided = try await service.resolve(id, resolution, by: reviewer)
+                    printSafe("conflict \(id) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
                     return
                 }
                 let filter = ConflictService.Filter(region: region, field: field, kind: kind,
@@ -140,7 +139,11 @@ struct Conflicts: AsyncParsableCommand {
                     print("\(list.count) open conflicts match; nothing decided (--dry-run)")
                     return
                 }
-                let outcomes = try await service.resolveAll(filter, resolution, by: reviewer)
+                let outcomes = if let value {
+                    try await service.resolveAll(filter, typedValue: value, note: note, by: reviewer)
+                } else {
+                    try await service.resolveAll(filter, Resolution(decision: decision, note: note), by: reviewer)
+                }
                 var failed = 0
                 for (conflict, outcome) in outcomes {
                     if let decided = outcome.decided {

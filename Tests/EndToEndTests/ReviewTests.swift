@@ -5,6 +5,18 @@ import Foundation
 import SyncCore
 import Testing
 
+/// A rule's decision on `employees` of a record both sides edited, re-opened: a number field
+/// for a reviewer to decide.
+func reopenedNumberConflict(_ province: AggregatorProcess, _ zz: AgentHandle, _ uscc: String) throws -> Int64 {
+    #expect(try province.cli(["records", "set", uscc, "employees=101"]).status == 0)
+    try zz.edit(uscc, ["employees": 201])
+    #expect(try zz.agent(["sync"]).status == 0)
+    let auto = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--auto", "--json"]).stdout.utf8)).conflicts
+    let id = try #require(auto.first { $0.field == "employees" }?.id)
+    #expect(try province.cli(["conflicts", "reopen", "\(id)"]).status == 0)
+    return id
+}
+
 /// The province's review of conflicts, and its decisions reaching the bureau.
 @Suite(.serialized) struct ReviewTests {
     func conflicted(_ name: String) throws -> (AggregatorProcess, AgentHandle, String, Int64) {
@@ -62,6 +74,26 @@ import Testing
         // The new edit goes out against the decided value and applies.
         #expect(try zz.agent(["push"]).status == 0)
         #expect(try province.record(uscc).document["name"] == "区局再次更正名称有限公司")
+    }
+
+    /// `--value` is typed as the field takes it: a name as it is, a count as digits; text for a
+    /// number field is refused naming the whole character it stopped at.
+    @Test func aNewValueOnTheCommandLineIsTypedAsTheFieldTakesIt() throws {
+        let (province, zz, uscc, id) = try conflicted("typed")
+        defer { province.stop() }
+        let employees = try reopenedNumberConflict(province, zz, uscc)
+
+        let refused = try province.cli(["conflicts", "resolve", "\(employees)", "--value", "洛阳"])
+        #expect(refused.status == 2 && refused.stderr.contains("whole number") && refused.stderr.contains("'洛'") && !refused.stderr.contains("æ"), "\(refused)")
+        #expect(try province.cli(["conflicts", "resolve", "\(employees)", "--value", "120"]).status == 0)
+        #expect(try province.record(uscc).document["employees"] == 120)
+        let decided = try province.cli(["conflicts", "resolve", "\(id)", "--value", "洛阳新名称有限公司", "--note", "以营业执照为准"])
+        #expect(decided.status == 0, "\(decided)")
+        #expect(try province.record(uscc).document["name"] == "洛阳新名称有限公司")
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(try zz.readRecord(uscc)["name"] == "洛阳新名称有限公司")
+        let help = try province.cli(["conflicts", "resolve", "--help"])
+        #expect(help.stdout.contains("text as it is for a text field"))
     }
 
     @Test func aRefusedDeleteBringsTheRecordBackAndAnApprovedOneRemovesIt() throws {

@@ -78,10 +78,25 @@ enum ReviewText {
         }
     }
 
-    /// A value as the JSON a reviewer would type in the "new value" field.
-    static func json(_ value: JSONValue?) -> String {
-        guard let value else { return "" }
-        return String(decoding: value.prettyBytes(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// How a value is typed for a field of this kind, beside the "new value" box.
+    static func valueHint(_ kind: RecordFieldKind) -> String {
+        switch kind {
+        case .text: "照原样填写文字，不加引号"
+        case .integer: "填写整数，如 123"
+        case .structure: "JSON 格式（对象或列表）"
+        }
+    }
+
+    /// Why a typed value does not fit its field, in the reviewer's words; the parser's own
+    /// reason (which names the character it stopped at) after it.
+    static func valueProblem(_ error: TypedValueError) -> String {
+        let field = "\(fieldLabel(error.field)) \(error.field)"
+        return switch error.problem {
+        case .empty: "请填写新值（\(field)）。"
+        case .notAWholeNumber: "\(field)要填整数，如 123；填的是“\(error.typed)”。"
+        case .notJSON(let parse) where error.kind == .integer: "\(field)要填整数，如 123；填的是“\(error.typed)”（\(parse)）。"
+        case .notJSON(let parse): "\(field)要用 JSON 填写（对象或列表）：\(parse)。"
+        }
     }
 
     static let chinaTime = TimeZone(secondsFromGMT: 8 * 3600)!
