@@ -140,6 +140,33 @@ import Testing
         #expect(again.status == 409 && again.bodyString.contains("已被处理"))
     }
 
+    /// The page promises the note is seen by the bureau: its agent shows each decision with
+    /// the note and the reviewer on pull (text and --json) and in `status` (text and --json).
+    @Test func theDecisionsNoteAndReviewerReachTheBureau() throws {
+        let (province, zz, conflicts) = try conflicted("pages-note", count: 2)
+        defer { province.stop() }
+        let session = try Page.session(province)
+        let onPage = try Page.post(province, "/review/conflicts/\(conflicts[0].id)/resolve",
+                                   ["decision": "keep-current", "note": "以营业执照为准，请区局更正", "csrf": session.csrf], cookie: session.cookie)
+        #expect(onPage.status == 303)
+        let json = try zz.agent(["pull", "--json"])
+        #expect(json.status == 0, "\(json)")
+        let decisions = try JSONValue.parse(json.stdout)["pull"]?["decisions"]?.arrayValue ?? []
+        #expect(decisions.count == 1, "\(json.stdout)")
+        #expect(decisions.first?["note"] == "以营业执照为准，请区局更正" && decisions.first?["by"] == "reviewer:wang", "\(decisions)")
+        #expect(decisions.first?["conflictId"] == .int(conflicts[0].id) && decisions.first?["decision"] == "keep-current")
+
+        #expect(try province.cli(["conflicts", "resolve", "\(conflicts[1].id)", "--take-incoming", "--note", "核实无误", "--by", "li"]).status == 0)
+        let text = try zz.agent(["pull"])
+        #expect(text.stdout.contains("the province decided (take-incoming)") && text.stdout.contains("reviewer:li")
+                && text.stdout.contains("核实无误"), "\(text)")
+        let status = try zz.agent(["status"])
+        #expect(status.stdout.contains("以营业执照为准，请区局更正") && status.stdout.contains("核实无误") && status.stdout.contains("reviewer:wang"),
+                "\(status)")
+        let recent = try zz.statusJSON()["decisions"]?.arrayValue ?? []
+        #expect(recent.count == 2 && recent.contains { $0["note"] == "核实无误" && $0["by"] == "reviewer:li" }, "\(recent)")
+    }
+
     @Test func aRuleDecisionIsReopenedFromItsPage() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "pages-reopen")
         defer { province.stop() }

@@ -108,9 +108,12 @@ func reopenedNumberConflict(_ province: AggregatorProcess, _ zz: AgentHandle, _ 
         let list = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "delete", "--json"]).stdout.utf8)).conflicts
         let byRecord = Dictionary(uniqueKeysWithValues: list.map { ($0.uscc, $0.id) })
         #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[0]]!)", "--keep-current", "--note", "企业仍在经营"]).status == 0)
-        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[1]]!)", "--take-incoming"]).status == 0)
+        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[1]]!)", "--take-incoming", "--note", "企业已注销"]).status == 0)
         let pull = try zz.agent(["pull"])
         #expect(pull.status == 0, "\(pull)")
+        // Both decisions are reported with their notes, the approved one too (its record is gone).
+        #expect(pull.stdout.contains("delete request: keep-current") && pull.stdout.contains("企业仍在经营"), "\(pull)")
+        #expect(pull.stdout.contains("delete request: take-incoming") && pull.stdout.contains("企业已注销"), "\(pull)")
         #expect(FileManager.default.fileExists(atPath: zz.recordPath(codes[0])))
         #expect(!FileManager.default.fileExists(atPath: zz.recordPath(codes[1])))
         #expect(try province.record(codes[1]).deleted)

@@ -47,6 +47,8 @@ public struct StatusReport: Encodable, Sendable {
     public var invalid: [FileProblem]
     public var held: [Held]
     public var waitingForReview: [Waiting]
+    /// The latest decisions of the province that pulls brought, with who decided and the note.
+    public var decisions: [AgentState.Decision]
     public var cursor: Int64
     public var lastPush: AgentState.Outcome?
     public var lastPull: AgentState.Outcome?
@@ -73,6 +75,7 @@ public struct StatusReport: Encodable, Sendable {
         waitingForReview = engine.state.parked.keys.sorted().flatMap { uscc in
             engine.state.parked[uscc]!.sorted { $0.key < $1.key }.map { Waiting(uscc: uscc, field: $0.key, conflictId: $0.value.conflictId) }
         }
+        decisions = engine.state.recentDecisions
         cursor = engine.state.cursor
         lastPush = engine.state.lastPush
         lastPull = engine.state.lastPull
@@ -92,6 +95,10 @@ public struct StatusReport: Encodable, Sendable {
         if !waitingForReview.isEmpty {
             lines.append("waiting for the province's review (\(waitingForReview.count) fields):")
             lines += waitingForReview.map { "  \($0.uscc) \($0.field) (conflict \($0.conflictId))" }
+        }
+        if !decisions.isEmpty {
+            lines.append("decided by the province (the latest \(decisions.count)):")
+            lines += decisions.map { "  " + $0.line }
         }
         if !held.isEmpty {
             lines.append("not sent (\(held.count)):")
