@@ -21,19 +21,27 @@ struct Conflicts: AsyncParsableCommand {
         @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
+        func validate() throws {
+            if let region { try validateRegion(region) }
+        }
+
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()
                 let status = auto ? "auto" : self.status
                 let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind,
                                                     createdBefore: try olderThan.map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) })
-                let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
+                let service = ConflictService(database: database)
+                let reviewer = Principal.provinceCLI(user: NSUserName())
+                let list = try await service.list(filter, for: reviewer)
                 if json { print(prettyJSON(ConflictList(conflicts: list).json), terminator: ""); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
-                var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
+                let names = try await service.enterpriseNames(list.map(\.uscc), for: reviewer)
+                var rows = [["ID", "CREDIT CODE", "ENTERPRISE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
                 for c in list {
-                    rows.append(["\(c.id)", c.uscc, "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
-                                 Self.short(c.current), c.kind == "delete" ? "delete" : Self.short(c.incoming), c.source, String(c.createdAt.prefix(16))]
+                    let sides = Conflicts.sides(c)
+                    rows.append(["\(c.id)", c.uscc, Self.short(names[c.uscc] ?? "—", limit: 20), "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
+                                 Self.short(sides.current), Self.short(sides.incoming), c.source, String(c.createdAt.prefix(16))]
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
@@ -41,10 +49,8 @@ struct Conflicts: AsyncParsableCommand {
             }
         }
 
-        static func short(_ value: JSONValue?) -> String {
-            guard let value else { return "(absent)" }
-            let text = value.canonicalString
-            return text.count > 28 ? String(text.prefix(27)) + "…" : text
+        static func short(_ text: String, limit: Int = 28) -> String {
+            text.count > limit ? String(text.prefix(limit - 1)) + "…" : text
         }
     }
 
@@ -63,15 +69,16 @@ struct Conflicts: AsyncParsableCommand {
                 let record = try await MergeService(database: database).record(c.uscc, for: reviewer)
                 let name = record.document["name"]?.stringValue ?? ""
                 printSafe("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
-                printSafe("field:            \(c.field)")
-                printSafe("bureau started:   \(c.expected?.canonicalString ?? "(absent)")")
-                printSafe("province has:     \(c.current?.canonicalString ?? "(absent)")" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
-                printSafe("bureau asks:      \(c.kind == "delete" ? "delete the record" : c.incoming?.canonicalString ?? "(absent)")   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
+                let sides = Conflicts.sides(c)
+                printSafe("field:            \(c.kind == "delete" ? "* (the whole record)" : c.field)")
+                printSafe("bureau started:   \(sides.expected)")
+                printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
+                printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
                 if !c.isOpen {
                     printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
-                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value VALUE --note TEXT")
+                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) " + Conflicts.choices(c) + " --note TEXT")
                 }
             }
         }
@@ -111,6 +118,7 @@ struct Conflicts: AsyncParsableCommand {
             let filtered = region != nil || field != nil || kind != nil || olderThan != nil || allOpen
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
             if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
+            if let region { try validateRegion(region) }
         }
 
         func run() async throws {
@@ -161,6 +169,26 @@ struct Conflicts: AsyncParsableCommand {
 }
 
 extension Conflicts {
+    /// The three values of a conflict as an operator reads them: a delete request is about the
+    /// whole record, whose content hashes say only whether it changed since the bureau saw it.
+    static func sides(_ c: ConflictView) -> (expected: String, current: String, incoming: String) {
+        guard c.kind == "delete" else {
+            return (c.expected?.canonicalString ?? "(absent)", c.current?.canonicalString ?? "(absent)", c.incoming?.canonicalString ?? "(absent)")
+        }
+        let changed = c.expected == nil || c.expected != c.current
+        return ("the record as the bureau last had it", changed ? "the record, changed since" : "the record, unchanged",
+                "delete the record")
+    }
+
+    /// The decisions a conflict takes, in its own words: a delete request has no value to set.
+    static func choices(_ c: ConflictView) -> String {
+        switch c.kind {
+        case "delete": "--keep-current (keep the record) | --take-incoming (delete it)"
+        case "transfer": "--keep-current (stay) | --take-incoming (move) | --value REGION"
+        default: "--keep-current | --take-incoming | --value VALUE"
+        }
+    }
+
     struct Reopen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-open a decision a rule made (see `list --auto`), for a reviewer to decide.")
         @OptionGroup var options: ConfigOption

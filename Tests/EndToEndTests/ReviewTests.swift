@@ -96,6 +96,32 @@ func reopenedNumberConflict(_ province: AggregatorProcess, _ zz: AgentHandle, _ 
         #expect(help.stdout.contains("text as it is for a text field"))
     }
 
+    /// The queue on the command line names each enterprise; a delete request shows what it is
+    /// about, not content hashes, and is not offered `--value`; a region that is not one of
+    /// the 18 is refused as by every other command.
+    @Test func theQueueOnTheCommandLineNamesEnterprisesAndShowsNoHashes() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "queue-cli")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let uscc = try zz.generate(3, seed: 22)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let name = try #require(try zz.readRecord(uscc)["name"]?.stringValue)
+        try FileManager.default.removeItem(atPath: zz.recordPath(uscc))
+        #expect(try zz.agent(["push"]).status == 0)
+        let conflict = try #require(try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts.first)
+        let hash = try #require(conflict.current?.stringValue)
+        let list = try province.cli(["conflicts", "list"])
+        #expect(list.status == 0 && list.stdout.contains(name), "\(list)")
+        #expect(!list.stdout.contains(String(hash.prefix(12))), "\(list)")
+        let show = try province.cli(["conflicts", "show", "\(conflict.id)"])
+        #expect(show.status == 0 && show.stdout.contains(name) && show.stdout.contains("--keep-current"), "\(show)")
+        #expect(!show.stdout.contains(String(hash.prefix(12))) && !show.stdout.contains("--value"), "\(show)")
+        for arguments in [["conflicts", "list", "--region", "999999"], ["conflicts", "resolve", "--region", "999999", "--keep-current"]] {
+            let refused = try province.cli(arguments)
+            #expect(refused.status == 2 && refused.stderr.contains("not one of the 18 regions"), "\(arguments): \(refused)")
+        }
+    }
+
     @Test func aRefusedDeleteBringsTheRecordBackAndAnApprovedOneRemovesIt() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "deletes")
         defer { province.stop() }
