@@ -41,7 +41,7 @@ struct Conflicts: AsyncParsableCommand {
                 for c in list {
                     let sides = Conflicts.sides(c)
                     rows.append(["\(c.id)", c.uscc, Self.short(names[c.uscc] ?? "—", limit: 20), "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
-                                 Self.short(sides.current), Self.short(sides.incoming), c.source, String(c.createdAt.prefix(16))]
+                                 Self.short(sides.current), Self.short(sides.incoming), c.source, BeijingTime.text(c.createdAt)]
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
@@ -72,10 +72,10 @@ struct Conflicts: AsyncParsableCommand {
                 let sides = Conflicts.sides(c)
                 printSafe("field:            \(c.kind == "delete" ? "* (the whole record)" : c.field)")
                 printSafe("bureau started:   \(sides.expected)")
-                printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
-                printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
+                printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \(BeijingTime.text($0.at, seconds: true)) (revision \($0.revision))" } ?? ""))
+                printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(BeijingTime.text(c.createdAt, seconds: true))")
                 if !c.isOpen {
-                    printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
+                    printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt.map { BeijingTime.text($0, seconds: true) } ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
                     print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) " + Conflicts.choices(c) + " --note TEXT")

@@ -207,6 +207,34 @@ extension ReviewTests {
         return (province, zz, codes)
     }
 
+    /// Times on the command line are Beijing time, as on the review pages, and say so: no bare
+    /// UTC time that reads eight hours wrong.
+    @Test func timesOnTheCommandLineAreBeijingTimeWithTheirZone() throws {
+        let (province, zz, codes) = try guarded("times")
+        defer { province.stop() }
+        #expect(try province.cli(["records", "set", codes[15], #"name="省厅核定名称有限公司""#]).status == 0)
+        try zz.edit(codes[15], ["name": "区局登记名称有限公司"])
+        #expect(try zz.agent(["sync"]).status == 3)
+        let conflict = try #require(try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts.first)
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        let beijing = formatter.string(from: try Date(conflict.createdAt, strategy: .iso8601)) + "+08:00"
+        let list = try province.cli(["conflicts", "list"])
+        #expect(list.stdout.contains(beijing), "\(beijing)\n\(list)")
+        for arguments in [["conflicts", "list"], ["conflicts", "show", "\(conflict.id)"], ["changesets", "list"], ["regions"]] {
+            let shown = try province.cli(arguments)
+            #expect(shown.status == 0 && shown.stdout.contains("+08:00") && !Self.hasBareTime(shown.stdout), "\(arguments): \(shown)")
+        }
+        let status = try zz.agent(["status"])
+        #expect(status.stdout.contains("+08:00") && !Self.hasBareTime(status.stdout), "\(status)")
+    }
+
+    /// An ISO 8601 time as stored (`2026-05-01T06:03`), which a reader takes for local time.
+    static func hasBareTime(_ text: String) -> Bool {
+        text.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d"#, options: .regularExpression) != nil
+    }
+
     @Test func aMassChangeIsHeldWholeAndAppliedOnceApproved() throws {
         let (province, zz, codes) = try guarded("guard-approve")
         defer { province.stop() }

@@ -183,7 +183,7 @@ extension AgentState.Decision {
     /// One line for `pull` and `status`: the decision, who and when, and the note, made safe
     /// for a terminal (a note is the province's free text).
     public var line: String {
-        let who = [by.map { "by \($0)" }, at.map { "at \($0)" }, "conflict \(conflictId)"].compactMap { $0 }.joined(separator: " ")
+        let who = [by.map { "by \($0)" }, at.map { "at \(BeijingTime.text($0, seconds: true))" }, "conflict \(conflictId)"].compactMap { $0 }.joined(separator: " ")
         return "\(uscc) \(field): the province decided (\(decision)) \(who)".terminalSafe + (note.map { "; note: \($0.terminalSafe)" } ?? "")
     }
 }

@@ -108,9 +108,9 @@ public struct StatusReport: Encodable, Sendable {
             lines.append("invalid files, not synced (\(invalid.count)):")
             lines += invalid.map { "  \($0.file): \($0.reason)" }
         }
-        lines.append("last push: " + (lastPush.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
-        lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
-        lines.append("last verify: " + (lastVerify.map { "\($0.at) \($0.summary)" } ?? "never"))
+        lines.append("last push: " + (lastPush.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
+        lines.append("last pull: " + (lastPull.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
+        lines.append("last verify: " + (lastVerify.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.summary)" } ?? "never"))
         lines.append("store epoch: \(epoch ?? "none yet (given on the next push or pull)")")
         return lines.joined(separator: "\n")
     }

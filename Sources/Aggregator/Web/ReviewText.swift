@@ -99,21 +99,10 @@ enum ReviewText {
         }
     }
 
-    static let chinaTime = TimeZone(secondsFromGMT: 8 * 3600)!
-
-    static func date(_ iso: String) -> Date? {
-        if let date = try? Date(iso, strategy: .iso8601) { return date }
-        return try? Date(iso, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    /// "2026-05-01 14:03" in Beijing time; the stored text when it is not a time.
+    /// "2026-05-01 14:03" in Beijing time (`BeijingTime`); the stored text when it is not a time.
     static func time(_ iso: String?) -> String {
         guard let iso else { return "从未" }
-        guard let date = date(iso) else { return iso }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = chinaTime
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        return BeijingTime.local(iso) ?? iso
     }
 
     /// "3 天前" … "刚刚".
@@ -124,7 +113,7 @@ enum ReviewText {
 
     /// "3 天", "5 小时", "12 分钟", "刚刚".
     static func age(_ iso: String, now: Date = Date()) -> String {
-        guard let date = date(iso) else { return "" }
+        guard let date = BeijingTime.date(iso) else { return "" }
         let seconds = max(0, now.timeIntervalSince(date))
         if seconds >= 86_400 { return "\(Int(seconds / 86_400)) 天" }
         if seconds >= 3600 { return "\(Int(seconds / 3600)) 小时" }
