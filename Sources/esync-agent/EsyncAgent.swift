@@ -321,7 +321,7 @@ enum PullReport {
     static func print(_ summary: SyncEngine.PullSummary) {
         Swift.print("pull: \(summary.line)")
         for d in summary.divergent { Swift.print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
-        for d in summary.decisions { Swift.print("  \(d.uscc) \(d.field): the province decided (\(d.decision))") }
+        for d in summary.decisions { Swift.print("  " + d.line) }
         for r in summary.refusedFromProvince { Swift.print("  \(r)") }
     }
 }

@@ -43,7 +43,6 @@ struct SyncJSON: Encodable {
 
     struct Pull: Encodable {
         struct Field: Encodable { var uscc: String; var field: String }
-        struct Decision: Encodable { var uscc: String; var field: String; var decision: String }
         var pages: Int
         var received: Int
         var merged: Int
@@ -51,7 +50,8 @@ struct SyncJSON: Encodable {
         var cursor: Int64
         var keptLocal: [Field]
         var deferred: [String]
-        var decisions: [Decision]
+        /// Each with `conflictId`, `by`, `at` and `note` as the province answered.
+        var decisions: [AgentState.Decision]
         var refusedFromProvince: [Push.Record]
         var summary: String
 
@@ -63,7 +63,7 @@ struct SyncJSON: Encodable {
             cursor = s.cursor
             keptLocal = s.divergent.map { Field(uscc: $0.uscc, field: $0.field) }
             deferred = s.deferred
-            decisions = s.decisions.map { Decision(uscc: $0.uscc, field: $0.field, decision: $0.decision) }
+            decisions = s.decisions
             refusedFromProvince = s.refusedFromProvince.map { Push.Record(uscc: $0.uscc, reason: $0.reason) }
             summary = s.line
         }

@@ -1,6 +1,7 @@
 import Aggregator
 import ArgumentParser
 import EnterpriseModel
+import SyncCore
 import Foundation
 
 struct Cert: AsyncParsableCommand {
@@ -56,7 +57,7 @@ struct Cert: AsyncParsableCommand {
                 var rows = [["SHA256", "REGION", "NAME", "SUBJECT", "VALID UNTIL", "REVOKED"]]
                 for e in entries {
                     rows.append([String(e.fingerprint.prefix(16)), "\(e.region) \(Regions.region(code: e.region)?.name ?? "")", e.name, e.subject,
-                                 String(e.notAfter.prefix(10)), e.revokedAt.map { String($0.prefix(16)) } ?? ""])
+                                 String(e.notAfter.prefix(10)), e.revokedAt.map { BeijingTime.text($0) } ?? ""])
                 }
                 print(TextTable.render(rows))
             }

@@ -1,6 +1,7 @@
 import Aggregator
 import ArgumentParser
 import EnterpriseModel
+import SyncCore
 import Foundation
 
 struct ChangeSets: AsyncParsableCommand {
@@ -29,7 +30,7 @@ struct ChangeSets: AsyncParsableCommand {
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")change sets"); return }
                 var rows = [["CHANGE SET", "REGION", "RECEIVED", "RECORDS", "CHANGES EXISTING", "STATUS", "SUMMARY"]]
                 for h in list {
-                    rows.append([h.id, "\(h.region) \(Regions.region(code: h.region)?.name ?? "")", String(h.receivedAt.prefix(16)), "\(h.records)",
+                    rows.append([h.id, "\(h.region) \(Regions.region(code: h.region)?.name ?? "")", BeijingTime.text(h.receivedAt), "\(h.records)",
                                  "\(h.affected) of \(h.regionRecords)", h.status + (h.decidedBy.map { " by \($0)" } ?? ""), h.summary])
                 }
                 print(TextTable.render(rows))
@@ -102,8 +103,8 @@ extension ChangeSets {
                     }
                     print(audit.regions.isEmpty ? "no change sets logged" : TextTable.render(rows))
                     for r in audit.regions {
-                        for s in r.chainStarts { printSafe("\(r.region) chain start: \(s.changeSet) received \(s.receivedAt): \(s.text)") }
-                        for p in r.problems { printSafe("\(r.region) PROBLEM: \(p.changeSet) received \(p.receivedAt): \(p.text)") }
+                        for s in r.chainStarts { printSafe("\(r.region) chain start: \(s.changeSet) received \(BeijingTime.text(s.receivedAt, seconds: true)): \(s.text)") }
+                        for p in r.problems { printSafe("\(r.region) PROBLEM: \(p.changeSet) received \(BeijingTime.text(p.receivedAt, seconds: true)): \(p.text)") }
                     }
                     print(audit.problems == 0 ? "every signature and chain link verifies" : "\(audit.problems) problems")
                 }
@@ -125,7 +126,7 @@ extension ChangeSets {
                 guard let entry = try await ChainAudit.entry(id, database: database) else {
                     throw CommandFailure(message: "no change set \(id) in the province's log", code: 4)
                 }
-                printSafe("change set \(entry.id) of region \(entry.region), received \(entry.receivedAt)")
+                printSafe("change set \(entry.id) of region \(entry.region), received \(BeijingTime.text(entry.receivedAt, seconds: true))")
                 printSafe("hash \(entry.hash), previous \(entry.previous.map { $0.isEmpty ? "\"\" (a chain start)" : $0 } ?? "none")")
                 if let start = entry.chainStart { printSafe("chain start: \(start)") }
                 if let signer = entry.signer {

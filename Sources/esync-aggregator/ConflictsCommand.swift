@@ -21,19 +21,27 @@ struct Conflicts: AsyncParsableCommand {
         @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
+        func validate() throws {
+            if let region { try validateRegion(region) }
+        }
+
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()
                 let status = auto ? "auto" : self.status
                 let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: field, kind: kind,
                                                     createdBefore: try olderThan.map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) })
-                let list = try await ConflictService(database: database).list(filter, for: .provinceCLI(user: NSUserName()))
+                let service = ConflictService(database: database)
+                let reviewer = Principal.provinceCLI(user: NSUserName())
+                let list = try await service.list(filter, for: reviewer)
                 if json { print(prettyJSON(ConflictList(conflicts: list).json), terminator: ""); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
-                var rows = [["ID", "CREDIT CODE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
+                let names = try await service.enterpriseNames(list.map(\.uscc), for: reviewer)
+                var rows = [["ID", "CREDIT CODE", "ENTERPRISE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
                 for c in list {
-                    rows.append(["\(c.id)", c.uscc, "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
-                                 Self.short(c.current), c.kind == "delete" ? "delete" : Self.short(c.incoming), c.source, String(c.createdAt.prefix(16))]
+                    let sides = Conflicts.sides(c)
+                    rows.append(["\(c.id)", c.uscc, Self.short(names[c.uscc] ?? "—", limit: 20), "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
+                                 Self.short(sides.current), Self.short(sides.incoming), c.source, BeijingTime.text(c.createdAt)]
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
@@ -41,10 +49,8 @@ struct Conflicts: AsyncParsableCommand {
             }
         }
 
-        static func short(_ value: JSONValue?) -> String {
-            guard let value else { return "(absent)" }
-            let text = value.canonicalString
-            return text.count > 28 ? String(text.prefix(27)) + "…" : text
+        static func short(_ text: String, limit: Int = 28) -> String {
+            text.count > limit ? String(text.prefix(limit - 1)) + "…" : text
         }
     }
 
@@ -63,15 +69,16 @@ struct Conflicts: AsyncParsableCommand {
                 let record = try await MergeService(database: database).record(c.uscc, for: reviewer)
                 let name = record.document["name"]?.stringValue ?? ""
                 printSafe("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
-                printSafe("field:            \(c.field)")
-                printSafe("bureau started:   \(c.expected?.canonicalString ?? "(absent)")")
-                printSafe("province has:     \(c.current?.canonicalString ?? "(absent)")" + (record.provenance[c.field].map { "   set by \($0.source) at \($0.at) (revision \($0.revision))" } ?? ""))
-                printSafe("bureau asks:      \(c.kind == "delete" ? "delete the record" : c.incoming?.canonicalString ?? "(absent)")   from \(c.source), change set \(c.changeSet), \(c.createdAt)")
+                let sides = Conflicts.sides(c)
+                printSafe("field:            \(c.kind == "delete" ? "* (the whole record)" : c.field)")
+                printSafe("bureau started:   \(sides.expected)")
+                printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \(BeijingTime.text($0.at, seconds: true)) (revision \($0.revision))" } ?? ""))
+                printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(BeijingTime.text(c.createdAt, seconds: true))")
                 if !c.isOpen {
-                    printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt ?? "?") → revision \(c.revision ?? 0)"
+                    printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt.map { BeijingTime.text($0, seconds: true) } ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
-                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) --keep-current | --take-incoming | --value JSON --note TEXT")
+                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) " + Conflicts.choices(c) + " --note TEXT")
                 }
             }
         }
@@ -81,7 +88,9 @@ struct Conflicts: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decide a conflict, or every open conflict a filter selects: keep the province's value, take the bureau's, or set a new value.",
             discussion: """
-                One conflict: `resolve ID --keep-current --note TEXT`.
+                One conflict: `resolve ID --keep-current --note TEXT`, or `resolve ID --value 洛阳新名称有限公司`: a new \
+                value is typed as the field takes it: text as it is (no quotes needed), a number as digits, an object or a \
+                list (contact, supportMeasures) as JSON.
                 In bulk: `resolve --region 410100 --field employees --older-than 7d --take-incoming --note TEXT` decides every \
                 open conflict the filters select, one by one; one that cannot take the decision (decided meanwhile, a value \
                 that does not fit) is reported and the others go on. `--dry-run` lists them first. Without an ID at least \
@@ -92,7 +101,7 @@ struct Conflicts: AsyncParsableCommand {
         @Argument(help: "The conflict id (leave out to decide in bulk over the filters).") var id: Int64?
         @Flag(help: "The province's current value stays.") var keepCurrent = false
         @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
-        @Option(help: "A new value, as JSON (text in quotes: '\"…\"').") var value: String?
+        @Option(help: "A new value: text as it is for a text field, digits for a number field, JSON for an object or a list.") var value: String?
         @Option(help: "Why; kept with the decision.") var note: String?
         @Option(help: "Who decides (default: the login name).") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
@@ -104,31 +113,29 @@ struct Conflicts: AsyncParsableCommand {
 
         func validate() throws {
             guard [keepCurrent, takeIncoming, value != nil].filter({ $0 }).count == 1 else {
-                throw ValidationError("give exactly one of --keep-current, --take-incoming or --value JSON")
+                throw ValidationError("give exactly one of --keep-current, --take-incoming or --value VALUE")
             }
             let filtered = region != nil || field != nil || kind != nil || olderThan != nil || allOpen
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
             if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
+            if let region { try validateRegion(region) }
         }
 
         func run() async throws {
             try await reporting {
-                let resolution: Resolution
-                if keepCurrent {
-                    resolution = Resolution(decision: .keepCurrent, note: note)
-                } else if takeIncoming {
-                    resolution = Resolution(decision: .takeIncoming, note: note)
-                } else {
-                    do { resolution = Resolution(decision: .value, value: try JSONValue.parse(value!), note: note) } catch {
-                        throw CommandFailure(message: "--value: not JSON (\(error)); write text in quotes: --value '\"…\"'", code: 2)
-                    }
-                }
                 let (_, database) = try await options.open()
                 let service = ConflictService(database: database)
                 let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
-                guard id == nil else {
-                    let decided = try await service.resolve(id!, resolution, by: reviewer)
-                    printSafe("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
+                let decision: ConflictView.Decision = keepCurrent ? .keepCurrent : takeIncoming ? .takeIncoming : .value
+                if let id {
+                    var resolution = Resolution(decision: decision, note: note)
+                    if let value {
+                        do { resolution.value = try TypedValue.read(value, for: try await service.show(id, for: reviewer)) } catch let error as TypedValueError {
+                            throw CommandFailure(message: "--value: \(error)", code: 2)
+                        }
+                    }
+                    let decided = try await service.resolve(id, resolution, by: reviewer)
+                    printSafe("conflict \(id) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
                     return
                 }
                 let filter = ConflictService.Filter(region: region, field: field, kind: kind,
@@ -140,7 +147,11 @@ struct Conflicts: AsyncParsableCommand {
                     print("\(list.count) open conflicts match; nothing decided (--dry-run)")
                     return
                 }
-                let outcomes = try await service.resolveAll(filter, resolution, by: reviewer)
+                let outcomes = if let value {
+                    try await service.resolveAll(filter, typedValue: value, note: note, by: reviewer)
+                } else {
+                    try await service.resolveAll(filter, Resolution(decision: decision, note: note), by: reviewer)
+                }
                 var failed = 0
                 for (conflict, outcome) in outcomes {
                     if let decided = outcome.decided {
@@ -158,6 +169,26 @@ struct Conflicts: AsyncParsableCommand {
 }
 
 extension Conflicts {
+    /// The three values of a conflict as an operator reads them: a delete request is about the
+    /// whole record, whose content hashes say only whether it changed since the bureau saw it.
+    static func sides(_ c: ConflictView) -> (expected: String, current: String, incoming: String) {
+        guard c.kind == "delete" else {
+            return (c.expected?.canonicalString ?? "(absent)", c.current?.canonicalString ?? "(absent)", c.incoming?.canonicalString ?? "(absent)")
+        }
+        let changed = c.expected == nil || c.expected != c.current
+        return ("the record as the bureau last had it", changed ? "the record, changed since" : "the record, unchanged",
+                "delete the record")
+    }
+
+    /// The decisions a conflict takes, in its own words: a delete request has no value to set.
+    static func choices(_ c: ConflictView) -> String {
+        switch c.kind {
+        case "delete": "--keep-current (keep the record) | --take-incoming (delete it)"
+        case "transfer": "--keep-current (stay) | --take-incoming (move) | --value REGION"
+        default: "--keep-current | --take-incoming | --value VALUE"
+        }
+    }
+
     struct Reopen: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Re-open a decision a rule made (see `list --auto`), for a reviewer to decide.")
         @OptionGroup var options: ConfigOption

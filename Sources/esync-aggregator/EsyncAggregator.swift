@@ -185,8 +185,8 @@ struct Token: AsyncParsableCommand {
                 var rows = [["SELECTOR", "ROLE", "FOR", "SIGNING KEY", "CREATED", "REVOKED"]]
                 for e in entries {
                     rows.append([e.selector, e.role, e.region.map { "\($0) \(Regions.region(code: $0)?.name ?? "")" } ?? e.name,
-                                 e.keyFingerprint ?? (e.role == "bureau" ? "none (unsigned)" : ""), String(e.createdAt.prefix(16)),
-                                 e.revokedAt.map { String($0.prefix(16)) } ?? ""])
+                                 e.keyFingerprint ?? (e.role == "bureau" ? "none (unsigned)" : ""), BeijingTime.text(e.createdAt),
+                                 e.revokedAt.map { BeijingTime.text($0) } ?? ""])
                 }
                 print(TextTable.render(rows))
             }

@@ -1,6 +1,7 @@
 import Aggregator
 import ArgumentParser
 import Foundation
+import SyncCore
 
 struct RegionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,8 +18,8 @@ struct RegionsCommand: AsyncParsableCommand {
             if json { print(try prettyJSON(rows)); return }
             var table = [["REGION", "RECORDS", "LAST PUSH", "LAST PULL", "AGENT", "OPEN", "DECIDED", "HELD", ""]]
             for r in rows {
-                table.append(["\(r.region) \(r.name)", "\(r.records)", r.lastPushAt.map { String($0.prefix(16)) } ?? "never",
-                              r.lastPullAt.map { String($0.prefix(16)) } ?? "never", r.agent ?? "-", "\(r.openConflicts)",
+                table.append(["\(r.region) \(r.name)", "\(r.records)", r.lastPushAt.map { BeijingTime.text($0) } ?? "never",
+                              r.lastPullAt.map { BeijingTime.text($0) } ?? "never", r.agent ?? "-", "\(r.openConflicts)",
                               "\(r.decidedConflicts)", "\(r.heldChangeSets)", r.stale ? "STALE" : ""])
             }
             print(TextTable.render(table))

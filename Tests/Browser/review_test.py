@@ -154,8 +154,18 @@ def main():
         check(len(history) >= 2, f"the field's history has {len(history)} revisions")
         screenshot(driver, os.path.join(args.artefacts, "review-conflict.png"))
 
-        print("take the bureau's value, with a note", flush=True)
+        print("a slip (no new value): the page says why and keeps the note", flush=True)
+        typed = driver.find_element(By.NAME, "value").get_attribute("value")
+        check(typed and not typed.startswith('"') and typed in sides, "the new value box holds the bureau's value as text, without JSON quotes")
         driver.find_element(By.NAME, "note").send_keys("核实营业执照，采用区局名称（浏览器测试）")
+        driver.find_element(By.NAME, "value").clear()
+        driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=value]").click()
+        check(lambda: "请填写新值" in flash(driver), "an empty new value is explained on the page")
+        check(driver.find_element(By.NAME, "note").get_attribute("value") == "核实营业执照，采用区局名称（浏览器测试）",
+              "and the note typed is still in the form")
+        screenshot(driver, os.path.join(args.artefacts, "review-value-error.png"))
+
+        print("take the bureau's value, with the note kept", flush=True)
         driver.find_element(By.CSS_SELECTOR, "button[name=decision][value=take-incoming]").click()
         check(lambda: driver.current_url.rstrip("/").endswith("/review"), "the decision answers with the queue")
         check(lambda: f"冲突 #{args.conflict} 已决定" in flash(driver), "and a message saying what was decided")

@@ -107,23 +107,64 @@ import Testing
         #expect(bare.status == 403 && bare.header("set-cookie")?.contains("esync_session=") != true)
     }
 
-    @Test func aNewValueIsTakenAsJSONAndAMistakeIsExplainedOnThePage() throws {
-        let (province, _, conflicts) = try conflicted("pages-value", count: 1)
+    /// A text field takes the text as typed, a number field digits; a value that does not fit
+    /// shows the page again with the reason (the whole character, never a byte of it) and with
+    /// the value and the note the reviewer typed.
+    @Test func aNewValueIsTypedAsTheFieldTakesItAndAMistakeKeepsWhatWasTyped() throws {
+        let (province, zz, conflicts) = try conflicted("pages-value", count: 1)
+        defer { province.stop() }
+        let employees = try reopenedNumberConflict(province, zz, conflicts[0].uscc)
+        let session = try Page.session(province)
+        let namePath = "/review/conflicts/\(conflicts[0].id)", numberPath = "/review/conflicts/\(employees)"
+        #expect(try Page.get(province, namePath, cookie: session.cookie).bodyString.contains(">区局登记名称0有限公司</textarea>"))
+
+        let note = "按统计年报核对 <第2页>"
+        let bad = try Page.post(province, numberPath + "/resolve", ["decision": "value", "value": "洛阳120", "note": note, "csrf": session.csrf],
+                                cookie: session.cookie)
+        #expect(bad.status == 422, "\(bad.status)")
+        #expect(bad.bodyString.contains("要填整数") && bad.bodyString.contains("&#39;洛&#39;") && !bad.bodyString.contains("æ"), "\(bad.bodyString)")
+        #expect(bad.bodyString.contains(">洛阳120</textarea>") && bad.bodyString.contains(">按统计年报核对 &lt;第2页&gt;</textarea>"))
+        #expect(try status(of: employees, province).isOpen)
+        let number = try Page.post(province, numberPath + "/resolve", ["decision": "value", "value": " 120 ", "note": note, "csrf": session.csrf],
+                                   cookie: session.cookie)
+        #expect(number.status == 303 && number.header("location") == "/review")
+        #expect(try province.record(conflicts[0].uscc).document["employees"] == 120)
+        #expect(try status(of: employees, province).note == note)
+
+        let text = try Page.post(province, namePath + "/resolve", ["decision": "value", "value": "洛阳新名称有限公司", "note": "以营业执照为准", "csrf": session.csrf],
+                                 cookie: session.cookie)
+        #expect(text.status == 303 && text.header("location") == "/review")
+        #expect(try province.record(conflicts[0].uscc).document["name"] == "洛阳新名称有限公司")
+        // Decided already: the page says so, and what was typed is still there.
+        let again = try Page.post(province, namePath + "/resolve", ["decision": "keep-current", "note": "再次确认", "csrf": session.csrf], cookie: session.cookie)
+        #expect(again.status == 409 && again.bodyString.contains("已被处理"))
+    }
+
+    /// The page promises the note is seen by the bureau: its agent shows each decision with
+    /// the note and the reviewer on pull (text and --json) and in `status` (text and --json).
+    @Test func theDecisionsNoteAndReviewerReachTheBureau() throws {
+        let (province, zz, conflicts) = try conflicted("pages-note", count: 2)
         defer { province.stop() }
         let session = try Page.session(province)
-        let path = "/review/conflicts/\(conflicts[0].id)"
-        let bad = try Page.post(province, path + "/resolve", ["decision": "value", "value": "省厅 without quotes", "csrf": session.csrf], cookie: session.cookie)
-        #expect(bad.status == 303 && bad.header("location") == path)
-        let page = try Page.get(province, path, cookie: session.cookie)
-        #expect(page.bodyString.contains("新值不是合法的 JSON"), "\(page.bodyString)")
-        #expect(try status(of: conflicts[0].id, province).isOpen)
-        let good = try Page.post(province, path + "/resolve", ["decision": "value", "value": #""省厅最终名称有限公司""#, "csrf": session.csrf],
-                                 cookie: session.cookie)
-        #expect(good.status == 303 && good.header("location") == "/review")
-        #expect(try province.record(conflicts[0].uscc).document["name"] == "省厅最终名称有限公司")
-        let again = try Page.post(province, path + "/resolve", ["decision": "keep-current", "csrf": session.csrf], cookie: session.cookie)
-        #expect(again.status == 303 && again.header("location") == path)
-        #expect(try Page.get(province, path, cookie: session.cookie).bodyString.contains("已被处理"))
+        let onPage = try Page.post(province, "/review/conflicts/\(conflicts[0].id)/resolve",
+                                   ["decision": "keep-current", "note": "以营业执照为准，请区局更正", "csrf": session.csrf], cookie: session.cookie)
+        #expect(onPage.status == 303)
+        let json = try zz.agent(["pull", "--json"])
+        #expect(json.status == 0, "\(json)")
+        let decisions = try JSONValue.parse(json.stdout)["pull"]?["decisions"]?.arrayValue ?? []
+        #expect(decisions.count == 1, "\(json.stdout)")
+        #expect(decisions.first?["note"] == "以营业执照为准，请区局更正" && decisions.first?["by"] == "reviewer:wang", "\(decisions)")
+        #expect(decisions.first?["conflictId"] == .int(conflicts[0].id) && decisions.first?["decision"] == "keep-current")
+
+        #expect(try province.cli(["conflicts", "resolve", "\(conflicts[1].id)", "--take-incoming", "--note", "核实无误", "--by", "li"]).status == 0)
+        let text = try zz.agent(["pull"])
+        #expect(text.stdout.contains("the province decided (take-incoming)") && text.stdout.contains("reviewer:li")
+                && text.stdout.contains("核实无误"), "\(text)")
+        let status = try zz.agent(["status"])
+        #expect(status.stdout.contains("以营业执照为准，请区局更正") && status.stdout.contains("核实无误") && status.stdout.contains("reviewer:wang"),
+                "\(status)")
+        let recent = try zz.statusJSON()["decisions"]?.arrayValue ?? []
+        #expect(recent.count == 2 && recent.contains { $0["note"] == "核实无误" && $0["by"] == "reviewer:li" }, "\(recent)")
     }
 
     @Test func aRuleDecisionIsReopenedFromItsPage() throws {

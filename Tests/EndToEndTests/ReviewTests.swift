@@ -5,6 +5,18 @@ import Foundation
 import SyncCore
 import Testing
 
+/// A rule's decision on `employees` of a record both sides edited, re-opened: a number field
+/// for a reviewer to decide.
+func reopenedNumberConflict(_ province: AggregatorProcess, _ zz: AgentHandle, _ uscc: String) throws -> Int64 {
+    #expect(try province.cli(["records", "set", uscc, "employees=101"]).status == 0)
+    try zz.edit(uscc, ["employees": 201])
+    #expect(try zz.agent(["sync"]).status == 0)
+    let auto = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--auto", "--json"]).stdout.utf8)).conflicts
+    let id = try #require(auto.first { $0.field == "employees" }?.id)
+    #expect(try province.cli(["conflicts", "reopen", "\(id)"]).status == 0)
+    return id
+}
+
 /// The province's review of conflicts, and its decisions reaching the bureau.
 @Suite(.serialized) struct ReviewTests {
     func conflicted(_ name: String) throws -> (AggregatorProcess, AgentHandle, String, Int64) {
@@ -64,6 +76,52 @@ import Testing
         #expect(try province.record(uscc).document["name"] == "区局再次更正名称有限公司")
     }
 
+    /// `--value` is typed as the field takes it: a name as it is, a count as digits; text for a
+    /// number field is refused naming the whole character it stopped at.
+    @Test func aNewValueOnTheCommandLineIsTypedAsTheFieldTakesIt() throws {
+        let (province, zz, uscc, id) = try conflicted("typed")
+        defer { province.stop() }
+        let employees = try reopenedNumberConflict(province, zz, uscc)
+
+        let refused = try province.cli(["conflicts", "resolve", "\(employees)", "--value", "洛阳"])
+        #expect(refused.status == 2 && refused.stderr.contains("whole number") && refused.stderr.contains("'洛'") && !refused.stderr.contains("æ"), "\(refused)")
+        #expect(try province.cli(["conflicts", "resolve", "\(employees)", "--value", "120"]).status == 0)
+        #expect(try province.record(uscc).document["employees"] == 120)
+        let decided = try province.cli(["conflicts", "resolve", "\(id)", "--value", "洛阳新名称有限公司", "--note", "以营业执照为准"])
+        #expect(decided.status == 0, "\(decided)")
+        #expect(try province.record(uscc).document["name"] == "洛阳新名称有限公司")
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(try zz.readRecord(uscc)["name"] == "洛阳新名称有限公司")
+        let help = try province.cli(["conflicts", "resolve", "--help"])
+        #expect(help.stdout.contains("text as it is for a text field"))
+    }
+
+    /// The queue on the command line names each enterprise; a delete request shows what it is
+    /// about, not content hashes, and is not offered `--value`; a region that is not one of
+    /// the 18 is refused as by every other command.
+    @Test func theQueueOnTheCommandLineNamesEnterprisesAndShowsNoHashes() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "queue-cli")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let uscc = try zz.generate(3, seed: 22)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let name = try #require(try zz.readRecord(uscc)["name"]?.stringValue)
+        try FileManager.default.removeItem(atPath: zz.recordPath(uscc))
+        #expect(try zz.agent(["push"]).status == 0)
+        let conflict = try #require(try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts.first)
+        let hash = try #require(conflict.current?.stringValue)
+        let list = try province.cli(["conflicts", "list"])
+        #expect(list.status == 0 && list.stdout.contains(name), "\(list)")
+        #expect(!list.stdout.contains(String(hash.prefix(12))), "\(list)")
+        let show = try province.cli(["conflicts", "show", "\(conflict.id)"])
+        #expect(show.status == 0 && show.stdout.contains(name) && show.stdout.contains("--keep-current"), "\(show)")
+        #expect(!show.stdout.contains(String(hash.prefix(12))) && !show.stdout.contains("--value"), "\(show)")
+        for arguments in [["conflicts", "list", "--region", "999999"], ["conflicts", "resolve", "--region", "999999", "--keep-current"]] {
+            let refused = try province.cli(arguments)
+            #expect(refused.status == 2 && refused.stderr.contains("not one of the 18 regions"), "\(arguments): \(refused)")
+        }
+    }
+
     @Test func aRefusedDeleteBringsTheRecordBackAndAnApprovedOneRemovesIt() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "deletes")
         defer { province.stop() }
@@ -76,9 +134,12 @@ import Testing
         let list = try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--kind", "delete", "--json"]).stdout.utf8)).conflicts
         let byRecord = Dictionary(uniqueKeysWithValues: list.map { ($0.uscc, $0.id) })
         #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[0]]!)", "--keep-current", "--note", "企业仍在经营"]).status == 0)
-        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[1]]!)", "--take-incoming"]).status == 0)
+        #expect(try province.cli(["conflicts", "resolve", "\(byRecord[codes[1]]!)", "--take-incoming", "--note", "企业已注销"]).status == 0)
         let pull = try zz.agent(["pull"])
         #expect(pull.status == 0, "\(pull)")
+        // Both decisions are reported with their notes, the approved one too (its record is gone).
+        #expect(pull.stdout.contains("delete request: keep-current") && pull.stdout.contains("企业仍在经营"), "\(pull)")
+        #expect(pull.stdout.contains("delete request: take-incoming") && pull.stdout.contains("企业已注销"), "\(pull)")
         #expect(FileManager.default.fileExists(atPath: zz.recordPath(codes[0])))
         #expect(!FileManager.default.fileExists(atPath: zz.recordPath(codes[1])))
         #expect(try province.record(codes[1]).deleted)
@@ -144,6 +205,34 @@ extension ReviewTests {
         #expect(push.status == 3, "\(push)")
         #expect(push.stdout.contains("10 of the region's 20 records") && push.stdout.contains("mass-change guard"))
         return (province, zz, codes)
+    }
+
+    /// Times on the command line are Beijing time, as on the review pages, and say so: no bare
+    /// UTC time that reads eight hours wrong.
+    @Test func timesOnTheCommandLineAreBeijingTimeWithTheirZone() throws {
+        let (province, zz, codes) = try guarded("times")
+        defer { province.stop() }
+        #expect(try province.cli(["records", "set", codes[15], #"name="省厅核定名称有限公司""#]).status == 0)
+        try zz.edit(codes[15], ["name": "区局登记名称有限公司"])
+        #expect(try zz.agent(["sync"]).status == 3)
+        let conflict = try #require(try ConflictList.decode(Array(try province.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts.first)
+        let formatter = DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        formatter.dateFormat = "yyyy-MM-dd HH:mm"
+        let beijing = formatter.string(from: try Date(conflict.createdAt, strategy: .iso8601)) + "+08:00"
+        let list = try province.cli(["conflicts", "list"])
+        #expect(list.stdout.contains(beijing), "\(beijing)\n\(list)")
+        for arguments in [["conflicts", "list"], ["conflicts", "show", "\(conflict.id)"], ["changesets", "list"], ["regions"]] {
+            let shown = try province.cli(arguments)
+            #expect(shown.status == 0 && shown.stdout.contains("+08:00") && !Self.hasBareTime(shown.stdout), "\(arguments): \(shown)")
+        }
+        let status = try zz.agent(["status"])
+        #expect(status.stdout.contains("+08:00") && !Self.hasBareTime(status.stdout), "\(status)")
+    }
+
+    /// An ISO 8601 time as stored (`2026-05-01T06:03`), which a reader takes for local time.
+    static func hasBareTime(_ text: String) -> Bool {
+        text.range(of: #"\d{4}-\d\d-\d\dT\d\d:\d\d"#, options: .regularExpression) != nil
     }
 
     @Test func aMassChangeIsHeldWholeAndAppliedOnceApproved() throws {

@@ -64,6 +64,37 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// The last `verify`.
     public var lastVerify: Verification?
 
+    /// A decision of the province on one of this bureau's conflicts, as a pull learned it: who
+    /// decided, when, and the reviewer's note, which the review page promises the bureau sees.
+    public struct Decision: Codable, Sendable, Equatable {
+        public var uscc: String
+        /// The field decided; "*" for a delete request.
+        public var field: String
+        public var conflictId: Int64
+        /// keep-current, take-incoming or value; "delete request: …" for a delete request.
+        public var decision: String
+        /// Who decided: `reviewer:NAME`, or `policy` for a rule.
+        public var by: String?
+        /// When the province decided (ISO 8601).
+        public var at: String?
+        public var note: String?
+
+        public init(uscc: String, field: String, conflictId: Int64, decision: String, by: String?, at: String?, note: String?) {
+            self.uscc = uscc
+            self.field = field
+            self.conflictId = conflictId
+            self.decision = decision
+            self.by = by
+            self.at = at
+            self.note = note
+        }
+    }
+
+    /// The latest decisions pulls brought, newest last, for `status`: at most
+    /// `recentDecisionsKept`, so the state file stays small.
+    public var recentDecisions: [Decision] = []
+    public static let recentDecisionsKept = 50
+
     public struct Verification: Codable, Sendable, Equatable {
         public var at: String
         /// Records compared (the store's base).
@@ -91,7 +122,7 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, region, epoch, cursor, highestCursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets,
-             deferred, clock, chainHead, provinceHashes, lastVerify
+             deferred, clock, chainHead, provinceHashes, lastVerify, recentDecisions
     }
 
     /// A state written by an earlier version lacks the newer members: they start empty, so an
@@ -115,6 +146,7 @@ public struct AgentState: Codable, Sendable, Equatable {
         chainHead = try c.decodeIfPresent(String.self, forKey: .chainHead)
         provinceHashes = try c.decodeIfPresent([String: String].self, forKey: .provinceHashes) ?? [:]
         lastVerify = try c.decodeIfPresent(Verification.self, forKey: .lastVerify)
+        recentDecisions = try c.decodeIfPresent([Decision].self, forKey: .recentDecisions) ?? []
     }
 
     public static func load(from path: String) throws(AgentError) -> AgentState {
@@ -137,5 +169,21 @@ public struct AgentState: Codable, Sendable, Equatable {
         } catch {
             throw .corruptState(path: path, reason: "cannot encode the agent state: \(error)")
         }
+    }
+}
+
+extension AgentState.Decision {
+    /// The decision on `conflict` as the province answered it (`GET /v1/conflicts/{id}`);
+    /// `prefix` tells a delete request's decision from a field's.
+    init(_ conflict: ConflictView, field: String, prefix: String = "") {
+        self.init(uscc: conflict.uscc, field: field, conflictId: conflict.id, decision: prefix + (conflict.decision?.rawValue ?? "decided"),
+                  by: conflict.resolvedBy, at: conflict.resolvedAt, note: conflict.note)
+    }
+
+    /// One line for `pull` and `status`: the decision, who and when, and the note, made safe
+    /// for a terminal (a note is the province's free text).
+    public var line: String {
+        let who = [by.map { "by \($0)" }, at.map { "at \(BeijingTime.text($0, seconds: true))" }, "conflict \(conflictId)"].compactMap { $0 }.joined(separator: " ")
+        return "\(uscc) \(field): the province decided (\(decision)) \(who)".terminalSafe + (note.map { "; note: \($0.terminalSafe)" } ?? "")
     }
 }

@@ -47,6 +47,8 @@ public struct StatusReport: Encodable, Sendable {
     public var invalid: [FileProblem]
     public var held: [Held]
     public var waitingForReview: [Waiting]
+    /// The latest decisions of the province that pulls brought, with who decided and the note.
+    public var decisions: [AgentState.Decision]
     public var cursor: Int64
     public var lastPush: AgentState.Outcome?
     public var lastPull: AgentState.Outcome?
@@ -73,6 +75,7 @@ public struct StatusReport: Encodable, Sendable {
         waitingForReview = engine.state.parked.keys.sorted().flatMap { uscc in
             engine.state.parked[uscc]!.sorted { $0.key < $1.key }.map { Waiting(uscc: uscc, field: $0.key, conflictId: $0.value.conflictId) }
         }
+        decisions = engine.state.recentDecisions
         cursor = engine.state.cursor
         lastPush = engine.state.lastPush
         lastPull = engine.state.lastPull
@@ -93,6 +96,10 @@ public struct StatusReport: Encodable, Sendable {
             lines.append("waiting for the province's review (\(waitingForReview.count) fields):")
             lines += waitingForReview.map { "  \($0.uscc) \($0.field) (conflict \($0.conflictId))" }
         }
+        if !decisions.isEmpty {
+            lines.append("decided by the province (the latest \(decisions.count)):")
+            lines += decisions.map { "  " + $0.line }
+        }
         if !held.isEmpty {
             lines.append("not sent (\(held.count)):")
             lines += held.map { "  \($0.uscc): \($0.reason)" }
@@ -101,9 +108,9 @@ public struct StatusReport: Encodable, Sendable {
             lines.append("invalid files, not synced (\(invalid.count)):")
             lines += invalid.map { "  \($0.file): \($0.reason)" }
         }
-        lines.append("last push: " + (lastPush.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
-        lines.append("last pull: " + (lastPull.map { "\($0.at) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
-        lines.append("last verify: " + (lastVerify.map { "\($0.at) \($0.summary)" } ?? "never"))
+        lines.append("last push: " + (lastPush.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never"))
+        lines.append("last pull: " + (lastPull.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
+        lines.append("last verify: " + (lastVerify.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.summary)" } ?? "never"))
         lines.append("store epoch: \(epoch ?? "none yet (given on the next push or pull)")")
         return lines.joined(separator: "\n")
     }

@@ -98,6 +98,11 @@ public final class SyncEngine {
     var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
     var indexDirty = false
+    /// Conflicts of this bureau that a pulled page settled (the province's value agrees with the
+    /// working copy: a decision for the bureau's value; an approved delete or move): the pull
+    /// asks for their decision at its end, to report who decided and the note
+    /// (`reportSettled`). Kept for the run only: a pull stopped in between reports less.
+    var settledByPage: [(uscc: String, field: String, conflictId: Int64)] = []
     /// The store's signing key, read (or made) once per engine.
     var signingKeyStorage: SigningKey?
     /// The hash of the change set sealed last in this push: the next one's `previous`.
@@ -545,8 +550,9 @@ public final class SyncEngine {
         /// Fields where the bureau's pending value was kept over the province's.
         public var divergent: [(uscc: String, field: String)] = []
         public var deferred: [String] = []
-        /// Conflicts and delete requests of this bureau that the province decided.
-        public var decisions: [(uscc: String, field: String, decision: String)] = []
+        /// Conflicts and delete requests of this bureau that the province decided, with who
+        /// decided and the note.
+        public var decisions: [AgentState.Decision] = []
         public var cursor: Int64 = 0
         /// Records of the province's pages and answers not taken in (see `ProvinceAnswers`); the
         /// cursor has moved past them.
@@ -620,6 +626,7 @@ public final class SyncEngine {
                 if !page.more { break }
             }
             try settleDecisions(&summary)
+            reportSettled(&summary)
             summary.cursor = state.cursor
             summary.deferred = state.deferred.sorted()
             state.lastPull = .init(at: Self.timestamp(), ok: true, summary: summary.line)
@@ -681,12 +688,12 @@ public final class SyncEngine {
     func settleDecisions(_ summary: inout PullSummary) throws(AgentError) {
         let waiting = Set(state.parked.keys).union(state.pendingDeletes.keys)
         for uscc in waiting.sorted() {
-            var decided: [(field: String, parked: AgentState.Parked, decision: String)] = []
+            var decided: [(field: String, parked: AgentState.Parked, conflict: ConflictView)] = []
             var deleteDecision: ConflictView?
             do {
                 for (field, parked) in state.parked[uscc] ?? [:] {
                     let conflict = try client().conflict(parked.conflictId)
-                    if !conflict.isOpen { decided.append((field, parked, conflict.decision?.rawValue ?? "decided")) }
+                    if !conflict.isOpen { decided.append((field, parked, conflict)) }
                 }
                 if let id = state.pendingDeletes[uscc] {
                     let conflict = try client().conflict(id)
@@ -745,16 +752,38 @@ public final class SyncEngine {
             guard !skipped.contains(uscc) else { continue }
             if let decision = deleteDecision {
                 state.pendingDeletes[uscc] = nil
-                summary.decisions.append((uscc, "*", "delete request: \(decision.decision?.rawValue ?? "decided")"))
+                learned(.init(decision, field: "*", prefix: "delete request: "), &summary)
             }
             for d in decided where takenIn.contains(d.field) {
                 state.parked[uscc]?[d.field] = nil
-                summary.decisions.append((uscc, d.field, d.decision))
+                learned(.init(d.conflict, field: d.field), &summary)
                 summary.divergent.removeAll { $0.uscc == uscc && $0.field == d.field }  // decided, not kept
             }
             if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
             try saveState()
         }
+    }
+
+    /// The decisions behind the conflicts a pulled page settled: asked for once, so that the
+    /// bureau sees who decided and the note even when the decision was its own value. Only
+    /// reported, so an error is logged and the pull goes on.
+    func reportSettled(_ summary: inout PullSummary) {
+        defer { settledByPage = [] }
+        for settled in settledByPage {
+            do {
+                let conflict = try client().conflict(settled.conflictId)
+                guard !conflict.isOpen, conflict.status != "withdrawn" else { continue }
+                learned(.init(conflict, field: settled.field, prefix: settled.field == "*" && conflict.kind == "delete" ? "delete request: " : ""), &summary)
+            } catch {
+                log("record \(settled.uscc): could not ask for the decision on conflict \(settled.conflictId): \(error)")
+            }
+        }
+    }
+
+    /// A decision taken in: listed in the pull's summary and kept for `status`.
+    func learned(_ decision: AgentState.Decision, _ summary: inout PullSummary) {
+        summary.decisions.append(decision)
+        state.recentDecisions = (state.recentDecisions + [decision]).suffix(AgentState.recentDecisionsKept)
     }
 
     /// Puts the province's value of `field` into `document`: the field itself, or the value of
@@ -880,6 +909,7 @@ public final class SyncEngine {
             let agreed = FieldPath.flatten(theirs)
             let working = finalWorking.map(FieldPath.flatten)
             let remaining = parked.filter { field, _ in working == nil || agreed[field] != working![field] }
+            settledByPage += parked.filter { remaining[$0.key] == nil }.map { (uscc, $0.key, $0.value.conflictId) }
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
@@ -895,6 +925,8 @@ public final class SyncEngine {
         updates.removedBases.insert(uscc)
         // A file that is there although this bureau asked to delete it was restored since.
         let restoredAfterRequest = state.pendingDeletes[uscc] != nil && entry.hasWorkingFile
+        settledByPage += (state.pendingDeletes[uscc].map { [(uscc, "*", $0)] } ?? [])
+            + (state.parked[uscc] ?? [:]).map { (uscc, $0.key, $0.value.conflictId) }
         state.pendingDeletes[uscc] = nil
         state.parked[uscc] = nil
         let what = record.movedTo.map { "moved to region \($0)" } ?? "deleted at the province"

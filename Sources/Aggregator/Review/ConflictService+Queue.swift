@@ -77,6 +77,25 @@ extension ConflictService {
         }
     }
 
+    /// The enterprises' names as the province holds them now, by credit code (none for a
+    /// record it does not have): `conflicts list` names each enterprise, as the queue page does.
+    public func enterpriseNames(_ usccs: [String], for principal: Principal) async throws -> [String: String] {
+        try Self.requireReviewer(principal)
+        let codes = Array(Set(usccs))
+        return try await database.pool.read { db in
+            var names: [String: String] = [:]
+            // In chunks: SQLite bounds the number of parameters of one statement.
+            for start in stride(from: 0, to: codes.count, by: 500) {
+                let chunk = Array(codes[start..<min(start + 500, codes.count)])
+                let sql = "SELECT uscc, json_extract(doc, '$.name') AS name FROM records WHERE uscc IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")"
+                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
+                    if let name: String = row["name"] { names[row["uscc"]] = name }
+                }
+            }
+            return names
+        }
+    }
+
     public func openCounts(for principal: Principal) async throws -> OpenCounts {
         try Self.requireReviewer(principal)
         return try await database.pool.read { db in

@@ -118,7 +118,7 @@ public struct ConflictService: Sendable {
                 // The record moves with the bureau's whole request (its new county and the rest).
                 guard let target = (resolution.decision == .value ? resolution.value : conflict.incoming)?.stringValue,
                       Regions.region(code: target) != nil else {
-                    throw ServiceError.badRequest("a transfer moves the record to one of the 18 regions; give --value '\"410700\"'")
+                    throw ServiceError.badRequest("a transfer moves the record to one of the 18 regions; give --value 410700")
                 }
                 var document = row.document
                 if let text = try String.fetchOne(db, sql: "SELECT request FROM conflicts WHERE id = ?", arguments: [id]),

@@ -157,7 +157,13 @@ enum ReviewPageModels {
         var keepLabel: String
         var takeLabel: String
         var allowsValue: Bool
+        /// What the value box holds: the bureau's value as it is typed for this field, or what
+        /// the reviewer typed before an error.
         var valueDefault: String
+        /// How this field's value is typed (plain text, a whole number, JSON).
+        var valueHint: String
+        /// The note the reviewer typed before an error.
+        var noteDraft: String
         var isWholeRecord: Bool
         var history: [HistoryRow]
     }

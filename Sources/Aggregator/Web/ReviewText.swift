@@ -78,27 +78,31 @@ enum ReviewText {
         }
     }
 
-    /// A value as the JSON a reviewer would type in the "new value" field.
-    static func json(_ value: JSONValue?) -> String {
-        guard let value else { return "" }
-        return String(decoding: value.prettyBytes(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    /// How a value is typed for a field of this kind, beside the "new value" box.
+    static func valueHint(_ kind: RecordFieldKind) -> String {
+        switch kind {
+        case .text: "照原样填写文字，不加引号"
+        case .integer: "填写整数，如 123"
+        case .structure: "JSON 格式（对象或列表）"
+        }
     }
 
-    static let chinaTime = TimeZone(secondsFromGMT: 8 * 3600)!
-
-    static func date(_ iso: String) -> Date? {
-        if let date = try? Date(iso, strategy: .iso8601) { return date }
-        return try? Date(iso, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    /// Why a typed value does not fit its field, in the reviewer's words; the parser's own
+    /// reason (which names the character it stopped at) after it.
+    static func valueProblem(_ error: TypedValueError) -> String {
+        let field = "\(fieldLabel(error.field)) \(error.field)"
+        return switch error.problem {
+        case .empty: "请填写新值（\(field)）。"
+        case .notAWholeNumber: "\(field)要填整数，如 123；填的是“\(error.typed)”。"
+        case .notJSON(let parse) where error.kind == .integer: "\(field)要填整数，如 123；填的是“\(error.typed)”（\(parse)）。"
+        case .notJSON(let parse): "\(field)要用 JSON 填写（对象或列表）：\(parse)。"
+        }
     }
 
-    /// "2026-05-01 14:03" in Beijing time; the stored text when it is not a time.
+    /// "2026-05-01 14:03" in Beijing time (`BeijingTime`); the stored text when it is not a time.
     static func time(_ iso: String?) -> String {
         guard let iso else { return "从未" }
-        guard let date = date(iso) else { return iso }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = chinaTime
-        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%04d-%02d-%02d %02d:%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0)
+        return BeijingTime.local(iso) ?? iso
     }
 
     /// "3 天前" … "刚刚".
@@ -109,7 +113,7 @@ enum ReviewText {
 
     /// "3 天", "5 小时", "12 分钟", "刚刚".
     static func age(_ iso: String, now: Date = Date()) -> String {
-        guard let date = date(iso) else { return "" }
+        guard let date = BeijingTime.date(iso) else { return "" }
         let seconds = max(0, now.timeIntervalSince(date))
         if seconds >= 86_400 { return "\(Int(seconds / 86_400)) 天" }
         if seconds >= 3600 { return "\(Int(seconds / 3600)) 小时" }

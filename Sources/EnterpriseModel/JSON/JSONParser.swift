@@ -70,7 +70,7 @@ struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw error("unexpected character '\(Character(Unicode.Scalar(bytes[index])))'")
+        default: throw error(character(at: index).map { "unexpected character '\($0)'" } ?? "unexpected byte \(hex(bytes[index])) (not UTF-8)")
         }
     }
 
@@ -184,7 +184,7 @@ struct JSONParser {
                 guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
                 out.append(contentsOf: Array(String(Character(u)).utf8))
             default:
-                throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+                throw error("invalid escape '\\\(character(at: index - 1) ?? hex(e))'")
             }
         }
         throw error("unterminated string")
@@ -236,6 +236,19 @@ struct JSONParser {
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw error("number out of range") }
         return .double(d)
+    }
+
+    /// The character that starts at `position`, all of its UTF-8 bytes: a message shows `'洛'`,
+    /// never its first byte as `'æ'`. Nil when no valid character starts there.
+    func character(at position: Int) -> String? {
+        let lead = bytes[position]
+        let length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0
+        guard length > 0, position + length <= bytes.count else { return nil }
+        return String(validating: bytes[position..<position + length], as: UTF8.self)
+    }
+
+    func hex(_ byte: UInt8) -> String {
+        (byte < 0x10 ? "0x0" : "0x") + String(byte, radix: 16, uppercase: true)
     }
 
     func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }

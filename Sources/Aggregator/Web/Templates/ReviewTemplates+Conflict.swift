@@ -57,7 +57,7 @@ extension ReviewTemplates {
             <div class="decide">
               <div>
                 <label for="note">备注 <small>note（随决定保存，区局可见）</small></label>
-                <textarea id="note" name="note" rows="3" maxlength="2000"></textarea>
+                <textarea id="note" name="note" rows="3" maxlength="2000">{{noteDraft}}</textarea>
                 <div class="buttons">
                   <button type="submit" name="decision" value="keep-current">{{keepLabel}} <small>keep current</small></button>
                   <button type="submit" name="decision" value="take-incoming" class="secondary">{{takeLabel}} <small>take incoming</small></button>
@@ -65,7 +65,7 @@ extension ReviewTemplates {
               </div>
               {{#allowsValue}}
               <div>
-                <label for="value">新值 <small>new value, JSON（文本要带引号，如 "新名称"）</small></label>
+                <label for="value">新值 <small>new value（{{valueHint}}）</small></label>
                 <textarea id="value" name="value" rows="3">{{valueDefault}}</textarea>
                 <div class="buttons">
                   <button type="submit" name="decision" value="value" class="secondary">设为新值 <small>set value</small></button>
