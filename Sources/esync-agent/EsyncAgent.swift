@@ -16,12 +16,14 @@ struct EsyncAgent: AsyncParsableCommand {
             province changed, field by field, keeping local edits that are still pending.
 
             Every command reads --config FILE (default $ESYNC_AGENT_CONFIG, else /etc/esync/agent.yaml); \
-            every key can be overridden by an environment variable (server.url → ESYNC_SERVER_URL).
+            every key can be overridden by an environment variable (server.url → ESYNC_SERVER_URL). A key the \
+            agent does not know is an error (exit 2) naming its line and the key most likely meant; a bad value \
+            names the line, or the environment variable, that gave it.
 
             Exit codes:
               0  success
               1  failure (nothing acknowledged was lost; the outbox keeps sealed changes)
-              2  bad command line or configuration
+              2  bad command line or configuration (an unknown key, a bad value)
               3  done, but some records were skipped (invalid files, records refused by the
                  province or refused from its answers, a change set held for the province's
                  approval); see `status`

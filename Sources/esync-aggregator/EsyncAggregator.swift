@@ -13,9 +13,12 @@ struct EsyncAggregator: AsyncParsableCommand {
         abstract: "The province's EnterpriseSync service: merges the bureaus' change sets into SQLite.",
         discussion: """
             Every command reads --config FILE (default $ESYNC_AGGREGATOR_CONFIG, else /etc/esync/aggregator.yaml); \
-            every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT).
+            every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT). A key the \
+            aggregator does not know is an error naming its line and the key most likely meant; a bad value names \
+            the line, or the environment variable, that gave it.
 
-            Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
+            Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value); \
+            3 done, but some lines were refused; 4 not found.
             """,
         subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )

@@ -1,0 +1,105 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+@testable import EndToEndSupport
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// Issue 20, "A bureau operator's and a reviewer's day": traps that were silently accepted and
+/// messages that did not tell the truth, each through the real binaries.
+@Suite(.serialized) struct OperatorDayTests {
+    /// A config file of its own in a fresh folder (no aggregator started).
+    func configFile(_ name: String, _ text: String) throws -> (folder: String, path: String) {
+        let folder = try temporaryFolder(name)
+        try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        return (folder, folder + "/" + name)
+    }
+
+    /// `gaurd:` and `sessionIdleMinute:` used to be ignored with exit 0: the guard and the
+    /// session length silently stayed at their defaults. Every command refuses the file (exit 2)
+    /// naming each unknown key's line and the nearest known key, before it opens the database.
+    @Test func aTypoInTheAggregatorConfigNamesTheLineAndTheNearestKey() throws {
+        let (folder, path) = try configFile("aggregator.yaml", """
+            listen: { host: 127.0.0.1, port: 0 }
+            database: { path: province.sqlite }
+            gaurd:
+              maxChangeShare: 0.5
+            review:
+              sessionIdleMinute: 30
+            """)
+        for command in [["token", "add", "--reviewer", "wang", "--by", "ops"], ["token", "list"], ["serve"]] {
+            let result = try run(Binaries.aggregator, command + ["--config", path], in: folder, killAfter: 20)
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains("\(path):3: unknown key gaurd; did you mean guard?"), "\(command): \(result)")
+            #expect(result.stderr.contains("\(path):6: unknown key review.sessionIdleMinute; did you mean review.sessionIdleMinutes?"), "\(command): \(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/province.sqlite"), "a register was made from a refused config")
+
+        // Free keys (a region's share), dotted keys and flow mappings are keys like any other.
+        let good = try configFile("aggregator.yaml", """
+            listen.trustedProxies: ["127.0.0.1"]
+            database: { path: province.sqlite }
+            report:
+              regionShares: { "410100": 0.2, "419001": 0.02 }
+            """)
+        let accepted = try run(Binaries.aggregator, ["token", "add", "--reviewer", "wang", "--by", "ops", "--config", good.path], in: good.folder)
+        #expect(accepted.status == 0, "\(accepted)")
+        // A share for a code that is no region was silently ignored.
+        let (badFolder, badShare) = try configFile("aggregator.yaml", """
+            database: { path: province.sqlite }
+            report:
+              regionShares:
+                "410000": 0.2
+            """)
+        let refused = try run(Binaries.aggregator, ["token", "list", "--config", badShare], in: badFolder)
+        #expect(refused.status == 2 && refused.stderr.contains("\(badShare):4: report.regionShares.410000: 410000 is not one of the 18 regions"), "\(refused)")
+    }
+
+    /// The same for the agent: `intervalSecond:` left the daemon on its 300 s default.
+    @Test func aTypoInTheAgentConfigNamesTheLineAndTheNearestKey() throws {
+        let (folder, path) = try configFile("agent.yaml", """
+            region: "410100"
+            store: store
+            server: { url: "http://127.0.0.1:9" }
+            sync:
+              intervalSecond: 5
+              settleSecnds: 1
+            """)
+        let initialise = try run(Binaries.agent, ["init", "--config", path], in: folder)
+        #expect(initialise.status == 2, "\(initialise)")
+        #expect(initialise.stderr.contains("\(path):5: unknown key sync.intervalSecond; did you mean sync.intervalSeconds?"), "\(initialise)")
+        #expect(initialise.stderr.contains("\(path):6: unknown key sync.settleSecnds; did you mean sync.settleSeconds?"), "\(initialise)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/store"), "a store was made from a refused config")
+        let json = try run(Binaries.agent, ["status", "--json", "--config", path], in: folder)
+        let error = try JSONValue.parse(json.stdout)["error"]
+        #expect(json.status == 2 && error?["exitCode"] == 2 && error?["message"]?.stringValue?.contains("sync.intervalSecond") == true, "\(json)")
+
+        // A key put in the wrong section is found by its name.
+        let (elsewhere, misplaced) = try configFile("agent.yaml", "region: \"410100\"\nstore: store\nintervalSeconds: 5\n")
+        let result = try run(Binaries.agent, ["init", "--config", misplaced], in: elsewhere)
+        #expect(result.status == 2 && result.stderr.contains("\(misplaced):3: unknown key intervalSeconds; did you mean sync.intervalSeconds?"), "\(result)")
+    }
+
+    /// A bad `ESYNC_LISTEN_PORT` was reported as the file's; the blame goes to the variable,
+    /// and a bad value in the file names its line.
+    @Test func aBadValueIsBlamedOnTheVariableOrTheFileLineThatGaveIt() throws {
+        let (folder, path) = try configFile("aggregator.yaml", "database: { path: province.sqlite }\nlisten:\n  port: 8080\n")
+        let fromVariable = try run(Binaries.aggregator, ["token", "list", "--config", path], environment: ["ESYNC_LISTEN_PORT": "80a"], in: folder)
+        #expect(fromVariable.status == 2, "\(fromVariable)")
+        #expect(fromVariable.stderr.contains("environment variable ESYNC_LISTEN_PORT: listen.port must be an integer in 0…65535, found \"80a\""), "\(fromVariable)")
+        #expect(!fromVariable.stderr.contains(path), "the file is blamed: \(fromVariable)")
+
+        try "database: { path: province.sqlite }\nlisten:\n  port: 80a\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let fromFile = try run(Binaries.aggregator, ["token", "list", "--config", path], in: folder)
+        #expect(fromFile.status == 2 && fromFile.stderr.contains("\(path):3: listen.port must be an integer"), "\(fromFile)")
+
+        let (agentFolder, agentPath) = try configFile("agent.yaml", "region: \"410100\"\nstore: store\n")
+        let agent = try run(Binaries.agent, ["init", "--config", agentPath], environment: ["ESYNC_SYNC_INTERVAL_SECONDS": "soon"], in: agentFolder)
+        #expect(agent.status == 2, "\(agent)")
+        #expect(agent.stderr.contains("environment variable ESYNC_SYNC_INTERVAL_SECONDS: sync.intervalSeconds must be a non-negative number, found \"soon\""), "\(agent)")
+        let region = try run(Binaries.agent, ["init", "--config", agentPath], environment: ["ESYNC_REGION": "410000"], in: agentFolder)
+        #expect(region.status == 2 && region.stderr.contains("environment variable ESYNC_REGION: region 410000 is not one of the 18 regions"), "\(region)")
+    }
+}
