@@ -102,4 +102,22 @@ import Testing
         let region = try run(Binaries.agent, ["init", "--config", agentPath], environment: ["ESYNC_REGION": "410000"], in: agentFolder)
         #expect(region.status == 2 && region.stderr.contains("environment variable ESYNC_REGION: region 410000 is not one of the 18 regions"), "\(region)")
     }
+
+    /// `records set CODE name=洛阳…` (text without its quotes) was reported as the character 'æ':
+    /// the first byte of 洛 read as a character of its own. The same parser reads the bureau's
+    /// record files, so `esync-agent record validate` named it the same way.
+    @Test func aJSONErrorNamesTheWholeCharacter() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "json-character")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let code = try zz.generate(1, seed: 204)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let unquoted = try province.cli(["records", "set", code, "name=洛阳市某公司", "--by", "wang"])
+        #expect(unquoted.status == 2 && unquoted.stderr.contains("unexpected character '洛'"), "\(unquoted)")
+        #expect(!unquoted.stderr.contains("æ"), "a byte printed as a character: \(unquoted.stderr)")
+
+        try "{\"uscc\": 洛}".write(toFile: zz.recordPath(code), atomically: true, encoding: .utf8)
+        let validate = try zz.agent(["record", "validate"])
+        #expect(validate.status == 3 && validate.stdout.contains("unexpected character '洛'") && !validate.stdout.contains("æ"), "\(validate)")
+    }
 }
