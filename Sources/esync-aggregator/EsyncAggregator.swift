@@ -305,7 +305,15 @@ struct Records: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Edit fields of a record as the province (recorded with provenance and history).",
-            discussion: "Values are JSON: srdi='{\"year\":2025,\"batch\":1,\"validUntil\":\"2027-12-31\"}' name='\"新名称\"' employees=120")
+            discussion: """
+                Values are JSON: srdi='{"year":2025,"batch":1,"validUntil":"2027-12-31"}' name='"新名称"' employees=120
+
+                FIELD must be a field records have (\(EnterpriseRecord.knownFields.sorted().joined(separator: ", ")), and the \
+                members of contact, srdi, littleGiant, aboveDesignatedSize and supportMeasures), and so must every member of \
+                an object value: a typo such as employes=5 is refused (exit 2) with the field most likely meant, and nothing \
+                is written. (A bureau's record may carry members this version does not know, kept for a newer agent; the \
+                command line edits only the fields it knows.)
+                """)
         @OptionGroup var options: ConfigOption
         @Argument(help: "The credit code.") var uscc: String
         @Argument(help: "FIELD=JSON assignments; FIELD is a path such as contact.phone.") var assignments: [String]
@@ -320,6 +328,9 @@ struct Records: AsyncParsableCommand {
                     let text = String(assignment[assignment.index(after: eq)...])
                     do { set[field] = try JSONValue.parse(text) } catch {
                         throw CommandFailure(message: "\(field): the value is not JSON (\(error)); write text in quotes: \(field)='\"…\"'", code: 2)
+                    }
+                    if let unknown = EnterpriseRecord.unknownField(FieldPath.components(field), value: set[field]) {
+                        throw CommandFailure(message: "\(unknown) (nothing was written)", code: 2)
                     }
                 }
                 let (_, database) = try await options.open()

@@ -120,4 +120,31 @@ import Testing
         let validate = try zz.agent(["record", "validate"])
         #expect(validate.status == 3 && validate.stdout.contains("unexpected character '洛'") && !validate.stdout.contains("æ"), "\(validate)")
     }
+
+    /// `records set CODE employes=5` created a field `employes` that then reached the bureau.
+    /// A bureau's record may carry members this version does not know (a newer agent's field
+    /// is kept, not lost), but a person at the command line means a field that exists.
+    @Test func recordsSetRefusesAnUnknownFieldNamingTheNearestOne() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "unknown-field")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let code = try zz.generate(1, seed: 201)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+        let before = try province.record(code).revision
+
+        let cases: [(String, String)] = [
+            ("employes=5", "employes is not a record field; did you mean employees?"),
+            (#"contact.phon="0371-1""#, "contact.phon is not a record field; did you mean contact.phone?"),
+            (#"contact={"phon":"0371-1"}"#, "contact.phon is not a record field; did you mean contact.phone?"),
+            (#"srdi={"year":2025,"bach":2}"#, "srdi.bach is not a record field; did you mean srdi.batch?"),
+        ]
+        for (assignment, message) in cases {
+            let result = try province.cli(["records", "set", code, "employees=6", assignment, "--by", "wang"])
+            #expect(result.status == 2 && result.stderr.contains(message), "\(assignment): \(result)")
+        }
+        #expect(try province.record(code).revision == before, "a refused edit was written, or part of it")
+        #expect(try zz.agent(["pull"]).status == 0)
+        #expect(try zz.readRecord(code)["employes"] == nil)
+        #expect(try province.cli(["records", "set", code, "employees=6", #"contact.phone="0371-1""#, "--by", "wang"]).status == 0)
+    }
 }
