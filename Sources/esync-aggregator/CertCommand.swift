@@ -99,12 +99,12 @@ struct Cert: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let publicKey = try registration.publicKey()
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: registration.by)
                 let certificates = ClientCertificateStore(database: database)
                 let entry = if let publicKey {
-                    try await certificates.registerKey(publicKey, selector: fingerprint, by: registration.who)
+                    try await certificates.registerKey(publicKey, selector: fingerprint, by: who)
                 } else {
-                    try await certificates.resetChain(selector: fingerprint, by: registration.who, note: registration.note)
+                    try await certificates.resetChain(selector: fingerprint, by: who, note: registration.note)
                 }
                 guard let entry else {
                     throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)

@@ -94,7 +94,7 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
         @Option(help: "A new value, as JSON (text in quotes: '\"…\"').") var value: String?
         @Option(help: "Why; kept with the decision.") var note: String?
-        @Option(help: "Who decides (default: the login name).") var by: String?
+        @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
         @Option(help: "Bulk: only this field.") var field: String?
         @Option(help: "Bulk: only this kind (field, authority, delete, transfer).") var kind: String?
@@ -123,9 +123,10 @@ struct Conflicts: AsyncParsableCommand {
                         throw CommandFailure(message: "--value: not JSON (\(error)); write text in quotes: --value '\"…\"'", code: 2)
                     }
                 }
-                let (_, database) = try await options.open()
+                // A dry run decides nothing, so it needs no name to record.
+                let (_, who, database) = try await options.open(by: by, required: !dryRun)
                 let service = ConflictService(database: database)
-                let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
+                let reviewer = Principal.provinceCLI(user: who)
                 guard id == nil else {
                     let decided = try await service.resolve(id!, resolution, by: reviewer)
                     printSafe("conflict \(id!) decided (\(decided.decision?.rawValue ?? "")): record \(decided.uscc) is now at revision \(decided.revision ?? 0)")
@@ -162,12 +163,12 @@ extension Conflicts {
         static let configuration = CommandConfiguration(abstract: "Re-open a decision a rule made (see `list --auto`), for a reviewer to decide.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The conflict id.") var id: Int64
-        @Option(help: "Who re-opens (default: the login name).") var by: String?
+        @Option(help: "Who re-opens (default: cli.by of the config); kept with the conflict.") var by: String?
 
         func run() async throws {
             try await reporting {
-                let (_, database) = try await options.open()
-                let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: by ?? NSUserName()))
+                let (_, who, database) = try await options.open(by: by)
+                let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: who))
                 printSafe("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
             }
         }

@@ -38,9 +38,35 @@ struct ConfigOption: ParsableArguments {
 
     func open() async throws -> (AggregatorConfig, ProvinceDatabase) {
         let config = try await load()
-        do { return (config, try ProvinceDatabase(path: config.databasePath)) } catch {
+        return (config, try open(config))
+    }
+
+    /// For a command that records who acted: the config, who (see `AggregatorConfig.attribution`,
+    /// checked before the database is opened) and the database. `required: false` (a dry run,
+    /// which records nothing) takes no name when none is given.
+    func open(by: String?, required: Bool = true) async throws -> (config: AggregatorConfig, who: String, database: ProvinceDatabase) {
+        let config = try await load()
+        let who = required ? try config.attribution(by) : by ?? config.cliBy ?? ""
+        return (config, who, try open(config))
+    }
+
+    /// The database of a config already loaded (after a check that must come first).
+    func open(_ config: AggregatorConfig) throws -> ProvinceDatabase {
+        do { return try ProvinceDatabase(path: config.databasePath) } catch {
             throw CommandFailure(message: "cannot open the database \(config.databasePath): \(error)", code: 1)
         }
+    }
+}
+
+extension AggregatorConfig {
+    /// Who a command-line edit, decision or key registration is recorded as: `--by`, else
+    /// `cli.by` (or `ESYNC_CLI_BY`). Never the Unix login, which under sudo or systemd is
+    /// `root` or the service's user: the history would name no person. Without either the
+    /// command is refused (exit 2) before it changes anything.
+    func attribution(_ by: String?) throws -> String {
+        if let by, !by.allSatisfy(\.isWhitespace) { return by }
+        if let cliBy { return cliBy }
+        throw CommandFailure(message: "who is making this change? give --by NAME, or set cli.by in \(configPath) (or ESYNC_CLI_BY) to the name to record; the login name is not used (under sudo or systemd it names no person)", code: 2)
     }
 }
 
@@ -140,7 +166,7 @@ struct Token: AsyncParsableCommand {
         var editor: String?
         @Option(help: "With --region: the bureau store's public signing key (the last line of `esync-agent key`), as base64 or @FILE; its change sets must then be signed with it.")
         var publicKey: String?
-        @Option(help: "Who registers the key (default: the login name); kept in the change-set log.") var by: String?
+        @Option(help: "With --public-key: who registers the key (default: cli.by of the config); kept in the change-set log.") var by: String?
 
         func validate() throws {
             guard [region, reviewer, editor].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --region CODE, --reviewer NAME or --editor NAME") }
@@ -151,11 +177,14 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let key = try publicKey.map(readPublicKey)
-                let (_, database) = try await options.open()
+                let config = try await options.load()
+                // Who registers a key is kept in the change-set log; a token alone logs nothing.
+                let registeredBy = key == nil ? "" : try config.attribution(by)
+                let database = try options.open(config)
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {
-                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)", publicKey: key, by: by ?? NSUserName())
+                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)", publicKey: key, by: registeredBy)
                     if let key { print("signing key \(key.fingerprint) registered: the bureau's change sets must be signed with it") }
                     print("token for the bureau of \(region) \(Regions.region(code: region)!.name) (shown once, keep it in the agent's tokenFile):")
                 } else if let reviewer {
@@ -236,12 +265,12 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let publicKey = try registration.publicKey()
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: registration.by)
                 let tokens = TokenStore(database: database)
                 let entry = if let publicKey {
-                    try await tokens.registerKey(publicKey, selector: selector, by: registration.who)
+                    try await tokens.registerKey(publicKey, selector: selector, by: who)
                 } else {
-                    try await tokens.resetChain(selector: selector, by: registration.who, note: registration.note)
+                    try await tokens.resetChain(selector: selector, by: who, note: registration.note)
                 }
                 guard let entry else {
                     throw CommandFailure(message: "no active bureau token with selector \(selector) (see `esync-aggregator token list`)", code: 4)
@@ -261,7 +290,7 @@ struct KeyRegistration: ParsableArguments {
     @Argument(help: "The public key: base64, or @FILE to read it from a file.") var key: String?
     @Flag(help: "Keep the key; let the next change set start a new chain.") var resetChain = false
     @Option(help: "With --reset-chain: why (kept in the change-set log).") var note: String?
-    @Option(help: "Who does it (default: the login name).") var by: String?
+    @Option(help: "Who does it (default: cli.by of the config); kept in the change-set log.") var by: String?
 
     func validate() throws {
         guard (key == nil) == resetChain else { throw ValidationError("give either KEY or --reset-chain") }
@@ -269,7 +298,6 @@ struct KeyRegistration: ParsableArguments {
 
     /// The key to register; nil for `--reset-chain`.
     func publicKey() throws -> PublicSigningKey? { try key.map(readPublicKey) }
-    var who: String { by ?? NSUserName() }
 }
 
 /// A public signing key given on the command line: base64, or `@FILE`.
@@ -317,7 +345,7 @@ struct Records: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The credit code.") var uscc: String
         @Argument(help: "FIELD=JSON assignments; FIELD is a path such as contact.phone.") var assignments: [String]
-        @Option(help: "Who makes the edit (default: the login name).") var by: String?
+        @Option(help: "Who makes the edit (default: cli.by of the config); kept with the revision.") var by: String?
 
         func run() async throws {
             try await reporting {
@@ -333,10 +361,10 @@ struct Records: AsyncParsableCommand {
                         throw CommandFailure(message: "\(unknown) (nothing was written)", code: 2)
                     }
                 }
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: by)
                 let code: String
                 do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
-                let view = try await MergeService(database: database).patch(code, RecordPatch(set: set), by: .provinceCLI(user: by ?? NSUserName()))
+                let view = try await MergeService(database: database).patch(code, RecordPatch(set: set), by: .provinceCLI(user: who))
                 print("record \(code) is now at revision \(view.revision)")
             }
         }

@@ -17,6 +17,16 @@ import Testing
         return (folder, folder + "/" + name)
     }
 
+    /// A province and the bureau of 410100 with one record both hold.
+    func oneRecord(_ name: String, seed: UInt64) throws -> (province: AggregatorProcess, bureau: AgentHandle, code: String) {
+        let province = try AggregatorProcess(regions: ["410100"], name: name)
+        let bureau = try AgentHandle(region: "410100", aggregator: province)
+        let code = try bureau.generate(1, seed: seed)[0]
+        let sync = try bureau.agent(["sync"])
+        guard sync.status == 0 else { throw HarnessError("sync: \(sync)") }
+        return (province, bureau, code)
+    }
+
     /// `gaurd:` and `sessionIdleMinute:` used to be ignored with exit 0: the guard and the
     /// session length silently stayed at their defaults. Every command refuses the file (exit 2)
     /// naming each unknown key's line and the nearest known key, before it opens the database.
@@ -107,11 +117,8 @@ import Testing
     /// the first byte of 洛 read as a character of its own. The same parser reads the bureau's
     /// record files, so `esync-agent record validate` named it the same way.
     @Test func aJSONErrorNamesTheWholeCharacter() throws {
-        let province = try AggregatorProcess(regions: ["410100"], name: "json-character")
+        let (province, zz, code) = try oneRecord("json-character", seed: 204)
         defer { province.stop() }
-        let zz = try AgentHandle(region: "410100", aggregator: province)
-        let code = try zz.generate(1, seed: 204)[0]
-        #expect(try zz.agent(["sync"]).status == 0)
         let unquoted = try province.cli(["records", "set", code, "name=洛阳市某公司", "--by", "wang"])
         #expect(unquoted.status == 2 && unquoted.stderr.contains("unexpected character '洛'"), "\(unquoted)")
         #expect(!unquoted.stderr.contains("æ"), "a byte printed as a character: \(unquoted.stderr)")
@@ -125,11 +132,8 @@ import Testing
     /// A bureau's record may carry members this version does not know (a newer agent's field
     /// is kept, not lost), but a person at the command line means a field that exists.
     @Test func recordsSetRefusesAnUnknownFieldNamingTheNearestOne() throws {
-        let province = try AggregatorProcess(regions: ["410100"], name: "unknown-field")
+        let (province, zz, code) = try oneRecord("unknown-field", seed: 201)
         defer { province.stop() }
-        let zz = try AgentHandle(region: "410100", aggregator: province)
-        let code = try zz.generate(1, seed: 201)[0]
-        #expect(try zz.agent(["sync"]).status == 0)
         let before = try province.record(code).revision
 
         let cases: [(String, String)] = [
@@ -146,5 +150,36 @@ import Testing
         #expect(try zz.agent(["pull"]).status == 0)
         #expect(try zz.readRecord(code)["employes"] == nil)
         #expect(try province.cli(["records", "set", code, "employees=6", #"contact.phone="0371-1""#, "--by", "wang"]).status == 0)
+    }
+
+    /// A province edit from the command line was recorded under the Unix login (`root` under
+    /// sudo, `esync` under systemd): it is `--by`, else `cli.by` of the config (or
+    /// `ESYNC_CLI_BY`), and without either the edit is refused. The same for every command
+    /// that records who acted: decisions, imports, key registrations.
+    @Test func aCommandLineEditIsAttributedToByOrTheConfiguredNameNeverTheLogin() throws {
+        let (province, _, code) = try oneRecord("attribution", seed: 202)
+        defer { province.stop() }
+        // The same register through a config that names nobody.
+        let anonymous = province.folder + "/anonymous.yaml"
+        try "database: { path: province.sqlite }\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
+        let list = province.folder + "/srdi.csv"
+        try "\(code)\n".write(toFile: list, atomically: true, encoding: .utf8)
+        for command in [["records", "set", code, "employees=7"], ["designations", "import", "--kind", "srdi", "--year", "2025", list],
+                        ["conflicts", "reopen", "1"], ["changesets", "refuse", "x", "--note", "n"],
+                        ["token", "key", "--selector", province.selector("410100"), "--reset-chain"]] {
+            let refused = try run(Binaries.aggregator, command + ["--config", anonymous], in: province.folder)
+            #expect(refused.status == 2 && refused.stderr.contains("--by NAME") && refused.stderr.contains("cli.by"), "\(command): \(refused)")
+        }
+        #expect(try province.record(code).document["srdi"] == nil)
+
+        let byVariable = try run(Binaries.aggregator, ["records", "set", code, "employees=8", "--config", anonymous],
+                                 environment: ["ESYNC_CLI_BY": "赵敏"], in: province.folder)
+        #expect(byVariable.status == 0, "\(byVariable)")
+        #expect(try province.record(code).provenance["employees"]?.source == "reviewer:赵敏")
+        try "database: { path: province.sqlite }\ncli: { by: 李娜 }\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
+        #expect(try run(Binaries.aggregator, ["records", "set", code, "employees=9", "--config", anonymous], in: province.folder).status == 0)
+        #expect(try province.record(code).provenance["employees"]?.source == "reviewer:李娜")
+        #expect(try province.cli(["records", "set", code, "employees=10", "--by", "wang"]).status == 0)
+        #expect(try province.record(code).provenance["employees"]?.source == "reviewer:wang")
     }
 }

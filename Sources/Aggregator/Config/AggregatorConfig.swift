@@ -42,6 +42,10 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// HTTPS instead of plain HTTP, and client certificates; nil: plain HTTP (loopback, tests,
     /// or behind a TLS proxy).
     public var tls: TLSFiles?
+    /// `cli.by`: the name the command line records its edits, decisions and key registrations
+    /// under when `--by` is not given. There is no fallback to the Unix login: under sudo or
+    /// systemd that is `root` or the service's user, which names no person.
+    public var cliBy: String?
 
     /// The PEM files of `tls.*`, as absolute paths. They are read when `serve` starts.
     public struct TLSFiles: Sendable, Equatable {
@@ -89,6 +93,7 @@ public struct AggregatorConfig: Sendable, Equatable {
         "limits.maxBodyBytes", "limits.maxRecordsPerChangeSet", "limits.maxPageSize", "limits.idleTimeoutSeconds",
         "limits.bodyTimeoutSeconds", "limits.maxConnections",
         "review.sessionIdleMinutes", "review.sessionMaxHours", "review.secureCookie", "review.staleAfterHours",
+        "cli.by",
     ]) + ReportTargets.keys
 
     /// The configuration `values` give. A bad value is blamed on where it came from: the
@@ -134,6 +139,7 @@ public struct AggregatorConfig: Sendable, Equatable {
         config.tls = try tlsFiles(values)
         // Behind our own TLS the review pages' cookies can be Secure without asking.
         if config.tls != nil, secure == nil { config.reviewSecureCookie = true }
+        config.cliBy = values.string("cli.by").flatMap { $0.isEmpty ? nil : $0 }
         return config
     }
 
