@@ -32,7 +32,7 @@ struct Cert: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: 1) }
-                let (config, database) = try await options.open()
+                let (config, database) = try await options.open(create: true)
                 let entry = try await ClientCertificateStore(database: database).add(pem: Array(pem), file: file, region: region, name: name)
                 printSafe("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
                 print("sha256 \(entry.fingerprint)")

@@ -17,8 +17,12 @@ struct EsyncAggregator: AsyncParsableCommand {
             aggregator does not know is an error naming its line and the key most likely meant; a bad value names \
             the line, or the environment variable, that gave it.
 
-            Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value); \
-            3 done, but some lines were refused; 4 not found.
+            The first `token add`, `cert add` or `serve` makes the register (database.path) and says so; its folder must \
+            exist, and every other command refuses a register that is not there, so a typo in database.path never gives \
+            a fresh, empty one.
+
+            Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
+            database folder or register that is not there); 3 done, but some lines were refused; 4 not found.
             """,
         subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
@@ -36,9 +40,10 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    func open() async throws -> (AggregatorConfig, ProvinceDatabase) {
+    /// The config and its database, which must exist unless `create` (see `open(_:create:)`).
+    func open(create: Bool = false) async throws -> (AggregatorConfig, ProvinceDatabase) {
         let config = try await load()
-        return (config, try open(config))
+        return (config, try open(config, create: create))
     }
 
     /// For a command that records who acted: the config, who (see `AggregatorConfig.attribution`,
@@ -51,10 +56,29 @@ struct ConfigOption: ParsableArguments {
     }
 
     /// The database of a config already loaded (after a check that must come first).
-    func open(_ config: AggregatorConfig) throws -> ProvinceDatabase {
-        do { return try ProvinceDatabase(path: config.databasePath) } catch {
-            throw CommandFailure(message: "cannot open the database \(config.databasePath): \(error)", code: 1)
+    ///
+    /// A typo in `database.path` must not give a fresh, empty register without a word. So the
+    /// folder must exist: none is made (as `initdb` wants its parent; the operator makes it,
+    /// owned by the aggregator's user, or systemd's StateDirectory does). A database file that
+    /// is not there yet is made only by the commands that set a province up (`create`:
+    /// `serve`, `token add`, `cert add`), which say so on stderr; any other command refuses.
+    func open(_ config: AggregatorConfig, create: Bool = false) throws -> ProvinceDatabase {
+        let path = config.databasePath
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CommandFailure(message: "the database's folder \(folder) does not exist (database.path \(path), from \(config.databasePathOrigin)); no register is made in a folder that is not there, so that a typo cannot give an empty one. Correct database.path, or create the folder first: mkdir -p \(folder) (owned by the user the aggregator runs as)", code: 2)
         }
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        if isNew, !create {
+            throw CommandFailure(message: "no register at \(path) (database.path, from \(config.databasePathOrigin)); correct database.path, or make the register with `esync-aggregator token add` or `serve`", code: 2)
+        }
+        let database: ProvinceDatabase
+        do { database = try ProvinceDatabase(path: path) } catch {
+            throw CommandFailure(message: "cannot open the database \(path): \(error)", code: 1)
+        }
+        if isNew { FileHandle.standardError.write(Data("esync-aggregator: created a new register at \(path)\n".utf8)) }
+        return database
     }
 }
 
@@ -115,7 +139,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         try await reporting {
-            var (config, database) = try await options.open()
+            var (config, database) = try await options.open(create: true)
             if let port { config.port = port }
             let policy: FieldPolicy
             do { policy = try config.loadPolicy() } catch { throw CommandFailure(message: "\(error)", code: 2) }
@@ -180,7 +204,7 @@ struct Token: AsyncParsableCommand {
                 let config = try await options.load()
                 // Who registers a key is kept in the change-set log; a token alone logs nothing.
                 let registeredBy = key == nil ? "" : try config.attribution(by)
-                let database = try options.open(config)
+                let database = try options.open(config, create: true)
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {

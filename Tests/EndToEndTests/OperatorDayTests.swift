@@ -182,4 +182,26 @@ import Testing
         #expect(try province.cli(["records", "set", code, "employees=10", "--by", "wang"]).status == 0)
         #expect(try province.record(code).provenance["employees"]?.source == "reviewer:wang")
     }
+
+    /// A typo in `database.path` gave a fresh, empty register without a word. A folder that
+    /// does not exist is refused (exit 2) with the command that makes it; a new file in an
+    /// existing folder is announced; other commands do not make one at all.
+    @Test func aMissingDatabaseFolderIsRefusedAndANewRegisterIsAnnounced() throws {
+        let (folder, path) = try configFile("aggregator.yaml", "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: registr/province.sqlite }\n")
+        for command in [["token", "add", "--reviewer", "wang"], ["serve"]] {
+            let result = try run(Binaries.aggregator, command + ["--config", path], in: folder, killAfter: 20)
+            #expect(result.status == 2, "\(command): \(result)")
+            #expect(result.stderr.contains("\(folder)/registr") && result.stderr.contains("mkdir -p \(folder)/registr"), "\(command): \(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/registr"), "the folder was made")
+
+        try "database: { path: province.sqlite }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let list = try run(Binaries.aggregator, ["token", "list", "--config", path], in: folder)
+        #expect(list.status == 2 && list.stderr.contains("no register at \(folder)/province.sqlite"), "\(list)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/province.sqlite"))
+        let first = try run(Binaries.aggregator, ["token", "add", "--reviewer", "wang", "--config", path], in: folder)
+        #expect(first.status == 0 && first.stderr.contains("created a new register at \(folder)/province.sqlite"), "\(first)")
+        let second = try run(Binaries.aggregator, ["token", "add", "--reviewer", "li", "--config", path], in: folder)
+        #expect(second.status == 0 && !second.stderr.contains("created"), "\(second)")
+    }
 }

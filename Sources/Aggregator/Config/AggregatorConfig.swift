@@ -12,6 +12,9 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// `X-Forwarded-For` believed (see `ClientAddress`).
     public var trustedProxies: Set<String> = []
     public var databasePath: String
+    /// Where `databasePath` came from (the file's line, or `ESYNC_DATABASE_PATH`), for a
+    /// message about a register that is not there.
+    public var databasePathOrigin = ""
     /// Largest request body, after gzip decompression.
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
@@ -104,6 +107,7 @@ public struct AggregatorConfig: Sendable, Equatable {
             throw ConfigError("\(file): database.path is missing (the SQLite file of the province's register)")
         }
         var config = AggregatorConfig(configPath: file, databasePath: database)
+        config.databasePathOrigin = values.origin("database.path")
         config.host = values.string("listen.host") ?? config.host
         config.port = try integer(values, "listen.port", config.port, range: 0...65535)
         for proxy in values.stringArray("listen.trustedProxies") ?? [] {
