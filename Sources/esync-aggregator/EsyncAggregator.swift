@@ -5,6 +5,7 @@ import EnterpriseModel
 import Foundation
 import Logging
 import SyncCore
+import Synchronization
 
 @main
 struct EsyncAggregator: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct EsyncAggregator: AsyncParsableCommand {
             a fresh, empty one.
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
-            database folder or register that is not there); 3 done, but some lines were refused; 4 not found.
+            database folder or register that is not there, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
             """,
         subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
@@ -129,7 +130,8 @@ struct Serve: AsyncParsableCommand {
 
             With tls.cert and tls.key it serves HTTPS instead of HTTP; with tls.clientCA too it asks each client for a certificate \
             signed by that CA, and a certificate registered with `cert add` signs a bureau in without a token. A missing or \
-            unreadable certificate or key stops it at once with exit code 2, naming the key and the file.
+            unreadable certificate or key stops it at once with exit code 2, naming the key and the file; so does an \
+            address it cannot listen on (a port in use, a host that is not this machine's), naming host and port.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -150,14 +152,20 @@ struct Serve: AsyncParsableCommand {
             let path = config.databasePath
             let scheme = config.tls == nil ? "http" : "https"
             let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
+            let listening = Mutex(false)
             do {
                 try await server.run(logger: logger) { port in
+                    listening.withLock { $0 = true }
                     // Scripts and tests read the URL from this line.
                     print("esync-aggregator listening on \(scheme)://\(host):\(port) database=\(path)\(clientCertificates)")
                     fflush(nil)
                 }
             } catch let error as ConfigError {
                 throw CommandFailure(message: "\(error)", code: 2)
+            } catch where !listening.withLock({ $0 }) {
+                // Before it listened, an address problem is the configuration's (listen.host, listen.port).
+                guard let reason = ListenFailure.reason(error, host: host, port: config.port) else { throw error }
+                throw CommandFailure(message: "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(config.port): \(reason)", code: 2)
             }
         }
     }

@@ -204,4 +204,15 @@ import Testing
         let second = try run(Binaries.aggregator, ["token", "add", "--reviewer", "li", "--config", path], in: folder)
         #expect(second.status == 0 && !second.stderr.contains("created"), "\(second)")
     }
+
+    /// `serve` on a port in use printed a raw `bind(descriptor:…)` error with exit 1.
+    @Test func serveOnAPortInUseNamesHostAndPort() throws {
+        let province = try AggregatorProcess(regions: [], name: "port-in-use")
+        defer { province.stop() }
+        let port = String(province.url.split(separator: ":").last ?? "")
+        let second = try run(Binaries.aggregator, ["serve", "--config", province.configPath, "--port", port], in: province.folder, killAfter: 20)
+        #expect(second.status == 2, "\(second)")
+        #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(port)") && second.stderr.contains("in use"), "\(second)")
+        #expect(!second.stderr.contains("bind(descriptor"), "\(second)")
+    }
 }
