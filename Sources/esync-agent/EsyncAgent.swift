@@ -43,6 +43,7 @@ struct EsyncAgent: AsyncParsableCommand {
             another machine (the token would travel in clear text), and while server.tokenFile or server.clientKey \
             is readable by group or others (chmod 600 FILE).
             """,
+        version: "esync-agent \(ESyncVersion.current)",
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self, Key.self]
     )
 

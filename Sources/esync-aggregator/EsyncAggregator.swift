@@ -25,6 +25,7 @@ struct EsyncAggregator: AsyncParsableCommand {
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
             database folder or register that is not there, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
             """,
+        version: "esync-aggregator \(ESyncVersion.current)",
         subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
 

@@ -215,4 +215,20 @@ import Testing
         #expect(second.stderr.contains("cannot listen on 127.0.0.1:\(port)") && second.stderr.contains("in use"), "\(second)")
         #expect(!second.stderr.contains("bind(descriptor"), "\(second)")
     }
+
+    /// `--version` was an unknown option (exit 2). Both binaries say which version they are: the
+    /// one the agent names itself with to the province.
+    @Test func bothBinariesPrintTheirVersion() throws {
+        let folder = try temporaryFolder("version")
+        let agent = try run(Binaries.agent, ["--version"], in: folder)
+        let aggregator = try run(Binaries.aggregator, ["--version"], in: folder)
+        let version = try #require(agent.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(agent.status == 0 && agent.stdout == "esync-agent \(version)\n", "\(agent)")
+        #expect(aggregator.status == 0 && aggregator.stdout == "esync-aggregator \(version)\n", "\(aggregator)")
+        #expect(version.range(of: #"^[0-9]+\.[0-9]+\.[0-9]+$"#, options: .regularExpression) != nil, "\(version)")
+        let (province, _, _) = try oneRecord("version", seed: 205)
+        defer { province.stop() }
+        let regions = try province.cli(["regions", "--json"])
+        #expect(regions.stdout.contains("\"esync-agent/\(version)\""), "\(regions)")
+    }
 }
