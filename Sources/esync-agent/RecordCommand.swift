@@ -94,7 +94,7 @@ struct RecordCommand: AsyncParsableCommand {
                             lines.append("\(name): field region: \(region) is not this bureau's region \(engine.config.region)")
                         }
                     }
-                    lines.append("\(paths.count) files checked, \(errors) errors")
+                    lines.append("\(plural(paths.count, "file")) checked, \(plural(errors, "error"))")
                     return (lines, errors)
                 }
                 lines.forEach { print($0) }
@@ -119,7 +119,7 @@ struct RecordCommand: AsyncParsableCommand {
                     return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, progress: progress.update)
                 }
                 summary.refused.forEach { print("refused: \($0)") }
-                print("import: \(summary.written) records written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
+                print("import: \(plural(summary.written, "record")) written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
                 return summary.refused.isEmpty ? ExitStatus.success : ExitStatus.badRecords
             }
         }
@@ -172,7 +172,7 @@ struct RecordCommand: AsyncParsableCommand {
                     defer { progress.finish() }
                     return try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed, progress: progress.update)
                 }
-                print("generated \(codes.count) records")
+                print("generated \(plural(codes.count, "record"))")
                 return ExitStatus.success
             }
         }

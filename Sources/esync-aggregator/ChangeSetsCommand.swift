@@ -50,7 +50,7 @@ struct ChangeSets: AsyncParsableCommand {
                 let merge = MergeService(database: database, policy: try config.loadPolicy())
                 let result = try await MassChangeGuard.decide(id, approve: true, note: note, by: .provinceCLI(user: who), merge: merge)
                 let applied = result.records.filter { $0.outcome == .applied || $0.outcome == .partial }.count
-                print("change set \(id) approved: \(applied) of \(result.records.count) records applied; the bureau learns it on its next push")
+                print("change set \(id) approved: \(applied) of \(plural(result.records.count, "record")) applied; the bureau learns it on its next push")
             }
         }
     }
@@ -105,7 +105,7 @@ extension ChangeSets {
                         for s in r.chainStarts { printSafe("\(r.region) chain start: \(s.changeSet) received \(s.receivedAt): \(s.text)") }
                         for p in r.problems { printSafe("\(r.region) PROBLEM: \(p.changeSet) received \(p.receivedAt): \(p.text)") }
                     }
-                    print(audit.problems == 0 ? "every signature and chain link verifies" : "\(audit.problems) problems")
+                    print(audit.problems == 0 ? "every signature and chain link verifies" : plural(audit.problems, "problem"))
                 }
                 if audit.problems > 0 { throw ExitCode(1) }
             }

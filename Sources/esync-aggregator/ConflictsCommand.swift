@@ -37,7 +37,7 @@ struct Conflicts: AsyncParsableCommand {
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
-                print("\(list.count) \(status == "all" ? "" : status + " ")conflicts")
+                print(plural(list.count, "\(status == "all" ? "" : status + " ")conflict"))
             }
         }
 
@@ -138,7 +138,7 @@ struct Conflicts: AsyncParsableCommand {
                 if dryRun {
                     let list = try await service.list(filter, for: reviewer)
                     for c in list { printSafe("would decide conflict \(c.id): \(c.uscc) \(c.field) (\(c.kind), region \(c.region))") }
-                    print("\(list.count) open conflicts match; nothing decided (--dry-run)")
+                    print("\(plural(list.count, "open conflict")) \(list.count == 1 ? "matches" : "match"); nothing decided (--dry-run)")
                     return
                 }
                 let outcomes = try await service.resolveAll(filter, resolution, by: reviewer)
@@ -151,8 +151,8 @@ struct Conflicts: AsyncParsableCommand {
                         printSafe("conflict \(conflict.id) not decided: \(conflict.uscc) \(conflict.field): \(outcome.failure ?? "?")")
                     }
                 }
-                print("\(outcomes.count - failed) of \(outcomes.count) conflicts decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
-                if failed > 0 { throw CommandFailure(message: "\(failed) conflicts were not decided", code: 3) }
+                print("\(outcomes.count - failed) of \(plural(outcomes.count, "conflict")) decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
+                if failed > 0 { throw CommandFailure(message: "\(plural(failed, "conflict")) \(failed == 1 ? "was" : "were") not decided", code: 3) }
             }
         }
     }

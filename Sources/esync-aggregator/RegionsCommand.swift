@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import EnterpriseModel
 import Foundation
 
 struct RegionsCommand: AsyncParsableCommand {
@@ -23,7 +24,7 @@ struct RegionsCommand: AsyncParsableCommand {
             }
             print(TextTable.render(table))
             let stale = rows.filter(\.stale).count
-            print("\(rows.count) regions, \(stale) stale (no push or pull in \(Int(staleAfterHours)) h)")
+            print("\(plural(rows.count, "region")), \(stale) stale (no push or pull in \(Int(staleAfterHours)) h)")
         }
     }
 }

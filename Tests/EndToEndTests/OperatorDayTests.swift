@@ -231,4 +231,25 @@ import Testing
         let regions = try province.cli(["regions", "--json"])
         #expect(regions.stdout.contains("\"esync-agent/\(version)\""), "\(regions)")
     }
+
+    /// `1 records sent in 1 change sets`: one is singular, everywhere the two CLIs count.
+    @Test func oneIsSingular() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "plural")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let code = try zz.generate(1, seed: 203)[0]
+        let sync = try zz.agent(["sync"])
+        #expect(sync.status == 0 && sync.stdout.contains("push: 1 record sent in 1 change set, 1 applied"), "\(sync)")
+        #expect(sync.stdout.contains("pull: 1 record received"), "\(sync)")
+        try zz.edit(code, ["employees": 77])
+        let push = try zz.agent(["push"])
+        #expect(push.stdout.contains("1 record sent in 1 change set") && push.stderr.contains("with 1 record"), "\(push)")
+        let validate = try zz.agent(["record", "validate", zz.recordPath(code)])
+        #expect(validate.stdout.contains("1 file checked, 0 errors"), "\(validate)")
+        let export = try province.cli(["records", "export", province.folder + "/all.csv"])
+        #expect(export.status == 0 && export.stderr.contains("exported 1 record to"), "\(export)")
+        for output in [sync.stdout, sync.stderr, push.stdout, push.stderr, validate.stdout, export.stderr] {
+            #expect(output.range(of: #"\b1 (records|change sets|files|fields|requests|regions|conflicts)\b"#, options: .regularExpression) == nil, "\(output)")
+        }
+    }
 }
