@@ -59,8 +59,6 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .long, help: "The agent's YAML config file.")
     var config: String?
 
-    @Option(name: .long, help: "Seconds to wait for the store's lock when another esync process holds it.")
-    var wait: Double = 30
 
     func load() async throws -> AgentConfig {
         try await AgentConfig.load(path: AgentConfig.resolvePath(config, environment: ProcessInfo.processInfo.environment))
@@ -75,18 +73,19 @@ struct AgentOptions: ParsableArguments {
         return config
     }
 
-    /// Opens the store and an engine on a thread of their own; `locked` commands hold the
-    /// store's lock for their whole run; `scanAhead` ones (locked) scan the working copy first
-    /// thing. (Not `status` and `diff`: without the lock the snapshot could be older than the
-    /// index it is compared with.)
-    func withEngine<T: Sendable>(locked: Bool, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
+    /// Opens the store and an engine on a thread of their own; commands given a `lock` hold the
+    /// store's lock for their whole run (waiting for it as `--wait` says); `scanAhead` ones
+    /// (locked) scan the working copy first thing. (Not `status` and `diff`: without the lock
+    /// the snapshot could be older than the index it is compared with.)
+    func withEngine<T: Sendable>(lock wait: LockOptions?, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
         let config = try await loadWarning()
-        let wait = self.wait
+        let locked = wait != nil
+        let seconds = wait?.wait ?? 0
         return try await Blocking.run {
             let store = try Store.open(config.storePath)
             let lock = FileLock(path: store.lockPath)
             if locked {
-                try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: wait)
+                try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: seconds)
                 store.removeStaleTemporaries()
             }
             defer { lock.unlock() }
@@ -101,6 +100,13 @@ struct AgentOptions: ParsableArguments {
             return result
         }
     }
+}
+
+/// `--wait`, for the commands that take the store's lock (the others never wait, so they do
+/// not offer it).
+struct LockOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds to wait for the store's lock when another esync process holds it.")
+    var wait: Double = 30
 }
 
 /// Runs a command body, turning errors into one line on stderr and the documented exit code.
@@ -165,11 +171,12 @@ struct Key: AsyncParsableCommand {
             new key, which must be registered before the province takes its change sets.
             """)
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file, register (the command for the province).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let (key, path, register) = try await options.withEngine(locked: true, command: "key") { engine in
+            let (key, path, register) = try await options.withEngine(lock: lock, command: "key") { engine in
                 let key = try engine.signingKey().publicKey
                 return (key, engine.store.signingKeyPath, engine.config.keyRegistrationCommand(key))
             }
@@ -199,7 +206,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting(json: json) {
-            let report = try await options.withEngine(locked: false, command: "status") { engine in
+            let report = try await options.withEngine(lock: nil, command: "status") { engine in
                 try StatusReport(engine: engine, diff: try engine.diff())
             }
             if json { try printJSON(report) } else { print(report.text) }
@@ -217,7 +224,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting(json: json) {
-            let output = try await options.withEngine(locked: false, command: "diff") { engine in
+            let output = try await options.withEngine(lock: nil, command: "diff") { engine in
                 DiffOutput(try engine.diff())
             }
             if json { try printJSON(output) } else { print(output.text) }
@@ -230,11 +237,12 @@ struct Push: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let summary = try await options.withEngine(locked: true, command: "push", scanAhead: true) { engine in try engine.push() }
+            let summary = try await options.withEngine(lock: lock, command: "push", scanAhead: true) { engine in try engine.push() }
             let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
             if json { try printJSON(SyncJSON(push: .init(summary), exitCode: code)) } else { PushReport.print(summary) }
             return code
@@ -246,13 +254,14 @@ struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge the records of the region that changed at the province since the last pull.")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Fetch every record of the region again (cursor 0), e.g. to repair the base.") var full = false
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
             let full = self.full
-            let summary = try await options.withEngine(locked: true, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
+            let summary = try await options.withEngine(lock: lock, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
             let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
             if json { try printJSON(SyncJSON(pull: .init(summary), exitCode: code)) } else { PullReport.print(summary) }
             return code
@@ -263,11 +272,12 @@ struct Pull: AsyncParsableCommand {
 struct Sync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Push, then pull.")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let (push, pull) = try await options.withEngine(locked: true, command: "sync", scanAhead: true) { engine in
+            let (push, pull) = try await options.withEngine(lock: lock, command: "sync", scanAhead: true) { engine in
                 (try engine.push(), try engine.pull())
             }
             let code = push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords

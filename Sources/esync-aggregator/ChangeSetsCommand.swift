@@ -22,6 +22,8 @@ struct ChangeSets: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Option(help: "held, approved, refused or all.") var status = "held"
 
+        func validate() throws { try validateChoice(status, of: "--status", among: ["held", "approved", "refused", "all"]) }
+
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()

@@ -10,16 +10,25 @@ struct Conflicts: AsyncParsableCommand {
         discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
         subcommands: [List.self, Show.self, Resolve.self, Reopen.self])
 
+    /// What a conflict is about: a field both sides changed, a field of the province's, a
+    /// delete request, a move between regions.
+    static let kinds = ["field", "authority", "delete", "transfer"]
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
         @OptionGroup var options: ConfigOption
-        @Option(help: "open, resolved, auto (decided by a rule) or all.") var status = "open"
+        @Option(help: "open, resolved, auto (decided by a rule), withdrawn (a delete request the bureau took back) or all.") var status = "open"
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
         @Option(help: "field, authority, delete or transfer.") var kind: String?
         @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
+
+        func validate() throws {
+            try validateChoice(status, of: "--status", among: ["open", "resolved", "auto", "withdrawn", "all"])
+            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
+        }
 
         func run() async throws {
             try await reporting {
@@ -109,6 +118,7 @@ struct Conflicts: AsyncParsableCommand {
             let filtered = region != nil || field != nil || kind != nil || olderThan != nil || allOpen
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
             if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
+            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
         }
 
         func run() async throws {

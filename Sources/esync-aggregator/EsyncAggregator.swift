@@ -96,6 +96,14 @@ extension AggregatorConfig {
     }
 }
 
+/// Refuses an option's value that is not one of `allowed`, naming the one most likely meant:
+/// `conflicts list --status opne` used to list "no opne conflicts" as if there were none.
+func validateChoice(_ value: String, of option: String, among allowed: [String]) throws {
+    guard !allowed.contains(value) else { return }
+    let hint = NearestName.nearest(to: value, among: allowed).map { "; did you mean \($0)?" } ?? ""
+    throw ValidationError("\(option) must be \(allowed.dropLast().joined(separator: ", ")) or \(allowed.last ?? ""), found \(value)\(hint)")
+}
+
 /// Refuses a region code that is not one of the 18, listing them.
 func validateRegion(_ region: String) throws {
     guard Regions.region(code: region) == nil else { return }

@@ -252,4 +252,92 @@ import Testing
             #expect(output.range(of: #"\b1 (records|change sets|files|fields|requests|regions|conflicts)\b"#, options: .regularExpression) == nil, "\(output)")
         }
     }
+
+    /// `conflicts list --status opne` said "no opne conflicts", as if there were none; `--wait`
+    /// was offered by commands that never wait for the lock; `regions` marked regions stale
+    /// after 24 hours whatever `review.staleAfterHours` said, unlike /review/regions.
+    @Test func optionsDoWhatTheirHelpSays() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "options", config: "review: { staleAfterHours: 1000000 }\n")
+        defer { province.stop() }
+        for (command, message) in [(["conflicts", "list", "--status", "opne"], "--status must be open, resolved, auto, withdrawn or all, found opne; did you mean open?"),
+                                   (["conflicts", "list", "--kind", "delet"], "did you mean delete?"),
+                                   (["changesets", "list", "--status", "hold"], "did you mean held?")] {
+            let result = try province.cli(command)
+            #expect(result.status == 2 && result.stderr.contains(message), "\(command): \(result)")
+        }
+        #expect(try province.cli(["conflicts", "list", "--status", "withdrawn"]).status == 0)
+        let regions = try province.cli(["regions"])
+        #expect(regions.stdout.contains("(no push or pull in 1000000 h)"), "\(regions)")
+        #expect(try province.cli(["regions", "--stale-after-hours", "2"]).stdout.contains("(no push or pull in 2 h)"))
+        let folder = try temporaryFolder("wait")
+        for command in [["status"], ["diff"], ["init"], ["run"], ["record", "get"], ["record", "validate"], ["record", "export"]] {
+            let help = try run(Binaries.agent, command + ["--help"], in: folder)
+            #expect(!help.stdout.contains("--wait"), "\(command) offers --wait but never waits for the lock")
+        }
+        for command in [["push"], ["pull"], ["sync"], ["key"], ["verify"], ["reconcile"], ["record", "put"], ["record", "import"], ["record", "generate"]] {
+            #expect(try run(Binaries.agent, command + ["--help"], in: folder).stdout.contains("--wait"), "\(command)")
+        }
+    }
+
+    /// The README's command tables and each command's --help name the same options: an option
+    /// the README names exists, and every option a command has is in its README row (`--config`,
+    /// `--wait` and `--help`, which every command of a binary has, are said once above the tables).
+    @Test func theReadmeTablesAndTheHelpNameTheSameOptions() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let folder = try temporaryFolder("help")
+        for (binary, heading) in [(Binaries.agent, "### Agent commands"), (Binaries.aggregator, "### Aggregator commands")] {
+            let table = try #require(readme.components(separatedBy: heading + "\n").dropFirst().first?.components(separatedBy: "\n\n").first)
+            let rootHelp = try run(binary, ["--help"], in: folder).stdout
+            var documented: [String: Set<String>] = [:]
+            var group = ""
+            for row in table.split(separator: "\n") where row.hasPrefix("| `") {
+                // The first cell: one or more `usage` spans, separated by " / ".
+                let cell = String(row.dropFirst(2)).components(separatedBy: " | ")[0]
+                for (offset, span) in cell.components(separatedBy: "`").enumerated() where offset % 2 == 1 {
+                    let tokens = span.split(whereSeparator: { " []\\|…".contains($0) }).map(String.init)
+                    var command = Array(tokens.prefix { $0.allSatisfy { $0 >= "a" && $0 <= "z" } })
+                    guard let first = command.first else { continue }
+                    // `changesets list` / `approve ID`: a span without its group continues the one before.
+                    if rootHelp.contains("\n  \(first) ") { group = first } else { command.insert(group, at: 0) }
+                    let options = tokens.filter { $0.range(of: #"^--?[a-z][a-z-]*$"#, options: .regularExpression) != nil }
+                    documented[command.joined(separator: " "), default: []].formUnion(options)
+                }
+            }
+            #expect(documented.count > 10, "\(heading): \(documented)")
+            for command in try Self.leafCommands(binary, in: folder) where documented[command] == nil {
+                Issue.record("`\(command)` has no row in the README's \(heading)")
+            }
+            for (command, options) in documented.sorted(by: { $0.key < $1.key }) {
+                let help = try run(binary, command.split(separator: " ").map(String.init) + ["--help"], in: folder)
+                #expect(help.status == 0, "\(command): \(help)")
+                var offered: Set<String> = []
+                var alias: [String: String] = [:]
+                for line in help.stdout.split(separator: "\n") where line.hasPrefix("  -") {
+                    let names = line.split(separator: " ").prefix { $0.hasPrefix("-") }.map { $0.trimmingCharacters(in: [","]) }
+                    offered.formUnion(names)
+                    if names.count == 2 { alias[names[0]] = names[1]; alias[names[1]] = names[0] }
+                }
+                offered.subtract(["-h", "--help", "--version", "--config", "--wait"])
+                for option in options.sorted() where !offered.contains(option) {
+                    Issue.record("README names \(option) for `\(command)`, which its --help does not offer")
+                }
+                for option in offered.sorted() where !options.contains(option) && !options.contains(alias[option] ?? "") {
+                    Issue.record("`\(command)` offers \(option), which its README row does not name")
+                }
+            }
+        }
+    }
+
+    /// Every command that does something (not a group of them), as "group command".
+    static func leafCommands(_ binary: String, _ path: [String] = [], in folder: String) throws -> [String] {
+        let help = try run(binary, path + ["--help"], in: folder).stdout
+        guard let list = help.components(separatedBy: "SUBCOMMANDS:\n").dropFirst().first else { return [path.joined(separator: " ")] }
+        let names = list.split(separator: "\n").compactMap { line -> String? in
+            // "  name   abstract", not a wrapped line of an abstract nor "  See 'help …'".
+            guard line.hasPrefix("  "), line.dropFirst(2).first?.isLowercase == true else { return nil }
+            return String(line.dropFirst(2).prefix { $0 != " " })
+        }
+        return try names.filter { $0 != "help" }.flatMap { try leafCommands(binary, path + [$0], in: folder) }
+    }
 }
