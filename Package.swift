@@ -57,11 +57,21 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strict
         ),
+        // Both configurations: swift-configuration for the values, Yams for the line of each key,
+        // so that an unknown key is an error naming its line.
+        .target(
+            name: "ConfigSupport",
+            dependencies: [
+                "EnterpriseModel",
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "Agent",
             dependencies: [
-                "SyncCore", "CurlHTTP", "CPosix",
-                .product(name: "Configuration", package: "swift-configuration"),
+                "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -69,7 +79,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "SyncCore",
+                "SyncCore", "ConfigSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -78,7 +88,6 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Yams", package: "Yams"),
@@ -105,8 +114,8 @@ let package = Package(
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "AggregatorTests", dependencies: ["Aggregator"], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "AggregatorTests", dependencies: ["Aggregator", "ConfigSupport"], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault
         // proxy, a scriptable HTTP server (the libcurl tests' peer, and a fake province): what
         // the end-to-end, reliability and libcurl tests share (imported @testable).

@@ -20,6 +20,7 @@ step "The province: esync-aggregator on 127.0.0.1 with SQLite"
 cat > aggregator.yaml <<'YAML'
 listen: { host: 127.0.0.1, port: 0 }     # 0: any free port; the bound one is printed
 database: { path: province.sqlite }
+cli: { by: wang }                        # who the province's command-line edits are recorded as
 YAML
 "$AGG" token add --config aggregator.yaml --region 410100 | tail -1 > zhengzhou.token
 "$AGG" token add --config aggregator.yaml --region 410200 | tail -1 > kaifeng.token

@@ -28,7 +28,7 @@ struct DiffOutput: Encodable, Sendable {
             case .create:
                 // The name says which enterprise a new code is; a code alone says nothing.
                 let name = change.fields["name"]?.value?.stringValue.map { " " + $0 } ?? ""
-                lines.append("+ \(change.uscc)\(name) new record (\(change.fields.count) fields)")
+                lines.append("+ \(change.uscc)\(name) new record (\(plural(change.fields.count, "field")))")
             case .delete: lines.append("- \(change.uscc) delete request")
             case .update:
                 lines.append("~ \(change.uscc)")

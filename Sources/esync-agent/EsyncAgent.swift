@@ -16,12 +16,14 @@ struct EsyncAgent: AsyncParsableCommand {
             province changed, field by field, keeping local edits that are still pending.
 
             Every command reads --config FILE (default $ESYNC_AGENT_CONFIG, else /etc/esync/agent.yaml); \
-            every key can be overridden by an environment variable (server.url → ESYNC_SERVER_URL).
+            every key can be overridden by an environment variable (server.url → ESYNC_SERVER_URL). A key the \
+            agent does not know is an error (exit 2) naming its line and the key most likely meant; a bad value \
+            names the line, or the environment variable, that gave it.
 
             Exit codes:
               0  success
               1  failure (nothing acknowledged was lost; the outbox keeps sealed changes)
-              2  bad command line or configuration
+              2  bad command line or configuration (an unknown key, a bad value)
               3  done, but some records were skipped (invalid files, records refused by the
                  province or refused from its answers, a change set held for the province's
                  approval); see `status`
@@ -41,6 +43,7 @@ struct EsyncAgent: AsyncParsableCommand {
             another machine (the token would travel in clear text), and while server.tokenFile or server.clientKey \
             is readable by group or others (chmod 600 FILE).
             """,
+        version: "esync-agent \(ESyncVersion.current)",
         subcommands: [Init.self, Status.self, Diff.self, Push.self, Pull.self, Sync.self, Run.self, Verify.self, Reconcile.self, RecordCommand.self, Key.self]
     )
 
@@ -56,8 +59,6 @@ struct AgentOptions: ParsableArguments {
     @Option(name: .long, help: "The agent's YAML config file.")
     var config: String?
 
-    @Option(name: .long, help: "Seconds to wait for the store's lock when another esync process holds it.")
-    var wait: Double = 30
 
     func load() async throws -> AgentConfig {
         try await AgentConfig.load(path: AgentConfig.resolvePath(config, environment: ProcessInfo.processInfo.environment))
@@ -72,18 +73,19 @@ struct AgentOptions: ParsableArguments {
         return config
     }
 
-    /// Opens the store and an engine on a thread of their own; `locked` commands hold the
-    /// store's lock for their whole run; `scanAhead` ones (locked) scan the working copy first
-    /// thing. (Not `status` and `diff`: without the lock the snapshot could be older than the
-    /// index it is compared with.)
-    func withEngine<T: Sendable>(locked: Bool, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
+    /// Opens the store and an engine on a thread of their own; commands given a `lock` hold the
+    /// store's lock for their whole run (waiting for it as `--wait` says); `scanAhead` ones
+    /// (locked) scan the working copy first thing. (Not `status` and `diff`: without the lock
+    /// the snapshot could be older than the index it is compared with.)
+    func withEngine<T: Sendable>(lock wait: LockOptions?, command: String, scanAhead: Bool = false, _ body: @escaping @Sendable (SyncEngine) throws -> T) async throws -> T {
         let config = try await loadWarning()
-        let wait = self.wait
+        let locked = wait != nil
+        let seconds = wait?.wait ?? 0
         return try await Blocking.run {
             let store = try Store.open(config.storePath)
             let lock = FileLock(path: store.lockPath)
             if locked {
-                try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: wait)
+                try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: seconds)
                 store.removeStaleTemporaries()
             }
             defer { lock.unlock() }
@@ -98,6 +100,13 @@ struct AgentOptions: ParsableArguments {
             return result
         }
     }
+}
+
+/// `--wait`, for the commands that take the store's lock (the others never wait, so they do
+/// not offer it).
+struct LockOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds to wait for the store's lock when another esync process holds it.")
+    var wait: Double = 30
 }
 
 /// Runs a command body, turning errors into one line on stderr and the documented exit code.
@@ -163,11 +172,12 @@ struct Key: AsyncParsableCommand {
             takes its change sets.
             """)
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts: publicKey, fingerprint, file, register (the command for the province).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let (key, path, register) = try await options.withEngine(locked: true, command: "key") { engine in
+            let (key, path, register) = try await options.withEngine(lock: lock, command: "key") { engine in
                 let key = try engine.signingKey().publicKey
                 return (key, engine.store.signingKeyPath, engine.config.keyRegistrationCommand(key))
             }
@@ -197,7 +207,7 @@ struct Status: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting(json: json) {
-            let report = try await options.withEngine(locked: false, command: "status") { engine in
+            let report = try await options.withEngine(lock: nil, command: "status") { engine in
                 try StatusReport(engine: engine, diff: try engine.diff())
             }
             if json { try printJSON(report) } else { print(report.text) }
@@ -215,7 +225,7 @@ struct Diff: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting(json: json) {
-            let output = try await options.withEngine(locked: false, command: "diff") { engine in
+            let output = try await options.withEngine(lock: nil, command: "diff") { engine in
                 DiffOutput(try engine.diff())
             }
             if json { try printJSON(output) } else { print(output.text) }
@@ -229,11 +239,12 @@ struct Push: AsyncParsableCommand {
         abstract: "Seal the store's changes into the outbox and send them (and anything still in the outbox).",
         discussion: "Exit codes: 0 done; 3 done, but some records were skipped (see `status`); 4 store locked; 5 province unreachable (the outbox keeps what was sealed); 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let summary = try await options.withEngine(locked: true, command: "push", scanAhead: true) { engine in try engine.push() }
+            let summary = try await options.withEngine(lock: lock, command: "push", scanAhead: true) { engine in try engine.push() }
             let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
             if json { try printJSON(SyncJSON(push: .init(summary), exitCode: code)) } else { PushReport.print(summary) }
             return code
@@ -246,13 +257,14 @@ struct Pull: AsyncParsableCommand {
         abstract: "Merge the records of the region that changed at the province since the last pull.",
         discussion: "Exit codes: 0 done; 3 done, but some records were skipped or refused from the province's answers; 4 store locked; 5 province unreachable; 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Fetch every record of the region again (cursor 0), e.g. to repair the base.") var full = false
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
             let full = self.full
-            let summary = try await options.withEngine(locked: true, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
+            let summary = try await options.withEngine(lock: lock, command: "pull", scanAhead: true) { engine in try engine.pull(full: full) }
             let code = summary.isClean ? ExitStatus.success : ExitStatus.badRecords
             if json { try printJSON(SyncJSON(pull: .init(summary), exitCode: code)) } else { PullReport.print(summary) }
             return code
@@ -265,11 +277,12 @@ struct Sync: AsyncParsableCommand {
         abstract: "Push, then pull.",
         discussion: "Exit codes as for push and pull: 0 done; 3 some records skipped; 4 store locked; 5 province unreachable; 6 refused; 7 store not recognised (`reconcile`).")
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts (an error too, as {\"error\": {\"message\", \"exitCode\"}}).") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let (push, pull) = try await options.withEngine(locked: true, command: "sync", scanAhead: true) { engine in
+            let (push, pull) = try await options.withEngine(lock: lock, command: "sync", scanAhead: true) { engine in
                 (try engine.push(), try engine.pull())
             }
             let code = push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords

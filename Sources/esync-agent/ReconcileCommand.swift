@@ -20,17 +20,18 @@ struct Reconcile: AsyncParsableCommand {
             full copy field by field (as pull --full), pushes the bureau's edits as ordinary change sets and pulls again. \
             Nothing either side holds is dropped.
 
-            Exit codes: 0 done; 3 done, but some records were skipped (invalid files, refused records); 4 store locked; \
-            5 province unreachable; 6 credentials refused; 1 other failures.
+            Exit codes: 0 done; 2 bad command line or configuration; 3 done, but some records were skipped (invalid \
+            files, refused records); 4 store locked; 5 province unreachable; 6 credentials refused; 1 other failures.
             """)
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Reconcile: new epoch, registration at the province, full merge, push, pull.") var apply = false
     @Flag(help: "Print the report as JSON for scripts.") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
             let apply = self.apply
-            let (report, saved) = try await options.withEngine(locked: true, command: "reconcile") { engine in try engine.reconcile(apply: apply) }
+            let (report, saved) = try await options.withEngine(lock: lock, command: "reconcile") { engine in try engine.reconcile(apply: apply) }
             if json { try printJSON(report) } else { print(report.text) }
             FileHandle.standardError.write(Data("report saved to \(saved) (and .json)\n".utf8))
             let skipped = report.records.contains { $0.action == .wait } || report.applied?.contains { $0.contains(": refused:") } == true

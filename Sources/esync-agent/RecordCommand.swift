@@ -20,7 +20,7 @@ struct RecordCommand: AsyncParsableCommand {
                 let code: String
                 do { code = try USCC(uscc).rawValue } catch { throw AgentError.invalidRecord(file: uscc, reason: "\(error)") }
                 let base = self.base
-                let text = try await options.withEngine(locked: false, command: "record get") { engine -> String in
+                let text = try await options.withEngine(lock: nil, command: "record get") { engine -> String in
                     if base {
                         guard let b = try engine.store.readBase(code) else { throw AgentError.recordNotFound(uscc: code) }
                         return String(decoding: b.document.prettyBytes(), as: UTF8.self)
@@ -39,12 +39,13 @@ struct RecordCommand: AsyncParsableCommand {
             abstract: "Validate record files and write them into the working copy (records/<USCC>.json).",
             discussion: "Refuses a record whose credit code has a wrong check character, that fails validation or that belongs to another region; nothing is written for a refused file.")
         @OptionGroup var options: AgentOptions
+        @OptionGroup var lock: LockOptions
         @Argument(help: "JSON files with one record each; - reads standard input.") var files: [String]
 
         func run() async throws {
             try await reporting {
                 let files = self.files
-                let written = try await options.withEngine(locked: true, command: "record put") { engine -> [String] in
+                let written = try await options.withEngine(lock: lock, command: "record put") { engine -> [String] in
                     let writer = RecordFiles(store: engine.store, region: engine.config.region)
                     var written: [String] = []
                     for file in files {
@@ -71,7 +72,7 @@ struct RecordCommand: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let files = self.files
-                let (lines, errors) = try await options.withEngine(locked: false, command: "record validate") { engine -> ([String], Int) in
+                let (lines, errors) = try await options.withEngine(lock: nil, command: "record validate") { engine -> ([String], Int) in
                     let paths = files.isEmpty
                         ? try FileSystem.list(engine.store.recordsPath).filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.sorted().map { engine.store.recordsPath + "/" + $0 }
                         : files
@@ -94,7 +95,7 @@ struct RecordCommand: AsyncParsableCommand {
                             lines.append("\(name): field region: \(region) is not this bureau's region \(engine.config.region)")
                         }
                     }
-                    lines.append("\(paths.count) files checked, \(errors) errors")
+                    lines.append("\(plural(paths.count, "file")) checked, \(plural(errors, "error"))")
                     return (lines, errors)
                 }
                 lines.forEach { print($0) }
@@ -108,18 +109,19 @@ struct RecordCommand: AsyncParsableCommand {
             abstract: "Import records from a CSV file (the layout of `record export`) into the working copy.",
             discussion: "Each row is validated like `record put`; a refused row is named by its line and skipped, the others are written. Exit code 3 when a row was refused. A progress bar is shown when standard output is a terminal.")
         @OptionGroup var options: AgentOptions
+        @OptionGroup var lock: LockOptions
         @Argument(help: "The CSV file (UTF-8, header line first).") var file: String
 
         func run() async throws {
             try await reporting {
                 let file = self.file
-                let summary = try await options.withEngine(locked: true, command: "record import") { engine in
+                let summary = try await options.withEngine(lock: lock, command: "record import") { engine in
                     let progress = ProgressBar.tracker("import")
                     defer { progress.finish() }
                     return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, progress: progress.update)
                 }
                 summary.refused.forEach { print("refused: \($0)") }
-                print("import: \(summary.written) records written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
+                print("import: \(plural(summary.written, "record")) written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
                 return summary.refused.isEmpty ? ExitStatus.success : ExitStatus.badRecords
             }
         }
@@ -135,7 +137,7 @@ struct RecordCommand: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let output = self.output
-                let problems = try await options.withEngine(locked: false, command: "record export") { engine -> [String] in
+                let problems = try await options.withEngine(lock: nil, command: "record export") { engine -> [String] in
                     var buffer: [UInt8] = []
                     // Standard output carries the CSV itself: a bar only when writing to a file.
                     let progress = ProgressBar.tracker("export")
@@ -161,18 +163,19 @@ struct RecordCommand: AsyncParsableCommand {
             abstract: "Write realistic sample records of this bureau's region into the working copy (for trials, demos and benchmarks).",
             discussion: "Deterministic: the same --seed gives the same records (valid credit codes, counties of the region, plausible sizes and money).")
         @OptionGroup var options: AgentOptions
+        @OptionGroup var lock: LockOptions
         @Option(help: "How many records.") var count: Int = 100
         @Option(help: "Seed of the generator.") var seed: UInt64 = 1
 
         func run() async throws {
             try await reporting {
                 let (count, seed) = (self.count, self.seed)
-                let codes = try await options.withEngine(locked: true, command: "record generate") { engine in
+                let codes = try await options.withEngine(lock: lock, command: "record generate") { engine in
                     let progress = ProgressBar.tracker("generate")
                     defer { progress.finish() }
                     return try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed, progress: progress.update)
                 }
-                print("generated \(codes.count) records")
+                print("generated \(plural(codes.count, "record"))")
                 return ExitStatus.success
             }
         }

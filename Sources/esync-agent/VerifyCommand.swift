@@ -13,15 +13,16 @@ struct Verify: AsyncParsableCommand {
             (same revision, other content), newer-at-province (the next pull brings it), missing-at-province or \
             missing-here. The daemon runs it every sync.verifyIntervalSeconds.
 
-            Exit codes: 0 the store and the province agree; 1 records differ (listed); 4 store locked; \
-            5 province unreachable; 6 credentials refused.
+            Exit codes: 0 the store and the province agree; 1 records differ (listed); 2 bad command line or \
+            configuration; 4 store locked; 5 province unreachable; 6 credentials refused.
             """)
     @OptionGroup var options: AgentOptions
+    @OptionGroup var lock: LockOptions
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
         try await reporting(json: json) {
-            let report = try await options.withEngine(locked: true, command: "verify") { engine in try engine.verify() }
+            let report = try await options.withEngine(lock: lock, command: "verify") { engine in try engine.verify() }
             if json { try printJSON(report) } else { print(report.text) }
             return report.agree ? ExitStatus.success : ExitStatus.failure
         }

@@ -33,7 +33,7 @@ struct Cert: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: 1) }
-                let (config, database) = try await options.open()
+                let (config, database) = try await options.open(create: true)
                 let entry = try await ClientCertificateStore(database: database).add(pem: Array(pem), file: file, region: region, name: name)
                 printSafe("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
                 print("sha256 \(entry.fingerprint)")
@@ -100,12 +100,12 @@ struct Cert: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let publicKey = try registration.publicKey()
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: registration.by)
                 let certificates = ClientCertificateStore(database: database)
                 let entry = if let publicKey {
-                    try await certificates.registerKey(publicKey, selector: fingerprint, by: registration.who)
+                    try await certificates.registerKey(publicKey, selector: fingerprint, by: who)
                 } else {
-                    try await certificates.resetChain(selector: fingerprint, by: registration.who, note: registration.note)
+                    try await certificates.resetChain(selector: fingerprint, by: who, note: registration.note)
                 }
                 guard let entry else {
                     throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)

@@ -23,6 +23,8 @@ struct ChangeSets: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Option(help: "held, approved, refused or all.") var status = "held"
 
+        func validate() throws { try validateChoice(status, of: "--status", among: ["held", "approved", "refused", "all"]) }
+
         func run() async throws {
             try await reporting {
                 let (_, database) = try await options.open()
@@ -43,15 +45,15 @@ struct ChangeSets: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The change set id.") var id: String
         @Option(help: "Why; kept with the decision.") var note: String?
-        @Option(help: "Who decides (default: the login name).") var by: String?
+        @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
 
         func run() async throws {
             try await reporting {
-                let (config, database) = try await options.open()
+                let (config, who, database) = try await options.open(by: by)
                 let merge = MergeService(database: database, policy: try config.loadPolicy())
-                let result = try await MassChangeGuard.decide(id, approve: true, note: note, by: .provinceCLI(user: by ?? NSUserName()), merge: merge)
+                let result = try await MassChangeGuard.decide(id, approve: true, note: note, by: .provinceCLI(user: who), merge: merge)
                 let applied = result.records.filter { $0.outcome == .applied || $0.outcome == .partial }.count
-                print("change set \(id) approved: \(applied) of \(result.records.count) records applied; the bureau learns it on its next push")
+                print("change set \(id) approved: \(applied) of \(plural(result.records.count, "record")) applied; the bureau learns it on its next push")
             }
         }
     }
@@ -61,12 +63,12 @@ struct ChangeSets: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
         @Argument(help: "The change set id.") var id: String
         @Option(help: "Why (the bureau sees it).") var note: String
-        @Option(help: "Who decides (default: the login name).") var by: String?
+        @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
 
         func run() async throws {
             try await reporting {
-                let (_, database) = try await options.open()
-                _ = try await MassChangeGuard.decide(id, approve: false, note: note, by: .provinceCLI(user: by ?? NSUserName()), merge: MergeService(database: database))
+                let (_, who, database) = try await options.open(by: by)
+                _ = try await MassChangeGuard.decide(id, approve: false, note: note, by: .provinceCLI(user: who), merge: MergeService(database: database))
                 print("change set \(id) refused")
             }
         }
@@ -106,7 +108,7 @@ extension ChangeSets {
                         for s in r.chainStarts { printSafe("\(r.region) chain start: \(s.changeSet) received \(BeijingTime.text(s.receivedAt, seconds: true)): \(s.text)") }
                         for p in r.problems { printSafe("\(r.region) PROBLEM: \(p.changeSet) received \(BeijingTime.text(p.receivedAt, seconds: true)): \(p.text)") }
                     }
-                    print(audit.problems == 0 ? "every signature and chain link verifies" : "\(audit.problems) problems")
+                    print(audit.problems == 0 ? "every signature and chain link verifies" : plural(audit.problems, "problem"))
                 }
                 if audit.problems > 0 { throw ExitCode(1) }
             }

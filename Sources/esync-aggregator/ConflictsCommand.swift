@@ -10,10 +10,14 @@ struct Conflicts: AsyncParsableCommand {
         discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
         subcommands: [List.self, Show.self, Resolve.self, Reopen.self])
 
+    /// What a conflict is about: a field both sides changed, a field of the province's, a
+    /// delete request, a move between regions.
+    static let kinds = ["field", "authority", "delete", "transfer"]
+
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
         @OptionGroup var options: ConfigOption
-        @Option(help: "open, resolved, auto (decided by a rule), withdrawn (delete requests the bureau took back) or all.") var status = "open"
+        @Option(help: "open, resolved, auto (decided by a rule), withdrawn (a delete request the bureau took back) or all.") var status = "open"
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
@@ -23,6 +27,8 @@ struct Conflicts: AsyncParsableCommand {
 
         func validate() throws {
             if let region { try validateRegion(region) }
+            try validateChoice(status, of: "--status", among: ["open", "resolved", "auto", "withdrawn", "all"])
+            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
         }
 
         func run() async throws {
@@ -45,7 +51,7 @@ struct Conflicts: AsyncParsableCommand {
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
                 }
                 print(TextTable.render(rows))
-                print("\(list.count) \(status == "all" ? "" : status + " ")conflicts")
+                print(plural(list.count, "\(status == "all" ? "" : status + " ")conflict"))
             }
         }
 
@@ -103,7 +109,7 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "The bureau's value (or its delete request) is taken.") var takeIncoming = false
         @Option(help: "A new value: text as it is for a text field, digits for a number field, JSON for an object or a list.") var value: String?
         @Option(help: "Why; kept with the decision.") var note: String?
-        @Option(help: "Who decides (default: the login name).") var by: String?
+        @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
         @Option(help: "Bulk: only this field.") var field: String?
         @Option(help: "Bulk: only this kind (field, authority, delete, transfer).") var kind: String?
@@ -119,13 +125,15 @@ struct Conflicts: AsyncParsableCommand {
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
             if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
             if let region { try validateRegion(region) }
+            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
         }
 
         func run() async throws {
             try await reporting {
-                let (_, database) = try await options.open()
+                // A dry run decides nothing, so it needs no name to record.
+                let (_, who, database) = try await options.open(by: by, required: !dryRun)
                 let service = ConflictService(database: database)
-                let reviewer = Principal.provinceCLI(user: by ?? NSUserName())
+                let reviewer = Principal.provinceCLI(user: who)
                 let decision: ConflictView.Decision = keepCurrent ? .keepCurrent : takeIncoming ? .takeIncoming : .value
                 if let id {
                     var resolution = Resolution(decision: decision, note: note)
@@ -144,7 +152,7 @@ struct Conflicts: AsyncParsableCommand {
                 if dryRun {
                     let list = try await service.list(filter, for: reviewer)
                     for c in list { printSafe("would decide conflict \(c.id): \(c.uscc) \(c.field) (\(c.kind), region \(c.region))") }
-                    print("\(list.count) open conflicts match; nothing decided (--dry-run)")
+                    print("\(plural(list.count, "open conflict")) \(list.count == 1 ? "matches" : "match"); nothing decided (--dry-run)")
                     return
                 }
                 let outcomes = if let value {
@@ -161,8 +169,8 @@ struct Conflicts: AsyncParsableCommand {
                         printSafe("conflict \(conflict.id) not decided: \(conflict.uscc) \(conflict.field): \(outcome.failure ?? "?")")
                     }
                 }
-                print("\(outcomes.count - failed) of \(outcomes.count) conflicts decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
-                if failed > 0 { throw CommandFailure(message: "\(failed) conflicts were not decided", code: 3) }
+                print("\(outcomes.count - failed) of \(plural(outcomes.count, "conflict")) decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
+                if failed > 0 { throw CommandFailure(message: "\(plural(failed, "conflict")) \(failed == 1 ? "was" : "were") not decided", code: 3) }
             }
         }
     }
@@ -193,12 +201,12 @@ extension Conflicts {
         static let configuration = CommandConfiguration(abstract: "Re-open a decision a rule made (see `list --auto`), for a reviewer to decide.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The conflict id.") var id: Int64
-        @Option(help: "Who re-opens (default: the login name).") var by: String?
+        @Option(help: "Who re-opens (default: cli.by of the config); kept with the conflict.") var by: String?
 
         func run() async throws {
             try await reporting {
-                let (_, database) = try await options.open()
-                let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: by ?? NSUserName()))
+                let (_, who, database) = try await options.open(by: by)
+                let view = try await ConflictService(database: database).reopen(id, by: .provinceCLI(user: who))
                 printSafe("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
             }
         }

@@ -20,7 +20,7 @@ struct Designations: AsyncParsableCommand {
         @Option(help: "The batch number (srdi, littleGiant).") var batch: Int?
         @Option(help: "Last day of validity, YYYY-MM-DD (srdi, littleGiant).") var validUntil: String?
         @Option(help: "Month from which the enterprise counts as above designated size (default 1).") var month: Int?
-        @Option(help: "Who imports (default: the login name).") var by: String?
+        @Option(help: "Who imports (default: cli.by of the config); kept with each revision.") var by: String?
         @Argument(help: "The published list.") var file: String
 
         func validate() throws {
@@ -40,9 +40,9 @@ struct Designations: AsyncParsableCommand {
                 }
                 let kind = DesignationImport.Kind(rawValue: self.kind)!
                 let value = DesignationImport.value(kind: kind, year: year, batch: batch, validUntil: validUntil, month: month)
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: by)
                 let summary = try await DesignationImport(database: database).run(
-                    kind: kind, value: value, list: DesignationImport.codes(in: text), source: file, by: .provinceCLI(user: by ?? NSUserName()))
+                    kind: kind, value: value, list: DesignationImport.codes(in: text), source: file, by: .provinceCLI(user: who))
                 summary.refused.forEach { printSafe("refused: \($0)") }
                 print("designations \(kind.rawValue) \(value.canonicalString): \(summary.designated.count) designated, \(summary.unchanged.count) already had it, \(summary.refused.count) refused")
                 if !summary.refused.isEmpty { throw ExitCode(3) }

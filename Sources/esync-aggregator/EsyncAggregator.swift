@@ -5,6 +5,7 @@ import EnterpriseModel
 import Foundation
 import Logging
 import SyncCore
+import Synchronization
 
 @main
 struct EsyncAggregator: AsyncParsableCommand {
@@ -13,10 +14,18 @@ struct EsyncAggregator: AsyncParsableCommand {
         abstract: "The province's EnterpriseSync service: merges the bureaus' change sets into SQLite.",
         discussion: """
             Every command reads --config FILE (default $ESYNC_AGGREGATOR_CONFIG, else /etc/esync/aggregator.yaml); \
-            every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT).
+            every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT). A key the \
+            aggregator does not know is an error naming its line and the key most likely meant; a bad value names \
+            the line, or the environment variable, that gave it.
 
-            Exit codes: 0 success; 1 failure; 2 bad command line or configuration; 3 done, but some lines were refused; 4 not found.
+            The first `token add`, `cert add` or `serve` makes the register (database.path) and says so; its folder must \
+            exist, and every other command refuses a register that is not there, so a typo in database.path never gives \
+            a fresh, empty one.
+
+            Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
+            database folder or register that is not there, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
             """,
+        version: "esync-aggregator \(ESyncVersion.current)",
         subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
     )
 
@@ -33,12 +42,66 @@ struct ConfigOption: ParsableArguments {
         }
     }
 
-    func open() async throws -> (AggregatorConfig, ProvinceDatabase) {
+    /// The config and its database, which must exist unless `create` (see `open(_:create:)`).
+    func open(create: Bool = false) async throws -> (AggregatorConfig, ProvinceDatabase) {
         let config = try await load()
-        do { return (config, try ProvinceDatabase(path: config.databasePath)) } catch {
-            throw CommandFailure(message: "cannot open the database \(config.databasePath): \(error)", code: 1)
-        }
+        return (config, try open(config, create: create))
     }
+
+    /// For a command that records who acted: the config, who (see `AggregatorConfig.attribution`,
+    /// checked before the database is opened) and the database. `required: false` (a dry run,
+    /// which records nothing) takes no name when none is given.
+    func open(by: String?, required: Bool = true) async throws -> (config: AggregatorConfig, who: String, database: ProvinceDatabase) {
+        let config = try await load()
+        let who = required ? try config.attribution(by) : by ?? config.cliBy ?? ""
+        return (config, who, try open(config))
+    }
+
+    /// The database of a config already loaded (after a check that must come first).
+    ///
+    /// A typo in `database.path` must not give a fresh, empty register without a word. So the
+    /// folder must exist: none is made (as `initdb` wants its parent; the operator makes it,
+    /// owned by the aggregator's user, or systemd's StateDirectory does). A database file that
+    /// is not there yet is made only by the commands that set a province up (`create`:
+    /// `serve`, `token add`, `cert add`), which say so on stderr; any other command refuses.
+    func open(_ config: AggregatorConfig, create: Bool = false) throws -> ProvinceDatabase {
+        let path = config.databasePath
+        let folder = (path as NSString).deletingLastPathComponent
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CommandFailure(message: "the database's folder \(folder) does not exist (database.path \(path), from \(config.databasePathOrigin)); no register is made in a folder that is not there, so that a typo cannot give an empty one. Correct database.path, or create the folder first: mkdir -p \(folder) (owned by the user the aggregator runs as)", code: 2)
+        }
+        let isNew = !FileManager.default.fileExists(atPath: path)
+        if isNew, !create {
+            throw CommandFailure(message: "no register at \(path) (database.path, from \(config.databasePathOrigin)); correct database.path, or make the register with `esync-aggregator token add` or `serve`", code: 2)
+        }
+        let database: ProvinceDatabase
+        do { database = try ProvinceDatabase(path: path) } catch {
+            throw CommandFailure(message: "cannot open the database \(path): \(error)", code: 1)
+        }
+        if isNew { FileHandle.standardError.write(Data("esync-aggregator: created a new register at \(path)\n".utf8)) }
+        return database
+    }
+}
+
+extension AggregatorConfig {
+    /// Who a command-line edit, decision or key registration is recorded as: `--by`, else
+    /// `cli.by` (or `ESYNC_CLI_BY`). Never the Unix login, which under sudo or systemd is
+    /// `root` or the service's user: the history would name no person. Without either the
+    /// command is refused (exit 2) before it changes anything.
+    func attribution(_ by: String?) throws -> String {
+        if let by, !by.allSatisfy(\.isWhitespace) { return by }
+        if let cliBy { return cliBy }
+        throw CommandFailure(message: "who is making this change? give --by NAME, or set cli.by in \(configPath) (or ESYNC_CLI_BY) to the name to record; the login name is not used (under sudo or systemd it names no person)", code: 2)
+    }
+}
+
+/// Refuses an option's value that is not one of `allowed`, naming the one most likely meant:
+/// `conflicts list --status opne` used to list "no opne conflicts" as if there were none.
+func validateChoice(_ value: String, of option: String, among allowed: [String]) throws {
+    guard !allowed.contains(value) else { return }
+    let hint = NearestName.nearest(to: value, among: allowed).map { "; did you mean \($0)?" } ?? ""
+    throw ValidationError("\(option) must be \(allowed.dropLast().joined(separator: ", ")) or \(allowed.last ?? ""), found \(value)\(hint)")
 }
 
 /// Refuses a region code that is not one of the 18, listing them.
@@ -76,7 +139,8 @@ struct Serve: AsyncParsableCommand {
 
             With tls.cert and tls.key it serves HTTPS instead of HTTP; with tls.clientCA too it asks each client for a certificate \
             signed by that CA, and a certificate registered with `cert add` signs a bureau in without a token. A missing or \
-            unreadable certificate or key stops it at once with exit code 2, naming the key and the file.
+            unreadable certificate or key stops it at once with exit code 2, naming the key and the file; so does an \
+            address it cannot listen on (a port in use, a host that is not this machine's), naming host and port.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -86,7 +150,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         try await reporting {
-            var (config, database) = try await options.open()
+            var (config, database) = try await options.open(create: true)
             if let port { config.port = port }
             let policy: FieldPolicy
             do { policy = try config.loadPolicy() } catch { throw CommandFailure(message: "\(error)", code: 2) }
@@ -97,14 +161,20 @@ struct Serve: AsyncParsableCommand {
             let path = config.databasePath
             let scheme = config.tls == nil ? "http" : "https"
             let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
+            let listening = Mutex(false)
             do {
                 try await server.run(logger: logger) { port in
+                    listening.withLock { $0 = true }
                     // Scripts and tests read the URL from this line.
                     print("esync-aggregator listening on \(scheme)://\(host):\(port) database=\(path)\(clientCertificates)")
                     fflush(nil)
                 }
             } catch let error as ConfigError {
                 throw CommandFailure(message: "\(error)", code: 2)
+            } catch where !listening.withLock({ $0 }) {
+                // Before it listened, an address problem is the configuration's (listen.host, listen.port).
+                guard let reason = ListenFailure.reason(error, host: host, port: config.port) else { throw error }
+                throw CommandFailure(message: "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(config.port): \(reason)", code: 2)
             }
         }
     }
@@ -137,7 +207,7 @@ struct Token: AsyncParsableCommand {
         var editor: String?
         @Option(help: "With --region: the bureau store's public signing key (the last line of `esync-agent key`), as base64 or @FILE; its change sets must then be signed with it.")
         var publicKey: String?
-        @Option(help: "Who registers the key (default: the login name); kept in the change-set log.") var by: String?
+        @Option(help: "With --public-key: who registers the key (default: cli.by of the config); kept in the change-set log.") var by: String?
 
         func validate() throws {
             guard [region, reviewer, editor].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --region CODE, --reviewer NAME or --editor NAME") }
@@ -148,11 +218,14 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let key = try publicKey.map(readPublicKey)
-                let (_, database) = try await options.open()
+                let config = try await options.load()
+                // Who registers a key is kept in the change-set log; a token alone logs nothing.
+                let registeredBy = key == nil ? "" : try config.attribution(by)
+                let database = try options.open(config, create: true)
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {
-                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)", publicKey: key, by: by ?? NSUserName())
+                    token = try await tokens.add(role: .bureau, region: region, name: "bureau \(region)", publicKey: key, by: registeredBy)
                     if let key { print("signing key \(key.fingerprint) registered: the bureau's change sets must be signed with it") }
                     print("token for the bureau of \(region) \(Regions.region(code: region)!.name) (shown once, keep it in the agent's tokenFile):")
                 } else if let reviewer {
@@ -233,12 +306,12 @@ struct Token: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 let publicKey = try registration.publicKey()
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: registration.by)
                 let tokens = TokenStore(database: database)
                 let entry = if let publicKey {
-                    try await tokens.registerKey(publicKey, selector: selector, by: registration.who)
+                    try await tokens.registerKey(publicKey, selector: selector, by: who)
                 } else {
-                    try await tokens.resetChain(selector: selector, by: registration.who, note: registration.note)
+                    try await tokens.resetChain(selector: selector, by: who, note: registration.note)
                 }
                 guard let entry else {
                     throw CommandFailure(message: "no active bureau token with selector \(selector) (see `esync-aggregator token list`)", code: 4)
@@ -258,7 +331,7 @@ struct KeyRegistration: ParsableArguments {
     @Argument(help: "The public key: base64, or @FILE to read it from a file.") var key: String?
     @Flag(help: "Keep the key; let the next change set start a new chain.") var resetChain = false
     @Option(help: "With --reset-chain: why (kept in the change-set log).") var note: String?
-    @Option(help: "Who does it (default: the login name).") var by: String?
+    @Option(help: "Who does it (default: cli.by of the config); kept in the change-set log.") var by: String?
 
     func validate() throws {
         guard (key == nil) == resetChain else { throw ValidationError("give either KEY or --reset-chain") }
@@ -266,7 +339,6 @@ struct KeyRegistration: ParsableArguments {
 
     /// The key to register; nil for `--reset-chain`.
     func publicKey() throws -> PublicSigningKey? { try key.map(readPublicKey) }
-    var who: String { by ?? NSUserName() }
 }
 
 /// A public signing key given on the command line: base64, or `@FILE`.
@@ -302,11 +374,19 @@ struct Records: AsyncParsableCommand {
     struct Set: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Edit fields of a record as the province (recorded with provenance and history).",
-            discussion: "Values are JSON: srdi='{\"year\":2025,\"batch\":1,\"validUntil\":\"2027-12-31\"}' name='\"新名称\"' employees=120")
+            discussion: """
+                Values are JSON: srdi='{"year":2025,"batch":1,"validUntil":"2027-12-31"}' name='"新名称"' employees=120
+
+                FIELD must be a field records have (\(EnterpriseRecord.knownFields.sorted().joined(separator: ", ")), and the \
+                members of contact, srdi, littleGiant, aboveDesignatedSize and supportMeasures), and so must every member of \
+                an object value: a typo such as employes=5 is refused (exit 2) with the field most likely meant, and nothing \
+                is written. (A bureau's record may carry members this version does not know, kept for a newer agent; the \
+                command line edits only the fields it knows.)
+                """)
         @OptionGroup var options: ConfigOption
         @Argument(help: "The credit code.") var uscc: String
         @Argument(help: "FIELD=JSON assignments; FIELD is a path such as contact.phone.") var assignments: [String]
-        @Option(help: "Who makes the edit (default: the login name).") var by: String?
+        @Option(help: "Who makes the edit (default: cli.by of the config); kept with the revision.") var by: String?
 
         func run() async throws {
             try await reporting {
@@ -318,11 +398,14 @@ struct Records: AsyncParsableCommand {
                     do { set[field] = try JSONValue.parse(text) } catch {
                         throw CommandFailure(message: "\(field): the value is not JSON (\(error)); write text in quotes: \(field)='\"…\"'", code: 2)
                     }
+                    if let unknown = EnterpriseRecord.unknownField(FieldPath.components(field), value: set[field]) {
+                        throw CommandFailure(message: "\(unknown) (nothing was written)", code: 2)
+                    }
                 }
-                let (_, database) = try await options.open()
+                let (_, who, database) = try await options.open(by: by)
                 let code: String
                 do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
-                let view = try await MergeService(database: database).patch(code, RecordPatch(set: set), by: .provinceCLI(user: by ?? NSUserName()))
+                let view = try await MergeService(database: database).patch(code, RecordPatch(set: set), by: .provinceCLI(user: who))
                 print("record \(code) is now at revision \(view.revision)")
             }
         }

@@ -38,7 +38,7 @@ struct RecordsExport: AsyncParsableCommand {
                 try handle.close()
                 _ = try? FileManager.default.removeItem(atPath: file)
                 try FileManager.default.moveItem(atPath: file + ".part", toPath: file)
-                FileHandle.standardError.write(Data("exported \(count) records to \(file)\n".utf8))
+                FileHandle.standardError.write(Data("exported \(plural(count, "record")) to \(file)\n".utf8))
             }
         }
     }

@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import EnterpriseModel
 import Foundation
 import SyncCore
 
@@ -8,12 +9,15 @@ struct RegionsCommand: AsyncParsableCommand {
         commandName: "regions",
         abstract: "The bureaus at a glance: last push and pull, agent version, records, conflicts; stale ones marked.")
     @OptionGroup var options: ConfigOption
-    @Option(help: "A region with no push or pull for this many hours is stale.") var staleAfterHours: Double = 24
+    @Option(help: "A region with no push or pull for this many hours is stale (default: review.staleAfterHours of the config, as /review/regions has it; 24).")
+    var staleAfterHours: Double?
     @Flag(help: "Print JSON for scripts.") var json = false
 
     func run() async throws {
         try await reporting {
-            let (_, database) = try await options.open()
+            let (config, database) = try await options.open()
+            // The same horizon as the review page's, unless asked for another.
+            let staleAfterHours = self.staleAfterHours ?? config.reviewStaleAfterHours
             let rows = try await RegionActivity.all(staleAfterHours: staleAfterHours, database: database)
             if json { print(try prettyJSON(rows)); return }
             var table = [["REGION", "RECORDS", "LAST PUSH", "LAST PULL", "AGENT", "OPEN", "DECIDED", "HELD", ""]]
@@ -24,7 +28,7 @@ struct RegionsCommand: AsyncParsableCommand {
             }
             print(TextTable.render(table))
             let stale = rows.filter(\.stale).count
-            print("\(rows.count) regions, \(stale) stale (no push or pull in \(Int(staleAfterHours)) h)")
+            print("\(plural(rows.count, "region")), \(stale) stale (no push or pull in \(Int(staleAfterHours)) h)")
         }
     }
 }

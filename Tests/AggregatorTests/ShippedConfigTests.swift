@@ -1,4 +1,5 @@
 @testable import Aggregator
+import ConfigSupport
 import Foundation
 import Testing
 
@@ -28,5 +29,33 @@ import Testing
     @Test func theShippedConfigWithoutTLSLeavesThemPlain() async throws {
         let config = try await AggregatorConfig.load(path: Self.shipped)
         #expect(config.tls == nil && !config.reviewSecureCookie)
+    }
+}
+
+/// The aggregator's config keys: the list `AggregatorConfig.keys` declares is what `from`
+/// reads and what the shipped file documents.
+@Suite struct AggregatorConfigKeysTests {
+    /// A key declared but not read would be accepted and change nothing.
+    @Test func everyDeclaredKeyIsRead() async throws {
+        let path = NSTemporaryDirectory() + "esync-aggregator-keys-\(UUID().uuidString).yaml"
+        try ConfigFile.uncommentingKeys(try String(contentsOfFile: ShippedConfigTests.shipped, encoding: .utf8))
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let values = try await ConfigValues.load(path: path, keys: AggregatorConfig.keys, environment: [:])
+        let config = try AggregatorConfig.from(values)
+        #expect(values.unread.isEmpty, "declared, never read: \(values.unread)")
+        // The commented-out keys were put back, and each is read as the file says.
+        #expect(config.tls?.clientCAPath != nil && config.policyPath != nil && config.trustedProxies == ["127.0.0.1"])
+        #expect(config.report.regionShares == ["410100": 0.2, "419001": 0.02])
+    }
+
+    @Test func eachKeysVariableOverridesIt() async throws {
+        let path = NSTemporaryDirectory() + "esync-aggregator-keys-\(UUID().uuidString).yaml"
+        try "database: { path: province.sqlite }\n".write(toFile: path, atomically: true, encoding: .utf8)
+        for key in AggregatorConfig.keys.paths where !key.hasSuffix(".*") {
+            let variable = ConfigValues.variable(for: key)
+            let values = try await ConfigValues.load(path: path, keys: AggregatorConfig.keys, environment: [variable: "x"])
+            #expect(values.string(key) == "x", "\(key) → \(variable)")
+        }
+        #expect(ConfigValues.variable(for: "report.regionShares.410100") == "ESYNC_REPORT_REGION_SHARES_410100")
     }
 }

@@ -86,7 +86,8 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 }
 
 /// A real `esync-aggregator serve` on 127.0.0.1, port chosen by the kernel, with a fresh SQLite
-/// database, bureau tokens for the regions asked for and a reviewer token.
+/// database, bureau tokens for the regions asked for and a reviewer token. Its command-line
+/// edits and decisions are recorded as `harness` (`cli.by`) unless a test gives `--by`.
 final class AggregatorProcess: @unchecked Sendable {
     let folder: String
     let configPath: String
@@ -114,6 +115,7 @@ final class AggregatorProcess: @unchecked Sendable {
         try """
             listen: { host: 127.0.0.1, port: 0 }
             database: { path: province.sqlite }
+            cli: { by: harness }
             \(policy == nil ? "" : "policy: policy.yaml")
             \(config)
             """.write(toFile: configPath, atomically: true, encoding: .utf8)

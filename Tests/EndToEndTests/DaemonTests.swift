@@ -314,12 +314,12 @@ final class NotifyListener {
         // A document changed in SQL behind the merge's back (no new revision, so no pull heals it):
         // the next verify names it in STATUS, the log and the metrics.
         try province.sql("UPDATE records SET doc = json_set(doc, '$.employees', 7) WHERE uscc = '\(codes[0])'")
-        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains("1 records DIFFER") } != nil,
+        #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains("1 record DIFFERS") } != nil,
                 "\(notify.messages.suffix(3)) \(log())")
         #expect(waitUntil(10) { try metrics()["esync_agent_verify_differing_records"] == 1 }, "\(log())")
         m = try metrics()
         #expect(m["esync_agent_verifies_total{result=\"differ\"}"] ?? 0 >= 1)
-        #expect(log().contains("verify: 1 records DIFFER"), "\(log())")
+        #expect(log().contains("verify: 1 record DIFFERS"), "\(log())")
 
         kill(daemon.processIdentifier, SIGTERM)
         #expect(waitUntil(10) { !daemon.isRunning })

@@ -16,7 +16,7 @@ import Testing
         // and the store still agrees with the province.
         #expect(try province.cli(["records", "set", codes[5], #"name="省里改的名字有限公司""#]).status == 0)
         try zz.edit(codes[5], ["name": "市里改的名字有限公司"])
-        #expect(try zz.agent(["sync"]).stdout.contains("1 fields wait for review"))
+        #expect(try zz.agent(["sync"]).stdout.contains("1 field waits for review"))
 
         let agree = try zz.agent(["verify"])
         #expect(agree.status == 0, "\(agree)")

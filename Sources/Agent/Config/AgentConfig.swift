@@ -1,10 +1,9 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Configuration
+import ConfigSupport
 import SyncCore
 import EnterpriseModel
-import SystemPackage
 
 /// The agent's configuration: a YAML file, every key overridable by an environment variable
 /// (`server.url` → `ESYNC_SERVER_URL`). Relative paths are relative to the config file's folder.
@@ -72,69 +71,72 @@ public struct AgentConfig: Sendable, Equatable {
         guard FileSystem.exists(absolutePath) else {
             throw .config("\(absolutePath) does not exist (give --config FILE or set \(pathVariable))")
         }
-        let reader: ConfigReader
-        do {
-            let file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(absolutePath))
-            reader = ConfigReader(providers: [EnvironmentVariablesProvider().prefixKeys(with: "esync"), file])
-        } catch {
-            throw .config("\(absolutePath): \(error)")
-        }
-        return try from(reader, configPath: absolutePath)
+        let values: ConfigValues
+        do { values = try await ConfigValues.load(path: absolutePath, keys: keys) } catch { throw .config(error.description) }
+        return try from(values)
     }
 
-    static func from(_ reader: ConfigReader, configPath: String) throws(AgentError) -> AgentConfig {
-        let folder = FileSystem.directoryName(configPath)
-        func path(_ key: String) -> String? {
-            reader.string(forKey: ConfigKey(key)).map { FileSystem.absolute($0, relativeTo: folder) }
-        }
+    /// Every key of the agent's file, as `from` reads them (`ConfigKeys`: any other key is an
+    /// error naming its line). Config/agent.yaml and the README's Configuration list them too.
+    static let keys = ConfigKeys([
+        "region", "store",
+        "server.url", "server.tokenFile", "server.caFile", "server.clientCert", "server.clientKey", "server.tlsVerification",
+        "server.connectTimeoutSeconds", "server.timeoutSeconds", "server.maxAnswerBytes",
+        "sync.intervalSeconds", "sync.jitterSeconds", "sync.maxBackoffSeconds", "sync.maxRecordsPerChangeSet", "sync.pageSize",
+        "sync.watch", "sync.settleSeconds", "sync.verifyIntervalSeconds",
+        "log.level", "metrics.file",
+    ])
+
+    /// The configuration `values` give. A bad value is blamed on where it came from: the
+    /// file's line, or the environment variable that overrides it.
+    static func from(_ values: ConfigValues) throws(AgentError) -> AgentConfig {
+        let configPath = values.file.path
         func number(_ key: String, _ fallback: Double) throws(AgentError) -> Double {
-            guard let text = reader.string(forKey: ConfigKey(key)) else { return fallback }
-            guard let value = Double(text), value >= 0 else { throw .config("\(configPath): \(key) must be a non-negative number, found \"\(text)\"") }
+            guard let text = values.string(key) else { return fallback }
+            guard let value = Double(text), value >= 0 else { throw .config(values.invalid(key, "a non-negative number")) }
             return value
         }
-        guard let region = reader.string(forKey: "region") else { throw .config("\(configPath): region is missing (the bureau's 6-digit region code)") }
+        guard let region = values.string("region") else { throw .config("\(configPath): region is missing (the bureau's 6-digit region code)") }
         guard Regions.region(code: region) != nil else {
-            throw .config("\(configPath): region \(region) is not one of the 18 regions (410100 … 411700, 419001)")
+            throw .config("\(values.origin("region")): region \(region) is not one of the 18 regions (410100 … 411700, 419001)")
         }
-        guard let store = path("store") else { throw .config("\(configPath): store is missing (the folder of the record store)") }
+        guard let store = values.path("store") else { throw .config("\(configPath): store is missing (the folder of the record store)") }
         var config = AgentConfig(configPath: configPath, region: region, storePath: store)
-        config.serverURL = reader.string(forKey: "server.url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-        config.tokenFile = path("server.tokenFile")
-        config.caFile = path("server.caFile")
-        config.clientCert = path("server.clientCert")
-        config.clientKey = path("server.clientKey")
-        if let text = reader.string(forKey: "server.tlsVerification") {
+        config.serverURL = values.string("server.url").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        config.tokenFile = values.path("server.tokenFile")
+        config.caFile = values.path("server.caFile")
+        config.clientCert = values.path("server.clientCert")
+        config.clientKey = values.path("server.clientKey")
+        if let text = values.string("server.tlsVerification") {
             guard let value = TLSVerification(rawValue: text) else {
-                throw .config("\(configPath): server.tlsVerification must be \"full\" (the default) or \"disabled-insecure\" (no check of the province's certificate; for a lab only), found \"\(text)\"")
+                throw .config(values.invalid("server.tlsVerification", "\"full\" (the default) or \"disabled-insecure\" (no check of the province's certificate; for a lab only)"))
             }
             config.tlsVerification = value
         }
         if config.clientKey != nil, config.clientCert == nil {
-            throw .config("\(configPath): server.clientKey is set but server.clientCert is missing (the client certificate, PEM)")
+            throw .config("\(values.origin("server.clientKey")): server.clientKey is set but server.clientCert is missing (the client certificate, PEM)")
         }
         config.connectTimeoutSeconds = try number("server.connectTimeoutSeconds", config.connectTimeoutSeconds)
         config.timeoutSeconds = try number("server.timeoutSeconds", config.timeoutSeconds)
         let answerBytes = try number("server.maxAnswerBytes", Double(config.maxAnswerBytes))
-        guard answerBytes >= 65_536 else {
-            throw .config("\(configPath): server.maxAnswerBytes must be at least 65536 (bytes), found \(reader.string(forKey: "server.maxAnswerBytes") ?? "")")
-        }
+        guard answerBytes >= 65_536 else { throw .config(values.invalid("server.maxAnswerBytes", "at least 65536 (bytes)")) }
         config.maxAnswerBytes = Int(min(answerBytes, Double(1 << 40)))
         config.syncIntervalSeconds = try number("sync.intervalSeconds", config.syncIntervalSeconds)
         config.syncJitterSeconds = try number("sync.jitterSeconds", config.syncJitterSeconds)
         config.maxBackoffSeconds = max(1, try number("sync.maxBackoffSeconds", config.maxBackoffSeconds))
         config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
         config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
-        config.logLevel = reader.string(forKey: "log.level") ?? config.logLevel
-        if let text = reader.string(forKey: "sync.watch") {
+        config.logLevel = values.string("log.level") ?? config.logLevel
+        if let text = values.string("sync.watch") {
             switch text.lowercased() {
             case "true", "yes", "on", "1": config.syncWatch = true
             case "false", "no", "off", "0": config.syncWatch = false
-            default: throw .config("\(configPath): sync.watch must be true or false, found \"\(text)\"")
+            default: throw .config(values.invalid("sync.watch", "true or false"))
             }
         }
         config.settleSeconds = try number("sync.settleSeconds", config.settleSeconds)
         config.verifyIntervalSeconds = try number("sync.verifyIntervalSeconds", config.verifyIntervalSeconds)
-        config.metricsFile = path("metrics.file")
+        config.metricsFile = values.path("metrics.file")
         return config
     }
 

@@ -142,5 +142,5 @@ public final class ProvinceClient {
 }
 
 public enum AgentVersion {
-    public static let current = "0.1.0"
+    public static let current = ESyncVersion.current
 }

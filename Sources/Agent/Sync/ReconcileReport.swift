@@ -84,7 +84,7 @@ public struct ReconcileReport: Encodable, Sendable {
             }
         }
         if !outbox.isEmpty {
-            lines.append("outbox: \(outbox.count) sealed change sets wait (\(outbox.joined(separator: ", "))); sent first, and one the province applied already is answered from its records, not applied again")
+            lines.append("outbox: \(plural(outbox.count, "sealed change set")) \(outbox.count == 1 ? "waits" : "wait") (\(outbox.joined(separator: ", "))); sent first, and one the province applied already is answered from its records, not applied again")
         }
         if let applied {
             lines.append("applied:")

@@ -86,14 +86,14 @@ public struct StatusReport: Encodable, Sendable {
 
     /// The report for a person on a terminal.
     public var text: String {
-        var lines = ["store \(store), region \(region) \(regionName), \(records) record files"]
+        var lines = ["store \(store), region \(region) \(regionName), \(plural(records, "record file"))"]
         let pending = creates.count + updates.count + deleteRequests.count
-        lines.append(pending == 0 ? "nothing to push" : "to push: \(creates.count) new, \(updates.count) changed, \(deleteRequests.count) delete requests")
+        lines.append(pending == 0 ? "nothing to push" : "to push: \(creates.count) new, \(updates.count) changed, \(plural(deleteRequests.count, "delete request"))")
         if !outbox.isEmpty {
-            lines.append("outbox: \(outbox.count) sealed change set\(outbox.count == 1 ? "" : "s") (\(outboxRecords) record\(outboxRecords == 1 ? "" : "s")) not yet acknowledged; the next push sends \(outbox.count == 1 ? "it" : "them")")
+            lines.append("outbox: \(plural(outbox.count, "sealed change set")) (\(plural(outboxRecords, "record"))) not yet acknowledged; the next push sends \(outbox.count == 1 ? "it" : "them")")
         }
         if !waitingForReview.isEmpty {
-            lines.append("waiting for the province's review (\(waitingForReview.count) fields):")
+            lines.append("waiting for the province's review (\(plural(waitingForReview.count, "field"))):")
             lines += waitingForReview.map { "  \($0.uscc) \($0.field) (conflict \($0.conflictId))" }
         }
         if !decisions.isEmpty {

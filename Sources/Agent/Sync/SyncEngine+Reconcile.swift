@@ -47,7 +47,7 @@ extension SyncEngine {
         }
         for name in try outboxFiles() {
             let records = (try? ChangeSet.decode(try FileSystem.read(store.outboxPath + "/" + name)))?.records.count
-            report.outbox.append("\(name) (\(records.map(String.init) ?? "?") records)")
+            report.outbox.append("\(name) (\(records.map { plural($0, "record") } ?? "? records"))")
         }
         return report
     }
@@ -150,7 +150,7 @@ extension SyncEngine {
         // working files, and the push below seals them again against the province's copy).
         // The next change set follows the last one the province accepted from this token.
         let aside = try setAsideOutbox()
-        if aside > 0 { lines.append("\(aside) change sets of the old outbox set aside in .esync/reconcile/; their edits are sent again from the files") }
+        if aside > 0 { lines.append("\(plural(aside, "change set")) of the old outbox set aside in .esync/reconcile/; their edits are sent again from the files") }
         if let head = registered.chainHead {
             state.chainHead = head
             lastSealedHash = head

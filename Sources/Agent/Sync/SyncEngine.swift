@@ -332,7 +332,7 @@ public final class SyncEngine {
         lastSealedHash = seal.hash
         state.chainHead = seal.hash
         try saveState()
-        log("sealed change set \(changeSet.id) with \(chunk.count) records")
+        log("sealed change set \(changeSet.id) with \(plural(chunk.count, "record"))")
         return SealedChangeSet(name: name, bytes: bytes, changeSet: changeSet)
     }
 
@@ -386,7 +386,10 @@ public final class SyncEngine {
     /// `answered`: change sets this push has already had an answer for (held ones).
     func sendOutbox(_ summary: inout PushSummary, answered: Set<String> = []) throws(AgentError) {
         for name in try outboxFiles() where !answered.contains(name) {
-            if shouldStop() { throw .stopped("\(try outboxFiles().count) change sets wait in the outbox for the next run") }
+            if shouldStop() {
+                let waiting = try outboxFiles().count
+                throw .stopped("\(plural(waiting, "change set")) \(waiting == 1 ? "waits" : "wait") in the outbox for the next run")
+            }
             let path = store.outboxPath + "/" + name
             let bytes = try FileSystem.read(path)
             let sent: ChangeSet
@@ -452,7 +455,7 @@ public final class SyncEngine {
         // Only now, with base and working copy durable, is the change set done.
         try FileSystem.remove(path)
         try FileSystem.syncDirectory(of: path)
-        log("change set \(result.id) acknowledged\(result.replayed ? " (replayed)" : ""): \(result.records.count) records")
+        log("change set \(result.id) acknowledged\(result.replayed ? " (replayed)" : ""): \(plural(result.records.count, "record"))")
     }
 
     /// Moves a change set the province refused whole to `.esync/refused/` and marks its records
@@ -999,15 +1002,15 @@ extension SyncEngine.PushSummary {
     public var isClean: Bool { invalid.isEmpty && rejected.isEmpty && heldChangeSets.isEmpty && refusedFromProvince.isEmpty }
 
     public var line: String {
-        var parts = ["\(recordsSent) records sent in \(changeSetsSent) change sets", "\(applied) applied"]
+        var parts = ["\(plural(recordsSent, "record")) sent in \(plural(changeSetsSent, "change set"))", "\(applied) applied"]
         if unchanged > 0 { parts.append("\(unchanged) already there") }
-        if !conflicts.isEmpty { parts.append("\(conflicts.count) fields wait for review") }
-        if deleteRequests > 0 { parts.append("\(deleteRequests) delete requests") }
-        if !withdrawn.isEmpty { parts.append("\(withdrawn.count) delete requests withdrawn") }
+        if !conflicts.isEmpty { parts.append("\(plural(conflicts.count, "field")) \(conflicts.count == 1 ? "waits" : "wait") for review") }
+        if deleteRequests > 0 { parts.append("\(plural(deleteRequests, "delete request"))") }
+        if !withdrawn.isEmpty { parts.append("\(plural(withdrawn.count, "delete request")) withdrawn") }
         if !rejected.isEmpty { parts.append("\(rejected.count) refused") }
-        if !invalid.isEmpty { parts.append("\(invalid.count) invalid files skipped") }
-        if !heldChangeSets.isEmpty { parts.append("\(heldChangeSets.count) change sets held for the province's approval") }
-        if !refusedFromProvince.isEmpty { parts.append("\(refusedFromProvince.count) records of the province's answers refused") }
+        if !invalid.isEmpty { parts.append("\(plural(invalid.count, "invalid file")) skipped") }
+        if !heldChangeSets.isEmpty { parts.append("\(plural(heldChangeSets.count, "change set")) held for the province's approval") }
+        if !refusedFromProvince.isEmpty { parts.append("\(plural(refusedFromProvince.count, "record")) of the province's answers refused") }
         return parts.joined(separator: ", ")
     }
 }
@@ -1018,12 +1021,12 @@ extension SyncEngine.PullSummary {
     public var isClean: Bool { deferred.isEmpty && refusedFromProvince.isEmpty }
 
     public var line: String {
-        var parts = ["\(received) records received", "\(merged) merged"]
+        var parts = ["\(plural(received, "record")) received", "\(merged) merged"]
         if skipped > 0 { parts.append("\(skipped) already up to date") }
-        if !divergent.isEmpty { parts.append("\(divergent.count) local edits kept over the province's") }
+        if !divergent.isEmpty { parts.append("\(plural(divergent.count, "local edit")) kept over the province's") }
         if !deferred.isEmpty { parts.append("\(deferred.count) waiting for invalid files to be fixed") }
-        if !decisions.isEmpty { parts.append("\(decisions.count) decisions of the province taken in") }
-        if !refusedFromProvince.isEmpty { parts.append("\(refusedFromProvince.count) records from the province refused") }
+        if !decisions.isEmpty { parts.append("\(plural(decisions.count, "decision")) of the province taken in") }
+        if !refusedFromProvince.isEmpty { parts.append("\(plural(refusedFromProvince.count, "record")) from the province refused") }
         parts.append("cursor \(cursor)")
         return parts.joined(separator: ", ")
     }

@@ -39,8 +39,8 @@ public struct VerifyReport: Encodable, Sendable {
     /// One line, for the daemon's STATUS= and the state.
     public var line: String {
         agree
-            ? "agree: \(records) records in \(buckets) buckets (\(requests) request\(requests == 1 ? "" : "s"))"
-            : "\(differences.count) records DIFFER (\(differingBuckets) of \(buckets) buckets; \(records) here, \(provinceRecords) at the province)"
+            ? "agree: \(plural(records, "record")) in \(plural(buckets, "bucket")) (\(plural(requests, "request")))"
+            : "\(plural(differences.count, "record")) \(differences.count == 1 ? "DIFFERS" : "DIFFER") (\(differingBuckets) of \(plural(buckets, "bucket")); \(records) here, \(provinceRecords) at the province)"
     }
 
     public var text: String {

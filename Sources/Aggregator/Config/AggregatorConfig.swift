@@ -1,7 +1,6 @@
-import Configuration
+import ConfigSupport
 import Foundation
 import SyncCore
-import SystemPackage
 
 /// The aggregator's configuration: a YAML file, every key overridable by an environment
 /// variable (`listen.port` → `ESYNC_LISTEN_PORT`). Relative paths are relative to the file.
@@ -13,6 +12,9 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// `X-Forwarded-For` believed (see `ClientAddress`).
     public var trustedProxies: Set<String> = []
     public var databasePath: String
+    /// Where `databasePath` came from (the file's line, or `ESYNC_DATABASE_PATH`), for a
+    /// message about a register that is not there.
+    public var databasePathOrigin = ""
     /// Largest request body, after gzip decompression.
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
@@ -43,6 +45,10 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// HTTPS instead of plain HTTP, and client certificates; nil: plain HTTP (loopback, tests,
     /// or behind a TLS proxy).
     public var tls: TLSFiles?
+    /// `cli.by`: the name the command line records its edits, decisions and key registrations
+    /// under when `--by` is not given. There is no fallback to the Unix login: under sudo or
+    /// systemd that is `root` or the service's user, which names no person.
+    public var cliBy: String?
 
     /// The PEM files of `tls.*`, as absolute paths. They are read when `serve` starts.
     public struct TLSFiles: Sendable, Equatable {
@@ -73,58 +79,71 @@ public struct AggregatorConfig: Sendable, Equatable {
         guard FileManager.default.fileExists(atPath: absolutePath) else {
             throw ConfigError("\(absolutePath) does not exist (give --config FILE or set \(pathVariable))")
         }
-        let reader: ConfigReader
-        do {
-            let file = try await FileProvider<YAMLSnapshot>(filePath: FilePath(absolutePath))
-            reader = ConfigReader(providers: [EnvironmentVariablesProvider().prefixKeys(with: "esync"), file])
-        } catch {
-            throw ConfigError("\(absolutePath): \(error)")
+        let values: ConfigValues
+        do { values = try await ConfigValues.load(path: absolutePath, keys: keys) } catch { throw ConfigError(error.description) }
+        return try from(values)
+    }
+
+    /// Every key of the aggregator's file, as `from` reads them (`ConfigKeys`: any other key is
+    /// an error naming its line); the report's keys are declared where they are read.
+    /// Config/aggregator.yaml and the README's Configuration list them too.
+    static let keys = ConfigKeys([
+        "listen.host", "listen.port", "listen.trustedProxies",
+        "database.path",
+        "tls.cert", "tls.key", "tls.clientCA",
+        "policy",
+        "guard.maxChangeShare", "guard.minChanges",
+        "limits.maxBodyBytes", "limits.maxRecordsPerChangeSet", "limits.maxPageSize", "limits.idleTimeoutSeconds",
+        "limits.bodyTimeoutSeconds", "limits.maxConnections",
+        "review.sessionIdleMinutes", "review.sessionMaxHours", "review.secureCookie", "review.staleAfterHours",
+        "cli.by",
+    ]) + ReportTargets.keys
+
+    /// The configuration `values` give. A bad value is blamed on where it came from: the
+    /// file's line, or the environment variable that overrides it.
+    static func from(_ values: ConfigValues) throws -> AggregatorConfig {
+        let file = values.file.path
+        guard let database = values.path("database.path") else {
+            throw ConfigError("\(file): database.path is missing (the SQLite file of the province's register)")
         }
-        let folder = (absolutePath as NSString).deletingLastPathComponent
-        guard let database = reader.string(forKey: "database.path") else {
-            throw ConfigError("\(absolutePath): database.path is missing (the SQLite file of the province's register)")
-        }
-        var config = AggregatorConfig(configPath: absolutePath, databasePath: database.hasPrefix("/") ? database : folder + "/" + database)
-        config.host = reader.string(forKey: "listen.host") ?? config.host
-        config.port = try integer(reader, "listen.port", config.port, file: absolutePath, range: 0...65535)
-        for proxy in reader.stringArray(forKey: "listen.trustedProxies") ?? [] {
+        var config = AggregatorConfig(configPath: file, databasePath: database)
+        config.databasePathOrigin = values.origin("database.path")
+        config.host = values.string("listen.host") ?? config.host
+        config.port = try integer(values, "listen.port", config.port, range: 0...65535)
+        for proxy in values.stringArray("listen.trustedProxies") ?? [] {
             guard ClientAddress.isIPAddress(proxy) else {
-                throw ConfigError("\(absolutePath): listen.trustedProxies must list IP addresses (such as 127.0.0.1 or ::1), found \"\(proxy)\"")
+                throw ConfigError("\(values.origin("listen.trustedProxies")): listen.trustedProxies must list IP addresses (such as 127.0.0.1 or ::1), found \"\(proxy)\"")
             }
             config.trustedProxies.insert(proxy)
         }
-        config.maxBodyBytes = try integer(reader, "limits.maxBodyBytes", config.maxBodyBytes, file: absolutePath, range: 1024...Int(Int32.max))
-        config.maxRecordsPerChangeSet = try integer(reader, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, file: absolutePath, range: 1...1_000_000)
-        if let share = reader.string(forKey: "guard.maxChangeShare") {
-            guard let value = Double(share), value > 0, value <= 1 else {
-                throw ConfigError("\(absolutePath): guard.maxChangeShare must be a number in (0, 1], found \"\(share)\"")
-            }
+        config.maxBodyBytes = try integer(values, "limits.maxBodyBytes", config.maxBodyBytes, range: 1024...Int(Int32.max))
+        config.maxRecordsPerChangeSet = try integer(values, "limits.maxRecordsPerChangeSet", config.maxRecordsPerChangeSet, range: 1...1_000_000)
+        if let share = values.string("guard.maxChangeShare") {
+            guard let value = Double(share), value > 0, value <= 1 else { throw ConfigError(values.invalid("guard.maxChangeShare", "a number in (0, 1]")) }
             config.guardShare = value
         }
-        config.guardMinChanges = try integer(reader, "guard.minChanges", config.guardMinChanges, file: absolutePath, range: 1...10_000_000)
-        config.policyPath = reader.string(forKey: "policy").map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
-        config.maxPageSize = try integer(reader, "limits.maxPageSize", config.maxPageSize, file: absolutePath, range: 1...100_000)
-        config.idleTimeoutSeconds = try integer(reader, "limits.idleTimeoutSeconds", config.idleTimeoutSeconds, file: absolutePath, range: 1...3_600)
-        config.bodyTimeoutSeconds = try integer(reader, "limits.bodyTimeoutSeconds", config.bodyTimeoutSeconds, file: absolutePath, range: 1...86_400)
-        config.maxConnections = try integer(reader, "limits.maxConnections", config.maxConnections, file: absolutePath, range: 1...1_000_000)
-        config.reviewSessionIdleMinutes = try integer(reader, "review.sessionIdleMinutes", config.reviewSessionIdleMinutes, file: absolutePath, range: 1...10_080)
-        config.reviewSessionMaxHours = try integer(reader, "review.sessionMaxHours", config.reviewSessionMaxHours, file: absolutePath, range: 1...720)
-        if let secure = reader.string(forKey: "review.secureCookie") {
-            guard let value = Bool(secure.lowercased()) else {
-                throw ConfigError("\(absolutePath): review.secureCookie must be true or false, found \"\(secure)\"")
-            }
+        config.guardMinChanges = try integer(values, "guard.minChanges", config.guardMinChanges, range: 1...10_000_000)
+        config.policyPath = values.path("policy")
+        config.maxPageSize = try integer(values, "limits.maxPageSize", config.maxPageSize, range: 1...100_000)
+        config.idleTimeoutSeconds = try integer(values, "limits.idleTimeoutSeconds", config.idleTimeoutSeconds, range: 1...3_600)
+        config.bodyTimeoutSeconds = try integer(values, "limits.bodyTimeoutSeconds", config.bodyTimeoutSeconds, range: 1...86_400)
+        config.maxConnections = try integer(values, "limits.maxConnections", config.maxConnections, range: 1...1_000_000)
+        config.reviewSessionIdleMinutes = try integer(values, "review.sessionIdleMinutes", config.reviewSessionIdleMinutes, range: 1...10_080)
+        config.reviewSessionMaxHours = try integer(values, "review.sessionMaxHours", config.reviewSessionMaxHours, range: 1...720)
+        let secure = values.string("review.secureCookie")
+        if let secure {
+            guard let value = Bool(secure.lowercased()) else { throw ConfigError(values.invalid("review.secureCookie", "true or false")) }
             config.reviewSecureCookie = value
         }
-        if let stale = reader.string(forKey: "review.staleAfterHours") {
-            guard let value = Double(stale), value > 0 else {
-                throw ConfigError("\(absolutePath): review.staleAfterHours must be a positive number of hours, found \"\(stale)\"")
-            }
+        if let stale = values.string("review.staleAfterHours") {
+            guard let value = Double(stale), value > 0 else { throw ConfigError(values.invalid("review.staleAfterHours", "a positive number of hours")) }
             config.reviewStaleAfterHours = value
         }
-        config.report = try ReportTargets.load(reader, file: absolutePath)
-        config.tls = try tlsFiles(reader, file: absolutePath, folder: folder)
+        config.report = try ReportTargets.load(values)
+        config.tls = try tlsFiles(values)
         // Behind our own TLS the review pages' cookies can be Secure without asking.
-        if config.tls != nil, reader.string(forKey: "review.secureCookie") == nil { config.reviewSecureCookie = true }
+        if config.tls != nil, secure == nil { config.reviewSecureCookie = true }
+        config.cliBy = values.string("cli.by").flatMap { $0.isEmpty ? nil : $0 }
         return config
     }
 
@@ -135,28 +154,26 @@ public struct AggregatorConfig: Sendable, Equatable {
     }
 
     /// `tls.cert` and `tls.key` together, or neither; `tls.clientCA` only with them.
-    static func tlsFiles(_ reader: ConfigReader, file: String, folder: String) throws -> TLSFiles? {
-        func path(_ key: String) -> String? {
-            reader.string(forKey: ConfigKey(key)).map { $0.hasPrefix("/") ? $0 : folder + "/" + $0 }
-        }
-        let cert = path("tls.cert"), key = path("tls.key"), clientCA = path("tls.clientCA")
+    static func tlsFiles(_ values: ConfigValues) throws -> TLSFiles? {
+        let cert = values.path("tls.cert"), key = values.path("tls.key"), clientCA = values.path("tls.clientCA")
         switch (cert, key) {
         case let (cert?, key?):
             return TLSFiles(certPath: cert, keyPath: key, clientCAPath: clientCA)
         case (nil, nil):
-            guard clientCA == nil else { throw ConfigError("\(file): tls.clientCA needs tls.cert and tls.key (client certificates work over HTTPS only)") }
+            guard clientCA == nil else { throw ConfigError("\(values.origin("tls.clientCA")): tls.clientCA needs tls.cert and tls.key (client certificates work over HTTPS only)") }
             return nil
         case (_?, nil):
-            throw ConfigError("\(file): tls.cert is set but tls.key is missing (the server certificate's private key)")
+            throw ConfigError("\(values.origin("tls.cert")): tls.cert is set but tls.key is missing (the server certificate's private key)")
         case (nil, _?):
-            throw ConfigError("\(file): tls.key is set but tls.cert is missing (the server's certificate chain)")
+            throw ConfigError("\(values.origin("tls.key")): tls.key is set but tls.cert is missing (the server's certificate chain)")
         }
     }
 
-    static func integer(_ reader: ConfigReader, _ key: String, _ fallback: Int, file: String, range: ClosedRange<Int>) throws -> Int {
-        guard let text = reader.string(forKey: ConfigKey(key)) else { return fallback }
+    /// The integer `key` gives, in `range`; `fallback` when it gives none.
+    static func integer(_ values: ConfigValues, _ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = values.string(key) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
-            throw ConfigError("\(file): \(key) must be an integer in \(range.lowerBound)…\(range.upperBound), found \"\(text)\"")
+            throw ConfigError(values.invalid(key, "an integer in \(range.lowerBound)…\(range.upperBound)"))
         }
         return value
     }

@@ -1,4 +1,4 @@
-import Configuration
+import ConfigSupport
 import EnterpriseModel
 
 /// The province's yearly targets (`report.targets.*`) and how they are split over the regions
@@ -23,22 +23,30 @@ public struct ReportTargets: Sendable, Equatable {
         self.regionShares = regionShares
     }
 
-    static func load(_ reader: ConfigReader, file: String) throws -> ReportTargets {
+    /// The report's keys of the aggregator's config; a region's share is a free key below
+    /// `report.regionShares`, which must be a region's code.
+    static let keys = ConfigKeys([
+        "report.targets.aboveScale", "report.targets.srdi", "report.targets.littleGiant", "report.regionShares.*",
+    ])
+
+    static func load(_ values: ConfigValues) throws -> ReportTargets {
         var targets = ReportTargets()
-        targets.aboveScale = try AggregatorConfig.integer(reader, "report.targets.aboveScale", targets.aboveScale, file: file, range: 0...1_000_000)
-        targets.srdi = try AggregatorConfig.integer(reader, "report.targets.srdi", targets.srdi, file: file, range: 0...1_000_000)
-        targets.littleGiant = try AggregatorConfig.integer(reader, "report.targets.littleGiant", targets.littleGiant, file: file, range: 0...1_000_000)
+        targets.aboveScale = try AggregatorConfig.integer(values, "report.targets.aboveScale", targets.aboveScale, range: 0...1_000_000)
+        targets.srdi = try AggregatorConfig.integer(values, "report.targets.srdi", targets.srdi, range: 0...1_000_000)
+        targets.littleGiant = try AggregatorConfig.integer(values, "report.targets.littleGiant", targets.littleGiant, range: 0...1_000_000)
+        // A share for a code that is no region would be ignored: the region meant gets none.
+        for share in values.file.freeKeys["report.regionShares"] ?? [] where Regions.region(code: share.name) == nil {
+            throw ConfigError("\(values.file.path):\(share.line): report.regionShares.\(share.name): \(share.name) is not one of the 18 regions (410100 … 411700, 419001)")
+        }
         for region in Regions.all {
             let key = "report.regionShares.\(region.code)"
-            guard let text = reader.string(forKey: ConfigKey(key)) else { continue }
-            guard let share = Double(text), share >= 0, share <= 1 else {
-                throw ConfigError("\(file): \(key) must be a share between 0 and 1, found \"\(text)\"")
-            }
+            guard let text = values.string(key) else { continue }
+            guard let share = Double(text), share >= 0, share <= 1 else { throw ConfigError(values.invalid(key, "a share between 0 and 1")) }
             targets.regionShares[region.code] = share
         }
         let sum = targets.regionShares.values.reduce(0, +)
         guard sum <= 1.000_001 else {
-            throw ConfigError("\(file): report.regionShares add up to \(sum); they must add up to at most 1")
+            throw ConfigError("\(values.origin("report.regionShares")): report.regionShares add up to \(sum); they must add up to at most 1")
         }
         return targets
     }

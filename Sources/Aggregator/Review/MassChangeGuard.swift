@@ -75,7 +75,7 @@ public struct MassChangeGuard: Sendable {
             INSERT INTO held_changesets (id, region, received_at, body, records, affected, region_records) VALUES (?, ?, ?, ?, ?, ?, ?)
             """, arguments: [changeSet.id, region, MergeService.now(), Data(changeSet.encoded()), changeSet.records.count, affected, regionRecords])
         let percent = Int((Double(total) / Double(max(regionRecords, 1)) * 100).rounded())
-        return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(affected) records; with the last hour's changes that is \(total) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
+        return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(plural(affected, "record")); with the last hour's changes that is \(total) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
     }
 
     static func answer(_ id: String, _ message: String) -> ChangeSetResult {
@@ -97,7 +97,7 @@ public struct MassChangeGuard: Sendable {
                     .sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
                 return Held(id: row["id"], region: row["region"], receivedAt: row["received_at"], records: row["records"], affected: row["affected"],
                             regionRecords: row["region_records"], status: row["status"], decidedBy: row["decided_by"], note: row["note"],
-                            summary: "\(updates) updates, \(deletes) delete requests, \(changeSet.records.count - updates - deletes) new; most changed: \(fields.isEmpty ? "-" : fields)")
+                            summary: "\(plural(updates, "update")), \(plural(deletes, "delete request")), \(changeSet.records.count - updates - deletes) new; most changed: \(fields.isEmpty ? "-" : fields)")
             }
         }
     }

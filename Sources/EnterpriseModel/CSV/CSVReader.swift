@@ -54,7 +54,7 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
             return .failure(error)
         case .success(let row)?:
             guard row.cells.count == names.count else {
-                return .failure(CSVRowError(line: row.line, reason: "has \(row.cells.count) cells, the header has \(names.count)"))
+                return .failure(CSVRowError(line: row.line, reason: "has \(plural(row.cells.count, "cell")), the header has \(names.count)"))
             }
             return Result { () throws(CSVRowError) in
                 CSVRow(line: row.line, document: try Self.document(cells: row.cells, names: names, line: row.line))

@@ -51,6 +51,30 @@ struct JSONParser {
         return JSONParseError(line: line, column: column, reason: reason)
     }
 
+    /// The character that starts at byte `at`, for an error message: `character '洛'` whole,
+    /// never one byte of it taken for a character of its own (the first byte of 洛 is 'æ' in
+    /// Latin-1); a control character by its code point; a byte that starts no UTF-8 character
+    /// as that byte.
+    func character(at position: Int) -> String {
+        let lead = bytes[position]
+        let length = switch lead {
+        case 0x00...0x7F: 1
+        case 0xC2...0xDF: 2
+        case 0xE0...0xEF: 3
+        case 0xF0...0xF4: 4
+        default: 0
+        }
+        guard length > 0, position + length <= bytes.count,
+              let text = String(validating: bytes[position..<position + length], as: UTF8.self), let scalar = text.unicodeScalars.first else {
+            return "byte 0x\(String(lead, radix: 16, uppercase: true)) (not UTF-8 text)"
+        }
+        if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "control character U+\(String(repeating: "0", count: 4 - hex.count) + hex)"
+        }
+        return "character '\(text)'"
+    }
+
     mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
@@ -70,7 +94,7 @@ struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
-        default: throw error(character(at: index).map { "unexpected character '\($0)'" } ?? "unexpected byte \(hex(bytes[index])) (not UTF-8)")
+        default: throw error("unexpected \(character(at: index))")
         }
     }
 
@@ -184,7 +208,7 @@ struct JSONParser {
                 guard let u = Unicode.Scalar(scalar) else { throw error("invalid \\u escape") }
                 out.append(contentsOf: Array(String(Character(u)).utf8))
             default:
-                throw error("invalid escape '\\\(character(at: index - 1) ?? hex(e))'")
+                throw error("invalid escape: \\ before \(character(at: index - 1))")
             }
         }
         throw error("unterminated string")

@@ -31,7 +31,7 @@ struct RecordFieldKindTests {
 
     /// An error names the character it stopped at, never one byte of it (`'æ'` for `'洛'`).
     @Test func aParseErrorShowsTheWholeCharacter() {
-        for (text, shown) in [("洛阳", "'洛'"), ("\"a\\洛\"", "'\\洛'"), ("😀", "'😀'"), ("é", "'é'")] {
+        for (text, shown) in [("洛阳", "'洛'"), ("\"a\\洛\"", "'洛'"), ("😀", "'😀'"), ("é", "'é'")] {
             #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
             do { _ = try JSONValue.parse(text) } catch { #expect(error.reason.contains(shown), "\(text): \(error.reason)") }
         }
