@@ -201,7 +201,7 @@ struct Key: AsyncParsableCommand {
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show pending changes, the outbox, fields waiting for review, invalid files and the last sync.",
-        discussion: "Never takes the store's lock (so --wait has no effect). Exit codes: 0; 3 when the store has invalid files; 2 a bad configuration.")
+        discussion: "Never takes the store's lock. Exit codes: 0; 3 when the store has invalid files; 2 a bad configuration.")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts.") var json = false
 
@@ -219,7 +219,7 @@ struct Status: AsyncParsableCommand {
 struct Diff: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the change set a push would send now (field by field), without sending it.",
-        discussion: "Never takes the store's lock (so --wait has no effect). On an unchanged store no record file is read (see scan.filesRead in --json).")
+        discussion: "Never takes the store's lock. On an unchanged store no record file is read (see scan.filesRead in --json).")
     @OptionGroup var options: AgentOptions
     @Flag(help: "Print JSON for scripts.") var json = false
 
