@@ -188,7 +188,20 @@ public final class ProvinceDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v10-review-sessions") { db in
-            try ReviewSessions.createTable(db)
+            // The review pages' signed-in reviewers (see `ReviewSessions`).
+            try db.execute(sql: """
+                CREATE TABLE review_sessions (
+                    key TEXT PRIMARY KEY,
+                    reviewer TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL,
+                    address TEXT,
+                    flash TEXT,
+                    flash_error INTEGER NOT NULL DEFAULT 0
+                );
+                """)
         }
         migrator.registerMigration("v11-token-selectors") { db in
             // A token's first 16 characters after `esync_` find its row; the rest is checked
@@ -210,7 +223,17 @@ public final class ProvinceDatabase: Sendable {
         }
         migrator.registerMigration("v14-client-certificates") { db in
             // Bureaus that sign in by TLS client certificate: SHA-256 of the DER → region.
-            try ClientCertificateStore.createTable(db)
+            try db.execute(sql: """
+                CREATE TABLE client_certificates (
+                    fingerprint TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    not_after TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                );
+                """)
         }
         migrator.registerMigration("v15-changeset-signatures") { db in
             // A bureau token's signing key (base64, 32 bytes) and, when set, why its next signed
@@ -240,7 +263,21 @@ public final class ProvinceDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v16-store-epochs") { db in
-            try StoreEpochs.createTable(db)
+            // The store each region syncs from, as the province knows it (see `StoreEpochs`).
+            try db.execute(sql: """
+                CREATE TABLE store_epochs (
+                    region TEXT PRIMARY KEY,
+                    epoch TEXT NOT NULL,
+                    cursor INTEGER NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    handed_cursor INTEGER NOT NULL DEFAULT 0,
+                    last_changeset TEXT,
+                    last_changeset_sequence INTEGER NOT NULL DEFAULT 0,
+                    registered_at TEXT NOT NULL,
+                    last_seen_at TEXT,
+                    replaced TEXT
+                );
+                """)
         }
         migrator.registerMigration("v17-changeset-push") { db in
             // The push a change set was a piece of (`ChangeSet.push`), for the mass-change guard.
