@@ -37,6 +37,16 @@ public final class ProvinceDatabase: Sendable {
         guard fchmod(fd, 0o600) == 0 else { throw DatabaseFileError(path: path, action: "cannot set mode 0600 on", errno: errno) }
     }
 
+    /// The schema, one migration per change, applied in order to every province's database.
+    ///
+    /// A migration that has shipped never changes: a database that ran it will not run it again,
+    /// so an edit would only reach new databases, and two provinces would hold two schemas under
+    /// one version. A change to the schema is a new migration at the end. Each migration holds
+    /// its own SQL and calls no code of the application's types (not a `createTable`, not a
+    /// constant): that code moves on, and the migration must do tomorrow what it did when it
+    /// shipped. SQL here that repeats a type's is a frozen copy, on purpose.
+    /// `MigrationTests` checks the list of identifiers and migrates a first-version database
+    /// with data in it to the latest.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
