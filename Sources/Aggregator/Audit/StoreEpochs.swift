@@ -17,23 +17,6 @@ public struct StoreEpochs: Sendable {
         self.database = database
     }
 
-    static func createTable(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE store_epochs (
-                region TEXT PRIMARY KEY,
-                epoch TEXT NOT NULL,
-                cursor INTEGER NOT NULL,
-                sequence INTEGER NOT NULL,
-                handed_cursor INTEGER NOT NULL DEFAULT 0,
-                last_changeset TEXT,
-                last_changeset_sequence INTEGER NOT NULL DEFAULT 0,
-                registered_at TEXT NOT NULL,
-                last_seen_at TEXT,
-                replaced TEXT
-            );
-            """)
-    }
-
     /// Checks a store against the one the province knows for `region` and notes what it says it
     /// holds; the first store heard from is registered. `changeSet`: the id of the change set a
     /// push carries. Throws ``StoreIdentityConflict``.

@@ -106,20 +106,6 @@ public struct ClientCertificateStore: Sendable {
         return matches.first
     }
 
-    static func createTable(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE client_certificates (
-                fingerprint TEXT PRIMARY KEY,
-                region TEXT NOT NULL,
-                name TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                not_after TEXT NOT NULL,
-                created_at TEXT NOT NULL,
-                revoked_at TEXT
-            );
-            """)
-    }
-
     static let entryColumns = "fingerprint, region, name, subject, not_after, created_at, revoked_at"
 
     static func entry(_ row: Row) -> Entry {

@@ -37,6 +37,16 @@ public final class ProvinceDatabase: Sendable {
         guard fchmod(fd, 0o600) == 0 else { throw DatabaseFileError(path: path, action: "cannot set mode 0600 on", errno: errno) }
     }
 
+    /// The schema, one migration per change, applied in order to every province's database.
+    ///
+    /// A migration that has shipped never changes: a database that ran it will not run it again,
+    /// so an edit would only reach new databases, and two provinces would hold two schemas under
+    /// one version. A change to the schema is a new migration at the end. Each migration holds
+    /// its own SQL and calls no code of the application's types (not a `createTable`, not a
+    /// constant): that code moves on, and the migration must do tomorrow what it did when it
+    /// shipped. SQL here that repeats a type's is a frozen copy, on purpose.
+    /// `MigrationTests` checks the list of identifiers and migrates a first-version database
+    /// with data in it to the latest.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
@@ -188,7 +198,20 @@ public final class ProvinceDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v10-review-sessions") { db in
-            try ReviewSessions.createTable(db)
+            // The review pages' signed-in reviewers (see `ReviewSessions`).
+            try db.execute(sql: """
+                CREATE TABLE review_sessions (
+                    key TEXT PRIMARY KEY,
+                    reviewer TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    csrf TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_seen_at REAL NOT NULL,
+                    address TEXT,
+                    flash TEXT,
+                    flash_error INTEGER NOT NULL DEFAULT 0
+                );
+                """)
         }
         migrator.registerMigration("v11-token-selectors") { db in
             // A token's first 16 characters after `esync_` find its row; the rest is checked
@@ -200,17 +223,230 @@ public final class ProvinceDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v12-report-facts") { db in
-            try RecordFacts.create(db)
+            // The first shape of the report's facts, as shipped (`RecordFacts.create` then): one
+            // row per record, kept by triggers, without totals. v13 replaces it.
+            try db.execute(sql: """
+                CREATE TABLE record_facts (
+                    uscc TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    name TEXT,
+                    size_class TEXT,
+                    status TEXT,
+                    industry TEXT,
+                    employees INTEGER,
+                    revenue_yuan INTEGER,
+                    above_since TEXT,
+                    srdi_year INTEGER,
+                    little_giant_year INTEGER,
+                    measures TEXT
+                ) WITHOUT ROWID;
+                CREATE TRIGGER record_facts_insert AFTER INSERT ON records BEGIN
+                    DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                    INSERT INTO record_facts VALUES (NEW.uscc, NEW.region, NEW.deleted,
+                        json_extract(NEW.doc, '$.name'),
+                        json_extract(NEW.doc, '$.sizeClass'),
+                        coalesce(json_extract(NEW.doc, '$.status'), 'active'),
+                        json_extract(NEW.doc, '$.industry'),
+                        json_extract(NEW.doc, '$.employees'),
+                        json_extract(NEW.doc, '$.revenueYuan'),
+                        json_extract(NEW.doc, '$.aboveDesignatedSize.since'),
+                        json_extract(NEW.doc, '$.srdi.year'),
+                        json_extract(NEW.doc, '$.littleGiant.year'),
+                        CASE WHEN json_array_length(NEW.doc, '$.supportMeasures') > 0 THEN json_extract(NEW.doc, '$.supportMeasures') END);
+                END;
+                CREATE TRIGGER record_facts_update AFTER UPDATE ON records BEGIN
+                    DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                    INSERT INTO record_facts VALUES (NEW.uscc, NEW.region, NEW.deleted,
+                        json_extract(NEW.doc, '$.name'),
+                        json_extract(NEW.doc, '$.sizeClass'),
+                        coalesce(json_extract(NEW.doc, '$.status'), 'active'),
+                        json_extract(NEW.doc, '$.industry'),
+                        json_extract(NEW.doc, '$.employees'),
+                        json_extract(NEW.doc, '$.revenueYuan'),
+                        json_extract(NEW.doc, '$.aboveDesignatedSize.since'),
+                        json_extract(NEW.doc, '$.srdi.year'),
+                        json_extract(NEW.doc, '$.littleGiant.year'),
+                        CASE WHEN json_array_length(NEW.doc, '$.supportMeasures') > 0 THEN json_extract(NEW.doc, '$.supportMeasures') END);
+                END;
+                INSERT INTO record_facts SELECT uscc, region, deleted,
+                    json_extract(doc, '$.name'),
+                    json_extract(doc, '$.sizeClass'),
+                    coalesce(json_extract(doc, '$.status'), 'active'),
+                    json_extract(doc, '$.industry'),
+                    json_extract(doc, '$.employees'),
+                    json_extract(doc, '$.revenueYuan'),
+                    json_extract(doc, '$.aboveDesignatedSize.since'),
+                    json_extract(doc, '$.srdi.year'),
+                    json_extract(doc, '$.littleGiant.year'),
+                    CASE WHEN json_array_length(doc, '$.supportMeasures') > 0 THEN json_extract(doc, '$.supportMeasures') END FROM records;
+                CREATE INDEX record_facts_srdi ON record_facts(srdi_year);
+                CREATE INDEX record_facts_little_giant ON record_facts(little_giant_year);
+                CREATE INDEX record_facts_above ON record_facts(above_since);
+                """)
         }
         migrator.registerMigration("v13-report-totals") { db in
-            // v12's facts had no totals, so a report still scanned every record: rebuilt in
-            // the current shape (on a new database this rebuilds what v12 just made, empty).
-            try RecordFacts.drop(db)
-            try RecordFacts.create(db)
+            // v12's facts had no totals, so a report still scanned every record: dropped and
+            // rebuilt from `records` with the two validation warnings and the totals the report
+            // reads (on a new database this rebuilds what v12 just made, empty). `RecordFacts`
+            // explains the triggers; its `hasWarning` must stay word for word the condition of
+            // `record_facts_warnings`, or SQLite will not use that index. 20000000 is
+            // `RecordValidator.aboveDesignatedSizeRevenueYuan`, the CASE the 2011 size classes.
+            // The two record triggers and the fill from `records` repeat one SELECT: that is
+            // what shipped (one Swift function interpolated three times), written out.
+            try db.execute(sql: """
+                DROP TRIGGER IF EXISTS record_facts_insert;
+                DROP TRIGGER IF EXISTS record_facts_update;
+                DROP TABLE IF EXISTS record_facts;
+                DROP TABLE IF EXISTS report_totals;
+                DROP TABLE IF EXISTS measure_totals;
+
+                CREATE TABLE record_facts (
+                    uscc TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    deleted INTEGER NOT NULL,
+                    name TEXT,
+                    size_class TEXT,
+                    status TEXT,
+                    industry TEXT,
+                    employees INTEGER,
+                    revenue_yuan INTEGER,
+                    above_since TEXT,
+                    srdi_year INTEGER,
+                    little_giant_year INTEGER,
+                    measures TEXT,
+                    revenue_warning INTEGER NOT NULL,
+                    size_warning INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE report_totals (
+                    region TEXT NOT NULL,
+                    size_class TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    records INTEGER NOT NULL,
+                    above_scale INTEGER NOT NULL,
+                    srdi INTEGER NOT NULL,
+                    little_giant INTEGER NOT NULL,
+                    revenue_warnings INTEGER NOT NULL,
+                    size_warnings INTEGER NOT NULL,
+                    PRIMARY KEY (region, size_class, status)
+                ) WITHOUT ROWID;
+                CREATE TABLE measure_totals (
+                    region TEXT NOT NULL,
+                    measure TEXT NOT NULL,
+                    year TEXT NOT NULL,
+                    count INTEGER NOT NULL,
+                    amount_yuan INTEGER NOT NULL,
+                    PRIMARY KEY (region, measure, year)
+                ) WITHOUT ROWID;
+
+                CREATE TRIGGER record_facts_insert AFTER INSERT ON records BEGIN
+                    DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                    INSERT INTO record_facts SELECT *,
+                        (revenue_yuan >= 20000000 AND (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')) AND above_since IS NULL) IS 1,
+                        (size_class IS NOT NULL AND employees IS NOT NULL AND revenue_yuan IS NOT NULL AND (industry IS NULL OR (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')))
+                         AND size_class <> CASE WHEN employees >= 1000 AND revenue_yuan >= 400000000 THEN 'large'
+                                                WHEN employees >= 300 AND revenue_yuan >= 20000000 THEN 'medium'
+                                                WHEN employees >= 20 AND revenue_yuan >= 3000000 THEN 'small'
+                                                ELSE 'micro' END) IS 1
+                    FROM (SELECT
+                        NEW.uscc AS uscc, NEW.region AS region, NEW.deleted AS deleted,
+                        json_extract(NEW.doc, '$.name') AS name,
+                        json_extract(NEW.doc, '$.sizeClass') AS size_class,
+                        coalesce(json_extract(NEW.doc, '$.status'), 'active') AS status,
+                        json_extract(NEW.doc, '$.industry') AS industry,
+                        json_extract(NEW.doc, '$.employees') AS employees,
+                        json_extract(NEW.doc, '$.revenueYuan') AS revenue_yuan,
+                        json_extract(NEW.doc, '$.aboveDesignatedSize.since') AS above_since,
+                        json_extract(NEW.doc, '$.srdi.year') AS srdi_year,
+                        json_extract(NEW.doc, '$.littleGiant.year') AS little_giant_year,
+                        CASE WHEN json_array_length(NEW.doc, '$.supportMeasures') > 0 THEN json_extract(NEW.doc, '$.supportMeasures') END AS measures
+                        );
+                END;
+                CREATE TRIGGER record_facts_update AFTER UPDATE ON records BEGIN
+                    DELETE FROM record_facts WHERE uscc = NEW.uscc;
+                    INSERT INTO record_facts SELECT *,
+                        (revenue_yuan >= 20000000 AND (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')) AND above_since IS NULL) IS 1,
+                        (size_class IS NOT NULL AND employees IS NOT NULL AND revenue_yuan IS NOT NULL AND (industry IS NULL OR (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')))
+                         AND size_class <> CASE WHEN employees >= 1000 AND revenue_yuan >= 400000000 THEN 'large'
+                                                WHEN employees >= 300 AND revenue_yuan >= 20000000 THEN 'medium'
+                                                WHEN employees >= 20 AND revenue_yuan >= 3000000 THEN 'small'
+                                                ELSE 'micro' END) IS 1
+                    FROM (SELECT
+                        NEW.uscc AS uscc, NEW.region AS region, NEW.deleted AS deleted,
+                        json_extract(NEW.doc, '$.name') AS name,
+                        json_extract(NEW.doc, '$.sizeClass') AS size_class,
+                        coalesce(json_extract(NEW.doc, '$.status'), 'active') AS status,
+                        json_extract(NEW.doc, '$.industry') AS industry,
+                        json_extract(NEW.doc, '$.employees') AS employees,
+                        json_extract(NEW.doc, '$.revenueYuan') AS revenue_yuan,
+                        json_extract(NEW.doc, '$.aboveDesignatedSize.since') AS above_since,
+                        json_extract(NEW.doc, '$.srdi.year') AS srdi_year,
+                        json_extract(NEW.doc, '$.littleGiant.year') AS little_giant_year,
+                        CASE WHEN json_array_length(NEW.doc, '$.supportMeasures') > 0 THEN json_extract(NEW.doc, '$.supportMeasures') END AS measures
+                        );
+                END;
+
+                CREATE TRIGGER report_totals_add AFTER INSERT ON record_facts WHEN NEW.deleted = 0 BEGIN
+                    INSERT INTO report_totals VALUES (NEW.region, coalesce(NEW.size_class, ''), coalesce(NEW.status, ''), 1, NEW.above_since IS NOT NULL, NEW.srdi_year IS NOT NULL,
+                                                      NEW.little_giant_year IS NOT NULL, NEW.revenue_warning, NEW.size_warning)
+                    ON CONFLICT DO UPDATE SET records = records + 1, above_scale = above_scale + excluded.above_scale,
+                        srdi = srdi + excluded.srdi, little_giant = little_giant + excluded.little_giant,
+                        revenue_warnings = revenue_warnings + excluded.revenue_warnings, size_warnings = size_warnings + excluded.size_warnings;
+                    INSERT INTO measure_totals SELECT NEW.region, coalesce(json_extract(value, '$.measure'), ''), coalesce(substr(json_extract(value, '$.date'), 1, 4), ''),
+                           1, 1 * coalesce(json_extract(value, '$.amountYuan'), 0)
+                    FROM json_each(NEW.measures) WHERE true
+                    ON CONFLICT DO UPDATE SET count = count + excluded.count, amount_yuan = amount_yuan + excluded.amount_yuan;
+                END;
+                CREATE TRIGGER report_totals_subtract AFTER DELETE ON record_facts WHEN OLD.deleted = 0 BEGIN
+                    UPDATE report_totals SET records = records - 1, above_scale = above_scale - (OLD.above_since IS NOT NULL),
+                        srdi = srdi - (OLD.srdi_year IS NOT NULL), little_giant = little_giant - (OLD.little_giant_year IS NOT NULL),
+                        revenue_warnings = revenue_warnings - OLD.revenue_warning, size_warnings = size_warnings - OLD.size_warning
+                    WHERE (region, size_class, status) = (OLD.region, coalesce(OLD.size_class, ''), coalesce(OLD.status, ''));
+                    INSERT INTO measure_totals SELECT OLD.region, coalesce(json_extract(value, '$.measure'), ''), coalesce(substr(json_extract(value, '$.date'), 1, 4), ''),
+                           -1, -1 * coalesce(json_extract(value, '$.amountYuan'), 0)
+                    FROM json_each(OLD.measures) WHERE true
+                    ON CONFLICT DO UPDATE SET count = count + excluded.count, amount_yuan = amount_yuan + excluded.amount_yuan;
+                END;
+
+                INSERT INTO record_facts SELECT *,
+                    (revenue_yuan >= 20000000 AND (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')) AND above_since IS NULL) IS 1,
+                    (size_class IS NOT NULL AND employees IS NOT NULL AND revenue_yuan IS NOT NULL AND (industry IS NULL OR (industry IS NOT NULL AND substr(industry, 1, 1) IN ('B', 'C', 'D')))
+                     AND size_class <> CASE WHEN employees >= 1000 AND revenue_yuan >= 400000000 THEN 'large'
+                                            WHEN employees >= 300 AND revenue_yuan >= 20000000 THEN 'medium'
+                                            WHEN employees >= 20 AND revenue_yuan >= 3000000 THEN 'small'
+                                            ELSE 'micro' END) IS 1
+                FROM (SELECT
+                    uscc AS uscc, region AS region, deleted AS deleted,
+                    json_extract(doc, '$.name') AS name,
+                    json_extract(doc, '$.sizeClass') AS size_class,
+                    coalesce(json_extract(doc, '$.status'), 'active') AS status,
+                    json_extract(doc, '$.industry') AS industry,
+                    json_extract(doc, '$.employees') AS employees,
+                    json_extract(doc, '$.revenueYuan') AS revenue_yuan,
+                    json_extract(doc, '$.aboveDesignatedSize.since') AS above_since,
+                    json_extract(doc, '$.srdi.year') AS srdi_year,
+                    json_extract(doc, '$.littleGiant.year') AS little_giant_year,
+                    CASE WHEN json_array_length(doc, '$.supportMeasures') > 0 THEN json_extract(doc, '$.supportMeasures') END AS measures
+                    FROM records);
+                CREATE INDEX record_facts_srdi ON record_facts(srdi_year);
+                CREATE INDEX record_facts_little_giant ON record_facts(little_giant_year);
+                CREATE INDEX record_facts_above ON record_facts(above_since);
+                CREATE INDEX record_facts_warnings ON record_facts(region, uscc) WHERE deleted = 0 AND (revenue_warning OR size_warning);
+                """)
         }
         migrator.registerMigration("v14-client-certificates") { db in
             // Bureaus that sign in by TLS client certificate: SHA-256 of the DER → region.
-            try ClientCertificateStore.createTable(db)
+            try db.execute(sql: """
+                CREATE TABLE client_certificates (
+                    fingerprint TEXT PRIMARY KEY,
+                    region TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    not_after TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                );
+                """)
         }
         migrator.registerMigration("v15-changeset-signatures") { db in
             // A bureau token's signing key (base64, 32 bytes) and, when set, why its next signed
@@ -240,7 +476,21 @@ public final class ProvinceDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v16-store-epochs") { db in
-            try StoreEpochs.createTable(db)
+            // The store each region syncs from, as the province knows it (see `StoreEpochs`).
+            try db.execute(sql: """
+                CREATE TABLE store_epochs (
+                    region TEXT PRIMARY KEY,
+                    epoch TEXT NOT NULL,
+                    cursor INTEGER NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    handed_cursor INTEGER NOT NULL DEFAULT 0,
+                    last_changeset TEXT,
+                    last_changeset_sequence INTEGER NOT NULL DEFAULT 0,
+                    registered_at TEXT NOT NULL,
+                    last_seen_at TEXT,
+                    replaced TEXT
+                );
+                """)
         }
         migrator.registerMigration("v17-changeset-push") { db in
             // The push a change set was a piece of (`ChangeSet.push`), for the mass-change guard.

@@ -41,23 +41,6 @@ public struct ReviewSessions: Sendable {
         }
     }
 
-    /// The table, created by the database migration `review-sessions`.
-    static func createTable(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE review_sessions (
-                key TEXT PRIMARY KEY,
-                reviewer TEXT NOT NULL,
-                token_hash TEXT NOT NULL,
-                csrf TEXT NOT NULL,
-                created_at REAL NOT NULL,
-                last_seen_at REAL NOT NULL,
-                address TEXT,
-                flash TEXT,
-                flash_error INTEGER NOT NULL DEFAULT 0
-            );
-            """)
-    }
-
     /// Starts a session for a reviewer who signed in with `token`; returns the cookie value
     /// (the only time it exists in clear) and the session.
     public func start(reviewer: String, token: String, address: String?, now: Date = Date()) async throws -> (cookie: String, session: Session) {
