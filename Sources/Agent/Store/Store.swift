@@ -117,12 +117,7 @@ public final class Store {
     }
 
     static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool = true) throws(AgentError) -> JSONValue {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(bytes)
-        } catch {
-            throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
-        }
+        let document = try parseJSON(bytes, file: file)
         if validate {
             do { try RecordValidator.validate(document) } catch { throw .invalidRecord(file: file, reason: error.description) }
         }
@@ -130,6 +125,20 @@ public final class Store {
             throw .invalidRecord(file: file, reason: "the file name says \(expectedUSCC) but its uscc field is \(document["uscc"]?.stringValue ?? "missing")")
         }
         return document
+    }
+
+    /// The JSON of a record file, or why not, naming `file`. A file a Windows editor saved as
+    /// "ANSI" (GBK) fails as invalid UTF-8 at some byte; the operator is told what to do about
+    /// it instead (the file stays as it is, invalid, until it is saved as UTF-8).
+    public static func parseJSON(_ bytes: [UInt8], file: String) throws(AgentError) -> JSONValue {
+        do {
+            return try JSONValue.parse(bytes)
+        } catch {
+            if TextEncoding.looksLikeGB18030(bytes) {
+                throw .invalidRecord(file: file, reason: "not UTF-8; it looks like GBK/GB18030 (saved by a Windows editor?): save it as UTF-8")
+            }
+            throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
+        }
     }
 
     public func writeRecord(_ document: JSONValue, uscc: String) throws(AgentError) {
