@@ -106,4 +106,39 @@ import Testing
         #expect(bom.status == 0 && bom.stdout.contains("3 records written"), "\(bom)")
         #expect(try codes.map(zz.readRecord) == originals)
     }
+
+    /// A row of another region used to be blamed on its county ("410102 does not belong to
+    /// region 410300"), or named without the reason; a record file gets the region and the reason.
+    @Test func aCSVRowOfAnotherRegionIsNamedByLineWithTheRecordFilesReason() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "csv-region")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let known = try zz.generate(1, seed: 93)[0]
+        #expect(try zz.agent(["sync"]).status == 0)
+
+        var generator = SampleGenerator(seed: 94)
+        let zhengzhou = Regions.region(code: "410100")!, luoyang = Regions.region(code: "410300")!
+        var typo = generator.next(region: zhengzhou).json  // region retyped, county still Zhengzhou's
+        FieldPath.set(&typo, path: "region", to: "410300")
+        let luoyangs = generator.next(region: luoyang).json
+        let fine = generator.next(region: zhengzhou).json
+        var moved = try zz.readRecord(known)
+        FieldPath.set(&moved, path: "region", to: "410300")
+        FieldPath.set(&moved, path: "county", to: .string(luoyang.counties[0].code))
+        let file = zz.folder + "/list.csv"
+        try RecordCSV.text(for: [typo, luoyangs, fine, moved]).write(toFile: file, atomically: true, encoding: .utf8)
+
+        let result = try zz.agent(["record", "import", file])
+        #expect(result.status == 3, "\(result)")
+        let reason = "field region: 410300 (洛阳市) is not this bureau's region 410100; a new record belongs to the bureau that registers it"
+        #expect(result.stdout.contains("refused: \(file):2: \(reason)"), "\(result)")
+        #expect(result.stdout.contains("refused: \(file):3: \(reason)"), "\(result)")
+        #expect(result.stdout.contains("refused: \(file):5: field region: 410300 (洛阳市) is not this bureau's region 410100; to move the record there"), "\(result)")
+        #expect(!result.stdout.contains("field county"), "\(result)")
+        #expect(result.stdout.contains("1 records written"), "\(result)")
+        // The same reason as a record file of another region gets from a push.
+        try zz.writeRecord(luoyangs)
+        let sync = try zz.agent(["sync"])
+        #expect(sync.stdout.contains(reason), "\(sync)")
+    }
 }

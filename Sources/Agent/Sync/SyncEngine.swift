@@ -183,9 +183,8 @@ public final class SyncEngine {
             // Another region in a record the province knows is a transfer request (sent, and
             // held by the province until approved); in a new record it is a mistake.
             if let region = working["region"]?.stringValue, region != config.region, base == nil {
-                let name = Regions.region(code: region)?.name ?? "?"
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
-                                          reason: "field region: \(region) (\(name)) is not this bureau's region \(config.region); a new record belongs to the bureau that registers it"))
+                                          reason: RecordFiles.otherRegion(region, bureau: config.region, uscc: nil)))
                 continue
             }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
