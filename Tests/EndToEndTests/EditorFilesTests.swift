@@ -141,4 +141,54 @@ import Testing
         let sync = try zz.agent(["sync"])
         #expect(sync.stdout.contains(reason), "\(sync)")
     }
+
+    /// The agent used to write every merged file with LF and without the byte order mark an
+    /// editor on Windows put there: each rewrite showed the whole file changed.
+    @Test func aPullKeepsEachFilesLineEndingsAndByteOrderMark() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "crlf")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(3, seed: 95)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let (crlfFile, bomFile, lfFile) = (zz.recordPath(codes[0]), zz.recordPath(codes[1]), zz.recordPath(codes[2]))
+        let lf = try Data(contentsOf: URL(fileURLWithPath: crlfFile))
+        try Self.crlf(lf).write(to: URL(fileURLWithPath: crlfFile))
+        let bomLF = try Data(contentsOf: URL(fileURLWithPath: bomFile))
+        try (Data([0xEF, 0xBB, 0xBF]) + Self.crlf(bomLF)).write(to: URL(fileURLWithPath: bomFile))
+        // Saving with other line endings is no edit.
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+
+        for code in codes {
+            #expect(try province.cli(["records", "set", code, #"name="省厅更正名称有限公司""#]).status == 0)
+        }
+        let pull = try zz.agent(["pull"])
+        #expect(pull.status == 0, "\(pull)")
+        for code in codes { #expect(try zz.readRecord(code)["name"] == "省厅更正名称有限公司") }
+
+        let crlf = try [UInt8](Data(contentsOf: URL(fileURLWithPath: crlfFile)))
+        #expect(Self.lineEndings(crlf).lf == 0 && Self.lineEndings(crlf).crlf > 10, "\(String(decoding: crlf, as: UTF8.self))")
+        let bom = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bomFile)))
+        #expect(bom.starts(with: [0xEF, 0xBB, 0xBF]) && Self.lineEndings(bom).lf == 0 && Self.lineEndings(bom).crlf > 10)
+        let plain = try [UInt8](Data(contentsOf: URL(fileURLWithPath: lfFile)))
+        #expect(plain.first == UInt8(ascii: "{") && Self.lineEndings(plain).crlf == 0 && Self.lineEndings(plain).lf > 10)
+        #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
+
+        // `record put` over a CRLF file keeps it CRLF too.
+        var edited = try zz.readRecord(codes[0])
+        FieldPath.set(&edited, path: "employees", to: 77)
+        let input = zz.folder + "/edited.json"
+        try Data(edited.prettyBytes()).write(to: URL(fileURLWithPath: input))
+        #expect(try zz.agent(["record", "put", input]).status == 0)
+        let put = try [UInt8](Data(contentsOf: URL(fileURLWithPath: crlfFile)))
+        #expect(Self.lineEndings(put).lf == 0 && Self.lineEndings(put).crlf > 10)
+    }
+
+    /// Line breaks by kind: CRLF pairs, and LFs without a CR before them.
+    static func lineEndings(_ bytes: [UInt8]) -> (crlf: Int, lf: Int) {
+        var crlf = 0, lf = 0
+        for (i, b) in bytes.enumerated() where b == 0x0A {
+            if i > 0 && bytes[i - 1] == 0x0D { crlf += 1 } else { lf += 1 }
+        }
+        return (crlf, lf)
+    }
 }

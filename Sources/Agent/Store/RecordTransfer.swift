@@ -56,7 +56,7 @@ public struct RecordTransfer {
                         summary.unchanged += 1
                         continue
                     }
-                    try batch.write(store.recordFile(uscc), document.prettyBytes())
+                    try batch.write(store.recordFile(uscc), store.recordFileBytes(document, uscc: uscc))
                     summary.written += 1
                 } catch {
                     summary.refused.append(error.description)
@@ -99,7 +99,7 @@ public struct RecordTransfer {
         for n in 0..<count {
             progress(n, count)
             let record = generator.next(region: region)
-            try batch.write(store.recordFile(record.uscc.rawValue), record.json.prettyBytes())
+            try batch.write(store.recordFile(record.uscc.rawValue), store.recordFileBytes(record.json, uscc: record.uscc.rawValue))
             codes.append(record.uscc.rawValue)
             // Bound the temporaries waiting for one flush.
             if batch.pendingCount >= 5_000 { try batch.commit() }

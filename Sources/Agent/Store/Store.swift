@@ -141,9 +141,15 @@ public final class Store {
         }
     }
 
+    /// The bytes every writer of `records/<USCC>.json` writes: the document in the style (line
+    /// endings, byte order mark) of the file it replaces, plain for a new file.
+    public func recordFileBytes(_ document: JSONValue, uscc: String) -> [UInt8] {
+        RecordFileStyle.of(recordFile(uscc)).bytes(document)
+    }
+
     public func writeRecord(_ document: JSONValue, uscc: String) throws(AgentError) {
         let batch = AtomicBatch(anchor: statePath)
-        try batch.write(recordFile(uscc), document.prettyBytes())
+        try batch.write(recordFile(uscc), recordFileBytes(document, uscc: uscc))
         try batch.commit()
     }
 
