@@ -50,9 +50,7 @@ struct RecordCommand: AsyncParsableCommand {
                     var written: [String] = []
                     for file in files {
                         let bytes = try file == "-" ? Array(FileHandle.standardInput.readDataToEndOfFile()) : FileSystem.read(file)
-                        let document: JSONValue
-                        do { document = try JSONValue.parse(bytes) } catch { throw AgentError.invalidRecord(file: file, reason: "not valid JSON: \(error)") }
-                        written.append(try writer.put(document, origin: file))
+                        written.append(try writer.put(try Store.parseJSON(bytes, file: file), origin: file))
                     }
                     return written
                 }
@@ -81,9 +79,9 @@ struct RecordCommand: AsyncParsableCommand {
                     for path in paths {
                         let name = files.isEmpty ? "records/" + path.split(separator: "/").last! : path
                         let document: JSONValue
-                        do { document = try JSONValue.parse(try FileSystem.read(path)) } catch {
+                        do { document = try Store.parseJSON(try FileSystem.read(path), file: name) } catch {
                             errors += 1
-                            lines.append("\(name): not valid JSON: \(error)")
+                            lines.append("\(error)")
                             continue
                         }
                         for issue in RecordValidator.issues(in: document) {
@@ -110,16 +108,19 @@ struct RecordCommand: AsyncParsableCommand {
             discussion: "Each row is validated like `record put`; a refused row is named by its line and skipped, the others are written. Exit code 3 when a row was refused. A progress bar is shown when standard output is a terminal.")
         @OptionGroup var options: AgentOptions
         @OptionGroup var lock: LockOptions
-        @Argument(help: "The CSV file (UTF-8, header line first).") var file: String
+        @Argument(help: "The CSV file (header line first).") var file: String
+        @Option(help: "What the file was saved as: utf-8, gbk or gb18030 (default: UTF-8, or GBK/GB18030 when the file is not UTF-8 but reads as that, said on standard error).")
+        var encoding: TextEncoding?
 
         func run() async throws {
             try await reporting {
-                let file = self.file
+                let (file, encoding) = (self.file, self.encoding)
                 let summary = try await options.withEngine(lock: lock, command: "record import") { engine in
                     let progress = ProgressBar.tracker("import")
                     defer { progress.finish() }
-                    return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, progress: progress.update)
+                    return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, encoding: encoding, progress: progress.update)
                 }
+                summary.notes.forEach { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
                 summary.refused.forEach { print("refused: \($0)") }
                 print("import: \(plural(summary.written, "record")) written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
                 return summary.refused.isEmpty ? ExitStatus.success : ExitStatus.badRecords
@@ -179,5 +180,12 @@ struct RecordCommand: AsyncParsableCommand {
                 return ExitStatus.success
             }
         }
+    }
+}
+
+/// `record import --encoding utf-8|gbk|gb18030`, in any case (Windows dialogs say "GBK", "UTF-8").
+extension TextEncoding: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
     }
 }

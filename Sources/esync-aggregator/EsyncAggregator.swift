@@ -162,6 +162,16 @@ struct Serve: AsyncParsableCommand {
             let scheme = config.tls == nil ? "http" : "https"
             let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
             let listening = Mutex(false)
+            // The stop is logged as the agent's daemon logs it: the signal, then "stopped" once
+            // the requests in flight have finished (Hummingbird handles the signal itself;
+            // a second dispatch source on it only listens).
+            let stopSignals = [SIGTERM, SIGINT].map { number in
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { [logger] in logger.notice("signal \(number): stopping (requests in flight finish first)") }
+                source.resume()
+                return source
+            }
+            defer { stopSignals.forEach { $0.cancel() } }
             do {
                 try await server.run(logger: logger) { port in
                     listening.withLock { $0 = true }
@@ -176,6 +186,7 @@ struct Serve: AsyncParsableCommand {
                 guard let reason = ListenFailure.reason(error, host: host, port: config.port) else { throw error }
                 throw CommandFailure(message: "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(config.port): \(reason)", code: 2)
             }
+            logger.notice("stopped")
         }
     }
 }

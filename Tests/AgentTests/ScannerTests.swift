@@ -103,6 +103,19 @@ import Testing
         #expect(report.changed.count == 2)
     }
 
+    /// Issue 20: a record a Windows editor saved as GBK is named with what to do about it,
+    /// not with the byte where UTF-8 reading failed.
+    @Test func aFileSavedAsGBKIsNamedWithAHint() throws {
+        let (store, codes) = try makeStore(records: 1)
+        let path = store.recordFile(codes[0])
+        // The whole file saved as GB18030: "郑州" is D6 A3 D6 DD.
+        let gbk = Array("{\"uscc\": \"\(codes[0])\", \"name\": \"".utf8) + [0xD6, 0xA3, 0xD6, 0xDD] + Array("\"}\n".utf8)
+        try gbk.write(to: path)
+        var index = StatIndex()
+        let report = try Scanner(store: store, racyWindowNs: 0).scan(&index)
+        #expect(report.invalid.first?.reason == "not UTF-8; it looks like GBK/GB18030 (saved by a Windows editor?): save it as UTF-8")
+    }
+
     /// The snapshot a command takes while the index loads serves its first scan only, and never
     /// one after the engine wrote a record file: a file the engine created would be missing from
     /// it and look deleted.

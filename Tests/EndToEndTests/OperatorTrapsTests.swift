@@ -161,4 +161,15 @@ import Testing
         #expect(try zz.agent(["sync"]).status == 0)
         #expect(try province.record(codes[0]).document["employees"] == 4343)
     }
+
+    /// The aggregator logs its stop as the agent's daemon does: the signal, then "stopped".
+    @Test func theAggregatorLogsItsStop() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "stop-log")
+        #expect(try province.request(.get, "/healthz").status == 200)
+        province.stop()
+        #expect(province.process.terminationStatus == 0)
+        let log = try String(contentsOfFile: province.folder + "/serve.log", encoding: .utf8)
+        let stopping = log.range(of: "signal 15: stopping"), stopped = log.range(of: "] stopped")
+        #expect(stopping != nil && stopped != nil && stopping!.lowerBound < stopped!.lowerBound, "\(log)")
+    }
 }

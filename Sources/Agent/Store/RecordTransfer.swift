@@ -17,14 +17,26 @@ public struct RecordTransfer {
         public var unchanged = 0
         /// Rows not imported, with `file:line: reason`.
         public var refused: [String] = []
+        /// What the operator should know about how the file was read (its encoding, guessed).
+        public var notes: [String] = []
     }
 
     /// Imports a CSV file in the `RecordCSV` layout. A row that fails validation is named by its
-    /// line and skipped; every other row is written.
-    public func importCSV(_ path: String, progress: (Int, Int) -> Void = { _, _ in }) throws(AgentError) -> ImportSummary {
-        let bytes = try FileSystem.read(path)
-        let rows = Array(CSVReader(bytes: bytes))
+    /// line and skipped; every other row is written. `encoding`: what the file was saved as; nil
+    /// reads UTF-8, or GBK/GB18030 (Excel's "CSV" on Chinese Windows) when the file is not UTF-8
+    /// but reads as that, and says so in `notes`. A byte order mark is skipped.
+    public func importCSV(_ path: String, encoding: TextEncoding? = nil, progress: (Int, Int) -> Void = { _, _ in }) throws(AgentError) -> ImportSummary {
         var summary = ImportSummary()
+        let raw = try FileSystem.read(path)
+        let bytes: [UInt8]
+        do throws(TextDecodingError) {
+            let read = try TextEncoding.utf8(raw, declared: encoding)
+            bytes = read.bytes
+            if read.guessed { summary.notes.append("\(path) is not UTF-8; read as GBK/GB18030 (--encoding utf-8 reads it as UTF-8)") }
+        } catch {
+            throw .invalidRecord(file: "\(path):\(error.line)", reason: "\(error.reason) (read with --encoding \(encoding?.rawValue ?? "?"))")
+        }
+        let rows = Array(CSVReader(bytes: bytes))
         let files = RecordFiles(store: store, region: region)
         let batch = AtomicBatch(anchor: store.statePath)
         var seen = Set<String>()
@@ -44,7 +56,7 @@ public struct RecordTransfer {
                         summary.unchanged += 1
                         continue
                     }
-                    try batch.write(store.recordFile(uscc), document.prettyBytes())
+                    try batch.write(store.recordFile(uscc), store.recordFileBytes(document, uscc: uscc))
                     summary.written += 1
                 } catch {
                     summary.refused.append(error.description)
@@ -87,7 +99,7 @@ public struct RecordTransfer {
         for n in 0..<count {
             progress(n, count)
             let record = generator.next(region: region)
-            try batch.write(store.recordFile(record.uscc.rawValue), record.json.prettyBytes())
+            try batch.write(store.recordFile(record.uscc.rawValue), store.recordFileBytes(record.json, uscc: record.uscc.rawValue))
             codes.append(record.uscc.rawValue)
             // Bound the temporaries waiting for one flush.
             if batch.pendingCount >= 5_000 { try batch.commit() }

@@ -117,12 +117,7 @@ public final class Store {
     }
 
     static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool = true) throws(AgentError) -> JSONValue {
-        let document: JSONValue
-        do {
-            document = try JSONValue.parse(bytes)
-        } catch {
-            throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
-        }
+        let document = try parseJSON(bytes, file: file)
         if validate {
             do { try RecordValidator.validate(document) } catch { throw .invalidRecord(file: file, reason: error.description) }
         }
@@ -132,9 +127,29 @@ public final class Store {
         return document
     }
 
+    /// The JSON of a record file, or why not, naming `file`. A file a Windows editor saved as
+    /// "ANSI" (GBK) fails as invalid UTF-8 at some byte; the operator is told what to do about
+    /// it instead (the file stays as it is, invalid, until it is saved as UTF-8).
+    public static func parseJSON(_ bytes: [UInt8], file: String) throws(AgentError) -> JSONValue {
+        do {
+            return try JSONValue.parse(bytes)
+        } catch {
+            if TextEncoding.looksLikeGB18030(bytes) {
+                throw .invalidRecord(file: file, reason: "not UTF-8; it looks like GBK/GB18030 (saved by a Windows editor?): save it as UTF-8")
+            }
+            throw .invalidRecord(file: file, reason: "not valid JSON: \(error)")
+        }
+    }
+
+    /// The bytes every writer of `records/<USCC>.json` writes: the document in the style (line
+    /// endings, byte order mark) of the file it replaces, plain for a new file.
+    public func recordFileBytes(_ document: JSONValue, uscc: String) -> [UInt8] {
+        RecordFileStyle.of(recordFile(uscc)).bytes(document)
+    }
+
     public func writeRecord(_ document: JSONValue, uscc: String) throws(AgentError) {
         let batch = AtomicBatch(anchor: statePath)
-        try batch.write(recordFile(uscc), document.prettyBytes())
+        try batch.write(recordFile(uscc), recordFileBytes(document, uscc: uscc))
         try batch.commit()
     }
 

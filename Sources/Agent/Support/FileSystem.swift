@@ -77,6 +77,24 @@ public enum FileSystem {
         return bytes
     }
 
+    /// Up to `count` bytes from the start of a file, or nil when it cannot be read: a look at
+    /// a file's first line without reading all of it.
+    public static func readPrefix(_ path: String, count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let n = bytes.withUnsafeMutableBytes { buf in Glibc.read(fd, buf.baseAddress! + filled, count - filled) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            filled += n
+        }
+        return Array(bytes[..<filled])
+    }
+
     /// Writes `bytes` to `path` so that a crash at any instant leaves the old or the new file,
     /// never a torn one: a temporary file in the same folder, fsync, rename, fsync of the folder.
     /// (Many files at once: `AtomicBatch`, which flushes once for all of them.)

@@ -188,9 +188,8 @@ public final class SyncEngine {
             // Another region in a record the province knows is a transfer request (sent, and
             // held by the province until approved); in a new record it is a mistake.
             if let region = working["region"]?.stringValue, region != config.region, base == nil {
-                let name = Regions.region(code: region)?.name ?? "?"
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
-                                          reason: "field region: \(region) (\(name)) is not this bureau's region \(config.region); a new record belongs to the bureau that registers it"))
+                                          reason: RecordFiles.otherRegion(region, bureau: config.region, uscc: nil)))
                 continue
             }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
@@ -718,7 +717,7 @@ public final class SyncEngine {
             let knownRevision = index.entries[uscc]?.baseRevision ?? view.revision
             if deleteDecision != nil && !view.deleted && !FileSystem.exists(file) {
                 // The province kept the record: it comes back.
-                try batch.write(file, view.document.prettyBytes(), expecting: .absent, group: uscc)
+                try batch.write(file, store.recordFileBytes(view.document, uscc: uscc), expecting: .absent, group: uscc)
                 updates.written[uscc] = view.document
                 try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
                 updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
@@ -740,7 +739,7 @@ public final class SyncEngine {
                     takenIn.append(d.field)
                 }
                 if working != mine {
-                    try batch.write(file, working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    try batch.write(file, store.recordFileBytes(working, uscc: uscc), expecting: .unchanged(stat), group: uscc)
                     updates.written[uscc] = working
                 }
                 // The base keeps the revision it had: other fields of a newer revision still
@@ -853,7 +852,7 @@ public final class SyncEngine {
                 newBase = theirs
                 finalWorking = theirs
                 if theirsHash != entry!.docHash {
-                    try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
                     updates.written[uscc] = theirs
                 }
             } else {
@@ -868,7 +867,7 @@ public final class SyncEngine {
                     newBase = theirs
                     finalWorking = theirs
                     if theirs != mine {
-                        try batch.write(file, theirs.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                        try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
                         updates.written[uscc] = theirs
                     }
                     return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
@@ -883,7 +882,7 @@ public final class SyncEngine {
                 }
                 let merged = ThreeWayMerge.merge(base: mergeBase ?? storedBase, theirs: theirs, mine: mine)
                 if merged.working != mine {
-                    try batch.write(file, merged.working.prettyBytes(), expecting: .unchanged(stat), group: uscc)
+                    try batch.write(file, store.recordFileBytes(merged.working, uscc: uscc), expecting: .unchanged(stat), group: uscc)
                     updates.written[uscc] = merged.working
                 }
                 newBase = merged.base
@@ -896,7 +895,7 @@ public final class SyncEngine {
         } else {
             newBase = theirs
             finalWorking = theirs
-            try batch.write(file, theirs.prettyBytes(), expecting: .absent, group: uscc)
+            try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .absent, group: uscc)
             updates.written[uscc] = theirs
         }
         return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
