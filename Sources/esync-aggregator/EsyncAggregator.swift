@@ -364,7 +364,7 @@ func readPublicKey(_ text: String) throws -> PublicSigningKey {
 }
 
 struct Records: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, Set.self, RecordsExport.self])
+    static let configuration = CommandConfiguration(abstract: "Read and edit the merged register.", subcommands: [Get.self, History.self, Set.self, RecordsExport.self])
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a record with its revision and the provenance of each field.")
@@ -378,6 +378,41 @@ struct Records: AsyncParsableCommand {
                 do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
                 let view = try await MergeService(database: database).record(code, for: .provinceCLI(user: NSUserName()))
                 print(try prettyJSON(view))
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print a record's revisions, oldest first: who changed which fields, from what to what.",
+            discussion: """
+                The province keeps what each revision changed (a new record whole, then each field's old and new value); \
+                --json prints every revision with its changes and the whole record after it.
+                """)
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The credit code.") var uscc: String
+        @Flag(help: "Print JSON: every revision with its changes and the record after it.") var json = false
+
+        func run() async throws {
+            try await reporting {
+                let (_, database) = try await options.open()
+                let code: String
+                do { code = try USCC(uscc).rawValue } catch { throw CommandFailure(message: "\(error)", code: 2) }
+                let revisions = try await MergeService(database: database).history(code, for: .provinceCLI(user: NSUserName()))
+                if json { print(try prettyJSON(revisions)); return }
+                for revision in revisions {
+                    printSafe("revision \(revision.revision)  \(BeijingTime.text(revision.at))  \(revision.source)  \(revision.changeSet)")
+                    switch revision.op {
+                    case "create": printSafe("    created with \(plural(revision.document.map { FieldPath.flatten($0).count } ?? 0, "field"))")
+                    case "delete": printSafe("    deleted (an approved delete request)")
+                    default:
+                        if revision.changes.isEmpty { printSafe("    no field changed (a decision kept the values)") }
+                        for field in revision.changes.keys.sorted() {
+                            let change = revision.changes[field]!
+                            printSafe("    \(field): \(change.from?.canonicalString ?? "(absent)") → \(change.to?.canonicalString ?? "(absent)")")
+                        }
+                    }
+                }
             }
         }
     }

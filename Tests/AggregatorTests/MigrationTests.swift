@@ -15,7 +15,7 @@ import Testing
         "v1", "v2-resolutions", "v3-reopen", "v4-held", "v5-transfers", "v6-guard-window", "v7-region-activity",
         "v8-last-source", "v9-clocks", "v10-review-sessions", "v11-token-selectors", "v12-report-facts",
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
-        "v17-changeset-push", "v18-certificate-keys",
+        "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas",
     ]
 
     let folder = NSTemporaryDirectory() + "esync-migration-\(UUID().uuidString)"
@@ -48,13 +48,16 @@ import Testing
         #expect(zhengzhouFeed.records.map(\.hash) == [ContentHash.of(v1.b.created), ContentHash.of(v1.a.edited)])
         #expect(try await merge.changes(region: "410200", since: 0, limit: 10, requester: "region:410200").records.map(\.document) == [v1.c.created])
         // A pull with no requester (`own=1`: the agent's reconcile and set-up from the province;
-        // a reviewer) matches `last_source IS NULL`, which every record last written before
-        // v8-last-source has: it comes back as an echo without its document, and reconcile
-        // takes it for gone.
-        await withKnownIssue("records last written before v8 have no last_source and pass for echoes of a pull with no requester") {
-            let own = try await merge.changes(region: "410100", since: 0, limit: 10)
-            #expect(own.records.map(\.document) == [v1.b.created, v1.a.edited])
-        }
+        // a reviewer) gets every document, those last written before v8-last-source (which
+        // have no `last_source`) too: none is an echo.
+        let own = try await merge.changes(region: "410100", since: 0, limit: 10)
+        #expect(own.records.map(\.document) == [v1.b.created, v1.a.edited] && own.records.allSatisfy { !$0.echo })
+
+        // The history, converted to changes by v20, rebuilds every revision's document.
+        let history = try await merge.history(v1.a.uscc, for: reviewer)
+        #expect(history.map(\.op) == ["create", "update"] && history.map(\.document) == [v1.a.created, v1.a.edited])
+        #expect(history.last?.changes == ["employees": RecordRevision.Change(from: v1.a.created["employees"], to: v1.a.edited["employees"])])
+        #expect(history.map(\.source) == ["region:410100", "reviewer:wang"] && history.map(\.seq) == [1, 3])
 
         // The token authenticates (found by its hash: it has no selector).
         let bureau = try #require(try await TokenStore(database: database).authenticate(v1.bureauToken))
@@ -112,19 +115,74 @@ import Testing
         #expect(completed == Self.shipped)
     }
 
-    /// The report's queries and the validator live on; the triggers v13 froze must still agree
-    /// with them, or a new migration is due.
-    @Test func theFrozenReportSQLStillAgreesWithTheQueriesAndTheValidator() async throws {
+    /// Since v19 the writer computes the report's facts in Swift (`RecordFacts`); until then
+    /// v13's triggers computed them in SQL, and they did for every record stored before. Both
+    /// must agree, on ordinary records and on odd ones (numbers as text, text where numbers
+    /// belong, reals, missing members), facts and totals alike.
+    @Test func theFactsInSwiftAreWhatTheFrozenTriggersComputed() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let database = try ProvinceDatabase(path: path)
-        func words(_ sql: String) -> String { sql.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
-        let (index, trigger) = try await database.pool.read { db in
-            (try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'record_facts_warnings'") ?? "",
-             try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'record_facts_insert'") ?? "")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let queue = try DatabaseQueue(path: path)
+        try ProvinceDatabase.migrator.migrate(queue, upTo: "v18-certificate-keys")
+        var generator = SampleGenerator(seed: 7)
+        var documents: [JSONValue] = generator.records(count: 60, regions: [Regions.region(code: "410100")!]).map(\.json)
+        let odd: [[String: JSONValue]] = [
+            [:],
+            ["employees": "300", "revenueYuan": "25000000", "sizeClass": "small", "industry": "C1311"],
+            ["employees": 1200.0, "revenueYuan": 4.5e8, "sizeClass": "medium", "industry": "D4411"],
+            ["employees": 12.5, "revenueYuan": "lots", "sizeClass": "micro", "industry": "B0610"],
+            ["employees": "abc", "revenueYuan": 100, "sizeClass": 3, "industry": "", "status": .null],
+            ["employees": true, "revenueYuan": 30_000_000, "industry": "c1311", "aboveDesignatedSize": ["since": "2024-05"]],
+            ["revenueYuan": 30_000_000, "industry": "C1311", "srdi": ["year": "2025"], "littleGiant": ["year": 2024.0]],
+            ["name": ["zh": "名"], "status": "closed", "supportMeasures": [
+                ["measure": "贷款贴息", "date": "2025-03-01", "amountYuan": 1000], ["measure": .null, "date": 2024, "amountYuan": 12.75],
+                ["date": "20", "amountYuan": "9"], .string("odd")]],
+            ["supportMeasures": .array([]), "srdi": .null, "sizeClass": .null],
+            ["supportMeasures": ["measure": "x"], "industry": "A0111", "employees": 5000, "revenueYuan": 900_000_000, "sizeClass": "large"],
+        ]
+        for (n, members) in odd.enumerated() {
+            var document = JSONValue.object(["uscc": .string("ODD\(n)"), "region": "410100"])
+            for (key, value) in members { FieldPath.set(&document, path: key, to: value) }
+            documents.append(document)
         }
-        #expect(index.hasSuffix("WHERE " + RecordFacts.hasWarning))
-        #expect(words(trigger).contains("revenue_yuan >= \(RecordValidator.aboveDesignatedSizeRevenueYuan) AND"))
-        #expect(words(trigger).contains(words(RecordFacts.computedSizeClass)))
+        let all = documents
+        let (swift, delta) = try await queue.write { db in
+            var swift: [String: RecordFacts] = [:]
+            var delta = FactsDelta()
+            for (n, document) in all.enumerated() {
+                let uscc = document["uscc"]?.stringValue ?? "X\(n)"
+                let deleted = n % 9 == 4
+                try db.execute(sql: "INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at) VALUES (?, '410100', 1, ?, ?, ?, '', '')",
+                               arguments: [uscc, n + 1, deleted, document.canonicalString])
+                let facts = RecordFacts(uscc: uscc, region: "410100", deleted: deleted, document: document)
+                swift[uscc] = facts
+                delta.replace(nil, with: facts)
+            }
+            return (swift, delta)
+        }
+        try await queue.read { db in
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM record_facts") {
+                let uscc: String = row["uscc"]
+                let facts = try #require(swift[uscc])
+                let columns: [DatabaseValue] = row.columnNames.map { row[$0] }
+                let computed: [DatabaseValue] = facts.row.map { $0?.databaseValue ?? .null }
+                #expect(columns == computed, "\(uscc): SQL \(columns), Swift \(computed)")
+            }
+            #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_facts") == all.count)
+            var totals: [RecordFacts.TotalsKey: RecordFacts.Totals] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM report_totals WHERE records != 0") {
+                totals[RecordFacts.TotalsKey(region: row["region"], sizeClass: row["size_class"], status: row["status"])] =
+                    RecordFacts.Totals(records: row["records"], aboveScale: row["above_scale"], srdi: row["srdi"], littleGiant: row["little_giant"],
+                                       revenueWarnings: row["revenue_warnings"], sizeWarnings: row["size_warnings"])
+            }
+            #expect(totals == delta.totals)
+            var measures: [RecordFacts.MeasureKey: RecordFacts.MeasureTotals] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT region, measure, year, count, CAST(amount_yuan AS INTEGER) AS amount FROM measure_totals WHERE count != 0") {
+                measures[RecordFacts.MeasureKey(region: row["region"], measure: row["measure"], year: row["year"])] =
+                    RecordFacts.MeasureTotals(count: row["count"], amountYuan: row["amount"])
+            }
+            #expect(measures == delta.measures)
+        }
     }
 }
 

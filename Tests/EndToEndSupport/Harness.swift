@@ -200,6 +200,13 @@ final class AggregatorProcess: @unchecked Sendable {
         try run(Binaries.aggregator, arguments + ["--config", configPath], in: folder)
     }
 
+    /// A record's revisions as `records history --json` prints them, oldest first.
+    func history(_ uscc: String) throws -> [HistoryRevision] {
+        let result = try cli(["records", "history", uscc, "--json"])
+        guard result.status == 0 else { throw HarnessError("records history \(uscc): \(result)") }
+        return try JSONDecoder().decode([HistoryRevision].self, from: Data(result.stdout.utf8))
+    }
+
     /// The selector of a region's bureau token, as `token list` shows it.
     func selector(_ region: String) -> String { String(bureauTokens[region]!.dropFirst(6).prefix(16)) }
     /// A statement on the province's SQLite database behind the merge's back (as a bad restore
@@ -310,4 +317,18 @@ struct AgentHandle {
         let result = try agent(["status", "--json"])
         return try JSONValue.parse(result.stdout)
     }
+}
+
+/// One revision of `esync-aggregator records history --json`.
+struct HistoryRevision: Decodable {
+    struct Change: Decodable {
+        var from: JSONValue?
+        var to: JSONValue?
+    }
+    var revision: Int64
+    var op: String
+    var source: String
+    var changes: [String: Change]
+    /// The record after this revision.
+    var document: JSONValue?
 }

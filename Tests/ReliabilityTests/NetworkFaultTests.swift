@@ -50,8 +50,7 @@ import Testing
         var historyCount: [String: Int] = [:], superseded = 0
         for uscc in codes {
             #expect(try province.record(uscc).document["employees"] == edits[uscc].map { .int($0.last!) } ?? (try zz.readRecord(uscc)["employees"]))
-            let history = try run("/usr/bin/sqlite3", [database, "SELECT json_extract(doc, '$.employees') FROM history WHERE uscc = '\(uscc)' ORDER BY revision"], in: zz.folder)
-            let values = history.stdout.split(separator: "\n").compactMap { Int64($0) }
+            let values = try province.history(uscc).compactMap { $0.document?["employees"]?.intValue }
             historyCount[uscc] = values.count
             let made = edits[uscc] ?? []
             let arrived = Array(values.dropFirst())

@@ -180,8 +180,8 @@ import Testing
 
         // Every edit is in the current record, in history, or in the conflicts (decided or not).
         var seen: [String: [[String: JSONValue]]] = [:]
-        for row in try sqlite(database, "SELECT uscc, doc FROM history") {
-            seen[row["uscc"]!.stringValue!, default: []].append(FieldPath.flatten(try JSONValue.parse(row["doc"]!.stringValue!)))
+        for uscc in Set(edits.map(\.uscc)) {
+            seen[uscc] = try province.history(uscc).compactMap { $0.document.map(FieldPath.flatten) }
         }
         var queued: [String: [JSONValue?]] = [:]
         for row in try sqlite(database, "SELECT uscc, field, incoming, current, value FROM conflicts") {

@@ -38,6 +38,7 @@ public struct MergeService: Sendable {
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
         let result = try await database.pool.write { db in
+            let register = SQLiteTransaction(db: db)
             let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, db: db)
             if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
                 guard stored["region"] as String == region else {
@@ -50,8 +51,9 @@ public struct MergeService: Sendable {
                 // agent must merge (it may have moved on since). A record that has left the
                 // region since is not the bureau's to read: no document, revision or hash (the
                 // agent skips it, and its next pull brings the move).
+                let rows = try register.recordsForMerge(result.records.filter { $0.outcome != .rejected }.map(\.uscc))
                 for n in result.records.indices where result.records[n].outcome != .rejected {
-                    guard let row = try StoredRecord.fetch(result.records[n].uscc, db: db) else { continue }
+                    guard let row = rows[result.records[n].uscc] else { continue }
                     let ours = row.region == region
                     result.records[n].document = ours ? row.document : nil
                     result.records[n].revision = ours ? row.revision : nil
@@ -61,40 +63,32 @@ public struct MergeService: Sendable {
             }
             try RegionActivity.notePush(changeSet, region: region, db: db)
             if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
-            if let held = try guardRule.hold(changeSet, region: region, db: db) { return held }
-            return try applyNow(changeSet, region: region, source: principal.source, db: db, answer: answer)
+            let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
+            if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), db: db) {
+                return held
+            }
+            return try applyNow(changeSet, region: region, source: principal.source, stored: stored, db: db, answer: answer)
         }
         CrashPoint.reach("merge.committed")
         return result
     }
 
-    /// Applies a change set and stores its result under its id (inside the caller's transaction).
-    /// `refuseForeignRecords`: a record that has left the region since (a held change set
-    /// approved later) is refused alone instead of refusing the whole change set.
-    func applyNow(_ changeSet: ChangeSet, region: String, source: String, db: Database, refuseForeignRecords: Bool = false,
-                  answer: AnswerForm = .documents) throws -> ChangeSetResult {
+    /// Applies a change set and stores its result under its id (inside the caller's transaction):
+    /// loads the records it touches (unless given), merges them (`ChangeSetMerge.plan`) and
+    /// writes the plan. `refuseForeignRecords`: a record that has left the region since (a held
+    /// change set approved later) is refused alone instead of refusing the whole change set.
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, db: Database,
+                  refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
+        let register = SQLiteTransaction(db: db)
         var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
         context.answer = answer
-        let affected = try MassChangeGuard.affected(by: changeSet, db: db)
-        var results: [RecordResult] = []
-        results.reserveCapacity(changeSet.records.count)
-        for change in changeSet.records {
-            do {
-                // A record refused whole leaves nothing behind: not the automatic decisions or
-                // parked fields met on the way to its validation.
-                var result: RecordResult?
-                try db.inSavepoint {
-                    result = try applyRecord(change, region: region, context: context, db: db)
-                    return result?.outcome == .rejected ? .rollback : .commit
-                }
-                if let result { results.append(result) }
-                CrashPoint.reach("merge.record")
-            } catch ServiceError.forbidden(let message) where refuseForeignRecords {
-                results.append(RecordResult(uscc: change.uscc, outcome: .rejected, reason: message))
-            }
-        }
+        let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
+        let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
+                                           refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
+        let results = try register.write(plan)
+        CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
-        try Self.store(result, region: region, records: changeSet.records.count, affected: affected, push: changeSet.push, at: context.at, db: db)
+        try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at, db: db)
         result.clock = try ProvinceClock.current(db)
         return result
     }
@@ -104,165 +98,6 @@ public struct MergeService: Sendable {
         for n in stored.records.indices { stored.records[n].document = nil }
         try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result, affected, push) VALUES (?, ?, ?, ?, ?, ?, ?)")
             .execute(arguments: [result.id, region, at, records, Data(stored.encoded()), affected, push])
-    }
-
-    struct WriteContext {
-        var source: String
-        var changeSet: String
-        var at: String
-        /// The edit time kept with each field written (the `latest` rule compares it).
-        var clock: HybridTimestamp?
-        /// Whether the answer leaves out documents the agent can rebuild (see `apply`).
-        var answer = AnswerForm.documents
-    }
-
-    func applyRecord(_ change: RecordChange, region: String, context: WriteContext, db: Database) throws -> RecordResult {
-        let uscc = change.uscc
-        do {
-            let code = try USCC(uscc)
-            guard code.rawValue == uscc else {
-                return RecordResult(uscc: uscc, outcome: .rejected, reason: "credit code must be sent in canonical form \(code.rawValue)")
-            }
-        } catch {
-            return RecordResult(uscc: uscc, outcome: .rejected, reason: "\(error)")
-        }
-        let row = try StoredRecord.fetch(uscc, db: db)
-        if let row, row.region != region, change.op == .create {
-            // Two regions registering one code: the existing owner keeps it, the newcomer learns
-            // why, and the rest of its change set goes through.
-            return RecordResult(uscc: uscc, outcome: .rejected,
-                                reason: "credit code \(uscc) is already registered at the province by region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the existing owner keeps it — ask the province if the enterprise moved")
-        }
-        if let row, row.region != region {
-            throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the bureau of \(region) may not change it")
-        }
-        switch change.op {
-        case .delete:
-            guard let row, !row.deleted else {
-                return RecordResult(uscc: uscc, outcome: .rejected, reason: "the province has no record \(uscc) to delete")
-            }
-            let id = try ConflictQueue.park(uscc: uscc, region: row.region, field: "*", kind: "delete",
-                                            expected: change.expectedHash.map(JSONValue.string), current: .string(row.hash), incoming: nil,
-                                            context: context, db: db)
-            return RecordResult(uscc: uscc, outcome: .deleteRequested, revision: row.revision, document: row.document,
-                                conflicts: [ConflictRef(field: "*", conflictId: id)])
-        case .create, .update:
-            if row == nil {
-                let named = change.fields["region"]?.value?.stringValue
-                guard named == region else {
-                    throw ServiceError.forbidden("new record \(uscc) names region \(named ?? "none"); the bureau of \(region) may only create records of its own region")
-                }
-                if change.op == .update {
-                    return RecordResult(uscc: uscc, outcome: .rejected, reason: "the province has no record \(uscc) to update; send it as a new record")
-                }
-            }
-            var fields = change.fields
-            var conflicts: [ConflictRef] = []
-            if let row, let move = fields["region"], move.value != .string(row.region) {
-                // A move between regions is a transfer the province approves, never a field edit:
-                // the whole record change waits with it (a new county belongs to the new region).
-                let id = try ConflictQueue.park(uscc: uscc, region: row.region, field: "region", kind: "transfer",
-                                                expected: move.expected, current: .string(row.region), incoming: move.value,
-                                                context: context, db: db)
-                let request = JSONValue.object(fields.mapValues(\.json)).canonicalString
-                try db.execute(sql: "UPDATE conflicts SET request = ? WHERE id = ?", arguments: [request, id])
-                return RecordResult(uscc: uscc, outcome: .conflict, revision: row.revision, document: row.document,
-                                    conflicts: [ConflictRef(field: "region", conflictId: id)])
-            }
-            // A bureau's change of a province field is not applied; the province's value stands
-            // and the attempt is kept as an automatic decision (null and absent count as equal,
-            // so a bureau record that merely says "srdi": null is no attempt).
-            // A new record brings its designations as they stand (the province has none to
-            // protect yet); from then on only the province changes them.
-            let currentLeaves = row.map { FieldPath.flatten($0.document) } ?? [:]
-            for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
-                let change = fields[path]!
-                fields[path] = nil
-                guard (currentLeaves[path] ?? .null) != (change.value ?? .null) else { continue }
-                let id = try ConflictQueue.record(uscc: uscc, region: row?.region ?? region, field: path, kind: "authority",
-                                                  expected: change.expected, current: currentLeaves[path], incoming: change.value,
-                                                  decision: .keepCurrent, rule: "authority: province (\(path) is the province's field)",
-                                                  context: context, db: db)
-                conflicts.append(ConflictRef(field: path, conflictId: id))
-            }
-            // A state that only moves forward (status) moving backwards waits for a reviewer, even
-            // when nobody else changed it: reopening a closed enterprise is a decision.
-            for path in fields.keys.sorted() where row != nil {
-                let change = fields[path]!
-                guard let merge = policy.rule(for: path).merge, currentLeaves[path] == change.expected,
-                      merge.movesBackwards(from: change.expected, to: change.value) else { continue }
-                fields[path] = nil
-                let id = try ConflictQueue.park(uscc: uscc, region: row?.region ?? region, field: path, kind: "field",
-                                                expected: change.expected, current: currentLeaves[path], incoming: change.value,
-                                                context: context, db: db)
-                conflicts.append(ConflictRef(field: path, conflictId: id))
-            }
-            var fieldClocks: [String: HybridTimestamp]?
-            let outcome = CompareAndSet.merge(current: row?.document, fields: fields) { conflict in
-                if fieldClocks == nil { fieldClocks = (try? Self.fieldClocks(uscc, db: db)) ?? [:] }
-                return policy.decide(conflict.field, expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
-                                     incomingTime: context.clock, currentTime: Self.clock(of: conflict.field, in: fieldClocks!))
-            }
-            for (conflict, decision) in outcome.decided {
-                let kept: (ConflictView.Decision, JSONValue?)
-                switch decision {
-                case .review: continue
-                case .keepCurrent: kept = (.keepCurrent, nil)
-                case .takeIncoming: kept = (.takeIncoming, nil)
-                case .value(let combined, _): kept = (.value, combined)
-                }
-                let id = try ConflictQueue.record(uscc: uscc, region: row?.region ?? region, field: conflict.field, kind: "field",
-                                                  expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
-                                                  decision: kept.0, value: kept.1, rule: decision.rule ?? "", context: context, db: db)
-                // The bureau must learn that the province's value stood; a value that was applied
-                // (the bureau's or a combined one) comes back in the merged document.
-                if case .keepCurrent = decision { conflicts.append(ConflictRef(field: conflict.field, conflictId: id)) }
-            }
-            var document = row?.document
-            var revision = row?.revision
-            var hash = row?.hash
-            if outcome.changedDocument {
-                let errors = RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
-                if !errors.isEmpty {
-                    return RecordResult(uscc: uscc, outcome: .rejected, revision: row?.revision, document: row?.document,
-                                        reason: errors.map(\.description).joined(separator: "; "))
-                }
-                guard outcome.document["uscc"]?.stringValue == uscc else {
-                    return RecordResult(uscc: uscc, outcome: .rejected, reason: "field uscc must stay \(uscc)")
-                }
-                (revision, hash) = try StoredRecord.writeRevision(uscc: uscc, region: row?.region ?? region, previous: row, document: outcome.document,
-                                                                  changedFields: outcome.applied, context: context, db: db)
-                document = outcome.document
-            }
-            for conflict in outcome.conflicts {
-                let id = try ConflictQueue.park(uscc: uscc, region: row?.region ?? region, field: conflict.field, kind: "field",
-                                                expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
-                                                context: context, db: db)
-                conflicts.append(ConflictRef(field: conflict.field, conflictId: id))
-            }
-            let result: RecordResult.Outcome
-            switch (outcome.applied.isEmpty, conflicts.isEmpty) {
-            case (true, true): result = .unchanged
-            case (false, true): result = .applied
-            case (false, false): result = .partial
-            case (true, false): result = .conflict
-            }
-            // The agent's base is the revision it names; with every sent field taken as sent
-            // (no rule decided, nothing parked) the result is that base with the fields in place.
-            let rebuildable = context.answer != .documents && conflicts.isEmpty && outcome.decided.isEmpty && row?.revision == change.baseRevision
-            let answeredHash = rebuildable && context.answer == .shortHashes ? hash.map { String($0.prefix(AnswerForm.shortHashLength)) } : hash
-            return RecordResult(uscc: uscc, outcome: result, revision: revision, document: rebuildable ? nil : document, hash: answeredHash,
-                                applied: outcome.applied, conflicts: conflicts)
-        }
-    }
-
-    /// The clock of the edit that set each field of a record.
-    static func fieldClocks(_ uscc: String, db: Database) throws -> [String: HybridTimestamp] {
-        var clocks: [String: HybridTimestamp] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, clock FROM provenance WHERE uscc = ? AND clock IS NOT NULL"), arguments: [uscc]) {
-            if let clock = HybridTimestamp(row["clock"] as String) { clocks[row["field"]] = clock }
-        }
-        return clocks
     }
 
     /// A field's clock: its own, or the latest of a parent set whole or of members set one by one.
@@ -354,8 +189,8 @@ public struct MergeService: Sendable {
         try await database.pool.read { db in
             // The region's records, and tombstones naming the new owner of those that moved away.
             let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT uscc, revision, seq, deleted, CASE WHEN last_source IS ?4 THEN NULL ELSE doc END AS doc, hash,
-                       last_source IS ?4 AS echo, NULL AS moved_to
+                SELECT uscc, revision, seq, deleted, CASE WHEN last_source = ?4 THEN NULL ELSE doc END AS doc, hash,
+                       coalesce(last_source = ?4, 0) AS echo, NULL AS moved_to
                 FROM records WHERE region = ?1 AND seq > ?2
                 UNION ALL
                 SELECT uscc, revision, seq, 0, NULL, NULL, 0, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
@@ -382,4 +217,48 @@ public struct MergeService: Sendable {
     }
 
     static func now() -> String { Date().formatted(.iso8601) }
+}
+
+/// One revision of a record as `records history` shows it: what it changed and the document
+/// after it.
+public struct RecordRevision: Sendable, Codable, Equatable {
+    public struct Change: Sendable, Codable, Equatable {
+        /// Absent when the field was absent before (or after).
+        public var from: JSONValue?
+        public var to: JSONValue?
+    }
+    public var revision: Int64
+    public var seq: Int64
+    public var at: String
+    public var source: String
+    public var changeSet: String
+    /// `create`, `update` or `delete`.
+    public var op: String
+    /// Field path → its value before and after (`update`); empty for `create` and `delete`.
+    public var changes: [String: Change]
+    /// The record after this revision.
+    public var document: JSONValue?
+    public var deleted: Bool
+}
+
+extension MergeService {
+    /// A record's revisions, oldest first, each with the document after it (rebuilt from the
+    /// history's changes). A bureau reads the history of its own region's records only.
+    public func history(_ uscc: String, for principal: Principal) async throws -> [RecordRevision] {
+        try await database.pool.read { db in
+            let register = SQLiteTransaction(db: db)
+            guard let row = try register.record(uscc) else { throw ServiceError.notFound("no record \(uscc)") }
+            if principal.role == .bureau, row.region != principal.region {
+                throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region); the bureau of \(principal.region ?? "?") may not read it")
+            }
+            return HistoryEntry.replay(try register.history(of: uscc)).map { entry, document, deleted in
+                var changes: [String: RecordRevision.Change] = [:]
+                if case .updated(let list) = entry.changes {
+                    for change in list { changes[change.field] = RecordRevision.Change(from: change.from, to: change.to) }
+                }
+                return RecordRevision(revision: entry.revision, seq: entry.seq, at: entry.at, source: entry.source, changeSet: entry.changeSet,
+                                      op: entry.changes.op, changes: changes, document: document, deleted: deleted)
+            }
+        }
+    }
 }

@@ -2,28 +2,28 @@ import EnterpriseModel
 import Foundation
 import GRDB
 
-/// The report in SQL: the totals the triggers of `RecordFacts` keep, `record_facts` for the
-/// records that hold a designation of the year or carry a warning, and `history` only for the
+/// The report in SQL: the totals the writer keeps (`RecordFacts`), `record_facts` for the records
+/// that hold a designation of the year or carry a warning, and `designation_values` for the
 /// former (to tell a new designation from a re-grant).
 extension ProgressReport {
-    /// One kind of designation: where the report finds it now and in history.
+    /// One kind of designation: where the report finds it now and among the values it held.
     struct Kind: Sendable {
         let column: String
-        /// The value in a history document, comparable with `before`.
-        let historyValue: String
+        /// Its name in `designation_values` (see `RecordFacts.designations`).
+        let kind: String
         /// Selects the records holding a designation of the year.
         let ofYear: String
-        /// A history value strictly before the year.
+        /// A value strictly before the year.
         let before: @Sendable (Int) -> DatabaseValue
         /// The month it was added in.
         let month: String
 
         static let aboveScale = Kind(
-            column: "above_since", historyValue: "json_extract(h.doc, '$.aboveDesignatedSize.since')",
+            column: "above_since", kind: "above",
             ofYear: "f.above_since BETWEEN :y || '-01' AND :y || '-12'", before: { "\($0)-01".databaseValue }, month: "substr(f.above_since, 1, 7)")
-        static func designation(_ field: String, column: String) -> Kind {
-            Kind(column: column, historyValue: "json_extract(h.doc, '$.\(field).year')", ofYear: "f.\(column) = :y", before: { $0.databaseValue },
-                 month: "(SELECT substr(MIN(h.at), 1, 7) FROM history h WHERE h.uscc = f.uscc AND json_extract(h.doc, '$.\(field).year') = :y)")
+        static func designation(_ kind: String, column: String) -> Kind {
+            Kind(column: column, kind: kind, ofYear: "f.\(column) = :y", before: { $0.databaseValue },
+                 month: "(SELECT substr(d.first_at, 1, 7) FROM designation_values d WHERE d.uscc = f.uscc AND d.kind = '\(kind)' AND d.value = :y)")
         }
         static let srdi = designation("srdi", column: "srdi_year")
         static let littleGiant = designation("littleGiant", column: "little_giant_year")
@@ -38,7 +38,7 @@ extension ProgressReport {
     static func build(year: Int, region: String?, targets: ReportTargets, db: Database) throws -> ProgressReport {
         var figures: [String: RegionFigures] = [:]
         for r in Regions.all { figures[r.code] = RegionFigures(region: r.code, name: r.name) }
-        // Counts, from the totals the triggers keep (a few rows per region).
+        // Counts, from the totals the writer keeps (a few rows per region).
         for row in try Row.fetchAll(db, sql: """
             SELECT region, size_class, status, records, above_scale, srdi, little_giant, revenue_warnings, size_warnings
             FROM report_totals WHERE records > 0
@@ -68,7 +68,7 @@ extension ProgressReport {
             let added = try Row.fetchAll(db, sql: """
                 SELECT f.region, \(kind.month) AS month, COUNT(*) FROM record_facts f
                 WHERE f.deleted = 0 AND \(kind.ofYear)
-                  AND NOT EXISTS (SELECT 1 FROM history h WHERE h.uscc = f.uscc AND \(kind.historyValue) < :before)
+                  AND NOT EXISTS (SELECT 1 FROM designation_values d WHERE d.uscc = f.uscc AND d.kind = '\(kind.kind)' AND d.value < :before)
                 GROUP BY f.region, month
                 """, arguments: ["y": year, "before": kind.before(year)])
             for row in added {

@@ -133,27 +133,17 @@ extension ConflictService {
         return try await database.pool.read { db in
             var result: [FieldRevision] = []
             var previous: JSONValue??
-            for row in try Row.fetchAll(db, sql: "SELECT revision, doc, source, changeset, at, fields FROM history WHERE uscc = ? ORDER BY revision",
-                                        arguments: [uscc]) {
-                let document = try StoredRecord.decode(row["doc"], uscc: uscc)
-                let fields = (try? JSONValue.parse(row["fields"] as String))?.arrayValue?.compactMap(\.stringValue) ?? []
-                let value = field == "*" ? nil : Self.value(at: field, in: document)
+            for (entry, document, _) in HistoryEntry.replay(try SQLiteTransaction(db: db).history(of: uscc)) {
+                let value = field == "*" ? nil : document.flatMap { FieldPath.value(at: field, in: $0) }
                 let changed = field == "*" || previous == nil || previous! != value
                 previous = .some(value)
                 if changed {
-                    result.append(FieldRevision(revision: row["revision"], at: row["at"], source: row["source"], changeSet: row["changeset"],
-                                                value: value, changed: changed, fields: fields))
+                    result.append(FieldRevision(revision: entry.revision, at: entry.at, source: entry.source, changeSet: entry.changeSet,
+                                                value: value, changed: changed, fields: entry.changes.fields))
                 }
             }
             return result
         }
-    }
-
-    /// The value at a field path, a leaf or a whole object (`contact` as well as `contact.phone`).
-    static func value(at path: String, in document: JSONValue) -> JSONValue? {
-        var node: JSONValue? = document
-        for component in FieldPath.components(path) { node = node?[component] }
-        return node
     }
 
     /// What became of one conflict of a bulk decision.

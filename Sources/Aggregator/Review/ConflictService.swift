@@ -98,7 +98,7 @@ public struct ConflictService: Sendable {
             guard !row.deleted else {
                 throw ServiceError.conflict("record \(conflict.uscc) was deleted (approved delete request); conflict \(id) can no longer change it")
             }
-            let context = MergeService.WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now(),
+            let context = WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now(),
                                                     clock: try ProvinceClock.tick(db))
             // A re-opened rule decision that gave the bureau's value: keeping "current" means
             // restoring the value the province had then.

@@ -55,7 +55,7 @@ public struct DesignationImport: Sendable {
         guard principal.isProvince else { throw ServiceError.forbidden("only the province imports designation lists") }
         return try await database.pool.write { db in
             var summary = Summary()
-            let context = MergeService.WriteContext(source: principal.source,
+            let context = WriteContext(source: principal.source,
                                                     changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
                                                     at: MergeService.now(), clock: try ProvinceClock.tick(db))
             var seen = Set<String>()

@@ -22,14 +22,8 @@ public struct MassChangeGuard: Sendable {
 
     /// Records of the change set that exist at the province and would change or go: updates
     /// and delete requests (new records change nothing that exists).
-    static func affected(by changeSet: ChangeSet, db: Database) throws -> Int {
-        var affected = 0
-        for record in changeSet.records where record.op != .create {
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM records WHERE uscc = ? AND deleted = 0"), arguments: [record.uscc]) == true {
-                affected += 1
-            }
-        }
-        return affected
+    static func affected(by changeSet: ChangeSet, stored: [String: StoredRecord]) -> Int {
+        changeSet.records.filter { $0.op != .create && stored[$0.uscc].map { !$0.deleted } == true }.count
     }
 
     public struct Held: Sendable {
@@ -47,12 +41,11 @@ public struct MassChangeGuard: Sendable {
     }
 
     /// The held answer when the change set is (or was already) held; nil to apply it now.
-    func hold(_ changeSet: ChangeSet, region: String, db: Database) throws -> ChangeSetResult? {
+    func hold(_ changeSet: ChangeSet, region: String, affected: Int, db: Database) throws -> ChangeSetResult? {
         if let status = try String.fetchOne(db, sql: "SELECT status FROM held_changesets WHERE id = ?", arguments: [changeSet.id]) {
             // Decided ones have their result in `changesets` and never reach here.
             return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
         }
-        let affected = try Self.affected(by: changeSet, db: db)
         // A store wiped at once goes out in many change sets: what counts is what the region
         // changed within the window, this change set included.
         let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)

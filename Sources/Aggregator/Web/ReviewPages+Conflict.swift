@@ -29,7 +29,7 @@ extension ReviewPages {
         let base = c.kind == "field" ? earlier.last { $0.value == c.expected } : nil
         var changedSince: String?
         if c.isOpen, c.kind == "field", let record {
-            let now = ConflictService.value(at: c.field, in: record.document)
+            let now = FieldPath.value(at: c.field, in: record.document)
             if now != c.current && now != c.incoming { changedSince = ReviewText.value(now) }
         }
         let decision = c.isOpen ? nil : ReviewPageModels.Decision(

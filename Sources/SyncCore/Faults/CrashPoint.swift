@@ -24,7 +24,7 @@ public enum CrashPoint {
     ]
     /// The aggregator's points.
     public static let aggregator = [
-        "merge.record",        // inside the transaction of a change set, after one record
+        "merge.written",       // inside the transaction of a change set: its records written, not committed
         "merge.committed",     // the change set committed; no answer sent yet
     ]
 

@@ -1,42 +1,6 @@
-import Foundation
 import GRDB
 
-/// The province's SQLite database (WAL, through GRDB): the merged records, their history and
-/// field provenance, the applied change sets, the conflict queue and the credentials.
-public final class ProvinceDatabase: Sendable {
-    public let pool: DatabasePool
-    public let path: String
-
-    public init(path: String) throws {
-        self.path = path
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        try Self.createPrivately(path)
-        pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
-    }
-
-    /// Makes the database file, when there is none, with mode 0600 whatever the umask: it holds
-    /// the register and every credential's hash. SQLite would make it 0644 under the usual umask
-    /// 022 (`SQLITE_DEFAULT_FILE_PERMISSIONS`), and gives its `-wal` and `-shm` files the mode of
-    /// the database file, so those follow. An existing file keeps the mode its operator gave it.
-    static func createPrivately(_ path: String) throws(DatabaseFileError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 {
-            let code = errno
-            guard code == EEXIST else { throw DatabaseFileError(path: path, action: "cannot create", errno: code) }
-            return
-        }
-        defer { close(fd) }
-        // The umask may have taken bits off 0600 too (umask 0277 would leave it unwritable).
-        guard fchmod(fd, 0o600) == 0 else { throw DatabaseFileError(path: path, action: "cannot set mode 0600 on", errno: errno) }
-    }
-
+extension ProvinceDatabase {
     /// The schema, one migration per change, applied in order to every province's database.
     ///
     /// A migration that has shipped never changes: a database that ran it will not run it again,
@@ -506,14 +470,75 @@ public final class ProvinceDatabase: Sendable {
                 CREATE INDEX changeset_chain_certificate ON changeset_chain(certificate, seq);
                 """)
         }
+        migrator.registerMigration("v19-facts-in-swift") { db in
+            // The report's facts are computed in Swift by the writer from the document it has in
+            // hand (`RecordFacts`): the triggers that parsed each written document a dozen times
+            // with json_extract go. What v13 filled stays. `designation_values` keeps every
+            // designation value a record ever held and when first, so that the report tells a
+            // new designation from a renewal without reading whole documents in history; it is
+            // filled here from the history as it stands (whole documents until v20).
+            try db.execute(sql: """
+                DROP TRIGGER IF EXISTS record_facts_insert;
+                DROP TRIGGER IF EXISTS record_facts_update;
+                DROP TRIGGER IF EXISTS report_totals_add;
+                DROP TRIGGER IF EXISTS report_totals_subtract;
+                CREATE TABLE designation_values (
+                    uscc TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    value NOT NULL,
+                    first_at TEXT NOT NULL,
+                    PRIMARY KEY (uscc, kind, value)
+                ) WITHOUT ROWID;
+                INSERT INTO designation_values
+                    SELECT uscc, 'above', json_extract(doc, '$.aboveDesignatedSize.since') AS v, MIN(at) FROM history
+                    WHERE v IS NOT NULL GROUP BY uscc, v;
+                INSERT INTO designation_values
+                    SELECT uscc, 'srdi', json_extract(doc, '$.srdi.year') AS v, MIN(at) FROM history
+                    WHERE v IS NOT NULL GROUP BY uscc, v;
+                INSERT INTO designation_values
+                    SELECT uscc, 'littleGiant', json_extract(doc, '$.littleGiant.year') AS v, MIN(at) FROM history
+                    WHERE v IS NOT NULL GROUP BY uscc, v;
+                """)
+        }
+        migrator.registerMigration("v20-history-deltas") { db in
+            // History keeps what each revision changed, not the whole document (`HistoryEntry`):
+            // op `create` with {"~*":{"to":DOCUMENT}}, `update` with {"FIELD":{"from":OLD,"to":NEW}}
+            // (a side that was absent has no member), `delete` with {}. Each revision of the
+            // old form becomes its change from the revision before, over the fields it listed
+            // (a field path `a.b` is the JSON path $."a"."b"; `~1` in a path is a `.` and `~0`
+            // a `~` of a member name).
+            try db.execute(sql: """
+                CREATE TABLE history_deltas (
+                    uscc TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    changeset TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    op TEXT NOT NULL,
+                    changes TEXT NOT NULL,
+                    PRIMARY KEY (uscc, revision)
+                ) WITHOUT ROWID;
+                INSERT INTO history_deltas
+                SELECT h.uscc, h.revision, h.seq, h.source, h.changeset, h.at,
+                    CASE WHEN p.uscc IS NULL THEN 'create' WHEN h.fields = '["*"]' THEN 'delete' ELSE 'update' END,
+                    CASE WHEN p.uscc IS NULL THEN json_object('~*', json_object('to', json(h.doc)))
+                         WHEN h.fields = '["*"]' THEN '{}'
+                         ELSE (SELECT coalesce(json_group_object(x.field, CASE
+                                   WHEN json_type(p.doc, x.path) IS NULL AND json_type(h.doc, x.path) IS NULL THEN json_object()
+                                   WHEN json_type(p.doc, x.path) IS NULL THEN json_object('to', json(h.doc -> x.path))
+                                   WHEN json_type(h.doc, x.path) IS NULL THEN json_object('from', json(p.doc -> x.path))
+                                   ELSE json_object('from', json(p.doc -> x.path), 'to', json(h.doc -> x.path)) END), '{}')
+                               FROM (SELECT f.value AS field,
+                                            '$."' || replace(replace(replace(f.value, '.', '"."'), '~1', '.'), '~0', '~') || '"' AS path
+                                     FROM json_each(h.fields) f) x)
+                    END
+                FROM history h LEFT JOIN history p ON p.uscc = h.uscc AND p.revision = h.revision - 1;
+                DROP TABLE history;
+                ALTER TABLE history_deltas RENAME TO history;
+                CREATE INDEX history_seq ON history(seq);
+                """)
+        }
         return migrator
     }
-}
-
-/// The database file could not be made: which file, what was tried, and the system's reason.
-public struct DatabaseFileError: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var action: String
-    public var errno: Int32
-    public var description: String { "\(action) the database file \(path): \(String(cString: strerror(errno)))" }
 }

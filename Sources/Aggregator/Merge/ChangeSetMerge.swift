@@ -1,0 +1,217 @@
+import EnterpriseModel
+import SyncCore
+
+/// The province's merge of a bureau's change set, as a pure function of the records it touches,
+/// the change set, the field policy and the edit time: it returns a `WritePlan` and writes
+/// nothing. `MergeService` loads the records (`RecordStorage.recordsForMerge`), calls `plan`, and
+/// has the plan written in one go (`RecordStorage.write(_:)`).
+///
+/// For each record change, in the order sent:
+///
+/// | the change | the province's record | outcome |
+/// |---|---|---|
+/// | a code not in canonical form, or not a credit code | any | rejected |
+/// | create | another region's | rejected: the existing owner keeps it |
+/// | create, update or delete | another region's | the whole change set is refused (`.forbidden`), or, with `refuseForeignRecords` (a held change set approved later), the record alone is rejected |
+/// | delete | none, or deleted | rejected |
+/// | delete | the region's | a delete request parked for review (`deleteRequested`) |
+/// | update | none | rejected: send it as a new record |
+/// | create or update naming another region | none | `.forbidden` (a bureau creates records of its own region only) |
+/// | `region` changed | the region's | a transfer parked for review with the whole change (`conflict`) |
+/// | fields | the region's, or none | province fields (authority `province`) are not applied and kept as automatic decisions; a state moving backwards is parked; every other field is a compare-and-set (`CompareAndSet`), a field both sides changed decided by the policy's rule or parked |
+///
+/// A record whose merged document does not validate (or would change its `uscc`) is rejected
+/// whole: none of the decisions or parked fields met on the way to it are in the plan. Outcome
+/// of the others: `applied`, `partial`, `conflict` or `unchanged`. A record sent twice in one
+/// change set is merged the second time over the first.
+///
+/// `clocks` gives the clock of the edit that set each field of a record (the `latest` rule); it
+/// is only asked for records with a field both sides changed.
+enum ChangeSetMerge {
+    static func plan(_ changeSet: ChangeSet, region: String, stored: [String: StoredRecord], policy: FieldPolicy, context: WriteContext,
+                     refuseForeignRecords: Bool = false,
+                     clocks: (String) throws -> [String: HybridTimestamp]) throws -> WritePlan {
+        var plan = WritePlan(context: context)
+        plan.affected = MassChangeGuard.affected(by: changeSet, stored: stored)
+        var records = stored
+        plan.answers.reserveCapacity(changeSet.records.count)
+        for change in changeSet.records {
+            var record = RecordPlan(change: change, row: records[change.uscc], region: region, policy: policy, context: context)
+            do {
+                try record.merge(clocks: clocks)
+            } catch ServiceError.forbidden(let message) where refuseForeignRecords {
+                plan.answers.append(WritePlan.Answer(result: RecordResult(uscc: change.uscc, outcome: .rejected, reason: message)))
+                continue
+            }
+            let offset = plan.conflicts.count
+            if record.result.outcome != .rejected {
+                plan.conflicts += record.conflicts
+                if let revision = record.revision {
+                    plan.revisions.append(revision)
+                    records[change.uscc] = revision.stored(seq: records[change.uscc]?.seq ?? 0)
+                }
+            }
+            plan.answers.append(WritePlan.Answer(result: record.result,
+                                                 conflicts: record.result.outcome == .rejected ? [] : record.refs.map { ($0.field, $0.index + offset) }))
+        }
+        return plan
+    }
+}
+
+/// One record change being merged: what it will write, and its answer.
+private struct RecordPlan {
+    let change: RecordChange
+    let row: StoredRecord?
+    let region: String
+    let policy: FieldPolicy
+    let context: WriteContext
+    var result: RecordResult
+    var revision: WritePlan.Revision?
+    var conflicts: [WritePlan.Conflict] = []
+    /// The conflicts the answer names (index into `conflicts`).
+    var refs: [(field: String, index: Int)] = []
+
+    init(change: RecordChange, row: StoredRecord?, region: String, policy: FieldPolicy, context: WriteContext) {
+        self.change = change
+        self.row = row
+        self.region = region
+        self.policy = policy
+        self.context = context
+        result = RecordResult(uscc: change.uscc, outcome: .unchanged)
+    }
+
+    var uscc: String { change.uscc }
+
+    mutating func reject(_ reason: String, revision: Int64? = nil, document: JSONValue? = nil) {
+        result = RecordResult(uscc: uscc, outcome: .rejected, revision: revision, document: document, reason: reason)
+    }
+
+    /// Adds a conflict; `named`: the answer names it.
+    @discardableResult
+    mutating func add(_ field: String, kind: String, expected: JSONValue?, current: JSONValue?, incoming: JSONValue?,
+                      decision: ConflictView.Decision? = nil, value: JSONValue? = nil, rule: String? = nil, request: String? = nil,
+                      named: Bool = true) -> Int {
+        conflicts.append(WritePlan.Conflict(uscc: uscc, region: row?.region ?? region, field: field, kind: kind, expected: expected, current: current,
+                                            incoming: incoming, decision: decision, value: value, rule: rule, request: request))
+        if named { refs.append((field, conflicts.count - 1)) }
+        return conflicts.count - 1
+    }
+
+    mutating func merge(clocks: (String) throws -> [String: HybridTimestamp]) throws {
+        do {
+            let code = try USCC(uscc)
+            guard code.rawValue == uscc else { return reject("credit code must be sent in canonical form \(code.rawValue)") }
+        } catch {
+            return reject("\(error)")
+        }
+        if let row, row.region != region, change.op == .create {
+            // Two regions registering one code: the existing owner keeps it, the newcomer learns
+            // why, and the rest of its change set goes through.
+            return reject("credit code \(uscc) is already registered at the province by region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the existing owner keeps it — ask the province if the enterprise moved")
+        }
+        if let row, row.region != region {
+            throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region) (\(Regions.region(code: row.region)?.name ?? "?")); the bureau of \(region) may not change it")
+        }
+        switch change.op {
+        case .delete:
+            guard let row, !row.deleted else { return reject("the province has no record \(uscc) to delete") }
+            add("*", kind: "delete", expected: change.expectedHash.map(JSONValue.string), current: .string(row.hash), incoming: nil)
+            result = RecordResult(uscc: uscc, outcome: .deleteRequested, revision: row.revision, document: row.document)
+        case .create, .update:
+            try mergeFields(clocks: clocks)
+        }
+    }
+
+    private mutating func mergeFields(clocks: (String) throws -> [String: HybridTimestamp]) throws {
+        if row == nil {
+            let named = change.fields["region"]?.value?.stringValue
+            guard named == region else {
+                throw ServiceError.forbidden("new record \(uscc) names region \(named ?? "none"); the bureau of \(region) may only create records of its own region")
+            }
+            if change.op == .update { return reject("the province has no record \(uscc) to update; send it as a new record") }
+        }
+        var fields = change.fields
+        if let row, let move = fields["region"], move.value != .string(row.region) {
+            // A move between regions is a transfer the province approves, never a field edit:
+            // the whole record change waits with it (a new county belongs to the new region).
+            add("region", kind: "transfer", expected: move.expected, current: .string(row.region), incoming: move.value,
+                request: JSONValue.object(fields.mapValues(\.json)).canonicalString)
+            result = RecordResult(uscc: uscc, outcome: .conflict, revision: row.revision, document: row.document)
+            return
+        }
+        // A bureau's change of a province field is not applied; the province's value stands
+        // and the attempt is kept as an automatic decision (null and absent count as equal,
+        // so a bureau record that merely says "srdi": null is no attempt).
+        // A new record brings its designations as they stand (the province has none to
+        // protect yet); from then on only the province changes them.
+        let currentLeaves = row.map { FieldPath.flatten($0.document) } ?? [:]
+        for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
+            let change = fields[path]!
+            fields[path] = nil
+            guard (currentLeaves[path] ?? .null) != (change.value ?? .null) else { continue }
+            add(path, kind: "authority", expected: change.expected, current: currentLeaves[path], incoming: change.value,
+                decision: .keepCurrent, rule: "authority: province (\(path) is the province's field)")
+        }
+        // A state that only moves forward (status) moving backwards waits for a reviewer, even
+        // when nobody else changed it: reopening a closed enterprise is a decision.
+        for path in fields.keys.sorted() where row != nil {
+            let change = fields[path]!
+            guard let merge = policy.rule(for: path).merge, currentLeaves[path] == change.expected,
+                  merge.movesBackwards(from: change.expected, to: change.value) else { continue }
+            fields[path] = nil
+            add(path, kind: "field", expected: change.expected, current: currentLeaves[path], incoming: change.value)
+        }
+        var fieldClocks: [String: HybridTimestamp]?
+        let policy = self.policy, context = self.context, uscc = self.uscc
+        let outcome = CompareAndSet.merge(current: row?.document, fields: fields) { conflict in
+            if fieldClocks == nil { fieldClocks = (try? clocks(uscc)) ?? [:] }
+            return policy.decide(conflict.field, expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
+                                 incomingTime: context.clock, currentTime: MergeService.clock(of: conflict.field, in: fieldClocks!))
+        }
+        for (conflict, decision) in outcome.decided {
+            let kept: (ConflictView.Decision, JSONValue?)
+            switch decision {
+            case .review: continue
+            case .keepCurrent: kept = (.keepCurrent, nil)
+            case .takeIncoming: kept = (.takeIncoming, nil)
+            case .value(let combined, _): kept = (.value, combined)
+            }
+            // The bureau must learn that the province's value stood; a value that was applied
+            // (the bureau's or a combined one) comes back in the merged document.
+            var keepCurrent = false
+            if case .keepCurrent = decision { keepCurrent = true }
+            add(conflict.field, kind: "field", expected: conflict.expected, current: conflict.current, incoming: conflict.incoming,
+                decision: kept.0, value: kept.1, rule: decision.rule ?? "", named: keepCurrent)
+        }
+        var document = row?.document
+        var revisionNumber = row?.revision
+        var hash = row?.hash
+        if outcome.changedDocument {
+            let errors = RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
+            if !errors.isEmpty {
+                return reject(errors.map(\.description).joined(separator: "; "), revision: row?.revision, document: row?.document)
+            }
+            guard outcome.document["uscc"]?.stringValue == uscc else { return reject("field uscc must stay \(uscc)") }
+            let written = WritePlan.Revision(kind: row == nil ? .create : .update, uscc: uscc, region: row?.region ?? region, previous: row,
+                                             document: outcome.document, changedFields: outcome.applied)
+            revision = written
+            (revisionNumber, hash, document) = (written.revision, written.hash, outcome.document)
+        }
+        for conflict in outcome.conflicts {
+            add(conflict.field, kind: "field", expected: conflict.expected, current: conflict.current, incoming: conflict.incoming)
+        }
+        let kind: RecordResult.Outcome
+        switch (outcome.applied.isEmpty, refs.isEmpty) {
+        case (true, true): kind = .unchanged
+        case (false, true): kind = .applied
+        case (false, false): kind = .partial
+        case (true, false): kind = .conflict
+        }
+        // The agent's base is the revision it names; with every sent field taken as sent
+        // (no rule decided, nothing parked) the result is that base with the fields in place.
+        let rebuildable = context.answer != .documents && refs.isEmpty && outcome.decided.isEmpty && row?.revision == change.baseRevision
+        let answeredHash = rebuildable && context.answer == .shortHashes ? hash.map { String($0.prefix(AnswerForm.shortHashLength)) } : hash
+        result = RecordResult(uscc: uscc, outcome: kind, revision: revisionNumber, document: rebuildable ? nil : document, hash: answeredHash,
+                              applied: outcome.applied, conflicts: [])
+    }
+}

@@ -1,0 +1,59 @@
+import SyncCore
+
+/// The province's register behind one storage layer: every table, statement and migration of the
+/// aggregator lives under `Sources/Aggregator/Storage/`, and the services above it (merge, review,
+/// report, credentials, the HTTP layer) call the typed operations of a `RegisterTransaction`
+/// instead of writing SQL. `ArchitectureTests` keeps it so: only files in this folder import
+/// GRDB. `ProvinceDatabase` (SQLite, WAL, through GRDB) is the implementation today; the
+/// protocols are written so that a second one (PostgreSQL, several aggregator instances at once)
+/// can satisfy them.
+///
+/// What every implementation promises:
+///
+/// - **A transaction is all or nothing.** `write` commits when `body` returns and rolls back when
+///   it throws; nothing of a refused change set, decision or edit remains.
+/// - **One record is never merged by two writers at once.** A writer that loads records to merge
+///   them (`RecordStorage.recordsForMerge`) holds them until it commits. SQLite has one writer at
+///   a time; a server database locks the rows it loads (`SELECT … FOR UPDATE`, in credit-code
+///   order so that two writers cannot deadlock), and the change-sequence row (below).
+/// - **The change feed is in commit order.** The sequence numbers that pull cursors point into
+///   are handed out inside the writing transaction (`RecordStorage.write(_:)`) from one counter
+///   that stays locked until commit, so a reader that has seen `seq` n never later meets a
+///   committed record with a smaller `seq`.
+/// - **A change set id is applied once.** `ChangeSetStorage` refuses a second result under an id
+///   it holds (the id is the key of the applied change sets); the caller answers a resend from
+///   the stored result instead.
+/// - **Reads see one snapshot.** Everything a `read` body reads comes from one committed state.
+protocol RegisterStore: Sendable {
+    /// Runs `body` in a read-only transaction (one snapshot).
+    func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
+    /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
+    func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
+}
+
+/// Every typed operation on the register, grouped by the tables they own. An implementation
+/// conforms to each group; the services see only this composition.
+typealias RegisterTransaction = RecordStorage
+
+/// The records, their provenance, history and report facts, conflicts as a merge parks them,
+/// and the change sequence.
+protocol RecordStorage {
+    /// The records with these codes (deleted ones too), by code. In a write transaction they
+    /// stay the caller's until it commits: no other writer merges them meanwhile.
+    func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord]
+    /// One record (deleted or not); nil when the province never had it.
+    func record(_ uscc: String) throws -> StoredRecord?
+    /// The clock of the edit that set each field of a record (provenance), by field path.
+    func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp]
+    /// Writes a merge's plan: its conflicts (an open conflict for the same field and incoming
+    /// value, or the same automatic decision, is reused), then its revisions (see
+    /// `write(_:context:)`); returns the answers with the conflicts' ids.
+    func write(_ plan: WritePlan) throws -> [RecordResult]
+    /// Writes new revisions in order: the records, their provenance, their history (what
+    /// changed, see `HistoryEntry`), their report facts and the totals. Each revision gets the
+    /// next numbers of the change sequence, in order; returns the records as stored.
+    @discardableResult
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord]
+    /// A record's history, oldest first.
+    func history(of uscc: String) throws -> [HistoryEntry]
+}

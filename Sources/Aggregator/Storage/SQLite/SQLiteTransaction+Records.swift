@@ -1,0 +1,206 @@
+import EnterpriseModel
+import Foundation
+import GRDB
+import SyncCore
+
+/// `records`, `provenance`, `history`, the report's facts and totals, and conflicts as a merge
+/// parks them.
+extension SQLiteTransaction {
+    func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {
+        var found: [String: StoredRecord] = [:]
+        found.reserveCapacity(codes.count)
+        let unique = Array(Set(codes))
+        var start = 0
+        while start < unique.count {
+            let end = min(start + 500, unique.count)
+            let marks = Array(repeating: "?", count: end - start).joined(separator: ", ")
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT uscc, region, revision, seq, deleted, doc, hash FROM records WHERE uscc IN (\(marks))"),
+                                           arguments: StatementArguments(unique[start..<end]))
+            while let row = try rows.next() {
+                let uscc: String = row[0]
+                found[uscc] = StoredRecord(uscc: uscc, region: row[1], revision: row[2], seq: row[3], deleted: row[4],
+                                           document: try StoredRecord.decode(row[5], uscc: uscc), hash: row[6])
+            }
+            start = end
+        }
+        return found
+    }
+
+    func record(_ uscc: String) throws -> StoredRecord? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT region, revision, seq, deleted, doc, hash FROM records WHERE uscc = ?"),
+                                         arguments: [uscc])
+        else { return nil }
+        return StoredRecord(uscc: uscc, region: row[0], revision: row[1], seq: row[2], deleted: row[3],
+                            document: try StoredRecord.decode(row[4], uscc: uscc), hash: row[5])
+    }
+
+    func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp] {
+        var clocks: [String: HybridTimestamp] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, clock FROM provenance WHERE uscc = ? AND clock IS NOT NULL"), arguments: [uscc]) {
+            if let clock = HybridTimestamp(row["clock"] as String) { clocks[row["field"]] = clock }
+        }
+        return clocks
+    }
+
+    func write(_ plan: WritePlan) throws -> [RecordResult] {
+        let ids = try plan.conflicts.map { try conflictID($0, context: plan.context) }
+        _ = try write(plan.revisions, context: plan.context)
+        return plan.answers.map { answer in
+            var result = answer.result
+            result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
+            return result
+        }
+    }
+
+    /// Parks a conflict, or keeps an automatic decision; returns the id of the open (or the same
+    /// automatic) conflict for the same field and values when there is one: a bureau that sends
+    /// its pending value again does not queue it twice.
+    func conflictID(_ conflict: WritePlan.Conflict, context: WriteContext) throws -> Int64 {
+        let incoming = conflict.incoming?.canonicalString
+        let current = conflict.current?.canonicalString
+        guard let decision = conflict.decision else {
+            if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
+                SELECT id FROM conflicts WHERE status = 'open' AND uscc = ? AND field = ? AND kind = ? AND incoming IS ?
+                """), arguments: [conflict.uscc, conflict.field, conflict.kind, incoming]) {
+                // A transfer sent again waits with the whole change as last sent.
+                if let request = conflict.request {
+                    try db.execute(sql: "UPDATE conflicts SET request = ? WHERE id = ?", arguments: [request, existing])
+                }
+                return existing
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at, request)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [conflict.uscc, conflict.region, conflict.field, conflict.kind, conflict.expected?.canonicalString, current,
+                                         incoming, context.source, context.changeSet, context.at, conflict.request])
+            return db.lastInsertedRowID
+        }
+        if let existing = try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT id FROM conflicts WHERE status = 'auto' AND uscc = ? AND field = ? AND kind = ? AND incoming IS ? AND current IS ?
+            """), arguments: [conflict.uscc, conflict.field, conflict.kind, incoming, current]) {
+            return existing
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at,
+                                   status, decision, value, note, resolved_by, resolved_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'auto', ?, ?, ?, 'policy', ?)
+            """).execute(arguments: [conflict.uscc, conflict.region, conflict.field, conflict.kind, conflict.expected?.canonicalString, current,
+                                     incoming, context.source, context.changeSet, context.at, decision.rawValue, conflict.value?.canonicalString,
+                                     "policy: " + (conflict.rule ?? ""), context.at])
+        return db.lastInsertedRowID
+    }
+
+    /// Writes new revisions in order with multi-row statements: the records, their provenance,
+    /// history, facts, the report's totals and designation values. Returns them as stored.
+    @discardableResult
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
+        guard !revisions.isEmpty else { return [] }
+        let last = try nextSeq(count: revisions.count)
+        let first = last - Int64(revisions.count) + 1
+        let clock = context.clock?.description
+        var records: [[(any DatabaseValueConvertible)?]] = []
+        var provenance: [[(any DatabaseValueConvertible)?]] = []
+        var history: [[(any DatabaseValueConvertible)?]] = []
+        var facts: [[(any DatabaseValueConvertible)?]] = []
+        var designations: [[(any DatabaseValueConvertible)?]] = []
+        var delta = FactsDelta()
+        var stored: [StoredRecord] = []
+        records.reserveCapacity(revisions.count)
+        history.reserveCapacity(revisions.count)
+        facts.reserveCapacity(revisions.count)
+        for (n, revision) in revisions.enumerated() {
+            let seq = first + Int64(n)
+            let deleted = revision.kind == .delete
+            records.append([revision.uscc, revision.region, revision.revision, seq, deleted, revision.text, revision.hash, context.at, context.source])
+            switch revision.kind {
+            // A new record's fields all come from one write: one row, field `~*`, stands for
+            // every field without a row of its own (see `MergeService.view`).
+            case .create: provenance.append([revision.uscc, StoredRecord.allFields, context.source, context.changeSet, context.at, revision.revision, clock])
+            case .update:
+                for field in revision.changedFields {
+                    provenance.append([revision.uscc, field, context.source, context.changeSet, context.at, revision.revision, clock])
+                }
+            case .delete: break
+            }
+            let changes = revision.changes
+            history.append([revision.uscc, revision.revision, seq, context.source, context.changeSet, context.at, changes.op, changes.text])
+            let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
+            let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
+            delta.replace(old, with: new)
+            facts.append(new.row)
+            if !deleted {
+                for designation in new.designations { designations.append([revision.uscc, designation.kind, designation.value.databaseValue, context.at]) }
+            }
+            stored.append(revision.stored(seq: seq))
+        }
+        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", rows: records, tail: """
+            ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
+                doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
+            """)
+        try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", rows: provenance)
+        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", rows: history)
+        try insert("INSERT OR REPLACE INTO record_facts", rows: facts)
+        try insert("INSERT INTO designation_values (uscc, kind, value, first_at)", rows: designations,
+                   tail: "ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)")
+        try apply(delta)
+        return stored
+    }
+
+    /// Adds a batch's changes to the report's totals, one statement per key that moved.
+    func apply(_ delta: FactsDelta) throws {
+        let totals = delta.totals.filter { $0.value != RecordFacts.Totals() }.sorted { ($0.key.region, $0.key.sizeClass, $0.key.status) < ($1.key.region, $1.key.sizeClass, $1.key.status) }
+        try insert("INSERT INTO report_totals (region, size_class, status, records, above_scale, srdi, little_giant, revenue_warnings, size_warnings)",
+                   rows: totals.map { [$0.key.region, $0.key.sizeClass, $0.key.status, $0.value.records, $0.value.aboveScale, $0.value.srdi,
+                                       $0.value.littleGiant, $0.value.revenueWarnings, $0.value.sizeWarnings] },
+                   tail: """
+                       ON CONFLICT DO UPDATE SET records = records + excluded.records, above_scale = above_scale + excluded.above_scale,
+                           srdi = srdi + excluded.srdi, little_giant = little_giant + excluded.little_giant,
+                           revenue_warnings = revenue_warnings + excluded.revenue_warnings, size_warnings = size_warnings + excluded.size_warnings
+                       """)
+        let measures = delta.measures.filter { $0.value != RecordFacts.MeasureTotals() }.sorted { ($0.key.region, $0.key.measure, $0.key.year) < ($1.key.region, $1.key.measure, $1.key.year) }
+        try insert("INSERT INTO measure_totals (region, measure, year, count, amount_yuan)",
+                   rows: measures.map { [$0.key.region, $0.key.measure, $0.key.year, $0.value.count, $0.value.amountYuan] },
+                   tail: "ON CONFLICT DO UPDATE SET count = count + excluded.count, amount_yuan = amount_yuan + excluded.amount_yuan")
+    }
+
+    /// Hands out `count` numbers of the province-wide change sequence (pull cursors point into
+    /// it) and returns the last.
+    func nextSeq(count: Int = 1) throws -> Int64 {
+        guard let value = try Int64.fetchOne(db.cachedStatement(sql: "UPDATE meta SET value = value + ? WHERE key = 'seq' RETURNING value"),
+                                             arguments: [count]) else {
+            throw ServiceError.internalError("the database has no change sequence (meta.seq)")
+        }
+        return value
+    }
+
+    /// A record's history, oldest first.
+    func history(of uscc: String) throws -> [HistoryEntry] {
+        try Row.fetchAll(db.cachedStatement(sql: "SELECT revision, seq, source, changeset, at, op, changes FROM history WHERE uscc = ? ORDER BY revision"),
+                         arguments: [uscc]).map { row in
+            guard let changes = HistoryEntry.Changes(op: row[5], text: row[6]) else {
+                throw ServiceError.internalError("history of \(uscc), revision \(row[0] as Int64), is damaged: op \(row[5] as String? ?? "?")")
+            }
+            return HistoryEntry(uscc: uscc, revision: row[0], seq: row[1], source: row[2], changeSet: row[3], at: row[4], changes: changes)
+        }
+    }
+}
+
+extension RecordFacts {
+    /// The row of `record_facts`, its columns in order.
+    var row: [(any DatabaseValueConvertible)?] {
+        [uscc, region, deleted, name.databaseValue, sizeClass.databaseValue, status.databaseValue, industry.databaseValue,
+         employees.databaseValue, revenueYuan.databaseValue, aboveSince.databaseValue, srdiYear.databaseValue, littleGiantYear.databaseValue,
+         measures.databaseValue, revenueWarning, sizeWarning]
+    }
+}
+
+extension RecordFacts.Value {
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .integer(let i): i.databaseValue
+        case .real(let d): d.databaseValue
+        case .text(let s): s.databaseValue
+        }
+    }
+}

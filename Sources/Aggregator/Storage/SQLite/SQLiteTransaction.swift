@@ -1,0 +1,35 @@
+import GRDB
+
+/// A transaction on the SQLite register: the `RegisterTransaction` of `ProvinceDatabase`. Its
+/// operations live in one extension per group of tables (`SQLiteTransaction+Records.swift` …).
+/// Statements are prepared once per connection (`cachedStatement`); a batch is written with
+/// multi-row statements of at most `rowsPerStatement` rows.
+struct SQLiteTransaction: RegisterTransaction {
+    let db: Database
+
+    static let rowsPerStatement = 100
+
+    /// Runs `INSERT … VALUES (…), (…) …` over `rows` (each of `head`'s column count), `tail`
+    /// after the values (an upsert clause), in statements of at most `rowsPerStatement` rows.
+    func insert(_ head: String, rows: [[(any DatabaseValueConvertible)?]], tail: String = "") throws {
+        guard let width = rows.first?.count else { return }
+        let placeholders = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+        var start = 0
+        while start < rows.count {
+            let end = min(start + Self.rowsPerStatement, rows.count)
+            let sql = head + " VALUES " + Array(repeating: placeholders, count: end - start).joined(separator: ", ") + (tail.isEmpty ? "" : " " + tail)
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(rows[start..<end].joined()))
+            start = end
+        }
+    }
+}
+
+extension ProvinceDatabase: RegisterStore {
+    func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
+        try await pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
+        try await pool.write { db in try body(SQLiteTransaction(db: db)) }
+    }
+}

@@ -1,0 +1,121 @@
+import EnterpriseModel
+import SyncCore
+
+/// Who writes, for which change set, when and at what edit time: kept with every revision,
+/// provenance row and conflict a write makes.
+struct WriteContext: Sendable {
+    var source: String
+    var changeSet: String
+    var at: String
+    /// The edit time kept with each field written (the `latest` rule compares it).
+    var clock: HybridTimestamp?
+    /// Whether the answer leaves out documents the agent can rebuild (see `MergeService.apply`).
+    var answer = AnswerForm.documents
+}
+
+/// What a merge decided, ready to be written in one go: the new revisions of records (with what
+/// changed in each), the conflicts to park or keep as automatic decisions, and the answer for
+/// every record of the change set. Made by `ChangeSetMerge.plan` without touching the register;
+/// `RecordStorage.write(_:)` writes it with a few multi-row statements and fills in what only
+/// the register knows (sequence numbers, conflict ids).
+struct WritePlan: Sendable {
+    /// A new revision of a record.
+    struct Revision: Sendable {
+        enum Kind: String, Sendable {
+            /// The record did not exist (the history keeps the whole document).
+            case create
+            /// Fields changed (the history keeps each field's old and new value).
+            case update
+            /// A tombstone: the document stays as it was, the record is marked deleted.
+            case delete
+        }
+        var kind: Kind
+        var uscc: String
+        var region: String
+        var revision: Int64
+        /// The record as it was (nil for a new record).
+        var previous: StoredRecord?
+        var document: JSONValue
+        /// `document` in canonical form, and its content hash.
+        var text: String
+        var hash: String
+        /// The fields this revision changed (paths; for a delete, none).
+        var changedFields: [String]
+
+        init(kind: Kind, uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String]) {
+            self.kind = kind
+            self.uscc = uscc
+            self.region = region
+            self.revision = (previous?.revision ?? 0) + 1
+            self.previous = previous
+            self.document = document
+            if kind == .delete, let previous {
+                text = previous.document.canonicalString
+                hash = previous.hash
+            } else {
+                text = document.canonicalString
+                hash = ContentHash.of(bytes: Array(text.utf8))
+            }
+            self.changedFields = changedFields
+        }
+
+        /// The record as stored after this revision (its `seq` is known once written).
+        func stored(seq: Int64) -> StoredRecord {
+            StoredRecord(uscc: uscc, region: region, revision: revision, seq: seq, deleted: kind == .delete, document: document, hash: hash)
+        }
+
+        /// What the history keeps of this revision (see `HistoryEntry`).
+        var changes: HistoryEntry.Changes {
+            switch kind {
+            case .create: return .created(document)
+            case .delete: return .deleted
+            case .update:
+                let before = previous?.document ?? .object([:])
+                return .updated(changedFields.map { field in
+                    HistoryEntry.FieldChange(field: field, from: FieldPath.value(at: field, in: before),
+                                             to: FieldPath.value(at: field, in: document))
+                })
+            }
+        }
+    }
+
+    /// A conflict to park for review (`decision` nil) or an automatic decision to keep.
+    struct Conflict: Sendable {
+        var uscc: String
+        var region: String
+        var field: String
+        var kind: String
+        var expected: JSONValue?
+        var current: JSONValue?
+        var incoming: JSONValue?
+        /// The decision a rule took, the value it applied (a combined one) and the rule.
+        var decision: ConflictView.Decision?
+        var value: JSONValue?
+        var rule: String?
+        /// For a transfer: the whole record change that waits with it (canonical JSON).
+        var request: String?
+    }
+
+    /// The answer for one record of the change set; `conflicts` index `WritePlan.conflicts`.
+    struct Answer: Sendable {
+        var result: RecordResult
+        var conflicts: [(field: String, index: Int)] = []
+    }
+
+    var context: WriteContext
+    var revisions: [Revision] = []
+    var conflicts: [Conflict] = []
+    var answers: [Answer] = []
+    /// Records of the change set that exist at the province and would change or go (the
+    /// mass-change guard's count).
+    var affected = 0
+}
+
+extension FieldPath {
+    /// The value at a field path, a leaf or a whole object (`contact` as well as `contact.phone`).
+    static func value(at path: String, in document: JSONValue) -> JSONValue? {
+        var node: JSONValue? = document
+        for component in components(path) { node = node?[component] }
+        return node
+    }
+}
