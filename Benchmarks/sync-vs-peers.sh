@@ -6,7 +6,8 @@
 # fields changed (the same edit for every tool: Benchmarks/tools/change-records.py, same seed).
 # Bytes each way are counted by a relay in front of each server (Benchmarks/tools/count-proxy.py);
 # peak memory comes from /usr/bin/time -v. Then 18 agents of 18 regions push 1,000 changed records
-# each at once to a fresh aggregator (field changes/s). Also the floors: `find -printf` over the
+# each at once to a fresh aggregator (field changes/s, wall and in the province's merge transactions),
+# and the storage floor (the same documents written straight into SQLite). Also the floors: `find -printf` over the
 # store, and read + SHA-256 of every file.
 # Usage: Benchmarks/sync-vs-peers.sh [SIZES…]              (default: 10000 100000)
 #   DIR=/dev/shm/esync-peers Benchmarks/sync-vs-peers.sh   where the stores live (default
@@ -184,6 +185,10 @@ if [ "$AGENTS" -gt 0 ]; then
     for k in $(seq 0 $((AGENTS - 1))); do
         FIELDS=$(( FIELDS + $(python3 "$TOOLS/change-records.py" "$I/agent-$k/store/records" "$INGEST" $((7 + k))) ))
     done
+    # The province's own figures: seconds its merge transactions ran (commit included) and the
+    # fields they applied, from /metrics before and after.
+    metric() { curl -s "http://127.0.0.1:$AGG_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+    MERGE0=$(metric esync_merge_duration_seconds_sum); APPLIED0=$(metric esync_field_changes_total)
     t0=$(date +%s%N)
     PUSHES=()
     for k in $(seq 0 $((AGENTS - 1))); do "$AGENT" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & PUSHES+=($!); done
@@ -191,7 +196,14 @@ if [ "$AGENTS" -gt 0 ]; then
     t1=$(date +%s%N)
     [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
     WALL=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
+    MERGE=$(awk "BEGIN {printf \"%.3f\", $(metric esync_merge_duration_seconds_sum) - ${MERGE0:-0}}")
+    APPLIED=$(awk "BEGIN {printf \"%d\", $(metric esync_field_changes_total) - ${APPLIED0:-0}}")
     stop_aggregator "$I/province"
+    # The storage floor: the same documents written straight into SQLite (current row + history).
+    read -r FLOOR_DOCS FLOOR_SECONDS < <(python3 "$TOOLS/storage-floor.py" "$I/floor.sqlite" "$I"/agent-*/store/records)
+    printf 'province\tmerge\t%d\t%s\t%d\t0\t0\n' "$APPLIED" "$MERGE" "$((AGENTS * INGEST))" >> "$RESULTS"
+    printf 'floor\tstorage\t%d\t%s\t0\t0\t0\n' "$FLOOR_DOCS" "$FLOOR_SECONDS" >> "$RESULTS"
+    echo "  the province's merge transactions: $APPLIED field changes applied in $MERGE s; storage floor: $FLOOR_DOCS documents in $FLOOR_SECONDS s"
     printf 'ingest\t%dx%d\t%d\t%s\t%d\t0\t%s\n' "$AGENTS" "$INGEST" "$FIELDS" "$WALL" "$((AGENTS * INGEST))" "$AGG_RSS" >> "$RESULTS"
     echo "  $FIELDS field changes in $((AGENTS * INGEST)) records merged in $WALL s"
 fi

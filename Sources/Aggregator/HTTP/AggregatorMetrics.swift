@@ -35,6 +35,14 @@ public final class AggregatorMetrics: Sendable {
         }
     }
 
+    /// A change set's transaction: how long it held the writer, and the fields it applied
+    /// (`esync_field_changes_total`; with the duration's sum, the province's merge rate).
+    func merged(_ result: ChangeSetResult, transaction: Duration) {
+        CoreMetrics.Timer(label: "esync_merge_duration_seconds", factory: factory).recordNanoseconds(transaction.components.seconds * 1_000_000_000 + transaction.components.attoseconds / 1_000_000_000)
+        guard !result.replayed else { return }
+        CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: result.records.reduce(0) { $0 + $1.applied.count })
+    }
+
     func request(route: String, method: String, status: Int, seconds: Double) {
         CoreMetrics.Timer(label: "esync_http_request_duration_seconds",
                           dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)

@@ -92,7 +92,11 @@ public struct AggregatorServer: Sendable {
             }
             let result: ChangeSetResult
             let answer = AnswerForm(header: HTTPField.Name(AnswerForm.header).flatMap { request.headers[$0] })
-            do { result = try await merge.apply(changeSet, seal: seal, from: principal, answer: answer) } catch {
+            do {
+                let timed = try await merge.applyTimed(changeSet, seal: seal, from: principal, answer: answer)
+                result = timed.result
+                metrics.merged(result, transaction: timed.transaction)
+            } catch {
                 metrics.changeSet("refused")
                 throw error
             }

@@ -28,6 +28,13 @@ public struct MergeService: Sendable {
     /// document is left out of the answer (see `AnswerForm`).
     public func apply(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
                       answer: AnswerForm = .documents) async throws -> ChangeSetResult {
+        try await applyTimed(changeSet, seal: seal, from: principal, answer: answer).result
+    }
+
+    /// `apply`, and how long its transaction ran (the writer is the province's bottleneck: the
+    /// metric `esync_merge_duration_seconds` adds these up).
+    func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
+                    answer: AnswerForm = .documents) async throws -> (result: ChangeSetResult, transaction: Duration) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -37,40 +44,53 @@ public struct MergeService: Sendable {
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
-        let result = try await database.pool.write { db in
-            let register = SQLiteTransaction(db: db)
-            let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, db: db)
-            if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
-                guard stored["region"] as String == region else {
-                    throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
-                }
-                var result = try ChangeSetResult.decode(stored["result"] as Data)
-                result.replayed = true
-                result.clock = try ProvinceClock.current(db)
-                // Documents are not stored with the result: the record as it is now is what the
-                // agent must merge (it may have moved on since). A record that has left the
-                // region since is not the bureau's to read: no document, revision or hash (the
-                // agent skips it, and its next pull brings the move).
-                let rows = try register.recordsForMerge(result.records.filter { $0.outcome != .rejected }.map(\.uscc))
-                for n in result.records.indices where result.records[n].outcome != .rejected {
-                    guard let row = rows[result.records[n].uscc] else { continue }
-                    let ours = row.region == region
-                    result.records[n].document = ours ? row.document : nil
-                    result.records[n].revision = ours ? row.revision : nil
-                    result.records[n].hash = ours ? row.hash : nil
-                }
-                return result
+        // (The transaction is timed with its commit.)
+        let (result, transaction) = try await database.pool.writeWithoutTransaction { db in
+            let started = ContinuousClock.now
+            var result: ChangeSetResult?
+            try db.inTransaction(.immediate) {
+                result = try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, db: db)
+                return .commit
             }
-            try RegionActivity.notePush(changeSet, region: region, db: db)
-            if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
-            let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
-            if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), db: db) {
-                return held
-            }
-            return try applyNow(changeSet, region: region, source: principal.source, stored: stored, db: db, answer: answer)
+            guard let result else { throw ServiceError.internalError("change set \(changeSet.id): the transaction ended without a result") }
+            return (result, ContinuousClock.now - started)
         }
         CrashPoint.reach("merge.committed")
-        return result
+        return (result, transaction)
+    }
+
+    private func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
+                                    db: Database) throws -> ChangeSetResult {
+        let register = SQLiteTransaction(db: db)
+        let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, db: db)
+        if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
+            guard stored["region"] as String == region else {
+                throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
+            }
+            var result = try ChangeSetResult.decode(stored["result"] as Data)
+            result.replayed = true
+            result.clock = try ProvinceClock.current(db)
+            // Documents are not stored with the result: the record as it is now is what the
+            // agent must merge (it may have moved on since). A record that has left the
+            // region since is not the bureau's to read: no document, revision or hash (the
+            // agent skips it, and its next pull brings the move).
+            let rows = try register.recordsForMerge(result.records.filter { $0.outcome != .rejected }.map(\.uscc))
+            for n in result.records.indices where result.records[n].outcome != .rejected {
+                guard let row = rows[result.records[n].uscc] else { continue }
+                let ours = row.region == region
+                result.records[n].document = ours ? row.document : nil
+                result.records[n].revision = ours ? row.revision : nil
+                result.records[n].hash = ours ? row.hash : nil
+            }
+            return result
+        }
+        try RegionActivity.notePush(changeSet, region: region, db: db)
+        if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
+        let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
+        if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), db: db) {
+            return held
+        }
+        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, db: db, answer: answer)
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction):

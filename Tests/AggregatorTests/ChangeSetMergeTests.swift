@@ -1,0 +1,97 @@
+@testable import Aggregator
+import EnterpriseModel
+import Foundation
+import SyncCore
+import Testing
+
+/// The merge as a pure function: records in, a write plan out, no database.
+@Suite struct ChangeSetMergeTests {
+    let context = WriteContext(source: "region:410100", changeSet: "cs-1", at: "2026-12-05T00:00:00Z", clock: nil)
+    let record: JSONValue
+    let other: JSONValue
+
+    init() {
+        var generator = SampleGenerator(seed: 11)
+        record = generator.next(region: Regions.region(code: "410100")).json
+        other = generator.next(region: Regions.region(code: "410200")).json
+    }
+
+    func code(_ document: JSONValue) -> String { document["uscc"]!.stringValue! }
+
+    func stored(_ document: JSONValue, revision: Int64 = 1, deleted: Bool = false) -> StoredRecord {
+        StoredRecord(uscc: code(document), region: document["region"]!.stringValue!, revision: revision, seq: revision, deleted: deleted,
+                     document: document, hash: ContentHash.of(document))
+    }
+
+    func edit(_ document: JSONValue, _ path: String, _ value: JSONValue?, base revision: Int64 = 1) -> (RecordChange, JSONValue) {
+        var edited = document
+        FieldPath.set(&edited, path: path, to: value)
+        return (RecordDiff.change(uscc: code(document), base: document, baseRevision: revision, working: edited)!, edited)
+    }
+
+    func plan(_ records: [RecordChange], stored: [StoredRecord], refuseForeignRecords: Bool = false) throws -> WritePlan {
+        try ChangeSetMerge.plan(ChangeSet(id: "cs-1", region: "410100", createdAt: "now", records: records), region: "410100",
+                                stored: Dictionary(uniqueKeysWithValues: stored.map { ($0.uscc, $0) }), policy: .standard, context: context,
+                                refuseForeignRecords: refuseForeignRecords, clocks: { _ in [:] })
+    }
+
+    @Test func anUpdateBecomesOneRevisionWithWhatChanged() throws {
+        let (change, edited) = edit(record, "employees", .int(4321))
+        let plan = try plan([change], stored: [stored(record)])
+        #expect(plan.affected == 1 && plan.conflicts.isEmpty)
+        let revision = try #require(plan.revisions.first)
+        #expect(plan.revisions.count == 1 && revision.kind == .update && revision.revision == 2 && revision.document == edited)
+        #expect(revision.hash == ContentHash.of(edited) && revision.changedFields == ["employees"])
+        #expect(revision.changes == .updated([HistoryEntry.FieldChange(field: "employees", from: record["employees"], to: .int(4321))]))
+        #expect(plan.answers.map(\.result.outcome) == [.applied] && plan.answers.first?.result.revision == 2)
+    }
+
+    @Test func aNewRecordIsCreatedWhole() throws {
+        let change = RecordDiff.change(uscc: code(record), base: nil, baseRevision: nil, working: record)!
+        let plan = try plan([change], stored: [])
+        #expect(plan.affected == 0 && plan.revisions.map(\.kind) == [.create] && plan.revisions.first?.changes == .created(record))
+    }
+
+    @Test func aRecordSentTwiceIsMergedTheSecondTimeOverTheFirst() throws {
+        let (first, once) = edit(record, "employees", .int(1))
+        let (second, twice) = edit(once, "name", "再改名", base: 2)
+        let plan = try plan([first, second], stored: [stored(record)])
+        #expect(plan.revisions.map(\.revision) == [2, 3] && plan.revisions.last?.document == twice)
+        #expect(plan.revisions.last?.previous?.document == once)
+    }
+
+    @Test func aRefusedRecordLeavesNothingInThePlan() throws {
+        // The bureau sets a province field (an automatic decision) and makes the record invalid.
+        var edited = record
+        FieldPath.set(&edited, path: "srdi", to: ["year": 2026, "batch": 1, "validUntil": "2028-12-31"])
+        FieldPath.set(&edited, path: "employees", to: "many")
+        let change = RecordDiff.change(uscc: code(record), base: record, baseRevision: 1, working: edited)!
+        let plan = try plan([change], stored: [stored(record)])
+        #expect(plan.answers.map(\.result.outcome) == [.rejected] && plan.answers.first?.conflicts.isEmpty == true)
+        #expect(plan.revisions.isEmpty && plan.conflicts.isEmpty)
+    }
+
+    @Test func bothSidesChangedAFieldParksItAndAppliesTheRest() throws {
+        var province = record
+        FieldPath.set(&province, path: "name", to: "省里的名称")
+        var bureau = record
+        FieldPath.set(&bureau, path: "name", to: "局里的名称")
+        FieldPath.set(&bureau, path: "contact.phone", to: "0371-1234567")
+        let change = RecordDiff.change(uscc: code(record), base: record, baseRevision: 1, working: bureau)!
+        let plan = try plan([change], stored: [stored(province, revision: 2)])
+        #expect(plan.answers.map(\.result.outcome) == [.partial] && plan.revisions.first?.changedFields == ["contact.phone"])
+        #expect(plan.conflicts.map(\.field) == ["name"] && plan.conflicts.first?.decision == nil)
+        #expect(plan.answers.first?.conflicts.map(\.index) == [0])
+    }
+
+    @Test func aDeleteIsARequestAndAnotherRegionsRecordRefusesTheWholeChangeSet() throws {
+        let delete = RecordChange(uscc: code(record), op: .delete, expectedHash: ContentHash.of(record))
+        let plan = try plan([delete], stored: [stored(record)])
+        #expect(plan.revisions.isEmpty && plan.conflicts.map(\.kind) == ["delete"] && plan.answers.map(\.result.outcome) == [.deleteRequested])
+
+        let (foreign, _) = edit(other, "employees", .int(5))
+        #expect(throws: ServiceError.self) { try self.plan([foreign], stored: [stored(other)]) }
+        let alone = try self.plan([foreign, delete], stored: [stored(other), stored(record)], refuseForeignRecords: true)
+        #expect(alone.answers.map(\.result.outcome) == [.rejected, .deleteRequested] && alone.answers.last?.conflicts.map(\.index) == [0])
+    }
+}
