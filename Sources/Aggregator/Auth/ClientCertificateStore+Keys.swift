@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SyncCore
 
 /// Bureau signing keys registered with a client certificate, as `TokenStore+Keys` does for
@@ -10,14 +9,14 @@ extension ClientCertificateStore {
     /// digits), replacing any key it had; nil when there is no such active certificate.
     public func registerKey(_ key: PublicSigningKey, selector: String, by operator: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await database.pool.write { db in
-            guard let entry = try Self.active(selector, db: db) else { return nil }
-            let old = try String.fetchOne(db, sql: "SELECT public_key FROM client_certificates WHERE fingerprint = ?", arguments: [entry.fingerprint])
-                .flatMap { try? PublicSigningKey(base64: $0) }
+        return try await database.write { register in
+            guard let certificate = try Self.active(selector, register: register) else { return nil }
+            let entry = Self.entry(certificate)
+            let old = certificate.publicKey.flatMap { try? PublicSigningKey(base64: $0) }
             let what = old.map { $0 == key ? "key \(key.fingerprint) registered again" : "key \(key.fingerprint) replaced key \($0.fingerprint)" }
                 ?? "key \(key.fingerprint) registered"
-            try db.execute(sql: "UPDATE client_certificates SET public_key = ?, chain_reset = ? WHERE fingerprint = ?",
-                           arguments: [key.base64, "\(what) with certificate \(entry.name) by \(`operator`) at \(now)", entry.fingerprint])
+            try register.setCertificateKey(fingerprint: entry.fingerprint, publicKey: key.base64,
+                                           chainReset: "\(what) with certificate \(entry.name) by \(`operator`) at \(now)")
             return entry
         }
     }
@@ -26,13 +25,14 @@ extension ClientCertificateStore {
     /// a gap or fork an operator has looked into); nil when there is no such active certificate.
     public func resetChain(selector: String, by operator: String, note: String?) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await database.pool.write { db in
-            guard let entry = try Self.active(selector, db: db) else { return nil }
-            guard try String.fetchOne(db, sql: "SELECT public_key FROM client_certificates WHERE fingerprint = ?", arguments: [entry.fingerprint]) != nil else {
+        return try await database.write { register in
+            guard let certificate = try Self.active(selector, register: register) else { return nil }
+            let entry = Self.entry(certificate)
+            guard certificate.publicKey != nil else {
                 throw ServiceError.conflict("certificate \(entry.name) has no signing key registered; its change sets are not chained")
             }
-            try db.execute(sql: "UPDATE client_certificates SET chain_reset = ? WHERE fingerprint = ?",
-                           arguments: ["chain reset by \(`operator`) at \(now)" + (note.map { ": \($0)" } ?? ""), entry.fingerprint])
+            try register.setCertificateKey(fingerprint: entry.fingerprint, publicKey: nil,
+                                           chainReset: "chain reset by \(`operator`) at \(now)" + (note.map { ": \($0)" } ?? ""))
             return entry
         }
     }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import NIOSSL
 
 /// Client certificates that stand for a bureau: each registered certificate (by the SHA-256 of
@@ -45,14 +44,14 @@ public struct ClientCertificateStore: Sendable {
         let entry = Entry(fingerprint: try Self.fingerprint(certificate), region: region, name: name, subject: Self.subject(certificate),
                           notAfter: Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter)).formatted(.iso8601),
                           createdAt: Date().formatted(.iso8601))
-        return try await database.pool.write { db in
-            if let existing = try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM client_certificates WHERE fingerprint = ?", arguments: [entry.fingerprint]).map(Self.entry) {
+        return try await database.write { register in
+            if let existing = try register.certificate(fingerprint: entry.fingerprint).map(Self.entry) {
                 throw ServiceError.conflict(existing.revokedAt == nil
                     ? "\(file) is registered already, as \(existing.name) for \(existing.region)"
                     : "\(file) was revoked on \(existing.revokedAt!.prefix(10)) (\(existing.name)); a revoked certificate stays revoked: issue a new one")
             }
-            try db.execute(sql: "INSERT INTO client_certificates (\(Self.entryColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [entry.fingerprint, entry.region, entry.name, entry.subject, entry.notAfter, entry.createdAt, nil])
+            try register.insertCertificate(StoredCertificate(fingerprint: entry.fingerprint, region: entry.region, name: entry.name, subject: entry.subject,
+                                                             notAfter: entry.notAfter, createdAt: entry.createdAt))
             return entry
         }
     }
@@ -61,9 +60,7 @@ public struct ClientCertificateStore: Sendable {
     /// is not registered or was revoked.
     public func authenticate(_ certificate: NIOSSLCertificate) async throws -> Principal {
         let fingerprint = try Self.fingerprint(certificate)
-        let found = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM client_certificates WHERE fingerprint = ?", arguments: [fingerprint]).map(Self.entry)
-        }
+        let found = try await database.read { register in try register.certificate(fingerprint: fingerprint).map(Self.entry) }
         let described = "client certificate \(Self.subject(certificate)) (SHA-256 \(fingerprint.prefix(16))…)"
         guard let found else {
             throw ServiceError.unauthorized("\(described) is not registered: the province registers it with `esync-aggregator cert add --region CODE --name NAME FILE.pem`")
@@ -75,9 +72,7 @@ public struct ClientCertificateStore: Sendable {
     }
 
     public func list() async throws -> [Entry] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM client_certificates ORDER BY rowid").map(Self.entry)
-        }
+        try await database.read { register in try register.certificates().map(Self.entry) }
     }
 
     /// Revokes the active certificate whose fingerprint starts with `selector` (at least 16 hex
@@ -85,9 +80,9 @@ public struct ClientCertificateStore: Sendable {
     /// working on the next request.
     public func revoke(selector: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await database.pool.write { db in
-            guard var entry = try Self.active(selector, db: db) else { return nil }
-            try db.execute(sql: "UPDATE client_certificates SET revoked_at = ? WHERE fingerprint = ?", arguments: [now, entry.fingerprint])
+        return try await database.write { register in
+            guard var entry = try Self.active(selector, register: register).map(Self.entry) else { return nil }
+            try register.revokeCertificate(fingerprint: entry.fingerprint, at: now)
             entry.revokedAt = now
             return entry
         }
@@ -95,22 +90,19 @@ public struct ClientCertificateStore: Sendable {
 
     /// The one active certificate whose fingerprint starts with `selector` (at least 16 hex
     /// digits), nil when none; throws when `selector` is not a fingerprint or is ambiguous.
-    static func active(_ selector: String, db: Database) throws -> Entry? {
+    static func active(_ selector: String, register: any RegisterTransaction) throws -> StoredCertificate? {
         let prefix = normalized(selector)
         guard prefix.count >= 16, prefix.allSatisfy(\.isHexDigit) else {
             throw ServiceError.badRequest("\(selector) is not a certificate fingerprint: give at least its first 16 hex digits, as `cert list` shows them")
         }
-        let matches = try Row.fetchAll(db, sql: "SELECT \(entryColumns) FROM client_certificates WHERE fingerprint LIKE ? AND revoked_at IS NULL",
-                                       arguments: [prefix + "%"]).map(entry)
+        let matches = try register.activeCertificates(prefix: prefix)
         guard matches.count <= 1 else { throw ServiceError.conflict("\(selector) matches \(matches.count) certificates: give more of the fingerprint") }
         return matches.first
     }
 
-    static let entryColumns = "fingerprint, region, name, subject, not_after, created_at, revoked_at"
-
-    static func entry(_ row: Row) -> Entry {
-        Entry(fingerprint: row["fingerprint"], region: row["region"], name: row["name"], subject: row["subject"],
-              notAfter: row["not_after"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
+    static func entry(_ c: StoredCertificate) -> Entry {
+        Entry(fingerprint: c.fingerprint, region: c.region, name: c.name, subject: c.subject, notAfter: c.notAfter, createdAt: c.createdAt,
+              revokedAt: c.revokedAt)
     }
 
     static func fingerprint(_ certificate: NIOSSLCertificate) throws -> String {

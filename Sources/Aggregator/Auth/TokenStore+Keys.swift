@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SyncCore
 
 /// Bureau signing keys, registered with the bureau's token: once a token has a key, the province
@@ -14,12 +13,11 @@ extension TokenStore {
     /// key it had; returns the token, or nil when there is no such active bureau token.
     public func registerKey(_ key: PublicSigningKey, selector: String, by operator: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await update(selector: selector) { db, row in
-            let old = (row["public_key"] as String?).flatMap { try? PublicSigningKey(base64: $0) }
+        return try await update(selector: selector) { register, token in
+            let old = token.publicKey.flatMap { try? PublicSigningKey(base64: $0) }
             let what = old.map { $0 == key ? "key \(key.fingerprint) registered again" : "key \(key.fingerprint) replaced key \($0.fingerprint)" }
                 ?? "key \(key.fingerprint) registered"
-            try db.execute(sql: "UPDATE tokens SET public_key = ?, chain_reset = ? WHERE id = ?",
-                           arguments: [key.base64, "\(what) by \(`operator`) at \(now)", row["id"] as Int64])
+            try register.setTokenKey(id: token.id, publicKey: key.base64, chainReset: "\(what) by \(`operator`) at \(now)")
         }
     }
 
@@ -28,30 +26,26 @@ extension TokenStore {
     /// lost). Returns the token, or nil when there is no such active bureau token with a key.
     public func resetChain(selector: String, by operator: String, note: String?) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await update(selector: selector) { db, row in
-            guard row["public_key"] as String? != nil else { throw ServiceError.conflict("token \(selector) has no signing key registered; its change sets are not chained") }
-            try db.execute(sql: "UPDATE tokens SET chain_reset = ? WHERE id = ?",
-                           arguments: ["chain reset by \(`operator`) at \(now)" + (note.map { ": \($0)" } ?? ""), row["id"] as Int64])
+        return try await update(selector: selector) { register, token in
+            guard token.publicKey != nil else { throw ServiceError.conflict("token \(selector) has no signing key registered; its change sets are not chained") }
+            try register.setTokenKey(id: token.id, publicKey: nil, chainReset: "chain reset by \(`operator`) at \(now)" + (note.map { ": \($0)" } ?? ""))
         }
     }
 
     /// `selector`: as `token list` shows it, or any prefix of it that names one active bureau
     /// token (at least 4 characters; an ambiguous one is refused, naming how many it matches).
-    private func update(selector: String, _ change: @Sendable @escaping (Database, Row) throws -> Void) async throws -> Entry? {
-        return try await database.pool.write { db in
-            let match = Self.matching(selector)
-            var rows = try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match.sql) AND revoked_at IS NULL AND role = 'bureau'",
-                                        arguments: match.arguments)
-            if rows.isEmpty, selector.count >= 4, !selector.hasPrefix("#") {
-                rows = try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE substr(selector, 1, ?) = ? AND revoked_at IS NULL AND role = 'bureau'",
-                                        arguments: [selector.count, selector])
-                guard rows.count <= 1 else {
-                    throw ServiceError.conflict("selector \(selector) is the start of \(rows.count) active bureau tokens: give more of it (see `esync-aggregator token list`)")
+    private func update(selector: String, _ change: @Sendable @escaping (any RegisterTransaction, StoredToken) throws -> Void) async throws -> Entry? {
+        try await database.write { register in
+            var tokens = try register.tokens(named: selector, prefix: false, activeBureau: true)
+            if tokens.isEmpty, selector.count >= 4, !selector.hasPrefix("#") {
+                tokens = try register.tokens(named: selector, prefix: true, activeBureau: true)
+                guard tokens.count <= 1 else {
+                    throw ServiceError.conflict("selector \(selector) is the start of \(tokens.count) active bureau tokens: give more of it (see `esync-aggregator token list`)")
                 }
             }
-            guard let row = rows.first else { return nil }
-            try change(db, row)
-            return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE id = ?", arguments: [row["id"] as Int64]).map(Self.entry)
+            guard let token = tokens.first else { return nil }
+            try change(register, token)
+            return try register.token(id: token.id).map(Self.entry)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import SyncCore
 
 /// Bearer tokens for bureaus, reviewers and editors. A token is shown once, when it is created;
@@ -33,36 +32,25 @@ public struct TokenStore: Sendable {
         let token = "esync_" + random
         let selector = Self.selector(of: token)!
         let now = Date().formatted(.iso8601)
-        try await database.pool.write { db in
-            try db.execute(sql: "INSERT INTO tokens (hash, selector, role, region, name, created_at, public_key, chain_reset) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                           arguments: [Self.hash(token), selector, role.rawValue, region, name, now, publicKey?.base64,
-                                       publicKey.map { "key \($0.fingerprint) registered with the token by \(`operator`) at \(now)" }])
-        }
+        let stored = StoredToken(id: 0, hash: Self.hash(token), selector: selector, role: role.rawValue, region: region, name: name, createdAt: now,
+                                 publicKey: publicKey?.base64,
+                                 chainReset: publicKey.map { "key \($0.fingerprint) registered with the token by \(`operator`) at \(now)" })
+        try await database.write { register in try register.insertToken(stored) }
         return token
     }
 
     public func authenticate(_ token: String) async throws -> Principal? {
         let presented = Array(Self.hash(token).utf8)
-        return try await database.pool.read { db in
-            let row: Row?
-            if let selector = Self.selector(of: token) {
-                row = try Row.fetchOne(db, sql: "SELECT id, hash, role, region, name FROM tokens WHERE selector = ? AND revoked_at IS NULL", arguments: [selector])
-                    ?? Row.fetchOne(db, sql: "SELECT id, hash, role, region, name FROM tokens WHERE selector IS NULL AND hash = ? AND revoked_at IS NULL",
-                                    arguments: [Self.hash(token)])
-            } else {
-                row = nil
-            }
-            guard let row, Self.constantTimeEqual(Array((row["hash"] as String).utf8), presented),
-                  let role = Principal.Role(rawValue: row["role"])
-            else { return nil }
-            return Principal(role: role, region: row["region"], name: row["name"], tokenId: row["id"])
-        }
+        guard let selector = Self.selector(of: token) else { return nil }
+        let hash = Self.hash(token)
+        guard let row = try await database.read({ register in try register.activeToken(selector: selector, hash: hash) }),
+              Self.constantTimeEqual(Array(row.hash.utf8), presented), let role = Principal.Role(rawValue: row.role)
+        else { return nil }
+        return Principal(role: role, region: row.region, name: row.name, tokenId: row.id)
     }
 
     public func list() async throws -> [Entry] {
-        try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM tokens ORDER BY id").map(Self.entry)
-        }
+        try await database.read { register in try register.tokens().map(Self.entry) }
     }
 
     /// Revokes the token `token list` names so (its selector, or `#id` for a token made before
@@ -70,26 +58,16 @@ public struct TokenStore: Sendable {
     /// working at once, review sessions opened with it included.
     public func revoke(selector: String) async throws -> Entry? {
         let now = Date().formatted(.iso8601)
-        return try await database.pool.write { db in
-            let match = Self.matching(selector)
-            try db.execute(sql: "UPDATE tokens SET revoked_at = ? WHERE \(match.sql) AND revoked_at IS NULL", arguments: [now] + match.arguments)
-            guard db.changesCount > 0 else { return nil }
-            return try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM tokens WHERE \(match.sql)", arguments: match.arguments).map(Self.entry)
+        return try await database.write { register in
+            guard let token = try register.tokens(named: selector, prefix: false, activeBureau: false).first(where: { $0.revokedAt == nil }),
+                  try register.revokeToken(id: token.id, at: now) else { return nil }
+            return try register.token(id: token.id).map(Self.entry)
         }
     }
 
-    /// The condition that finds a token by the selector `token list` shows (`#ID` for one made
-    /// before selectors).
-    static func matching(_ selector: String) -> (sql: String, arguments: StatementArguments) {
-        ("(selector = ? OR (selector IS NULL AND id = ?))", [selector, selector.hasPrefix("#") ? Int64(selector.dropFirst()) : nil])
-    }
-
-    static let entryColumns = "id, selector, role, region, name, created_at, revoked_at, public_key"
-
-    static func entry(_ row: Row) -> Entry {
-        Entry(selector: row["selector"] ?? "#\(row["id"] as Int64)", role: row["role"], region: row["region"],
-              name: row["name"], createdAt: row["created_at"], revokedAt: row["revoked_at"],
-              keyFingerprint: (row["public_key"] as String?).flatMap { try? PublicSigningKey(base64: $0).fingerprint })
+    static func entry(_ token: StoredToken) -> Entry {
+        Entry(selector: token.selector ?? "#\(token.id)", role: token.role, region: token.region, name: token.name, createdAt: token.createdAt,
+              revokedAt: token.revokedAt, keyFingerprint: token.publicKey.flatMap { try? PublicSigningKey(base64: $0).fingerprint })
     }
 
     /// The selector of a well-formed token (`esync_` + 64 hex characters), else nil.

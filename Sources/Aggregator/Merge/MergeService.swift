@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// The province's merge: applies a bureau's change set field by field (compare-and-set) in one
@@ -44,32 +43,21 @@ public struct MergeService: Sendable {
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
-        // (The transaction is timed with its commit.)
-        let (result, transaction) = try await database.pool.writeWithoutTransaction { db in
-            let started = ContinuousClock.now
-            var result: ChangeSetResult?
-            try db.inTransaction(.immediate) {
-                result = try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, db: db)
-                return .commit
-            }
-            guard let result else { throw ServiceError.internalError("change set \(changeSet.id): the transaction ended without a result") }
-            return (result, ContinuousClock.now - started)
+        let (result, transaction) = try await database.writeTimed { register in
+            try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
         }
         CrashPoint.reach("merge.committed")
         return (result, transaction)
     }
 
     private func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
-                                    db: Database) throws -> ChangeSetResult {
-        let register = SQLiteTransaction(db: db)
-        let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, db: db)
-        if let stored = try Row.fetchOne(db, sql: "SELECT region, result FROM changesets WHERE id = ?", arguments: [changeSet.id]) {
-            guard stored["region"] as String == region else {
-                throw ServiceError.conflict("change set id \(changeSet.id) was used by another region")
-            }
-            var result = try ChangeSetResult.decode(stored["result"] as Data)
+                                    register: any RegisterTransaction) throws -> ChangeSetResult {
+        let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, register: register)
+        if let stored = try register.appliedChangeSet(changeSet.id) {
+            guard stored.region == region else { throw ServiceError.conflict("change set id \(changeSet.id) was used by another region") }
+            var result = try ChangeSetResult.decode(Data(stored.result))
             result.replayed = true
-            result.clock = try ProvinceClock.current(db)
+            result.clock = try ProvinceClock.current(register)
             // Documents are not stored with the result: the record as it is now is what the
             // agent must merge (it may have moved on since). A record that has left the
             // region since is not the bureau's to read: no document, revision or hash (the
@@ -84,23 +72,22 @@ public struct MergeService: Sendable {
             }
             return result
         }
-        try RegionActivity.notePush(changeSet, region: region, db: db)
-        if let link { try ChangeSetChain.record(link, at: Self.now(), db: db) }
+        try register.notePush(region: region, at: Self.now(), changeSet: changeSet.id, records: changeSet.records.count, agent: changeSet.agent)
+        if let link { try ChangeSetChain.record(link, at: Self.now(), register: register) }
         let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
-        if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), db: db) {
+        if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), register: register) {
             return held
         }
-        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, db: db, answer: answer)
+        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, register: register, answer: answer)
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction):
     /// loads the records it touches (unless given), merges them (`ChangeSetMerge.plan`) and
     /// writes the plan. `refuseForeignRecords`: a record that has left the region since (a held
     /// change set approved later) is refused alone instead of refusing the whole change set.
-    func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, db: Database,
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, register: any RegisterTransaction,
                   refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
-        let register = SQLiteTransaction(db: db)
-        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, db))
+        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, register))
         context.answer = answer
         let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
@@ -108,16 +95,19 @@ public struct MergeService: Sendable {
         let results = try register.write(plan)
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
-        try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at, db: db)
-        result.clock = try ProvinceClock.current(db)
+        try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at,
+                       register: register)
+        result.clock = try ProvinceClock.current(register)
         return result
     }
 
-    static func store(_ result: ChangeSetResult, region: String, records: Int, affected: Int = 0, push: String? = nil, at: String, db: Database) throws {
+    /// Keeps a change set's result (without documents) under its id.
+    static func store(_ result: ChangeSetResult, region: String, records: Int, affected: Int = 0, push: String? = nil, at: String,
+                      register: any RegisterTransaction) throws {
         var stored = result
         for n in stored.records.indices { stored.records[n].document = nil }
-        try db.cachedStatement(sql: "INSERT INTO changesets (id, region, received_at, records, result, affected, push) VALUES (?, ?, ?, ?, ?, ?, ?)")
-            .execute(arguments: [result.id, region, at, records, Data(stored.encoded()), affected, push])
+        try register.insertAppliedChangeSet(id: result.id, region: region, receivedAt: at, records: records, result: stored.encoded(),
+                                            affected: affected, push: push)
     }
 
     /// A field's clock: its own, or the latest of a parent set whole or of members set one by one.
@@ -142,8 +132,8 @@ public struct MergeService: Sendable {
         if patch.set["region"] != nil || patch.remove?.contains("region") == true {
             throw ServiceError.conflict("region is changed by an approved transfer, not by an edit")
         }
-        return try await database.pool.write { db in
-            guard let row = try StoredRecord.fetch(uscc, db: db), !row.deleted else { throw ServiceError.notFound("no record \(uscc)") }
+        return try await database.write { register in
+            guard let row = try register.record(uscc), !row.deleted else { throw ServiceError.notFound("no record \(uscc)") }
             if let expected = patch.expectedRevision, expected != row.revision {
                 throw ServiceError.conflict("record \(uscc) is at revision \(row.revision), not \(expected)")
             }
@@ -158,18 +148,20 @@ public struct MergeService: Sendable {
             let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
             if !changed.isEmpty {
                 let context = WriteContext(source: principal.source, changeSet: "edit-" + UUID().uuidString.lowercased(), at: Self.now(),
-                                           clock: try ProvinceClock.tick(db))
-                _ = try StoredRecord.write(uscc: uscc, region: row.region, previous: row, document: document, changedFields: changed, context: context, db: db)
+                                           clock: try ProvinceClock.tick(register))
+                try register.write([WritePlan.Revision(kind: .update, uscc: uscc, region: row.region, previous: row, document: document, changedFields: changed)],
+                                   context: context)
             }
-            return try Self.view(uscc, db: db)!
+            guard let view = try Self.view(uscc, register: register) else { throw ServiceError.notFound("no record \(uscc)") }
+            return view
         }
     }
 
     // MARK: - Reads
 
     public func record(_ uscc: String, for principal: Principal) async throws -> RecordView {
-        try await database.pool.read { db in
-            guard let view = try Self.view(uscc, db: db) else { throw ServiceError.notFound("no record \(uscc)") }
+        try await database.read { register in
+            guard let view = try Self.view(uscc, register: register) else { throw ServiceError.notFound("no record \(uscc)") }
             if principal.role == .bureau, view.region != principal.region {
                 throw ServiceError.forbidden("record \(uscc) belongs to region \(view.region); the bureau of \(principal.region ?? "?") may not read it")
             }
@@ -177,16 +169,9 @@ public struct MergeService: Sendable {
         }
     }
 
-    static func view(_ uscc: String, db: Database) throws -> RecordView? {
-        guard let row = try StoredRecord.fetch(uscc, db: db) else { return nil }
-        var provenance: [String: Provenance] = [:]
-        for p in try Row.fetchAll(db, sql: """
-            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
-            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = ?
-            """, arguments: [uscc]) {
-            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
-                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init), signer: p["signer"])
-        }
+    static func view(_ uscc: String, register: any RegisterTransaction) throws -> RecordView? {
+        guard let row = try register.record(uscc) else { return nil }
+        var provenance = try register.provenance(of: uscc)
         // The creation's row stands for every field not written since.
         if let created = provenance.removeValue(forKey: StoredRecord.allFields) {
             let written = Array(provenance.keys)
@@ -206,32 +191,21 @@ public struct MergeService: Sendable {
     /// download its own push again.
     public func changes(region: String, since cursor: Int64, limit: Int, requester: String? = nil,
                         echoHashes: Bool = true) async throws -> ChangePage {
-        try await database.pool.read { db in
+        try await database.read { register in
             // The region's records, and tombstones naming the new owner of those that moved away.
-            let rows = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT uscc, revision, seq, deleted, CASE WHEN last_source = ?4 THEN NULL ELSE doc END AS doc, hash,
-                       coalesce(last_source = ?4, 0) AS echo, NULL AS moved_to
-                FROM records WHERE region = ?1 AND seq > ?2
-                UNION ALL
-                SELECT uscc, revision, seq, 0, NULL, NULL, 0, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
-                ORDER BY seq LIMIT ?3
-                """), arguments: [region, cursor, limit + 1, requester])
+            let rows = try register.changes(region: region, after: cursor, limit: limit + 1, requester: requester)
             var records: [ChangedRecord] = []
             records.reserveCapacity(min(rows.count, limit))
             for row in rows.prefix(limit) {
-                let deleted: Bool = row["deleted"]
-                let movedTo: String? = row["moved_to"]
-                let echo: Bool = row["echo"] && !deleted
-                let text: String? = row["doc"]
-                let document: JSONValue? = deleted || movedTo != nil || echo ? nil : try text.map { try StoredRecord.decode($0, uscc: row["uscc"]) }
-                var record = ChangedRecord(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], document: document,
-                                           deleted: deleted, movedTo: movedTo)
-                record.hash = echo && !echoHashes ? nil : row["hash"]
+                let echo = row.echo && !row.deleted
+                let document: JSONValue? = row.deleted || row.movedTo != nil || echo ? nil : try row.document.map { try StoredRecord.decode($0, uscc: row.uscc) }
+                var record = ChangedRecord(uscc: row.uscc, revision: row.revision, seq: row.seq, document: document, deleted: row.deleted, movedTo: row.movedTo)
+                record.hash = echo && !echoHashes ? nil : row.hash
                 record.echo = echo
                 records.append(record)
             }
             var page = ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
-            page.clock = try ProvinceClock.current(db)
+            page.clock = try ProvinceClock.current(register)
             return page
         }
     }
@@ -265,8 +239,7 @@ extension MergeService {
     /// A record's revisions, oldest first, each with the document after it (rebuilt from the
     /// history's changes). A bureau reads the history of its own region's records only.
     public func history(_ uscc: String, for principal: Principal) async throws -> [RecordRevision] {
-        try await database.pool.read { db in
-            let register = SQLiteTransaction(db: db)
+        try await database.read { register in
             guard let row = try register.record(uscc) else { throw ServiceError.notFound("no record \(uscc)") }
             if principal.role == .bureau, row.region != principal.region {
                 throw ServiceError.forbidden("record \(uscc) belongs to region \(row.region); the bureau of \(principal.region ?? "?") may not read it")

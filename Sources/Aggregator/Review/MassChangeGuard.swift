@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// Holds a change set whole when it would change or delete more than a share of its region's
@@ -41,8 +40,8 @@ public struct MassChangeGuard: Sendable {
     }
 
     /// The held answer when the change set is (or was already) held; nil to apply it now.
-    func hold(_ changeSet: ChangeSet, region: String, affected: Int, db: Database) throws -> ChangeSetResult? {
-        if let status = try String.fetchOne(db, sql: "SELECT status FROM held_changesets WHERE id = ?", arguments: [changeSet.id]) {
+    func hold(_ changeSet: ChangeSet, region: String, affected: Int, register: any RegisterTransaction) throws -> ChangeSetResult? {
+        if let status = try register.heldChangeSet(changeSet.id)?.status {
             // Decided ones have their result in `changesets` and never reach here.
             return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
         }
@@ -54,19 +53,14 @@ public struct MassChangeGuard: Sendable {
         // sets (its own earlier pieces are in the total already), and never by less than all of
         // the region's recent change sets with this one. (Older agents give no name.)
         let push = changeSet.pushChanges == nil ? nil : changeSet.push
-        let sums = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(affected), 0) AS recent, COALESCE(SUM(CASE WHEN push IS NOT ?3 THEN affected END), 0) AS others
-            FROM changesets WHERE region = ?1 AND received_at >= ?2
-            """), arguments: [region, since, push])
-        let recent: Int = sums?["recent"] ?? 0, others: Int = sums?["others"] ?? 0
+        let (recent, others) = try register.recentlyAffected(region: region, since: since, push: push)
         let pushChanges = changeSet.pushChanges ?? 0
         let total = push == nil ? recent + max(affected, pushChanges) : max(recent + affected, others + pushChanges)
         guard affected > 0, total >= minChanges else { return nil }
-        let regionRecords = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
+        let regionRecords = try register.liveRecords(region: region)
         guard Double(total) > share * Double(regionRecords) else { return nil }
-        try db.execute(sql: """
-            INSERT INTO held_changesets (id, region, received_at, body, records, affected, region_records) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [changeSet.id, region, MergeService.now(), Data(changeSet.encoded()), changeSet.records.count, affected, regionRecords])
+        try register.insertHeld(HeldChangeSet(id: changeSet.id, region: region, receivedAt: MergeService.now(), body: changeSet.encoded(),
+                                              records: changeSet.records.count, affected: affected, regionRecords: regionRecords))
         let percent = Int((Double(total) / Double(max(regionRecords, 1)) * 100).rounded())
         return Self.answer(changeSet.id, "change set \(changeSet.id) changes or deletes \(plural(affected, "record")); with the last hour's changes that is \(total) of the region's \(regionRecords) records (\(percent) %, more than \(Int(share * 100)) %): held whole for the province's approval (mass-change guard)")
     }
@@ -79,17 +73,15 @@ public struct MassChangeGuard: Sendable {
     }
 
     public static func list(status: String?, database: ProvinceDatabase) async throws -> [Held] {
-        try await database.pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM held_changesets" + (status == nil ? "" : " WHERE status = ?") + " ORDER BY received_at",
-                                        arguments: status.map { [$0] } ?? [])
-            return try rows.map { row in
-                let changeSet = try ChangeSet.decode(row["body"] as Data)
+        try await database.read { register in
+            try register.heldChangeSets(status: status).map { row in
+                let changeSet = try ChangeSet.decode(Data(row.body))
                 let updates = changeSet.records.filter { $0.op == .update }.count
                 let deletes = changeSet.records.filter { $0.op == .delete }.count
                 let fields = Dictionary(grouping: changeSet.records.flatMap { $0.fields.keys }, by: { $0 }).mapValues(\.count)
                     .sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
-                return Held(id: row["id"], region: row["region"], receivedAt: row["received_at"], records: row["records"], affected: row["affected"],
-                            regionRecords: row["region_records"], status: row["status"], decidedBy: row["decided_by"], note: row["note"],
+                return Held(id: row.id, region: row.region, receivedAt: row.receivedAt, records: row.records, affected: row.affected,
+                            regionRecords: row.regionRecords, status: row.status, decidedBy: row.decidedBy, note: row.note,
                             summary: "\(plural(updates, "update")), \(plural(deletes, "delete request")), \(changeSet.records.count - updates - deletes) new; most changed: \(fields.isEmpty ? "-" : fields)")
             }
         }
@@ -98,23 +90,20 @@ public struct MassChangeGuard: Sendable {
     /// Approves (applies as sent, with the bureau's provenance) or refuses a held change set.
     public static func decide(_ id: String, approve: Bool, note: String?, by principal: Principal, merge: MergeService) async throws -> ChangeSetResult {
         guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers decide held change sets") }
-        return try await merge.database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT region, body, status FROM held_changesets WHERE id = ?", arguments: [id]) else {
-                throw ServiceError.notFound("no held change set \(id)")
-            }
-            guard row["status"] as String == "held" else { throw ServiceError.conflict("change set \(id) was already \(row["status"] as String)") }
-            let region: String = row["region"]
-            let changeSet = try ChangeSet.decode(row["body"] as Data)
+        return try await merge.database.write { register in
+            guard let row = try register.heldChangeSet(id) else { throw ServiceError.notFound("no held change set \(id)") }
+            guard row.status == "held" else { throw ServiceError.conflict("change set \(id) was already \(row.status)") }
+            let region = row.region
+            let changeSet = try ChangeSet.decode(Data(row.body))
             let result: ChangeSetResult
             if approve {
-                result = try merge.applyNow(changeSet, region: region, source: "region:\(region)", db: db, refuseForeignRecords: true)
+                result = try merge.applyNow(changeSet, region: region, source: "region:\(region)", register: register, refuseForeignRecords: true)
             } else {
                 let reason = "the province refused the whole change set (mass-change guard)" + (note.map { ": \($0)" } ?? "")
                 result = ChangeSetResult(id: id, records: changeSet.records.map { RecordResult(uscc: $0.uscc, outcome: .rejected, reason: reason) })
-                try MergeService.store(result, region: region, records: changeSet.records.count, at: MergeService.now(), db: db)
+                try MergeService.store(result, region: region, records: changeSet.records.count, at: MergeService.now(), register: register)
             }
-            try db.execute(sql: "UPDATE held_changesets SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ?",
-                           arguments: [approve ? "approved" : "refused", principal.source, MergeService.now(), note, id])
+            try register.decideHeld(id, status: approve ? "approved" : "refused", by: principal.source, at: MergeService.now(), note: note)
             return result
         }
     }

@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// `esync-aggregator changesets verify`: every change set in the province's log checked again —
@@ -45,19 +44,17 @@ public struct ChainAudit: Sendable, Encodable {
     public var problems: Int { regions.reduce(0) { $0 + $1.problems.count } }
 
     public static func run(region: String?, database: ProvinceDatabase) async throws -> ChainAudit {
-        try await database.pool.read { db in
+        try await database.read { register in
             var regions: [String: Region] = [:]
             var heads: [String: String] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM changeset_chain" + (region == nil ? "" : " WHERE region = ?") + " ORDER BY seq",
-                                           arguments: region.map { [$0] } ?? [])
-            while let row = try rows.next() {
+            try register.forEachLink(region: region) { row in
                 let entry = check(row)
                 var summary = regions[entry.region] ?? Region(region: entry.region)
                 summary.changeSets += 1
                 if entry.signer == nil { summary.unsigned += 1 } else { summary.signed += 1 }
                 var problems = entry.problems
                 // Each token or certificate with a key keeps its own chain.
-                let holder: String? = (row["certificate"] as String?).map { "c:" + $0 } ?? (row["token"] as Int64?).map { "t:\($0)" }
+                let holder: String? = row.certificate.map { "c:" + $0 } ?? row.token.map { "t:\($0)" }
                 if let token = holder, entry.signer != nil {
                     if let start = entry.chainStart {
                         summary.chainStarts.append(Finding(changeSet: entry.id, receivedAt: entry.receivedAt, text: start))
@@ -71,13 +68,8 @@ public struct ChainAudit: Sendable, Encodable {
                 summary.problems += problems.map { Finding(changeSet: entry.id, receivedAt: entry.receivedAt, text: $0) }
                 regions[entry.region] = summary
             }
-            let before = try Row.fetchAll(db, sql: """
-                SELECT region, COUNT(*) AS n FROM changesets WHERE id NOT IN (SELECT id FROM changeset_chain)
-                \(region == nil ? "" : "AND region = ?") GROUP BY region
-                """, arguments: region.map { [$0] } ?? [])
-            for row in before {
-                let code: String = row["region"]
-                regions[code, default: Region(region: code)].beforeLog = row["n"]
+            for (code, count) in try register.changeSetsBeforeLog(region: region) {
+                regions[code, default: Region(region: code)].beforeLog = count
             }
             return ChainAudit(regions: regions.values.sorted { $0.region < $1.region })
         }
@@ -85,22 +77,20 @@ public struct ChainAudit: Sendable, Encodable {
 
     /// One logged change set with its checks, or nil when the log has no such id.
     public static func entry(_ id: String, database: ProvinceDatabase) async throws -> Entry? {
-        try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM changeset_chain WHERE id = ?", arguments: [id]).map(check)
-        }
+        try await database.read { register in try register.link(id: id).map(check) }
     }
 
-    static func check(_ row: Row) -> Entry {
-        var entry = Entry(id: row["id"], region: row["region"], receivedAt: row["received_at"], hash: row["hash"], previous: row["previous"],
-                          signer: row["signer"], chainStart: row["chain_start"], problems: [])
+    static func check(_ row: ChainLink) -> Entry {
+        var entry = Entry(id: row.id, region: row.region, receivedAt: row.receivedAt, hash: row.hash, previous: row.previous,
+                          signer: row.signer, chainStart: row.chainStart, problems: [])
         guard let signer = entry.signer else { return entry }
-        guard let bytes = row["signed"] as Data?, let signature = row["signature"] as String?,
-              let key = (row["public_key"] as String?).flatMap({ try? PublicSigningKey(base64: $0) })
+        guard let bytes = row.signed, let signature = row.signature,
+              let key = row.publicKey.flatMap({ try? PublicSigningKey(base64: $0) })
         else {
             entry.problems.append("signed by \(signer), but the log lacks its signed bytes, signature or key")
             return entry
         }
-        let seal = ChangeSetSeal(signedBytes: Array(bytes))
+        let seal = ChangeSetSeal(signedBytes: bytes)
         guard let json = try? JSONValue.parse(seal.signedBytes), var changeSet = try? ChangeSet(json: json, path: "") else {
             entry.problems.append("its signed bytes are not a change set")
             return entry

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SyncCore
 
 /// Signed change sets at the province. Before a change set is applied or held, its signature is
@@ -41,11 +40,11 @@ enum ChangeSetChain {
     /// | has no key | has none | anything; logged unsigned |
     ///
     /// So a certificate or a second token cannot push unsigned once the region signs.
-    static func admit(_ changeSet: ChangeSet, seal: ChangeSetSeal, from principal: Principal, db: Database) throws -> Link? {
+    static func admit(_ changeSet: ChangeSet, seal: ChangeSetSeal, from principal: Principal, register: any RegisterTransaction) throws -> Link? {
         let region = principal.region ?? changeSet.region
-        let holder = try SigningKeyHolder.own(principal, db: db) ?? SigningKeyHolder.signer(of: changeSet, region: region, db: db)
+        let holder = try SigningKeyHolder.own(principal, register: register) ?? SigningKeyHolder.signer(of: changeSet, region: region, register: register)
         if let holder { try verify(changeSet, seal, key: holder.key, holder: holder.label) }
-        if try alreadyReceived(changeSet.id, db: db) { return nil }
+        if try register.changeSetKnown(changeSet.id) { return nil }
         var link = Link(id: changeSet.id, region: region, token: principal.tokenId, hash: seal.hash, previous: changeSet.previous)
         guard let holder else { return link }
         link.token = holder.token
@@ -53,7 +52,7 @@ enum ChangeSetChain {
         link.key = holder.key
         link.signature = changeSet.signature
         link.signedBytes = seal.signedBytes
-        link.chainStart = try place(changeSet, holder: holder, db: db)
+        link.chainStart = try place(changeSet, holder: holder, register: register)
         return link
     }
 
@@ -72,58 +71,46 @@ enum ChangeSetChain {
         }
     }
 
-    static func alreadyReceived(_ id: String, db: Database) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: """
-            SELECT EXISTS (SELECT 1 FROM changeset_chain WHERE id = ?1) OR EXISTS (SELECT 1 FROM changesets WHERE id = ?1)
-                OR EXISTS (SELECT 1 FROM held_changesets WHERE id = ?1)
-            """), arguments: [id]) ?? false
-    }
-
     /// The hash of the last change set accepted on `holder`'s chain (nil: none yet).
     static func head(of principal: Principal, database: ProvinceDatabase) async throws -> String? {
-        try await database.pool.read { db in
-            guard let holder = try SigningKeyHolder.own(principal, db: db) else {
-                return try principal.tokenId.flatMap { try String.fetchOne(db, sql: "SELECT hash FROM changeset_chain WHERE token = ? ORDER BY seq DESC LIMIT 1", arguments: [$0]) }
+        try await database.read { register in
+            guard let holder = try SigningKeyHolder.own(principal, register: register) else {
+                return try principal.tokenId.flatMap { try register.lastLink(ofToken: $0)?.hash }
             }
-            return try String.fetchOne(db, sql: "SELECT hash FROM changeset_chain WHERE \(holder.chainColumn) = ? ORDER BY seq DESC LIMIT 1", arguments: [holder.chainKey])
+            return try register.lastLink(of: holder.owner)?.hash
         }
     }
 
     /// Where a signed change set stands in its key holder's chain: nil when it follows the last
     /// one, the reason when it may start a new chain; throws `.brokenChain` for a gap or a fork.
-    static func place(_ changeSet: ChangeSet, holder: SigningKeyHolder, db: Database) throws -> String? {
+    static func place(_ changeSet: ChangeSet, holder: SigningKeyHolder, register: any RegisterTransaction) throws -> String? {
         if let reset = holder.chainReset { return reset }
-        let column = holder.chainColumn
-        guard let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, id, hash, received_at FROM changeset_chain WHERE \(column) = ? ORDER BY seq DESC LIMIT 1"),
-                                          arguments: [holder.chainKey])
-        else { return "the \(holder.kind)'s first change set" }
+        guard let last = try register.lastLink(of: holder.owner) else { return "the \(holder.kind)'s first change set" }
         let previous = changeSet.previous ?? ""
-        if previous == last["hash"] as String { return nil }
-        let lastOne = "the last it accepted is \(last["id"] as String) (received \(last["received_at"] as String))"
+        if previous == last.hash { return nil }
+        let lastOne = "the last it accepted is \(last.id) (received \(last.receivedAt))"
         let resetHint = "once the cause is understood, an operator allows a new chain start: \(holder.resetCommand)"
         if previous.isEmpty {
             throw ServiceError.brokenChain("change set \(changeSet.id) starts a new chain, but the province has accepted change sets signed with this \(holder.kind)'s key before; \(lastOne). The store was re-created with its old key, or lost its state. Nothing applied; \(resetHint)")
         }
-        if let earlier = try Row.fetchOne(db, sql: "SELECT seq, id, received_at FROM changeset_chain WHERE \(column) = ? AND hash = ?", arguments: [holder.chainKey, previous]) {
-            let since = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changeset_chain WHERE \(column) = ? AND seq > ?", arguments: [holder.chainKey, earlier["seq"] as Int64]) ?? 0
-            throw ServiceError.brokenChain("change set \(changeSet.id) follows change set \(earlier["id"] as String) (received \(earlier["received_at"] as String)), but the province has accepted \(since) change sets from this store since; \(lastOne). The store was restored from a backup or its outbox rewritten (a fork). Nothing applied; \(resetHint)")
+        if let earlier = try register.link(of: holder.owner, hash: previous) {
+            let since = try register.linksAfter(earlier.seq, of: holder.owner)
+            throw ServiceError.brokenChain("change set \(changeSet.id) follows change set \(earlier.id) (received \(earlier.receivedAt)), but the province has accepted \(since) change sets from this store since; \(lastOne). The store was restored from a backup or its outbox rewritten (a fork). Nothing applied; \(resetHint)")
         }
         throw ServiceError.brokenChain("change set \(changeSet.id) follows a change set (hash \(previous.prefix(16))…) the province never received from this store; \(lastOne). One is missing in between (an outbox file deleted or set aside). Nothing applied; put the missing file back in the bureau's .esync/outbox, or, \(resetHint)")
     }
 
     /// Logs an accepted change set (in the transaction that applies or holds it); a chain start
     /// uses up the token's pending reset.
-    static func record(_ link: Link, at: String, db: Database) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO changeset_chain (id, region, token, certificate, received_at, hash, previous, signer, public_key, signature, signed, chain_start)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [link.id, link.region, link.certificate == nil ? link.token : nil, link.certificate, at, link.hash, link.previous,
-                                     link.key?.fingerprint, link.key?.base64, link.signature, link.signedBytes.map { Data($0) }, link.chainStart])
+    static func record(_ link: Link, at: String, register: any RegisterTransaction) throws {
+        try register.insertLink(ChainLink(id: link.id, region: link.region, token: link.certificate == nil ? link.token : nil, certificate: link.certificate,
+                                          receivedAt: at, hash: link.hash, previous: link.previous, signer: link.key?.fingerprint,
+                                          publicKey: link.key?.base64, signature: link.signature, signed: link.signedBytes, chainStart: link.chainStart))
         guard link.chainStart != nil else { return }
         if let certificate = link.certificate {
-            try db.execute(sql: "UPDATE client_certificates SET chain_reset = NULL WHERE fingerprint = ?", arguments: [certificate])
+            try register.setCertificateKey(fingerprint: certificate, publicKey: nil, chainReset: nil)
         } else if let token = link.token {
-            try db.execute(sql: "UPDATE tokens SET chain_reset = NULL WHERE id = ?", arguments: [token])
+            try register.setTokenKey(id: token, publicKey: nil, chainReset: nil)
         }
     }
 }

@@ -29,11 +29,13 @@ protocol RegisterStore: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
     /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
+    /// `write`, and how long the transaction took, its commit included (not the wait for it).
+    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration)
 }
 
 /// Every typed operation on the register, grouped by the tables they own. An implementation
 /// conforms to each group; the services see only this composition.
-typealias RegisterTransaction = RecordStorage
+typealias RegisterTransaction = RecordStorage & CredentialStorage & ChangeSetStorage & ActivityStorage
 
 /// The records, their provenance, history and report facts, conflicts as a merge parks them,
 /// and the change sequence.
@@ -56,4 +58,51 @@ protocol RecordStorage {
     func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord]
     /// A record's history, oldest first.
     func history(of uscc: String) throws -> [HistoryEntry]
+    /// Each field's provenance (`~*`: the creation's, for every field not written since), with
+    /// the key that signed the change set when it was signed.
+    func provenance(of uscc: String) throws -> [String: Provenance]
+    /// The change feed of a region: its records changed after `cursor` and the tombstones of
+    /// those that moved away, in `seq` order (commit order), at most `limit`. A record whose last
+    /// writer is `requester` comes without its document (`echo`).
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow]
+    /// How many live records a region has.
+    func liveRecords(region: String) throws -> Int
+    /// The province's hybrid logical clock as last saved (nil: never).
+    func savedClock() throws -> HybridTimestamp?
+    func saveClock(_ last: HybridTimestamp) throws
+}
+
+/// A row of the change feed (see `RecordStorage.changes`).
+struct ChangedRow: Sendable {
+    var uscc: String
+    var revision: Int64
+    var seq: Int64
+    var deleted: Bool
+    /// Nil for an echo, a deleted record or a move.
+    var document: String?
+    var hash: String?
+    var echo: Bool
+    var movedTo: String?
+}
+
+/// When each region last pushed and pulled, and with which agent.
+struct RegionActivityRow: Sendable {
+    var lastPushAt: String?
+    var lastPushRecords: Int?
+    var agent: String?
+    var lastPullAt: String?
+    var lastPullCursor: Int64?
+}
+
+protocol ActivityStorage {
+    func notePush(region: String, at: String, changeSet: String, records: Int, agent: String?) throws
+    func notePull(region: String, at: String, cursor: Int64) throws
+    func activity(region: String) throws -> RegionActivityRow?
+    /// Every region's activity, by region.
+    func activities() throws -> [String: RegionActivityRow]
+    /// A region's conflicts by status (`open`, `resolved`, `auto`, `withdrawn`) and its held change sets.
+    func conflictCounts(region: String) throws -> [String: Int]
+    func heldCount(region: String) throws -> Int
+    /// Each live record of a region: its code, revision and stored document text.
+    func forEachLiveRecord(region: String, _ body: (String, Int64, String) throws -> Void) throws
 }

@@ -204,3 +204,44 @@ extension RecordFacts.Value {
         }
     }
 }
+
+extension SQLiteTransaction {
+    func provenance(of uscc: String) throws -> [String: Provenance] {
+        var provenance: [String: Provenance] = [:]
+        for p in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
+            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = ?
+            """), arguments: [uscc]) {
+            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
+                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init), signer: p["signer"])
+        }
+        return provenance
+    }
+
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
+        try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT uscc, revision, seq, deleted, CASE WHEN last_source = ?4 THEN NULL ELSE doc END AS doc, hash,
+                   coalesce(last_source = ?4, 0) AS echo, NULL AS moved_to
+            FROM records WHERE region = ?1 AND seq > ?2
+            UNION ALL
+            SELECT uscc, revision, seq, 0, NULL, NULL, 0, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
+            ORDER BY seq LIMIT ?3
+            """), arguments: [region, cursor, limit, requester]).map { row in
+            ChangedRow(uscc: row["uscc"], revision: row["revision"], seq: row["seq"], deleted: row["deleted"], document: row["doc"], hash: row["hash"],
+                       echo: row["echo"], movedTo: row["moved_to"])
+        }
+    }
+
+    func liveRecords(region: String) throws -> Int {
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
+    }
+
+    func savedClock() throws -> HybridTimestamp? {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT last FROM clock WHERE id = 1")).flatMap(HybridTimestamp.init)
+    }
+
+    func saveClock(_ last: HybridTimestamp) throws {
+        try db.cachedStatement(sql: "INSERT INTO clock (id, last) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET last = excluded.last")
+            .execute(arguments: [last.description])
+    }
+}

@@ -32,4 +32,17 @@ extension ProvinceDatabase: RegisterStore {
     func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
         try await pool.write { db in try body(SQLiteTransaction(db: db)) }
     }
+
+    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration) {
+        try await pool.writeWithoutTransaction { db in
+            let started = ContinuousClock.now
+            var value: T?
+            try db.inTransaction(.immediate) {
+                value = try body(SQLiteTransaction(db: db))
+                return .commit
+            }
+            guard let value else { throw ServiceError.internalError("a write transaction ended without its result") }
+            return (value, ContinuousClock.now - started)
+        }
+    }
 }
