@@ -107,3 +107,94 @@ import Testing
         #expect(result.divergent.contains("srdi.validUntil"))
     }
 }
+
+/// `CompareAndSet.merge` looks up the paths sent and sets them in place; until issue 15 it
+/// flattened the whole document and rebuilt it from its leaves. Both must give the same
+/// outcome, on random documents and random changes of their leaves, objects and absent paths.
+@Suite struct CompareAndSetEquivalenceTests {
+    /// The merge as it was: flatten, compare leaf by leaf, remove and set leaves, unflatten.
+    static func flattening(current: JSONValue?, fields: [String: FieldChange]) -> (document: JSONValue, applied: [String], conflicts: [String]) {
+        let leaves = current.map(FieldPath.flatten) ?? [:]
+        var applied: [String] = [], conflicts: [String] = [], removals: [String] = [], sets: [(String, JSONValue)] = []
+        for path in fields.keys.sorted() {
+            let change = fields[path]!
+            let now = leaves[path]
+            if now == change.value { continue }
+            if now == change.expected {
+                applied.append(path)
+                if let value = change.value { sets.append((path, value)) } else { removals.append(path) }
+            } else {
+                conflicts.append(path)
+            }
+        }
+        var waiting = Set(conflicts)
+        while true {
+            let collides = { (path: String) in waiting.contains { $0.hasPrefix(path + ".") || path.hasPrefix($0 + ".") } }
+            let moved = applied.filter(collides)
+            if moved.isEmpty { break }
+            conflicts += moved
+            waiting.formUnion(moved)
+            applied.removeAll(where: collides)
+            removals.removeAll(where: collides)
+            sets.removeAll { collides($0.0) }
+        }
+        var document = current ?? .object([:])
+        if !applied.isEmpty {
+            var merged = leaves
+            for path in removals { merged[path] = nil }
+            let setPaths = Set(sets.map(\.0))
+            merged = merged.filter { key, _ in !setPaths.contains { key.hasPrefix($0 + ".") || $0.hasPrefix(key + ".") } }
+            for (path, value) in sets { merged[path] = value }
+            document = FieldPath.unflatten(merged)
+        }
+        return (document, applied, conflicts)
+    }
+
+    static func randomDocument(_ rng: inout SplitMix64, depth: Int = 0) -> JSONValue {
+        let names = ["a", "b", "c", "x.y", "t~", "contact", "phone"]
+        var members: [String: JSONValue] = [:]
+        for _ in 0..<Int.random(in: 0...4, using: &rng) {
+            let name = names.randomElement(using: &rng)!
+            switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &rng) {
+            case 0: members[name] = .null
+            case 1: members[name] = .int(Int64.random(in: 0...3, using: &rng))
+            case 2: members[name] = .string(["", "v", "w"].randomElement(using: &rng)!)
+            case 3: members[name] = .array([.int(1)])
+            default: members[name] = randomDocument(&rng, depth: depth + 1)
+            }
+        }
+        return .object(members)
+    }
+
+    /// A random edit of a document: some members changed, added, removed or nested deeper.
+    static func edit(_ document: JSONValue, _ rng: inout SplitMix64) -> JSONValue {
+        var result = document
+        for _ in 0..<Int.random(in: 0...3, using: &rng) {
+            let leaves = Array(FieldPath.flatten(result).keys).sorted()
+            let path = Bool.random(using: &rng) && !leaves.isEmpty ? leaves.randomElement(using: &rng)! : ["a", "c.a", "contact.phone", "x~1y", "b"].randomElement(using: &rng)!
+            let value: JSONValue? = [nil, .int(2), .string("new"), .object([:]), .null, randomDocument(&rng, depth: 2)].randomElement(using: &rng)!
+            FieldPath.set(&result, path: path, to: value)
+        }
+        return result
+    }
+
+    @Test func theInPlaceMergeIsTheFlatteningOne() {
+        var rng = SplitMix64(seed: 0xCA5_0015)
+        var changed = 0
+        for _ in 0..<5000 {
+            // A bureau's change (its base to its working copy, as the agent diffs them) against
+            // what the province holds now (the base, edited by the province or not).
+            let base: JSONValue? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : Self.randomDocument(&rng)
+            let working = Self.edit(base ?? .object([:]), &rng)
+            let current: JSONValue? = base.map { Bool.random(using: &rng) ? $0 : Self.edit($0, &rng) }
+            let fields = RecordDiff.fields(from: base, to: working)
+            guard !fields.isEmpty else { continue }
+            let old = Self.flattening(current: current, fields: fields)
+            let new = CompareAndSet.merge(current: current, fields: fields)
+            if !new.applied.isEmpty { changed += 1 }
+            #expect(new.document == old.document && new.applied == old.applied && Set(new.conflicts.map(\.field)) == Set(old.conflicts),
+                    "current \(current.map(\.canonicalString) ?? "none"), fields \(fields)")
+        }
+        #expect(changed > 1000)
+    }
+}

@@ -144,22 +144,23 @@ private struct RecordPlan {
         // so a bureau record that merely says "srdi": null is no attempt).
         // A new record brings its designations as they stand (the province has none to
         // protect yet); from then on only the province changes them.
-        let currentLeaves = row.map { FieldPath.flatten($0.document) } ?? [:]
+        let row = self.row
+        let current = { (path: String) in row.flatMap { FieldPath.leaf(at: path, in: $0.document) } }
         for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
             let change = fields[path]!
             fields[path] = nil
-            guard (currentLeaves[path] ?? .null) != (change.value ?? .null) else { continue }
-            add(path, kind: "authority", expected: change.expected, current: currentLeaves[path], incoming: change.value,
+            guard (current(path) ?? .null) != (change.value ?? .null) else { continue }
+            add(path, kind: "authority", expected: change.expected, current: current(path), incoming: change.value,
                 decision: .keepCurrent, rule: "authority: province (\(path) is the province's field)")
         }
         // A state that only moves forward (status) moving backwards waits for a reviewer, even
         // when nobody else changed it: reopening a closed enterprise is a decision.
         for path in fields.keys.sorted() where row != nil {
             let change = fields[path]!
-            guard let merge = policy.rule(for: path).merge, currentLeaves[path] == change.expected,
+            guard let merge = policy.rule(for: path).merge, current(path) == change.expected,
                   merge.movesBackwards(from: change.expected, to: change.value) else { continue }
             fields[path] = nil
-            add(path, kind: "field", expected: change.expected, current: currentLeaves[path], incoming: change.value)
+            add(path, kind: "field", expected: change.expected, current: current(path), incoming: change.value)
         }
         var fieldClocks: [String: HybridTimestamp]?
         let policy = self.policy, context = self.context, uscc = self.uscc

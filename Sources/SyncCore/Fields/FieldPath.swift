@@ -22,6 +22,16 @@ public enum FieldPath {
         }
     }
 
+    /// The leaf at `path` as `flatten` would give it: the value there unless it is an object
+    /// with members (nil then, and when there is nothing there). Looks up one path instead of
+    /// flattening the whole document.
+    public static func leaf(at path: String, in document: JSONValue) -> JSONValue? {
+        var node: JSONValue? = document
+        for component in components(path) { node = node?[component] }
+        if case .object(let members)? = node, !members.isEmpty { return nil }
+        return node
+    }
+
     /// The leaves of a document, keyed by path. A document that is not an object is one leaf, "".
     public static func flatten(_ document: JSONValue) -> [String: JSONValue] {
         var leaves: [String: JSONValue] = [:]
@@ -65,15 +75,17 @@ public enum FieldPath {
 
     static func set(_ node: inout JSONValue, components: ArraySlice<String>, to value: JSONValue?) {
         guard let first = components.first else { return }
+        // Nothing to remove below a leaf.
+        if value == nil, components.count > 1, let existing = node[first], existing.objectValue == nil { return }
         var members = node.objectValue ?? [:]
+        // Let go of the node's own reference first, so that `members` is changed in place
+        // rather than copied for every field set.
+        node = .null
         if components.count == 1 {
             members[first] = value
         } else {
-            var child = members[first] ?? .object([:])
-            if child.objectValue == nil {
-                if value == nil { return }  // nothing to remove below a leaf
-                child = .object([:])
-            }
+            var child = members.removeValue(forKey: first) ?? .object([:])
+            if child.objectValue == nil { child = .object([:]) }
             set(&child, components: components.dropFirst(), to: value)
             if case .object(let m) = child, m.isEmpty, value == nil { members[first] = nil } else { members[first] = child }
         }
