@@ -165,7 +165,7 @@ import Testing
                 let uscc: String = row["uscc"]
                 let facts = try #require(swift[uscc])
                 let columns: [DatabaseValue] = row.columnNames.map { row[$0] }
-                let computed: [DatabaseValue] = facts.row.map { $0?.databaseValue ?? .null }
+                let computed: [DatabaseValue] = facts.row
                 #expect(columns == computed, "\(uscc): SQL \(columns), Swift \(computed)")
             }
             #expect(try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record_facts") == all.count)

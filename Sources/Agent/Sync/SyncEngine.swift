@@ -94,6 +94,11 @@ public final class SyncEngine {
     /// The id every change set of that push carries when it changes existing records (see
     /// `ChangeSet.push`).
     private var pushID = ""
+    /// The bases the diff of this push read, for the answers to take in without reading and
+    /// parsing each base file again (nil: a new record). A base written since is dropped
+    /// (`stageBase`); at most `diffedBasesLimit` are kept, the rest are read again.
+    var diffedBases: [String: Store.Base?] = [:]
+    static let diffedBasesLimit = 5_000
     /// The working copy was scanned in this run.
     var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
@@ -185,6 +190,7 @@ public final class SyncEngine {
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
                 continue
             }
+            if diffedBases.count < Self.diffedBasesLimit { diffedBases[uscc] = .some(base) }
             // Another region in a record the province knows is a transfer request (sent, and
             // held by the province until approved); in a new record it is a mistake.
             if let region = working["region"]?.stringValue, region != config.region, base == nil {
@@ -247,6 +253,7 @@ public final class SyncEngine {
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
     public func push() throws(AgentError) -> PushSummary {
         var summary = PushSummary()
+        defer { diffedBases.removeAll() }
         do throws(AgentError) {
             try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
@@ -488,7 +495,7 @@ public final class SyncEngine {
         var updates = IndexUpdates()
         for record in result.records {
             let uscc = record.uscc
-            let oldBase = (try? store.readBase(uscc)) ?? nil
+            let oldBase = diffedBases.removeValue(forKey: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
             let change = sentRecords[uscc]
             switch record.outcome {
             case .rejected:
@@ -719,9 +726,11 @@ public final class SyncEngine {
                 // The province kept the record: it comes back.
                 try batch.write(file, store.recordFileBytes(view.document, uscc: uscc), expecting: .absent, group: uscc)
                 updates.written[uscc] = view.document
+                diffedBases[uscc] = nil
                 try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
                 updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
             } else if deleteDecision != nil && view.deleted {
+                diffedBases[uscc] = nil
                 batch.remove(store.baseFile(uscc))
                 updates.removedBases.insert(uscc)
             }
@@ -744,6 +753,7 @@ public final class SyncEngine {
                 }
                 // The base keeps the revision it had: other fields of a newer revision still
                 // come with the next pull.
+                diffedBases[uscc] = nil
                 try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: knownRevision, document: base)), group: uscc)
                 updates.bases[uscc] = (ContentHash.of(base), knownRevision)
                 if view.revision == knownRevision { updates.provinceHashes[uscc] = ContentHash.of(view.document) }
@@ -914,6 +924,7 @@ public final class SyncEngine {
             settledByPage += parked.filter { remaining[$0.key] == nil }.map { (uscc, $0.key, $0.value.conflictId) }
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
+        diffedBases[uscc] = nil
         try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
         updates.bases[uscc] = (newBase == theirs ? theirsHash : ContentHash.of(newBase), revision)
         updates.provinceHashes[uscc] = theirsHash
@@ -923,6 +934,7 @@ public final class SyncEngine {
     func stageTombstone(_ record: ChangedRecord, batch: AtomicBatch, updates: inout IndexUpdates) {
         let uscc = record.uscc
         guard let entry = index.entries[uscc] else { return }
+        diffedBases[uscc] = nil
         batch.remove(store.baseFile(uscc))
         updates.removedBases.insert(uscc)
         // A file that is there although this bureau asked to delete it was restored since.

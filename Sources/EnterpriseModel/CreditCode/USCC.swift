@@ -56,6 +56,11 @@ public struct USCC: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// turned into ASCII, letters upper-cased. People paste codes from PDFs, spreadsheets and
     /// Chinese input methods; all of these must land on the same key.
     public static func normalize(_ text: String) -> String {
+        // A code already in canonical form (upper-case letters and digits) is the common case:
+        // nothing to take out or convert.
+        if text.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z")) }) {
+            return text
+        }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
             var value = scalar.value

@@ -97,50 +97,49 @@ extension SQLiteTransaction {
         guard !revisions.isEmpty else { return [] }
         let last = try nextSeq(count: revisions.count)
         let first = last - Int64(revisions.count) + 1
-        let clock = context.clock?.description
-        var records: [[(any DatabaseValueConvertible)?]] = []
-        var provenance: [[(any DatabaseValueConvertible)?]] = []
-        var history: [[(any DatabaseValueConvertible)?]] = []
-        var facts: [[(any DatabaseValueConvertible)?]] = []
-        var designations: [[(any DatabaseValueConvertible)?]] = []
+        let clock = context.clock?.description.databaseValue ?? .null
+        let source = context.source.databaseValue, changeSet = context.changeSet.databaseValue, at = context.at.databaseValue
+        var records: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
+        var facts: [DatabaseValue] = [], designations: [DatabaseValue] = []
+        records.reserveCapacity(revisions.count * 9)
+        history.reserveCapacity(revisions.count * 8)
+        facts.reserveCapacity(revisions.count * 15)
         var delta = FactsDelta()
         var stored: [StoredRecord] = []
-        records.reserveCapacity(revisions.count)
-        history.reserveCapacity(revisions.count)
-        facts.reserveCapacity(revisions.count)
+        stored.reserveCapacity(revisions.count)
         for (n, revision) in revisions.enumerated() {
-            let seq = first + Int64(n)
+            let seq = (first + Int64(n)).databaseValue
             let deleted = revision.kind == .delete
-            records.append([revision.uscc, revision.region, revision.revision, seq, deleted, revision.text, revision.hash, context.at, context.source])
+            let uscc = revision.uscc.databaseValue, number = revision.revision.databaseValue
+            records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
+                        revision.hash.databaseValue, at, source]
             switch revision.kind {
             // A new record's fields all come from one write: one row, field `~*`, stands for
             // every field without a row of its own (see `MergeService.view`).
-            case .create: provenance.append([revision.uscc, StoredRecord.allFields, context.source, context.changeSet, context.at, revision.revision, clock])
+            case .create: provenance += [uscc, StoredRecord.allFields.databaseValue, source, changeSet, at, number, clock]
             case .update:
-                for field in revision.changedFields {
-                    provenance.append([revision.uscc, field, context.source, context.changeSet, context.at, revision.revision, clock])
-                }
+                for field in revision.changedFields { provenance += [uscc, field.databaseValue, source, changeSet, at, number, clock] }
             case .delete: break
             }
             let changes = revision.changes
-            history.append([revision.uscc, revision.revision, seq, context.source, context.changeSet, context.at, changes.op, changes.text])
+            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, changes.text.databaseValue]
             let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
             let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
             delta.replace(old, with: new)
-            facts.append(new.row)
+            facts += new.row
             if !deleted {
-                for designation in new.designations { designations.append([revision.uscc, designation.kind, designation.value.databaseValue, context.at]) }
+                for designation in new.designations { designations += [uscc, designation.kind.databaseValue, designation.value.databaseValue, at] }
             }
-            stored.append(revision.stored(seq: seq))
+            stored.append(revision.stored(seq: first + Int64(n)))
         }
-        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", rows: records, tail: """
+        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", width: 9, values: records, tail: """
             ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
                 doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
             """)
-        try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", rows: provenance)
-        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", rows: history)
-        try insert("INSERT OR REPLACE INTO record_facts", rows: facts)
-        try insert("INSERT INTO designation_values (uscc, kind, value, first_at)", rows: designations,
+        try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: provenance)
+        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
+        try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: facts)
+        try insert("INSERT INTO designation_values (uscc, kind, value, first_at)", width: 4, values: designations,
                    tail: "ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)")
         try apply(delta)
         return stored
@@ -150,16 +149,19 @@ extension SQLiteTransaction {
     func apply(_ delta: FactsDelta) throws {
         let totals = delta.totals.filter { $0.value != RecordFacts.Totals() }.sorted { ($0.key.region, $0.key.sizeClass, $0.key.status) < ($1.key.region, $1.key.sizeClass, $1.key.status) }
         try insert("INSERT INTO report_totals (region, size_class, status, records, above_scale, srdi, little_giant, revenue_warnings, size_warnings)",
-                   rows: totals.map { [$0.key.region, $0.key.sizeClass, $0.key.status, $0.value.records, $0.value.aboveScale, $0.value.srdi,
-                                       $0.value.littleGiant, $0.value.revenueWarnings, $0.value.sizeWarnings] },
+                   width: 9,
+                   values: totals.flatMap { [$0.key.region.databaseValue, $0.key.sizeClass.databaseValue, $0.key.status.databaseValue, $0.value.records.databaseValue,
+                                             $0.value.aboveScale.databaseValue, $0.value.srdi.databaseValue, $0.value.littleGiant.databaseValue,
+                                             $0.value.revenueWarnings.databaseValue, $0.value.sizeWarnings.databaseValue] },
                    tail: """
                        ON CONFLICT DO UPDATE SET records = records + excluded.records, above_scale = above_scale + excluded.above_scale,
                            srdi = srdi + excluded.srdi, little_giant = little_giant + excluded.little_giant,
                            revenue_warnings = revenue_warnings + excluded.revenue_warnings, size_warnings = size_warnings + excluded.size_warnings
                        """)
         let measures = delta.measures.filter { $0.value != RecordFacts.MeasureTotals() }.sorted { ($0.key.region, $0.key.measure, $0.key.year) < ($1.key.region, $1.key.measure, $1.key.year) }
-        try insert("INSERT INTO measure_totals (region, measure, year, count, amount_yuan)",
-                   rows: measures.map { [$0.key.region, $0.key.measure, $0.key.year, $0.value.count, $0.value.amountYuan] },
+        try insert("INSERT INTO measure_totals (region, measure, year, count, amount_yuan)", width: 5,
+                   values: measures.flatMap { [$0.key.region.databaseValue, $0.key.measure.databaseValue, $0.key.year.databaseValue,
+                                               $0.value.count.databaseValue, $0.value.amountYuan.databaseValue] },
                    tail: "ON CONFLICT DO UPDATE SET count = count + excluded.count, amount_yuan = amount_yuan + excluded.amount_yuan")
     }
 
@@ -187,10 +189,10 @@ extension SQLiteTransaction {
 
 extension RecordFacts {
     /// The row of `record_facts`, its columns in order.
-    var row: [(any DatabaseValueConvertible)?] {
-        [uscc, region, deleted, name.databaseValue, sizeClass.databaseValue, status.databaseValue, industry.databaseValue,
+    var row: [DatabaseValue] {
+        [uscc.databaseValue, region.databaseValue, deleted.databaseValue, name.databaseValue, sizeClass.databaseValue, status.databaseValue, industry.databaseValue,
          employees.databaseValue, revenueYuan.databaseValue, aboveSince.databaseValue, srdiYear.databaseValue, littleGiantYear.databaseValue,
-         measures.databaseValue, revenueWarning, sizeWarning]
+         measures.databaseValue, revenueWarning.databaseValue, sizeWarning.databaseValue]
     }
 }
 

@@ -9,16 +9,18 @@ struct SQLiteTransaction: RegisterTransaction {
 
     static let rowsPerStatement = 100
 
-    /// Runs `INSERT … VALUES (…), (…) …` over `rows` (each of `head`'s column count), `tail`
+    /// Runs `INSERT … VALUES (…), (…) …` over `values`, `width` values a row in order, `tail`
     /// after the values (an upsert clause), in statements of at most `rowsPerStatement` rows.
-    func insert(_ head: String, rows: [[(any DatabaseValueConvertible)?]], tail: String = "") throws {
-        guard let width = rows.first?.count else { return }
+    /// (Flat values, not rows of existentials: building those was a tenth of a batch's write.)
+    func insert(_ head: String, width: Int, values: [DatabaseValue], tail: String = "") throws {
+        guard width > 0, !values.isEmpty else { return }
+        let rows = values.count / width
         let placeholders = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
         var start = 0
-        while start < rows.count {
-            let end = min(start + Self.rowsPerStatement, rows.count)
+        while start < rows {
+            let end = min(start + Self.rowsPerStatement, rows)
             let sql = head + " VALUES " + Array(repeating: placeholders, count: end - start).joined(separator: ", ") + (tail.isEmpty ? "" : " " + tail)
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(rows[start..<end].joined()))
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values[start * width ..< end * width]))
             start = end
         }
     }
