@@ -198,3 +198,26 @@ import Testing
         #expect(changed > 1000)
     }
 }
+
+/// `RecordDiff.fields` walks only the members that differ; it must give what comparing the
+/// flattened documents leaf by leaf gives.
+@Suite struct RecordDiffEquivalenceTests {
+    @Test func walkingTheDifferencesIsComparingTheLeaves() {
+        var rng = SplitMix64(seed: 0xD1FF_0015)
+        var nonEmpty = 0
+        for _ in 0..<5000 {
+            let base: JSONValue? = Int.random(in: 0..<10, using: &rng) == 0 ? nil : CompareAndSetEquivalenceTests.randomDocument(&rng)
+            let working = Int.random(in: 0..<10, using: &rng) == 0 ? CompareAndSetEquivalenceTests.randomDocument(&rng)
+                : CompareAndSetEquivalenceTests.edit(base ?? .object([:]), &rng)
+            let old = base.map(FieldPath.flatten) ?? [:]
+            let new = FieldPath.flatten(working)
+            var expected: [String: FieldChange] = [:]
+            for (path, value) in new where old[path] != value { expected[path] = FieldChange(expected: old[path], value: value) }
+            for (path, value) in old where new[path] == nil { expected[path] = FieldChange(expected: value, value: nil) }
+            let fields = RecordDiff.fields(from: base, to: working)
+            if !fields.isEmpty { nonEmpty += 1 }
+            #expect(fields == expected, "base \(base.map(\.canonicalString) ?? "none"), working \(working.canonicalString)")
+        }
+        #expect(nonEmpty > 2000)
+    }
+}

@@ -2,18 +2,35 @@ import EnterpriseModel
 
 /// The change that turns the acknowledged version of a record into the working one.
 public enum RecordDiff {
-    /// Field changes from `base` to `working`; empty when they are equal.
+    /// Field changes from `base` to `working`; empty when they are equal. The same as comparing
+    /// `FieldPath.flatten` of both leaf by leaf, but only the members that differ are walked
+    /// (flattening both documents was a tenth of a push).
     public static func fields(from base: JSONValue?, to working: JSONValue) -> [String: FieldChange] {
-        let old = base.map(FieldPath.flatten) ?? [:]
-        let new = FieldPath.flatten(working)
         var changes: [String: FieldChange] = [:]
-        for (path, value) in new where old[path] != value {
-            changes[path] = FieldChange(expected: old[path], value: value)
+        guard case .object(let new) = working, case .object(let old)? = base ?? .object([:]) else {
+            let old = base.map(FieldPath.flatten) ?? [:]
+            let new = FieldPath.flatten(working)
+            for (path, value) in new where old[path] != value { changes[path] = FieldChange(expected: old[path], value: value) }
+            for (path, value) in old where new[path] == nil { changes[path] = FieldChange(expected: value, value: nil) }
+            return changes
         }
-        for (path, value) in old where new[path] == nil {
-            changes[path] = FieldChange(expected: value, value: nil)
-        }
+        for (name, value) in new where old[name] != value { diff(old[name], value, at: FieldPath.escape(name), into: &changes) }
+        for (name, value) in old where new[name] == nil { diff(value, nil, at: FieldPath.escape(name), into: &changes) }
         return changes
+    }
+
+    /// The changes below `path`, where `old` and `new` differ.
+    static func diff(_ old: JSONValue?, _ new: JSONValue?, at path: String, into changes: inout [String: FieldChange]) {
+        if case .object(let o)? = old, !o.isEmpty, case .object(let n)? = new, !n.isEmpty {
+            for (name, value) in n where o[name] != value { diff(o[name], value, at: path + "." + FieldPath.escape(name), into: &changes) }
+            for (name, value) in o where n[name] == nil { diff(value, nil, at: path + "." + FieldPath.escape(name), into: &changes) }
+            return
+        }
+        var before: [String: JSONValue] = [:], after: [String: JSONValue] = [:]
+        if let old { FieldPath.collect(old, at: path, into: &before) }
+        if let new { FieldPath.collect(new, at: path, into: &after) }
+        for (leaf, value) in after where before[leaf] != value { changes[leaf] = FieldChange(expected: before[leaf], value: value) }
+        for (leaf, value) in before where after[leaf] == nil { changes[leaf] = FieldChange(expected: value, value: nil) }
     }
 
     /// The record change a push sends, or nil when there is nothing to send.
