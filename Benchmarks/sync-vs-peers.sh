@@ -188,7 +188,7 @@ if [ "$AGENTS" -gt 0 ]; then
     # The province's own figures: seconds its merge transactions ran (commit included) and the
     # fields they applied, from /metrics before and after.
     metric() { curl -s "http://127.0.0.1:$AGG_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-    MERGE0=$(metric esync_merge_duration_seconds_sum); APPLIED0=$(metric esync_field_changes_total)
+    MERGE0=$(metric esync_merge_duration_seconds_sum); CPU0=$(metric esync_merge_cpu_seconds_sum); APPLIED0=$(metric esync_field_changes_total)
     t0=$(date +%s%N)
     PUSHES=()
     for k in $(seq 0 $((AGENTS - 1))); do "$AGENT" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & PUSHES+=($!); done
@@ -197,13 +197,15 @@ if [ "$AGENTS" -gt 0 ]; then
     [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
     WALL=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
     MERGE=$(awk "BEGIN {printf \"%.3f\", $(metric esync_merge_duration_seconds_sum) - ${MERGE0:-0}}")
+    CPU=$(awk "BEGIN {printf \"%.3f\", $(metric esync_merge_cpu_seconds_sum) - ${CPU0:-0}}")
     APPLIED=$(awk "BEGIN {printf \"%d\", $(metric esync_field_changes_total) - ${APPLIED0:-0}}")
     stop_aggregator "$I/province"
     # The storage floor: the same documents written straight into SQLite (current row + history).
     read -r FLOOR_DOCS FLOOR_SECONDS < <(python3 "$TOOLS/storage-floor.py" "$I/floor.sqlite" "$I"/agent-*/store/records)
     printf 'province\tmerge\t%d\t%s\t%d\t0\t0\n' "$APPLIED" "$MERGE" "$((AGENTS * INGEST))" >> "$RESULTS"
+    printf 'province\tmerge-cpu\t%d\t%s\t%d\t0\t0\n' "$APPLIED" "$CPU" "$((AGENTS * INGEST))" >> "$RESULTS"
     printf 'floor\tstorage\t%d\t%s\t0\t0\t0\n' "$FLOOR_DOCS" "$FLOOR_SECONDS" >> "$RESULTS"
-    echo "  the province's merge transactions: $APPLIED field changes applied in $MERGE s; storage floor: $FLOOR_DOCS documents in $FLOOR_SECONDS s"
+    echo "  the province's merge transactions: $APPLIED field changes applied in $MERGE s ($CPU s of CPU); storage floor: $FLOOR_DOCS documents in $FLOOR_SECONDS s"
     printf 'ingest\t%dx%d\t%d\t%s\t%d\t0\t%s\n' "$AGENTS" "$INGEST" "$FIELDS" "$WALL" "$((AGENTS * INGEST))" "$AGG_RSS" >> "$RESULTS"
     echo "  $FIELDS field changes in $((AGENTS * INGEST)) records merged in $WALL s"
 fi

@@ -60,17 +60,20 @@ if ingest:
     rate = ingest["records"] / ingest["seconds"]
     lines.append("ingest   %s (agents x records): %d field changes (%d records) merged in %.3f s = %.0f field changes/s; aggregator peak RSS %.1f MB" % (
         ingest["scenario"], ingest["records"], ingest["bytesUp"], ingest["seconds"], rate, ingest["peakRSSMB"]))
-province = next((r for r in rows if r["tool"] == "province"), None)
+province = next((r for r in rows if r["tool"] == "province" and r["scenario"] == "merge"), None)
+cpu = next((r for r in rows if r["tool"] == "province" and r["scenario"] == "merge-cpu"), None)
 floor = next((r for r in rows if r["tool"] == "floor" and r["scenario"] == "storage"), None)
-if province and province["seconds"] > 0:
-    lines.append("province %d field changes (%d records) applied in %.3f s of merge transactions = %.0f field changes/s, %.0f records/s" % (
-        province["records"], province["bytesUp"], province["seconds"], province["records"] / province["seconds"], province["bytesUp"] / province["seconds"]))
+def rate(r):
+    return (r["records"] / r["seconds"], r["bytesUp"] / r["seconds"]) if r and r["seconds"] > 0 else None
+for r, what in ((province, "time"), (cpu, "CPU time")):
+    if rate(r):
+        lines.append("province %d field changes (%d records) applied in %.3f s of merge transactions (%s) = %.0f field changes/s, %.0f records/s" % (
+            r["records"], r["bytesUp"], r["seconds"], what, rate(r)[0], rate(r)[1]))
 if floor and floor["seconds"] > 0:
-    share = ""
-    if province and province["seconds"] > 0:
-        share = "; the province merges at %.0f %% of it" % (100 * (province["bytesUp"] / province["seconds"]) / (floor["records"] / floor["seconds"]))
+    floorRate = floor["records"] / floor["seconds"]
+    shares = ["%.0f %% of it in %s" % (100 * rate(r)[1] / floorRate, what) for r, what in ((province, "time"), (cpu, "CPU time")) if rate(r)]
     lines.append("floor    storage: %d documents written straight into SQLite (row + history, 250 per transaction) in %.3f s = %.0f records/s%s" % (
-        floor["records"], floor["seconds"], floor["records"] / floor["seconds"], share))
+        floor["records"], floor["seconds"], floorRate, ("; the province merges at " + ", ".join(shares)) if shares else ""))
 lines.append("stores on %s: %s" % (folder, fs))
 
 goals = []
@@ -89,8 +92,10 @@ if sizes:
     if gt["1%-change"]: goal("1 % change sync: fewer bytes than git (both ways)", both(a["1%-change"]) < both(gt["1%-change"]))
     if rs["initial"]: goal("initial full upload <= 1.0 x rsync's", a["initial"]["seconds"] <= rs["initial"]["seconds"])
     if ingest:
-        if province and province["seconds"] > 0:
-            goal("aggregator >= 50,000 field changes/s (in its merge transactions)", province["records"] / province["seconds"] >= 50000)
+        if rate(province):
+            goal("aggregator >= 50,000 field changes/s (time in its merge transactions, 18 agents on the same cores)", rate(province)[0] >= 50000)
+        if rate(cpu):
+            goal("aggregator >= 50,000 field changes/s (CPU time of its merge transactions)", rate(cpu)[0] >= 50000)
         goal("%s agents x records changed, merged in <= 2 s (goal: 18 x 1000)" % ingest["scenario"], ingest["seconds"] <= 2)
     goal("agent peak RSS <= 100 MB", max(r["peakRSSMB"] for r in rows if r["tool"] == "agent" and r["records"] == n) <= 100)
     aggs = [r["peakRSSMB"] for r in rows if r["tool"] in ("aggregator", "ingest")]

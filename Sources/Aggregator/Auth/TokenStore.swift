@@ -35,7 +35,7 @@ public struct TokenStore: Sendable {
         let stored = StoredToken(id: 0, hash: Self.hash(token), selector: selector, role: role.rawValue, region: region, name: name, createdAt: now,
                                  publicKey: publicKey?.base64,
                                  chainReset: publicKey.map { "key \($0.fingerprint) registered with the token by \(`operator`) at \(now)" })
-        try await database.write { register in try register.insertToken(stored) }
+        _ = try await database.write { register in try register.insertToken(stored) }
         return token
     }
 

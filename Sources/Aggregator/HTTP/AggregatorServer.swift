@@ -95,7 +95,7 @@ public struct AggregatorServer: Sendable {
             do {
                 let timed = try await merge.applyTimed(changeSet, seal: seal, from: principal, answer: answer)
                 result = timed.result
-                metrics.merged(result, transaction: timed.transaction)
+                metrics.merged(result, transaction: timed.transaction, cpu: timed.cpu)
             } catch {
                 metrics.changeSet("refused")
                 throw error

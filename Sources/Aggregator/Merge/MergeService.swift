@@ -30,10 +30,11 @@ public struct MergeService: Sendable {
         try await applyTimed(changeSet, seal: seal, from: principal, answer: answer).result
     }
 
-    /// `apply`, and how long its transaction ran (the writer is the province's bottleneck: the
-    /// metric `esync_merge_duration_seconds` adds these up).
+    /// `apply`, and how long its transaction ran, in time and in CPU time (the writer is the
+    /// province's bottleneck: the metrics `esync_merge_duration_seconds` and
+    /// `esync_merge_cpu_seconds` add these up).
     func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
-                    answer: AnswerForm = .documents) async throws -> (result: ChangeSetResult, transaction: Duration) {
+                    answer: AnswerForm = .documents) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -43,11 +44,11 @@ public struct MergeService: Sendable {
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
-        let (result, transaction) = try await database.writeTimed { register in
+        let (result, transaction, cpu) = try await database.writeTimed { register in
             try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
         }
         CrashPoint.reach("merge.committed")
-        return (result, transaction)
+        return (result, transaction, cpu)
     }
 
     private func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,

@@ -29,8 +29,10 @@ protocol RegisterStore: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
     /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
-    /// `write`, and how long the transaction took, its commit included (not the wait for it).
-    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration)
+    /// `write`, and how long the transaction took, its commit included (not the wait for it):
+    /// in time, and in CPU time of the thread that ran it (what other processes on the machine
+    /// do not stretch).
+    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration, cpu: Duration)
 }
 
 /// Every typed operation on the register, grouped by the tables they own. An implementation

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import GRDB
 
 /// A transaction on the SQLite register: the `RegisterTransaction` of `ProvinceDatabase`. Its
@@ -35,16 +38,24 @@ extension ProvinceDatabase: RegisterStore {
         try await pool.write { db in try body(SQLiteTransaction(db: db)) }
     }
 
-    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration) {
+    func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration, cpu: Duration) {
         try await pool.writeWithoutTransaction { db in
             let started = ContinuousClock.now
+            let cpuStarted = Self.threadCPUTime()
             var value: T?
             try db.inTransaction(.immediate) {
                 value = try body(SQLiteTransaction(db: db))
                 return .commit
             }
             guard let value else { throw ServiceError.internalError("a write transaction ended without its result") }
-            return (value, ContinuousClock.now - started)
+            return (value, ContinuousClock.now - started, Self.threadCPUTime() - cpuStarted)
         }
+    }
+
+    /// The CPU time the calling thread has used.
+    static func threadCPUTime() -> Duration {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return .seconds(time.tv_sec) + .nanoseconds(time.tv_nsec)
     }
 }
