@@ -106,6 +106,13 @@ let package = Package(
             dependencies: ["Agent", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // The province's merge in process against its storage floor (Benchmarks/MergeBench).
+        .executableTarget(
+            name: "merge-bench",
+            dependencies: ["Aggregator", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/MergeBench",
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "esync-aggregator",
             dependencies: ["Aggregator", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],

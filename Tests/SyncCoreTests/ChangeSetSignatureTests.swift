@@ -98,3 +98,40 @@ import Testing
         #expect(throws: SigningKeyError.self) { try SigningKey(base64: "") }
     }
 }
+
+/// The province cuts the signature out of the bytes received instead of encoding the change set
+/// again (issue 15).
+@Suite struct ReceivedSealTests {
+    func signed() throws -> ChangeSet {
+        var generator = SampleGenerator(seed: 3)
+        var document = generator.next(region: Regions.region(code: "410100")).json
+        // A member named like the signature inside a record is data, not the signature.
+        FieldPath.set(&document, path: "contact.signature", to: .string("\"signature\":\"x\""))
+        var changeSet = ChangeSet(id: "cs-1", region: "410100", createdAt: "now",
+                                  records: [RecordDiff.change(uscc: document["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: document)!])
+        try changeSet.sign(after: "", with: SigningKey())
+        return changeSet
+    }
+
+    @Test func theBytesAgentsSendGiveTheSealTheySigned() throws {
+        let changeSet = try signed()
+        let body = changeSet.encoded()
+        let seal = ChangeSetSeal(received: body, json: try JSONValue.parse(body))
+        var unsigned = changeSet
+        unsigned.signature = nil
+        #expect(seal.signedBytes == unsigned.encoded())
+        #expect(seal.hash == ChangeSetSeal(changeSet).hash && seal.hash != ChangeSetSeal(signedBytes: body).hash)
+    }
+
+    @Test func aBodyInAnotherFormFallsBackOnItsCanonicalForm() throws {
+        let changeSet = try signed()
+        let pretty = changeSet.json.prettyBytes()
+        let seal = ChangeSetSeal(received: pretty, json: try JSONValue.parse(pretty))
+        #expect(seal.signedBytes != ChangeSetSeal(changeSet).signedBytes)
+        #expect(seal.canonical?.signedBytes == ChangeSetSeal(changeSet).signedBytes)
+        // The signature as the first member, and no signature at all.
+        let first = Array(#"{"signature":"c2ln","id":"a"}"#.utf8), none = Array(#"{"id":"a","x":[1,{"signature":"y"}]}"#.utf8)
+        #expect(ChangeSetSeal(received: first, json: .null).signedBytes == Array(#"{"id":"a"}"#.utf8))
+        #expect(ChangeSetSeal(received: none, json: .null).signedBytes == none)
+    }
+}

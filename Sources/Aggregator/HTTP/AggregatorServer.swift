@@ -82,7 +82,7 @@ public struct AggregatorServer: Sendable {
             do {
                 let received = try ChangeSet.decodeKeepingJSON(body)
                 changeSet = received.value
-                seal = ChangeSetSeal(received.json)
+                seal = ChangeSetSeal(received: body, json: received.json)
             } catch {
                 throw ServiceError.badRequest("the body is not a change set: \(error)")
             }

@@ -43,7 +43,8 @@ enum ChangeSetChain {
     static func admit(_ changeSet: ChangeSet, seal: ChangeSetSeal, from principal: Principal, register: any RegisterTransaction) throws -> Link? {
         let region = principal.region ?? changeSet.region
         let holder = try SigningKeyHolder.own(principal, register: register) ?? SigningKeyHolder.signer(of: changeSet, region: region, register: register)
-        if let holder { try verify(changeSet, seal, key: holder.key, holder: holder.label) }
+        var seal = seal
+        if let holder { seal = try verify(changeSet, seal, key: holder.key, holder: holder.label) }
         if try register.changeSetKnown(changeSet.id) { return nil }
         var link = Link(id: changeSet.id, region: region, token: principal.tokenId, hash: seal.hash, previous: changeSet.previous)
         guard let holder else { return link }
@@ -56,11 +57,16 @@ enum ChangeSetChain {
         return link
     }
 
-    static func verify(_ changeSet: ChangeSet, _ seal: ChangeSetSeal, key: PublicSigningKey, holder: String) throws {
+    /// Returns the seal the signature verifies over: the bytes as received, or (a body not in
+    /// canonical form) its canonical form.
+    @discardableResult
+    static func verify(_ changeSet: ChangeSet, _ seal: ChangeSetSeal, key: PublicSigningKey, holder: String) throws -> ChangeSetSeal {
         guard changeSet.signature != nil else {
             throw ServiceError.badSignature("change set \(changeSet.id) is not signed, but \(holder) has signing key \(key.fingerprint) registered: only change sets signed with it are accepted (an esync-agent from before signing? upgrade it); nothing applied")
         }
-        guard key.verifies(changeSet, seal) else {
+        if key.verifies(changeSet, seal) { return seal }
+        if let canonical = seal.canonical, canonical.signedBytes != seal.signedBytes, key.verifies(changeSet, canonical) { return canonical }
+        do {
             let cause: String
             if let signer = changeSet.signer, signer != key.fingerprint {
                 cause = "it names key \(signer) as its signer: a re-created store, or one whose key is new? register the store's key with \(holder.hasPrefix("token") ? "`esync-aggregator token key --selector SELECTOR KEY`" : "`esync-aggregator cert key FINGERPRINT KEY`") (KEY from `esync-agent key`)"

@@ -15,8 +15,11 @@ import EnterpriseModel
 ///   first), so the province can tell the next change set from a gap (one missing) or a fork (a
 ///   store restored from a backup sealing again after an older one).
 ///
-/// The province computes the seal from the JSON it received, not from a re-encoding, so members
-/// it does not know are covered as well.
+/// The province takes the signed bytes from the bytes it received: the body with its top-level
+/// `signature` member cut out (`init(received:json:)`), which is what an agent signed, since it
+/// sends the canonical form. Only a body that is not in canonical form (another client) is
+/// encoded again, from the JSON received, so members the province does not know are covered
+/// either way.
 public struct ChangeSetSeal: Sendable, Hashable {
     /// The one member the signature does not cover.
     public static let signatureMember = "signature"
@@ -38,6 +41,86 @@ public struct ChangeSetSeal: Sendable, Hashable {
     }
 
     public init(_ changeSet: ChangeSet) { self.init(changeSet.json) }
+
+    /// The JSON received, when these bytes were cut from a body (`init(received:json:)`): the
+    /// canonical seal to fall back on when the signature does not verify over them.
+    public private(set) var received: JSONValue?
+
+    /// The seal of a body as received: its bytes with the top-level `signature` member (and its
+    /// comma) cut out, without encoding anything again. `json` is the body parsed, kept for
+    /// `canonical`. The bytes of a body that is not a JSON object are taken whole.
+    public init(received body: [UInt8], json: JSONValue) {
+        self.init(signedBytes: Self.cuttingSignature(from: body))
+        received = json
+    }
+
+    /// The canonical seal of the JSON received (nil for a seal not made from a body).
+    public var canonical: ChangeSetSeal? { received.map { ChangeSetSeal($0) } }
+
+    /// `body` without its top-level `"signature": …` member. Strings are skipped whole (a
+    /// `"signature"` inside a record is data, not the member), so is every nested value.
+    static func cuttingSignature(from body: [UInt8]) -> [UInt8] {
+        var i = 0
+        func skipSpace() { while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 } }
+        /// Moves past the string that starts at `i`.
+        func skipString() {
+            i += 1
+            while i < body.count {
+                if body[i] == UInt8(ascii: "\\") { i += 2; continue }
+                if body[i] == UInt8(ascii: "\"") { i += 1; return }
+                i += 1
+            }
+        }
+        /// Moves past the value that starts at `i` (to the `,` or `}` after it at the top level).
+        func skipValue() {
+            var depth = 0
+            while i < body.count {
+                switch body[i] {
+                case UInt8(ascii: "\""): skipString(); continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { return }
+                    depth -= 1
+                case UInt8(ascii: ","): if depth == 0 { return }
+                default: break
+                }
+                i += 1
+            }
+        }
+        let key = Array("\"signature\"".utf8)
+        skipSpace()
+        guard i < body.count, body[i] == UInt8(ascii: "{") else { return body }
+        i += 1
+        var memberStart = i  // where this member begins, its comma included
+        var first = true
+        while i < body.count {
+            skipSpace()
+            guard i < body.count, body[i] == UInt8(ascii: "\"") else { return body }
+            let keyStart = i
+            skipString()
+            let isSignature = body[keyStart..<i].elementsEqual(key)
+            skipSpace()
+            guard i < body.count, body[i] == UInt8(ascii: ":") else { return body }
+            i += 1
+            skipSpace()
+            skipValue()
+            let valueEnd = i
+            if isSignature {
+                if first {
+                    // The first member: it goes with the comma after it.
+                    var end = valueEnd
+                    if end < body.count, body[end] == UInt8(ascii: ",") { end += 1 }
+                    return Array(body[..<keyStart] + body[end...])
+                }
+                return Array(body[..<memberStart] + body[valueEnd...])
+            }
+            guard i < body.count, body[i] == UInt8(ascii: ",") else { return body }
+            memberStart = i
+            i += 1
+            first = false
+        }
+        return body
+    }
 
     /// The seal of bytes kept as signed (the province's log keeps them for `changesets verify`).
     public init(signedBytes: [UInt8]) {
