@@ -59,14 +59,19 @@ func changeSets(_ region: String, _ changes: [RecordChange], prefix: String) -> 
     }
 }
 
-func apply(_ sets: [String: [ChangeSet]]) async throws {
-    // The regions' change sets interleaved, as 18 bureaus pushing at once send them.
+/// The bodies as agents send them (canonical JSON), made beforehand.
+func bodies(_ sets: [String: [ChangeSet]]) -> [String: [[UInt8]]] { sets.mapValues { $0.map { $0.encoded() } } }
+
+func apply(_ sets: [String: [[UInt8]]]) async throws {
+    // The regions' change sets interleaved, as 18 bureaus pushing at once send them; each read
+    // from its body and sealed as the server does.
     let rounds = sets.values.map(\.count).max() ?? 0
     for n in 0..<rounds {
         for region in regions {
             guard let set = sets[region.code], n < set.count else { continue }
             let bureau = Principal(role: .bureau, region: region.code, name: "bureau \(region.code)")
-            _ = try await merge.apply(set[n], from: bureau, answer: .shortHashes)
+            let received = try ChangeSet.decodeKeepingJSON(set[n])
+            _ = try await merge.apply(received.value, seal: ChangeSetSeal(received: set[n], json: received.json), from: bureau, answer: .shortHashes)
         }
     }
 }
@@ -78,7 +83,8 @@ for region in regions {
 }
 let createdFields = creates.values.joined().reduce(0) { $0 + $1.records.reduce(0) { $0 + $1.fields.count } }
 let total = regions.count * perRegion
-let created = try await measure("create", records: total, fieldChanges: createdFields) { try await apply(creates) }
+let createBodies = bodies(creates)
+let created = try await measure("create", records: total, fieldChanges: createdFields) { try await apply(createBodies) }
 
 // 1–3 fields of every record, as Benchmarks/tools/change-records.py changes them.
 var rng = SplitMix64(seed: 42)
@@ -103,7 +109,8 @@ for region in regions {
     }
     updates[region.code] = changeSets(region.code, changes, prefix: "update")
 }
-let updated = try await measure("1-3 fields", records: finals.count, fieldChanges: changedFields) { try await apply(updates) }
+let updateBodies = bodies(updates)
+let updated = try await measure("1-3 fields", records: finals.count, fieldChanges: changedFields) { try await apply(updateBodies) }
 
 // The storage floor: the final documents straight into SQLite.
 let floorPath = folder + "/floor.sqlite"

@@ -95,3 +95,27 @@ import Testing
         #expect(alone.answers.map(\.result.outcome) == [.rejected, .deleteRequested] && alone.answers.last?.conflicts.map(\.index) == [0])
     }
 }
+
+/// The history's stored form, written out directly, is the canonical JSON of its changes.
+@Suite struct HistoryEntryTests {
+    @Test func theChangesTextIsTheCanonicalJSONAndReadsBack() throws {
+        let changes: [HistoryEntry.FieldChange] = [
+            .init(field: "employees", from: .int(120), to: .int(135)),
+            .init(field: "contact.phone", from: nil, to: .string("0371-\"1\"\n")),
+            .init(field: "srdi", from: .object(["year": .int(2024), "batch": .int(1)]), to: nil),
+            .init(field: "名称", from: .null, to: .string("新")),
+            .init(field: "a~1b", from: .array([.int(1), .bool(true)]), to: .double(1.5)),
+        ]
+        var members: [String: JSONValue] = [:]
+        for change in changes {
+            var sides: [String: JSONValue] = [:]
+            sides["from"] = change.from
+            sides["to"] = change.to
+            members[change.field] = .object(sides)
+        }
+        let text = HistoryEntry.Changes.updated(changes).text
+        #expect(text == JSONValue.object(members).canonicalString)
+        let read = try #require(HistoryEntry.Changes(op: "update", text: text))
+        #expect(read == .updated(changes.sorted { $0.field < $1.field }))
+    }
+}

@@ -147,6 +147,17 @@ struct RecordFacts: Sendable, Equatable {
         return "micro"
     }
 
+    /// The top-level fields the facts are computed from.
+    static let inputs: Set<String> = ["name", "sizeClass", "status", "industry", "employees", "revenueYuan", "aboveDesignatedSize", "srdi",
+                                      "littleGiant", "supportMeasures"]
+
+    /// Whether a revision can change the record's facts: a new record, one deleted, moved or
+    /// brought back, or an edit of a field in `inputs`.
+    static func mayChange(_ revision: WritePlan.Revision) -> Bool {
+        guard revision.kind == .update, let previous = revision.previous, previous.region == revision.region, !previous.deleted else { return true }
+        return revision.changedFields.contains { FieldPath.components($0).first.map(inputs.contains) ?? true }
+    }
+
     /// The facts' share of `report_totals` (none for a deleted record).
     struct TotalsKey: Hashable, Sendable {
         var region: String

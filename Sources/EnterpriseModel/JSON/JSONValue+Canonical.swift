@@ -24,6 +24,15 @@ extension JSONValue {
 
     public var canonicalString: String { String(decoding: canonicalBytes(), as: UTF8.self) }
 
+    /// Appends the canonical text of the value (for writers that build a larger text around it).
+    public func writeCanonical(to out: inout [UInt8]) { write(to: &out, indent: nil, level: 0) }
+
+    /// Appends `text` as a JSON string, as the canonical text writes it.
+    public static func writeCanonical(string text: String, to out: inout [UInt8]) { writeString(text, to: &out) }
+
+    /// Whether member name `a` comes before `b` in canonical order (the bytes of their UTF-8).
+    public static func canonicalOrder(_ a: String, _ b: String) -> Bool { bytesPrecede(a, b) }
+
     func write(to out: inout [UInt8], indent: Int?, level: Int) {
         switch self {
         case .null: out.append(contentsOf: "null".utf8)
@@ -45,14 +54,17 @@ extension JSONValue {
         case .object(let members):
             if members.isEmpty { out.append(contentsOf: "{}".utf8); return }
             out.append(UInt8(ascii: "{"))
-            // (Sorted as pairs: looking each name up again was a tenth of the encoding.)
-            for (n, member) in members.sorted(by: { Self.bytesPrecede($0.key, $1.key) }).enumerated() {
+            // The members' positions are sorted, not the members (moving those, or looking each
+            // name up again, cost more than the rest of the encoding).
+            let pairs = Array(members)
+            let order = pairs.indices.sorted { Self.bytesPrecede(pairs[$0].key, pairs[$1].key) }
+            for (n, index) in order.enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 Self.newline(&out, indent: indent, level: level + 1)
-                Self.writeString(member.key, to: &out)
+                Self.writeString(pairs[index].key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 if indent != nil { out.append(0x20) }
-                member.value.write(to: &out, indent: indent, level: level + 1)
+                pairs[index].value.write(to: &out, indent: indent, level: level + 1)
             }
             Self.newline(&out, indent: indent, level: level)
             out.append(UInt8(ascii: "}"))

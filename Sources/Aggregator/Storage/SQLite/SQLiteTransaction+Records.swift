@@ -99,7 +99,9 @@ extension SQLiteTransaction {
         let first = last - Int64(revisions.count) + 1
         let clock = context.clock?.description.databaseValue ?? .null
         let source = context.source.databaseValue, changeSet = context.changeSet.databaseValue, at = context.at.databaseValue
-        var records: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
+        // Records that stay where they were (same region, not deleted, not new) are updated
+        // without touching the columns of `records_region_live`, which SQLite would rewrite.
+        var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
         var facts: [DatabaseValue] = [], designations: [DatabaseValue] = []
         records.reserveCapacity(revisions.count * 9)
         history.reserveCapacity(revisions.count * 8)
@@ -111,8 +113,12 @@ extension SQLiteTransaction {
             let seq = (first + Int64(n)).databaseValue
             let deleted = revision.kind == .delete
             let uscc = revision.uscc.databaseValue, number = revision.revision.databaseValue
-            records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
-                        revision.hash.databaseValue, at, source]
+            if let previous = revision.previous, previous.region == revision.region, !previous.deleted, !deleted {
+                inPlace += [uscc, number, seq, revision.text.databaseValue, revision.hash.databaseValue, at, source]
+            } else {
+                records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
+                            revision.hash.databaseValue, at, source]
+            }
             switch revision.kind {
             // A new record's fields all come from one write: one row, field `~*`, stands for
             // every field without a row of its own (see `MergeService.view`).
@@ -123,12 +129,24 @@ extension SQLiteTransaction {
             }
             let changes = revision.changes
             history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, changes.text.databaseValue]
+            // An edit of fields the report does not look at leaves the facts as they were.
+            guard RecordFacts.mayChange(revision) else {
+                stored.append(revision.stored(seq: first + Int64(n)))
+                continue
+            }
             let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
             let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
-            delta.replace(old, with: new)
-            facts += new.row
+            // Facts that did not change (most edits touch none of the report's fields) are
+            // not written again, nor are designation values the record held already.
+            if new != old {
+                delta.replace(old, with: new)
+                facts += new.row
+            }
             if !deleted {
-                for designation in new.designations { designations += [uscc, designation.kind.databaseValue, designation.value.databaseValue, at] }
+                let held = Set(old?.designations ?? [])
+                for designation in new.designations where !held.contains(designation) {
+                    designations += [uscc, designation.kind.databaseValue, designation.value.databaseValue, at]
+                }
             }
             stored.append(revision.stored(seq: first + Int64(n)))
         }
@@ -136,6 +154,10 @@ extension SQLiteTransaction {
             ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
                 doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
             """)
+        try insert("""
+            UPDATE records SET revision = v.column2, seq = v.column3, doc = v.column4, hash = v.column5, updated_at = v.column6,
+                last_source = v.column7 FROM (
+            """, width: 7, values: inPlace, tail: ") AS v WHERE records.uscc = v.column1")
         try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: provenance)
         try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
         try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: facts)
