@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import GRDB
+import GRDBSQLite
 
 /// A transaction on the SQLite register: the `RegisterTransaction` of `ProvinceDatabase`. Its
 /// operations live in one extension per group of tables (`SQLiteTransaction+Records.swift` …).
@@ -23,10 +24,53 @@ struct SQLiteTransaction: RegisterTransaction {
         while start < rows {
             let end = min(start + Self.rowsPerStatement, rows)
             let sql = head + " VALUES " + Array(repeating: placeholders, count: end - start).joined(separator: ", ") + (tail.isEmpty ? "" : " " + tail)
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(values[start * width ..< end * width]))
+            try execute(db.cachedStatement(sql: sql), values[start * width ..< end * width])
             start = end
         }
     }
+}
+
+extension SQLiteTransaction {
+    /// Binds `values` to a statement that writes and runs it. (GRDB's `StatementArguments`
+    /// converts a batch's values one by one through a generic key path, which cost more than
+    /// SQLite running the statement; the values are `DatabaseValue`s already.)
+    private func execute(_ statement: Statement, _ values: ArraySlice<DatabaseValue>) throws {
+        let raw = statement.sqliteStatement
+        sqlite3_reset(raw)
+        sqlite3_clear_bindings(raw)
+        for (offset, value) in values.enumerated() {
+            let index = CInt(offset + 1)
+            let code: CInt
+            switch value.storage {
+            case .null: code = sqlite3_bind_null(raw, index)
+            case .int64(let i): code = sqlite3_bind_int64(raw, index, i)
+            case .double(let d): code = sqlite3_bind_double(raw, index, d)
+            case .string(let text):
+                var text = text
+                code = text.withUTF8 { bytes in
+                    // (An empty buffer may have no address, which SQLite would bind as NULL.)
+                    if bytes.isEmpty { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
+                    return bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(raw, index, $0.baseAddress, CInt($0.count), Self.transient) }
+                }
+            case .blob(let data):
+                code = data.withUnsafeBytes { bytes in sqlite3_bind_blob(raw, index, bytes.baseAddress, CInt(bytes.count), Self.transient) }
+            }
+            guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot bind value \(index)", sql: statement.sql) }
+        }
+        defer {
+            sqlite3_reset(raw)
+            sqlite3_clear_bindings(raw)
+        }
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            if code == SQLITE_ROW { continue }
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))), sql: statement.sql)
+        }
+    }
+
+    /// SQLite copies the bytes it is given (`SQLITE_TRANSIENT`, a macro Swift does not import).
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 extension ProvinceDatabase: RegisterStore {
