@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// What the review pages need beyond `list`, `show` and `resolve`: the queue with its counts,
@@ -51,29 +50,14 @@ extension ConflictService {
 
     public func queue(_ query: QueueQuery, for principal: Principal, now: Date = Date()) async throws -> QueuePage {
         try Self.requireReviewer(principal)
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        for (column, value) in [("c.status", query.status), ("c.region", query.region), ("c.field", query.field), ("c.kind", query.kind)] {
-            if let value { clauses.append("\(column) = ?"); _ = arguments.append(contentsOf: [value]) }
-        }
-        if let days = query.minAgeDays, days > 0 {
-            clauses.append("c.created_at <= ?")
-            _ = arguments.append(contentsOf: [now.addingTimeInterval(-Double(days) * 86_400).formatted(.iso8601)])
-        }
-        let filter = clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")
-        let bound = arguments
-        let limit = max(1, query.limit), offset = max(0, query.offset)
-        return try await database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM conflicts c" + filter, arguments: bound) ?? 0
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT c.*, r.doc AS record_doc FROM conflicts c LEFT JOIN records r ON r.uscc = c.uscc\(filter)
-                ORDER BY c.id LIMIT \(limit) OFFSET \(offset)
-                """, arguments: bound)
-            let entries = try rows.map { row in
-                let name = (row["record_doc"] as String?).flatMap { try? JSONValue.parse($0)["name"]?.stringValue }
-                return QueueEntry(conflict: try Self.view(row), enterpriseName: name)
-            }
-            return QueuePage(entries: entries, total: total)
+        let cutoff = query.minAgeDays.flatMap { $0 > 0 ? now.addingTimeInterval(-Double($0) * 86_400).formatted(.iso8601) : nil }
+        let filter = ConflictQuery(status: query.status, region: query.region, field: query.field, kind: query.kind, createdAtMost: cutoff,
+                                   offset: max(0, query.offset), limit: max(1, query.limit))
+        return try await database.read { register in
+            let total = try register.conflictCount(filter)
+            let conflicts = try register.conflicts(filter)
+            let names = try register.enterpriseNames(conflicts.map(\.uscc))
+            return QueuePage(entries: conflicts.map { QueueEntry(conflict: $0, enterpriseName: names[$0.uscc]) }, total: total)
         }
     }
 
@@ -81,30 +65,17 @@ extension ConflictService {
     /// record it does not have): `conflicts list` names each enterprise, as the queue page does.
     public func enterpriseNames(_ usccs: [String], for principal: Principal) async throws -> [String: String] {
         try Self.requireReviewer(principal)
-        let codes = Array(Set(usccs))
-        return try await database.pool.read { db in
-            var names: [String: String] = [:]
-            // In chunks: SQLite bounds the number of parameters of one statement.
-            for start in stride(from: 0, to: codes.count, by: 500) {
-                let chunk = Array(codes[start..<min(start + 500, codes.count)])
-                let sql = "SELECT uscc, json_extract(doc, '$.name') AS name FROM records WHERE uscc IN (" + Array(repeating: "?", count: chunk.count).joined(separator: ",") + ")"
-                for row in try Row.fetchAll(db, sql: sql, arguments: StatementArguments(chunk)) {
-                    if let name: String = row["name"] { names[row["uscc"]] = name }
-                }
-            }
-            return names
-        }
+        return try await database.read { register in try register.enterpriseNames(usccs) }
     }
 
     public func openCounts(for principal: Principal) async throws -> OpenCounts {
         try Self.requireReviewer(principal)
-        return try await database.pool.read { db in
+        return try await database.read { register in
             var counts = OpenCounts()
-            for row in try Row.fetchAll(db, sql: "SELECT region, kind, field, COUNT(*) AS n FROM conflicts WHERE status = 'open' GROUP BY region, kind, field") {
-                let n: Int = row["n"]
-                counts.byRegion[row["region"], default: 0] += n
-                counts.byKind[row["kind"], default: 0] += n
-                counts.byField[row["field"], default: 0] += n
+            for (region, kind, field, n) in try register.openConflictCounts() {
+                counts.byRegion[region, default: 0] += n
+                counts.byKind[kind, default: 0] += n
+                counts.byField[field, default: 0] += n
                 counts.total += n
             }
             return counts
@@ -130,10 +101,10 @@ extension ConflictService {
     /// For `*` (a delete request) every revision, with the fields it changed.
     public func fieldHistory(uscc: String, field: String, for principal: Principal) async throws -> [FieldRevision] {
         try Self.requireReviewer(principal)
-        return try await database.pool.read { db in
+        return try await database.read { register in
             var result: [FieldRevision] = []
             var previous: JSONValue??
-            for (entry, document, _) in HistoryEntry.replay(try SQLiteTransaction(db: db).history(of: uscc)) {
+            for (entry, document, _) in HistoryEntry.replay(try register.history(of: uscc)) {
                 let value = field == "*" ? nil : document.flatMap { FieldPath.value(at: field, in: $0) }
                 let changed = field == "*" || previous == nil || previous! != value
                 previous = .some(value)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SyncCore
 
 /// A bureau takes back its own delete request: the record's file was restored (`record get
@@ -10,8 +9,8 @@ extension ConflictService {
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only the bureau that asked may withdraw a delete request")
         }
-        return try await database.pool.write { db in
-            let conflict = try Self.fetch(id, db: db)
+        return try await database.write { register in
+            let conflict = try Self.fetch(id, register: register)
             guard conflict.region == region else { throw ServiceError.forbidden("conflict \(id) belongs to region \(conflict.region)") }
             guard conflict.kind == "delete" else {
                 throw ServiceError.badRequest("conflict \(id) is a \(conflict.kind) conflict; only a delete request can be withdrawn")
@@ -20,11 +19,8 @@ extension ConflictService {
             guard conflict.isOpen else {
                 throw ServiceError.conflict("delete request \(id) was already decided (\(conflict.decision?.rawValue ?? "?") by \(conflict.resolvedBy ?? "?")); it can no longer be withdrawn")
             }
-            try db.execute(sql: """
-                UPDATE conflicts SET status = 'withdrawn', note = 'withdrawn by the bureau: the record''s file was restored', resolved_by = ?, resolved_at = ?
-                WHERE id = ?
-                """, arguments: [principal.source, MergeService.now(), id])
-            return try Self.fetch(id, db: db)
+            try register.withdrawConflict(id: id, note: "withdrawn by the bureau: the record's file was restored", by: principal.source, at: MergeService.now())
+            return try Self.fetch(id, register: register)
         }
     }
 }

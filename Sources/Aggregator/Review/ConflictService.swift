@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// The province's review queue: list, show and decide conflicts. Every decision is kept on the
@@ -67,19 +66,13 @@ public struct ConflictService: Sendable {
         guard principal.role == .reviewer else {
             throw ServiceError.forbidden("the review queue is for the province's reviewers; a bureau sees its own conflicts in `esync-agent status`")
         }
-        var clauses: [String] = []
-        var arguments: StatementArguments = []
-        for (column, value) in [("status", filter.status), ("region", filter.region), ("field", filter.field), ("kind", filter.kind), ("uscc", filter.uscc)] {
-            if let value { clauses.append("\(column) = ?"); _ = arguments.append(contentsOf: [value]) }
-        }
-        if let cutoff = filter.createdBefore { clauses.append("created_at < ?"); _ = arguments.append(contentsOf: [cutoff]) }
-        let sql = "SELECT * FROM conflicts" + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY id LIMIT \(max(1, filter.limit))"
-        let bound = arguments
-        return try await database.pool.read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.view) }
+        let query = ConflictQuery(status: filter.status, region: filter.region, field: filter.field, kind: filter.kind, uscc: filter.uscc,
+                                  createdBefore: filter.createdBefore, limit: filter.limit)
+        return try await database.read { register in try register.conflicts(query) }
     }
 
     public func show(_ id: Int64, for principal: Principal) async throws -> ConflictView {
-        let view = try await database.pool.read { db in try Self.fetch(id, db: db) }
+        let view = try await database.read { register in try Self.fetch(id, register: register) }
         if principal.role == .bureau, view.region != principal.region {
             throw ServiceError.forbidden("conflict \(id) belongs to region \(view.region)")
         }
@@ -89,29 +82,28 @@ public struct ConflictService: Sendable {
     /// Decides a conflict: the record gets a new revision carrying the decision.
     public func resolve(_ id: Int64, _ resolution: Resolution, by principal: Principal) async throws -> ConflictView {
         guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers decide conflicts") }
-        return try await database.pool.write { db in
-            let conflict = try Self.fetch(id, db: db)
+        return try await database.write { register in
+            let conflict = try Self.fetch(id, register: register)
             guard conflict.isOpen else {
                 throw ServiceError.conflict("conflict \(id) was already decided (\(conflict.decision?.rawValue ?? "?") by \(conflict.resolvedBy ?? "?"))")
             }
-            guard let row = try StoredRecord.fetch(conflict.uscc, db: db) else { throw ServiceError.notFound("no record \(conflict.uscc)") }
+            guard let row = try register.record(conflict.uscc) else { throw ServiceError.notFound("no record \(conflict.uscc)") }
             guard !row.deleted else {
                 throw ServiceError.conflict("record \(conflict.uscc) was deleted (approved delete request); conflict \(id) can no longer change it")
             }
             let context = WriteContext(source: principal.source, changeSet: "decision-\(id)", at: MergeService.now(),
-                                                    clock: try ProvinceClock.tick(db))
+                                                    clock: try ProvinceClock.tick(register))
             // A re-opened rule decision that gave the bureau's value: keeping "current" means
             // restoring the value the province had then.
-            let reopenedFrom = try String.fetchOne(db, sql: "SELECT reopened_from FROM conflicts WHERE id = ?", arguments: [id])
+            let reopenedFrom = try register.conflictReopenedFrom(id: id)
             let revision: Int64
             switch (conflict.kind, resolution.decision) {
             case ("delete", .takeIncoming):
-                revision = try StoredRecord.markDeleted(row, context: context, db: db)
+                revision = try register.write([WritePlan.Revision(kind: .delete, uscc: row.uscc, region: row.region, previous: row, document: row.document,
+                                                                   changedFields: [])], context: context)[0].revision
                 // The record is gone: its other open conflicts have nothing left to decide.
-                try db.execute(sql: """
-                    UPDATE conflicts SET status = 'resolved', decision = 'keep-current', note = 'record deleted (conflict ' || ? || ')',
-                        resolved_by = ?, resolved_at = ?, revision = ? WHERE uscc = ? AND status = 'open' AND id != ?
-                    """, arguments: [id, principal.source, context.at, revision, row.uscc, id])
+                try register.resolveOpenConflicts(uscc: row.uscc, except: id, note: "record deleted (conflict \(id))", by: principal.source,
+                                                  at: context.at, revision: revision)
             case ("delete", .value):
                 throw ServiceError.badRequest("a delete request is decided with keep-current or take-incoming")
             case ("transfer", .takeIncoming), ("transfer", .value):
@@ -121,7 +113,7 @@ public struct ConflictService: Sendable {
                     throw ServiceError.badRequest("a transfer moves the record to one of the 18 regions; give --value 410700")
                 }
                 var document = row.document
-                if let text = try String.fetchOne(db, sql: "SELECT request FROM conflicts WHERE id = ?", arguments: [id]),
+                if let text = try register.conflictRequest(id: id),
                    case .object(let request) = try StoredRecord.decode(text, uscc: row.uscc) {
                     let fields = try request.mapValues { value throws -> FieldChange in
                         do { return try FieldChange(json: value, path: "request") } catch { throw ServiceError.internalError("stored transfer request of conflict \(id): \(error)") }
@@ -134,11 +126,10 @@ public struct ConflictService: Sendable {
                     throw ServiceError.invalidRecord(uscc: conflict.uscc, reason: errors.map(\.description).joined(separator: "; ") + " (fix the request or decide with --value)")
                 }
                 let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
-                revision = try StoredRecord.write(uscc: row.uscc, region: target, previous: row, document: document,
-                                                  changedFields: changed, context: context, db: db)
-                let seq = try Int64.fetchOne(db, sql: "SELECT seq FROM records WHERE uscc = ?", arguments: [row.uscc]) ?? 0
-                try db.execute(sql: "INSERT INTO moves (uscc, from_region, to_region, seq, revision, at, conflict) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [row.uscc, row.region, target, seq, revision, context.at, id])
+                let moved = try register.write([WritePlan.Revision(kind: .update, uscc: row.uscc, region: target, previous: row, document: document,
+                                                                   changedFields: changed)], context: context)[0]
+                revision = moved.revision
+                try register.insertMove(uscc: row.uscc, from: row.region, to: target, seq: moved.seq, revision: revision, at: context.at, conflict: id)
             default:
                 var document = row.document
                 // A decision about old values must not overwrite a newer one set since.
@@ -159,46 +150,28 @@ public struct ConflictService: Sendable {
                 }
                 // Even "keep current" makes a revision: the bureau must learn the decision.
                 let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
-                revision = try StoredRecord.write(uscc: row.uscc, region: row.region, previous: row, document: document,
-                                                  changedFields: changed, context: context, db: db)
+                revision = try register.write([WritePlan.Revision(kind: .update, uscc: row.uscc, region: row.region, previous: row, document: document,
+                                                                   changedFields: changed)], context: context)[0].revision
             }
-            try db.execute(sql: """
-                UPDATE conflicts SET status = 'resolved', decision = ?, value = ?, note = ?, resolved_by = ?, resolved_at = ?, revision = ?
-                WHERE id = ?
-                """, arguments: [resolution.decision.rawValue, resolution.value?.canonicalString, resolution.note, principal.source, context.at, revision, id])
-            return try Self.fetch(id, db: db)
+            try register.resolveConflict(id: id, decision: resolution.decision.rawValue, value: resolution.value?.canonicalString, note: resolution.note,
+                                         by: principal.source, at: context.at, revision: revision)
+            return try Self.fetch(id, register: register)
         }
     }
 
     /// Re-opens a decision a rule made, for a reviewer to decide.
     public func reopen(_ id: Int64, by principal: Principal) async throws -> ConflictView {
         guard principal.role == .reviewer else { throw ServiceError.forbidden("only the province's reviewers re-open decisions") }
-        return try await database.pool.write { db in
-            let conflict = try Self.fetch(id, db: db)
+        return try await database.write { register in
+            let conflict = try Self.fetch(id, register: register)
             guard conflict.status == "auto" else { throw ServiceError.conflict("conflict \(id) is \(conflict.status); only automatic decisions are re-opened") }
-            try db.execute(sql: """
-                UPDATE conflicts SET status = 'open', reopened_from = decision, decision = NULL, resolved_by = NULL, resolved_at = NULL,
-                    note = COALESCE(note, '') || ' (re-opened by ' || ? || ')' WHERE id = ?
-                """, arguments: [principal.source, id])
-            return try Self.fetch(id, db: db)
+            try register.reopenConflict(id: id, by: principal.source)
+            return try Self.fetch(id, register: register)
         }
     }
 
-    static func fetch(_ id: Int64, db: Database) throws -> ConflictView {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM conflicts WHERE id = ?", arguments: [id]) else {
-            throw ServiceError.notFound("no conflict \(id)")
-        }
-        return try view(row)
-    }
-
-    static func view(_ row: Row) throws -> ConflictView {
-        func json(_ column: String) throws -> JSONValue? {
-            guard let text: String = row[column] else { return nil }
-            return try StoredRecord.decode(text, uscc: row["uscc"])
-        }
-        return ConflictView(id: row["id"], uscc: row["uscc"], region: row["region"], field: row["field"], kind: row["kind"], status: row["status"],
-                            expected: try json("expected"), current: try json("current"), incoming: try json("incoming"), source: row["source"],
-                            changeSet: row["changeset"], createdAt: row["created_at"], decision: (row["decision"] as String?).flatMap(ConflictView.Decision.init),
-                            value: try json("value"), note: row["note"], resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"], revision: row["revision"])
+    static func fetch(_ id: Int64, register: any RegisterTransaction) throws -> ConflictView {
+        guard let view = try register.conflict(id: id) else { throw ServiceError.notFound("no conflict \(id)") }
+        return view
     }
 }

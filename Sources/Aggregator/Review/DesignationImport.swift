@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 import SyncCore
 
 /// The province's published lists (provincial SRDI SMEs, national little giants, enterprises
@@ -53,11 +52,11 @@ public struct DesignationImport: Sendable {
     public func run(kind: Kind, value: JSONValue, list: [(line: Int, code: String)], source file: String,
                     by principal: Principal) async throws -> Summary {
         guard principal.isProvince else { throw ServiceError.forbidden("only the province imports designation lists") }
-        return try await database.pool.write { db in
+        return try await database.write { register in
             var summary = Summary()
             let context = WriteContext(source: principal.source,
                                                     changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
-                                                    at: MergeService.now(), clock: try ProvinceClock.tick(db))
+                                                    at: MergeService.now(), clock: try ProvinceClock.tick(register))
             var seen = Set<String>()
             for (line, written) in list {
                 let code: String
@@ -69,7 +68,7 @@ public struct DesignationImport: Sendable {
                     summary.refused.append("\(file):\(line): \(code) is listed twice")
                     continue
                 }
-                guard let row = try StoredRecord.fetch(code, db: db), !row.deleted else {
+                guard let row = try register.record(code), !row.deleted else {
                     summary.refused.append("\(file):\(line): \(code) is not in the register")
                     continue
                 }
@@ -95,7 +94,8 @@ public struct DesignationImport: Sendable {
                     continue
                 }
                 let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
-                _ = try StoredRecord.write(uscc: code, region: row.region, previous: row, document: document, changedFields: changed, context: context, db: db)
+                try register.write([WritePlan.Revision(kind: .update, uscc: code, region: row.region, previous: row, document: document, changedFields: changed)],
+                                   context: context)
                 summary.designated.append(code)
             }
             return summary
