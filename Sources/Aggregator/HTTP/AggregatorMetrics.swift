@@ -1,7 +1,6 @@
 import CoreMetrics
 import EnterpriseModel
 import Foundation
-import GRDB
 import Hummingbird
 import Prometheus
 import SyncCore
@@ -53,16 +52,10 @@ public final class AggregatorMetrics: Sendable {
 
     /// The Prometheus text, with the per-region gauges read from the database now.
     func scrape(database: ProvinceDatabase, now: Date = Date()) async throws -> String {
-        let rows = try await database.pool.read { db -> [(String, Int, String?, String?)] in
-            var open: [String: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT region, COUNT(*) AS n FROM conflicts WHERE status = 'open' GROUP BY region") {
-                open[row["region"]] = row["n"]
-            }
-            var activity: [String: (String?, String?)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT region, last_push_at, last_pull_at FROM region_activity") {
-                activity[row["region"]] = (row["last_push_at"], row["last_pull_at"])
-            }
-            return Regions.all.map { ($0.code, open[$0.code] ?? 0, activity[$0.code]?.0, activity[$0.code]?.1) }
+        let rows = try await database.read { register -> [(String, Int, String?, String?)] in
+            let open = try register.openConflictsByRegion()
+            let activity = try register.activities()
+            return Regions.all.map { ($0.code, open[$0.code] ?? 0, activity[$0.code]?.lastPushAt, activity[$0.code]?.lastPullAt) }
         }
         let parse = Date.ISO8601FormatStyle()
         for (region, open, push, pull) in rows {

@@ -1,4 +1,3 @@
-import GRDB
 import SyncCore
 
 /// The province's hybrid logical clock, kept in the register so that it never goes back across
@@ -31,8 +30,4 @@ enum ProvinceClock {
 
     /// The clock as it stands, for answers to bureaus.
     static func current(_ register: any RegisterTransaction) throws -> HybridTimestamp { try load(register).last }
-
-    // Until every service works on a `RegisterTransaction`: the same on a GRDB connection.
-    static func tick(_ db: Database) throws -> HybridTimestamp { try tick(SQLiteTransaction(db: db)) }
-    static func current(_ db: Database) throws -> HybridTimestamp { try current(SQLiteTransaction(db: db)) }
 }

@@ -1,6 +1,5 @@
 import EnterpriseModel
 import Foundation
-import GRDB
 
 /// The merged register as CSV in `RecordCSV`'s layout (so a bureau's `esync-agent record
 /// import` reads it), streamed from a database cursor: one record in memory at a time.
@@ -10,17 +9,13 @@ public enum RegisterExport {
     @discardableResult
     public static func run(region: String?, database: ProvinceDatabase, write: (String) throws -> Void,
                            progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
-        try database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM records WHERE deleted = 0 AND (:region IS NULL OR region = :region)",
-                                         arguments: ["region": region]) ?? 0
-            let rows = try Row.fetchCursor(db, sql: "SELECT uscc, doc FROM records WHERE deleted = 0 AND (:region IS NULL OR region = :region) ORDER BY uscc",
-                                           arguments: ["region": region])
+        try database.readNow { register in
+            let total = try register.liveRecordCount(region: region)
             var chunk = RecordCSV.headerLine + "\r\n"
             var done = 0
             progress(0, total)
-            while let row = try rows.next() {
-                let uscc: String = row[0]
-                chunk += RecordCSV.row(for: try StoredRecord.decode(row[1], uscc: uscc)) + "\r\n"
+            try register.forEachLiveRecordByCode(region: region) { uscc, text in
+                chunk += RecordCSV.row(for: try StoredRecord.decode(text, uscc: uscc)) + "\r\n"
                 done += 1
                 if chunk.utf8.count >= 1 << 20 {
                     try write(chunk)

@@ -23,7 +23,7 @@ public struct ReportTable: Sendable {
     /// database), the others come from the report itself.
     public static func named(_ name: String, report: ProgressReport, database: ProvinceDatabase) async throws -> ReportTable? {
         if name == "warnings" {
-            let all = try await database.pool.read { db in try ProgressReport.warningRecords(region: report.region, limit: nil, db: db) }
+            let all = try await database.read { register in try ProgressReport.warningRecords(region: report.region, limit: nil, register: register) }
             return warnings(all)
         }
         return all(report).first { $0.name == name }

@@ -27,6 +27,8 @@ import SyncCore
 protocol RegisterStore: Sendable {
     /// Runs `body` in a read-only transaction (one snapshot).
     func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
+    /// `read` on the calling thread, for a command line that streams what it reads (an export).
+    func readNow<T>(_ body: (any RegisterTransaction) throws -> T) throws -> T
     /// Runs `body` in a write transaction: committed when it returns, rolled back when it throws.
     func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T
     /// `write`, and how long the transaction took, its commit included (not the wait for it):
@@ -37,7 +39,7 @@ protocol RegisterStore: Sendable {
 
 /// Every typed operation on the register, grouped by the tables they own. An implementation
 /// conforms to each group; the services see only this composition.
-typealias RegisterTransaction = RecordStorage & CredentialStorage & ChangeSetStorage & ActivityStorage & ConflictStorage
+typealias RegisterTransaction = RecordStorage & CredentialStorage & ChangeSetStorage & ActivityStorage & ConflictStorage & SessionStorage & StoreEpochStorage & ReportStorage
 
 /// The records, their provenance, history and report facts, conflicts as a merge parks them,
 /// and the change sequence.

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SyncCore
 
 /// Signed-in reviewers of the review pages. A session id is 256 random bits, given to the
@@ -48,12 +47,12 @@ public struct ReviewSessions: Sendable {
         let session = Session(key: Self.hash(cookie), reviewer: reviewer, csrf: Self.randomToken())
         let time = now.timeIntervalSince1970
         let idle = self.idle, maxAge = self.maxAge
-        try await database.pool.write { db in
+        let stored = StoredSession(key: session.key, reviewer: reviewer, tokenHash: TokenStore.hash(token), csrf: session.csrf, createdAt: time,
+                                   lastSeenAt: time, address: address)
+        try await database.write { register in
             // Expired sessions are swept here rather than by a timer.
-            try db.execute(sql: "DELETE FROM review_sessions WHERE last_seen_at < ? OR created_at < ?", arguments: [time - idle, time - maxAge])
-            try db.execute(sql: """
-                INSERT INTO review_sessions (key, reviewer, token_hash, csrf, created_at, last_seen_at, address) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [session.key, reviewer, TokenStore.hash(token), session.csrf, time, time, address])
+            try register.deleteSessions(idleBefore: time - idle, startedBefore: time - maxAge)
+            try register.insertSession(stored)
         }
         return (cookie, session)
     }
@@ -64,34 +63,25 @@ public struct ReviewSessions: Sendable {
         let key = Self.hash(cookie)
         let time = now.timeIntervalSince1970
         let idle = self.idle, maxAge = self.maxAge
-        return try await database.pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT s.reviewer, s.csrf, s.created_at, s.last_seen_at, s.flash, s.flash_error FROM review_sessions s
-                JOIN tokens t ON t.hash = s.token_hash AND t.revoked_at IS NULL AND t.role = 'reviewer'
-                WHERE s.key = ?
-                """, arguments: [key]) else { return nil }
-            guard (row["last_seen_at"] as Double) >= time - idle, (row["created_at"] as Double) >= time - maxAge else {
-                try db.execute(sql: "DELETE FROM review_sessions WHERE key = ?", arguments: [key])
+        return try await database.write { register in
+            guard let row = try register.liveSession(key: key) else { return nil }
+            guard row.lastSeenAt >= time - idle, row.createdAt >= time - maxAge else {
+                try register.deleteSession(key: key)
                 return nil
             }
-            try db.execute(sql: "UPDATE review_sessions SET last_seen_at = ?, flash = NULL, flash_error = 0 WHERE key = ?", arguments: [time, key])
-            let flash = (row["flash"] as String?).map { Flash($0.components(separatedBy: "\n"), isError: row["flash_error"]) }
-            return Session(key: key, reviewer: row["reviewer"], csrf: row["csrf"], flash: flash)
+            try register.touchSession(key: key, at: time)
+            let flash = row.flash.map { Flash($0.components(separatedBy: "\n"), isError: row.flashError) }
+            return Session(key: key, reviewer: row.reviewer, csrf: row.csrf, flash: flash)
         }
     }
 
     /// Leaves a message for the next page the session sees.
     public func setFlash(_ flash: Flash, for session: Session) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "UPDATE review_sessions SET flash = ?, flash_error = ? WHERE key = ?",
-                           arguments: [flash.lines.joined(separator: "\n"), flash.isError, session.key])
-        }
+        try await database.write { register in try register.setFlash(key: session.key, text: flash.lines.joined(separator: "\n"), isError: flash.isError) }
     }
 
     public func end(_ session: Session) async throws {
-        try await database.pool.write { db in
-            try db.execute(sql: "DELETE FROM review_sessions WHERE key = ?", arguments: [session.key])
-        }
+        try await database.write { register in try register.deleteSession(key: session.key) }
     }
 
     /// Whether a form's CSRF field is the session's token, compared in constant time so the

@@ -4,7 +4,8 @@ import GRDB
 /// The province's SQLite database (WAL, through GRDB): the merged records, their history and
 /// field provenance, the applied change sets, the conflict queue and the credentials.
 public final class ProvinceDatabase: Sendable {
-    public let pool: DatabasePool
+    /// The connections; only the storage layer (`Storage/`) uses them.
+    let pool: DatabasePool
     public let path: String
 
     public init(path: String) throws {

@@ -78,6 +78,10 @@ extension ProvinceDatabase: RegisterStore {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }
 
+    func readNow<T>(_ body: (any RegisterTransaction) throws -> T) throws -> T {
+        try pool.read { db in try body(SQLiteTransaction(db: db)) }
+    }
+
     func write<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
         try await pool.write { db in try body(SQLiteTransaction(db: db)) }
     }
