@@ -112,6 +112,7 @@ for N in "${SIZES[@]}"; do
     echo "== $N records ($CHANGED changed for the 1 % sync)"
     start_aggregator "$W/province"
     "$BIN/esync-aggregator" token add --config "$W/province/aggregator.yaml" --region 410100 | tail -1 > "$W/agent.token"
+    chmod 600 "$W/agent.token"
     start_proxy "$AGG_PORT" "agent-proxy"
     agent_config "$W" 410100 "$PROXY_PORT"
     "$AGENT" record generate --count "$N" --seed 1 --config "$W/agent.yaml" > /dev/null
@@ -176,6 +177,7 @@ if [ "$AGENTS" -gt 0 ]; then
     for k in $(seq 0 $((AGENTS - 1))); do
         A=$I/agent-$k; R=${REGIONS[$((k % ${#REGIONS[@]}))]}; mkdir -p "$A"
         "$BIN/esync-aggregator" token add --config "$I/province/aggregator.yaml" --region "$R" | tail -1 > "$A/agent.token"
+        chmod 600 "$A/agent.token"
         agent_config "$A" "$R" "$AGG_PORT"
         "$AGENT" record generate --count "$INGEST" --seed $((100 + k)) --config "$A/agent.yaml" > /dev/null
         "$AGENT" push --config "$A/agent.yaml" > "$A/first-push.out" 2>&1 || { cat "$A/first-push.out"; exit 1; }

@@ -94,6 +94,23 @@ import Testing
         #expect(plain.records.first?.document != nil)
     }
 
+    /// A record sent twice in one change set: both revisions in history, the second one stands.
+    @Test func aRecordSentTwiceInOneChangeSetEndsAtItsSecondRevision() async throws {
+        _ = try await create(record)
+        var once = record, twice = record
+        FieldPath.set(&once, path: "employees", to: .int(1111))
+        FieldPath.set(&twice, path: "employees", to: .int(2222))
+        FieldPath.set(&twice, path: "contact.phone", to: "0371-2222222")
+        let first = RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: once)!
+        let second = RecordDiff.change(uscc: uscc, base: once, baseRevision: 2, working: twice)!
+        let result = try await service.apply(ChangeSet(id: "twice", region: "410100", createdAt: "now", records: [first, second]), from: zhengzhou)
+        #expect(result.records.map(\.revision) == [2, 3])
+        let view = try await service.record(uscc, for: reviewer)
+        #expect(view.revision == 3 && view.document == twice)
+        let history = try await service.history(uscc, for: reviewer)
+        #expect(history.map(\.revision) == [1, 2, 3] && history.last?.document == twice && history[1].document == once)
+    }
+
     @Test func aReplayedChangeSetAppliesNothingTwice() async throws {
         _ = try await create(record)
         var edited = record

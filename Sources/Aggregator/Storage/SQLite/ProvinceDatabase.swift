@@ -14,10 +14,6 @@ public final class ProvinceDatabase: Sendable {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
-            // Pages read through a memory map instead of copied into each connection's cache,
-            // and a larger cache for the writer's B-tree pages (SQLite's default is 2 MB).
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA cache_size = -32768")
         }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }

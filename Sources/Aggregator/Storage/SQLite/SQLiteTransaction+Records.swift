@@ -102,6 +102,7 @@ extension SQLiteTransaction {
         // Records that stay where they were (same region, not deleted, not new) are updated
         // without touching the columns of `records_region_live`, which SQLite would rewrite.
         var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
+        var inPlaceRow: [String: Int] = [:]
         var facts: [DatabaseValue] = [], designations: [DatabaseValue] = []
         records.reserveCapacity(revisions.count * 9)
         history.reserveCapacity(revisions.count * 8)
@@ -114,7 +115,15 @@ extension SQLiteTransaction {
             let deleted = revision.kind == .delete
             let uscc = revision.uscc.databaseValue, number = revision.revision.databaseValue
             if let previous = revision.previous, previous.region == revision.region, !previous.deleted, !deleted {
-                inPlace += [uscc, number, seq, revision.text.databaseValue, revision.hash.databaseValue, at, source]
+                let row = [uscc, number, seq, revision.text.databaseValue, revision.hash.databaseValue, at, source]
+                // A record written twice in one batch: its last revision stands (an UPDATE … FROM
+                // with two rows for one record would take either).
+                if let at = inPlaceRow[revision.uscc] {
+                    inPlace.replaceSubrange(at..<at + row.count, with: row)
+                } else {
+                    inPlaceRow[revision.uscc] = inPlace.count
+                    inPlace += row
+                }
             } else {
                 records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
                             revision.hash.databaseValue, at, source]
