@@ -126,7 +126,7 @@ extension AsyncParsableCommand {
         } catch let error as ServiceError {
             // A service error may quote what a bureau sent (a change set id, a field).
             FileHandle.standardError.write(Data("esync-aggregator: \(error.description.terminalSafe)\n".utf8))
-            throw ExitCode(error.status == 404 ? 4 : 1)
+            throw ExitCode(error.statusCode == 404 ? 4 : 1)
         }
     }
 }

@@ -25,10 +25,16 @@ public struct StoreEpochs: Sendable {
     /// without its key) leaves no trace that would make the real store look restored.
     public func check(_ identity: StoreIdentity, region: String, changeSet: String? = nil, record: Bool = true) async throws {
         try await database.write { register in
-            if let known = try register.storeRegistration(region: region), let verdict = identity.judge(against: known, changeSetID: changeSet) {
-                throw StoreIdentityConflict(verdict: verdict, store: identity, province: known)
-            }
+            try Self.judge(identity, region: region, changeSet: changeSet, register: register)
             if record { try Self.record(identity, region: region, changeSet: changeSet, register: register) }
+        }
+    }
+
+    /// Throws ``StoreIdentityConflict`` when the store is not the one the province knows for
+    /// the region (inside the caller's transaction).
+    static func judge(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws {
+        if let known = try register.storeRegistration(region: region), let verdict = identity.judge(against: known, changeSetID: changeSet) {
+            throw StoreIdentityConflict(verdict: verdict, store: identity, province: known)
         }
     }
 

@@ -33,8 +33,11 @@ public struct MergeService: Sendable {
     /// `apply`, and how long its transaction ran, in time and in CPU time (the writer is the
     /// province's bottleneck: the metrics `esync_merge_duration_seconds` and
     /// `esync_merge_cpu_seconds` add these up).
-    func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal,
-                    answer: AnswerForm = .documents) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
+    /// `before` and `after` run in the same transaction, before and after the merge (the HTTP
+    /// layer judges and remembers the store that pushed): one that throws refuses it all.
+    func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal, answer: AnswerForm = .documents,
+                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil,
+                    after: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -45,7 +48,10 @@ public struct MergeService: Sendable {
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
         let (result, transaction, cpu) = try await database.writeTimed { register in
-            try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
+            try before?(register)
+            let result = try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
+            try after?(register)
+            return result
         }
         CrashPoint.reach("merge.committed")
         return (result, transaction, cpu)

@@ -17,7 +17,8 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     case timeout(String)
     case internalError(String)
 
-    public var status: Int {
+    /// The HTTP status an API caller gets.
+    public var statusCode: Int {
         switch self {
         case .badRequest, .unsupportedFormat: 400
         case .unauthorized, .badSignature: 401

@@ -22,9 +22,14 @@ public enum RegionActivity {
         public var stale: Bool
     }
 
-    static func notePull(region: String, cursor: Int64, database: ProvinceDatabase) async throws {
+    /// Notes a pull, and the cursor handed to the store with epoch `handedTo` (see `StoreEpochs`),
+    /// in one transaction.
+    static func notePull(region: String, cursor: Int64, handedTo epoch: String? = nil, database: ProvinceDatabase) async throws {
         let now = MergeService.now()
-        try await database.write { register in try register.notePull(region: region, at: now, cursor: cursor) }
+        try await database.write { register in
+            try register.notePull(region: region, at: now, cursor: cursor)
+            if let epoch { try register.noteHandedCursor(region: region, epoch: epoch, cursor: cursor) }
+        }
     }
 
     /// Every region of the province, including those never heard from.

@@ -84,8 +84,8 @@ extension ReviewPages {
             return try await flashAndRedirect(session, .init(["冲突 #\(id) 已决定：\(ReviewText.decisionLabel(decision, kind: decided.kind))，"
                                                                + "记录 \(decided.uscc) 现为修订 \(decided.revision ?? 0)。区局下次拉取时收到这个决定和备注。"]),
                                               to: "/review")
-        } catch let error as ServiceError where error.status < 500 && error.status != 404 {
-            return try await again("冲突 #\(id) 未处理：" + ReviewText.refusal(error), .init(code: error.status))
+        } catch let error as ServiceError where error.statusCode < 500 && error.statusCode != 404 {
+            return try await again("冲突 #\(id) 未处理：" + ReviewText.refusal(error), .init(code: error.statusCode))
         }
     }
 
@@ -95,7 +95,7 @@ extension ReviewPages {
             _ = try await conflicts.reopen(id, by: session.principal)
             context.logger.info("conflict re-opened", metadata: ["id": "\(id)", "by": "\(session.principal.source)"])
             return try await flashAndRedirect(session, .init(["冲突 #\(id) 已重新打开，等待审核。"]), to: page)
-        } catch let error as ServiceError where error.status < 500 && error.status != 404 {
+        } catch let error as ServiceError where error.statusCode < 500 && error.statusCode != 404 {
             return try await flashAndRedirect(session, .init(["冲突 #\(id) 未能重新打开：" + ReviewText.refusal(error)], isError: true), to: page)
         }
     }

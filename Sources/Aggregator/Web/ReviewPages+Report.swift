@@ -14,7 +14,7 @@ extension ReviewPages {
                 let query = ReportQuery(request.uri.queryParameters.get)
                 let report = try await ProgressReport.build(year: try query.year(), region: try query.region(), targets: reportTargets,
                                                             database: sessions.database)
-                return try await AggregatorServer.csv(try query.table(report, database: sessions.database))
+                return APIAnswer.csv(try await query.table(report, database: sessions.database))
             }
         }
     }

@@ -122,7 +122,7 @@ struct ReviewPages: Sendable {
     func failure(_ error: any Error, session: ReviewSessions.Session, context: AggregatorRequestContext) -> Response {
         let status: Int, message: String
         if let error = error as? ServiceError {
-            status = error.status
+            status = error.statusCode
             message = ReviewText.refusal(error)
             if status >= 500 { context.logger.error("review page: \(error)") }
         } else {

@@ -162,7 +162,7 @@ enum ReviewText {
     /// A refusal of the service in Chinese, with the service's own words (which name the
     /// record, the field and the values) after it.
     static func refusal(_ error: ServiceError) -> String {
-        let summary = switch error.status {
+        let summary = switch error.statusCode {
         case 400: "请求有误"
         case 401, 403: "无权操作"
         case 404: "找不到"
