@@ -124,7 +124,11 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
-        .testTarget(name: "AggregatorTests", dependencies: ["Aggregator", "ConfigSupport"], swiftSettings: strict),
+        .testTarget(name: "AggregatorTests", dependencies: [
+            "Aggregator", "ConfigSupport",
+            // The API's routes in process (`APIRouteTests`), without a real server.
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault
         // proxy, a scriptable HTTP server (the libcurl tests' peer, and a fake province): what
         // the end-to-end, reliability and libcurl tests share (imported @testable).
