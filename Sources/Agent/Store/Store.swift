@@ -179,6 +179,16 @@ public final class Store {
         JSONValue.object(["revision": .int(base.revision), "document": base.document]).canonicalBytes()
     }
 
+    /// The same bytes from the document's canonical bytes, made already: members in canonical
+    /// order, `document` before `revision`.
+    static func baseBytes(revision: Int64, canonicalDocument: [UInt8]) -> [UInt8] {
+        var bytes = Array("{\"document\":".utf8)
+        bytes.reserveCapacity(canonicalDocument.count + 40)
+        bytes += canonicalDocument
+        bytes += Array(",\"revision\":\(revision)}".utf8)
+        return bytes
+    }
+
     public func removeBase(_ uscc: String) throws(AgentError) {
         try FileSystem.remove(baseFile(uscc))
     }

@@ -529,10 +529,11 @@ public final class SyncEngine {
                 // place. Rebuilt here, and fetched only when it is not what the hash says.
                 // (A hash may be cut short: see `AnswerForm.shortHashes`.)
                 let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
-                let rebuiltHash = ContentHash.of(rebuilt)
+                let rebuiltBytes = rebuilt.canonicalBytes()
+                let rebuiltHash = ContentHash.of(bytes: rebuiltBytes)
                 if hash.count >= AnswerForm.shortHashLength, rebuiltHash.hasPrefix(hash) {
                     try stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: rebuiltHash,
-                              theirsHash: rebuiltHash, batch: batch, updates: &updates)
+                              theirsHash: rebuiltHash, theirsBytes: rebuiltBytes, batch: batch, updates: &updates)
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
@@ -838,7 +839,8 @@ public final class SyncEngine {
     /// `mergeBaseHash`, `theirsHash`: the content hashes of those documents, when already known.
     @discardableResult
     func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
-               theirsHash knownTheirsHash: String? = nil, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
+               theirsHash knownTheirsHash: String? = nil, theirsBytes: [UInt8]? = nil, batch: AtomicBatch,
+               updates: inout IndexUpdates) throws(AgentError) -> [String] {
         let theirsHash = knownTheirsHash ?? ContentHash.of(theirs)
         let entry = index.entries[uscc]
         let file = store.recordFile(uscc)
@@ -880,8 +882,8 @@ public final class SyncEngine {
                         try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
                         updates.written[uscc] = theirs
                     }
-                    return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
-                                         revision: revision, divergent: [], batch: batch, updates: &updates)
+                    return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
+                                         finalWorking: finalWorking, revision: revision, divergent: [], batch: batch, updates: &updates)
                 }
                 // A damaged base is treated as absent: the province's version replaces it.
                 var storedBase: JSONValue?
@@ -908,13 +910,16 @@ public final class SyncEngine {
             try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .absent, group: uscc)
             updates.written[uscc] = theirs
         }
-        return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, newBase: newBase, finalWorking: finalWorking,
-                             revision: revision, divergent: divergent, batch: batch, updates: &updates)
+        return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
+                             finalWorking: finalWorking, revision: revision, divergent: divergent, batch: batch, updates: &updates)
     }
 
     /// The end of `stage`: parked fields settled, the base written.
-    private func stageBase(_ uscc: String, theirs: JSONValue, theirsHash: String, newBase: JSONValue, finalWorking: JSONValue?,
-                           revision: Int64, divergent: [String], batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) -> [String] {
+    /// `theirsBytes`: the canonical bytes of `theirs`, when already made (a base that is theirs
+    /// is written from them instead of being encoded again).
+    private func stageBase(_ uscc: String, theirs: JSONValue, theirsHash: String, theirsBytes: [UInt8]?, newBase: JSONValue,
+                           finalWorking: JSONValue?, revision: Int64, divergent: [String], batch: AtomicBatch,
+                           updates: inout IndexUpdates) throws(AgentError) -> [String] {
         // A parked field is settled once the province's version agrees with the working copy;
         // until then the bureau asks about its conflict on every pull (see `settleDecisions`).
         if let parked = state.parked[uscc] {
@@ -925,8 +930,10 @@ public final class SyncEngine {
             state.parked[uscc] = remaining.isEmpty ? nil : remaining
         }
         diffedBases[uscc] = nil
-        try batch.write(store.baseFile(uscc), Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
-        updates.bases[uscc] = (newBase == theirs ? theirsHash : ContentHash.of(newBase), revision)
+        let isTheirs = newBase == theirs
+        let bytes = isTheirs ? theirsBytes.map { Store.baseBytes(revision: revision, canonicalDocument: $0) } : nil
+        try batch.write(store.baseFile(uscc), bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
+        updates.bases[uscc] = (isTheirs ? theirsHash : ContentHash.of(newBase), revision)
         updates.provinceHashes[uscc] = theirsHash
         return divergent
     }
