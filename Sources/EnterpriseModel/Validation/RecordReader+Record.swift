@@ -18,20 +18,23 @@ public enum RecordLimits {
 
 extension RecordReader {
     /// Every text, list and object of the document within `RecordLimits`, named by its path.
+    /// (A member's path is only spelt out for a member to walk into or to name in an error:
+    /// building one for every leaf of every record was a fifth of validating it.)
     mutating func checkSizes(_ value: JSONValue, at path: String, depth: Int = 0) {
         switch value {
-        case .string(let s):
-            if s.utf8.count > RecordLimits.maximumTextBytes {
-                error(path, "text of \(s.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumTextBytes) bytes")
-            } else if path == "name", s.count > RecordLimits.maximumNameCharacters {
-                error(path, "a name of \(s.count) characters is longer than the limit of \(RecordLimits.maximumNameCharacters)")
-            }
+        case .string(let s): checkText(s, at: { path })
         case .array(let items):
             if items.count > RecordLimits.maximumItems {
                 error(path, "a list of \(items.count) items is longer than the limit of \(RecordLimits.maximumItems)")
                 return
             }
-            for (n, item) in items.enumerated() { checkSizes(item, at: "\(path)[\(n)]", depth: depth) }
+            for (n, item) in items.enumerated() {
+                switch item {
+                case .string(let s): checkText(s, at: { "\(path)[\(n)]" })
+                case .array, .object: checkSizes(item, at: "\(path)[\(n)]", depth: depth)
+                default: break
+                }
+            }
         case .object(let members):
             if !members.isEmpty, depth >= RecordLimits.maximumDepth {
                 error(path, "objects nested more than \(RecordLimits.maximumDepth) levels deep")
@@ -46,10 +49,24 @@ extension RecordReader {
                     error(Self.path(path, String(key.prefix(40)) + "…"), "a member name of \(key.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumKeyBytes)")
                     continue
                 }
-                checkSizes(member, at: Self.path(path, key), depth: depth + 1)
+                switch member {
+                case .string(let s): checkText(s, at: { Self.path(path, key) })
+                case .array, .object: checkSizes(member, at: Self.path(path, key), depth: depth + 1)
+                default: break
+                }
             }
         default:
             break
+        }
+    }
+
+    /// A text within `maximumTextBytes`, and the enterprise's name within its characters.
+    private mutating func checkText(_ s: String, at path: () -> String) {
+        if s.utf8.count > RecordLimits.maximumTextBytes {
+            error(path(), "text of \(s.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumTextBytes) bytes")
+        } else if s.utf8.count > RecordLimits.maximumNameCharacters, path() == "name", s.count > RecordLimits.maximumNameCharacters {
+            // (A text of no more bytes than the limit has no more characters either.)
+            error("name", "a name of \(s.count) characters is longer than the limit of \(RecordLimits.maximumNameCharacters)")
         }
     }
 

@@ -133,6 +133,8 @@ struct RecordReader {
     /// The members that stay in a typed value's `extra`: unknown members, and known members
     /// written as null (kept so that the document comes back unchanged).
     static func leftovers(_ members: [String: JSONValue], known: Set<String>) -> [String: JSONValue] {
-        members.filter { !known.contains($0.key) || $0.value == .null }
+        // Most records have none: no new dictionary for them.
+        guard members.contains(where: { !known.contains($0.key) || $0.value == .null }) else { return [:] }
+        return members.filter { !known.contains($0.key) || $0.value == .null }
     }
 }
