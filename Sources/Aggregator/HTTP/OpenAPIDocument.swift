@@ -243,7 +243,7 @@ paths:
         - name: olderThan
           in: query
           description: An age such as `90m`, `12h`, `7d` or `2w` (at most 100 years).
-          schema: { type: string, pattern: "^[0-9]+(\\.[0-9]+)?[mhdw]$" }
+          schema: { type: string }
         - name: limit
           in: query
           schema: { type: integer, minimum: 1, maximum: 5000 }
@@ -476,6 +476,7 @@ paths:
       operationId: queuePage
       security: [{ reviewSession: [] }]
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/bulk:
     post:
@@ -483,6 +484,7 @@ paths:
       operationId: bulkDecision
       security: [{ reviewSession: [] }]
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/conflicts/{id}:
     get:
@@ -492,6 +494,7 @@ paths:
       parameters:
         - { name: id, in: path, required: true, schema: { type: string } }
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/conflicts/{id}/resolve:
     post:
@@ -501,6 +504,7 @@ paths:
       parameters:
         - { name: id, in: path, required: true, schema: { type: string } }
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/conflicts/{id}/reopen:
     post:
@@ -510,6 +514,7 @@ paths:
       parameters:
         - { name: id, in: path, required: true, schema: { type: string } }
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/regions:
     get:
@@ -517,6 +522,7 @@ paths:
       operationId: regionsPage
       security: [{ reviewSession: [] }]
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/report:
     get:
@@ -524,6 +530,7 @@ paths:
       operationId: reportPage
       security: [{ reviewSession: [] }]
       responses:
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
   /review/report.csv:
     get:
@@ -536,6 +543,7 @@ paths:
           content:
             text/csv:
               schema: { type: string }
+        "303": { $ref: "#/components/responses/Redirect" }
         default: { $ref: "#/components/responses/Page" }
 
 components:
