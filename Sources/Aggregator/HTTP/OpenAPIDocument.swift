@@ -86,7 +86,10 @@ paths:
           description: The OpenAPI 3.1 document of this API, as in docs/openapi.yaml.
           content:
             application/yaml:
-              schema: { type: string }
+              schema:
+                type: object
+                description: The document itself (YAML).
+                required: [openapi, info, paths]
 
   /v1/changesets:
     post:
