@@ -38,7 +38,7 @@ database: { path: province.sqlite }
 cli: { by: fuzz }
 YAML
 agg() { "$BIN/esync-aggregator" "$@" --config aggregator.yaml; }
-BUREAU=$(agg token add --region 410100 | tail -1)
+BUREAU=$(agg token add --region 410100 2> /dev/null | tail -1)
 OTHER=$(agg token add --region 410200 | tail -1)
 REVIEWER=$(agg token add --reviewer wang | tail -1)
 "$BIN/esync-aggregator" serve --config aggregator.yaml > serve.out 2> serve.log &
@@ -52,12 +52,12 @@ bureau() {
     mkdir -p "$dir" && printf '%s' "$token" > "$dir/agent.token" && chmod 600 "$dir/agent.token"
     printf 'region: "%s"\nstore: store\nserver:\n  url: %s\n  tokenFile: agent.token\n' "$region" "$URL" > "$dir/agent.yaml"
     local agent=("$BIN/esync-agent")
-    (cd "$dir" && "${agent[@]}" init --config agent.yaml > /dev/null && "${agent[@]}" record generate --count 12 --seed "${region: -3}" --config agent.yaml > /dev/null \
-        && "${agent[@]}" sync --config agent.yaml > /dev/null)
+    (cd "$dir" && "${agent[@]}" init --config agent.yaml && "${agent[@]}" record generate --count 12 --seed "${region: -3}" --config agent.yaml \
+        && "${agent[@]}" sync --config agent.yaml) >> "$dir/agent.log" 2>&1 || { cat "$dir/agent.log" >&2; exit 1; }
     local first second
     first=$(ls "$dir/store/records" | sed -n 1p); first=${first%.json}
     second=$(ls "$dir/store/records" | sed -n 2p); second=${second%.json}
-    agg records set "$first" name='"省厅改过的名称有限公司"' > /dev/null
+    agg records set "$first" name='"省厅改过的名称有限公司"' >> "$dir/agent.log" 2>&1
     python3 - "$dir/store/records/$first.json" <<'PY'
 import json, sys
 path = sys.argv[1]
@@ -66,7 +66,8 @@ doc["name"] = "区局改过的名称有限公司"
 json.dump(doc, open(path, "w", encoding="utf-8"), ensure_ascii=False, indent=2)
 PY
     rm "$dir/store/records/$second.json"
-    (cd "$dir" && "${agent[@]}" sync --config agent.yaml > /dev/null || true)
+    # Exit 3 or 0: the rename parks a conflict, the removed file asks for a delete.
+    (cd "$dir" && "${agent[@]}" sync --config agent.yaml) >> "$dir/agent.log" 2>&1 || true
     echo "$first $second"
 }
 read -r OWN_A OWN_B <<<"$(bureau 410100 "$BUREAU")"
