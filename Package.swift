@@ -125,14 +125,15 @@ let package = Package(
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport",
+            "Aggregator", "ConfigSupport", .product(name: "Yams", package: "Yams"),
             // The API's routes in process (`APIRouteTests`), without a real server.
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault
         // proxy, a scriptable HTTP server (the libcurl tests' peer, and a fake province): what
         // the end-to-end, reliability and libcurl tests share (imported @testable).
-        .target(name: "EndToEndSupport", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP"], path: "Tests/EndToEndSupport", swiftSettings: strict),
+        .target(name: "EndToEndSupport", dependencies: ["EnterpriseModel", "SyncCore", "CurlHTTP", .product(name: "Yams", package: "Yams")],
+                path: "Tests/EndToEndSupport", swiftSettings: strict),
         .testTarget(name: "EndToEndTests", dependencies: ["EndToEndSupport", "EnterpriseModel", "SyncCore", "CurlHTTP"], swiftSettings: strict),
         // Crashes at every step, a full disk, a faulty network, random histories, 18 bureaus at
         // once: each asserts that nothing was lost or applied twice. Bounded for CI; the

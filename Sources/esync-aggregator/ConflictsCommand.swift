@@ -10,9 +10,7 @@ struct Conflicts: AsyncParsableCommand {
         discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
         subcommands: [List.self, Show.self, Resolve.self, Reopen.self])
 
-    /// What a conflict is about: a field both sides changed, a field of the province's, a
-    /// delete request, a move between regions.
-    static let kinds = ["field", "authority", "delete", "transfer"]
+    static let kinds = ConflictService.Filter.kinds
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List conflicts (open ones by default).")
@@ -27,7 +25,7 @@ struct Conflicts: AsyncParsableCommand {
 
         func validate() throws {
             if let region { try validateRegion(region) }
-            try validateChoice(status, of: "--status", among: ["open", "resolved", "auto", "withdrawn", "all"])
+            try validateChoice(status, of: "--status", among: ConflictService.Filter.statuses)
             if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
         }
 

@@ -187,7 +187,11 @@ final class AggregatorProcess: @unchecked Sendable {
         let client = try CurlClient(options: clientOptions)
         var headers = extra
         if let token { headers.append(("Authorization", "Bearer " + token)) }
-        return try client.perform(HTTPRequest(method: method, url: url + path, headers: headers, body: body))
+        let response = try client.perform(HTTPRequest(method: method, url: url + path, headers: headers, body: body))
+        // Every answer a test receives is held to docs/openapi.yaml.
+        try OpenAPIContract.shared.get().check(method: method.rawValue, path: path, status: response.status,
+                                               contentType: response.header("Content-Type"), body: response.body)
+        return response
     }
 
     func record(_ uscc: String) throws -> RecordView {

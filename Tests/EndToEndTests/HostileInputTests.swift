@@ -250,7 +250,9 @@ import Testing
     }
 
     /// The queue's `limit` and `olderThan` are bounded (a limit of a billion, an age of 1e300
-    /// days): 400 naming the parameter.
+    /// days), and a `status`, `kind` or `region` that is none of the known ones is refused as
+    /// the command line refuses it (found by the OpenAPI fuzzer: a typo listed an empty queue):
+    /// 400 naming the parameter.
     @Test func theQueuesLimitAndAgeAreBounded() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "queue-bounds")
         defer { province.stop() }
@@ -260,6 +262,13 @@ import Testing
         let ancient = try province.request(.get, "/v1/conflicts?olderThan=1e300d", token: province.reviewerToken)
         #expect(ancient.status == 400 && message(ancient).contains("100 years"), "\(ancient.status) \(message(ancient))")
         #expect(try province.request(.get, "/v1/conflicts?limit=5000&olderThan=7d", token: province.reviewerToken).status == 200)
+        for (query, named) in [("status=B%18T", "status"), ("kind=%7F", "kind"), ("status=opne", "status"), ("region=410000", "region")] {
+            let typo = try province.request(.get, "/v1/conflicts?\(query)", token: province.reviewerToken)
+            #expect(typo.status == 400 && message(typo).hasPrefix(named), "\(query): \(typo.status) \(message(typo))")
+        }
+        for query in ["status=all&kind=transfer&region=419001", "status=withdrawn&kind=delete"] {
+            #expect(try province.request(.get, "/v1/conflicts?\(query)", token: province.reviewerToken).status == 200, "\(query)")
+        }
     }
 
     /// What a bureau sends (its `agent` label, change set ids, record text) is printed by the

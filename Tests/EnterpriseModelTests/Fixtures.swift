@@ -1,9 +1,9 @@
 import EnterpriseModel
 
 /// Documents the tests start from. Credit codes are computed with `USCC.make`, never typed by hand
-/// (DOMAIN.md §1.4), except the real codes quoted in DOMAIN.md.
+/// (docs/domain.md §2), except the real codes quoted there.
 enum Fixtures {
-    /// A real Zhengzhou code (DOMAIN.md §2).
+    /// A real Zhengzhou code (docs/domain.md §2).
     static let zhengzhouCode = "91410100556930377C"
 
     /// A clean Luoyang record: no errors and no warnings.

@@ -79,6 +79,11 @@ public struct AggregatorServer: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+        // The contract of this API, for any client and for the fuzzer in CI (docs/openapi.yaml).
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
         let api = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
         let request = APIRequest(maxBodyBytes: config.maxBodyBytes, bodyTimeoutSeconds: config.bodyTimeoutSeconds)
         ChangeSetsController(merge: merge, metrics: metrics, request: request, maxRecords: config.maxRecordsPerChangeSet).register(on: api)

@@ -18,9 +18,10 @@ struct ConflictsController: Sendable {
     @Sendable func list(_ request: Request, context: AggregatorRequestContext) async throws -> Response {
         let principal = try context.caller()
         let query = request.uri.queryParameters
-        let status = query.get("status") ?? "open"
-        let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: query.get("region"), field: query.get("field"),
-                                            kind: query.get("kind"), uscc: query.get("uscc"),
+        let (status, kind, region) = try ConflictService.Filter.checked(status: query.get("status") ?? "open", kind: query.get("kind"),
+                                                                       region: query.get("region"))
+        let filter = ConflictService.Filter(status: status == "all" ? nil : status, region: region, field: query.get("field"),
+                                            kind: kind, uscc: query.get("uscc"),
                                             createdBefore: try query.get("olderThan").map { age throws(ServiceError) in try ConflictService.Filter.createdBefore(age: age) },
                                             limit: try ConflictService.Filter.limit(query.get("limit")))
         return APIAnswer.wire(ConflictList(conflicts: try await conflicts.list(filter, for: principal)))

@@ -31,6 +31,27 @@ public struct ConflictService: Sendable {
             self.limit = limit
         }
 
+        /// What `status` may be (`all`: any status).
+        public static let statuses = ["open", "resolved", "auto", "withdrawn", "all"]
+        /// What a conflict is about: a field both sides changed, a field of the province's, a
+        /// delete request, a move between regions.
+        public static let kinds = ["field", "authority", "delete", "transfer"]
+
+        /// The filters of `GET /v1/conflicts` as the command line checks them: a status, kind or
+        /// region that is none of the known ones is refused (a typo would list an empty queue).
+        public static func checked(status: String, kind: String?, region: String?) throws(ServiceError) -> (status: String, kind: String?, region: String?) {
+            guard statuses.contains(status) else {
+                throw ServiceError.badRequest("status must be one of \(statuses.joined(separator: ", ")), found \(WireLimits.quoted(status))")
+            }
+            if let kind, !kinds.contains(kind) {
+                throw ServiceError.badRequest("kind must be one of \(kinds.joined(separator: ", ")), found \(WireLimits.quoted(kind))")
+            }
+            if let region, Regions.region(code: region) == nil {
+                throw ServiceError.badRequest("region must be one of the 18 region codes, found \(WireLimits.quoted(region))")
+            }
+            return (status, kind, region)
+        }
+
         /// The most conflicts one request of `GET /v1/conflicts` lists.
         public static let maximumLimit = 5_000
         /// The oldest an "older than" age may reach back: 100 years (a calendar can show it).

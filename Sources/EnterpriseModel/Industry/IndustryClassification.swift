@@ -1,4 +1,4 @@
-/// GB/T 4754-2017 section letters and the division ranges they cover (DOMAIN.md §5).
+/// GB/T 4754-2017 section letters and the division ranges they cover (docs/domain.md §5).
 ///
 /// Records store a class as the section letter plus four digits (`C3484`); the letter is
 /// redundant with the digits, so it is checked against them instead of being trusted.

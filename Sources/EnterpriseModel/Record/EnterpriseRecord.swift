@@ -1,5 +1,4 @@
-/// One enterprise as a bureau keeps it: the typed view of a record document (DESIGN.md,
-/// "Enterprise record").
+/// One enterprise as a bureau keeps it: the typed view of a record document (docs/domain.md §1).
 ///
 /// The document stays the source of truth: `init(json:)` then `json` gives back an equal
 /// document for every valid one, including members this version does not know (`extra`, and the

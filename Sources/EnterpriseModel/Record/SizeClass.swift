@@ -1,4 +1,4 @@
-/// Enterprise size under 工信部联企业〔2011〕300号 (DOMAIN.md §3); stored as its raw value.
+/// Enterprise size under 工信部联企业〔2011〕300号 (docs/domain.md §4); stored as its raw value.
 public enum SizeClass: String, Sendable, Hashable, CaseIterable, Comparable {
     case micro
     case small

@@ -1,5 +1,5 @@
-// Generated from shared/data/henan-divisions.json: NBS statistical division codes as of 2022-10-31, via the public dataset modood/Administrative-divisions-of-China (dist/pca-code.json); codes xx71-xx73 are NBS-only development zones.
-// Regenerate from that file rather than editing by hand; the product must not read shared/ at run time.
+// Generated from NBS statistical division codes as of 2022-10-31, via the public dataset modood/Administrative-divisions-of-China (dist/pca-code.json); codes xx71-xx73 are NBS-only development zones. docs/domain.md §3 says where the data comes from.
+// Regenerate from that dataset rather than editing by hand; the product reads no data file at run time.
 
 extension Regions {
     static let data: [Region] = [

@@ -26,7 +26,7 @@ public enum Regions {
     }
 
     /// A retired county-level code that still appears in old credit codes and addresses, with
-    /// its old name and the code that replaced it where DOMAIN.md §2 names one (NBS 2017 → 2022).
+    /// its old name and the code that replaced it where docs/domain.md §3 names one (NBS 2017 → 2022).
     static func retiredCounty(code: String) -> (name: String, successor: String?)? {
         retired[code]
     }

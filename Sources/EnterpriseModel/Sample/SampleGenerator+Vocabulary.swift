@@ -1,4 +1,4 @@
-/// Word lists for sample records. Industry classes are real GB/T 4754-2017 classes (DOMAIN.md §5
+/// Word lists for sample records. Industry classes are real GB/T 4754-2017 classes (docs/domain.md §5
 /// and the 2017 tree), each with its title and the word a company of that trade puts in its name.
 extension SampleGenerator {
     static let industries: [((code: String, title: String, word: String), Double)] = [

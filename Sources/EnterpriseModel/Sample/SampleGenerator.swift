@@ -119,7 +119,7 @@ public struct SampleGenerator: Sendable {
         return USCC.make(prefix: "91", division: division, organizationBody: body)
     }
 
-    /// Retired county codes that old registrations in a city still carry (DOMAIN.md §2).
+    /// Retired county codes that old registrations in a city still carry (docs/domain.md §3).
     private static let retiredCodes: [String: String] = [
         "410200": "410224", "410300": "410381", "410700": "410728", "411000": "411023", "411200": "411222", "411600": "411626",
     ]

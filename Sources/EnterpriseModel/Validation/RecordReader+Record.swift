@@ -71,7 +71,7 @@ extension RecordReader {
     }
 
     /// Reads a whole record document, recording every issue; returns the record when no error
-    /// was found. The order of the checks is the order of the fields in DESIGN.md, so messages
+    /// was found. The order of the checks is the order of the fields in docs/domain.md §1, so messages
     /// come out in the order an operator reads the file.
     mutating func readRecord(_ document: JSONValue) -> EnterpriseRecord? {
         guard case .object(let members) = document else {

@@ -24,7 +24,7 @@ public enum RecordValidator {
     /// 规模以上工业: main business revenue of 20,000,000 yuan (2,000万) or more.
     public static let aboveDesignatedSizeRevenueYuan: Int64 = 20_000_000
 
-    /// The size class under the industrial row of 工信部联企业〔2011〕300号 (DOMAIN.md §3).
+    /// The size class under the industrial row of 工信部联企业〔2011〕300号 (docs/domain.md §4).
     ///
     /// Each class needs both of its lower limits, so a cascade is exact: large with ≥ 1000 employees
     /// and ≥ 40,000万 revenue, else medium with ≥ 300 and ≥ 2,000万, else small with ≥ 20 and

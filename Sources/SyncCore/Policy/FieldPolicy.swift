@@ -95,7 +95,7 @@ public struct FieldPolicy: Sendable, Equatable {
         }
     }
 
-    /// The default of DESIGN.md: the bureau is authoritative for what it observes, the province
+    /// The default of docs/policy.md (and Config/policy.yaml): the bureau is authoritative for what it observes, the province
     /// for designations and the owning region. Conflicts on observed figures go to the bureau,
     /// on identity (name, status, industry) to review, on the province's fields to the province;
     /// contacts take the non-empty, else the later edit; support measures are merged item by

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Unified social credit code")
 struct USCCTests {
-    /// DOMAIN.md §1.2: code, organisation body, and the weighted sum behind the check character.
+    /// docs/domain.md §2: code, organisation body, and the weighted sum behind the check character.
     static let workedExamples: [(code: String, division: String, body: String, sum: Int)] = [
         ("914112810713741814", "411281", "07137418", 988),
         ("9141000017292850XF", "410000", "17292850", 1535),
@@ -11,7 +11,7 @@ struct USCCTests {
         ("91620105L015101280", "620105", "L0151012", 1023),
     ]
 
-    @Test("the four worked examples of DOMAIN §1.2 are valid and are rebuilt from their parts")
+    @Test("the four worked examples of docs/domain.md §2 are valid and are rebuilt from their parts")
     func workedExamples() throws {
         for example in Self.workedExamples {
             let code = try USCC(example.code)
@@ -32,14 +32,14 @@ struct USCCTests {
         }
     }
 
-    @Test("organisation-code check of DOMAIN §1.3 uses the 36-character values", arguments: [
+    @Test("organisation-code check of docs/domain.md §2 uses the 36-character values", arguments: [
         ("07137418", "071374181"), ("MA40X2YF", "MA40X2YF9"), ("17292850", "17292850X"),
     ])
     func organizationCodeExamples(body: String, organizationCode: String) {
         #expect(USCC.make(division: "410100", organizationBody: body).organizationCode == organizationCode)
     }
 
-    @Test("real codes quoted in DOMAIN.md pass, including the legacy tax ID links")
+    @Test("real codes quoted in docs/domain.md pass, including the legacy tax ID links")
     func realCodes() throws {
         for text in ["91410100556930377C", "91411700MAEFDQ7P7T", "914101057355318653", "91410000169955857C"] {
             #expect(try USCC(text).warnings.isEmpty)
@@ -49,7 +49,7 @@ struct USCCTests {
         #expect(try USCC("91410000169955857C").registrationDivision == "410000")
     }
 
-    @Test("fabricated fixture codes of DOMAIN §1.4 are rejected with the expected check character")
+    @Test("fabricated fixture codes of docs/domain.md §2 are rejected with the expected check character")
     func fabricatedCodesAreRejected() {
         #expect(throws: USCCError.checkCharacterMismatch(code: "91410100MA3X9K0P7Y", expected: "L", found: "Y")) {
             try USCC("91410100MA3X9K0P7Y")

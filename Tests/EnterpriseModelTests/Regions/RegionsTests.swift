@@ -3,7 +3,7 @@ import Testing
 
 @Suite("Regions")
 struct RegionsTests {
-    @Test("the 18 regions of DOMAIN §2, in code order, with Chinese and pinyin names")
+    @Test("the 18 regions of docs/domain.md §3, in code order, with Chinese and pinyin names")
     func eighteenRegions() {
         let expected: [(String, String, String)] = [
             ("410100", "郑州市", "Zhengzhou"), ("410200", "开封市", "Kaifeng"), ("410300", "洛阳市", "Luoyang"),

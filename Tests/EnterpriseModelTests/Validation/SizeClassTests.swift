@@ -5,8 +5,8 @@ import Testing
 struct SizeClassTests {
     /// (employees, revenue in yuan, class); 1万 = 10,000 yuan.
     static let cases: [(Int64, Int64, SizeClass)] = [
-        (1_200, 300_000_000, .medium),  // DOMAIN §3: 1200 people, 30,000万 — large needs both limits
-        (10, 500_000_000, .micro),  // DOMAIN §3: 10 people, 50,000万
+        (1_200, 300_000_000, .medium),  // docs/domain.md §4: 1200 people, 30,000万 — large needs both limits
+        (10, 500_000_000, .micro),  // docs/domain.md §4: 10 people, 50,000万
         (1_000, 400_000_000, .large),
         (999, 400_000_000, .medium),
         (1_000, 399_999_999, .medium),
