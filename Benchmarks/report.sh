@@ -28,6 +28,7 @@ PER=$(( N / $# ))
 SEED=1
 for REGION in "$@"; do
   "$BIN/esync-aggregator" token add --config aggregator.yaml --region "$REGION" | tail -1 > "token-$REGION"
+  chmod 600 "token-$REGION"
   printf 'region: "%s"\nstore: store-%s\nserver:\n  url: %s\n  tokenFile: token-%s\n  timeoutSeconds: 600\nsync:\n  maxRecordsPerChangeSet: 5000\n' \
     "$REGION" "$REGION" "$URL" "$REGION" > "agent-$REGION.yaml"
   "$BIN/esync-agent" init --config "agent-$REGION.yaml" > /dev/null
@@ -42,7 +43,17 @@ if [ "$AMPLIFY" -gt 1 ]; then
     WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $((AMPLIFY - 1)))
     INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)
     SELECT substr(uscc, 1, 8) || printf('%010d', n * 1000000 + rowid), region, revision, seq + n * $N, deleted, doc, hash, updated_at, last_source
-    FROM records, k WHERE length(uscc) = 18;"
+    FROM records, k WHERE length(uscc) = 18;
+    -- The writer keeps the report's facts (no triggers since v19): copied with their records.
+    WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $((AMPLIFY - 1)))
+    INSERT INTO record_facts
+    SELECT substr(f.uscc, 1, 8) || printf('%010d', n * 1000000 + r.rowid), f.region, f.deleted, f.name, f.size_class, f.status, f.industry,
+           f.employees, f.revenue_yuan, f.above_since, f.srdi_year, f.little_giant_year, f.measures, f.revenue_warning, f.size_warning
+    FROM record_facts f JOIN records r ON r.uscc = f.uscc AND r.rowid <= $N, k;
+    WITH RECURSIVE k(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM k WHERE n < $((AMPLIFY - 1)))
+    INSERT INTO designation_values
+    SELECT substr(d.uscc, 1, 8) || printf('%010d', n * 1000000 + r.rowid), d.kind, d.value, d.first_at
+    FROM designation_values d JOIN records r ON r.uscc = d.uscc AND r.rowid <= $N, k;"
   sqlite3 province.sqlite "SELECT COUNT(*) || ' records, ' || (SELECT COUNT(*) FROM record_facts) || ' facts' FROM records"
 fi
 ls -l province.sqlite
