@@ -22,7 +22,9 @@ final class XMLPartReader: NSObject, XMLParserDelegate {
 
     static func read(_ data: Data, part: String, into handler: any XMLPartHandler) throws(SpreadsheetError) {
         let reader = XMLPartReader(handler: handler)
-        let parser = XMLParser(data: data)
+        // From a stream, not `XMLParser(data:)`: on Linux that reports a part of more than 16 MiB
+        // (a sheet of some 10,000 records) as not well-formed after reading all of it.
+        let parser = XMLParser(stream: InputStream(data: data))
         parser.shouldProcessNamespaces = false
         parser.shouldResolveExternalEntities = false
         parser.delegate = reader
