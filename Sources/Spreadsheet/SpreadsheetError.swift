@@ -42,13 +42,4 @@ public enum SpreadsheetError: Error, Sendable, Equatable, CustomStringConvertibl
             return "cannot write the workbook: \(reason)"
         }
     }
-
-    /// The sheet and row of a `.row` or `.cell` error, which name one record's row.
-    public var row: (sheet: String, row: Int)? {
-        switch self {
-        case .row(let sheet, let row, _): (sheet, row)
-        case .cell(let sheet, let reference, _, _): (sheet, CellReference(reference)?.row ?? 0)
-        default: nil
-        }
-    }
 }
