@@ -30,6 +30,8 @@ let package = Package(
         // Already in the graph through swift-configuration; used directly for the field policy,
         // whose errors must name the line.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // The zip container of xlsx workbooks (record import/export of spreadsheets).
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // libcurl and zlib through a module map and a small header of non-variadic wrappers.
@@ -42,6 +44,12 @@ let package = Package(
         .target(name: "CPosix"),
         .target(
             name: "EnterpriseModel",
+            swiftSettings: strict
+        ),
+        // xlsx workbooks read and written as records (Foundation's XMLParser, ZIPFoundation's zip).
+        .target(
+            name: "Spreadsheet",
+            dependencies: ["EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             swiftSettings: strict
         ),
         .target(
@@ -71,7 +79,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport",
+                "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport", "Spreadsheet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -79,7 +87,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "SyncCore", "ConfigSupport",
+                "SyncCore", "ConfigSupport", "Spreadsheet",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -121,6 +129,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
+        .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),

@@ -1,5 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Agent
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 
@@ -104,21 +108,31 @@ struct RecordCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import records from a CSV file (the layout of `record export`) into the working copy.",
-            discussion: "Each row is validated like `record put`; a refused row is named by its line and skipped, the others are written. Exit code 3 when a row was refused. A progress bar is shown when standard output is a terminal.")
+            abstract: "Import records from a CSV file or an xlsx workbook (the layout of `record export`) into the working copy.",
+            discussion: """
+                The header row names the columns by field name (uscc, employees, as the export writes) or by the Chinese \
+                titles a bureau uses (统一社会信用代码, 从业人数; the README lists them). A workbook is read from its first \
+                sheet, or the one --sheet names; serial dates become YYYY-MM-DD and phone numbers stored as numbers their \
+                digits. Each row is validated like `record put`; a refused row is named by its line (list.csv:7) or sheet \
+                and row (企业名录!row 7) and skipped, the others are written. Exit code 3 when a row was refused, 2 for \
+                an option that does not fit the file. A progress bar is shown when standard output is a terminal.
+                """)
         @OptionGroup var options: AgentOptions
         @OptionGroup var lock: LockOptions
-        @Argument(help: "The CSV file (header line first).") var file: String
-        @Option(help: "What the file was saved as: utf-8, gbk or gb18030 (default: UTF-8, or GBK/GB18030 when the file is not UTF-8 but reads as that, said on standard error).")
+        @Argument(help: "The CSV file or xlsx workbook (header row first).") var file: String
+        @Option(help: "What a CSV file was saved as: utf-8, gbk or gb18030 (default: UTF-8, or GBK/GB18030 when the file is not UTF-8 but reads as that, said on standard error).")
         var encoding: TextEncoding?
+        @Option(help: ArgumentHelp("The sheet of a workbook to read, by name or number from 1 (default: the first).", valueName: "name|number"))
+        var sheet: String?
 
         func run() async throws {
             try await reporting {
-                let (file, encoding) = (self.file, self.encoding)
+                let (file, encoding, sheet) = (self.file, self.encoding, self.sheet)
                 let summary = try await options.withEngine(lock: lock, command: "record import") { engine in
                     let progress = ProgressBar.tracker("import")
                     defer { progress.finish() }
-                    return try RecordTransfer(store: engine.store, region: engine.config.region).importCSV(file, encoding: encoding, progress: progress.update)
+                    return try RecordTransfer(store: engine.store, region: engine.config.region)
+                        .importFile(file, encoding: encoding, sheet: sheet, progress: progress.update)
                 }
                 summary.notes.forEach { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
                 summary.refused.forEach { print("refused: \($0)") }
@@ -130,25 +144,47 @@ struct RecordCommand: AsyncParsableCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Export the working copy as CSV (to a file, or standard output).",
-            discussion: "Lists and arrays (support measures) and fields outside the fixed columns are kept as JSON cells, so an export imports back unchanged.")
+            abstract: "Export the working copy as CSV or an xlsx workbook (to a file, or standard output).",
+            discussion: """
+                Lists and arrays (support measures) and fields outside the fixed columns are kept as JSON cells, so an \
+                export imports back unchanged. In a workbook text is stored as text, never as a formula, and credit codes, \
+                phone numbers and any number of more than 15 digits as text, so no digit is lost.
+                """)
         @OptionGroup var options: AgentOptions
         @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
+        @Option(help: "csv or xlsx (default: xlsx when --output ends in .xlsx, else csv).") var format: RecordFileFormat?
+
+        func validate() throws {
+            if RecordFileFormat.chosen(format, output: output) == .xlsx, output == nil, isatty(STDOUT_FILENO) == 1 {
+                throw ValidationError("an xlsx workbook is not for a terminal: give --output FILE.xlsx, or redirect standard output")
+            }
+        }
 
         func run() async throws {
             try await reporting {
                 let output = self.output
+                let format = RecordFileFormat.chosen(self.format, output: output)
                 let problems = try await options.withEngine(lock: nil, command: "record export") { engine -> [String] in
                     var buffer: [UInt8] = []
-                    // Standard output carries the CSV itself: a bar only when writing to a file.
+                    // Standard output carries the export itself: a bar only when writing to a file.
                     let progress = ProgressBar.tracker("export")
-                    let problems = try RecordTransfer(store: engine.store, region: engine.config.region).exportCSV(write: { line in
-                        buffer.append(contentsOf: line.utf8)
-                        if output == nil, buffer.count > 1 << 16 {
-                            FileHandle.standardOutput.write(Data(buffer))
-                            buffer.removeAll(keepingCapacity: true)
-                        }
-                    }, progress: { done, total in if output != nil { progress.update(done, total) } })
+                    let transfer = RecordTransfer(store: engine.store, region: engine.config.region)
+                    let update: (Int, Int) -> Void = { done, total in if output != nil { progress.update(done, total) } }
+                    let problems: [String]
+                    switch format {
+                    case .csv:
+                        problems = try transfer.exportCSV(write: { line in
+                            buffer.append(contentsOf: line.utf8)
+                            if output == nil, buffer.count > 1 << 16 {
+                                FileHandle.standardOutput.write(Data(buffer))
+                                buffer.removeAll(keepingCapacity: true)
+                            }
+                        }, progress: update)
+                    case .xlsx:
+                        let (workbook, skipped) = try transfer.exportWorkbook(progress: update)
+                        buffer = Array(workbook)
+                        problems = skipped
+                    }
                     progress.finish()
                     if let output { try FileSystem.writeAtomically(output, buffer) } else { FileHandle.standardOutput.write(Data(buffer)) }
                     return problems

@@ -3,20 +3,29 @@ import Glibc
 #endif
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 
 struct RecordsExport: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the merged register (or one region) as CSV, streaming; a progress bar on a terminal.",
-        discussion: "The columns are those of `esync-agent record export`, so a bureau can `esync-agent record import` the file. FILE - writes to standard output.")
+        abstract: "Write the merged register (or one region) as CSV, streaming, or as an xlsx workbook; a progress bar on a terminal.",
+        discussion: """
+            The columns are those of `esync-agent record export`, so a bureau can `esync-agent record import` the file. \
+            In a workbook text is stored as text, never as a formula, and credit codes, phone numbers and any number of \
+            more than 15 digits as text. FILE - writes to standard output.
+            """)
     @OptionGroup var options: ConfigOption
     @Option(help: "Only this region's records (6-digit code).") var region: String?
-    @Argument(help: "The CSV file to write, or - for standard output.") var file: String
+    @Option(help: "csv or xlsx (default: xlsx when FILE ends in .xlsx, else csv).") var format: RecordFileFormat?
+    @Argument(help: "The file to write, or - for standard output.") var file: String
 
     func validate() throws {
         if let region, Regions.region(code: region) == nil { throw ValidationError("\(region) is not one of the 18 regions") }
+        if RecordFileFormat.chosen(format, output: file) == .xlsx, file == "-", isatty(STDOUT_FILENO) == 1 {
+            throw ValidationError("an xlsx workbook is not for a terminal: give a FILE.xlsx, or redirect standard output")
+        }
     }
 
     func run() async throws {
@@ -30,8 +39,16 @@ struct RecordsExport: AsyncParsableCommand {
                 handle = h
             }
             var bar = TerminalProgress(label: "export")
-            let count = try RegisterExport.run(region: region, database: database, write: { try handle.write(contentsOf: Data($0.utf8)) },
+            let count: Int
+            switch RecordFileFormat.chosen(format, output: file) {
+            case .csv:
+                count = try RegisterExport.run(region: region, database: database, write: { try handle.write(contentsOf: Data($0.utf8)) },
                                                progress: { bar.update($0, of: $1) })
+            case .xlsx:
+                let (workbook, rows) = try RegisterExport.workbook(region: region, database: database, progress: { bar.update($0, of: $1) })
+                try handle.write(contentsOf: workbook)
+                count = rows
+            }
             bar.finish()
             if file != "-" {
                 try handle.synchronize()

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CurlHTTP
+import Spreadsheet
 import SyncCore
 
 /// Everything the agent can fail at, with the context an operator needs to act: the file, the
@@ -22,6 +23,11 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// (another record, another region; see `ProvinceAnswers`): that record waits, the rest goes on.
     case refusedAnswer(url: String, uscc: String, reason: String)
     case csv(file: String, line: Int, reason: String)
+    /// An xlsx workbook that cannot be read at all (not a workbook, no such sheet, a bad header);
+    /// a bad row is refused on its own instead.
+    case spreadsheet(file: String, SpreadsheetError)
+    /// An option that does not fit the rest of the command line (`--sheet` for a CSV file).
+    case usage(String)
     /// A stop was asked for (SIGTERM) and the work stopped at a safe point.
     case stopped(String)
     /// The province refused a change set's signature or its place in the store's chain: the
@@ -71,6 +77,11 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "the answer from \(url) about record \(uscc) is refused: \(reason); nothing of it was taken in"
         case .csv(let file, let line, let reason):
             return "\(file):\(line): \(reason)"
+        case .spreadsheet(let file, let error):
+            if case .notAWorkbook = error { return error.description }
+            return "\(file): \(error)"
+        case .usage(let message):
+            return message
         case .stopped(let what):
             return "stopped: \(what)"
         case .sealRefused(let file, let message):
@@ -83,7 +94,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// The exit code a command ends with when this error stops it (documented in `--help`).
     public var exitCode: Int32 {
         switch self {
-        case .config, .notAStore, .alreadyInitialized: return ExitStatus.usage
+        case .config, .notAStore, .alreadyInitialized, .usage, .spreadsheet(_, .noSuchSheet): return ExitStatus.usage
         case .lockHeld: return ExitStatus.busy
         case .storeIdentity: return ExitStatus.storeNotRecognised
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
@@ -91,7 +102,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
         case .sealRefused: return ExitStatus.refused
         case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
-        case .invalidRecord, .csv, .recordNotFound: return ExitStatus.badRecords
+        case .invalidRecord, .csv, .recordNotFound, .spreadsheet: return ExitStatus.badRecords
         default: return ExitStatus.failure
         }
     }

@@ -55,11 +55,20 @@ public enum CSVCell: Sendable, Equatable {
         return String(cell.unicodeScalars.dropFirst())
     }
 
+    /// A text value for a file whose cells are typed (xlsx), where a string cell is never run as
+    /// a formula and so needs no `'`: the value as it is, except one that `decodeText` would
+    /// shorten (a `'` before a trigger or another `'`), which gets one more `'` so that it reads
+    /// back as it was. A workbook a spreadsheet made from an exported CSV keeps the CSV's `'`
+    /// in its strings, so the xlsx reader takes it off the same way.
+    public static func typedText(_ value: String) -> String {
+        decodeText(value) == value ? value : "'" + value
+    }
+
     /// The first characters that make a spreadsheet read a cell as a formula.
     static let triggers: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     /// A decimal number as JSON writes one: `-?digits(.digits)?([eE][+-]?digits)?`.
-    static func isNumber(_ text: String) -> Bool {
+    public static func isNumber(_ text: String) -> Bool {
         var bytes = text.utf8[...]
         func digits() -> Bool {
             let count = bytes.prefix(while: { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }).count

@@ -1,9 +1,10 @@
 /// Reads a record CSV file row by row, so that a bad row is reported by its line and does not
 /// stop the others.
 ///
-/// The first non-empty line is the header. Columns are matched by name, so their order may
-/// differ from `RecordCSV.header`; a column with another name becomes a top-level string member
-/// of that name (a bureau's own column survives). Each data row yields a `CSVRow` with the line it
+/// The first non-empty line is the header. Columns are matched by field name or by the Chinese
+/// title a bureau uses (`RecordColumn`), so their order may differ from `RecordCSV.header`; a
+/// column with another name becomes a top-level string member of that name (a bureau's own
+/// column survives). Each data row yields a `CSVRow` with the line it
 /// starts on, or a `CSVRowError`. Cell values: the credit code is normalised (spaces, hyphens and
 /// full-width characters are fine), integer columns hold whole numbers (anything else is kept as a
 /// string for the validator to name), `supportMeasures` and `extra` hold JSON text, and an empty
@@ -38,11 +39,12 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
                 finished = true
                 return .failure(CSVRowError(line: error.line, reason: "header: \(error.reason)"))
             case .success(let header)?:
-                if let problem = Self.problem(withHeader: header.cells) {
+                do {
+                    self.names = try Self.columnNames(header: header.cells, line: header.line)
+                } catch {
                     finished = true
-                    return .failure(CSVRowError(line: header.line, reason: problem))
+                    return .failure(error)
                 }
-                self.names = header.cells.map(Self.trimmed)
                 return next()
             }
         }
@@ -62,27 +64,37 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
         }
     }
 
-    static func problem(withHeader cells: [String]) -> String? {
-        let names = cells.map(trimmed)
-        var seen: Set<String> = []
-        for name in names {
-            if name.isEmpty { return "header has an empty column name" }
-            if !seen.insert(name).inserted { return "header names column \(name) twice" }
+    /// The field names a header row gives its columns (a title such as `从业人数` becomes
+    /// `employees`, see `RecordColumn`), or why the header cannot be used: an empty name, a
+    /// column named twice, no credit-code column. The CSV and the xlsx readers share it.
+    public static func columnNames(header cells: [String], line: Int) throws(CSVRowError) -> [String] {
+        var names: [String] = []
+        var seen: [String: String] = [:]
+        for cell in cells {
+            let name = RecordColumn.canonicalName(cell)
+            if name.isEmpty { throw CSVRowError(line: line, reason: "header has an empty column name") }
+            if let first = seen[name] {
+                let spelled = first == RecordColumn.trimmed(cell) ? "" : " (as \(first) and \(RecordColumn.trimmed(cell)))"
+                throw CSVRowError(line: line, reason: "header names column \(name) twice\(spelled)")
+            }
+            seen[name] = RecordColumn.trimmed(cell)
+            names.append(name)
         }
-        guard seen.contains("uscc") else {
-            return "header has no uscc column (expected \(RecordCSV.headerLine))"
+        guard seen["uscc"] != nil else {
+            throw CSVRowError(line: line, reason: "header has no uscc (\(RecordColumn.all[0].title)) column (expected \(RecordCSV.headerLine))")
         }
-        return nil
+        return names
     }
 
-    /// Builds a document from cells; `names[i]` is the header of `cells[i]`.
-    static func document(cells: [String], names: [String], line: Int) throws(CSVRowError) -> JSONValue {
+    /// Builds a document from cells; `names[i]` is the field name of `cells[i]`'s column (see
+    /// `columnNames`). The CSV and the xlsx readers share it.
+    public static func document(cells: [String], names: [String], line: Int) throws(CSVRowError) -> JSONValue {
         var members: [String: JSONValue] = [:]
         var extraText: String?
         var other: [(String, String)] = []
         for (name, raw) in zip(names, cells) where !raw.isEmpty {
             // Integers are written bare; anything else may carry the writer's `'`.
-            let column = columnsByName[name]
+            let column = RecordColumn.named(name)
             let cell = column?.kind == .integer ? raw : CSVCell.decodeText(raw)
             if name == RecordCSV.extraColumn {
                 extraText = cell
@@ -94,10 +106,10 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
             }
             let value: JSONValue
             switch column.kind {
-            case .string:
-                value = .string(column.key == "uscc" && column.parent == nil ? USCC.normalize(cell) : cell)
+            case .string, .date, .month, .time:
+                value = .string(column.isCreditCode ? USCC.normalize(cell) : cell)
             case .integer:
-                value = Int64(trimmed(cell)).map(JSONValue.int) ?? .string(cell)
+                value = Int64(RecordColumn.trimmed(cell)).map(JSONValue.int) ?? .string(cell)
             case .json:
                 do {
                     value = try JSONValue.parse(cell)
@@ -129,9 +141,6 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
         return .object(members)
     }
 
-    private static let columnsByName: [String: RecordCSV.Column] = Dictionary(
-        RecordCSV.columns.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-
     /// Adds what `source` has and `target` lacks, object by object; cells win over `extra`.
     static func fillGaps(_ target: inout [String: JSONValue], from source: [String: JSONValue]) {
         for (key, value) in source {
@@ -145,12 +154,5 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
                 continue
             }
         }
-    }
-
-    static func trimmed(_ text: String) -> String {
-        var scalars = Substring(text).unicodeScalars
-        while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() }
-        while let last = scalars.last, last == " " || last == "\t" { scalars.removeLast() }
-        return String(scalars)
     }
 }

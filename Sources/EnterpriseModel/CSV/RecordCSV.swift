@@ -18,50 +18,12 @@
 /// }
 /// ```
 public enum RecordCSV {
-    enum Kind {
-        /// Text as is; an empty string cannot be carried (empty means absent).
-        case string
-        /// A JSON integer written in decimal.
-        case integer
-        /// Any JSON value as its canonical text.
-        case json
-    }
+    typealias Column = RecordColumn
 
-    struct Column {
-        let name: String
-        /// The member, or the object member and its member.
-        let parent: String?
-        let key: String
-        let kind: Kind
-    }
-
-    static let columns: [Column] = [
-        Column(name: "uscc", parent: nil, key: "uscc", kind: .string),
-        Column(name: "name", parent: nil, key: "name", kind: .string),
-        Column(name: "region", parent: nil, key: "region", kind: .string),
-        Column(name: "county", parent: nil, key: "county", kind: .string),
-        Column(name: "industry", parent: nil, key: "industry", kind: .string),
-        Column(name: "sizeClass", parent: nil, key: "sizeClass", kind: .string),
-        Column(name: "employees", parent: nil, key: "employees", kind: .integer),
-        Column(name: "revenueYuan", parent: nil, key: "revenueYuan", kind: .integer),
-        Column(name: "taxYuan", parent: nil, key: "taxYuan", kind: .integer),
-        Column(name: "rdExpenseYuan", parent: nil, key: "rdExpenseYuan", kind: .integer),
-        Column(name: "aboveDesignatedSince", parent: "aboveDesignatedSize", key: "since", kind: .string),
-        Column(name: "srdiYear", parent: "srdi", key: "year", kind: .integer),
-        Column(name: "srdiBatch", parent: "srdi", key: "batch", kind: .integer),
-        Column(name: "srdiValidUntil", parent: "srdi", key: "validUntil", kind: .string),
-        Column(name: "littleGiantYear", parent: "littleGiant", key: "year", kind: .integer),
-        Column(name: "littleGiantBatch", parent: "littleGiant", key: "batch", kind: .integer),
-        Column(name: "littleGiantValidUntil", parent: "littleGiant", key: "validUntil", kind: .string),
-        Column(name: "supportMeasures", parent: nil, key: "supportMeasures", kind: .json),
-        Column(name: "contactPerson", parent: "contact", key: "person", kind: .string),
-        Column(name: "contactPhone", parent: "contact", key: "phone", kind: .string),
-        Column(name: "status", parent: nil, key: "status", kind: .string),
-        Column(name: "updatedAt", parent: nil, key: "updatedAt", kind: .string),
-    ]
+    static var columns: [RecordColumn] { RecordColumn.all }
 
     /// The name of the last column: JSON text of what the other columns do not carry.
-    static let extraColumn = "extra"
+    static var extraColumn: String { RecordColumn.extra.name }
 
     /// The column names, in order.
     public static let header: [String] = columns.map(\.name) + [extraColumn]
@@ -79,8 +41,14 @@ public enum RecordCSV {
     /// One CSV line for a document, without a line break, its cells written by `CSVCell`. A
     /// document that is not a JSON object has no record to show and gives a row of empty cells.
     public static func row(for document: JSONValue) -> String {
+        CSVCell.line(cells(for: document))
+    }
+
+    /// The cells of a document's row, one per `header` column, before any file format writes
+    /// them: the CSV line above and an xlsx row are made from the same cells.
+    public static func cells(for document: JSONValue) -> [CSVCell] {
         guard case .object(var rest) = document else {
-            return String(repeating: ",", count: header.count - 1)
+            return Array(repeating: .text(""), count: header.count)
         }
         var cells: [CSVCell] = []
         cells.reserveCapacity(header.count)
@@ -106,7 +74,7 @@ public enum RecordCSV {
             if case .object(let inner)? = rest[parent], inner.isEmpty { rest[parent] = nil }
         }
         cells.append(.text(rest.isEmpty ? "" : JSONValue.object(rest).canonicalString))
-        return CSVCell.line(cells)
+        return cells
     }
 
     /// Reads a whole CSV text: one result per data row, in order.
@@ -119,9 +87,9 @@ public enum RecordCSV {
     /// `"` or a letter and is text that needs no quote.
     static func carry(_ value: JSONValue, as column: Column) -> CSVCell? {
         switch (column.kind, value) {
-        case (.string, .string(let s)) where !s.isEmpty:
+        case (_, .string(let s)) where column.kind.isText && !s.isEmpty:
             // The reader normalises credit codes, so only canonical ones can be carried as cells.
-            if column.key == "uscc", column.parent == nil, USCC.normalize(s) != s { return nil }
+            if column.isCreditCode, USCC.normalize(s) != s { return nil }
             return .text(s)
         case (.integer, .int(let i)):
             return .number(String(i))

@@ -137,7 +137,7 @@ struct RecordCSVTests {
 
     @Test("a header without a credit code column, or with a column twice, is one error and nothing else")
     func badHeader() {
-        #expect(RecordCSV.parse("name,region\n甲,410100\n") == [.failure(CSVRowError(line: 1, reason: "header has no uscc column (expected \(RecordCSV.headerLine))"))])
+        #expect(RecordCSV.parse("name,region\n甲,410100\n") == [.failure(CSVRowError(line: 1, reason: "header has no uscc (统一社会信用代码) column (expected \(RecordCSV.headerLine))"))])
         #expect(RecordCSV.parse("\n\nuscc,name,uscc\n1,2,3\n") == [.failure(CSVRowError(line: 3, reason: "header names column uscc twice"))])
         #expect(RecordCSV.parse("").isEmpty)
     }
