@@ -3,7 +3,7 @@
 /// bureau's own list uses (`从业人数`).
 ///
 /// This table is the one place the titles live: `CSVReader` and the xlsx reader both find a
-/// column through `RecordColumn.named(_:)`, and the README's table of column titles is this one.
+/// column through `RecordColumn.named(_:)`, and the table of column titles in docs/spreadsheets.md (and README) is this one.
 /// A title matches with ASCII or full-width brackets and with spaces around it ignored, so
 /// `营业收入（元）` and `营业收入(元)` are the same column. For example:
 ///
