@@ -110,12 +110,3 @@ struct WritePlan: Sendable {
     /// mass-change guard's count).
     var affected = 0
 }
-
-extension FieldPath {
-    /// The value at a field path, a leaf or a whole object (`contact` as well as `contact.phone`).
-    static func value(at path: String, in document: JSONValue) -> JSONValue? {
-        var node: JSONValue? = document
-        for component in components(path) { node = node?[component] }
-        return node
-    }
-}

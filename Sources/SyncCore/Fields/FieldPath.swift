@@ -26,9 +26,15 @@ public enum FieldPath {
     /// with members (nil then, and when there is nothing there). Looks up one path instead of
     /// flattening the whole document.
     public static func leaf(at path: String, in document: JSONValue) -> JSONValue? {
+        let node = value(at: path, in: document)
+        if case .object(let members)? = node, !members.isEmpty { return nil }
+        return node
+    }
+
+    /// The value at a field path, a leaf or a whole object (`contact` as well as `contact.phone`).
+    public static func value(at path: String, in document: JSONValue) -> JSONValue? {
         var node: JSONValue? = document
         for component in components(path) { node = node?[component] }
-        if case .object(let members)? = node, !members.isEmpty { return nil }
         return node
     }
 
