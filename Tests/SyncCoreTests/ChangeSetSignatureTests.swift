@@ -134,4 +134,24 @@ import Testing
         #expect(ChangeSetSeal(received: first, json: .null).signedBytes == Array(#"{"id":"a"}"#.utf8))
         #expect(ChangeSetSeal(received: none, json: .null).signedBytes == none)
     }
+
+    /// The agent sends the signed bytes with the signature put in, not the change set encoded
+    /// again: the same bytes either way, wherever `signature` falls among the members.
+    @Test func theBodyIsTheSignedBytesWithTheSignaturePutIn() throws {
+        let changeSet = try signed()
+        let seal = ChangeSetSeal(changeSet)
+        #expect(seal.body(signature: changeSet.signature!) == changeSet.encoded())
+        let cases: [(String, String)] = [
+            (#"{"a":1,"z":{"s":"}"}}"#, #"{"a":1,"signature":"c2ln","z":{"s":"}"}}"#),   // in the middle; a brace in a string
+            (#"{"id":"a\"b","region":[1,[2]]}"#, #"{"id":"a\"b","region":[1,[2]],"signature":"c2ln"}"#),  // last
+            (#"{"zone":1}"#, #"{"signature":"c2ln","zone":1}"#),   // first
+            ("{}", #"{"signature":"c2ln"}"#),
+        ]
+        for (signed, sent) in cases {
+            #expect(ChangeSetSeal(signedBytes: Array(signed.utf8)).body(signature: "c2ln") == Array(sent.utf8), "\(signed)")
+        }
+        #expect(ChangeSetSeal(signedBytes: Array("[1]".utf8)).body(signature: "x") == nil)
+        #expect(ChangeSetSeal(signedBytes: Array(#"{"a\u0041":1}"#.utf8)).body(signature: "x") == nil, "an escaped name: encode instead")
+    }
 }
+

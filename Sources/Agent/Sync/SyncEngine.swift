@@ -332,7 +332,7 @@ public final class SyncEngine {
         // chain head moves only once the file is durable.
         try saveState()
         let name = String(format: "%012lld-%@.json", next.sequence, changeSet.id)
-        let bytes = changeSet.encoded()
+        let bytes = changeSet.signature.flatMap { seal.body(signature: $0) } ?? changeSet.encoded()
         try FileSystem.writeAtomically(store.outboxPath + "/" + name, bytes)
         CrashPoint.reach("seal.written")
         lastSealedHash = seal.hash

@@ -53,8 +53,9 @@ struct WritePlan: Sendable {
                 text = previous.document.canonicalString
                 hash = previous.hash
             } else {
-                text = document.canonicalString
-                hash = ContentHash.of(bytes: Array(text.utf8))
+                let bytes = document.canonicalBytes()
+                text = String(decoding: bytes, as: UTF8.self)
+                hash = ContentHash.of(bytes: bytes)
             }
             self.changedFields = changedFields
         }

@@ -122,6 +122,59 @@ public struct ChangeSetSeal: Sendable, Hashable {
         return body
     }
 
+    /// The change set as sent: the signed bytes with `"signature":"…"` put in at its place in
+    /// canonical order, so that a sealed change set is encoded once, not again for the body.
+    /// The same bytes as `ChangeSet.encoded()` after `sign`; nil when the signed bytes are not a
+    /// canonical object of plain member names (then encode the change set).
+    public func body(signature: String) -> [UInt8]? {
+        let bytes = signedBytes
+        guard bytes.count >= 2, bytes.first == UInt8(ascii: "{"), bytes.last == UInt8(ascii: "}") else { return nil }
+        var member: [UInt8] = []
+        JSONValue.writeCanonical(string: Self.signatureMember, to: &member)
+        member.append(UInt8(ascii: ":"))
+        JSONValue.writeCanonical(string: signature, to: &member)
+        let name = Array(Self.signatureMember.utf8)
+        if bytes.count == 2 { return [UInt8(ascii: "{")] + member + [UInt8(ascii: "}")] }
+        var i = 1
+        // Each top-level member: its name (plain, no escapes in canonical names of a change
+        // set), then its value skipped whole, strings and nesting included.
+        while i < bytes.count - 1 {
+            guard bytes[i] == UInt8(ascii: "\"") else { return nil }
+            let nameStart = i + 1
+            var j = nameStart
+            while j < bytes.count, bytes[j] != UInt8(ascii: "\"") {
+                if bytes[j] == UInt8(ascii: "\\") { return nil }
+                j += 1
+            }
+            if name.lexicographicallyPrecedes(bytes[nameStart..<j]) {
+                return Array(bytes[..<i]) + member + [UInt8(ascii: ",")] + bytes[i...]
+            }
+            // Past the value: to the comma or brace at depth 0.
+            i = j + 2
+            var depth = 0
+            scan: while i < bytes.count {
+                switch bytes[i] {
+                case UInt8(ascii: "\""):
+                    i += 1
+                    while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    if depth == 0 { break scan }
+                    depth -= 1
+                case UInt8(ascii: ","): if depth == 0 { break scan }
+                default: break
+                }
+                i += 1
+            }
+            guard i < bytes.count else { return nil }
+            if bytes[i] == UInt8(ascii: "}") {
+                return Array(bytes[..<i]) + [UInt8(ascii: ",")] + member + [UInt8(ascii: "}")]
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// The seal of bytes kept as signed (the province's log keeps them for `changesets verify`).
     public init(signedBytes: [UInt8]) {
         self.signedBytes = signedBytes

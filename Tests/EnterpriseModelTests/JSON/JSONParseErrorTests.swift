@@ -30,4 +30,14 @@ import Testing
             #expect(error.column == 8 && error.reason == "unexpected character '洛'")
         }
     }
+
+    /// A member named twice is an error on the line of its second occurrence; the same name in
+    /// a nested object is another member.
+    @Test func aMemberNamedTwiceIsNamedWhereItAppearsAgain() throws {
+        do { _ = try JSONValue.parse("{\"a\": 1,\n \"b\": {\"a\": 2, \"c\": 3},\n \"a\": 4}"); Issue.record("parsed") } catch {
+            #expect(error.line == 3 && error.reason == #"member "a" appears twice"#)
+        }
+        let nested = try JSONValue.parse(#"{"a": {"b": {"c": 1}, "d": 2}, "e": [{"f": 3}, {"f": 4}], "g": {}}"#)
+        #expect(nested == ["a": ["b": ["c": 1], "d": 2], "e": [["f": 3], ["f": 4]], "g": .object([:])])
+    }
 }
