@@ -40,4 +40,26 @@ import Testing
         let nested = try JSONValue.parse(#"{"a": {"b": {"c": 1}, "d": 2}, "e": [{"f": 3}, {"f": 4}], "g": {}}"#)
         #expect(nested == ["a": ["b": ["c": 1], "d": 2], "e": [["f": 3], ["f": 4]], "g": .object([:])])
     }
+
+    /// Strings are checked by the parser's own UTF-8 validation (the standard library's generic
+    /// one was a quarter of the parse): it must accept and refuse exactly what the standard
+    /// library does, overlong forms, surrogates and code points past U+10FFFF included.
+    @Test func stringsAreValidUTF8ExactlyWhenTheStandardLibrarySaysSo() {
+        func parses(_ content: [UInt8]) -> Bool { (try? JSONValue.parse([0x22] + content + [0x22])) != nil }
+        let edges: [[UInt8]] = [
+            Array("洛阳 😀 é".utf8), [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
+            [0xED, 0xA0, 0x80], [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80],
+            [0xF5, 0x80, 0x80, 0x80], [0xE6, 0xB4], [0x80], [0xFF], [0xEF, 0xBF, 0xBD],
+        ]
+        for bytes in edges {
+            #expect(parses(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+        var generator = SystemRandomNumberGenerator()
+        let pool: [UInt8] = [0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0, 0xC2, 0xDF, 0xE0, 0xE6, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
+        for _ in 0..<20_000 {
+            let bytes = (0..<Int.random(in: 1...6, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+            #expect(parses(bytes) == (String(validating: bytes, as: UTF8.self) != nil), "\(bytes)")
+        }
+    }
 }
+
