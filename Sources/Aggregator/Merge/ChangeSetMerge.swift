@@ -188,7 +188,13 @@ private struct RecordPlan {
         var revisionNumber = row?.revision
         var hash = row?.hash
         if outcome.changedDocument {
-            let errors = RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
+            // A live record is read again in the members the change set moved (see
+            // `RecordValidator.errors(in:changing:)`); a new or revived one whole.
+            let errors = if let row, !row.deleted {
+                RecordValidator.errors(in: outcome.document, changing: Set(outcome.applied.map { FieldPath.components($0).first ?? $0 }))
+            } else {
+                RecordValidator.issues(in: outcome.document).filter { $0.severity == .error }
+            }
             if !errors.isEmpty {
                 return reject(errors.map(\.description).joined(separator: "; "), revision: row?.revision, document: row?.document)
             }

@@ -15,6 +15,25 @@ public enum RecordValidator {
         return reader.issues
     }
 
+    /// The errors of a stored record after an edit of the top-level members `changed`, for a
+    /// merge: the members changed are read again, with the ones every record needs (`uscc`,
+    /// `name`, `region`) and, when either moves, `county` with `region` (the one rule that reads
+    /// two members); the others are not. They were read when they were written, and a record
+    /// kept from before a rule was added is not refused for a member nobody edited. Every rule
+    /// that finds an error reads one member, or those two, so for a record stored without errors
+    /// this is exactly `issues(in:)`'s errors, at a fraction of the cost.
+    public static func errors(in document: JSONValue, changing changed: Set<String>) -> [FieldIssue] {
+        guard case .object(let members) = document, members.count <= RecordLimits.maximumItems else {
+            return issues(in: document).filter { $0.severity == .error }
+        }
+        var read: Set<String> = ["uscc", "name", "region"]
+        read.formUnion(changed)
+        if changed.contains("region") || changed.contains("county") { read.insert("county") }
+        var part: [String: JSONValue] = [:]
+        for name in read { part[name] = members[name] }
+        return issues(in: .object(part)).filter { $0.severity == .error }
+    }
+
     /// Throws when the document has at least one error-severity issue; warnings pass.
     public static func validate(_ document: JSONValue) throws(RecordError) {
         let errors = issues(in: document).filter { $0.severity == .error }
