@@ -45,7 +45,7 @@ build:
 	swift build
 
 release: deps
-	swift build -c release
+	swift build -c release --static-swift-stdlib
 
 clean:
 	rm -rf .build demo-run

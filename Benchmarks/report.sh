@@ -6,7 +6,7 @@
 #                                             # records 49 more times in SQL (new credit codes, same
 #                                             # documents) to time the report on N rows quickly;
 #                                             # the copies' figures are not meant to add up
-# BIN=.build/release (default: swift build -c release --show-bin-path), DIR=/tmp/esync-report-bench.
+# BIN=.build/release (default: built with swift build -c release --static-swift-stdlib, as Deploy/install.sh does), DIR=/tmp/esync-report-bench.
 set -euo pipefail
 N=${1:-100000}
 AMPLIFY=${AMPLIFY:-1}
@@ -14,7 +14,7 @@ TOTAL=$N
 N=$(( N / AMPLIFY ))
 REGIONS=${REGIONS:-"410100 410200 410300 410700 411300"}
 DIR=${DIR:-/tmp/esync-report-bench}
-BIN=${BIN:-$(swift build -c release --show-bin-path)}
+BIN=${BIN:-$(swift build -c release --static-swift-stdlib --show-bin-path)}
 BIN=$(cd "$BIN" && pwd)
 rm -rf "$DIR" && mkdir -p "$DIR" && cd "$DIR"
 printf 'listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\nlimits: { maxRecordsPerChangeSet: 5000 }\nguard: { minChanges: 10000000 }\n' > aggregator.yaml

@@ -11,8 +11,8 @@ N=${1:-100000}
 CHANGED=${2:-1000}
 DIR=${DIR:-/tmp/esync-bench}
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
-swift build -c release >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift build -c release --static-swift-stdlib >/dev/null   # as Deploy/install.sh builds
+BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 # An earlier run's store is moved aside and removed after the measurements: on a file system
 # mounted with `discard` (this machine's root) deleting 100,000 files takes minutes.
 [ -e "$DIR" ] && mv "$DIR" "$DIR.old.$$"

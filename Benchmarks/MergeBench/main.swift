@@ -1,6 +1,6 @@
 // The province's merge alone, in process, against its storage floor (issue 15).
 //
-//   swift run -c release merge-bench [RECORDS_PER_REGION] [REGIONS]     (default 1000 18)
+//   swift run -c release --static-swift-stdlib merge-bench [RECORDS_PER_REGION] [REGIONS]   (default 1000 18)
 //   TMPDIR=/dev/shm …   where the databases live (default: the system's temporary folder)
 //
 // Creates REGIONS × RECORDS_PER_REGION records through `MergeService.apply` (change sets of
