@@ -20,13 +20,14 @@ struct EsyncAggregator: AsyncParsableCommand {
 
             The first `token add`, `cert add` or `serve` makes the register (database.path) and says so; its folder must \
             exist, and every other command refuses a register that is not there, so a typo in database.path never gives \
-            a fresh, empty one.
+            a fresh, empty one. An existing register is never migrated by the command that opens it: after an upgrade, \
+            stop every instance and run `database migrate` (serve and the other commands refuse an older schema and say so).
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
-            database folder or register that is not there, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
+            database folder or register that is not there, a register at another schema version, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
             """,
         version: "esync-aggregator \(ESyncVersion.current)",
-        subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self]
+        subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self, DatabaseCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }
@@ -64,7 +65,10 @@ struct ConfigOption: ParsableArguments {
     /// owned by the aggregator's user, or systemd's StateDirectory does). A database file that
     /// is not there yet is made only by the commands that set a province up (`create`:
     /// `serve`, `token add`, `cert add`), which say so on stderr; any other command refuses.
-    func open(_ config: AggregatorConfig, create: Bool = false) throws -> ProvinceDatabase {
+    ///
+    /// A register at another schema version is refused (`SchemaMismatch`, exit 2): only
+    /// `database migrate` (`schema: .migrate`) changes an existing register's schema.
+    func open(_ config: AggregatorConfig, create: Bool = false, schema: ProvinceDatabase.Schema = .current) throws -> ProvinceDatabase {
         let path = config.databasePath
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
@@ -76,7 +80,9 @@ struct ConfigOption: ParsableArguments {
             throw CommandFailure(message: "no register at \(path) (database.path, from \(config.databasePathOrigin)); correct database.path, or make the register with `esync-aggregator token add` or `serve`", code: 2)
         }
         let database: ProvinceDatabase
-        do { database = try ProvinceDatabase(path: path) } catch {
+        do { database = try ProvinceDatabase(path: path, schema: schema) } catch let mismatch as SchemaMismatch {
+            throw CommandFailure(message: mismatch.description, code: 2)
+        } catch {
             throw CommandFailure(message: "cannot open the database \(path): \(error)", code: 1)
         }
         if isNew { FileHandle.standardError.write(Data("esync-aggregator: created a new register at \(path)\n".utf8)) }

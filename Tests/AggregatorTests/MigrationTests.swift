@@ -96,8 +96,8 @@ import Testing
         #expect(b.document["employees"] == .int(160) && b.revision == 2 && b.seq == 5)
     }
 
-    /// Every start of the aggregator opens the database and migrates it: at the latest version
-    /// that must write nothing.
+    /// `database migrate` (and every test's open) migrates: at the latest version that must
+    /// write nothing.
     @Test func migratingADatabaseAtTheLatestVersionChangesNothing() async throws {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try ProvinceDatabase(path: path)

@@ -90,14 +90,16 @@ final class FaultProxy: @unchecked Sendable {
                 onDone()
                 return
             case .truncate where forwarded > 0 || n > 64:
-                _ = write(sink, buffer, max(1, n / 2))
+                _ = send(sink, buffer, max(1, n / 2), Int32(MSG_NOSIGNAL))
                 onDone()
                 return
             default: break
             }
             var offset = 0
             while offset < n {
-                let w = buffer.withUnsafeBytes { write(sink, $0.baseAddress! + offset, n - offset) }
+                // send with MSG_NOSIGNAL, not write: a peer that has closed (an agent killed
+                // mid-push) would raise SIGPIPE, which kills the whole test process.
+                let w = buffer.withUnsafeBytes { send(sink, $0.baseAddress! + offset, n - offset, Int32(MSG_NOSIGNAL)) }
                 if w <= 0 { onDone(); return }
                 offset += w
             }

@@ -8,7 +8,22 @@ public final class ProvinceDatabase: Sendable {
     let pool: DatabasePool
     public let path: String
 
-    public init(path: String) throws {
+    /// What opening a register may do to its schema.
+    public enum Schema: Sendable {
+        /// Bring any older schema to this version (`esync-aggregator database migrate`, tests).
+        case migrate
+        /// Give a new, empty register the schema; refuse one at another version
+        /// (`SchemaMismatch`) instead of migrating it behind other instances' backs. Every
+        /// command and `serve` open this way.
+        case current
+        /// Leave the schema as found (`database migrate` looks before it migrates).
+        case asFound
+    }
+
+    /// The migrations this version of the register has, in order.
+    public static var migrationIdentifiers: [String] { migrator.migrations }
+
+    public init(path: String, schema: Schema = .migrate) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -19,7 +34,32 @@ public final class ProvinceDatabase: Sendable {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try Self.createPrivately(path)
         pool = try DatabasePool(path: path, configuration: configuration)
+        switch schema {
+        case .migrate: try Self.migrator.migrate(pool)
+        case .current:
+            let applied = try appliedMigrations()
+            if applied.isEmpty {
+                try Self.migrator.migrate(pool)   // a new register
+            } else if applied != Self.migrator.migrations {
+                throw SchemaMismatch(path: path, applied: applied, known: Self.migrator.migrations)
+            }
+        case .asFound: break
+        }
+    }
+
+    /// The migrations the register has run, in the order they ran (none for a new one).
+    public func appliedMigrations() throws -> [String] {
+        try pool.read { db in
+            guard try db.tableExists("grdb_migrations") else { return [] }
+            return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+        }
+    }
+
+    /// Brings the register to this version's schema; returns the migrations it ran.
+    public func migrate() throws -> [String] {
+        let before = Set(try appliedMigrations())
         try Self.migrator.migrate(pool)
+        return Self.migrator.migrations.filter { !before.contains($0) }
     }
 
     /// Makes the database file, when there is none, with mode 0600 whatever the umask: it holds
@@ -36,6 +76,33 @@ public final class ProvinceDatabase: Sendable {
         defer { close(fd) }
         // The umask may have taken bits off 0600 too (umask 0277 would leave it unwritable).
         guard fchmod(fd, 0o600) == 0 else { throw DatabaseFileError(path: path, action: "cannot set mode 0600 on", errno: errno) }
+    }
+}
+
+/// A register whose schema is not this version's: older (run `esync-aggregator database
+/// migrate`, with every instance stopped) or written by a newer aggregator (run that one).
+public struct SchemaMismatch: Error, CustomStringConvertible, Sendable {
+    public var path: String
+    public var applied: [String]
+    public var known: [String]
+
+    public init(path: String, applied: [String], known: [String]) {
+        self.path = path
+        self.applied = applied
+        self.known = known
+    }
+
+    /// Migrations this version has that the register has not run.
+    public var pending: [String] { known.filter { !applied.contains($0) } }
+    /// Migrations the register ran that this version does not know.
+    public var unknown: [String] { applied.filter { !known.contains($0) } }
+
+    public var description: String {
+        if !unknown.isEmpty {
+            return "the register at \(path) was migrated by a newer esync-aggregator (it ran \(unknown.joined(separator: ", ")), which this version does not know); run the newer version, or restore a backup taken before it"
+        }
+        let from = applied.last.map { "schema \($0)" } ?? "no schema"
+        return "the register at \(path) has \(from); this esync-aggregator needs \(known.last ?? "?") (\(pending.count) migration\(pending.count == 1 ? "" : "s") to run: \(pending.joined(separator: ", "))). Stop every esync-aggregator that uses it, run `esync-aggregator database migrate`, then start them again; an instance does not migrate by itself, so that two never race to"
     }
 }
 
