@@ -77,6 +77,8 @@ import Testing
         FieldPath.set(&extra, path: "amountYuan", to: .int(1_234_567))
         measures.append(extra)
         try zz.edit(fundedCode, ["supportMeasures": .array(measures)])
+        // Employees and revenue moved (facts updated in place; the warnings may move with them).
+        try zz.edit(zzBare[4], ["employees": 420, "revenueYuan": 31_000_000])
         let gone = try #require(try FileManager.default.contentsOfDirectory(atPath: kf.storePath + "/records").sorted()
             .map { String($0.dropLast(5)) }.first { !kfBare.prefix(6).contains($0) })
         try FileManager.default.removeItem(atPath: kf.recordPath(gone))
@@ -105,6 +107,21 @@ import Testing
                 """], in: province.folder)
             #expect(drift.status == 0 && drift.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(table) drifted: \(drift)")
         }
+
+        // Each record's facts are its document's, whether written whole or updated in place.
+        let stale = try run("/usr/bin/sqlite3", [database, """
+            SELECT COUNT(*) FROM records r JOIN record_facts f USING (uscc)
+            WHERE f.region IS NOT r.region OR f.deleted IS NOT r.deleted OR f.name IS NOT json_extract(r.doc, '$.name')
+               OR f.size_class IS NOT json_extract(r.doc, '$.sizeClass') OR f.industry IS NOT json_extract(r.doc, '$.industry')
+               OR f.employees IS NOT json_extract(r.doc, '$.employees') OR f.revenue_yuan IS NOT json_extract(r.doc, '$.revenueYuan')
+               OR f.srdi_year IS NOT json_extract(r.doc, '$.srdi.year') OR f.little_giant_year IS NOT json_extract(r.doc, '$.littleGiant.year')
+               OR f.above_since IS NOT json_extract(r.doc, '$.aboveDesignatedSize.since')
+               OR f.revenue_warning IS NOT (coalesce(json_extract(r.doc, '$.revenueYuan') >= 20000000, 0) AND substr(json_extract(r.doc, '$.industry'), 1, 1) IN ('B', 'C', 'D')
+                                           AND json_extract(r.doc, '$.aboveDesignatedSize.since') IS NULL)
+            """], in: province.folder)
+        #expect(stale.status == 0 && stale.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "facts that are not their document's: \(stale)")
+        let edited = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')"], in: province.folder)
+        #expect((Int(edited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
 
         // The register as the province holds it, through the streaming export.
         let exported = try province.cli(["records", "export", "-"])

@@ -103,10 +103,12 @@ extension SQLiteTransaction {
         // without touching the columns of `records_region_live`, which SQLite would rewrite.
         var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
         var inPlaceRow: [String: Int] = [:]
-        var facts: [DatabaseValue] = [], designations: [DatabaseValue] = []
+        // Facts rows by credit code (a record written twice in one batch: its last facts
+        // stand), either whole or, when no indexed column moved, as an in-place update.
+        var factRows: [String: (inPlace: Bool, values: [DatabaseValue])] = [:]
+        var designations: [DatabaseValue] = []
         records.reserveCapacity(revisions.count * 9)
         history.reserveCapacity(revisions.count * 8)
-        facts.reserveCapacity(revisions.count * 15)
         var delta = FactsDelta()
         var stored: [StoredRecord] = []
         stored.reserveCapacity(revisions.count)
@@ -149,7 +151,14 @@ extension SQLiteTransaction {
             // not written again, nor are designation values the record held already.
             if new != old {
                 delta.replace(old, with: new)
-                facts += new.row
+                // `INSERT OR REPLACE` deletes and inserts the row, rewriting each of the table's
+                // four indexes (a page of each, per record); an UPDATE of columns no full index
+                // reads touches at most the partial one.
+                if let old, old.indexedColumnsEqual(new) {
+                    factRows[revision.uscc] = (true, new.unindexedRow)
+                } else {
+                    factRows[revision.uscc] = (false, new.row)
+                }
             }
             if !deleted {
                 let held = Set(old?.designations ?? [])
@@ -169,7 +178,12 @@ extension SQLiteTransaction {
             """, width: 7, values: inPlace, tail: ") AS v WHERE records.uscc = v.column1")
         try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: provenance)
         try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
-        try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: facts)
+        try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: factRows.values.filter { !$0.inPlace }.flatMap(\.values))
+        try insert("""
+            UPDATE record_facts SET name = v.column2, size_class = v.column3, status = v.column4, industry = v.column5,
+                employees = v.column6, revenue_yuan = v.column7, measures = v.column8, revenue_warning = v.column9,
+                size_warning = v.column10 FROM (
+            """, width: 10, values: factRows.values.filter(\.inPlace).flatMap(\.values), tail: ") AS v WHERE record_facts.uscc = v.column1")
         try insert("INSERT INTO designation_values (uscc, kind, value, first_at)", width: 4, values: designations,
                    tail: "ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)")
         try apply(delta)
@@ -219,6 +233,21 @@ extension SQLiteTransaction {
 }
 
 extension RecordFacts {
+    /// Whether the columns of `record_facts`' full indexes (its key, `srdi_year`,
+    /// `little_giant_year`, `above_since`) and the partial index's key (`region`, with
+    /// `deleted`, which no edit changes in place) are the same in both. The warnings the partial
+    /// index's condition reads may differ: SQLite updates that one index when they move.
+    func indexedColumnsEqual(_ other: RecordFacts) -> Bool {
+        uscc == other.uscc && region == other.region && deleted == other.deleted && aboveSince == other.aboveSince && srdiYear == other.srdiYear
+            && littleGiantYear == other.littleGiantYear
+    }
+
+    /// The credit code and the columns no full index reads, for an update in place.
+    var unindexedRow: [DatabaseValue] {
+        [uscc.databaseValue, name.databaseValue, sizeClass.databaseValue, status.databaseValue, industry.databaseValue,
+         employees.databaseValue, revenueYuan.databaseValue, measures.databaseValue, revenueWarning.databaseValue, sizeWarning.databaseValue]
+    }
+
     /// The row of `record_facts`, its columns in order.
     var row: [DatabaseValue] {
         [uscc.databaseValue, region.databaseValue, deleted.databaseValue, name.databaseValue, sizeClass.databaseValue, status.databaseValue, industry.databaseValue,
