@@ -3,13 +3,15 @@ SHELL := /bin/bash
 PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf sqlite3
 # Only for the xlsx round trip through LibreOffice (EndToEndTests/SpreadsheetRoundTripTests).
 OFFICE_PACKAGES := libreoffice-calc
+# Only for nginx in front of two aggregator instances (ReliabilityTests/InstancesTests).
+SERVER_PACKAGES := nginx
 # Only for the review pages' browser test (EndToEndTests/ReviewPageTests, Tests/Browser).
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # A shell command that installs those of the Debian packages $(1) that are missing.
 install_missing = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 
-.PHONY: demo test test-systemd deps office-deps browser-deps build release bench clean
+.PHONY: demo test test-systemd deps office-deps server-deps browser-deps build release bench clean
 
 ## Run the whole job on an embedded default: an aggregator on loopback with SQLite, two bureau
 ## stores of sample data, a sync round through libcurl, a province edit flowing back, a conflict.
@@ -18,7 +20,7 @@ demo: deps build
 
 ## Build everything and run the whole test suite (unit and end-to-end, the review pages in
 ## headless Chromium among them; ESYNC_SKIP_BROWSER=1 skips that one test).
-test: deps office-deps browser-deps
+test: deps office-deps server-deps browser-deps
 	swift build --build-tests
 	swift test --skip-build
 
@@ -34,6 +36,10 @@ deps:
 ## LibreOffice Calc (headless soffice) for the xlsx round trip, when it is missing.
 office-deps:
 	@$(call install_missing,$(OFFICE_PACKAGES))
+
+## nginx (the load balancer of InstancesTests, started by the test on its own config), when missing.
+server-deps:
+	@$(call install_missing,$(SERVER_PACKAGES))
 
 ## Chromium, its driver, CJK fonts and Selenium for the browser test, when any is missing.
 browser-deps:

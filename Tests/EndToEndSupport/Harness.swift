@@ -124,6 +124,18 @@ final class AggregatorProcess: @unchecked Sendable {
         try start()
     }
 
+    /// Another `esync-aggregator serve` on the same config and register, on a port of its own
+    /// (several instances behind a load balancer).
+    init(sharing other: AggregatorProcess) throws {
+        environment = other.environment
+        launcher = other.launcher
+        folder = other.folder
+        configPath = other.configPath
+        bureauTokens = other.bureauTokens
+        reviewerToken = other.reviewerToken
+        try start()
+    }
+
     func token(_ who: [String]) throws -> String {
         let result = try run(Binaries.aggregator, ["token", "add", "--config", configPath] + who, in: folder)
         guard result.status == 0, let last = result.stdout.split(separator: "\n").last else { throw HarnessError("token add failed: \(result)") }
