@@ -31,7 +31,8 @@ final class LoadBalancer: @unchecked Sendable {
             error_log \(folder)/error.log warn;
             events { worker_connections 256; }
             http {
-                access_log \(folder)/access.log;
+                log_format upstream '$request $status $upstream_addr';
+                access_log \(folder)/access.log upstream;
                 client_body_temp_path \(folder)/temp/body;
                 proxy_temp_path \(folder)/temp/proxy;
                 fastcgi_temp_path \(folder)/temp/fastcgi;
@@ -72,6 +73,11 @@ final class LoadBalancer: @unchecked Sendable {
     }
 
     deinit { stop() }
+
+    /// The requests nginx passed on, as `METHOD PATH HTTP/1.1 STATUS UPSTREAM` lines.
+    func accessLog() -> [String] {
+        ((try? String(contentsOfFile: folder + "/access.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
 
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -120,6 +120,8 @@ import Testing
                                            AND json_extract(r.doc, '$.aboveDesignatedSize.since') IS NULL)
             """], in: province.folder)
         #expect(stale.status == 0 && stale.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "facts that are not their document's: \(stale)")
+        let missing = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM records WHERE uscc NOT IN (SELECT uscc FROM record_facts)"], in: province.folder)
+        #expect(missing.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "records without facts: \(missing)")
         let edited = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')"], in: province.folder)
         #expect((Int(edited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
 

@@ -219,63 +219,6 @@ import Testing
     }
 }
 
-/// Requests as a browser sends them: form bodies and cookies, no redirects followed.
-enum Page {
-    static func request(_ province: AggregatorProcess, _ method: HTTPMethod, _ path: String, form: [String: String]? = nil,
-                        cookie: String? = nil) throws -> HTTPResponse {
-        var headers: [(name: String, value: String)] = []
-        if let cookie { headers.append(("Cookie", cookie)) }
-        var body: [UInt8]?
-        if let form {
-            headers.append(("Content-Type", "application/x-www-form-urlencoded"))
-            body = Array(form.map { "\(encode($0.key))=\(encode($0.value))" }.joined(separator: "&").utf8)
-        }
-        return try CurlClient().perform(HTTPRequest(method: method, url: province.url + path, headers: headers, body: body))
-    }
-
-    static func get(_ province: AggregatorProcess, _ path: String, cookie: String? = nil) throws -> HTTPResponse {
-        try request(province, .get, path, cookie: cookie)
-    }
-
-    static func post(_ province: AggregatorProcess, _ path: String, _ form: [String: String], cookie: String? = nil) throws -> HTTPResponse {
-        try request(province, .post, path, form: form, cookie: cookie)
-    }
-
-    /// Fills in the login form the page served (with its login cookie).
-    static func signIn(_ province: AggregatorProcess, name: String, token: String) throws -> HTTPResponse {
-        let page = try get(province, "/review/login")
-        let loginCookie = try #require(cookie("esync_login", in: page))
-        let csrf = try #require(field("csrf", in: page.bodyString))
-        return try post(province, "/review/login", ["name": name, "token": token, "csrf": csrf, "next": "/review"], cookie: "esync_login=" + loginCookie)
-    }
-
-    /// A signed-in reviewer: the session cookie header and the CSRF token of its forms.
-    static func session(_ province: AggregatorProcess) throws -> (cookie: String, csrf: String) {
-        let response = try signIn(province, name: "wang", token: province.reviewerToken)
-        #expect(response.status == 303, "\(response.bodyString)")
-        let setCookie = try #require(response.header("set-cookie"))
-        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/review"))
-        let header = "esync_session=" + (try #require(cookie("esync_session", in: response)))
-        let queue = try get(province, "/review", cookie: header)
-        #expect(queue.status == 200)
-        return (header, try #require(field("csrf", in: queue.bodyString)))
-    }
-
-    static func cookie(_ name: String, in response: HTTPResponse) -> String? {
-        guard let header = response.header("set-cookie"), let range = header.range(of: name + "=") else { return nil }
-        return String(header[range.upperBound...].prefix { $0 != ";" && $0 != "," })
-    }
-
-    static func field(_ name: String, in html: String) -> String? {
-        guard let range = html.range(of: #"name="\#(name)" value=""#) else { return nil }
-        return String(html[range.upperBound...].prefix { $0 != "\"" })
-    }
-
-    static func encode(_ text: String) -> String {
-        text.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")) ?? ""
-    }
-}
-
 /// Whether headless Chromium, its driver and Selenium are here. CI installs them (.ci/run); a
 /// developer without them sets ESYNC_SKIP_BROWSER=1 to skip the browser test with a reason,
 /// and otherwise the test fails saying what to install.

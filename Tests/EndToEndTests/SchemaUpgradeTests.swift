@@ -57,4 +57,32 @@ import Testing
             #expect(refused.status == 2 && refused.stderr.contains("was migrated by a newer esync-aggregator (it ran v99-from-the-future"), "\(command): \(refused)")
         }
     }
+
+    /// Two instances started at once on a register that is not there yet: one makes it and
+    /// gives it the schema, the other waits for that instead of taking it for an older one.
+    @Test func twoInstancesStartingOnANewRegisterBothServe() throws {
+        for attempt in 0..<3 {
+            let folder = try temporaryFolder("schema-race")
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let config = folder + "/aggregator.yaml"
+            try "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\n".write(toFile: config, atomically: true, encoding: .utf8)
+            let results = UnsafeSendableResults(count: 2)
+            DispatchQueue.concurrentPerform(iterations: 2) { n in
+                results.set(n, try? run(Binaries.aggregator, ["serve", "--config", config], in: folder, killAfter: 4))
+            }
+            for result in results.values {
+                #expect(result?.status == 128 + 9 && result?.stdout.contains("listening on") == true, "attempt \(attempt): \(result.map(String.init(describing:)) ?? "did not run")")
+            }
+        }
+    }
 }
+
+/// What several threads return, each at its own index.
+final class UnsafeSendableResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [ProcessResult?]
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ result: ProcessResult?) { lock.withLock { storage[index] = result } }
+    var values: [ProcessResult?] { lock.withLock { storage } }
+}
+

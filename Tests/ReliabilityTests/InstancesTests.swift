@@ -44,8 +44,8 @@ import Testing
                     edits[uscc, default: []].append(value)
                 }
             }
-            // Every other round, one instance (in turn) is killed while the pushes run.
-            let victim: AggregatorProcess? = round % 2 == 1 ? (killed % 2 == 0 ? first : second) : nil
+            // Each round one instance (in turn) is killed while the pushes run.
+            let victim: AggregatorProcess? = killed % 2 == 0 ? first : second
             let crash = DispatchSemaphore(value: 0)
             if let victim {
                 killed += 1
@@ -83,11 +83,42 @@ import Testing
             let verify = try bureau.agent(["verify"], environment: through)
             #expect(verify.status == 0 && verify.stdout.contains("agree"), "\(verify)")
         }
-        // The pushes went through nginx; print what the kills did to them.
-        let log = (try? String(contentsOfFile: balancer.folder + "/access.log", encoding: .utf8)) ?? ""
-        let pushes = log.split(separator: "\n").filter { $0.contains("POST /v1/changesets") }
-        #expect(!pushes.isEmpty, "the pushes went through nginx")
-        print("InstancesTests: \(pushes.count) pushes through nginx, \(pushes.filter { $0.contains("\" 502 ") }.count) cut by a kill (502), \(failedSyncs) syncs failed")
+        // A reviewer decides through the balancer: the login page comes from one instance and
+        // the form goes to the other (login tokens and sessions live in the register), and a
+        // decision posted twice (a double click, landing on both) is taken once.
+        let zz = bureaus[0]
+        let contested = Array(codes["410100"]!.prefix(6))
+        for (n, uscc) in contested.enumerated() {
+            #expect(try first.cli(["records", "set", uscc, #"name="省厅核定名称\#(n)有限公司""#, "--by", "li"]).status == 0)
+            try zz.edit(uscc, ["name": .string("区局登记名称\(n)有限公司")])
+        }
+        #expect(try zz.agent(["sync"], environment: through).status == 0)
+        let open = try ConflictList.decode(Array(try first.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts
+        try #require(open.count == contested.count)
+        let session = try Page.session(balancer.url, token: first.reviewerToken)
+        for conflict in open {
+            let form = ["decision": "take-incoming", "note": "核实无误", "csrf": session.csrf]
+            let decided = try Page.post(balancer.url, "/review/conflicts/\(conflict.id)/resolve", form, cookie: session.cookie)
+            #expect(decided.status == 303, "\(decided.status) \(decided.bodyString)")
+            let again = try Page.post(balancer.url, "/review/conflicts/\(conflict.id)/resolve", form, cookie: session.cookie)
+            #expect(again.status == 409 && again.bodyString.contains("was already decided (take-incoming by reviewer:wang)"), "\(again.status) \(again.bodyString)")
+        }
+        #expect(try zz.agent(["sync"], environment: through).status == 0)
+        for (n, uscc) in contested.enumerated() {
+            let name = JSONValue.string("区局登记名称\(n)有限公司")
+            #expect(try first.record(uscc).document["name"] == name && (try zz.readRecord(uscc)["name"]) == name)
+            let names = try first.history(uscc).compactMap { $0.changes["name"]?.to }
+            #expect(names.filter { $0 == name }.count == 1, "\(uscc): \(names)")
+        }
+
+        // Both instances served pushes and the reviewer's pages; print what the kills did.
+        let log = balancer.accessLog()
+        let pushes = log.filter { $0.hasPrefix("POST /v1/changesets") }
+        for (what, lines) in [("pushes", pushes), ("review pages", log.filter { $0.contains(" /review") })] {
+            let served = Set(lines.compactMap { $0.split(separator: " ").last.map(String.init) })
+            #expect(served.isSuperset(of: [first.url, second.url].map { $0.replacingOccurrences(of: "http://", with: "") }), "\(what) served by \(served)")
+        }
+        print("InstancesTests: \(pushes.count) pushes through nginx, \(pushes.filter { $0.contains(" 502 ") }.count) cut by a kill (502), \(failedSyncs) syncs failed")
     }
 }
 

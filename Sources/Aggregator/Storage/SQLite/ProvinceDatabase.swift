@@ -34,17 +34,35 @@ public final class ProvinceDatabase: Sendable {
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try Self.createPrivately(path)
         pool = try DatabasePool(path: path, configuration: configuration)
-        switch schema {
-        case .migrate: try Self.migrator.migrate(pool)
-        case .current:
-            let applied = try appliedMigrations()
-            if applied.isEmpty {
-                try Self.migrator.migrate(pool)   // a new register
-            } else if applied != Self.migrator.migrations {
-                throw SchemaMismatch(path: path, applied: applied, known: Self.migrator.migrations)
+        try Self.exclusively(path) {
+            switch schema {
+            case .migrate: try Self.migrator.migrate(pool)
+            case .current:
+                let applied = try appliedMigrations()
+                if applied.isEmpty {
+                    try Self.migrator.migrate(pool)   // a new register
+                } else if applied != Self.migrator.migrations {
+                    throw SchemaMismatch(path: path, applied: applied, known: Self.migrator.migrations)
+                }
+            case .asFound: break
             }
-        case .asFound: break
         }
+    }
+
+    /// Runs `body` holding the register's migration lock (`PATH-migrate.lock`, an exclusive
+    /// `flock`): instances that start at once on a register that is not there yet would each
+    /// find it without a schema and each run the first migration; one does, the others then
+    /// find it made.
+    static func exclusively<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let lockPath = path + "-migrate.lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw DatabaseFileError(path: lockPath, action: "cannot open the migration lock", errno: errno) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw DatabaseFileError(path: lockPath, action: "cannot take the migration lock", errno: errno) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     /// The migrations the register has run, in the order they ran (none for a new one).
@@ -57,9 +75,11 @@ public final class ProvinceDatabase: Sendable {
 
     /// Brings the register to this version's schema; returns the migrations it ran.
     public func migrate() throws -> [String] {
-        let before = Set(try appliedMigrations())
-        try Self.migrator.migrate(pool)
-        return Self.migrator.migrations.filter { !before.contains($0) }
+        try Self.exclusively(path) {
+            let before = Set(try appliedMigrations())
+            try Self.migrator.migrate(pool)
+            return Self.migrator.migrations.filter { !before.contains($0) }
+        }
     }
 
     /// Makes the database file, when there is none, with mode 0600 whatever the umask: it holds

@@ -154,7 +154,11 @@ extension SQLiteTransaction {
                 // `INSERT OR REPLACE` deletes and inserts the row, rewriting each of the table's
                 // four indexes (a page of each, per record); an UPDATE of columns no full index
                 // reads touches at most the partial one.
-                if let old, old.indexedColumnsEqual(new) {
+                // `old` is the revision before this one, which may be earlier in this batch: once
+                // a revision of the batch needs the whole row (a new record, one revived or
+                // moved), the record's last facts are written whole.
+                let earlierWhole = factRows[revision.uscc].map { !$0.inPlace } ?? false
+                if let old, !earlierWhole, old.indexedColumnsEqual(new) {
                     factRows[revision.uscc] = (true, new.unindexedRow)
                 } else {
                     factRows[revision.uscc] = (false, new.row)
