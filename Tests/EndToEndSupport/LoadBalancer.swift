@@ -114,3 +114,13 @@ private extension URL {
         return self
     }
 }
+
+/// What several threads produce, each at an index of its own (`DispatchQueue.concurrentPerform`),
+/// read once they are done.
+final class Collected<Element>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Element]
+    init(_ initial: [Element]) { storage = initial }
+    func set(_ index: Int, _ element: Element) { lock.withLock { storage[index] = element } }
+    var values: [Element] { lock.withLock { storage } }
+}

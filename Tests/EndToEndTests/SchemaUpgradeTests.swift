@@ -66,7 +66,7 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let config = folder + "/aggregator.yaml"
             try "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let results = UnsafeSendableResults(count: 2)
+            let results = Collected([ProcessResult?](repeating: nil, count: 2))
             DispatchQueue.concurrentPerform(iterations: 2) { n in
                 results.set(n, try? run(Binaries.aggregator, ["serve", "--config", config], in: folder, killAfter: 4))
             }
@@ -76,13 +76,3 @@ import Testing
         }
     }
 }
-
-/// What several threads return, each at its own index.
-final class UnsafeSendableResults: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [ProcessResult?]
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ index: Int, _ result: ProcessResult?) { lock.withLock { storage[index] = result } }
-    var values: [ProcessResult?] { lock.withLock { storage } }
-}
-

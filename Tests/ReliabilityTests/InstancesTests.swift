@@ -54,15 +54,15 @@ import Testing
                     crash.signal()
                 }
             }
-            let statuses = UnsafeSendableBox([Int32](repeating: -1, count: bureaus.count))
+            let statuses = Collected([Int32](repeating: -1, count: bureaus.count))
             DispatchQueue.concurrentPerform(iterations: bureaus.count) { n in
                 let status = (try? bureaus[n].agent(["sync"], environment: through))?.status ?? -2
                 statuses.set(n, status)
             }
             if victim != nil { crash.wait() }
             // A push cut by the kill fails (exit 1 or 5) and is sent again by the next sync.
-            #expect(statuses.value.allSatisfy { [0, 1, 5].contains($0) }, "round \(round): \(statuses.value)")
-            failedSyncs += statuses.value.filter { $0 != 0 }.count
+            #expect(statuses.values.allSatisfy { [0, 1, 5].contains($0) }, "round \(round): \(statuses.values)")
+            failedSyncs += statuses.values.filter { $0 != 0 }.count
         }
         #expect(killed >= 2)
         for _ in 0..<2 {
@@ -120,13 +120,4 @@ import Testing
         }
         print("InstancesTests: \(pushes.count) pushes through nginx, \(pushes.filter { $0.contains(" 502 ") }.count) cut by a kill (502), \(failedSyncs) syncs failed")
     }
-}
-
-/// A value several threads write at distinct indexes (each its own), read once they are done.
-final class UnsafeSendableBox<Element>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var storage: [Element]
-    init(_ value: [Element]) { storage = value }
-    func set(_ index: Int, _ element: Element) { lock.withLock { storage[index] = element } }
-    var value: [Element] { lock.withLock { storage } }
 }
