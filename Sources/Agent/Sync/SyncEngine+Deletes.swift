@@ -18,10 +18,10 @@ extension SyncEngine {
                 state.pendingDeletes[uscc] = nil
                 summary.withdrawn.append((uscc, conflictId))
                 log("record \(uscc): its file is back, so the delete request (conflict \(conflictId)) was withdrawn at the province")
-            } catch .server(let status, _, let message, _) where status == 409 {
-                log("record \(uscc): the delete request (conflict \(conflictId)) cannot be withdrawn: \(message); the next pull settles it")
-            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
-                log("record \(uscc): the delete request (conflict \(conflictId)) is no longer visible to this bureau (\(status): \(message)); no longer waiting")
+            } catch .server(let refusal) where refusal.kind == .conflict {
+                log("record \(uscc): the delete request (conflict \(conflictId)) cannot be withdrawn: \(refusal.message); the next pull settles it")
+            } catch .server(let refusal) where refusal.isNotVisible {
+                log("record \(uscc): the delete request (conflict \(conflictId)) is no longer visible to this bureau (\(refusal.brief)); no longer waiting")
                 state.pendingDeletes[uscc] = nil
             }
         }

@@ -13,7 +13,9 @@ public final class SyncEngine {
     public internal(set) var index: StatIndex
     public internal(set) var state: AgentState
     let scanner: Scanner
-    private var clientStorage: ProvinceClient?
+    private var clientStorage: (any ProvinceAPI)?
+    /// The bureau's clock, read through the wall clock it was given.
+    let clock: BureauClock
     /// Change sets sealed by a push are sent on a second connection while the next ones are
     /// sealed (see `PushPipeline`); not with a client given by the caller (the daemon's, which
     /// it aborts on stop).
@@ -29,7 +31,9 @@ public final class SyncEngine {
     /// loads the index: on a store of 100,000 records each took about a third of a no-change sync.
     /// The snapshot serves the first scan only, and is dropped once the engine sends a change set
     /// or writes a record file (or when it is older than `ScanAhead.maxAgeNs`).
-    public init(config: AgentConfig, store: Store, client: ProvinceClient? = nil, scanAhead: Bool = false) throws(AgentError) {
+    /// `client`: the province (by default a `ProvinceClient` made from the configuration when
+    /// first needed); `clock`: the bureau's (by default the machine's, see `BureauClock.system`).
+    public init(config: AgentConfig, store: Store, client: (any ProvinceAPI)? = nil, clock: BureauClock? = nil, scanAhead: Bool = false) throws(AgentError) {
         // libcurl's global init must not overlap another thread: done before the snapshot's.
         if scanAhead { ProvinceClient.initializeLibrary() }
         self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
@@ -37,6 +41,7 @@ public final class SyncEngine {
         self.store = store
         self.scanner = Scanner(store: store)
         self.clientStorage = client
+        self.clock = clock ?? .system(node: config.region)
         self.pipelinePushes = client == nil
         self.state = try AgentState.load(from: store.stateFilePath)
         self.durableIdentity = state.identity
@@ -71,7 +76,7 @@ public final class SyncEngine {
         return index
     }
 
-    func client() throws(AgentError) -> ProvinceClient {
+    func client() throws(AgentError) -> any ProvinceAPI {
         if let clientStorage { return clientStorage }
         let made = try ProvinceClient(config: config)
         clientStorage = made
@@ -350,29 +355,10 @@ public final class SyncEngine {
     }
 
     /// The bureau's clock, one step on.
-    func tick() -> HybridTimestamp {
-        var clock = HybridClock(node: config.region, last: state.clock)
-        let now = clock.tick(wall: Self.wallMilliseconds())
-        state.clock = clock.last
-        return now
-    }
+    func tick() -> HybridTimestamp { clock.tick(&state.clock) }
 
-    /// The wall clock the hybrid clock reads. `ESYNC_CLOCK_SKEW_SECONDS` shifts it, to try out a
-    /// bureau whose clock is wrong (the tests do; libfaketime cannot, it hides a Swift program's
-    /// arguments).
-    static func wallMilliseconds() -> Int64 {
-        let skew = ProcessInfo.processInfo.environment["ESYNC_CLOCK_SKEW_SECONDS"].flatMap(Int64.init) ?? 0
-        return HybridClock.wallMilliseconds() + skew * 1000
-    }
-
-    /// Moves the bureau's clock past the province's. The province's clock is trusted however far
-    /// ahead it is (the bureau's wall clock is the one more likely wrong).
-    func hear(_ province: HybridTimestamp?) {
-        guard let province else { return }
-        var clock = HybridClock(node: config.region, last: state.clock, maximumDriftMilliseconds: 10 * 366 * 86_400_000)
-        clock.receive(province, wall: Self.wallMilliseconds())
-        state.clock = clock.last
-    }
+    /// Moves the bureau's clock past the province's.
+    func hear(_ province: HybridTimestamp?) { clock.hear(province, &state.clock) }
 
     public func outboxFiles() throws(AgentError) -> [String] {
         try FileSystem.list(store.outboxPath).filter { $0.hasSuffix(".json") }.sorted()
@@ -409,7 +395,7 @@ public final class SyncEngine {
                 let answer = try client().push(bytes, sent: sent, identity: identity(sending: name))
                 result = answer.result
                 noteRefused(answer.refused, into: &summary.refusedFromProvince)
-            } catch .server(let status, _, let message, _) where status == 413 && sent.records.count > 1 {
+            } catch .server(let refusal) where refusal.kind == .tooLarge && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
                 // The halves stay pieces of the push the whole was a piece of.
@@ -419,14 +405,14 @@ public final class SyncEngine {
                 try seal(Array(sent.records[half...]), clock: sent.clock, push: .some(push))
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
-                log("change set \(sent.id) is too large for the province (\(message)); split in two")
+                log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")
                 return try sendOutbox(&summary, answered: answered)
-            } catch .server(_, let code, let message, _) where Self.sealRefusals.contains(code) {
-                throw try sealRefused(sent, bytes: bytes, path: path, code: code, message: message)
-            } catch .server(let status, let code, let message, let url) where [400, 403, 409, 413, 422].contains(status) {
+            } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
+                throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)
+            } catch .server(let refusal) where refusal.refusesChangeSet {
                 // The province will never take this change set as it is: set it aside with the
                 // reason instead of blocking every later push, and hold its records until edited.
-                try refuse(sent, file: name, reason: "\(status) \(code): \(message)", url: url, into: &summary)
+                try refuse(sent, file: name, reason: refusal.reason, url: refusal.url, into: &summary)
                 try rechain(after: name, from: sent.previous ?? "")
                 continue
             }
@@ -679,8 +665,8 @@ public final class SyncEngine {
                 // A refused answer leaves the record waiting, to be asked for again on the next pull.
                 guard let fetched = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
                 view = fetched
-            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
-                log("record \(uscc): the province no longer gives it to this bureau (\(status): \(message)); left as it is")
+            } catch .server(let refusal) where refusal.isNotVisible {
+                log("record \(uscc): the province no longer gives it to this bureau (\(refusal.brief)); left as it is")
                 state.deferred.remove(uscc)
                 continue
             }
@@ -709,8 +695,8 @@ public final class SyncEngine {
                     let conflict = try client().conflict(id)
                     if !conflict.isOpen { deleteDecision = conflict }
                 }
-            } catch .server(let status, _, let message, _) where status == 403 || status == 404 {
-                log("record \(uscc): its conflicts are no longer visible to this bureau (\(status): \(message)); no longer waiting")
+            } catch .server(let refusal) where refusal.isNotVisible {
+                log("record \(uscc): its conflicts are no longer visible to this bureau (\(refusal.brief)); no longer waiting")
                 state.parked[uscc] = nil
                 state.pendingDeletes[uscc] = nil
                 continue
