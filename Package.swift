@@ -138,6 +138,13 @@ let package = Package(
             // The API's routes in process (`APIRouteTests`), without a real server.
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
+        // The agent's sync against the province's API in process (its router without a socket,
+        // Hummingbird's test framework): the convergence property test over hundreds of seeds.
+        .testTarget(name: "InProcessSyncTests", dependencies: [
+            "Agent", "Aggregator", "SyncCore", "EnterpriseModel", "CurlHTTP", "EndToEndSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault
         // proxy, a scriptable HTTP server (the libcurl tests' peer, and a fake province): what
         // the end-to-end, reliability and libcurl tests share (imported @testable).
