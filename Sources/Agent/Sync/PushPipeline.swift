@@ -32,7 +32,7 @@ final class PushPipeline {
     }
 
     /// Takes in the answer to the change set in flight, if any, and sends `next`.
-    func send(_ next: SyncEngine.SealedChangeSet, engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+    func send(_ next: SyncEngine.SealedChangeSet, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
         let previous = try awaitAnswer()
         guard !stopped else { return }
         let identity = engine.identity(sending: next.name)
@@ -48,12 +48,12 @@ final class PushPipeline {
         thread.stackSize = 8 << 20
         thread.start()
         // The previous answer is merged while the province works on this one.
-        if let previous { try take(previous, engine: engine, into: &summary) }
+        if let previous { try take(previous, engine: engine, session: &session) }
     }
 
     /// Waits for the change set in flight and takes its answer in.
-    func finish(engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
-        if let answered = try awaitAnswer() { try take(answered, engine: engine, into: &summary) }
+    func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
+        if let answered = try awaitAnswer() { try take(answered, engine: engine, session: &session) }
     }
 
     /// The change set in flight with the province's answer, once it has come; nil when nothing
@@ -70,14 +70,14 @@ final class PushPipeline {
     }
 
     private func take(_ answered: (SyncEngine.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
-                      into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+                      session: inout PushSession) throws(AgentError) {
         let (sent, (result, refused)) = answered
-        engine.noteRefused(refused, into: &summary.refusedFromProvince)
+        engine.noteRefused(refused, into: &session.summary.refusedFromProvince)
         if result.held {
             held.insert(sent.name)
-            try engine.noteHeld(result, sent: sent.changeSet, into: &summary)
+            try engine.noteHeld(result, sent: sent.changeSet, into: &session.summary)
         } else {
-            try engine.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, into: &summary)
+            try engine.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, session: &session)
         }
         // A change set's documents are many small allocations, freed by now: give the pages
         // back, or a long upload keeps the high-water mark of every change set it made.

@@ -157,11 +157,7 @@ extension SyncEngine {
             try saveState()
         }
         for uscc in report.unknownAtProvince {
-            try store.removeBase(uscc)
-            index.entries[uscc]?.baseHash = ""
-            index.entries[uscc]?.baseRevision = -1
-            state.provinceHashes[uscc] = nil
-            indexDirty = true
+            try writer.dropBase(uscc)
         }
         try saveIndex()
         let full = try pull(full: true)

@@ -10,9 +10,17 @@ import SyncCore
 public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
-    public internal(set) var index: StatIndex
-    public internal(set) var state: AgentState
-    let scanner: Scanner
+    /// The only writer of record files, base files, the index and the state during a sync.
+    let writer: StoreWriter
+    public internal(set) var index: StatIndex {
+        get { writer.index }
+        _modify { yield &writer.index }
+    }
+    public internal(set) var state: AgentState {
+        get { writer.state }
+        _modify { yield &writer.state }
+    }
+    var scanner: Scanner { writer.scanner }
     private var clientStorage: (any ProvinceAPI)?
     /// The bureau's clock, read through the wall clock it was given.
     let clock: BureauClock
@@ -21,7 +29,9 @@ public final class SyncEngine {
     /// it aborts on stop).
     let pipelinePushes: Bool
     /// One line per event, for the command line and the daemon's log.
-    public var log: (String) -> Void = { _ in }
+    public var log: (String) -> Void = { _ in } {
+        didSet { writer.log = log }
+    }
     /// Asked between safe points of a push (after each sealed change set, before each send):
     /// true stops it there, with what is sealed kept in the outbox for the next run.
     public var shouldStop: @Sendable () -> Bool = { false }
@@ -39,24 +49,26 @@ public final class SyncEngine {
         self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
         self.config = config
         self.store = store
-        self.scanner = Scanner(store: store)
         self.clientStorage = client
         self.clock = clock ?? .system(node: config.region)
         self.pipelinePushes = client == nil
-        self.state = try AgentState.load(from: store.stateFilePath)
-        self.durableIdentity = state.identity
+        let state = try AgentState.load(from: store.stateFilePath)
+        let index: StatIndex
+        var rebuilt = false
         do {
             if FileSystem.exists(store.indexPath) {
                 index = try StatIndex.load(from: store.indexPath)
             } else {
                 index = try Self.rebuildIndex(store)
-                indexDirty = true
+                rebuilt = true
             }
         } catch {
             // The index is a cache: a damaged one is rebuilt from the base files.
             index = try Self.rebuildIndex(store)
-            indexDirty = true
+            rebuilt = true
         }
+        writer = StoreWriter(store: store, index: index, indexDirty: rebuilt, state: state)
+        writer.willChangeRecordFiles = { [weak self] in self?.scanAhead = nil }
         if state.region != config.region {
             throw .config("\(config.configPath): region \(config.region) but the store at \(store.root) belongs to region \(state.region)")
         }
@@ -83,7 +95,6 @@ public final class SyncEngine {
         return made
     }
 
-    private var indexSavedAt = FileSystem.nowNs()
     /// The snapshot taken while the engine was made, for its first scan; dropped once the engine
     /// sends a change set or writes in the records folder.
     private var scanAhead: ScanAhead?
@@ -94,43 +105,32 @@ public final class SyncEngine {
         guard let snapshot = try scanAhead?.snapshot(), FileSystem.nowNs() - snapshot.takenNs <= ScanAhead.maxAgeNs else { return nil }
         return snapshot
     }
-    /// Records the province has that the push being sealed changes or deletes (see `ChangeSet.pushChanges`).
-    private var pushChanges = 0
-    /// The id every change set of that push carries when it changes existing records (see
-    /// `ChangeSet.push`).
-    private var pushID = ""
-    /// The bases the diff of this push read, for the answers to take in without reading and
-    /// parsing each base file again (nil: a new record). A base written since is dropped
-    /// (`stageBase`); at most `diffedBasesLimit` are kept, the rest are read again.
-    var diffedBases: [String: Store.Base?] = [:]
-    static let diffedBasesLimit = 5_000
     /// The working copy was scanned in this run.
     var scanned = false
     /// The index in memory differs from the file: an unchanged store is checked without writing.
-    var indexDirty = false
-    /// Conflicts of this bureau that a pulled page settled (the province's value agrees with the
-    /// working copy: a decision for the bureau's value; an approved delete or move): the pull
-    /// asks for their decision at its end, to report who decided and the note
-    /// (`reportSettled`). Kept for the run only: a pull stopped in between reports less.
-    var settledByPage: [(uscc: String, field: String, conflictId: Int64)] = []
+    var indexDirty: Bool {
+        get { writer.indexDirty }
+        set { writer.indexDirty = newValue }
+    }
     /// The store's signing key, read (or made) once per engine.
     var signingKeyStorage: SigningKey?
     /// The hash of the change set sealed last in this push: the next one's `previous`.
     var lastSealedHash: String?
-    /// The store's identity as last saved in state.json: what the province is told, never a
-    /// number that a crash could take back (which would look like a restored store).
-    var durableIdentity: StoreIdentity?
+    /// The store's identity as last saved in state.json (see `StoreWriter.durableIdentity`).
+    var durableIdentity: StoreIdentity? { writer.durableIdentity }
 
-    public func saveIndex() throws(AgentError) {
-        guard indexDirty else { return }
-        try index.save(to: store.indexPath)
-        indexSavedAt = FileSystem.nowNs()
-        indexDirty = false
+    public func saveIndex() throws(AgentError) { try writer.saveIndex() }
+    func saveState() throws(AgentError) { try writer.saveState() }
+    @discardableResult
+    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
+               theirsHash: String? = nil, theirsBytes: [UInt8]? = nil, batch: AtomicBatch,
+               updates: inout StoreWriter.IndexUpdates) throws(AgentError) -> [String] {
+        try writer.stage(uscc: uscc, theirs: theirs, revision: revision, mergeBase: mergeBase, mergeBaseHash: mergeBaseHash,
+                         theirsHash: theirsHash, theirsBytes: theirsBytes, batch: batch, updates: &updates)
     }
-    func saveState() throws(AgentError) {
-        try state.save(to: store.stateFilePath)
-        durableIdentity = state.identity
-        CrashPoint.reach("state.saved")
+    @discardableResult
+    func commit(_ batch: AtomicBatch, _ updates: StoreWriter.IndexUpdates) throws(AgentError) -> Set<String> {
+        try writer.commit(batch, updates)
     }
 
     // MARK: - Diff
@@ -146,26 +146,44 @@ public final class SyncEngine {
     /// The change set a push would send now, without sealing it.
     public func diff() throws(AgentError) -> Diff {
         var changes: [RecordChange] = []
-        var diff = try scanChanges { change throws(AgentError) in changes.append(change) }
-        diff.changes = changes
-        return diff
+        var plan = try planPush()
+        try emitChanges(&plan) { change, _ throws(AgentError) in changes.append(change) }
+        plan.diff.changes = changes
+        return plan.diff
     }
 
-    /// Scans the working copy and hands each record change to `emit`, in credit-code order,
-    /// without holding them all (a first push of a large store seals as it goes). The returned
-    /// `Diff` has the scan, the invalid files and the held records, and no changes.
-    func scanChanges(_ emit: (RecordChange) throws(AgentError) -> Void) throws(AgentError) -> Diff {
+    /// What a scan found for a push, before its changes are made: the scan, the held records so
+    /// far, the records in held change sets, and how many records the province has that it
+    /// changes or deletes (its `PushSession.changes`).
+    struct PushPlan {
         var diff = Diff()
-        diff.scan = try scanner.scan(&index, snapshot: takeScanAhead())
-        scanned = true
-        if diff.scan.indexChanged { indexDirty = true }
         var inHeldSet: [String: String] = [:]
-        for (id, codes) in state.heldChangeSets { for uscc in codes { inHeldSet[uscc] = id } }
-        let renamed = renamedRecords(&diff.scan)
-        diff.scan.deleted.removeAll { renamed[$0] != nil }
-        pushID = UUID().uuidString.lowercased()
-        pushChanges = diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
-            + diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
+        var existingChanges = 0
+    }
+
+    /// Scans the working copy for a push (renamed files are not deletes).
+    func planPush() throws(AgentError) -> PushPlan {
+        var plan = PushPlan()
+        plan.diff.scan = try scanner.scan(&index, snapshot: takeScanAhead())
+        scanned = true
+        if plan.diff.scan.indexChanged { indexDirty = true }
+        for (id, codes) in state.heldChangeSets { for uscc in codes { plan.inHeldSet[uscc] = id } }
+        let renamed = renamedRecords(&plan.diff.scan)
+        plan.diff.scan.deleted.removeAll { renamed[$0] != nil }
+        let inHeldSet = plan.inHeldSet
+        plan.existingChanges = plan.diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
+            + plan.diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
+        return plan
+    }
+
+    /// Hands each record change of `plan` to `emit` with the base it was diffed against, in
+    /// credit-code order, without holding them all (a first push of a large store seals as it
+    /// goes). Adds the invalid files and the held records to `plan.diff`.
+    /// (The base is nil for a new record, and not given for a delete.)
+    func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??) throws(AgentError) -> Void) throws(AgentError) {
+        let inHeldSet = plan.inHeldSet
+        var diff = plan.diff
+        defer { plan.diff = diff }
         for uscc in diff.scan.changed {
             let entry = index.entries[uscc]!
             if let id = inHeldSet[uscc] {
@@ -195,7 +213,6 @@ public final class SyncEngine {
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
                 continue
             }
-            if diffedBases.count < Self.diffedBasesLimit { diffedBases[uscc] = .some(base) }
             // Another region in a record the province knows is a transfer request (sent, and
             // held by the province until approved); in a new record it is a mistake.
             if let region = working["region"]?.stringValue, region != config.region, base == nil {
@@ -215,7 +232,7 @@ public final class SyncEngine {
                 }
                 if change.fields.isEmpty { continue }  // listed by `status` as waiting for review
             }
-            try emit(change)
+            try emit(change, .some(base))
         }
         diff.scan.documents = [:]
         for uscc in diff.scan.deleted {
@@ -230,9 +247,8 @@ public final class SyncEngine {
             guard let base = try? store.readBase(uscc),
                   let change = RecordDiff.change(uscc: uscc, base: base.document, baseRevision: base.revision, working: nil)
             else { continue }
-            try emit(change)
+            try emit(change, .none)
         }
-        return diff
     }
 
     // MARK: - Push
@@ -257,8 +273,7 @@ public final class SyncEngine {
 
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
     public func push() throws(AgentError) -> PushSummary {
-        var summary = PushSummary()
-        defer { diffedBases.removeAll() }
+        var outbox = PushSession.outboxOnly()
         do throws(AgentError) {
             try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
@@ -267,45 +282,48 @@ public final class SyncEngine {
             lastSealedHash = nil  // the outbox may have changed since the last push of this engine
             _ = try signingKey()
             try signOutboxSealedBeforeSigning()
-            try sendOutbox(&summary)
-            try withdrawRestoredDeletes(&summary)
+            try sendOutbox(&outbox)
+            try withdrawRestoredDeletes(&outbox.summary)
             var pending: [RecordChange] = []
             var sealed = 0
             let outboxEmpty = try outboxFiles().isEmpty
             let pipeline = pipelinePushes && outboxEmpty ? try PushPipeline(config: config) : nil
-            let diff: Diff
+            var plan = try planPush()
+            // What the outbox's sending found goes on in the summary of the push proper.
+            var session = PushSession(changes: plan.existingChanges, summary: outbox.summary)
             do throws(AgentError) {
-                diff = try scanChanges { change throws(AgentError) in
+                try emitChanges(&plan) { change, base throws(AgentError) in
+                    if let base { session.remember(base, of: change.uscc) }
                     pending.append(change)
                     if pending.count == config.maxRecordsPerChangeSet {
-                        let next = try seal(pending)
+                        let next = try seal(pending, push: session.piece)
                         sealed += pending.count
                         pending.removeAll(keepingCapacity: true)
-                        try pipeline?.send(next, engine: self, into: &summary)
+                        try pipeline?.send(next, engine: self, session: &session)
                         if shouldStop() {
-                            try pipeline?.finish(engine: self, into: &summary)
+                            try pipeline?.finish(engine: self, session: &session)
                             throw .stopped("after sealing \(sealed) records; the outbox keeps them, the rest is sealed next time")
                         }
                     }
                 }
                 if !pending.isEmpty {
-                    let last = try seal(pending)  // (not inside `pipeline?.…`: that would skip it without a pipeline)
-                    try pipeline?.send(last, engine: self, into: &summary)
+                    let last = try seal(pending, push: session.piece)  // (not inside `pipeline?.…`: that would skip it without a pipeline)
+                    try pipeline?.send(last, engine: self, session: &session)
                 }
-                try pipeline?.finish(engine: self, into: &summary)
+                try pipeline?.finish(engine: self, session: &session)
             } catch {
-                try? pipeline?.finish(engine: self, into: &summary)
+                try? pipeline?.finish(engine: self, session: &session)
                 throw error
             }
-            summary.invalid = diff.scan.invalid
-            summary.held = diff.held
-            summary.filesRead = diff.scan.filesRead
+            session.summary.invalid = plan.diff.scan.invalid
+            session.summary.held = plan.diff.held
+            session.summary.filesRead = plan.diff.scan.filesRead
             try saveIndex()
-            if sealed + pending.count > 0 { try sendOutbox(&summary, answered: pipeline?.held ?? []) }
-            state.lastPush = .init(at: Self.timestamp(), ok: true, summary: summary.line)
+            if sealed + pending.count > 0 { try sendOutbox(&session, answered: pipeline?.held ?? []) }
+            state.lastPush = .init(at: Self.timestamp(), ok: true, summary: session.summary.line)
             try saveState()
             try saveIndex()
-            return summary
+            return session.summary
         } catch {
             state.lastPush = .init(at: Self.timestamp(), ok: false, summary: error.description)
             try? saveState()
@@ -317,14 +335,14 @@ public final class SyncEngine {
     /// Seals changes into the outbox, durably, as one change set, before anything is sent.
     /// `clock`: the edit time of a change set sealed again (split); a new one gets a tick.
     /// `push`: the push it is a piece of, with how many existing records that push changes or
-    /// deletes (`ChangeSet.push`, `pushChanges`); by default the push being scanned, if it changes
-    /// any. Every piece says so, even one of new records only: the mass-change guard then leaves
-    /// all of the push's earlier pieces out of the region's recent changes.
+    /// deletes (`ChangeSet.push`, `PushSession.piece`); nil when it changes none. Every piece
+    /// says so, even one of new records only: the mass-change guard then leaves all of the
+    /// push's earlier pieces out of the region's recent changes.
     @discardableResult
-    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?? = .none) throws(AgentError) -> SealedChangeSet {
+    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?) throws(AgentError) -> SealedChangeSet {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-        if let piece = push ?? (pushChanges > 0 ? (pushID, pushChanges) : nil) {
+        if let piece = push {
             changeSet.push = piece.id
             changeSet.pushChanges = piece.changes
         }
@@ -376,7 +394,7 @@ public final class SyncEngine {
     }
 
     /// `answered`: change sets this push has already had an answer for (held ones).
-    func sendOutbox(_ summary: inout PushSummary, answered: Set<String> = []) throws(AgentError) {
+    func sendOutbox(_ session: inout PushSession, answered: Set<String> = []) throws(AgentError) {
         for name in try outboxFiles() where !answered.contains(name) {
             if shouldStop() {
                 let waiting = try outboxFiles().count
@@ -394,33 +412,33 @@ public final class SyncEngine {
             do {
                 let answer = try client().push(bytes, sent: sent, identity: identity(sending: name))
                 result = answer.result
-                noteRefused(answer.refused, into: &summary.refusedFromProvince)
+                noteRefused(answer.refused, into: &session.summary.refusedFromProvince)
             } catch .server(let refusal) where refusal.kind == .tooLarge && sent.records.count > 1 {
                 // Larger than the province accepts (nothing was applied): seal it again as two
                 // halves and go on with the outbox.
                 // The halves stay pieces of the push the whole was a piece of.
                 let half = sent.records.count / 2
                 let push: (id: String, changes: Int)? = sent.push.flatMap { id in sent.pushChanges.map { (id, $0) } }
-                try seal(Array(sent.records[..<half]), clock: sent.clock, push: .some(push))
-                try seal(Array(sent.records[half...]), clock: sent.clock, push: .some(push))
+                try seal(Array(sent.records[..<half]), clock: sent.clock, push: push)
+                try seal(Array(sent.records[half...]), clock: sent.clock, push: push)
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")
-                return try sendOutbox(&summary, answered: answered)
+                return try sendOutbox(&session, answered: answered)
             } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
                 throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)
             } catch .server(let refusal) where refusal.refusesChangeSet {
                 // The province will never take this change set as it is: set it aside with the
                 // reason instead of blocking every later push, and hold its records until edited.
-                try refuse(sent, file: name, reason: refusal.reason, url: refusal.url, into: &summary)
+                try refuse(sent, file: name, reason: refusal.reason, url: refusal.url, into: &session.summary)
                 try rechain(after: name, from: sent.previous ?? "")
                 continue
             }
             if result.held {
-                try noteHeld(result, sent: sent, into: &summary)
+                try noteHeld(result, sent: sent, into: &session.summary)
                 continue
             }
-            try acknowledged(result, sent: sent, path: path, into: &summary)
+            try acknowledged(result, sent: sent, path: path, session: &session)
         }
     }
 
@@ -435,13 +453,13 @@ public final class SyncEngine {
     }
 
     /// Takes in the province's answer to a change set it applied, then removes it from the outbox.
-    func acknowledged(_ result: ChangeSetResult, sent: ChangeSet, path: String, into summary: inout PushSummary) throws(AgentError) {
+    func acknowledged(_ result: ChangeSetResult, sent: ChangeSet, path: String, session: inout PushSession) throws(AgentError) {
         CrashPoint.reach("push.answered")
         state.heldChangeSets[sent.id] = nil
         hear(result.clock)
-        summary.changeSetsSent += 1
-        summary.recordsSent += result.records.count
-        try integrate(result, sent: sent, into: &summary)
+        session.summary.changeSetsSent += 1
+        session.summary.recordsSent += result.records.count
+        try integrate(result, sent: sent, session: &session)
         try noteAcknowledged(sent)
         CrashPoint.reach("push.integrated")
         // Only now, with base and working copy durable, is the change set done.
@@ -475,32 +493,32 @@ public final class SyncEngine {
         record.op == .delete ? "" : ContentHash.of(RecordDiff.apply(record.fields, to: base))
     }
 
-    func integrate(_ result: ChangeSetResult, sent: ChangeSet, into summary: inout PushSummary) throws(AgentError) {
+    func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
         let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
         let batch = AtomicBatch(anchor: store.statePath)
-        var updates = IndexUpdates()
+        var updates = StoreWriter.IndexUpdates()
         for record in result.records {
             let uscc = record.uscc
-            let oldBase = diffedBases.removeValue(forKey: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
+            let oldBase = session.takeBase(of: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
             let change = sentRecords[uscc]
             switch record.outcome {
             case .rejected:
                 let reason = record.reason ?? "refused"
-                summary.rejected.append((uscc, reason))
+                session.summary.rejected.append((uscc, reason))
                 state.rejected[uscc] = .init(hash: change.map { sentContentHash($0, base: oldBase?.document) } ?? "", reason: reason)
                 log("record \(uscc) refused by the province: \(reason)")
                 continue
             case .deleteRequested:
-                summary.deleteRequests += 1
+                session.summary.deleteRequests += 1
                 state.pendingDeletes[uscc] = record.conflicts.first?.conflictId ?? 0
                 continue
             case .applied, .partial, .conflict, .unchanged:
-                if record.outcome == .unchanged { summary.unchanged += 1 } else if record.outcome != .conflict { summary.applied += 1 }
+                if record.outcome == .unchanged { session.summary.unchanged += 1 } else if record.outcome != .conflict { session.summary.applied += 1 }
             }
             state.rejected[uscc] = nil
             let fields = change?.fields ?? [:]
             for c in record.conflicts {
-                summary.conflicts.append((uscc, c.field, c.conflictId))
+                session.summary.conflicts.append((uscc, c.field, c.conflictId))
                 state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
             }
             guard var revision = record.revision else { continue }
@@ -523,7 +541,7 @@ public final class SyncEngine {
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
-                guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
+                guard let view = try provinceRecord(uscc, refused: &session.summary.refusedFromProvince) else { continue }
                 document = view.document
                 revision = view.revision
             }
@@ -576,7 +594,7 @@ public final class SyncEngine {
                 noteRefused(refused, into: &summary.refusedFromProvince)
                 hear(page.clock)
                 let batch = AtomicBatch(anchor: store.statePath)
-                var updates = IndexUpdates()
+                var updates = StoreWriter.IndexUpdates()
                 var echoes: [String] = []
                 for record in page.records {
                     if record.echo {
@@ -596,7 +614,7 @@ public final class SyncEngine {
                         continue
                     }
                     if record.deleted || record.document == nil {
-                        stageTombstone(record, batch: batch, updates: &updates)
+                        writer.stageTombstone(record, batch: batch, updates: &updates)
                         continue
                     }
                     if !full, let entry = index.entries[record.uscc], entry.baseRevision >= record.revision, entry.invalidReason == nil {
@@ -658,7 +676,7 @@ public final class SyncEngine {
     func retryDeferred(_ summary: inout PullSummary) throws(AgentError) {
         guard !state.deferred.isEmpty else { return }
         let batch = AtomicBatch(anchor: store.statePath)
-        var updates = IndexUpdates()
+        var updates = StoreWriter.IndexUpdates()
         for uscc in state.deferred.sorted() where index.entries[uscc]?.invalidReason == nil {
             let view: RecordView
             do {
@@ -707,19 +725,14 @@ public final class SyncEngine {
             // One record at a time, and the state changes only once its files are in place: an
             // error or a stop in between leaves it waiting, to be settled on the next pull.
             let batch = AtomicBatch(anchor: store.statePath)
-            var updates = IndexUpdates()
+            var updates = StoreWriter.IndexUpdates()
             let knownRevision = index.entries[uscc]?.baseRevision ?? view.revision
             if deleteDecision != nil && !view.deleted && !FileSystem.exists(file) {
                 // The province kept the record: it comes back.
-                try batch.write(file, store.recordFileBytes(view.document, uscc: uscc), expecting: .absent, group: uscc)
-                updates.written[uscc] = view.document
-                diffedBases[uscc] = nil
-                try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: view.revision, document: view.document)), group: uscc)
-                updates.bases[uscc] = (ContentHash.of(view.document), view.revision)
+                try writer.stageWorking(uscc, view.document, expecting: .absent, batch: batch, updates: &updates)
+                try writer.stageBase(uscc, revision: view.revision, document: view.document, batch: batch, updates: &updates)
             } else if deleteDecision != nil && view.deleted {
-                diffedBases[uscc] = nil
-                batch.remove(store.baseFile(uscc))
-                updates.removedBases.insert(uscc)
+                writer.stageBaseRemoval(uscc, batch: batch, updates: &updates)
             }
             var takenIn: [String] = []
             if !decided.isEmpty, let stat = FileSystem.statFile(file), let mine = try? store.readRecord(uscc, validate: false) {
@@ -734,15 +747,10 @@ public final class SyncEngine {
                     Self.take(d.field, from: theirs, into: &base)
                     takenIn.append(d.field)
                 }
-                if working != mine {
-                    try batch.write(file, store.recordFileBytes(working, uscc: uscc), expecting: .unchanged(stat), group: uscc)
-                    updates.written[uscc] = working
-                }
+                if working != mine { try writer.stageWorking(uscc, working, expecting: .unchanged(stat), batch: batch, updates: &updates) }
                 // The base keeps the revision it had: other fields of a newer revision still
                 // come with the next pull.
-                diffedBases[uscc] = nil
-                try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: knownRevision, document: base)), group: uscc)
-                updates.bases[uscc] = (ContentHash.of(base), knownRevision)
+                try writer.stageBase(uscc, revision: knownRevision, document: base, batch: batch, updates: &updates)
                 if view.revision == knownRevision { updates.provinceHashes[uscc] = ContentHash.of(view.document) }
             } else if !decided.isEmpty && !FileSystem.exists(file) {
                 takenIn = decided.map(\.field)  // no working copy to take the decision into
@@ -767,8 +775,7 @@ public final class SyncEngine {
     /// bureau sees who decided and the note even when the decision was its own value. Only
     /// reported, so an error is logged and the pull goes on.
     func reportSettled(_ summary: inout PullSummary) {
-        defer { settledByPage = [] }
-        for settled in settledByPage {
+        for settled in writer.takeSettled() {
             do {
                 let conflict = try client().conflict(settled.conflictId)
                 guard !conflict.isOpen, conflict.status != "withdrawn" else { continue }
@@ -803,196 +810,6 @@ public final class SyncEngine {
             end = field.index(after: dot)
         }
         FieldPath.set(&document, path: field, to: nil)
-    }
-
-    // MARK: - Merging the province's version into the store
-
-    struct IndexUpdates {
-        var written: [String: JSONValue] = [:]
-        var bases: [String: (hash: String, revision: Int64)] = [:]
-        /// For a base written: the hash of the province's version it was made from, when known
-        /// (see `AgentState.provinceHashes`).
-        var provinceHashes: [String: String] = [:]
-        var removedBases: Set<String> = []
-        var removedWorking: Set<String> = []
-    }
-
-    /// Stages the merge of the province's version of a record: working copy merged field by
-    /// field (pending local edits kept), base set to the province's version (old values kept
-    /// for fields both sides changed). `mergeBase` replaces the stored base as the common
-    /// ancestor (after a push: the base with the sent values). Returns the fields where the
-    /// bureau's value was kept. The working file is replaced only if nobody saved it meanwhile.
-    /// `mergeBaseHash`, `theirsHash`: the content hashes of those documents, when already known.
-    @discardableResult
-    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
-               theirsHash knownTheirsHash: String? = nil, theirsBytes: [UInt8]? = nil, batch: AtomicBatch,
-               updates: inout IndexUpdates) throws(AgentError) -> [String] {
-        let theirsHash = knownTheirsHash ?? ContentHash.of(theirs)
-        let entry = index.entries[uscc]
-        let file = store.recordFile(uscc)
-        if let reason = entry?.invalidReason {
-            // Cannot merge into a file that does not parse; merge once it is fixed.
-            state.deferred.insert(uscc)
-            log("record \(uscc): the province's version waits until records/\(uscc).json is fixed (\(reason))")
-            return []
-        }
-        let newBase: JSONValue
-        var divergent: [String] = []
-        var finalWorking: JSONValue?
-        if let stat = FileSystem.statFile(file) {
-            // The working copy is known without reading it when its file is as last scanned and
-            // its content is the common ancestor (the base, or after a push what was sent).
-            let unchanged = entry.map { $0.hasWorkingFile && statUnchanged(uscc, $0) } ?? false
-            let ancestorHash = mergeBase.map { mergeBaseHash ?? ContentHash.of($0) } ?? entry?.baseHash
-            if unchanged && entry!.docHash == ancestorHash {
-                // The province's version replaces a working copy that is the common ancestor;
-                // nothing is written when they are the same (the usual answer to a push).
-                newBase = theirs
-                finalWorking = theirs
-                if theirsHash != entry!.docHash {
-                    try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
-                    updates.written[uscc] = theirs
-                }
-            } else {
-                let mine: JSONValue
-                do { mine = try store.readRecord(uscc, validate: false) } catch {
-                    state.deferred.insert(uscc)
-                    log("record \(uscc): the province's version waits: \(error)")
-                    return []
-                }
-                if let mergeBase, mine == mergeBase {
-                    // Read again (its stat was too recent to trust) and still the common ancestor.
-                    newBase = theirs
-                    finalWorking = theirs
-                    if theirs != mine {
-                        try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
-                        updates.written[uscc] = theirs
-                    }
-                    return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
-                                         finalWorking: finalWorking, revision: revision, divergent: [], batch: batch, updates: &updates)
-                }
-                // A damaged base is treated as absent: the province's version replaces it.
-                var storedBase: JSONValue?
-                if mergeBase == nil {
-                    do { storedBase = try store.readBase(uscc)?.document } catch {
-                        log("record \(uscc): \(error); replaced by the province's version")
-                    }
-                }
-                let merged = ThreeWayMerge.merge(base: mergeBase ?? storedBase, theirs: theirs, mine: mine)
-                if merged.working != mine {
-                    try batch.write(file, store.recordFileBytes(merged.working, uscc: uscc), expecting: .unchanged(stat), group: uscc)
-                    updates.written[uscc] = merged.working
-                }
-                newBase = merged.base
-                divergent = merged.divergent
-                finalWorking = merged.working
-            }
-        } else if entry?.hasBase == true {
-            // The bureau deleted its file: the delete request stands; only the base moves on.
-            newBase = theirs
-        } else {
-            newBase = theirs
-            finalWorking = theirs
-            try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .absent, group: uscc)
-            updates.written[uscc] = theirs
-        }
-        return try stageBase(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
-                             finalWorking: finalWorking, revision: revision, divergent: divergent, batch: batch, updates: &updates)
-    }
-
-    /// The end of `stage`: parked fields settled, the base written.
-    /// `theirsBytes`: the canonical bytes of `theirs`, when already made (a base that is theirs
-    /// is written from them instead of being encoded again).
-    private func stageBase(_ uscc: String, theirs: JSONValue, theirsHash: String, theirsBytes: [UInt8]?, newBase: JSONValue,
-                           finalWorking: JSONValue?, revision: Int64, divergent: [String], batch: AtomicBatch,
-                           updates: inout IndexUpdates) throws(AgentError) -> [String] {
-        // A parked field is settled once the province's version agrees with the working copy;
-        // until then the bureau asks about its conflict on every pull (see `settleDecisions`).
-        if let parked = state.parked[uscc] {
-            let agreed = FieldPath.flatten(theirs)
-            let working = finalWorking.map(FieldPath.flatten)
-            let remaining = parked.filter { field, _ in working == nil || agreed[field] != working![field] }
-            settledByPage += parked.filter { remaining[$0.key] == nil }.map { (uscc, $0.key, $0.value.conflictId) }
-            state.parked[uscc] = remaining.isEmpty ? nil : remaining
-        }
-        diffedBases[uscc] = nil
-        let isTheirs = newBase == theirs
-        let bytes = isTheirs ? theirsBytes.map { Store.baseBytes(revision: revision, canonicalDocument: $0) } : nil
-        try batch.write(store.baseFile(uscc), bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
-        updates.bases[uscc] = (isTheirs ? theirsHash : ContentHash.of(newBase), revision)
-        updates.provinceHashes[uscc] = theirsHash
-        return divergent
-    }
-
-    func stageTombstone(_ record: ChangedRecord, batch: AtomicBatch, updates: inout IndexUpdates) {
-        let uscc = record.uscc
-        guard let entry = index.entries[uscc] else { return }
-        diffedBases[uscc] = nil
-        batch.remove(store.baseFile(uscc))
-        updates.removedBases.insert(uscc)
-        // A file that is there although this bureau asked to delete it was restored since.
-        let restoredAfterRequest = state.pendingDeletes[uscc] != nil && entry.hasWorkingFile
-        settledByPage += (state.pendingDeletes[uscc].map { [(uscc, "*", $0)] } ?? [])
-            + (state.parked[uscc] ?? [:]).map { (uscc, $0.key, $0.value.conflictId) }
-        state.pendingDeletes[uscc] = nil
-        state.parked[uscc] = nil
-        let what = record.movedTo.map { "moved to region \($0)" } ?? "deleted at the province"
-        // After an approved transfer the bureau's file names the new region: it asked for this.
-        let askedFor = record.movedTo != nil && (try? store.readRecord(uscc, validate: false))?["region"]?.stringValue == record.movedTo
-        if restoredAfterRequest && record.movedTo == nil {
-            log("record \(uscc) deleted at the province (its delete request was approved), but its file was restored since: the file stays; delete it to accept the deletion, or ask the province to keep the record")
-        } else if entry.hasWorkingFile && (askedFor || entry.docHash == entry.baseHash && statUnchanged(uscc, entry)) {
-            batch.remove(store.recordFile(uscc))
-            updates.removedWorking.insert(uscc)
-            log("record \(uscc) \(what): removed from the store")
-        } else if entry.hasWorkingFile {
-            log("record \(uscc) \(what), but it has local edits: the file is kept; move it aside or delete it")
-        }
-    }
-
-    func statUnchanged(_ uscc: String, _ entry: StatIndex.Entry) -> Bool {
-        guard entry.size >= 0, let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
-        return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
-    }
-
-    @discardableResult
-    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) -> Set<String> {
-        var updates = updates
-        // Dropped before the files change, whether or not the commit goes through.
-        if !updates.written.isEmpty || !updates.removedWorking.isEmpty { scanAhead = nil }
-        let skipped: Set<String>
-        do { skipped = try batch.commit() } catch {
-            batch.abandon()
-            throw error
-        }
-        for uscc in skipped {
-            // Saved by someone while the merge was prepared: merge again on the next pull.
-            log("record \(uscc): records/\(uscc).json changed during the merge; it is merged on the next pull")
-            updates.written[uscc] = nil
-            updates.bases[uscc] = nil
-            state.deferred.insert(uscc)
-        }
-        for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
-        for (uscc, base) in updates.bases {
-            index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
-            index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision
-            let province = updates.provinceHashes[uscc]
-            state.provinceHashes[uscc] = province == base.hash ? nil : province
-        }
-        for uscc in updates.removedBases {
-            index.entries[uscc]?.baseHash = ""
-            index.entries[uscc]?.baseRevision = -1
-            state.provinceHashes[uscc] = nil
-        }
-        for uscc in updates.removedWorking { index.entries[uscc] = nil }
-        if !(updates.written.isEmpty && updates.bases.isEmpty && updates.removedBases.isEmpty && updates.removedWorking.isEmpty) {
-            indexDirty = true
-        }
-        try saveState()
-        // The index is a cache that heals itself (a stale entry is re-read and diffed against
-        // the real base), so a long push or pull rewrites it now and then, not per change set.
-        if FileSystem.nowNs() - indexSavedAt > 10_000_000_000 { try saveIndex() }
-        return skipped
     }
 
     static func timestamp() -> String {
