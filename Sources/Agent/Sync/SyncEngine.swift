@@ -21,7 +21,10 @@ public final class SyncEngine {
         _modify { yield &writer.state }
     }
     var scanner: Scanner { writer.scanner }
-    private var clientStorage: (any ProvinceAPI)?
+    /// The province, connected when first needed.
+    let province: ProvinceLink
+    /// Sealing, sending, splitting, refusing and re-chaining change sets.
+    let outbox: Outbox
     /// The bureau's clock, read through the wall clock it was given.
     let clock: BureauClock
     /// Change sets sealed by a push are sent on a second connection while the next ones are
@@ -30,11 +33,16 @@ public final class SyncEngine {
     let pipelinePushes: Bool
     /// One line per event, for the command line and the daemon's log.
     public var log: (String) -> Void = { _ in } {
-        didSet { writer.log = log }
+        didSet {
+            writer.log = log
+            outbox.log = log
+        }
     }
     /// Asked between safe points of a push (after each sealed change set, before each send):
     /// true stops it there, with what is sealed kept in the outbox for the next run.
-    public var shouldStop: @Sendable () -> Bool = { false }
+    public var shouldStop: @Sendable () -> Bool = { false } {
+        didSet { outbox.shouldStop = shouldStop }
+    }
 
     /// `scanAhead`: the command holds the store's lock and scans the working copy first thing
     /// (push, pull, sync). The folder is then listed and stat'ed on a second thread while this one
@@ -49,7 +57,7 @@ public final class SyncEngine {
         self.scanAhead = scanAhead ? ScanAhead(recordsPath: store.recordsPath) : nil
         self.config = config
         self.store = store
-        self.clientStorage = client
+        self.province = ProvinceLink(config: config, client: client)
         self.clock = clock ?? .system(node: config.region)
         self.pipelinePushes = client == nil
         let state = try AgentState.load(from: store.stateFilePath)
@@ -68,6 +76,7 @@ public final class SyncEngine {
             rebuilt = true
         }
         writer = StoreWriter(store: store, index: index, indexDirty: rebuilt, state: state)
+        outbox = Outbox(config: config, store: store, writer: writer, clock: self.clock, province: province)
         writer.willChangeRecordFiles = { [weak self] in self?.scanAhead = nil }
         if state.region != config.region {
             throw .config("\(config.configPath): region \(config.region) but the store at \(store.root) belongs to region \(state.region)")
@@ -88,12 +97,7 @@ public final class SyncEngine {
         return index
     }
 
-    func client() throws(AgentError) -> any ProvinceAPI {
-        if let clientStorage { return clientStorage }
-        let made = try ProvinceClient(config: config)
-        clientStorage = made
-        return made
-    }
+    func client() throws(AgentError) -> any ProvinceAPI { try province.client() }
 
     /// The snapshot taken while the engine was made, for its first scan; dropped once the engine
     /// sends a change set or writes in the records folder.
@@ -112,10 +116,6 @@ public final class SyncEngine {
         get { writer.indexDirty }
         set { writer.indexDirty = newValue }
     }
-    /// The store's signing key, read (or made) once per engine.
-    var signingKeyStorage: SigningKey?
-    /// The hash of the change set sealed last in this push: the next one's `previous`.
-    var lastSealedHash: String?
     /// The store's identity as last saved in state.json (see `StoreWriter.durableIdentity`).
     var durableIdentity: StoreIdentity? { writer.durableIdentity }
 
@@ -273,30 +273,30 @@ public final class SyncEngine {
 
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
     public func push() throws(AgentError) -> PushSummary {
-        var outbox = PushSession.outboxOnly()
+        var before = PushSession.outboxOnly()
         do throws(AgentError) {
             try ensureEpoch()
             // A held change set whose file is gone (refused, or moved aside) holds nothing.
-            let inOutbox = Set(try outboxFiles().map(Self.changeSetID(ofOutboxFile:)))
+            let inOutbox = Set(try outbox.files().map(Outbox.changeSetID(ofOutboxFile:)))
             state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
-            lastSealedHash = nil  // the outbox may have changed since the last push of this engine
-            _ = try signingKey()
-            try signOutboxSealedBeforeSigning()
-            try sendOutbox(&outbox)
-            try withdrawRestoredDeletes(&outbox.summary)
+            outbox.forgetLastSealed()
+            _ = try outbox.signingKey()
+            try outbox.signSealedBeforeSigning()
+            try outbox.send(&before)
+            try withdrawRestoredDeletes(&before.summary)
             var pending: [RecordChange] = []
             var sealed = 0
-            let outboxEmpty = try outboxFiles().isEmpty
+            let outboxEmpty = try outbox.files().isEmpty
             let pipeline = pipelinePushes && outboxEmpty ? try PushPipeline(config: config) : nil
             var plan = try planPush()
             // What the outbox's sending found goes on in the summary of the push proper.
-            var session = PushSession(changes: plan.existingChanges, summary: outbox.summary)
+            var session = PushSession(changes: plan.existingChanges, summary: before.summary)
             do throws(AgentError) {
                 try emitChanges(&plan) { change, base throws(AgentError) in
                     if let base { session.remember(base, of: change.uscc) }
                     pending.append(change)
                     if pending.count == config.maxRecordsPerChangeSet {
-                        let next = try seal(pending, push: session.piece)
+                        let next = try outbox.seal(pending, push: session.piece)
                         sealed += pending.count
                         pending.removeAll(keepingCapacity: true)
                         try pipeline?.send(next, engine: self, session: &session)
@@ -307,7 +307,7 @@ public final class SyncEngine {
                     }
                 }
                 if !pending.isEmpty {
-                    let last = try seal(pending, push: session.piece)  // (not inside `pipeline?.…`: that would skip it without a pipeline)
+                    let last = try outbox.seal(pending, push: session.piece)  // (not inside `pipeline?.…`: that would skip it without a pipeline)
                     try pipeline?.send(last, engine: self, session: &session)
                 }
                 try pipeline?.finish(engine: self, session: &session)
@@ -319,7 +319,7 @@ public final class SyncEngine {
             session.summary.held = plan.diff.held
             session.summary.filesRead = plan.diff.scan.filesRead
             try saveIndex()
-            if sealed + pending.count > 0 { try sendOutbox(&session, answered: pipeline?.held ?? []) }
+            if sealed + pending.count > 0 { try outbox.send(&session, answered: pipeline?.held ?? []) }
             state.lastPush = .init(at: Self.timestamp(), ok: true, summary: session.summary.line)
             try saveState()
             try saveIndex()
@@ -332,227 +332,14 @@ public final class SyncEngine {
         }
     }
 
-    /// Seals changes into the outbox, durably, as one change set, before anything is sent.
-    /// `clock`: the edit time of a change set sealed again (split); a new one gets a tick.
-    /// `push`: the push it is a piece of, with how many existing records that push changes or
-    /// deletes (`ChangeSet.push`, `PushSession.piece`); nil when it changes none. Every piece
-    /// says so, even one of new records only: the mass-change guard then leaves all of the
-    /// push's earlier pieces out of the region's recent changes.
-    @discardableResult
-    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?) throws(AgentError) -> SealedChangeSet {
-        var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: Self.timestamp(),
-                                  agent: "esync-agent/\(AgentVersion.current)", records: chunk)
-        if let piece = push {
-            changeSet.push = piece.id
-            changeSet.pushChanges = piece.changes
-        }
-        changeSet.clock = clock ?? tick()
-        let next = try nextLink()
-        let seal = try sign(&changeSet, after: next.previous)
-        state.outboxSequence = next.sequence
-        // The number is kept before the file exists: a crash in between leaves a gap, never two
-        // change sets under one number (which the province takes for a restored store). The
-        // chain head moves only once the file is durable.
-        try saveState()
-        let name = String(format: "%012lld-%@.json", next.sequence, changeSet.id)
-        let bytes = changeSet.encoded()
-        try FileSystem.writeAtomically(store.outboxPath + "/" + name, bytes)
-        CrashPoint.reach("seal.written")
-        lastSealedHash = seal.hash
-        state.chainHead = seal.hash
-        try saveState()
-        log("sealed change set \(changeSet.id) with \(plural(chunk.count, "record"))")
-        return SealedChangeSet(name: name, bytes: bytes, changeSet: changeSet)
-    }
+    /// The outbox's change set files, oldest first.
+    public func outboxFiles() throws(AgentError) -> [String] { try outbox.files() }
 
-    /// A change set as it lies in the outbox.
-    struct SealedChangeSet {
-        var name: String
-        var bytes: [UInt8]
-        var changeSet: ChangeSet
-    }
+    /// The record changes sealed in the outbox and not yet acknowledged, the latest per record.
+    public func sealedChanges() throws(AgentError) -> [String: RecordChange] { try outbox.sealedChanges() }
 
-    /// The bureau's clock, one step on.
-    func tick() -> HybridTimestamp { clock.tick(&state.clock) }
-
-    /// Moves the bureau's clock past the province's.
-    func hear(_ province: HybridTimestamp?) { clock.hear(province, &state.clock) }
-
-    public func outboxFiles() throws(AgentError) -> [String] {
-        try FileSystem.list(store.outboxPath).filter { $0.hasSuffix(".json") }.sorted()
-    }
-
-    /// The record changes sealed in the outbox and not yet acknowledged, the latest per record
-    /// (an outbox file that cannot be read is left out: the push names it).
-    public func sealedChanges() throws(AgentError) -> [String: RecordChange] {
-        var sealed: [String: RecordChange] = [:]
-        for name in try outboxFiles() {
-            guard let bytes = try? FileSystem.read(store.outboxPath + "/" + name), let changeSet = try? ChangeSet.decode(bytes) else { continue }
-            for change in changeSet.records { sealed[change.uscc] = change }
-        }
-        return sealed
-    }
-
-    /// `answered`: change sets this push has already had an answer for (held ones).
-    func sendOutbox(_ session: inout PushSession, answered: Set<String> = []) throws(AgentError) {
-        for name in try outboxFiles() where !answered.contains(name) {
-            if shouldStop() {
-                let waiting = try outboxFiles().count
-                throw .stopped("\(plural(waiting, "change set")) \(waiting == 1 ? "waits" : "wait") in the outbox for the next run")
-            }
-            let path = store.outboxPath + "/" + name
-            let bytes = try FileSystem.read(path)
-            let sent: ChangeSet
-            do { sent = try ChangeSet.decode(bytes) } catch {
-                throw .corruptState(path: path, reason: "sealed change set cannot be read (\(error)); move it aside to continue")
-            }
-            // The answers may change record files: the scan that follows looks at the folder anew.
-            scanAhead = nil
-            let result: ChangeSetResult
-            do {
-                let answer = try client().push(bytes, sent: sent, identity: identity(sending: name))
-                result = answer.result
-                noteRefused(answer.refused, into: &session.summary.refusedFromProvince)
-            } catch .server(let refusal) where refusal.kind == .tooLarge && sent.records.count > 1 {
-                // Larger than the province accepts (nothing was applied): seal it again as two
-                // halves and go on with the outbox.
-                // The halves stay pieces of the push the whole was a piece of.
-                let half = sent.records.count / 2
-                let push: (id: String, changes: Int)? = sent.push.flatMap { id in sent.pushChanges.map { (id, $0) } }
-                try seal(Array(sent.records[..<half]), clock: sent.clock, push: push)
-                try seal(Array(sent.records[half...]), clock: sent.clock, push: push)
-                try FileSystem.remove(path)
-                try rechain(after: name, from: sent.previous ?? "")
-                log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")
-                return try sendOutbox(&session, answered: answered)
-            } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
-                throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)
-            } catch .server(let refusal) where refusal.refusesChangeSet {
-                // The province will never take this change set as it is: set it aside with the
-                // reason instead of blocking every later push, and hold its records until edited.
-                try refuse(sent, file: name, reason: refusal.reason, url: refusal.url, into: &session.summary)
-                try rechain(after: name, from: sent.previous ?? "")
-                continue
-            }
-            if result.held {
-                try noteHeld(result, sent: sent, into: &session.summary)
-                continue
-            }
-            try acknowledged(result, sent: sent, path: path, session: &session)
-        }
-    }
-
-    /// A change set the province holds whole (mass-change guard): kept in the outbox and sent
-    /// again on each push until the province decides; its records are not sealed again
-    /// meanwhile, other changes go on.
-    func noteHeld(_ result: ChangeSetResult, sent: ChangeSet, into summary: inout PushSummary) throws(AgentError) {
-        if state.heldChangeSets[sent.id] == nil { log(result.message ?? "change set \(sent.id) is held by the province") }
-        state.heldChangeSets[sent.id] = sent.records.map(\.uscc)
-        summary.heldChangeSets.append((sent.id, result.message ?? "held for the province's approval"))
-        try saveState()
-    }
-
-    /// Takes in the province's answer to a change set it applied, then removes it from the outbox.
-    func acknowledged(_ result: ChangeSetResult, sent: ChangeSet, path: String, session: inout PushSession) throws(AgentError) {
-        CrashPoint.reach("push.answered")
-        state.heldChangeSets[sent.id] = nil
-        hear(result.clock)
-        session.summary.changeSetsSent += 1
-        session.summary.recordsSent += result.records.count
-        try integrate(result, sent: sent, session: &session)
-        try noteAcknowledged(sent)
-        CrashPoint.reach("push.integrated")
-        // Only now, with base and working copy durable, is the change set done.
-        try FileSystem.remove(path)
-        try FileSystem.syncDirectory(of: path)
-        log("change set \(result.id) acknowledged\(result.replayed ? " (replayed)" : ""): \(plural(result.records.count, "record"))")
-    }
-
-    /// Moves a change set the province refused whole to `.esync/refused/` and marks its records
-    /// refused, with the content that was sent, so that `status` names them and an edit resends.
-    func refuse(_ changeSet: ChangeSet, file: String, reason: String, url: String, into summary: inout PushSummary) throws(AgentError) {
-        let folder = store.statePath + "/refused"
-        try FileSystem.makeDirectory(folder)
-        try FileSystem.writeAtomically(folder + "/" + file + ".reason", Array("\(url): \(reason)\n".utf8))
-        if rename(store.outboxPath + "/" + file, folder + "/" + file) != 0 {
-            throw .io(path: store.outboxPath + "/" + file, operation: "move to \(folder)", errno: errno)
-        }
-        state.heldChangeSets[changeSet.id] = nil
-        for record in changeSet.records {
-            let base = try? store.readBase(record.uscc)
-            state.rejected[record.uscc] = .init(hash: sentContentHash(record, base: base?.document), reason: reason)
-            summary.rejected.append((record.uscc, reason))
-        }
-        try saveState()
-        log("change set \(changeSet.id) refused by the province (\(reason)); kept in \(folder)")
-    }
-
-    /// The hash of the working copy as it was when `record` was sealed: the base with the sent
-    /// values in place (a delete: "" — no working file).
-    func sentContentHash(_ record: RecordChange, base: JSONValue?) -> String {
-        record.op == .delete ? "" : ContentHash.of(RecordDiff.apply(record.fields, to: base))
-    }
-
-    func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
-        let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
-        let batch = AtomicBatch(anchor: store.statePath)
-        var updates = StoreWriter.IndexUpdates()
-        for record in result.records {
-            let uscc = record.uscc
-            let oldBase = session.takeBase(of: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
-            let change = sentRecords[uscc]
-            switch record.outcome {
-            case .rejected:
-                let reason = record.reason ?? "refused"
-                session.summary.rejected.append((uscc, reason))
-                state.rejected[uscc] = .init(hash: change.map { sentContentHash($0, base: oldBase?.document) } ?? "", reason: reason)
-                log("record \(uscc) refused by the province: \(reason)")
-                continue
-            case .deleteRequested:
-                session.summary.deleteRequests += 1
-                state.pendingDeletes[uscc] = record.conflicts.first?.conflictId ?? 0
-                continue
-            case .applied, .partial, .conflict, .unchanged:
-                if record.outcome == .unchanged { session.summary.unchanged += 1 } else if record.outcome != .conflict { session.summary.applied += 1 }
-            }
-            state.rejected[uscc] = nil
-            let fields = change?.fields ?? [:]
-            for c in record.conflicts {
-                session.summary.conflicts.append((uscc, c.field, c.conflictId))
-                state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
-            }
-            guard var revision = record.revision else { continue }
-            if let known = index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
-            // What the bureau and the province agreed on is the base with the sent values in
-            // place (except those parked): merging against it keeps edits made after sealing.
-            // Only what the province applied (or already had) is agreed: a field parked, refused
-            // by the policy, or held with a transfer request stays the bureau's pending edit.
-            var document = record.document
-            if document == nil, let hash = record.hash {
-                // Left out of the answer: the province holds the base with every sent field in
-                // place. Rebuilt here, and fetched only when it is not what the hash says.
-                // (A hash may be cut short: see `AnswerForm.shortHashes`.)
-                let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
-                let rebuiltBytes = rebuilt.canonicalBytes()
-                let rebuiltHash = ContentHash.of(bytes: rebuiltBytes)
-                if hash.count >= AnswerForm.shortHashLength, rebuiltHash.hasPrefix(hash) {
-                    try stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: rebuiltHash,
-                              theirsHash: rebuiltHash, theirsBytes: rebuiltBytes, batch: batch, updates: &updates)
-                    continue
-                }
-                log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
-                guard let view = try provinceRecord(uscc, refused: &session.summary.refusedFromProvince) else { continue }
-                document = view.document
-                revision = view.revision
-            }
-            guard let document else { continue }
-            let theirsLeaves = FieldPath.flatten(document)
-            let appliedPaths = Set(record.applied)
-            let agreed = RecordDiff.apply(fields.filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
-            try stage(uscc: uscc, theirs: document, revision: revision, mergeBase: agreed, batch: batch, updates: &updates)
-        }
-        try commit(batch, updates)
-    }
+    /// The store's signing key; a store without one gets one, logged with how to register it.
+    public func signingKey() throws(AgentError) -> SigningKey { try outbox.signingKey() }
 
     // MARK: - Pull
 
@@ -592,7 +379,7 @@ public final class SyncEngine {
                 summary.pages += 1
                 summary.received += page.records.count + refused.count
                 noteRefused(refused, into: &summary.refusedFromProvince)
-                hear(page.clock)
+                clock.hear(page.clock, &state.clock)
                 let batch = AtomicBatch(anchor: store.statePath)
                 var updates = StoreWriter.IndexUpdates()
                 var echoes: [String] = []
@@ -659,16 +446,12 @@ public final class SyncEngine {
     /// (another record, another region: see `ProvinceAnswers`), which is logged and listed in
     /// `refused`, and the record stays as it is.
     func provinceRecord(_ uscc: String, refused: inout [RefusedRecord]) throws(AgentError) -> RecordView? {
-        do { return try client().record(uscc) } catch .refusedAnswer(let url, let code, let reason) {
-            noteRefused([RefusedRecord(uscc: code, reason: "\(reason) (\(url))")], into: &refused)
-            return nil
-        }
+        try province.record(uscc, log: log, refused: &refused)
     }
 
     /// Logs the records of the province's answers that were not taken in and lists them.
     func noteRefused(_ refused: [RefusedRecord], into list: inout [RefusedRecord]) {
-        for record in refused { log(record.description) }
-        list += refused
+        RefusedRecord.note(log: log, refused, into: &list)
     }
 
     /// Records whose pulled version could not be merged because their file was invalid: once the
