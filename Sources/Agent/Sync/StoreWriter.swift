@@ -190,7 +190,7 @@ final class StoreWriter {
                            finalWorking: JSONValue?, revision: Int64, divergent: [String], batch: AtomicBatch,
                            updates: inout IndexUpdates) throws(AgentError) -> [String] {
         // A parked field is settled once the province's version agrees with the working copy;
-        // until then the bureau asks about its conflict on every pull (see `settleDecisions`).
+        // until then the bureau asks about its conflict on every pull (see `DecisionSettler`).
         if let parked = state.parked[uscc] {
             let agreed = FieldPath.flatten(theirs)
             let working = finalWorking.map(FieldPath.flatten)

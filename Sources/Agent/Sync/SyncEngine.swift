@@ -362,7 +362,6 @@ public final class SyncEngine {
 
     /// Merges every record of the region changed at the province since the cursor.
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
-        var summary = PullSummary()
         do {
             try ensureEpoch()
             if full { state.cursor = 0 }
@@ -372,62 +371,19 @@ public final class SyncEngine {
             // the stat checks of the merge and of the rename, so it is not scanned twice.
             if !scanned, try scanner.scan(&index, snapshot: takeScanAhead()).indexChanged { indexDirty = true }
             scanned = true
-            try retryDeferred(&summary)
+            var session = PullSession(full: full, setUpFromProvince: setUpFromProvince, store: store, writer: writer, province: province,
+                                      clock: clock, log: log)
+            try session.retryDeferred()
             while true {
-                let (page, refused) = try changes(own: setUpFromProvince)
+                let (page, refused) = try changes(own: session.setUpFromProvince)
                 CrashPoint.reach("pull.fetched")
-                summary.pages += 1
-                summary.received += page.records.count + refused.count
-                noteRefused(refused, into: &summary.refusedFromProvince)
-                clock.hear(page.clock, &state.clock)
-                let batch = AtomicBatch(anchor: store.statePath)
-                var updates = StoreWriter.IndexUpdates()
-                var echoes: [String] = []
-                for record in page.records {
-                    if record.echo {
-                        // A revision this bureau wrote: nothing to fetch when the base has it
-                        // (its hash, or without one its revision: checked against the push
-                        // answer's hash when it was merged).
-                        if let entry = index.entries[record.uscc], entry.hasBase,
-                           record.hash.map({ entry.baseHash == $0 }) ?? (entry.baseRevision >= record.revision) {
-                            summary.skipped += 1
-                            if record.hash != nil { state.provinceHashes[record.uscc] = nil }  // the base is the province's
-                            if entry.baseRevision < record.revision { index.entries[record.uscc]?.baseRevision = record.revision; indexDirty = true }
-                        } else if full || (index.entries[record.uscc]?.baseRevision ?? -1) < record.revision {
-                            echoes.append(record.uscc)
-                        } else {
-                            summary.skipped += 1
-                        }
-                        continue
-                    }
-                    if record.deleted || record.document == nil {
-                        writer.stageTombstone(record, batch: batch, updates: &updates)
-                        continue
-                    }
-                    if !full, let entry = index.entries[record.uscc], entry.baseRevision >= record.revision, entry.invalidReason == nil {
-                        summary.skipped += 1
-                        continue
-                    }
-                    let divergent = try stage(uscc: record.uscc, theirs: record.document!, revision: record.revision, mergeBase: nil, batch: batch, updates: &updates)
-                    summary.merged += 1
-                    summary.divergent += divergent.map { (record.uscc, $0) }
-                }
-                // Own revisions the base does not match (a crash before the answer was merged,
-                // or fields still divergent): fetched one by one and merged like any other.
-                for uscc in echoes {
-                    guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
-                    let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
-                    summary.merged += 1
-                    summary.divergent += divergent.map { (uscc, $0) }
-                }
-                try commit(batch, updates)
-                CrashPoint.reach("pull.committed")
-                state.cursor = page.cursor
-                try saveState()
+                try session.take(page, refused: refused)
                 if !page.more { break }
             }
-            try settleDecisions(&summary)
-            reportSettled(&summary)
+            let settler = DecisionSettler(store: store, writer: writer, province: province, log: log)
+            var summary = session.summary
+            try settler.settle(&summary)
+            settler.reportSettled(&summary)
             summary.cursor = state.cursor
             summary.deferred = state.deferred.sorted()
             state.lastPull = .init(at: Self.timestamp(), ok: true, summary: summary.line)
@@ -452,147 +408,6 @@ public final class SyncEngine {
     /// Logs the records of the province's answers that were not taken in and lists them.
     func noteRefused(_ refused: [RefusedRecord], into list: inout [RefusedRecord]) {
         RefusedRecord.note(log: log, refused, into: &list)
-    }
-
-    /// Records whose pulled version could not be merged because their file was invalid: once the
-    /// file is fixed, fetch the province's version again and merge it.
-    func retryDeferred(_ summary: inout PullSummary) throws(AgentError) {
-        guard !state.deferred.isEmpty else { return }
-        let batch = AtomicBatch(anchor: store.statePath)
-        var updates = StoreWriter.IndexUpdates()
-        for uscc in state.deferred.sorted() where index.entries[uscc]?.invalidReason == nil {
-            let view: RecordView
-            do {
-                // A refused answer leaves the record waiting, to be asked for again on the next pull.
-                guard let fetched = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
-                view = fetched
-            } catch .server(let refusal) where refusal.isNotVisible {
-                log("record \(uscc): the province no longer gives it to this bureau (\(refusal.brief)); left as it is")
-                state.deferred.remove(uscc)
-                continue
-            }
-            state.deferred.remove(uscc)
-            let divergent = try stage(uscc: uscc, theirs: view.document, revision: view.revision, mergeBase: nil, batch: batch, updates: &updates)
-            summary.merged += 1
-            summary.divergent += divergent.map { (uscc, $0) }
-        }
-        try commit(batch, updates)
-    }
-
-    /// Fields parked for review and delete requests: once the province has decided, its
-    /// decision is taken into the working copy — unless the bureau edited the field again
-    /// since, in which case the new edit stays and goes out with the next push.
-    func settleDecisions(_ summary: inout PullSummary) throws(AgentError) {
-        let waiting = Set(state.parked.keys).union(state.pendingDeletes.keys)
-        for uscc in waiting.sorted() {
-            var decided: [(field: String, parked: AgentState.Parked, conflict: ConflictView)] = []
-            var deleteDecision: ConflictView?
-            do {
-                for (field, parked) in state.parked[uscc] ?? [:] {
-                    let conflict = try client().conflict(parked.conflictId)
-                    if !conflict.isOpen { decided.append((field, parked, conflict)) }
-                }
-                if let id = state.pendingDeletes[uscc] {
-                    let conflict = try client().conflict(id)
-                    if !conflict.isOpen { deleteDecision = conflict }
-                }
-            } catch .server(let refusal) where refusal.isNotVisible {
-                log("record \(uscc): its conflicts are no longer visible to this bureau (\(refusal.brief)); no longer waiting")
-                state.parked[uscc] = nil
-                state.pendingDeletes[uscc] = nil
-                continue
-            }
-            if decided.isEmpty && deleteDecision == nil { continue }
-            guard let view = try provinceRecord(uscc, refused: &summary.refusedFromProvince) else { continue }
-            let file = store.recordFile(uscc)
-            // One record at a time, and the state changes only once its files are in place: an
-            // error or a stop in between leaves it waiting, to be settled on the next pull.
-            let batch = AtomicBatch(anchor: store.statePath)
-            var updates = StoreWriter.IndexUpdates()
-            let knownRevision = index.entries[uscc]?.baseRevision ?? view.revision
-            if deleteDecision != nil && !view.deleted && !FileSystem.exists(file) {
-                // The province kept the record: it comes back.
-                try writer.stageWorking(uscc, view.document, expecting: .absent, batch: batch, updates: &updates)
-                try writer.stageBase(uscc, revision: view.revision, document: view.document, batch: batch, updates: &updates)
-            } else if deleteDecision != nil && view.deleted {
-                writer.stageBaseRemoval(uscc, batch: batch, updates: &updates)
-            }
-            var takenIn: [String] = []
-            if !decided.isEmpty, let stat = FileSystem.statFile(file), let mine = try? store.readRecord(uscc, validate: false) {
-                var working = mine
-                var base = (try? store.readBase(uscc))??.document ?? view.document
-                let theirs = FieldPath.flatten(view.document)
-                let current = FieldPath.flatten(mine)
-                for d in decided {
-                    if (current[d.field].map(ContentHash.of) ?? "") == d.parked.valueHash {
-                        Self.take(d.field, from: theirs, into: &working)
-                    }
-                    Self.take(d.field, from: theirs, into: &base)
-                    takenIn.append(d.field)
-                }
-                if working != mine { try writer.stageWorking(uscc, working, expecting: .unchanged(stat), batch: batch, updates: &updates) }
-                // The base keeps the revision it had: other fields of a newer revision still
-                // come with the next pull.
-                try writer.stageBase(uscc, revision: knownRevision, document: base, batch: batch, updates: &updates)
-                if view.revision == knownRevision { updates.provinceHashes[uscc] = ContentHash.of(view.document) }
-            } else if !decided.isEmpty && !FileSystem.exists(file) {
-                takenIn = decided.map(\.field)  // no working copy to take the decision into
-            }
-            let skipped = try commit(batch, updates)
-            guard !skipped.contains(uscc) else { continue }
-            if let decision = deleteDecision {
-                state.pendingDeletes[uscc] = nil
-                learned(.init(decision, field: "*", prefix: "delete request: "), &summary)
-            }
-            for d in decided where takenIn.contains(d.field) {
-                state.parked[uscc]?[d.field] = nil
-                learned(.init(d.conflict, field: d.field), &summary)
-                summary.divergent.removeAll { $0.uscc == uscc && $0.field == d.field }  // decided, not kept
-            }
-            if state.parked[uscc]?.isEmpty == true { state.parked[uscc] = nil }
-            try saveState()
-        }
-    }
-
-    /// The decisions behind the conflicts a pulled page settled: asked for once, so that the
-    /// bureau sees who decided and the note even when the decision was its own value. Only
-    /// reported, so an error is logged and the pull goes on.
-    func reportSettled(_ summary: inout PullSummary) {
-        for settled in writer.takeSettled() {
-            do {
-                let conflict = try client().conflict(settled.conflictId)
-                guard !conflict.isOpen, conflict.status != "withdrawn" else { continue }
-                learned(.init(conflict, field: settled.field, prefix: settled.field == "*" && conflict.kind == "delete" ? "delete request: " : ""), &summary)
-            } catch {
-                log("record \(settled.uscc): could not ask for the decision on conflict \(settled.conflictId): \(error)")
-            }
-        }
-    }
-
-    /// A decision taken in: listed in the pull's summary and kept for `status`.
-    func learned(_ decision: AgentState.Decision, _ summary: inout PullSummary) {
-        summary.decisions.append(decision)
-        state.recentDecisions = (state.recentDecisions + [decision]).suffix(AgentState.recentDecisionsKept)
-    }
-
-    /// Puts the province's value of `field` into `document`: the field itself, or the value of
-    /// an ancestor the province holds as a leaf (srdi: null where the bureau had srdi.year), or
-    /// nothing when the province has neither.
-    static func take(_ field: String, from theirs: [String: JSONValue], into document: inout JSONValue) {
-        if let value = theirs[field] {
-            FieldPath.set(&document, path: field, to: value)
-            return
-        }
-        var end = field.startIndex
-        while let dot = field[end...].firstIndex(of: ".") {
-            let ancestor = String(field[..<dot])
-            if let value = theirs[ancestor] {
-                FieldPath.set(&document, path: ancestor, to: value)
-                return
-            }
-            end = field.index(after: dot)
-        }
-        FieldPath.set(&document, path: field, to: nil)
     }
 
     static func timestamp() -> String {
