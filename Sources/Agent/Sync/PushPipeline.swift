@@ -72,7 +72,7 @@ final class PushPipeline {
     private func take(_ answered: (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
                       session: inout PushSession) throws(AgentError) {
         let (sent, (result, refused)) = answered
-        engine.noteRefused(refused, into: &session.summary.refusedFromProvince)
+        RefusedRecord.note(log: engine.log, refused, into: &session.summary.refusedFromProvince)
         if result.held {
             held.insert(sent.name)
             try engine.outbox.noteHeld(result, sent: sent.changeSet, into: &session.summary)

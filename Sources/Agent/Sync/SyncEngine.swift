@@ -5,8 +5,21 @@ import EnterpriseModel
 import Foundation
 import SyncCore
 
-/// Push, pull and diff of one store against the province. Not thread-safe: one engine, one
-/// thread, under the store's lock for anything that changes the store.
+/// Push, pull and diff of one store against the province: the coordinator of the parts that do
+/// the work, each readable alone (see docs/architecture.md, "The agent's parts"):
+///
+/// - `PushPlanner` scans the working copy and makes the record changes a push sends;
+/// - `PushSession` is one push (its id, its count of changed records, the bases its diff read,
+///   its summary), `PullSession` one pull (pages merged, cursor moved);
+/// - `Outbox` seals, signs, sends, splits, refuses and re-chains change sets, and takes each
+///   answer into the store; `PushPipeline` overlaps sending with sealing;
+/// - `DecisionSettler` takes the province's decisions in at the end of a pull;
+/// - `StoreWriter` is the only code that writes record files, base files, the index and the state;
+/// - `ProvinceLink` / `ProvinceAPI` is the province, `BureauClock` the bureau's clock.
+///
+/// The engine orders the steps and keeps what lasts a whole run (the snapshot scanned ahead,
+/// whether the working copy was scanned). Not thread-safe: one engine, one thread, under the
+/// store's lock for anything that changes the store.
 public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
@@ -121,13 +134,7 @@ public final class SyncEngine {
 
     public func saveIndex() throws(AgentError) { try writer.saveIndex() }
     func saveState() throws(AgentError) { try writer.saveState() }
-    @discardableResult
-    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
-               theirsHash: String? = nil, theirsBytes: [UInt8]? = nil, batch: AtomicBatch,
-               updates: inout StoreWriter.IndexUpdates) throws(AgentError) -> [String] {
-        try writer.stage(uscc: uscc, theirs: theirs, revision: revision, mergeBase: mergeBase, mergeBaseHash: mergeBaseHash,
-                         theirsHash: theirsHash, theirsBytes: theirsBytes, batch: batch, updates: &updates)
-    }
+    /// Commits a batch through the writer (see `StoreWriter.commit`).
     @discardableResult
     func commit(_ batch: AtomicBatch, _ updates: StoreWriter.IndexUpdates) throws(AgentError) -> Set<String> {
         try writer.commit(batch, updates)
@@ -147,129 +154,21 @@ public final class SyncEngine {
     public func diff() throws(AgentError) -> Diff {
         var changes: [RecordChange] = []
         var plan = try planPush()
-        try emitChanges(&plan) { change, _ throws(AgentError) in changes.append(change) }
+        try planner.emitChanges(&plan) { change, _ throws(AgentError) in changes.append(change) }
         plan.diff.changes = changes
         return plan.diff
     }
 
-    /// What a scan found for a push, before its changes are made: the scan, the held records so
-    /// far, the records in held change sets, and how many records the province has that it
-    /// changes or deletes (its `PushSession.changes`).
-    struct PushPlan {
-        var diff = Diff()
-        var inHeldSet: [String: String] = [:]
-        var existingChanges = 0
-    }
+    var planner: PushPlanner { PushPlanner(config: config, store: store, writer: writer) }
 
-    /// Scans the working copy for a push (renamed files are not deletes).
-    func planPush() throws(AgentError) -> PushPlan {
-        var plan = PushPlan()
-        plan.diff.scan = try scanner.scan(&index, snapshot: takeScanAhead())
+    /// Scans the working copy for a push, from the snapshot taken ahead if it is still current.
+    func planPush() throws(AgentError) -> PushPlanner.PushPlan {
+        let plan = try planner.plan(snapshot: takeScanAhead())
         scanned = true
-        if plan.diff.scan.indexChanged { indexDirty = true }
-        for (id, codes) in state.heldChangeSets { for uscc in codes { plan.inHeldSet[uscc] = id } }
-        let renamed = renamedRecords(&plan.diff.scan)
-        plan.diff.scan.deleted.removeAll { renamed[$0] != nil }
-        let inHeldSet = plan.inHeldSet
-        plan.existingChanges = plan.diff.scan.changed.filter { index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
-            + plan.diff.scan.deleted.filter { inHeldSet[$0] == nil && state.pendingDeletes[$0] == nil }.count
         return plan
     }
 
-    /// Hands each record change of `plan` to `emit` with the base it was diffed against, in
-    /// credit-code order, without holding them all (a first push of a large store seals as it
-    /// goes). Adds the invalid files and the held records to `plan.diff`.
-    /// (The base is nil for a new record, and not given for a delete.)
-    func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??) throws(AgentError) -> Void) throws(AgentError) {
-        let inHeldSet = plan.inHeldSet
-        var diff = plan.diff
-        defer { plan.diff = diff }
-        for uscc in diff.scan.changed {
-            let entry = index.entries[uscc]!
-            if let id = inHeldSet[uscc] {
-                diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
-                continue
-            }
-            if let transfer = state.parked[uscc]?["region"] {
-                diff.held.append((uscc, "a transfer to another region waits for the province's approval (conflict \(transfer.conflictId))"))
-                continue
-            }
-            if let rejection = state.rejected[uscc], rejection.hash == entry.docHash {
-                diff.held.append((uscc, "refused by the province: \(rejection.reason) (edit the file to send it again)"))
-                continue
-            }
-            // Parsed by the scan already, or read now.
-            let working: JSONValue
-            if let kept = diff.scan.documents.removeValue(forKey: uscc) {
-                working = kept
-            } else {
-                do { working = try store.readRecord(uscc) } catch {
-                    diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
-                    continue
-                }
-            }
-            let base: Store.Base?
-            do { base = try store.readBase(uscc) } catch {
-                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
-                continue
-            }
-            // Another region in a record the province knows is a transfer request (sent, and
-            // held by the province until approved); in a new record it is a mistake.
-            if let region = working["region"]?.stringValue, region != config.region, base == nil {
-                diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
-                                          reason: RecordFiles.otherRegion(region, bureau: config.region, uscc: nil)))
-                continue
-            }
-            guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {
-                index.entries[uscc]?.baseHash = entry.docHash  // a stale index: nothing changed after all
-            indexDirty = true
-                continue
-            }
-            // A value already parked for review is not sent again; a new edit of that field is.
-            if let parked = state.parked[uscc] {
-                for (field, p) in parked where change.fields[field]?.value.map(ContentHash.of) == p.valueHash {
-                    change.fields[field] = nil
-                }
-                if change.fields.isEmpty { continue }  // listed by `status` as waiting for review
-            }
-            try emit(change, .some(base))
-        }
-        diff.scan.documents = [:]
-        for uscc in diff.scan.deleted {
-            if let id = inHeldSet[uscc] {
-                diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
-                continue
-            }
-            if let conflict = state.pendingDeletes[uscc] {
-                diff.held.append((uscc, "delete request waits for the province (conflict \(conflict))"))
-                continue
-            }
-            guard let base = try? store.readBase(uscc),
-                  let change = RecordDiff.change(uscc: uscc, base: base.document, baseRevision: base.revision, working: nil)
-            else { continue }
-            try emit(change, .none)
-        }
-    }
-
     // MARK: - Push
-
-    public struct PushSummary: Sendable {
-        public var changeSetsSent = 0
-        public var recordsSent = 0
-        public var applied = 0
-        public var unchanged = 0
-        public var conflicts: [(uscc: String, field: String, conflictId: Int64)] = []
-        public var rejected: [(uscc: String, reason: String)] = []
-        public var deleteRequests = 0
-        /// Delete requests taken back because the record's file is back (credit code, conflict).
-        public var withdrawn: [(uscc: String, conflictId: Int64)] = []
-        public var invalid: [(file: String, reason: String)] = []
-        public var held: [(uscc: String, reason: String)] = []
-        public var filesRead = 0
-        public var heldChangeSets: [(id: String, message: String)] = []
-        /// Records of the province's answers not taken in (see `ProvinceAnswers`).
-        public var refusedFromProvince: [RefusedRecord] = []
-    }
 
     /// Sends what waits in the outbox, then seals the store's new changes and sends them.
     public func push() throws(AgentError) -> PushSummary {
@@ -292,7 +191,7 @@ public final class SyncEngine {
             // What the outbox's sending found goes on in the summary of the push proper.
             var session = PushSession(changes: plan.existingChanges, summary: before.summary)
             do throws(AgentError) {
-                try emitChanges(&plan) { change, base throws(AgentError) in
+                try planner.emitChanges(&plan) { change, base throws(AgentError) in
                     if let base { session.remember(base, of: change.uscc) }
                     pending.append(change)
                     if pending.count == config.maxRecordsPerChangeSet {
@@ -343,23 +242,6 @@ public final class SyncEngine {
 
     // MARK: - Pull
 
-    public struct PullSummary: Sendable {
-        public var pages = 0
-        public var received = 0
-        public var merged = 0
-        public var skipped = 0
-        /// Fields where the bureau's pending value was kept over the province's.
-        public var divergent: [(uscc: String, field: String)] = []
-        public var deferred: [String] = []
-        /// Conflicts and delete requests of this bureau that the province decided, with who
-        /// decided and the note.
-        public var decisions: [AgentState.Decision] = []
-        public var cursor: Int64 = 0
-        /// Records of the province's pages and answers not taken in (see `ProvinceAnswers`); the
-        /// cursor has moved past them.
-        public var refusedFromProvince: [RefusedRecord] = []
-    }
-
     /// Merges every record of the region changed at the province since the cursor.
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
         do {
@@ -398,77 +280,7 @@ public final class SyncEngine {
         }
     }
 
-    /// The province's version of a record this store holds; nil when its answer is refused
-    /// (another record, another region: see `ProvinceAnswers`), which is logged and listed in
-    /// `refused`, and the record stays as it is.
-    func provinceRecord(_ uscc: String, refused: inout [RefusedRecord]) throws(AgentError) -> RecordView? {
-        try province.record(uscc, log: log, refused: &refused)
-    }
-
-    /// Logs the records of the province's answers that were not taken in and lists them.
-    func noteRefused(_ refused: [RefusedRecord], into list: inout [RefusedRecord]) {
-        RefusedRecord.note(log: log, refused, into: &list)
-    }
-
     static func timestamp() -> String {
         Date().formatted(.iso8601)
-    }
-}
-
-extension SyncEngine.PushSummary {
-    /// Nothing skipped: no invalid file, no record refused by or from the province, no change set
-    /// held (else the command exits 3).
-    public var isClean: Bool { invalid.isEmpty && rejected.isEmpty && heldChangeSets.isEmpty && refusedFromProvince.isEmpty }
-
-    public var line: String {
-        var parts = ["\(plural(recordsSent, "record")) sent in \(plural(changeSetsSent, "change set"))", "\(applied) applied"]
-        if unchanged > 0 { parts.append("\(unchanged) already there") }
-        if !conflicts.isEmpty { parts.append("\(plural(conflicts.count, "field")) \(conflicts.count == 1 ? "waits" : "wait") for review") }
-        if deleteRequests > 0 { parts.append("\(plural(deleteRequests, "delete request"))") }
-        if !withdrawn.isEmpty { parts.append("\(plural(withdrawn.count, "delete request")) withdrawn") }
-        if !rejected.isEmpty { parts.append("\(rejected.count) refused") }
-        if !invalid.isEmpty { parts.append("\(plural(invalid.count, "invalid file")) skipped") }
-        if !heldChangeSets.isEmpty { parts.append("\(plural(heldChangeSets.count, "change set")) held for the province's approval") }
-        if !refusedFromProvince.isEmpty { parts.append("\(plural(refusedFromProvince.count, "record")) of the province's answers refused") }
-        return parts.joined(separator: ", ")
-    }
-}
-
-extension SyncEngine.PullSummary {
-    /// Nothing skipped: no record waiting for its invalid file, none refused from the province
-    /// (else the command exits 3).
-    public var isClean: Bool { deferred.isEmpty && refusedFromProvince.isEmpty }
-
-    public var line: String {
-        var parts = ["\(plural(received, "record")) received", "\(merged) merged"]
-        if skipped > 0 { parts.append("\(skipped) already up to date") }
-        if !divergent.isEmpty { parts.append("\(plural(divergent.count, "local edit")) kept over the province's") }
-        if !deferred.isEmpty { parts.append("\(deferred.count) waiting for invalid files to be fixed") }
-        if !decisions.isEmpty { parts.append("\(plural(decisions.count, "decision")) of the province taken in") }
-        if !refusedFromProvince.isEmpty { parts.append("\(plural(refusedFromProvince.count, "record")) from the province refused") }
-        parts.append("cursor \(cursor)")
-        return parts.joined(separator: ", ")
-    }
-}
-
-/// `Scanner.snapshot` on a thread of its own, started when the engine is made.
-final class ScanAhead: @unchecked Sendable {
-    /// A snapshot older than this is not used (the index load it overlaps takes a fraction of it).
-    static let maxAgeNs: Int64 = 5_000_000_000
-    private var result: Result<Scanner.Snapshot, AgentError>?
-    private let done = DispatchSemaphore(value: 0)
-
-    init(recordsPath: String) {
-        let thread = Thread { [self] in
-            do throws(AgentError) { result = .success(try Scanner.snapshot(of: recordsPath)) } catch { result = .failure(error) }
-            done.signal()
-        }
-        thread.start()
-    }
-
-    func snapshot() throws(AgentError) -> Scanner.Snapshot {
-        done.wait()
-        done.signal()
-        return try result!.get()
     }
 }
