@@ -132,10 +132,17 @@ let package = Package(
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "ConfigSupport", .product(name: "Yams", package: "Yams"),
             // The API's routes in process (`APIRouteTests`), without a real server.
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ], swiftSettings: strict),
+        // The agent's sync against the province's API in process (its router without a socket,
+        // Hummingbird's test framework): the convergence property test over hundreds of seeds.
+        .testTarget(name: "InProcessSyncTests", dependencies: [
+            "Agent", "Aggregator", "SyncCore", "EnterpriseModel", "CurlHTTP", "EndToEndSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),
         // The real binaries (built by `swift build`) started on loopback, real agents, a fault

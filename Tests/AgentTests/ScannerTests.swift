@@ -131,7 +131,7 @@ import Testing
         var generator = SampleGenerator(seed: 99)
         let record = generator.next(region: Regions.region(code: "410100"))
         try store.writeRecord(record.json, uscc: record.uscc.rawValue)
-        var updates = SyncEngine.IndexUpdates()
+        var updates = StoreWriter.IndexUpdates()
         updates.written[record.uscc.rawValue] = record.json
         _ = try second.commit(AtomicBatch(anchor: store.statePath), updates)
         #expect(try second.takeScanAhead() == nil)

@@ -12,40 +12,11 @@ import Testing
 /// `ESYNC_PROPERTY_SEEDS=1,2,3` and `ESYNC_PROPERTY_STEPS=40` (the defaults) choose the runs; a
 /// longer soak: `ESYNC_PROPERTY_SEEDS=$(seq -s, 100 120) ESYNC_PROPERTY_STEPS=200 swift test --filter PropertyTests`.
 @Suite(.serialized) struct PropertyTests {
-    struct Edit: CustomStringConvertible {
-        var uscc: String
-        var field: String
-        var value: JSONValue?
-        var by: String
-        /// The bureau edited the same field again before any push finished: the earlier value
-        /// never had to leave the bureau.
-        var superseded = false
-        var description: String { "\(by) set \(uscc) \(field) = \(value?.canonicalString ?? "(absent)")" }
-    }
+    typealias Edit = RandomHistory.Edit
 
     static let seeds: [UInt64] = (ProcessInfo.processInfo.environment["ESYNC_PROPERTY_SEEDS"] ?? "1,2,3")
         .split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
     static let steps = Int(ProcessInfo.processInfo.environment["ESYNC_PROPERTY_STEPS"] ?? "") ?? 40
-
-    static func bureauChange(_ rng: inout SplitMix64) -> (String, JSONValue) {
-        switch Int.random(in: 0..<7, using: &rng) {
-        case 0: ("name", .string("随机企业\(Int.random(in: 1000...9999, using: &rng))有限公司"))
-        case 1: ("employees", .int(Int64.random(in: 1...900, using: &rng)))
-        case 2: ("revenueYuan", .int(Int64.random(in: 1_000_000...90_000_000, using: &rng)))
-        case 3: ("contact.phone", .string(Bool.random(using: &rng) ? "" : "139\(Int.random(in: 10_000_000...99_999_999, using: &rng))"))
-        case 4: ("status", .string(["active", "relocated", "closed"].randomElement(using: &rng)!))
-        case 5: ("taxYuan", .int(Int64.random(in: 0...5_000_000, using: &rng)))
-        default: ("littleGiant", ["year": .int(Int64.random(in: 2020...2026, using: &rng)), "batch": 1, "validUntil": "2029-12-31"])
-        }
-    }
-
-    static func provinceChange(_ rng: inout SplitMix64) -> (String, JSONValue) {
-        if Int.random(in: 0..<4, using: &rng) == 0 {
-            return ("srdi", ["year": .int(Int64.random(in: 2020...2026, using: &rng)), "batch": .int(Int64.random(in: 1...3, using: &rng)), "validUntil": "2028-12-31"])
-        }
-        let (field, value) = bureauChange(&rng)
-        return field == "littleGiant" ? ("employees", .int(Int64.random(in: 1...900, using: &rng))) : (field, value)
-    }
 
     func sqlite(_ database: String, _ query: String) throws -> [JSONValue] {
         let result = try run("/usr/bin/sqlite3", ["-json", database, query], in: NSTemporaryDirectory())
@@ -82,7 +53,7 @@ import Testing
             let roll = Int.random(in: 0..<100, using: &rng)
             switch roll {
             case 0..<30:
-                let (field, value) = Self.bureauChange(&rng)
+                let (field, value) = RandomHistory.bureauChange(&rng)
                 try agent.edit(uscc, [field: value])
                 let key = uscc + " " + field
                 if let earlier = unpushed[region]?[key] { edits[earlier].superseded = true }
@@ -90,21 +61,21 @@ import Testing
                 unpushed[region, default: [:]][key] = edits.count - 1
                 trace.append("\(step) bureau \(region) edits \(uscc) \(field)")
             case 30..<45:
-                var (field, value) = Self.provinceChange(&rng)
+                var (field, value) = RandomHistory.provinceChange(&rng)
                 var target = uscc
                 // Half the time the province edits what a bureau has just edited and not yet
                 // pushed: the concurrent edits that make conflicts.
                 if Bool.random(using: &rng), let pending = unpushed[region]?.keys.sorted().randomElement(using: &rng) {
                     let parts = pending.split(separator: " ")
-                    let candidate = Self.provinceChange(&rng)
+                    let candidate = RandomHistory.provinceChange(&rng)
                     if parts[1] != "littleGiant" {
                         target = String(parts[0])
                         field = String(parts[1])
-                        value = field == candidate.0 ? candidate.1 : Self.bureauChange(&rng).1
+                        value = field == candidate.0 ? candidate.1 : RandomHistory.bureauChange(&rng).1
                         if field == "status" || field == "contact.phone" || field == "name" || field == "employees" || field == "revenueYuan" || field == "taxYuan" {
                             // a value of the field's own kind
-                            var probe = Self.bureauChange(&rng)
-                            while probe.0 != field { probe = Self.bureauChange(&rng) }
+                            var probe = RandomHistory.bureauChange(&rng)
+                            while probe.0 != field { probe = RandomHistory.bureauChange(&rng) }
                             value = probe.1
                         }
                     }
@@ -190,19 +161,7 @@ import Testing
                 queued[key, default: []].append(try row[column]?.stringValue.map { try JSONValue.parse($0) })
             }
         }
-        var lost: [Edit] = []
-        for edit in edits where !edit.superseded {
-            let leaves = FieldPath.flatten(edit.value ?? .null)
-            let paths = edit.value.map { $0.objectValue == nil ? [edit.field: $0] : Dictionary(uniqueKeysWithValues: leaves.map { (edit.field + "." + $0.key, $0.value) }) } ?? [:]
-            // Whole, in one revision or one conflict; or leaf by leaf, where the policy decided
-            // leaf by leaf (a bureau's designation is refused member by member).
-            let inHistory = seen[edit.uscc, default: []].contains { doc in paths.allSatisfy { doc[$0.key] == $0.value } }
-            let inQueue = queued[edit.uscc + " " + edit.field, default: []].contains { $0 == edit.value }
-            let leafByLeaf = !paths.isEmpty && paths.allSatisfy { path, value in
-                seen[edit.uscc, default: []].contains { $0[path] == value } || queued[edit.uscc + " " + path, default: []].contains { $0 == value }
-            }
-            if !inHistory && !inQueue && !leafByLeaf { lost.append(edit) }
-        }
+        let lost = RandomHistory.lost(edits, history: seen, queued: queued)
         #expect(lost.isEmpty, "edits found nowhere: \(lost)\n\(context)")
         let kinds = try sqlite(database, "SELECT status, COUNT(*) AS n FROM conflicts GROUP BY status")
             .map { "\($0["n"]?.intValue ?? 0) \($0["status"]?.stringValue ?? "?")" }.joined(separator: ", ")

@@ -76,21 +76,21 @@ public struct Scanner {
 
         // Entries with a working file that the folder must show; when it shows them all (the
         // usual case), nothing went missing and no set of names is made.
-        let expected = index.entries.storage.count { $0.pointee.hasWorkingFile }
+        let expected = index.entries.count { $0.pointee.hasWorkingFile }
         var matched = 0
         // Room for every file at once: a table grown step by step holds its old and new
         // storage together at each step (the first scan of a large store sets every entry).
         if snapshot.files.count > index.entries.count { index.entries.reserveCapacity(snapshot.files.count) }
         for (key, stat) in snapshot.files {
             report.filesSeen += 1
-            let unchanged = index.entries.storage.withEntry(key) { cached -> Bool in
+            let unchanged = index.entries.withEntry(key) { cached -> Bool in
                 guard let cached, cached.pointee.hasWorkingFile else { return false }
                 matched += 1
                 return cached.pointee.size >= 0 && cached.pointee.size == stat.size && cached.pointee.mtimeNs == stat.mtimeNs
                     && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode
             }
             if unchanged { continue }
-            var cached = index.entries.storage[key] ?? StatIndex.Entry()
+            var cached = index.entries[key] ?? StatIndex.Entry()
             report.filesRead += 1
             report.indexChanged = true
             let uscc = key.text
@@ -109,14 +109,14 @@ public struct Scanner {
             var seen = Set<StatIndex.Key>()
             seen.reserveCapacity(snapshot.files.count)
             for file in snapshot.files { seen.insert(file.key) }
-            for (key, var entry) in index.entries.storage where !seen.contains(key) && entry.hasWorkingFile {
+            for (key, var entry) in index.entries.keyed where !seen.contains(key) && entry.hasWorkingFile {
                 report.indexChanged = true
                 entry.docHash = ""
                 entry.size = -1
                 index.entries.set(key, entry.hasBase ? entry : nil)
             }
         }
-        index.entries.storage.forEach(where: { $0.pointee.size < 0 || !$0.pointee.hasWorkingFile || $0.pointee.doc != $0.pointee.base }) { key, entry in
+        index.entries.forEach(where: { $0.pointee.size < 0 || !$0.pointee.hasWorkingFile || $0.pointee.doc != $0.pointee.base }) { key, entry in
             if let reason = entry.pointee.invalidReason {
                 report.invalid.append((file: "records/" + Store.fileName(for: key.text), reason: reason))
             } else if !entry.pointee.hasWorkingFile {

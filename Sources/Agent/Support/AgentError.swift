@@ -17,7 +17,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     case recordNotFound(uscc: String)
     case lockHeld(path: String, holder: String, waitedSeconds: Double)
     case transport(CurlError)
-    case server(status: Int, code: String, message: String, url: String)
+    /// The province answered with a status other than 200 (see `ProvinceRefusal.kind`).
+    case server(ProvinceRefusal)
     case protocolError(url: String, reason: String)
     /// The province answered about record `uscc` with something this store cannot take in
     /// (another record, another region; see `ProvinceAnswers`): that record waits, the rest goes on.
@@ -69,8 +70,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
                 }
                 return error.description
             }
-        case .server(let status, let code, let message, let url):
-            return "the province answered \(status) \(code) for \(url): \(message)"
+        case .server(let refusal):
+            return refusal.description
         case .protocolError(let url, let reason):
             return "unexpected answer from \(url): \(reason)"
         case .refusedAnswer(let url, let uscc, let reason):
@@ -99,9 +100,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .storeIdentity: return ExitStatus.storeNotRecognised
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
         case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
-        case .server(let status, _, _, _) where status == 401 || status == 403: return ExitStatus.refused
+        case .server(let refusal) where refusal.kind == .unauthorized || refusal.kind == .forbidden: return ExitStatus.refused
         case .sealRefused: return ExitStatus.refused
-        case .server(let status, _, _, _) where status >= 500: return ExitStatus.unreachable
+        case .server(let refusal) where refusal.kind == .unavailable: return ExitStatus.unreachable
         case .invalidRecord, .csv, .recordNotFound, .spreadsheet: return ExitStatus.badRecords
         default: return ExitStatus.failure
         }

@@ -3,15 +3,34 @@ import EnterpriseModel
 import Foundation
 import SyncCore
 
-/// The aggregator's HTTP API as the agent uses it, through one libcurl handle (keep-alive).
+/// How a `ProvinceClient`'s requests reach the province: libcurl (`CurlClient`, one handle,
+/// keep-alive), or in the in-process tests the province's router without a socket.
+public protocol ProvinceTransport: AnyObject {
+    func perform(_ request: HTTPRequest) throws(CurlError) -> HTTPResponse
+}
+
+extension CurlClient: ProvinceTransport {}
+
+/// The aggregator's HTTP API as the agent uses it (`ProvinceAPI`): requests made and answers
+/// read and checked here, a status other than 200 turned into a `ProvinceRefusal`.
 /// Blocking: call it from a thread of its own, never from Swift's cooperative pool.
-public final class ProvinceClient {
+public final class ProvinceClient: ProvinceAPI {
     public let baseURL: String
     /// The store's region: what the province's answers are checked against (`ProvinceAnswers`).
     public let region: String
     /// nil: the bureau signs in by its client certificate.
     private let token: String?
-    public let curl: CurlClient
+    private let transport: any ProvinceTransport
+    /// The libcurl handle, for a daemon to abort a transfer on stop; nil over another transport.
+    public var curl: CurlClient? { transport as? CurlClient }
+
+    /// A client over another transport (the in-process tests).
+    public init(baseURL: String, region: String, token: String?, transport: any ProvinceTransport) {
+        self.baseURL = baseURL
+        self.region = region
+        self.token = token
+        self.transport = transport
+    }
 
     public init(config: AgentConfig) throws(AgentError) {
         guard let url = config.serverURL else { throw .config("\(config.configPath): server.url is missing") }
@@ -32,7 +51,7 @@ public final class ProvinceClient {
         options.insecureSkipVerify = config.tlsVerification == .disabledInsecure
         options.maxResponseBytes = config.maxAnswerBytes
         options.userAgent = "esync-agent/\(AgentVersion.current)"
-        do { curl = try CurlClient(options: options) } catch { throw .transport(error) }
+        do { transport = try CurlClient(options: options) } catch { throw .transport(error) }
     }
 
     /// Sends a sealed change set (`body`, encoded as it lies in the outbox, of `sent`),
@@ -40,7 +59,7 @@ public final class ProvinceClient {
     /// The answer leaves out the documents the agent can rebuild from its base and what it sent
     /// (`ESync-Answer: short-hashes`; `SyncEngine.integrate` checks each against its hash).
     /// Answers about records not sent, or not in this store's region, are refused (`ProvinceAnswers`).
-    public func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity? = nil) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord]) {
+    public func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord]) {
         let (url, result) = try wire(.post, "/v1/changesets", body: body,
                                      headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []), as: ChangeSetResult.self)
         return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
@@ -62,7 +81,7 @@ public final class ProvinceClient {
 
     /// What the province remembers of this region's store; nil when it knows none yet.
     public func storeRegistration() throws(AgentError) -> StoreRegistration? {
-        do { return try call(.get, "/v1/store-epoch", as: StoreRegistration.self).value } catch .server(let status, _, _, _) where status == 404 {
+        do { return try call(.get, "/v1/store-epoch", as: StoreRegistration.self).value } catch .server(let refusal) where refusal.kind == .notFound {
             return nil
         }
     }
@@ -128,14 +147,14 @@ public final class ProvinceClient {
             request.gzipBody = true
         }
         let response: HTTPResponse
-        do { response = try curl.perform(request) } catch { throw .transport(error) }
+        do { response = try transport.perform(request) } catch { throw .transport(error) }
         guard response.status == 200 else {
             if response.status == 409, let conflict = try? JSONDecoder().decode(StoreIdentityConflict.self, from: Data(response.body)) {
                 throw .storeIdentity(conflict, url: url)
             }
             let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
-            throw .server(status: response.status, code: decoded?.error ?? "http_\(response.status)",
-                          message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url)
+            throw .server(ProvinceRefusal(status: response.status, code: decoded?.error ?? "http_\(response.status)",
+                                          message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url))
         }
         return (url, response)
     }

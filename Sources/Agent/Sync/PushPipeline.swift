@@ -8,7 +8,7 @@ import SyncCore
 /// at a time, on a connection of its own, so they still arrive in the order of their chain.
 ///
 /// Only answers are pipelined: an error (a refusal, a change set too large, the province down)
-/// stops the pipeline, and the push's `sendOutbox` then deals with what is left in the outbox
+/// stops the pipeline, and the push's `Outbox.send` then deals with what is left in the outbox
 /// exactly as it would have. A change set the province holds stays in the outbox, as there. Nothing
 /// leaves the outbox before its answer has been merged, as without the pipeline.
 final class PushPipeline {
@@ -21,8 +21,8 @@ final class PushPipeline {
     }
 
     private let flight: Flight
-    private var inFlight: SyncEngine.SealedChangeSet?
-    /// Something other than an answer came back (an error): the rest goes through `sendOutbox`.
+    private var inFlight: Outbox.SealedChangeSet?
+    /// Something other than an answer came back (an error): the rest goes through `Outbox.send`.
     private var stopped = false
     /// Change sets the province holds (mass-change guard), answered already in this push.
     private(set) var held = Set<String>()
@@ -32,10 +32,10 @@ final class PushPipeline {
     }
 
     /// Takes in the answer to the change set in flight, if any, and sends `next`.
-    func send(_ next: SyncEngine.SealedChangeSet, engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+    func send(_ next: Outbox.SealedChangeSet, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
         let previous = try awaitAnswer()
         guard !stopped else { return }
-        let identity = engine.identity(sending: next.name)
+        let identity = engine.outbox.identity(sending: next.name)
         let flight = self.flight
         let body = next.bytes
         let sent = next.changeSet
@@ -48,36 +48,36 @@ final class PushPipeline {
         thread.stackSize = 8 << 20
         thread.start()
         // The previous answer is merged while the province works on this one.
-        if let previous { try take(previous, engine: engine, into: &summary) }
+        if let previous { try take(previous, engine: engine, session: &session) }
     }
 
     /// Waits for the change set in flight and takes its answer in.
-    func finish(engine: SyncEngine, into summary: inout SyncEngine.PushSummary) throws(AgentError) {
-        if let answered = try awaitAnswer() { try take(answered, engine: engine, into: &summary) }
+    func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
+        if let answered = try awaitAnswer() { try take(answered, engine: engine, session: &session) }
     }
 
     /// The change set in flight with the province's answer, once it has come; nil when nothing
     /// was in flight or its answer stops the pipeline.
-    private func awaitAnswer() throws(AgentError) -> (SyncEngine.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
+    private func awaitAnswer() throws(AgentError) -> (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
         guard let sent = inFlight else { return nil }
         flight.done.wait()
         inFlight = nil
         guard case .success(let answer)? = flight.result else {
-            stopped = true  // left in the outbox for `sendOutbox`, which also reports the error
+            stopped = true  // left in the outbox for `Outbox.send`, which also reports the error
             return nil
         }
         return (sent, answer)
     }
 
-    private func take(_ answered: (SyncEngine.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
-                      into summary: inout SyncEngine.PushSummary) throws(AgentError) {
+    private func take(_ answered: (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
+                      session: inout PushSession) throws(AgentError) {
         let (sent, (result, refused)) = answered
-        engine.noteRefused(refused, into: &summary.refusedFromProvince)
+        RefusedRecord.note(log: engine.log, refused, into: &session.summary.refusedFromProvince)
         if result.held {
             held.insert(sent.name)
-            try engine.noteHeld(result, sent: sent.changeSet, into: &summary)
+            try engine.outbox.noteHeld(result, sent: sent.changeSet, into: &session.summary)
         } else {
-            try engine.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, into: &summary)
+            try engine.outbox.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, session: &session)
         }
         // A change set's documents are many small allocations, freed by now: give the pages
         // back, or a long upload keeps the high-water mark of every change set it made.

@@ -32,7 +32,7 @@ extension SyncEngine {
         scanned = true
         // Judged as the province would, for the next pull and for each change set the outbox would send.
         let verdicts = [durableIdentity?.judge(against: registration)] + (try outboxFiles()).map { name in
-            identity(sending: name)?.judge(against: registration, changeSetID: Self.changeSetID(ofOutboxFile: name))
+            outbox.identity(sending: name)?.judge(against: registration, changeSetID: Outbox.changeSetID(ofOutboxFile: name))
         }
         var report = ReconcileReport(region: config.region, store: store.root, at: Self.timestamp(), identity: durableIdentity,
                                      province: registration, verdict: verdicts.lazy.compactMap { $0 }.first)
@@ -153,15 +153,11 @@ extension SyncEngine {
         if aside > 0 { lines.append("\(plural(aside, "change set")) of the old outbox set aside in .esync/reconcile/; their edits are sent again from the files") }
         if let head = registered.chainHead {
             state.chainHead = head
-            lastSealedHash = head
+            outbox.lastSealedHash = head
             try saveState()
         }
         for uscc in report.unknownAtProvince {
-            try store.removeBase(uscc)
-            index.entries[uscc]?.baseHash = ""
-            index.entries[uscc]?.baseRevision = -1
-            state.provinceHashes[uscc] = nil
-            indexDirty = true
+            try writer.dropBase(uscc)
         }
         try saveIndex()
         let full = try pull(full: true)

@@ -12,18 +12,6 @@ extension SyncEngine {
         log("store \(store.root) had no epoch (made before store identities): it is now \(state.epoch!)")
     }
 
-    /// The identity sent with the change set of outbox file `name` (`000000000017-ID.json`).
-    func identity(sending name: String) -> StoreIdentity? {
-        guard var identity = durableIdentity else { return nil }
-        identity.changeSetSequence = Int64(name.prefix(12))
-        return identity
-    }
-
-    /// The change set id in an outbox file's name (`000000000017-ID.json`).
-    static func changeSetID(ofOutboxFile name: String) -> String {
-        String(name.dropFirst(13).dropLast(5))
-    }
-
     /// One page of the change feed, with the store's identity. A new store that holds nothing yet
     /// (no record file, nothing sealed, never pulled) may take over a region whose old store the
     /// province still knows: there is nothing in it to lose or to skip, and it fetches the region

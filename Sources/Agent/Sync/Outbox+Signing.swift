@@ -4,13 +4,13 @@ import SyncCore
 /// Signed, chained change sets on the bureau's side: every change set is signed with the store's
 /// key when it is sealed, and names the hash of the one sealed before it (`ChangeSetSeal`), so a
 /// retry resends the very bytes that were signed and the province can tell a gap or a fork.
-extension SyncEngine {
+extension Outbox {
     /// The province's error codes for a change set it will not take from this store as signed
     /// or chained: no retry or setting aside helps, an operator must look.
     static let sealRefusals: Set<String> = ["bad_signature", "broken_chain"]
 
     /// The store's signing key; a store without one gets one, logged with how to register it.
-    public func signingKey() throws(AgentError) -> SigningKey {
+    func signingKey() throws(AgentError) -> SigningKey {
         if let signingKeyStorage { return signingKeyStorage }
         let (key, created) = try store.signingKey()
         if created {
@@ -33,10 +33,10 @@ extension SyncEngine {
     /// have missed it when the agent stopped between the two writes), else after the last one
     /// sealed.
     func nextLink() throws(AgentError) -> (sequence: Int64, previous: String) {
-        if let lastSealedHash { return (state.outboxSequence + 1, lastSealedHash) }
-        guard let newest = try outboxFiles().last else { return (state.outboxSequence + 1, state.chainHead ?? "") }
+        if let lastSealedHash { return (writer.state.outboxSequence + 1, lastSealedHash) }
+        guard let newest = try files().last else { return (writer.state.outboxSequence + 1, writer.state.chainHead ?? "") }
         let number = Int64(newest.prefix(12)) ?? 0
-        return (max(state.outboxSequence, number) + 1, try outboxChangeSet(newest).seal.hash)
+        return (max(writer.state.outboxSequence, number) + 1, try outboxChangeSet(newest).seal.hash)
     }
 
     func outboxChangeSet(_ name: String) throws(AgentError) -> (changeSet: ChangeSet, seal: ChangeSetSeal) {
@@ -57,22 +57,22 @@ extension SyncEngine {
     /// out in order — so no bytes the province has seen change.
     func rechain(after removed: String, from previous: String) throws(AgentError) {
         var head = previous
-        for name in try outboxFiles() where name > removed {
+        for name in try files() where name > removed {
             var changeSet = try outboxChangeSet(name).changeSet
             head = try sign(&changeSet, after: head).hash
             try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         }
         lastSealedHash = head
-        state.chainHead = head
-        try saveState()
+        writer.state.chainHead = head
+        try writer.saveState()
     }
 
     /// Change sets sealed by an agent from before signing wait unsigned at the front of the
     /// outbox: they are signed, in order, as the start of the store's chain. None of them was
     /// acknowledged, so no signed change set of this store went before them; one the province
     /// received without the agent hearing back is recognised by its id, whatever its signature.
-    func signOutboxSealedBeforeSigning() throws(AgentError) {
-        guard let first = try outboxFiles().first, try outboxChangeSet(first).changeSet.signature == nil else { return }
+    func signSealedBeforeSigning() throws(AgentError) {
+        guard let first = try files().first, try outboxChangeSet(first).changeSet.signature == nil else { return }
         try rechain(after: "", from: "")
         log("signed the change sets sealed before this store signed, as the start of its chain")
     }
@@ -81,9 +81,9 @@ extension SyncEngine {
     /// change set and the state leaves the state one behind; once that change set is
     /// acknowledged (and leaves the outbox) the state must have caught up.
     func noteAcknowledged(_ changeSet: ChangeSet) throws(AgentError) {
-        guard changeSet.signature != nil, let previous = changeSet.previous, state.chainHead == previous else { return }
-        state.chainHead = ChangeSetSeal(changeSet).hash
-        try saveState()
+        guard changeSet.signature != nil, let previous = changeSet.previous, writer.state.chainHead == previous else { return }
+        writer.state.chainHead = ChangeSetSeal(changeSet).hash
+        try writer.saveState()
     }
 
     /// The error that stops a push the province refused for its signature or chain, with what

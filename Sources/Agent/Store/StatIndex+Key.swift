@@ -1,0 +1,54 @@
+extension StatIndex {
+    /// A record file's name without `.json`: a credit code (18 bytes) packed into integers,
+    /// any other name as it is.
+    enum Key: Hashable, Sendable {
+        case code(UInt64, UInt64, UInt16)
+        case name(String)
+
+        init(_ name: String) {
+            var name = name
+            self = name.withUTF8 { Key(UnsafeRawBufferPointer($0)) }
+        }
+
+        /// One word for a credit code (its 18 bytes are spread over the three): the table of a
+        /// large store is filled and searched 100,000 times by every command.
+        func hash(into hasher: inout Hasher) {
+            switch self {
+            case .code(let a, let b, let c): hasher.combine(a &* 0x9E37_79B9_7F4A_7C15 ^ b ^ UInt64(c) << 40)
+            case .name(let name): hasher.combine(name)
+            }
+        }
+
+        init(_ bytes: UnsafeRawBufferPointer) {
+            if bytes.count == 18 {
+                self = .code(bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                             bytes.loadUnaligned(fromByteOffset: 16, as: UInt16.self))
+            } else {
+                self = .name(String(decoding: bytes, as: UTF8.self))
+            }
+        }
+
+        func append(to out: inout [UInt8]) {
+            switch self {
+            case .code(var a, var b, var c):
+                withUnsafeBytes(of: &a) { out.append(contentsOf: $0) }
+                withUnsafeBytes(of: &b) { out.append(contentsOf: $0) }
+                withUnsafeBytes(of: &c) { out.append(contentsOf: $0) }
+            case .name(let name):
+                // A name is free text: keep it on its line and in its column.
+                for b in name.utf8 { out.append(b == 0x09 || b == 0x0A ? 0x20 : b) }
+            }
+        }
+
+        var text: String {
+            switch self {
+            case .code:
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(18)
+                append(to: &bytes)
+                return String(decoding: bytes, as: UTF8.self)
+            case .name(let name): return name
+            }
+        }
+    }
+}

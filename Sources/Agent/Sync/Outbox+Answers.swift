@@ -1,0 +1,75 @@
+import EnterpriseModel
+import Foundation
+import SyncCore
+
+/// The province's answer to a change set it applied, taken into the store: the working copy
+/// merged with the province's version against what both agreed on, the records refused or
+/// parked noted in the state.
+extension Outbox {
+    /// The hash of the working copy as it was when `record` was sealed: the base with the sent
+    /// values in place (a delete: "" — no working file).
+    func sentContentHash(_ record: RecordChange, base: JSONValue?) -> String {
+        record.op == .delete ? "" : ContentHash.of(RecordDiff.apply(record.fields, to: base))
+    }
+
+    func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
+        let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
+        let batch = AtomicBatch(anchor: store.statePath)
+        var updates = StoreWriter.IndexUpdates()
+        for record in result.records {
+            let uscc = record.uscc
+            let oldBase = session.takeBase(of: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
+            let change = sentRecords[uscc]
+            switch record.outcome {
+            case .rejected:
+                let reason = record.reason ?? "refused"
+                session.summary.rejected.append((uscc, reason))
+                writer.state.rejected[uscc] = .init(hash: change.map { sentContentHash($0, base: oldBase?.document) } ?? "", reason: reason)
+                log("record \(uscc) refused by the province: \(reason)")
+                continue
+            case .deleteRequested:
+                session.summary.deleteRequests += 1
+                writer.state.pendingDeletes[uscc] = record.conflicts.first?.conflictId ?? 0
+                continue
+            case .applied, .partial, .conflict, .unchanged:
+                if record.outcome == .unchanged { session.summary.unchanged += 1 } else if record.outcome != .conflict { session.summary.applied += 1 }
+            }
+            writer.state.rejected[uscc] = nil
+            let fields = change?.fields ?? [:]
+            for c in record.conflicts {
+                session.summary.conflicts.append((uscc, c.field, c.conflictId))
+                writer.state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
+            }
+            guard var revision = record.revision else { continue }
+            if let known = writer.index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
+            // What the bureau and the province agreed on is the base with the sent values in
+            // place (except those parked): merging against it keeps edits made after sealing.
+            // Only what the province applied (or already had) is agreed: a field parked, refused
+            // by the policy, or held with a transfer request stays the bureau's pending edit.
+            var document = record.document
+            if document == nil, let hash = record.hash {
+                // Left out of the answer: the province holds the base with every sent field in
+                // place. Rebuilt here, and fetched only when it is not what the hash says.
+                // (A hash may be cut short: see `AnswerForm.shortHashes`.)
+                let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
+                let rebuiltBytes = rebuilt.canonicalBytes()
+                let rebuiltHash = ContentHash.of(bytes: rebuiltBytes)
+                if hash.count >= AnswerForm.shortHashLength, rebuiltHash.hasPrefix(hash) {
+                    try writer.stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: rebuiltHash,
+                              theirsHash: rebuiltHash, theirsBytes: rebuiltBytes, batch: batch, updates: &updates)
+                    continue
+                }
+                log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
+                guard let view = try province.record(uscc, log: log, refused: &session.summary.refusedFromProvince) else { continue }
+                document = view.document
+                revision = view.revision
+            }
+            guard let document else { continue }
+            let theirsLeaves = FieldPath.flatten(document)
+            let appliedPaths = Set(record.applied)
+            let agreed = RecordDiff.apply(fields.filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
+            try writer.stage(uscc: uscc, theirs: document, revision: revision, mergeBase: agreed, batch: batch, updates: &updates)
+        }
+        try writer.commit(batch, updates)
+    }
+}

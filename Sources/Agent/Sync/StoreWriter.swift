@@ -1,0 +1,279 @@
+import EnterpriseModel
+import Foundation
+import SyncCore
+
+/// The only code that changes the store during a sync: it stages the province's versions into
+/// record files (`records/`) and base files (`.esync/base/`) in an `AtomicBatch`, commits them,
+/// and keeps the index (`.esync/index`) and the state (`.esync/state.json`) in step. A record
+/// file is replaced only if nobody saved it while the merge was prepared.
+///
+/// For example, a pulled record merged and committed:
+///
+///     let batch = AtomicBatch(anchor: store.statePath)
+///     var updates = StoreWriter.IndexUpdates()
+///     let kept = try writer.stage(uscc: code, theirs: document, revision: 7, mergeBase: nil, batch: batch, updates: &updates)
+///     try writer.commit(batch, updates)
+final class StoreWriter {
+    let store: Store
+    let scanner: Scanner
+    var index: StatIndex
+    var state: AgentState
+    /// The index in memory differs from the file: an unchanged store is checked without writing.
+    var indexDirty: Bool
+    private var indexSavedAt = FileSystem.nowNs()
+    /// The store's identity as last saved in state.json: what the province is told, never a
+    /// number that a crash could take back (which would look like a restored store).
+    private(set) var durableIdentity: StoreIdentity?
+    /// Conflicts of this bureau that a write settled (the province's value agrees with the
+    /// working copy: a decision for the bureau's value; an approved delete or move): the pull
+    /// asks for their decision at its end, to report who decided and the note. Kept for the run
+    /// only: a pull stopped in between reports less.
+    private var settled: [(uscc: String, field: String, conflictId: Int64)] = []
+    var log: (String) -> Void = { _ in }
+    /// Called before record files change (the engine drops the snapshot it scanned ahead).
+    var willChangeRecordFiles: () -> Void = {}
+
+    init(store: Store, index: StatIndex, indexDirty: Bool, state: AgentState) {
+        self.store = store
+        self.scanner = Scanner(store: store)
+        self.index = index
+        self.indexDirty = indexDirty
+        self.state = state
+        self.durableIdentity = state.identity
+    }
+
+    func saveIndex() throws(AgentError) {
+        guard indexDirty else { return }
+        try index.save(to: store.indexPath)
+        indexSavedAt = FileSystem.nowNs()
+        indexDirty = false
+    }
+
+    func saveState() throws(AgentError) {
+        try state.save(to: store.stateFilePath)
+        durableIdentity = state.identity
+        CrashPoint.reach("state.saved")
+    }
+
+    /// The conflicts settled since the last call (see `settled`).
+    func takeSettled() -> [(uscc: String, field: String, conflictId: Int64)] {
+        defer { settled = [] }
+        return settled
+    }
+
+    /// Stages `document` as the working file of `uscc` (`expecting`: what the file must still be).
+    func stageWorking(_ uscc: String, _ document: JSONValue, expecting: AtomicBatch.Expectation, batch: AtomicBatch,
+                      updates: inout IndexUpdates) throws(AgentError) {
+        try batch.write(store.recordFile(uscc), store.recordFileBytes(document, uscc: uscc), expecting: expecting, group: uscc)
+        updates.written[uscc] = document
+    }
+
+    /// Stages `document` at `revision` as the base of `uscc`.
+    func stageBase(_ uscc: String, revision: Int64, document: JSONValue, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) {
+        try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: revision, document: document)), group: uscc)
+        updates.bases[uscc] = (ContentHash.of(document), revision)
+    }
+
+    /// Stages the removal of the base of `uscc`.
+    func stageBaseRemoval(_ uscc: String, batch: AtomicBatch, updates: inout IndexUpdates) {
+        batch.remove(store.baseFile(uscc))
+        updates.removedBases.insert(uscc)
+    }
+
+    /// Drops the base of `uscc` now (`reconcile`: a record the province has no record of goes
+    /// as a new record).
+    func dropBase(_ uscc: String) throws(AgentError) {
+        try store.removeBase(uscc)
+        index.entries[uscc]?.baseHash = ""
+        index.entries[uscc]?.baseRevision = -1
+        state.provinceHashes[uscc] = nil
+        indexDirty = true
+    }
+
+    struct IndexUpdates {
+        var written: [String: JSONValue] = [:]
+        var bases: [String: (hash: String, revision: Int64)] = [:]
+        /// For a base written: the hash of the province's version it was made from, when known
+        /// (see `AgentState.provinceHashes`).
+        var provinceHashes: [String: String] = [:]
+        var removedBases: Set<String> = []
+        var removedWorking: Set<String> = []
+    }
+
+    /// Stages the merge of the province's version of a record: working copy merged field by
+    /// field (pending local edits kept), base set to the province's version (old values kept
+    /// for fields both sides changed). `mergeBase` replaces the stored base as the common
+    /// ancestor (after a push: the base with the sent values). Returns the fields where the
+    /// bureau's value was kept. The working file is replaced only if nobody saved it meanwhile.
+    /// `mergeBaseHash`, `theirsHash`: the content hashes of those documents, when already known.
+    @discardableResult
+    func stage(uscc: String, theirs: JSONValue, revision: Int64, mergeBase: JSONValue?, mergeBaseHash: String? = nil,
+               theirsHash knownTheirsHash: String? = nil, theirsBytes: [UInt8]? = nil, batch: AtomicBatch,
+               updates: inout IndexUpdates) throws(AgentError) -> [String] {
+        let theirsHash = knownTheirsHash ?? ContentHash.of(theirs)
+        let entry = index.entries[uscc]
+        let file = store.recordFile(uscc)
+        if let reason = entry?.invalidReason {
+            // Cannot merge into a file that does not parse; merge once it is fixed.
+            state.deferred.insert(uscc)
+            log("record \(uscc): the province's version waits until records/\(uscc).json is fixed (\(reason))")
+            return []
+        }
+        let newBase: JSONValue
+        var divergent: [String] = []
+        var finalWorking: JSONValue?
+        if let stat = FileSystem.statFile(file) {
+            // The working copy is known without reading it when its file is as last scanned and
+            // its content is the common ancestor (the base, or after a push what was sent).
+            let unchanged = entry.map { $0.hasWorkingFile && statUnchanged(uscc, $0) } ?? false
+            let ancestorHash = mergeBase.map { mergeBaseHash ?? ContentHash.of($0) } ?? entry?.baseHash
+            if unchanged && entry!.docHash == ancestorHash {
+                // The province's version replaces a working copy that is the common ancestor;
+                // nothing is written when they are the same (the usual answer to a push).
+                newBase = theirs
+                finalWorking = theirs
+                if theirsHash != entry!.docHash {
+                    try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
+                    updates.written[uscc] = theirs
+                }
+            } else {
+                let mine: JSONValue
+                do { mine = try store.readRecord(uscc, validate: false) } catch {
+                    state.deferred.insert(uscc)
+                    log("record \(uscc): the province's version waits: \(error)")
+                    return []
+                }
+                if let mergeBase, mine == mergeBase {
+                    // Read again (its stat was too recent to trust) and still the common ancestor.
+                    newBase = theirs
+                    finalWorking = theirs
+                    if theirs != mine {
+                        try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .unchanged(stat), group: uscc)
+                        updates.written[uscc] = theirs
+                    }
+                    return try finishStage(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
+                                         finalWorking: finalWorking, revision: revision, divergent: [], batch: batch, updates: &updates)
+                }
+                // A damaged base is treated as absent: the province's version replaces it.
+                var storedBase: JSONValue?
+                if mergeBase == nil {
+                    do { storedBase = try store.readBase(uscc)?.document } catch {
+                        log("record \(uscc): \(error); replaced by the province's version")
+                    }
+                }
+                let merged = ThreeWayMerge.merge(base: mergeBase ?? storedBase, theirs: theirs, mine: mine)
+                if merged.working != mine {
+                    try batch.write(file, store.recordFileBytes(merged.working, uscc: uscc), expecting: .unchanged(stat), group: uscc)
+                    updates.written[uscc] = merged.working
+                }
+                newBase = merged.base
+                divergent = merged.divergent
+                finalWorking = merged.working
+            }
+        } else if entry?.hasBase == true {
+            // The bureau deleted its file: the delete request stands; only the base moves on.
+            newBase = theirs
+        } else {
+            newBase = theirs
+            finalWorking = theirs
+            try batch.write(file, store.recordFileBytes(theirs, uscc: uscc), expecting: .absent, group: uscc)
+            updates.written[uscc] = theirs
+        }
+        return try finishStage(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: newBase,
+                             finalWorking: finalWorking, revision: revision, divergent: divergent, batch: batch, updates: &updates)
+    }
+
+    /// The end of `stage`: parked fields settled, the base written.
+    /// `theirsBytes`: the canonical bytes of `theirs`, when already made (a base that is theirs
+    /// is written from them instead of being encoded again).
+    private func finishStage(_ uscc: String, theirs: JSONValue, theirsHash: String, theirsBytes: [UInt8]?, newBase: JSONValue,
+                           finalWorking: JSONValue?, revision: Int64, divergent: [String], batch: AtomicBatch,
+                           updates: inout IndexUpdates) throws(AgentError) -> [String] {
+        // A parked field is settled once the province's version agrees with the working copy;
+        // until then the bureau asks about its conflict on every pull (see `DecisionSettler`).
+        if let parked = state.parked[uscc] {
+            let agreed = FieldPath.flatten(theirs)
+            let working = finalWorking.map(FieldPath.flatten)
+            let remaining = parked.filter { field, _ in working == nil || agreed[field] != working![field] }
+            settled += parked.filter { remaining[$0.key] == nil }.map { (uscc, $0.key, $0.value.conflictId) }
+            state.parked[uscc] = remaining.isEmpty ? nil : remaining
+        }
+        let isTheirs = newBase == theirs
+        let bytes = isTheirs ? theirsBytes.map { Store.baseBytes(revision: revision, canonicalDocument: $0) } : nil
+        try batch.write(store.baseFile(uscc), bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
+        updates.bases[uscc] = (isTheirs ? theirsHash : ContentHash.of(newBase), revision)
+        updates.provinceHashes[uscc] = theirsHash
+        return divergent
+    }
+
+    func stageTombstone(_ record: ChangedRecord, batch: AtomicBatch, updates: inout IndexUpdates) {
+        let uscc = record.uscc
+        guard let entry = index.entries[uscc] else { return }
+        batch.remove(store.baseFile(uscc))
+        updates.removedBases.insert(uscc)
+        // A file that is there although this bureau asked to delete it was restored since.
+        let restoredAfterRequest = state.pendingDeletes[uscc] != nil && entry.hasWorkingFile
+        settled += (state.pendingDeletes[uscc].map { [(uscc, "*", $0)] } ?? [])
+            + (state.parked[uscc] ?? [:]).map { (uscc, $0.key, $0.value.conflictId) }
+        state.pendingDeletes[uscc] = nil
+        state.parked[uscc] = nil
+        let what = record.movedTo.map { "moved to region \($0)" } ?? "deleted at the province"
+        // After an approved transfer the bureau's file names the new region: it asked for this.
+        let askedFor = record.movedTo != nil && (try? store.readRecord(uscc, validate: false))?["region"]?.stringValue == record.movedTo
+        if restoredAfterRequest && record.movedTo == nil {
+            log("record \(uscc) deleted at the province (its delete request was approved), but its file was restored since: the file stays; delete it to accept the deletion, or ask the province to keep the record")
+        } else if entry.hasWorkingFile && (askedFor || entry.docHash == entry.baseHash && statUnchanged(uscc, entry)) {
+            batch.remove(store.recordFile(uscc))
+            updates.removedWorking.insert(uscc)
+            log("record \(uscc) \(what): removed from the store")
+        } else if entry.hasWorkingFile {
+            log("record \(uscc) \(what), but it has local edits: the file is kept; move it aside or delete it")
+        }
+    }
+
+    func statUnchanged(_ uscc: String, _ entry: StatIndex.Entry) -> Bool {
+        guard entry.size >= 0, let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
+        return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
+    }
+
+    @discardableResult
+    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) -> Set<String> {
+        var updates = updates
+        // Dropped before the files change, whether or not the commit goes through.
+        if !updates.written.isEmpty || !updates.removedWorking.isEmpty { willChangeRecordFiles() }
+        let skipped: Set<String>
+        do { skipped = try batch.commit() } catch {
+            batch.abandon()
+            throw error
+        }
+        for uscc in skipped {
+            // Saved by someone while the merge was prepared: merge again on the next pull.
+            log("record \(uscc): records/\(uscc).json changed during the merge; it is merged on the next pull")
+            updates.written[uscc] = nil
+            updates.bases[uscc] = nil
+            state.deferred.insert(uscc)
+        }
+        for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
+        for (uscc, base) in updates.bases {
+            index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
+            index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision
+            let province = updates.provinceHashes[uscc]
+            state.provinceHashes[uscc] = province == base.hash ? nil : province
+        }
+        for uscc in updates.removedBases {
+            index.entries[uscc]?.baseHash = ""
+            index.entries[uscc]?.baseRevision = -1
+            state.provinceHashes[uscc] = nil
+        }
+        for uscc in updates.removedWorking { index.entries[uscc] = nil }
+        if !(updates.written.isEmpty && updates.bases.isEmpty && updates.removedBases.isEmpty && updates.removedWorking.isEmpty) {
+            indexDirty = true
+        }
+        try saveState()
+        // The index is a cache that heals itself (a stale entry is re-read and diffed against
+        // the real base), so a long push or pull rewrites it now and then, not per change set.
+        if FileSystem.nowNs() - indexSavedAt > 10_000_000_000 { try saveIndex() }
+        return skipped
+    }
+
+}
