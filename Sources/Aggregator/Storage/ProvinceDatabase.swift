@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// The province's register as the services hold it: one handle over whichever backend keeps it
 /// (`RegisterStore`). `ProvinceDatabase(path:)` opens the embedded SQLite file (`SQLiteRegister`),
@@ -27,6 +28,14 @@ public final class ProvinceDatabase: Sendable {
     /// The register in the SQLite file at `path` (made, mode 0600, when it is not there).
     public convenience init(path: String, schema: Schema = .migrate) throws {
         self.init(store: try SQLiteRegister(path: path, schema: schema))
+    }
+
+    /// The register in a PostgreSQL database (`PostgresRegister`): several aggregator instances
+    /// may share it. Connects, and does to the schema what `schema` says, holding the
+    /// migration lock (`pg_advisory_lock`).
+    public static func open(postgres settings: PostgresSettings, schema: Schema = .migrate,
+                            logger: Logger = Logger(label: "esync.postgres")) async throws -> ProvinceDatabase {
+        ProvinceDatabase(store: try await PostgresRegister.open(settings, schema: schema, logger: logger))
     }
 
     /// Where the register is, for messages: a file's path, or a server's address (never a
