@@ -13,7 +13,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Brings the register (database.path) to this version's schema.",
+            abstract: "Brings the register (database.path or database.url) to this version's schema.",
             discussion: """
                 Runs the migrations this version has and the register has not, in order, and names them. Serve and \
                 every other command refuse a register at another schema version instead of migrating it, so that \
@@ -31,7 +31,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func migrate() async throws {
             let config = try await options.load()
-            let database = try options.open(config, schema: .asFound)
+            let database = try await options.open(config, schema: .asFound)
             let found = SchemaMismatch(path: database.location, applied: try await database.appliedMigrations(), known: database.knownMigrations)
             guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: 2) }
             let ran: [String]
