@@ -138,6 +138,8 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "ConfigSupport", .product(name: "Yams", package: "Yams"),
+            // The PostgreSQL cluster the register's tests use with ESYNC_TEST_BACKEND=postgresql.
+            "EndToEndSupport",
             // The API's routes in process (`APIRouteTests`), without a real server.
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),

@@ -37,7 +37,7 @@ extension PostgresTransaction {
     func tokens(named selector: String, prefix: Bool, activeBureau: Bool) throws -> [StoredToken] {
         let only = activeBureau ? " AND revoked_at IS NULL AND role = 'bureau'" : ""
         if prefix {
-            return try query("SELECT \(Self.tokenColumns) FROM tokens WHERE substr(selector, 1, $1) = $2" + only + " ORDER BY id",
+            return try query("SELECT \(Self.tokenColumns) FROM tokens WHERE substr(selector, 1, CAST($1 AS INTEGER)) = $2" + only + " ORDER BY id",
                              [SQLValue(selector.count), .text(selector)]).map(Self.token)
         }
         let id = selector.hasPrefix("#") ? Int64(selector.dropFirst()) : nil
@@ -82,7 +82,7 @@ extension PostgresTransaction {
     }
 
     func activeCertificates(prefix: String) throws -> [StoredCertificate] {
-        try query("SELECT \(Self.certificateColumns) FROM client_certificates WHERE substr(fingerprint, 1, $1) = $2 AND revoked_at IS NULL ORDER BY position",
+        try query("SELECT \(Self.certificateColumns) FROM client_certificates WHERE substr(fingerprint, 1, CAST($1 AS INTEGER)) = $2 AND revoked_at IS NULL ORDER BY position",
                   [SQLValue(prefix.count), .text(prefix)]).map(Self.certificate)
     }
 
