@@ -33,8 +33,10 @@ extension PostgresTransaction {
         return found
     }
 
+    /// One record; in a write transaction it is locked as `recordsForMerge` locks (a decision
+    /// or an edit reads it, then writes its next revision).
     func record(_ uscc: String) throws -> StoredRecord? {
-        try one("SELECT \(Self.recordColumns) FROM records WHERE uscc = $1", [.text(uscc)]).map(Self.record)
+        try one("SELECT \(Self.recordColumns) FROM records WHERE uscc = $1" + (locking ? " FOR UPDATE" : ""), [.text(uscc)]).map(Self.record)
     }
 
     func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp] {
@@ -263,8 +265,10 @@ extension PostgresTransaction {
         Int(try one("SELECT COUNT(*) FROM records WHERE region = $1 AND NOT deleted", [.text(region)])?.int(0) ?? 0)
     }
 
+    /// The province's clock; in a write transaction its row stays locked until commit, so that
+    /// two instances never read the same last time and hand out the same timestamp.
     func savedClock() throws -> HybridTimestamp? {
-        guard let row = try one("SELECT last FROM clock WHERE id = 1") else { return nil }
+        guard let row = try one("SELECT last FROM clock WHERE id = 1" + (locking ? " FOR UPDATE" : "")) else { return nil }
         return HybridTimestamp(try row.string(0))
     }
 
