@@ -21,7 +21,10 @@ import PostgresNIO
 /// migrations; no extension, no stored procedure, no trigger, no JSON function.
 final class PostgresRegister: RegisterStore {
     let settings: PostgresSettings
+    /// The sessions writes (and the migrations) run on, and those reads run on: apart, so that
+    /// a reader never waits for a session behind writers that wait for each other's locks.
     let sessions: PostgresSessionPool
+    let readers: PostgresSessionPool
     /// How many times a write that met a retryable error runs at most.
     static let attempts = 8
 
@@ -30,14 +33,18 @@ final class PostgresRegister: RegisterStore {
 
     private init(settings: PostgresSettings, logger: Logger) {
         self.settings = settings
-        sessions = PostgresSessionPool(settings: settings, logger: logger)
+        sessions = PostgresSessionPool(settings: settings, size: settings.connections / 2, logger: logger)
+        readers = PostgresSessionPool(settings: settings, size: settings.connections - settings.connections / 2, logger: logger)
     }
 
     /// A register let go without `closeConnections` (a command that ends) still closes its
     /// connections properly: the task keeps the sessions until they are.
     deinit {
-        let sessions = sessions
-        Task { await sessions.close() }
+        let sessions = sessions, readers = readers
+        Task {
+            await sessions.close()
+            await readers.close()
+        }
     }
 
     /// Connects to the register and does to its schema what `schema` says (see
@@ -67,13 +74,13 @@ final class PostgresRegister: RegisterStore {
     }
 
     func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
-        let session = try await sessions.acquire()
+        let session = try await readers.acquire()
         do {
             let value = try await session.transaction(.read) { try body($0) }
-            await sessions.release(session)
+            await readers.release(session)
             return value
         } catch {
-            await sessions.release(session)
+            await readers.release(session)
             throw error
         }
     }
@@ -136,6 +143,7 @@ final class PostgresRegister: RegisterStore {
 
     func closeConnections() async {
         await sessions.close()
+        await readers.close()
     }
 
     /// Runs `body` on one session holding the register's migration lock (a session-level

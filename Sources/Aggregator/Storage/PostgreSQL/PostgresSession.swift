@@ -130,10 +130,11 @@ final class QueueExecutor: SerialExecutor, @unchecked Sendable {
     }
 }
 
-/// The sessions of one process: at most `settings.connections` open, an idle one reused, a
-/// caller waiting in turn when all are busy.
+/// Sessions of one process: at most `size` open, an idle one reused, a caller waiting in turn
+/// when all are busy.
 actor PostgresSessionPool {
     let settings: PostgresSettings
+    let size: Int
     let logger: Logger
     private var idle: [PostgresSession] = []
     private var open = 0
@@ -141,8 +142,9 @@ actor PostgresSessionPool {
     private var waiting: [CheckedContinuation<PostgresSession, any Error>] = []
     private var closed = false
 
-    init(settings: PostgresSettings, logger: Logger) {
+    init(settings: PostgresSettings, size: Int, logger: Logger) {
         self.settings = settings
+        self.size = max(1, size)
         self.logger = logger
     }
 
@@ -152,7 +154,7 @@ actor PostgresSessionPool {
             if !session.isClosed { return session }
             open -= 1
         }
-        if open < settings.connections {
+        if open < size {
             open += 1
             return try await connect()
         }

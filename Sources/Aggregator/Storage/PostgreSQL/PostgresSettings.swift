@@ -13,7 +13,7 @@ public struct PostgresSettings: Sendable, Equatable {
     /// client certificate).
     public var password: String?
     public var tls: TLS
-    /// Connections each aggregator process keeps open at most.
+    /// Connections each aggregator process keeps open at most: half for writes, half for reads.
     public var connections = 8
 
     /// `database.sslmode`, as libpq names them (those that say something definite).
