@@ -25,6 +25,9 @@ import Testing
         #expect(settings.password == "s3cret" && settings.tls == .require)
         #expect(config.databaseLocation == "postgresql://esync@db.example:6543/province")
         #expect(config.postgres?.password == nil, "the password is read when the register is opened, not kept from the config")
+        for shown in ["\(settings)", String(reflecting: settings), "\(Mirror(reflecting: settings).children.map(\.value))"] {
+            #expect(!shown.contains("s3cret"), "\(shown)")
+        }
     }
 
     @Test func theEnvironmentsURLOverridesThePath() async throws {

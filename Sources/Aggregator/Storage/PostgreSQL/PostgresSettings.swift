@@ -70,6 +70,13 @@ public struct PostgresSettings: Sendable, Equatable {
     public static let sslModes = ["disable", "require", "verify-full"]
 }
 
+/// Printed, logged or dumped, the settings are their location and TLS mode: never the password.
+extension PostgresSettings: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "\(location) (TLS \(tls), \(password == nil ? "no password" : "password from database.passwordFile"))" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: ["location": location, "tls": tls], displayStyle: .struct) }
+}
+
 /// A `database.url` that cannot be used, and why (the URL itself is not repeated: it may hold
 /// what should not be in a log).
 public struct PostgresURLError: Error, CustomStringConvertible, Sendable, Equatable {
