@@ -539,6 +539,24 @@ extension ProvinceDatabase {
                 CREATE INDEX history_seq ON history(seq);
                 """)
         }
+        migrator.registerMigration("v21-register-identity") { db in
+            // Which register this is, and which life of it: a restore from a backup gives it a
+            // new generation, so that an agent that synced with the register as it was can tell
+            // (`RegisterIdentity`).
+            try db.execute(sql: """
+                CREATE TABLE register_identity (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    register TEXT NOT NULL,
+                    generation TEXT NOT NULL,
+                    restores INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    restored_at TEXT,
+                    restored_from TEXT
+                );
+                INSERT INTO register_identity (id, register, generation, created_at)
+                VALUES (1, lower(hex(randomblob(16))), lower(hex(randomblob(8))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+                """)
+        }
         return migrator
     }
 }
