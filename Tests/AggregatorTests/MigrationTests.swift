@@ -16,6 +16,7 @@ import Testing
         "v8-last-source", "v9-clocks", "v10-review-sessions", "v11-token-selectors", "v12-report-facts",
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
         "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas", "v21-register-identity",
+        "v22-provenance-from-history",
     ]
 
     let folder = NSTemporaryDirectory() + "esync-migration-\(UUID().uuidString)"
