@@ -24,6 +24,8 @@ let package = Package(
         // to read the bureau's client certificate off the connection.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The province's register on PostgreSQL (several aggregator instances on one database).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         // The review pages' templates (embedded as string literals, see Sources/Aggregator/Web).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
@@ -97,6 +99,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding a batch's values without converting them again.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -137,6 +140,8 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
             "Aggregator", "ConfigSupport", .product(name: "Yams", package: "Yams"),
+            // The PostgreSQL cluster the register's tests use with ESYNC_TEST_BACKEND=postgresql.
+            "EndToEndSupport",
             // The API's routes in process (`APIRouteTests`), without a real server.
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),

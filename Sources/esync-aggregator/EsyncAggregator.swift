@@ -11,16 +11,21 @@ import Synchronization
 struct EsyncAggregator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esync-aggregator",
-        abstract: "The province's EnterpriseSync service: merges the bureaus' change sets into SQLite.",
+        abstract: "The province's EnterpriseSync service: merges the bureaus' change sets into its register (SQLite, or PostgreSQL).",
         discussion: """
             Every command reads --config FILE (default $ESYNC_AGGREGATOR_CONFIG, else /etc/esync/aggregator.yaml); \
             every key can be overridden by an environment variable (listen.port → ESYNC_LISTEN_PORT). A key the \
             aggregator does not know is an error naming its line and the key most likely meant; a bad value names \
             the line, or the environment variable, that gave it.
 
-            The first `token add`, `cert add` or `serve` makes the register (database.path) and says so; its folder must \
-            exist, and every other command refuses a register that is not there, so a typo in database.path never gives \
-            a fresh, empty one. An existing register is never migrated by the command that opens it: after an upgrade, \
+            The register is the SQLite file database.path, or with database.url (or $ESYNC_DATABASE_URL), \
+            postgresql://USER@HOST:PORT/DB, a PostgreSQL database that several `serve` instances can share; its password \
+            comes from database.passwordFile (a URL with a password in it is refused), TLS from database.sslmode \
+            (disable, require, verify-full) and database.sslRootCert.
+
+            The first `token add`, `cert add` or `serve` makes the register and says so: the SQLite file, whose folder must \
+            exist, or the schema in an empty PostgreSQL database, which the operator creates. Every other command refuses a \
+            register that is not there, so a typo in database.path or database.url never gives a fresh, empty one. An existing register is never migrated by the command that opens it: after an upgrade, \
             stop every instance and run `database migrate` (serve and the other commands refuse an older schema and say so).
 
             Exit codes: 0 success; 1 failure; 2 bad command line or configuration (an unknown key, a bad value, a \
@@ -46,7 +51,7 @@ struct ConfigOption: ParsableArguments {
     /// The config and its database, which must exist unless `create` (see `open(_:create:)`).
     func open(create: Bool = false) async throws -> (AggregatorConfig, ProvinceDatabase) {
         let config = try await load()
-        return (config, try open(config, create: create))
+        return (config, try await open(config, create: create))
     }
 
     /// For a command that records who acted: the config, who (see `AggregatorConfig.attribution`,
@@ -55,7 +60,7 @@ struct ConfigOption: ParsableArguments {
     func open(by: String?, required: Bool = true) async throws -> (config: AggregatorConfig, who: String, database: ProvinceDatabase) {
         let config = try await load()
         let who = required ? try config.attribution(by) : by ?? config.cliBy ?? ""
-        return (config, who, try open(config))
+        return (config, who, try await open(config))
     }
 
     /// The database of a config already loaded (after a check that must come first).
@@ -68,7 +73,14 @@ struct ConfigOption: ParsableArguments {
     ///
     /// A register at another schema version is refused (`SchemaMismatch`, exit 2): only
     /// `database migrate` (`schema: .migrate`) changes an existing register's schema.
-    func open(_ config: AggregatorConfig, create: Bool = false, schema: ProvinceDatabase.Schema = .current) throws -> ProvinceDatabase {
+    ///
+    /// On PostgreSQL (`database.url`) the database itself is the operator's to make (`CREATE
+    /// DATABASE`); an empty one is a register not there yet, given its schema by the same
+    /// commands and refused by the others.
+    func open(_ config: AggregatorConfig, create: Bool = false, schema: ProvinceDatabase.Schema = .current) async throws -> ProvinceDatabase {
+        let postgres: PostgresSettings?
+        do { postgres = try config.postgresWithPassword() } catch { throw CommandFailure(message: "\(error)", code: 2) }
+        if let postgres { return try await open(postgres, create: create, schema: schema) }
         let path = config.databasePath
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
@@ -87,6 +99,45 @@ struct ConfigOption: ParsableArguments {
         }
         if isNew { FileHandle.standardError.write(Data("esync-aggregator: created a new register at \(path)\n".utf8)) }
         return database
+    }
+
+    /// `open` for a register on PostgreSQL: looks at its schema first (as found), then gives an
+    /// empty database the schema when `create`, and refuses one at another version.
+    private func open(_ postgres: PostgresSettings, create: Bool, schema: ProvinceDatabase.Schema) async throws -> ProvinceDatabase {
+        let location = postgres.location
+        let database: ProvinceDatabase
+        do { database = try await ProvinceDatabase.open(postgres: postgres, schema: .asFound) } catch {
+            throw CommandFailure(message: "cannot open the database \(location): \(error)", code: 1)
+        }
+        do {
+            let applied = try await database.appliedMigrations()
+            guard schema == .current else {
+                if schema == .migrate { _ = try await database.migrate() }
+                return database
+            }
+            if applied.isEmpty {
+                guard create else {
+                    throw CommandFailure(message: "no register at \(location) (database.url): the database has no schema yet; correct database.url, or make the register with `esync-aggregator token add` or `serve`", code: 2)
+                }
+                // Another instance starting at once may have made it meanwhile: migrate runs
+                // under the migration lock and only what is missing.
+                if !(try await database.migrate()).isEmpty {
+                    FileHandle.standardError.write(Data("esync-aggregator: created a new register at \(location)\n".utf8))
+                }
+            } else if applied != database.knownMigrations {
+                throw CommandFailure(message: SchemaMismatch(path: location, applied: applied, known: database.knownMigrations).description, code: 2)
+            }
+            return database
+        } catch let failure as CommandFailure {
+            await database.close()
+            throw failure
+        } catch let mismatch as SchemaMismatch {
+            await database.close()
+            throw CommandFailure(message: mismatch.description, code: 2)
+        } catch {
+            await database.close()
+            throw CommandFailure(message: "cannot open the database \(location): \(error)", code: 1)
+        }
     }
 }
 
@@ -164,7 +215,7 @@ struct Serve: AsyncParsableCommand {
             var logger = Logger(label: "esync-aggregator")
             logger.logLevel = .info
             let host = config.host
-            let path = config.databasePath
+            let path = config.databaseLocation
             let scheme = config.tls == nil ? "http" : "https"
             let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
             let listening = Mutex(false)
@@ -238,7 +289,7 @@ struct Token: AsyncParsableCommand {
                 let config = try await options.load()
                 // Who registers a key is kept in the change-set log; a token alone logs nothing.
                 let registeredBy = key == nil ? "" : try config.attribution(by)
-                let database = try options.open(config, create: true)
+                let database = try await options.open(config, create: true)
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {

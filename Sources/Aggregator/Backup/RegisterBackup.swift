@@ -90,12 +90,12 @@ public enum RegisterBackup {
         }
         let takenAt = Date().formatted(.iso8601)
         do { try database.copy(to: copy) } catch {
-            throw BackupFailure(kind: .io, path: database.path, reason: "cannot be copied to \(copy): \(error)")
+            throw BackupFailure(kind: .io, path: database.location, reason: "cannot be copied to \(copy): \(error)")
         }
         var manifest = try summarize(copy, takenAt: takenAt)
         manifest.takenAt = takenAt
         do {
-            try ProvinceDatabase.writeBackupManifest(String(decoding: try JSONEncoder.sorted.encode(manifest), as: UTF8.self), in: copy)
+            try SQLiteRegister.writeBackupManifest(String(decoding: try JSONEncoder.sorted.encode(manifest), as: UTF8.self), in: copy)
         } catch {
             throw BackupFailure(kind: .io, path: copy, reason: "cannot keep the manifest: \(error)")
         }
@@ -126,7 +126,7 @@ public enum RegisterBackup {
             throw BackupFailure(kind: .io, path: folder, reason: "the register's folder does not exist (create it, owned by the aggregator's user)")
         }
         let lock: Int32?
-        do { lock = try ProvinceDatabase.lockUsers(path, exclusive: true) } catch { throw BackupFailure(kind: .io, path: path, reason: "\(error)") }
+        do { lock = try SQLiteRegister.lockUsers(path, exclusive: true) } catch { throw BackupFailure(kind: .io, path: path, reason: "\(error)") }
         guard let lock else {
             throw BackupFailure(kind: .inUse, path: path, reason: "the register is open in another esync-aggregator (serve, or a command); stop every one that uses it (systemctl stop esync-aggregator) and restore again")
         }
@@ -141,9 +141,9 @@ public enum RegisterBackup {
         let now = Date().formatted(.iso8601)
         let identity: RegisterIdentity
         do {
-            try ProvinceDatabase.makeRestored(unpacked, generation: newGeneration(), at: now,
+            try SQLiteRegister.makeRestored(unpacked, generation: newGeneration(), at: now,
                                               from: "\((file as NSString).lastPathComponent) (taken \(manifest.takenAt))")
-            identity = try ProvinceDatabase.withTransaction(on: unpacked, readOnly: true) { try $0.registerIdentity() }
+            identity = try SQLiteRegister.withTransaction(on: unpacked, readOnly: true) { try $0.registerIdentity() }
         } catch {
             throw BackupFailure(kind: .io, path: unpacked, reason: "cannot be made the register: \(error)")
         }
@@ -152,7 +152,7 @@ public enum RegisterBackup {
             let aside = path + ".before-restore-" + now.filter { $0.isNumber || $0 == "T" }
             // The register being replaced keeps what its WAL holds; one too damaged to open is
             // moved with its WAL as it is.
-            let single = (try? ProvinceDatabase.makeSingleFile(path)) != nil
+            let single = (try? SQLiteRegister.makeSingleFile(path)) != nil
             for suffix in single ? [""] : ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
                 guard rename(path + suffix, aside + suffix) == 0 else {
                     throw BackupFailure(kind: .io, path: path + suffix, reason: "cannot be moved aside to \(aside + suffix): \(String(cString: strerror(errno)))")
@@ -198,11 +198,11 @@ public enum RegisterBackup {
     private static func check(_ copy: String, backup file: String) throws -> BackupManifest {
         let text: String?
         do {
-            let problems = try ProvinceDatabase.integrityProblems(copy)
+            let problems = try SQLiteRegister.integrityProblems(copy)
             guard problems.isEmpty else {
                 throw BackupFailure(kind: .damaged, path: file, reason: "the register in it is damaged (integrity check: \(problems.prefix(3).joined(separator: "; ")))")
             }
-            text = try ProvinceDatabase.backupManifest(in: copy)
+            text = try SQLiteRegister.backupManifest(in: copy)
         } catch let failure as BackupFailure {
             throw failure
         } catch {
@@ -222,8 +222,8 @@ public enum RegisterBackup {
     /// The manifest of a register file, computed from what it holds.
     private static func summarize(_ path: String, takenAt: String) throws -> BackupManifest {
         do {
-            let schema = try ProvinceDatabase.appliedMigrations(path).last ?? "none"
-            return try ProvinceDatabase.withTransaction(on: path, readOnly: true) { register in
+            let schema = try SQLiteRegister.appliedMigrations(path).last ?? "none"
+            return try SQLiteRegister.withTransaction(on: path, readOnly: true) { register in
                 var regions: [String: BackupManifest.Region] = [:]
                 for region in EnterpriseModel.Regions.all.map(\.code) {
                     let digests = try RegionAudit.digests(region: region, register: register)

@@ -1,6 +1,6 @@
 import GRDB
 
-extension ProvinceDatabase {
+extension SQLiteRegister {
     /// The schema, one migration per change, applied in order to every province's database.
     ///
     /// A migration that has shipped never changes: a database that ran it will not run it again,

@@ -1,14 +1,25 @@
 import Foundation
 import GRDB
 
+extension ProvinceDatabase {
+    /// Copies the register into a new SQLite file at `path` (see `SQLiteRegister.copy(to:)`).
+    /// A register on PostgreSQL is backed up with PostgreSQL's own tools.
+    func copy(to path: String) throws {
+        guard let sqlite = store as? SQLiteRegister else {
+            throw BackupFailure(kind: .io, path: location, reason: "is on PostgreSQL: back it up with PostgreSQL's own tools (pg_basebackup with WAL archiving, or pg_dump); see docs/operations.md")
+        }
+        try sqlite.copy(to: path)
+    }
+}
+
 /// The register's files: an online copy for a backup, a backup's manifest, and the checks and
 /// changes a restore makes to a register file no service has open.
-extension ProvinceDatabase {
+extension SQLiteRegister {
     /// Copies the register, as one committed state, into a new file at `path` (mode 0600):
     /// SQLite's online backup, run inside one read transaction, so the copy is consistent while
     /// `serve` goes on writing (WAL: writers do not wait for a reader). The copy is one file
     /// in rollback-journal mode, with no `-wal` beside it.
-    public func copy(to path: String) throws {
+    func copy(to path: String) throws {
         try Self.createPrivately(path)
         let destination = try DatabaseQueue(path: path)
         try pool.backup(to: destination)
