@@ -42,6 +42,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev", "zlib1g-dev"])]
         ),
+        // zlib's gz* file functions, for the register's backups.
+        .systemLibrary(name: "CEsyncZlib", providers: [.apt(["zlib1g-dev"])]),
         // syncfs(2), which needs _GNU_SOURCE and so is not in Swift's Glibc module.
         .target(name: "CPosix"),
         .target(
@@ -89,7 +91,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "SyncCore", "ConfigSupport", "Spreadsheet",
+                "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

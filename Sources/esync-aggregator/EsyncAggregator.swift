@@ -32,7 +32,7 @@ struct EsyncAggregator: AsyncParsableCommand {
             database folder or register that is not there, a register at another schema version, an address serve cannot listen on); 3 done, but some lines were refused; 4 not found.
             """,
         version: "esync-aggregator \(ESyncVersion.current)",
-        subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self, DatabaseCommand.self]
+        subcommands: [Serve.self, Token.self, Cert.self, Records.self, Conflicts.self, Designations.self, ChangeSets.self, RegionsCommand.self, ReportCommand.self, DatabaseCommand.self, BackupCommand.self, RestoreCommand.self]
     )
 
     static func main() async { await mainWithDocumentedExitCodes() }

@@ -15,7 +15,8 @@ import Testing
         "v1", "v2-resolutions", "v3-reopen", "v4-held", "v5-transfers", "v6-guard-window", "v7-region-activity",
         "v8-last-source", "v9-clocks", "v10-review-sessions", "v11-token-selectors", "v12-report-facts",
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
-        "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas",
+        "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas", "v21-register-identity",
+        "v22-provenance-from-history",
     ]
 
     let folder = NSTemporaryDirectory() + "esync-migration-\(UUID().uuidString)"
@@ -32,6 +33,9 @@ import Testing
         let v1 = try FirstVersionRegister(path: path)
         let database = try ProvinceDatabase(path: path)
         #expect(try await database.pool.read { db in try SQLiteRegister.migrator.completedMigrations(db) } == Self.shipped)
+        // v21 gave the register an identity: never restored, a 32-digit id, a 16-digit generation.
+        let identity = try await database.read { try $0.registerIdentity() }
+        #expect(identity.restores == 0 && identity.register.count == 32 && identity.generation.count == 16 && identity.restoredAt == nil)
         let merge = MergeService(database: database)
 
         // Records, with the provenance and history the first version wrote.

@@ -52,6 +52,7 @@ protocol RegisterStore: Sendable {
 /// Every typed operation on the register, grouped by the tables they own. An implementation
 /// conforms to each group; the services see only this composition.
 typealias RegisterTransaction = RecordStorage & CredentialStorage & ChangeSetStorage & ActivityStorage & ConflictStorage & SessionStorage & StoreEpochStorage & ReportStorage
+    & IdentityStorage
 
 /// The records, their provenance, history and report facts, conflicts as a merge parks them,
 /// and the change sequence.

@@ -278,5 +278,24 @@ extension PostgresRegister {
             )
             """,
         ]),
+        // As SQLite's v21-register-identity: which register this is, and which life of it.
+        Migration(identifier: "pg2-register-identity", statements: [
+            """
+            CREATE TABLE register_identity (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                register TEXT NOT NULL,
+                generation TEXT NOT NULL,
+                restores BIGINT NOT NULL DEFAULT 0,
+                created_at TEXT NOT NULL,
+                restored_at TEXT,
+                restored_from TEXT
+            )
+            """,
+            """
+            INSERT INTO register_identity (id, register, generation, created_at)
+            VALUES (1, md5(random()::text || clock_timestamp()::text), substr(md5(random()::text || clock_timestamp()::text), 1, 16),
+                    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+            """,
+        ]),
     ]
 }

@@ -8,6 +8,10 @@ final class SQLiteRegister: Sendable {
     /// The connections; only the storage layer (`Storage/`) uses them.
     let pool: DatabasePool
     let path: String
+    /// The users lock, held shared while this register is open (see `lockUsers`).
+    private let usersLock: Int32
+
+    deinit { close(usersLock) }
 
     /// The migrations this version of the register has, in order.
     static var migrationIdentifiers: [String] { migrator.migrations }
@@ -22,7 +26,15 @@ final class SQLiteRegister: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try Self.createPrivately(path)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        // A restore that is replacing the register finishes first (it holds the lock alone).
+        guard let lock = try Self.lockUsers(path, exclusive: false) else {
+            throw DatabaseFileError(path: path + "-users.lock", action: "cannot take the users lock of", errno: EWOULDBLOCK)
+        }
+        usersLock = lock
+        do { pool = try DatabasePool(path: path, configuration: configuration) } catch {
+            close(lock)
+            throw error
+        }
         try Self.exclusively(path) {
             switch schema {
             case .migrate: try Self.migrator.migrate(pool)
