@@ -57,6 +57,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    try closeInheritedDescriptors(&actions)
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
@@ -84,6 +85,25 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
                          stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
+
+/// Closes, in a child `posix_spawn` starts, every descriptor above stderr: whatever the test
+/// process holds open (the flock of `/tmp/esync-swift.lock` that the build's `flock` passed down,
+/// a listening socket, a pipe) must not be kept by a server that a command starts and that
+/// outlives the test, such as the PostgreSQL of `pg_ctl start`. Foundation's `Process` does the
+/// same for its children. glibc has had the action since 2.34; Swift's Glibc module does not
+/// show it (it is a GNU extension), so it is looked up once.
+func closeInheritedDescriptors(_ actions: inout posix_spawn_file_actions_t) throws {
+    guard let closeFrom = addCloseFrom else {
+        throw HarnessError("this C library has no posix_spawn_file_actions_addclosefrom_np (glibc 2.34 or later): a child would keep the test's descriptors")
+    }
+    let failed = closeFrom(&actions, 3)
+    guard failed == 0 else { throw HarnessError("posix_spawn_file_actions_addclosefrom_np: \(String(cString: strerror(failed)))") }
+}
+
+private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32)? = {
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32).self)
+}()
 
 /// A real `esync-aggregator serve` on 127.0.0.1, port chosen by the kernel, with a fresh register
 /// (an SQLite file, or with `ESYNC_TEST_BACKEND=postgresql` a database of its own on the test

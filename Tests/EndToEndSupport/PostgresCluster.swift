@@ -19,9 +19,11 @@ enum TestBackend: Sendable {
 
 /// A PostgreSQL cluster for this test process: made with `initdb` in a temporary folder and
 /// started on a free loopback port, once, the first time a test asks for it, and stopped when
-/// the process exits. As root (CI, this machine) it runs as the `postgres` user (initdb
-/// refuses root); otherwise as the caller. The server binaries are found in
-/// `ESYNC_PG_BIN`, else the newest `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package).
+/// the process exits, even by a crash (`stopAtExit`). Every command it runs (`run`) starts with
+/// no descriptor of the test's but stdin, stdout and stderr, so the server holds none either.
+/// As root (CI, this machine) it runs as the `postgres` user (initdb refuses root); otherwise
+/// as the caller. The server binaries are found in `ESYNC_PG_BIN`, else the newest
+/// `/usr/lib/postgresql/*/bin` (Debian's `postgresql` package).
 ///
 /// Trust authentication on 127.0.0.1 only, user `esync`; fsync off (a test cluster is thrown
 /// away, and the machine is shared). Each aggregator gets a database of its own
@@ -50,6 +52,8 @@ final class PostgresCluster: Sendable {
             let chown = try run("/bin/chown", ["postgres:postgres", folder], in: NSTemporaryDirectory())
             guard chown.status == 0 else { throw HarnessError("chown postgres \(folder): \(chown)") }
         }
+        // From here on the folder (and the server, once started) goes when this process does.
+        try Self.stopAtExit(bin: bin, data: folder + "/data", root: asRoot)
         let initdb = try Self.asOwner(bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", user, "--locale=C", "-E", "UTF8", "--no-sync"],
                                       root: asRoot, in: folder)
         guard initdb.status == 0 else { throw HarnessError("initdb: \(initdb)") }
@@ -67,7 +71,6 @@ final class PostgresCluster: Sendable {
             throw HarnessError("pg_ctl start: \(started.map { "\($0.result)" } ?? "") \(log)")
         }
         port = started.port
-        Self.stopAtExit(bin: bin, data: folder + "/data", root: asRoot)
     }
 
     /// `postgresql://esync@127.0.0.1:PORT/NAME`
@@ -125,21 +128,47 @@ final class PostgresCluster: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// What `atexit` runs: the commands, as C strings made once (stop the server, remove its
-    /// folder).
-    nonisolated(unsafe) private static var atExit: [[UnsafeMutablePointer<CChar>?]] = []
+    /// The write end of the pipe the cluster's keeper reads (see `stopAtExit`), and the keeper.
+    nonisolated(unsafe) private static var keeper: (pipe: Int32, pid: pid_t) = (-1, 0)
 
-    private static func stopAtExit(bin: String, data: String, root: Bool) {
+    /// Stops the cluster and removes its folder when this process ends, however it ends: a
+    /// keeper process (`setsid`, out of the test's process group, so that a Ctrl-C reaches the
+    /// test and not it) waits on a pipe whose only write end this process holds (close-on-exec:
+    /// no child inherits it). At a normal exit `atexit` closes it and waits for the keeper; when
+    /// the test process crashes or is killed the kernel closes it, and the keeper stops the
+    /// server all the same, instead of leaving a postgres running with nobody to stop it.
+    private static func stopAtExit(bin: String, data: String, root: Bool) throws {
         let stop = (root ? ["/usr/sbin/runuser", "-u", "postgres", "--"] : []) + [bin + "/pg_ctl", "-D", data, "-m", "immediate", "-w", "stop"]
-        let remove = ["/bin/rm", "-rf", (data as NSString).deletingLastPathComponent]
-        atExit = [stop, remove].map { $0.map { strdup($0) } + [nil] }
+        let folder = (data as NSString).deletingLastPathComponent
+        var ends: [Int32] = [-1, -1]
+        // (pipe2 is a GNU extension Swift's Glibc does not show; every child the tests start
+        // closes inherited descriptors anyway, so the moment before FD_CLOEXEC leaks nothing.)
+        guard pipe(&ends) == 0, fcntl(ends[0], F_SETFD, FD_CLOEXEC) == 0, fcntl(ends[1], F_SETFD, FD_CLOEXEC) == 0 else {
+            throw HarnessError("pipe: \(String(cString: strerror(errno)))")
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        try closeInheritedDescriptors(&actions)
+        // sh -c SCRIPT FOLDER STOP…: "$0" is the folder, "$@" the stop command.
+        let script = #"cat > /dev/null; "$@"; rm -rf -- "$0""#
+        let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/setsid", "--wait", "/bin/sh", "-c", script, folder] + stop).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/setsid", &actions, nil, argv, environ)
+        close(ends[0])
+        guard spawned == 0 else {
+            close(ends[1])
+            throw HarnessError("cannot start the cluster's keeper (/usr/bin/setsid): \(String(cString: strerror(spawned)))")
+        }
+        keeper = (ends[1], pid)
         atexit {
-            for command in PostgresCluster.atExit {
-                var pid: pid_t = 0
-                guard let first = command.first, let executable = first, posix_spawn(&pid, executable, nil, nil, command, environ) == 0 else { continue }
-                var status: Int32 = 0
-                waitpid(pid, &status, 0)
-            }
+            close(PostgresCluster.keeper.pipe)
+            var status: Int32 = 0
+            while waitpid(PostgresCluster.keeper.pid, &status, 0) < 0 && errno == EINTR {}
         }
     }
 }
