@@ -24,8 +24,9 @@ struct BackupCommand: AsyncParsableCommand {
                 Prints what the backup holds. FILE must not exist. With --into DIR the backup is named \
                 register-YYYYMMDDTHHMMSSZ.sqlite.gz, and --keep N then removes all but the newest N backups so named \
                 in DIR. The uncompressed copy is made next to the backup (--scratch DIR to put it elsewhere) and \
-                removed; a backup cut short leaves no file under the backup's name. Exit 0, or 1 when it could not \
-                be taken.
+                removed; a backup cut short leaves no file under the backup's name. Exit 0; 1 when it could not \
+                be taken; 2 when the register is on PostgreSQL (database.url), which is backed up with its own tools \
+                (pg_dump, pg_basebackup).
                 """
         )
 
@@ -45,6 +46,7 @@ struct BackupCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reporting {
+                try refuseOnPostgreSQL(try await options.load(), "backup")
                 let (config, database) = try await options.open()
                 let target = file ?? (into! + "/" + RegisterBackup.fileName())
                 let started = ContinuousClock.now
@@ -107,7 +109,8 @@ struct RestoreCommand: AsyncParsableCommand {
             generation, so that bureaus' agents can tell the province went back in time. Refused while any \
             esync-aggregator (serve or a command) has the register open: stop the service first. A register already \
             at database.path is replaced only with --force, and kept beside it as PATH.before-restore-TIME. Exit 0; \
-            1 when the backup is damaged or the register is in use; 2 when a register is there and --force was not given.
+            1 when the backup is damaged or the register is in use; 2 when a register is there and --force was not given, \
+            or when the register is on PostgreSQL (database.url: restore it with PostgreSQL's own tools).
             """
     )
 
@@ -119,6 +122,7 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let config = try await options.load()
+            try refuseOnPostgreSQL(config, "restore")
             let restored: (manifest: BackupManifest, identity: RegisterIdentity, keptAs: String?)
             do { restored = try RegisterBackup.restore(file, to: config.databasePath, force: force, scratch: scratch) } catch let failure as BackupFailure {
                 throw CommandFailure(message: "not restored: \(failure)", code: failure.kind == .exists ? 2 : 1)
@@ -129,4 +133,16 @@ struct RestoreCommand: AsyncParsableCommand {
             print("the register's generation is now \(restored.identity.generation) (it was \(restored.manifest.identity.generation) when the backup was taken)")
         }
     }
+}
+
+/// `backup` and `restore` work on the embedded register's file; a register on PostgreSQL has
+/// the database's own tools, which know its replication and WAL. Refused (exit 2) from the
+/// config alone, before anything is opened or written.
+func refuseOnPostgreSQL(_ config: AggregatorConfig, _ command: String) throws {
+    guard let postgres = config.postgres else { return }
+    throw CommandFailure(message: """
+        `esync-aggregator \(command)` is for the embedded SQLite register (database.path); this register is on PostgreSQL \
+        (\(postgres.location), database.url). Use PostgreSQL's own tools: pg_dump -Fc and pg_restore for a copy, \
+        pg_basebackup with WAL archiving for a point-in-time restore (see docs/operations.md)
+        """, code: 2)
 }

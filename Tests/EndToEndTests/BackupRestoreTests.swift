@@ -5,9 +5,15 @@ import Testing
 
 /// `esync-aggregator backup`, `backup verify` and `restore` on the embedded register (issue 17):
 /// a backup taken while `serve` answers and a bureau pushes, checked, refused when damaged, and
-/// put back with a new generation only once every process has let go of the register.
+/// put back with a new generation only once every process has let go of the register. On
+/// PostgreSQL (`ESYNC_TEST_BACKEND=postgresql`) these are skipped: that register is backed up with
+/// the database's own tools, and `backup` and `restore` refuse it (the last test).
 @Suite(.serialized) struct BackupRestoreTests {
-    @Test func aBackupTakenWhileServingIsCheckedAndRestoredWithANewGeneration() throws {
+    static let onSQLite = TestBackend.current == .sqlite
+    static let sqliteOnly = "backup and restore copy the embedded SQLite register; a register on PostgreSQL is backed up with pg_dump or pg_basebackup"
+
+    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    func aBackupTakenWhileServingIsCheckedAndRestoredWithANewGeneration() throws {
         let province = try AggregatorProcess(regions: ["410100", "410300"], name: "backup")
         defer { province.stop() }
         let zz = try AgentHandle(region: "410100", aggregator: province)
@@ -53,7 +59,7 @@ import Testing
         let newGeneration = try province.sql("SELECT generation || ' ' || restores FROM register_identity")
         #expect(newGeneration.hasSuffix(" 1") && !newGeneration.hasPrefix(generation), "\(newGeneration) after \(generation)")
         let kept = try FileManager.default.contentsOfDirectory(atPath: province.folder).filter { $0.hasPrefix("province.sqlite.before-restore-") }
-        #expect(kept.count == 1, "\(kept)")
+        try #require(kept.count == 1, "\(kept)")
         let keptEdit = try run("/usr/bin/sqlite3", [province.folder + "/" + kept[0], "SELECT json_extract(doc, '$.employees') FROM records WHERE uscc = '\(codes[0])'"], in: province.folder)
         #expect(keptEdit.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "12345", "\(keptEdit)")
         try province.restart()
@@ -61,7 +67,8 @@ import Testing
         #expect(try province.sql("SELECT count(*) FROM records WHERE deleted = 0") == "65")
     }
 
-    @Test func aDamagedOrAlteredBackupIsRefusedAndNamed() throws {
+    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    func aDamagedOrAlteredBackupIsRefusedAndNamed() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "backup-damaged")
         defer { province.stop() }
         let zz = try AgentHandle(region: "410100", aggregator: province)
@@ -103,7 +110,8 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: province.folder).allSatisfy { !$0.hasPrefix(".esync-") && !$0.contains("before-restore") })
     }
 
-    @Test func backupsIntoAFolderKeepTheNewestOnes() throws {
+    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    func backupsIntoAFolderKeepTheNewestOnes() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "backup-into")
         defer { province.stop() }
         let folder = province.folder + "/backups"
@@ -118,6 +126,26 @@ import Testing
         #expect(names.count == 2 && names.allSatisfy { $0.hasPrefix("register-") && $0.hasSuffix("Z.sqlite.gz") }, "\(names)")
         let usage = try province.cli(["backup", province.folder + "/x.sqlite.gz", "--keep", "2"])
         #expect(usage.status == 2 && usage.stderr.contains("--keep goes with --into DIR"), "\(usage)")
+    }
+
+    @Test(.enabled(if: !onSQLite, "the register is on PostgreSQL only with ESYNC_TEST_BACKEND=postgresql"))
+    func backupAndRestoreRefuseARegisterOnPostgreSQLAndNamePgDump() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "backup-postgres")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        _ = try zz.generate(5, seed: 174)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let backup = province.folder + "/b.sqlite.gz"
+        for command in [["backup", backup], ["backup", "--into", province.folder, "--keep", "2"], ["restore", backup, "--force"]] {
+            let refused = try province.cli(command)
+            #expect(refused.status == 2, "\(command): \(refused)")
+            #expect(refused.stderr.contains("this register is on PostgreSQL") && refused.stderr.contains("pg_dump")
+                        && refused.stderr.contains(province.databaseURL ?? "?"), "\(command): \(refused.stderr)")
+        }
+        // Nothing was written, and the register is as it was.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: province.folder).allSatisfy { !$0.hasSuffix(".gz") && !$0.hasPrefix(".esync-backup") && !$0.hasPrefix("province.sqlite") })
+        #expect(try province.sql("SELECT count(*) FROM records WHERE NOT deleted") == "5")
+        #expect(try province.sql("SELECT restores FROM register_identity") == "0")
     }
 }
 
