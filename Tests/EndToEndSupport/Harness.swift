@@ -127,15 +127,16 @@ final class AggregatorProcess: @unchecked Sendable {
     let launcher: [String]
 
     /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
-    /// `config`: more YAML for its config file (e.g. a `tls:` section).
+    /// `config`: more YAML for its config file (e.g. a `tls:` section). `backend`: the
+    /// register's, when a test needs one whatever `ESYNC_TEST_BACKEND` says.
     init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil, config: String = "",
-         launcher: [String] = []) throws {
+         launcher: [String] = [], backend: TestBackend = .current) throws {
         self.environment = environment
         self.launcher = launcher
         folder = try temporaryFolder(name)
         configPath = folder + "/aggregator.yaml"
         if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
-        databaseURL = TestBackend.current == .postgresql ? try PostgresCluster.get().createDatabase(name) : nil
+        databaseURL = backend == .postgresql ? try PostgresCluster.get().createDatabase(name) : nil
         try """
             listen: { host: 127.0.0.1, port: 0 }
             database: \(databaseURL.map { "{ url: \"\($0)\" }" } ?? "{ path: province.sqlite }")

@@ -43,6 +43,10 @@ final class PostgresCluster: Sendable {
 
     static func get() throws -> PostgresCluster { try shared.get() }
 
+    /// Whether PostgreSQL's server binaries are here (a test that needs a cluster whatever the
+    /// backend is skipped, saying so, without them).
+    static var installed: Bool { (try? binaries()) != nil }
+
     private init() throws {
         bin = try Self.binaries()
         let asRoot = getuid() == 0

@@ -47,6 +47,28 @@ public struct BackupManifest: Codable, Sendable, Equatable {
     }
 }
 
+extension BackupManifest {
+    /// What a register holds, as one transaction of it sees it, on either backend: its
+    /// identity, change sequence and each region's live records and digest. A backup keeps it;
+    /// `database copy` compares the copy's with the original's.
+    static func summarizing(_ register: any RegisterTransaction, schema: String, takenAt: String) throws -> BackupManifest {
+        var regions: [String: BackupManifest.Region] = [:]
+        for region in EnterpriseModel.Regions.all.map(\.code) {
+            let digests = try RegionAudit.digests(region: region, register: register)
+            guard digests.records > 0 else { continue }
+            regions[region] = .init(records: digests.records, digest: sha256(digests.buckets.map(\.digest).joined(separator: "\n")))
+        }
+        let lines = regions.keys.sorted().map { "\($0) \(regions[$0]!.records) \(regions[$0]!.digest)" }.joined(separator: "\n")
+        return BackupManifest(identity: try register.registerIdentity(), takenAt: takenAt, schema: schema,
+                              aggregator: "esync-aggregator \(ESyncVersion.current)", lastSeq: try register.lastChangeSequence(),
+                              regions: regions, digest: sha256(lines))
+    }
+
+    private static func sha256(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
 /// A backup, a check or a restore that did not happen, and why: the file and the reason.
 public struct BackupFailure: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable {
@@ -224,16 +246,7 @@ public enum RegisterBackup {
         do {
             let schema = try SQLiteRegister.appliedMigrations(path).last ?? "none"
             return try SQLiteRegister.withTransaction(on: path, readOnly: true) { register in
-                var regions: [String: BackupManifest.Region] = [:]
-                for region in EnterpriseModel.Regions.all.map(\.code) {
-                    let digests = try RegionAudit.digests(region: region, register: register)
-                    guard digests.records > 0 else { continue }
-                    regions[region] = .init(records: digests.records, digest: sha256(digests.buckets.map(\.digest).joined(separator: "\n")))
-                }
-                let lines = regions.keys.sorted().map { "\($0) \(regions[$0]!.records) \(regions[$0]!.digest)" }.joined(separator: "\n")
-                return BackupManifest(identity: try register.registerIdentity(), takenAt: takenAt, schema: schema,
-                                      aggregator: "esync-aggregator \(ESyncVersion.current)", lastSeq: try register.lastChangeSequence(),
-                                      regions: regions, digest: sha256(lines))
+                try BackupManifest.summarizing(register, schema: schema, takenAt: takenAt)
             }
         } catch let failure as BackupFailure {
             throw failure
@@ -242,9 +255,6 @@ public enum RegisterBackup {
         }
     }
 
-    private static func sha256(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
 
     /// Renames `source` to `target` and syncs the folder, so the name survives a power cut.
     private static func place(_ source: String, at target: String) throws {

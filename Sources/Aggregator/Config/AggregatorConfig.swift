@@ -182,12 +182,8 @@ public struct AggregatorConfig: Sendable, Equatable {
             }
             return nil
         }
-        let tls: PostgresSettings.TLS
-        switch values.string("database.sslmode") ?? "disable" {
-        case "disable": tls = .disable
-        case "require": tls = .require
-        case "verify-full": tls = .verifyFull(rootCertificate: values.path("database.sslRootCert"))
-        default: throw ConfigError(values.invalid("database.sslmode", PostgresSettings.sslModes.joined(separator: ", ")))
+        guard let tls = PostgresSettings.tls(sslmode: values.string("database.sslmode") ?? "disable", rootCertificate: values.path("database.sslRootCert")) else {
+            throw ConfigError(values.invalid("database.sslmode", PostgresSettings.sslModes.joined(separator: ", ")))
         }
         if values.string("database.sslRootCert") != nil, tls != .verifyFull(rootCertificate: values.path("database.sslRootCert")) {
             throw ConfigError("\(values.origin("database.sslRootCert")): database.sslRootCert is set but database.sslmode is not verify-full (the certificate is only used to check the server's)")
@@ -201,12 +197,9 @@ public struct AggregatorConfig: Sendable, Equatable {
     public func postgresWithPassword() throws -> PostgresSettings? {
         guard var settings = postgres else { return nil }
         guard let passwordFile = databasePasswordFile else { return settings }
-        let text: String
-        do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
+        do { settings.password = try PostgresSettings.password(fromFile: passwordFile) } catch {
             throw ConfigError("\(databasePasswordFileOrigin): cannot read database.passwordFile \(passwordFile): \((error as NSError).localizedDescription)")
         }
-        settings.password = String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
         return settings
     }
 

@@ -182,13 +182,7 @@ final class PostgresRegister: RegisterStore {
     /// in `schema_migrations`; returns those it ran. A register that ran one this version does
     /// not know is refused.
     static func runMigrations(_ transaction: PostgresTransaction, location: String) throws -> [String] {
-        try transaction.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                identifier TEXT PRIMARY KEY,
-                position BIGINT NOT NULL,
-                applied_at TEXT NOT NULL
-            )
-            """)
+        try transaction.execute(migrationsTable)
         let applied = try applied(transaction)
         let known = migrations.map(\.identifier)
         let unknown = applied.filter { !known.contains($0) }
@@ -197,9 +191,7 @@ final class PostgresRegister: RegisterStore {
         for (position, migration) in migrations.enumerated() where !applied.contains(migration.identifier) {
             try transaction.execute("START TRANSACTION ISOLATION LEVEL READ COMMITTED")
             do {
-                for statement in migration.statements { try transaction.execute(statement) }
-                try transaction.execute("INSERT INTO schema_migrations (identifier, position, applied_at) VALUES ($1, $2, $3)",
-                                        [.text(migration.identifier), .int(Int64(position + 1)), .text(ISO8601DateFormatter().string(from: Date()))])
+                try apply(migration, position: position + 1, in: transaction)
                 try transaction.execute("COMMIT")
             } catch {
                 _ = try? transaction.execute("ROLLBACK")
@@ -209,6 +201,23 @@ final class PostgresRegister: RegisterStore {
         }
         return ran
     }
+
+    /// Runs one migration's statements and keeps its row in `schema_migrations` (which must
+    /// exist), in the caller's transaction.
+    static func apply(_ migration: Migration, position: Int, in transaction: PostgresTransaction) throws {
+        for statement in migration.statements { try transaction.execute(statement) }
+        try transaction.execute("INSERT INTO schema_migrations (identifier, position, applied_at) VALUES ($1, $2, $3)",
+                                [.text(migration.identifier), .int(Int64(position)), .text(ISO8601DateFormatter().string(from: Date()))])
+    }
+
+    /// `schema_migrations`, which `runMigrations` makes first.
+    static let migrationsTable = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            identifier TEXT PRIMARY KEY,
+            position BIGINT NOT NULL,
+            applied_at TEXT NOT NULL
+        )
+        """
 }
 
 /// A connection used from the calling thread (`PostgresRegister.readNow`).

@@ -68,6 +68,24 @@ public struct PostgresSettings: Sendable, Equatable {
 
     /// `database.sslmode`'s values.
     public static let sslModes = ["disable", "require", "verify-full"]
+
+    /// The TLS of an `sslmode` (`database.sslmode`, `--sslmode`); nil for one that is not in
+    /// `sslModes`. `rootCertificate` goes with `verify-full` only.
+    public static func tls(sslmode: String, rootCertificate: String?) -> TLS? {
+        switch sslmode {
+        case "disable": .disable
+        case "require": .require
+        case "verify-full": .verifyFull(rootCertificate: rootCertificate)
+        default: nil
+        }
+    }
+
+    /// The password in a file (`database.passwordFile`): its first line, without a trailing CR.
+    public static func password(fromFile path: String) throws -> String {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+    }
 }
 
 /// Printed, logged or dumped, the settings are their location and TLS mode: never the password.
