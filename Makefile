@@ -5,8 +5,9 @@ PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf sqlite3
 OFFICE_PACKAGES := libreoffice-calc
 # Only for nginx in front of two aggregator instances (ReliabilityTests/InstancesTests).
 SERVER_PACKAGES := nginx
-# Only for the register on PostgreSQL in the tests (make test-postgresql): initdb, pg_ctl, psql.
-POSTGRES_PACKAGES := postgresql
+# Only for the register on PostgreSQL in the tests (make test-postgresql): initdb, pg_ctl, psql
+# (Debian 12's; the tests take the newest /usr/lib/postgresql/*/bin, or ESYNC_PG_BIN).
+POSTGRES_PACKAGES := postgresql-15
 # Only for the review pages' browser test (EndToEndTests/ReviewPageTests, Tests/Browser).
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
