@@ -24,6 +24,8 @@ AGENTS=${AGENTS:-18}
 INGEST=${INGEST:-1000}
 OUT=${OUT:-$REPO/Benchmarks/results/LAST.json}
 TOOLS=$REPO/Benchmarks/tools
+# free_port, wait_port, start_aggregator, stop_aggregator, agent_config, metric, ingest_agent
+source "$TOOLS/aggregator.sh"
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
 if [ -z "$BIN" ]; then
     # The binaries as Deploy/install.sh builds them, the Swift runtime linked in: a process
@@ -82,31 +84,6 @@ start_proxy() {
     python3 "$TOOLS/count-proxy.py" "$1" "$DIR/$2.ports" & PROXY_PID=$!; PIDS+=($!)
     for _ in $(seq 100); do [ -s "$DIR/$2.ports" ] && break; sleep 0.05; done
     read -r PROXY_PORT CONTROL_PORT < "$DIR/$2.ports"
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 8<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
-# start_aggregator FOLDER [EXTRA YAML]: a real aggregator on a free port, under /usr/bin/time -v;
-# sets AGG (the time wrapper's pid) and AGG_PORT.
-start_aggregator() {
-    mkdir -p "$1"
-    printf 'listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: %s/province.sqlite }\n%s\n' "$1" "${2:-}" > "$1/aggregator.yaml"
-    /usr/bin/time -v -o "$1/aggregator.time" "$BIN/esync-aggregator" serve --config "$1/aggregator.yaml" > "$1/serve.out" 2> "$1/serve.log" &
-    AGG=$!; PIDS+=($AGG)
-    for _ in $(seq 100); do grep -q 'listening on' "$1/serve.out" 2>/dev/null && break; sleep 0.1; done
-    AGG_PORT=$(grep -o 'http://127.0.0.1:[0-9]*' "$1/serve.out" | head -1 | cut -d: -f3)
-    [ -n "$AGG_PORT" ] || { echo "the aggregator did not start:"; cat "$1/serve.log"; exit 1; }
-}
-# stop_aggregator FOLDER: stops the server itself (not the time wrapper), so that time reports its
-# peak; sets AGG_RSS (KB).
-stop_aggregator() {
-    pkill -TERM -P "$AGG" || true; wait "$AGG" 2>/dev/null || true
-    AGG_RSS=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$1/aggregator.time")
-}
-# agent_config FOLDER REGION PORT: an agent store for REGION talking to 127.0.0.1:PORT.
-agent_config() {
-    printf 'region: "%s"\nstore: %s/store\nserver: { url: http://127.0.0.1:%s, tokenFile: %s/agent.token, timeoutSeconds: 600 }\n' \
-        "$2" "$1" "$3" "$1" > "$1/agent.yaml"
-    "$BIN/esync-agent" init --config "$1/agent.yaml" > /dev/null
 }
 AGENT="$BIN/esync-agent"
 
@@ -176,15 +153,7 @@ if [ "$AGENTS" -gt 0 ]; then
     echo "== ingest: $AGENTS agents × $INGEST changed records, pushed at once"
     # guard.minChanges: every record of each bureau changes, which the mass-change guard would hold.
     start_aggregator "$I/province" 'guard: { minChanges: 10000000 }'
-    REGIONS=(410100 410200 410300 410400 410500 410600 410700 410800 410900 411000 411100 411200 411300 411400 411500 411600 411700 419001)
-    for k in $(seq 0 $((AGENTS - 1))); do
-        A=$I/agent-$k; R=${REGIONS[$((k % ${#REGIONS[@]}))]}; mkdir -p "$A"
-        "$BIN/esync-aggregator" token add --config "$I/province/aggregator.yaml" --region "$R" | tail -1 > "$A/agent.token"
-        chmod 600 "$A/agent.token"
-        agent_config "$A" "$R" "$AGG_PORT"
-        "$AGENT" record generate --count "$INGEST" --seed $((100 + k)) --config "$A/agent.yaml" > /dev/null
-        "$AGENT" push --config "$A/agent.yaml" > "$A/first-push.out" 2>&1 || { cat "$A/first-push.out"; exit 1; }
-    done
+    for k in $(seq 0 $((AGENTS - 1))); do ingest_agent "$k" "$I" "$I/province/aggregator.yaml" "$AGG_PORT"; done
     sleep 2.5
     FIELDS=0
     for k in $(seq 0 $((AGENTS - 1))); do
@@ -192,8 +161,7 @@ if [ "$AGENTS" -gt 0 ]; then
     done
     # The province's own figures: seconds its merge transactions ran (commit included) and the
     # fields they applied, from /metrics before and after.
-    metric() { curl -s "http://127.0.0.1:$AGG_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-    MERGE0=$(metric esync_merge_duration_seconds_sum); CPU0=$(metric esync_merge_cpu_seconds_sum); APPLIED0=$(metric esync_field_changes_total)
+    MERGE0=$(metric "$AGG_PORT" esync_merge_duration_seconds_sum); CPU0=$(metric "$AGG_PORT" esync_merge_cpu_seconds_sum); APPLIED0=$(metric "$AGG_PORT" esync_field_changes_total)
     t0=$(date +%s%N)
     PUSHES=()
     for k in $(seq 0 $((AGENTS - 1))); do "$AGENT" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & PUSHES+=($!); done
@@ -201,9 +169,9 @@ if [ "$AGENTS" -gt 0 ]; then
     t1=$(date +%s%N)
     [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
     WALL=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
-    MERGE=$(awk "BEGIN {printf \"%.3f\", $(metric esync_merge_duration_seconds_sum) - ${MERGE0:-0}}")
-    CPU=$(awk "BEGIN {printf \"%.3f\", $(metric esync_merge_cpu_seconds_sum) - ${CPU0:-0}}")
-    APPLIED=$(awk "BEGIN {printf \"%d\", $(metric esync_field_changes_total) - ${APPLIED0:-0}}")
+    MERGE=$(awk "BEGIN {printf \"%.3f\", $(metric "$AGG_PORT" esync_merge_duration_seconds_sum) - ${MERGE0:-0}}")
+    CPU=$(awk "BEGIN {printf \"%.3f\", $(metric "$AGG_PORT" esync_merge_cpu_seconds_sum) - ${CPU0:-0}}")
+    APPLIED=$(awk "BEGIN {printf \"%d\", $(metric "$AGG_PORT" esync_field_changes_total) - ${APPLIED0:-0}}")
     stop_aggregator "$I/province"
     # The storage floor: the same documents written straight into SQLite (current row + history).
     read -r FLOOR_DOCS FLOOR_SECONDS < <(python3 "$TOOLS/storage-floor.py" "$I/floor.sqlite" "$I"/agent-*/store/records)

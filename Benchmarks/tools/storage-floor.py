@@ -7,15 +7,11 @@ file at DATABASE (WAL, synchronous=NORMAL, as the aggregator opens it) as the cu
 history row, 250 documents per transaction, with the document's SHA-256 as the aggregator keeps
 it. Prints: documents seconds (the writing alone, files read beforehand).
 """
-import hashlib, json, os, sqlite3, sys, time
+import os, sqlite3, sys, time
+from floor_documents import batches, documents
 
 database, folders = sys.argv[1], sys.argv[2:]
-docs = []
-for folder in folders:
-    for name in sorted(os.listdir(folder)):
-        if name.endswith(".json"):
-            with open(os.path.join(folder, name), "rb") as f:
-                docs.append(json.loads(f.read()))
+docs = documents(folders)
 for suffix in ("", "-wal", "-shm"):
     if os.path.exists(database + suffix):
         os.remove(database + suffix)
@@ -30,15 +26,7 @@ CREATE TABLE history (uscc TEXT NOT NULL, revision INTEGER NOT NULL, seq INTEGER
                       at TEXT NOT NULL, PRIMARY KEY (uscc, revision)) WITHOUT ROWID;
 """)
 start = time.perf_counter()
-seq = 0
-for i in range(0, len(docs), 250):
-    rows, history = [], []
-    for doc in docs[i:i + 250]:
-        seq += 1
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        rows.append((doc.get("uscc"), doc.get("region", ""), 1, seq, text, digest, "2026-12-05T00:00:00Z"))
-        history.append((doc.get("uscc"), 1, seq, text, "2026-12-05T00:00:00Z"))
+for rows, history in batches(docs):
     db.execute("BEGIN IMMEDIATE")
     db.executemany("""INSERT INTO records (uscc, region, revision, seq, doc, hash, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
                       ON CONFLICT(uscc) DO UPDATE SET revision = revision + 1, seq = excluded.seq, doc = excluded.doc,

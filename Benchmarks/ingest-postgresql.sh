@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The province's ingest on each backend (issue 16): AGENTS bureaus of different regions push
+# INGEST records each (not timed), every record then gets 1–3 fields changed
+# (Benchmarks/tools/change-records.py) and all bureaus push at once, timed:
+#   1. one aggregator on its SQLite file (as Benchmarks/sync-vs-peers.sh's ingest);
+#   2. two aggregator instances on one PostgreSQL database, the bureaus split between them (as a
+#      round-robin load balancer would send them), on a throwaway cluster this script makes
+#      (fsync on, Debian's defaults otherwise) in DIR and stops at the end.
+# For each: field changes a second (wall, and in the province's merge transactions from
+# /metrics, summed over the instances) and every instance's peak RSS. Then PostgreSQL's own
+# floor: the same final documents written straight into it (Benchmarks/tools/postgres-floor.py:
+# row upsert + history row, 250 per transaction).
+# Usage: Benchmarks/ingest-postgresql.sh
+#   AGENTS=18 INGEST=1000   DIR=/tmp/esync-pg-bench   BIN=DIR (default: built as Deploy/install.sh builds)
+#   ESYNC_PG_BIN=/usr/lib/postgresql/15/bin (default: the newest there)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+TOOLS=$REPO/Benchmarks/tools
+DIR=${DIR:-/tmp/esync-pg-bench}
+AGENTS=${AGENTS:-18}
+INGEST=${INGEST:-1000}
+BIN=${BIN:+$(cd "$BIN" && pwd)}
+PG_BIN=${ESYNC_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
+[ -x "$PG_BIN/initdb" ] || { echo "needs PostgreSQL's server binaries (apt-get install postgresql-15, or ESYNC_PG_BIN)"; exit 2; }
+if [ -z "$BIN" ]; then
+    swift build -c release --static-swift-stdlib >/dev/null
+    BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
+fi
+PIDS=()
+source "$TOOLS/aggregator.sh"
+rm -rf "$DIR"; mkdir -p "$DIR"
+echo "in $DIR: $(findmnt -no FSTYPE,OPTIONS -T "$DIR" | tail -1); load average $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+
+# The cluster: as the postgres user when root (initdb refuses root). A server started here must
+# not keep this shell's descriptors (a build lock, a terminal's pipe) after the script ends.
+as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+without_inherited_fds() {
+    ( for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null; done; "$@" )
+}
+PG=$DIR/postgres
+mkdir -p "$PG"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$PG"
+as_owner "$PG_BIN/initdb" -D "$PG/data" -A trust -U esync --locale=C -E UTF8 > "$PG/initdb.log"
+PG_PORT=$(free_port)
+without_inherited_fds as_owner "$PG_BIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w \
+    -o "-p $PG_PORT -k $PG -c listen_addresses=127.0.0.1 -c max_connections=100" start > /dev/null
+cleanup() {
+    for p in "${PIDS[@]}"; do pkill -TERM -P "$p" 2>/dev/null || true; kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    as_owner "$PG_BIN/pg_ctl" -D "$PG/data" -m fast -w stop > /dev/null 2>&1 || true
+}
+trap cleanup EXIT
+psql_on() { "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U esync -d "$@"; }
+echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (fsync $(psql_on postgres -c 'SHOW fsync'), synchronous_commit $(psql_on postgres -c 'SHOW synchronous_commit'), shared_buffers $(psql_on postgres -c 'SHOW shared_buffers'))"
+
+ROWS=()
+# ingest NAME LABEL INSTANCES: the ingest against INSTANCES aggregators on DATABASE (unset:
+# SQLite), in DIR/NAME.
+ingest() {
+    local label=$2 instances=$3 I=$DIR/$1 ports=() aggs=() k n
+    echo "== $label: $AGENTS agents × $INGEST changed records, pushed at once to $instances instance(s)"
+    for n in $(seq 1 "$instances"); do
+        # guard.minChanges: every record of each bureau changes, which the mass-change guard would hold.
+        start_aggregator "$I/instance-$n" 'guard: { minChanges: 10000000 }'
+        ports+=("$AGG_PORT"); aggs+=("$AGG")
+    done
+    for k in $(seq 0 $((AGENTS - 1))); do ingest_agent "$k" "$I" "$I/instance-1/aggregator.yaml" "${ports[$((k % instances))]}"; done
+    sleep 2.5
+    local fields=0
+    for k in $(seq 0 $((AGENTS - 1))); do fields=$(( fields + $(python3 "$TOOLS/change-records.py" "$I/agent-$k/store/records" "$INGEST" $((7 + k))) )); done
+    local merge0=0 cpu0=0 applied0=0 merge1=0 cpu1=0 applied1=0 port
+    for port in "${ports[@]}"; do
+        merge0=$(awk "BEGIN {print $merge0 + $(metric "$port" esync_merge_duration_seconds_sum)}")
+        cpu0=$(awk "BEGIN {print $cpu0 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
+        applied0=$(awk "BEGIN {print $applied0 + $(metric "$port" esync_field_changes_total)}")
+    done
+    local t0 t1 pushes=() failed=0 p
+    t0=$(date +%s%N)
+    for k in $(seq 0 $((AGENTS - 1))); do "$BIN/esync-agent" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & pushes+=($!); done
+    for p in "${pushes[@]}"; do wait "$p" || failed=$?; done
+    t1=$(date +%s%N)
+    [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
+    for port in "${ports[@]}"; do
+        merge1=$(awk "BEGIN {print $merge1 + $(metric "$port" esync_merge_duration_seconds_sum)}")
+        cpu1=$(awk "BEGIN {print $cpu1 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
+        applied1=$(awk "BEGIN {print $applied1 + $(metric "$port" esync_field_changes_total)}")
+    done
+    local rss=()
+    for n in $(seq 1 "$instances"); do AGG=${aggs[$((n - 1))]}; stop_aggregator "$I/instance-$n"; rss+=("$(awk "BEGIN {printf \"%.1f\", $AGG_RSS / 1024}")"); done
+    local wall; wall=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
+    ROWS+=("$(printf '%-22s %9d %8d %13d %9s %15.0f %15.0f %15.0f   %s' "$label" "$instances" "$((AGENTS * INGEST))" "$fields" "$wall" \
+        "$(awk "BEGIN {print $fields / $wall}")" \
+        "$(awk "BEGIN {d = $merge1 - $merge0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")" \
+        "$(awk "BEGIN {d = $cpu1 - $cpu0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")" \
+        "$(IFS=/; echo "${rss[*]}")")")
+    echo "  $fields field changes in $wall s; peak RSS per instance: ${rss[*]} MB"
+    LAST_STORES=("$I"/agent-*/store/records)
+}
+
+unset DATABASE
+ingest sqlite "SQLite, 1 instance" 1
+psql_on postgres -c "CREATE DATABASE esync_bench" > /dev/null
+DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_bench\" }"
+ingest postgresql "PostgreSQL, 2 instances" 2
+psql_on postgres -c "CREATE DATABASE esync_floor" > /dev/null
+read -r FLOOR_DOCS FLOOR_SECONDS < <(PATH="$PG_BIN:$PATH" python3 "$TOOLS/postgres-floor.py" "-h 127.0.0.1 -p $PG_PORT -U esync -d esync_floor" "${LAST_STORES[@]}")
+
+echo
+printf '%-22s %9s %8s %13s %9s %15s %15s %15s   %s\n' backend instances records "field changes" seconds "field changes/s" "…in merge tx/s" "…of merge CPU/s" "peak RSS MB per instance"
+printf '%s\n' "${ROWS[@]}"
+echo "PostgreSQL's floor: $FLOOR_DOCS documents written straight into it (row upsert + history row, 250 per transaction, fsync on) in $FLOOR_SECONDS s = $(awk "BEGIN {printf \"%.0f\", $FLOOR_DOCS / $FLOOR_SECONDS}") documents/s"
+echo "goals of issue 16: PostgreSQL ingest >= 20,000 field changes/s; aggregator peak RSS <= 300 MB per instance"
