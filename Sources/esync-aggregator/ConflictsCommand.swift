@@ -19,7 +19,7 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
-        @Option(help: "field, authority, delete or transfer.") var kind: String?
+        @Option(help: "field, authority, delete, transfer or recovered (a value a restored province lost, sent back by a bureau).") var kind: String?
         @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
@@ -78,6 +78,7 @@ struct Conflicts: AsyncParsableCommand {
                 printSafe("bureau started:   \(sides.expected)")
                 printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \(BeijingTime.text($0.at, seconds: true)) (revision \($0.revision))" } ?? ""))
                 printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(BeijingTime.text(c.createdAt, seconds: true))")
+                if let origin = c.origin { printSafe("recovered from:   \(origin)") }
                 if !c.isOpen {
                     printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt.map { BeijingTime.text($0, seconds: true) } ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
@@ -110,7 +111,7 @@ struct Conflicts: AsyncParsableCommand {
         @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
         @Option(help: "Bulk: only this field.") var field: String?
-        @Option(help: "Bulk: only this kind (field, authority, delete, transfer).") var kind: String?
+        @Option(help: "Bulk: only this kind (field, authority, delete, transfer, recovered: values a restored province lost, sent back by the bureaus).") var kind: String?
         @Option(help: "Bulk: only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Bulk: every open conflict (needed when no other filter is given).") var allOpen = false
         @Flag(help: "Bulk: list what would be decided, decide nothing.") var dryRun = false

@@ -37,6 +37,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// The province does not recognise this store (recreated, or restored from a backup) and
     /// refused the push or pull: `esync-agent reconcile`.
     case storeIdentity(StoreIdentityConflict, url: String)
+    /// The province's register is not the one this store synced with: restored from a backup
+    /// (the engine heals, see `SyncEngine.heal`), or another register altogether (it stops).
+    case registerMismatch(RegisterMismatch, url: String)
 
     public var description: String {
         switch self {
@@ -89,6 +92,8 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "\(message) (the push stops here; \(file) is kept, and nothing of it or of the change sets after it was applied)"
         case .storeIdentity(let conflict, let url):
             return "the province does not recognise this store (\(conflict.error), \(conflict.reason.rawValue), \(url)): \(conflict.message)"
+        case .registerMismatch(let mismatch, let url):
+            return "\(url): \(mismatch.message)"
         }
     }
 
@@ -98,6 +103,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         case .config, .notAStore, .alreadyInitialized, .usage, .spreadsheet(_, .noSuchSheet): return ExitStatus.usage
         case .lockHeld: return ExitStatus.busy
         case .storeIdentity: return ExitStatus.storeNotRecognised
+        case .registerMismatch(let mismatch, _) where mismatch.reason == .otherRegister: return ExitStatus.storeNotRecognised
         case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
         case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
         case .server(let refusal) where refusal.kind == .unauthorized || refusal.kind == .forbidden: return ExitStatus.refused
@@ -125,7 +131,8 @@ public enum ExitStatus {
     public static let unreachable: Int32 = 5
     /// The province refused the credentials (token or client certificate) or the request (401/403).
     public static let refused: Int32 = 6
-    /// The province does not recognise the store (recreated, or restored from a backup): nothing
-    /// was sent or merged; `esync-agent reconcile` shows what differs and `--apply` reconciles.
+    /// The province does not recognise the store (recreated, or restored from a backup), or the
+    /// province is another register than the one the store synced with: nothing was sent or
+    /// merged; `esync-agent reconcile` shows what differs and `--apply` reconciles.
     public static let storeNotRecognised: Int32 = 7
 }

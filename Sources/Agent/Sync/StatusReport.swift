@@ -53,6 +53,8 @@ public struct StatusReport: Encodable, Sendable {
     public var lastPush: AgentState.Outcome?
     public var lastPull: AgentState.Outcome?
     public var epoch: String?
+    /// The province's register and its generation this store syncs with.
+    public var province: RegisterStamp?
     public var lastVerify: AgentState.Verification?
     public var scan: Scan
 
@@ -80,6 +82,7 @@ public struct StatusReport: Encodable, Sendable {
         lastPush = engine.state.lastPush
         lastPull = engine.state.lastPull
         epoch = engine.state.epoch
+        province = engine.state.province
         lastVerify = engine.state.lastVerify
         scan = Scan(filesSeen: diff.scan.filesSeen, filesRead: diff.scan.filesRead)
     }
@@ -112,6 +115,7 @@ public struct StatusReport: Encodable, Sendable {
         lines.append("last pull: " + (lastPull.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
         lines.append("last verify: " + (lastVerify.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.summary)" } ?? "never"))
         lines.append("store epoch: \(epoch ?? "none yet (given on the next push or pull)")")
+        lines.append("province register: " + (province.map { "\($0.register), generation \($0.generation)" } ?? "not known yet (learnt on the next push or pull)"))
         return lines.joined(separator: "\n")
     }
 }
