@@ -30,9 +30,10 @@ import SyncCore
 /// their edits are still in the working files), the chain of signed change sets restarts from
 /// the last one the province holds (the registration answer), and the pull cursor restarts at
 /// the end of the province's change feed. The order makes it safe to stop anywhere: the
-/// recovery change sets are sealed before the bases and the state move, in one atomic batch, to
-/// the new generation; stopped before that batch, the next run meets the old generation again and
-/// heals again from the same bases.
+/// recovery change sets are sealed before the bases and the state move, in one batch, to the new
+/// generation; stopped before the batch is through (the state file is renamed last), the next
+/// run meets the old generation again, keeps the recovery change sets it finds sealed for it and
+/// moves the bases that did not move yet.
 extension SyncEngine {
     /// What a heal did, for the log and the summaries.
     public struct HealReport: Sendable, Equatable {
@@ -105,6 +106,17 @@ extension SyncEngine {
         }
         report.cursor = cursor
 
+        // A heal stopped before it moved the store to the new generation left its recovery
+        // change sets in the outbox, perhaps with some bases already moved: they are kept and the
+        // records they carry are not sent twice.
+        let lost = state.province?.generation ?? "unknown"
+        var kept = Set<String>(), covered = Set<String>()
+        for name in try outbox.files() {
+            guard let sealed = try? outbox.outboxChangeSet(name).changeSet, sealed.recovers == lost else { continue }
+            kept.insert(name)
+            covered.formUnion(sealed.records.map(\.uscc))
+        }
+
         // What the province lost: the bases it had acknowledged, against its copy.
         var changes: [RecordChange] = []
         var rebase: [(uscc: String, revision: Int64, document: JSONValue)] = []
@@ -138,25 +150,30 @@ extension SyncEngine {
                 change.recovered = recovered
                 report.decisionsResent += recovered.count
             }
-            if !change.fields.isEmpty { changes.append(change) }
+            if !change.fields.isEmpty && !covered.contains(uscc) { changes.append(change) }
         }
-        report.recordsResent = changes.count
+        report.recordsResent = changes.count + covered.count
 
         // The outbox was sealed against what the province lost; the chain restarts from the last
         // change set the province holds from this store's credentials.
-        report.outboxSetAside = try setAsideOutbox()
+        report.outboxSetAside = try setAsideOutbox(keeping: kept)
         let registration = try client().storeRegistration()
         guard let epoch = state.epoch else { throw .corruptState(path: store.stateFilePath, reason: "the store has no epoch") }
         let registered = try client().register(StoreRegistrationRequest(epoch: epoch, replaces: registration?.epoch, cursor: cursor,
                                                                         sequence: state.outboxSequence, region: config.region))
-        state.chainHead = registered.chainHead ?? ""
-        outbox.lastSealedHash = state.chainHead
+        if kept.isEmpty {
+            state.chainHead = registered.chainHead ?? ""
+            outbox.lastSealedHash = state.chainHead
+        } else {
+            outbox.forgetLastSealed()  // the next one follows the newest kept
+        }
         var start = 0
         while start < changes.count {
             let end = min(start + config.maxRecordsPerChangeSet, changes.count)
-            try outbox.seal(Array(changes[start..<end]), push: nil, recovers: state.province?.generation ?? "unknown")
+            try outbox.seal(Array(changes[start..<end]), push: nil, recovers: lost)
             start = end
         }
+        CrashPoint.reach("heal.sealed")
 
         // The bases become the province's versions, and the state the new generation, at once.
         let batch = AtomicBatch(anchor: store.statePath)
@@ -175,6 +192,7 @@ extension SyncEngine {
         try commit(batch, updates)
         try saveState()
         try saveIndex()
+        CrashPoint.reach("heal.committed")
         return report
     }
 }
