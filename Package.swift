@@ -115,10 +115,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // What both command lines share: the documented exit codes.
+        // What both command lines share: the documented exit codes (`ExitCode`), how an error
+        // ends a command (`CommandReporter`), JSON output, tables, progress bars and the options
+        // of a record export.
         .target(
             name: "CommandSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EnterpriseModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(

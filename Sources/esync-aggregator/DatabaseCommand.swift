@@ -33,10 +33,10 @@ struct DatabaseCommand: AsyncParsableCommand {
             let config = try await options.load()
             let database = try options.open(config, schema: .asFound)
             let found = SchemaMismatch(path: config.databasePath, applied: try database.appliedMigrations(), known: ProvinceDatabase.migrationIdentifiers)
-            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: 2) }
+            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: .usage) }
             let ran: [String]
             do { ran = try database.migrate() } catch {
-                throw CommandFailure(message: "cannot migrate the register at \(config.databasePath): \(error); it is left at \(try database.appliedMigrations().last ?? "no schema") (each migration runs in its own transaction)", code: 1)
+                throw CommandFailure(message: "cannot migrate the register at \(config.databasePath): \(error); it is left at \(try database.appliedMigrations().last ?? "no schema") (each migration runs in its own transaction)", code: .failure)
             }
             if ran.isEmpty {
                 print("the register at \(config.databasePath) is at this version's schema (\(found.applied.last ?? "none")); nothing to do")
