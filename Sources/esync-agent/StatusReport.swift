@@ -19,19 +19,11 @@ struct StatusReport: Encodable, Sendable {
     struct Held: Encodable, Sendable {
         var uscc: String
         var reason: String
-        init(uscc: String, reason: String) {
-            self.uscc = uscc
-            self.reason = reason
-        }
     }
 
     struct Scan: Encodable, Sendable {
         var filesSeen: Int
         var filesRead: Int
-        init(filesSeen: Int, filesRead: Int) {
-            self.filesSeen = filesSeen
-            self.filesRead = filesRead
-        }
     }
 
     var region: String

@@ -223,7 +223,10 @@ public final class Daemon: Sendable {
         return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
     }
 
-    enum Wake { case elapsed, woken, recordsChanged, watchFailed(RecordWatch.Failure) }
+    enum Wake {
+        case elapsed, woken, recordsChanged
+        case watchFailed(RecordWatch.Failure)
+    }
 
     /// Waits `seconds`, or until a signal asks for something, or until the watched records
     /// changed and settled. Wakes every 100 ms to look (the watch is read without blocking).
