@@ -152,9 +152,10 @@ let package = Package(
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CCurl", "EndToEndSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        // EndToEndSupport: TemporaryFolder, so that a test leaves no folder behind (in both).
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", "EndToEndSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore",
+            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore", "EndToEndSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),

@@ -38,7 +38,7 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let regions = ["410100", "410300"]
         let province = try await InProcessProvince(regions: regions, name: "property-\(seed)")
-        defer { if Self.environment["ESYNC_KEEP"] == nil { province.removeFolder() } }
+        defer { province.removeFolder() }
         var bureaus: [String: InProcessBureau] = [:]
         var records: [String: [String]] = [:]
         for (n, region) in regions.enumerated() {
