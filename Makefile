@@ -19,7 +19,7 @@ demo: deps build
 	./Scripts/demo.sh
 
 ## Build everything and run the whole test suite (unit and end-to-end, the review pages in
-## headless Chromium among them; ESYNC_SKIP_BROWSER=1 skips that one test).
+## headless Chromium among them; ESYNC_SKIP_BROWSER=1 skips the two browser tests, reported as skipped).
 test: lint deps office-deps server-deps browser-deps
 	swift build --build-tests
 	swift test --skip-build
