@@ -10,8 +10,9 @@ extension RecordCommand {
             discussion: """
                 Lists and arrays (support measures) and fields outside the fixed columns are kept as JSON cells, so an \
                 export imports back unchanged. In a workbook text is stored as text, never as a formula, and credit codes, \
-                phone numbers and any number of more than 15 digits as text, so no digit is lost. A progress bar is shown \
-                when standard error is a terminal and the export does not go to it.
+                phone numbers and any number of more than 15 digits as text, so no digit is lost. -o FILE writes the file \
+                (-o - or no -o: standard output), as `esync-aggregator records export` does. A progress bar is shown when \
+                standard error is a terminal and the export does not go to it.
                 """)
         @OptionGroup var options: AgentOptions
         @OptionGroup var export: ExportOptions

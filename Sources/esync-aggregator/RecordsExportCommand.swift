@@ -7,29 +7,39 @@ import Foundation
 extension RecordsCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the merged register (or one region) as CSV, streaming, or as an xlsx workbook; a progress bar on a terminal.",
+            abstract: "Write the merged register (or one region) as CSV, streaming, or as an xlsx workbook (to a file, or standard output).",
             discussion: """
                 The columns are those of `esync-agent record export`, so a bureau can `esync-agent record import` the file. \
                 In a workbook text is stored as text, never as a formula, and credit codes, phone numbers and any number of \
-                more than 15 digits as text. FILE - writes to standard output.
+                more than 15 digits as text. -o FILE writes the file (-o - or no -o: standard output), as `esync-agent \
+                record export` does; FILE without -o (- for standard output) still works but is deprecated. A progress bar \
+                is shown when standard error is a terminal and the export does not go to it.
                 """)
         @OptionGroup var options: ConfigOption
         @Option(help: "Only this region's records (6-digit code).") var region: String?
-        @Option(help: "csv or xlsx (default: xlsx when FILE ends in .xlsx, else csv).") var format: RecordFileFormat?
-        @Argument(help: ArgumentHelp("The file to write, or - for standard output.", valueName: "file")) var fileArgument: String
+        @OptionGroup var export: ExportOptions
+        /// The spelling before -o: deprecated, kept for scripts (not in --help).
+        @Argument(help: .hidden) var deprecatedFile: String?
 
         func validate() throws {
             if let region, Regions.region(code: region) == nil { throw ValidationError("\(region) is not one of the 18 regions") }
-            try ExportOptions.check(format: chosenFormat, file: file)
+            if deprecatedFile != nil, export.output != nil { throw ValidationError("give -o FILE, not a FILE too") }
+            try ExportOptions.check(format: format, file: file)
         }
 
         /// The file to write; nil for standard output.
-        var file: String? { fileArgument == "-" ? nil : fileArgument }
+        var file: String? {
+            guard let deprecatedFile else { return export.file }
+            return deprecatedFile == "-" ? nil : deprecatedFile
+        }
 
-        var chosenFormat: RecordFileFormat { RecordFileFormat.chosen(format, output: file) }
+        var format: RecordFileFormat { RecordFileFormat.chosen(export.format, output: file) }
 
         func run() async throws {
             try await reporting {
+                if let deprecatedFile {
+                    StandardError.write("esync-aggregator: note: `records export FILE` is deprecated; write `records export -o \(deprecatedFile)`")
+                }
                 let (_, database) = try await options.open()
                 let handle: FileHandle
                 if let file {
@@ -42,7 +52,7 @@ extension RecordsCommand {
                 }
                 let bar = ProgressBar("export", enabled: file != nil || !ProgressBar.standardOutputIsTerminal)
                 let count: Int
-                switch chosenFormat {
+                switch format {
                 case .csv:
                     count = try RegisterExport.run(
                         region: region, database: database, write: { try handle.write(contentsOf: Data($0.utf8)) }, progress: bar.update)

@@ -248,7 +248,7 @@ import Testing
         #expect(push.stdout.contains("1 record sent in 1 change set") && push.stderr.contains("with 1 record"), "\(push)")
         let validate = try zz.agent(["record", "validate", zz.recordPath(code)])
         #expect(validate.stdout.contains("1 file checked, 0 errors"), "\(validate)")
-        let export = try province.cli(["records", "export", province.folder + "/all.csv"])
+        let export = try province.cli(["records", "export", "-o", province.folder + "/all.csv"])
         #expect(export.status == 0 && export.stderr.contains("exported 1 record to"), "\(export)")
         for output in [sync.stdout, sync.stderr, push.stdout, push.stderr, validate.stdout, export.stderr] {
             #expect(output.range(of: #"\b1 (records|change sets|files|fields|requests|regions|conflicts)\b"#, options: .regularExpression) == nil, "\(output)")

@@ -125,8 +125,9 @@ import Testing
         let edited = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')"], in: province.folder)
         #expect((Int(edited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
 
-        // The register as the province holds it, through the streaming export.
-        let exported = try province.cli(["records", "export", "-"])
+        // The register as the province holds it, through the streaming export (to standard
+        // output without -o).
+        let exported = try province.cli(["records", "export"])
         #expect(exported.status == 0, "\(exported)")
         let documents = try RecordCSV.parse(exported.stdout).map { try $0.get().document }
         #expect(documents.count == 129)
@@ -225,7 +226,7 @@ import Testing
         #expect(try province.request(.get, "/v1/report", token: province.bureauTokens["410100"]).status == 403)
 
         // The export can be imported by a bureau's agent.
-        let kfExport = try province.cli(["records", "export", "--region", "410200", folder + "/kf.csv"])
+        let kfExport = try province.cli(["records", "export", "--region", "410200", "-o", folder + "/kf.csv"])
         #expect(kfExport.status == 0, "\(kfExport)")
         #expect(try String(contentsOfFile: folder + "/kf.csv", encoding: .utf8).split(separator: "\r\n").count == 1 + expected["410200"]!.records)
     }

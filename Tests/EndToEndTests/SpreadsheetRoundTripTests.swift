@@ -55,7 +55,7 @@ import Testing
         let agentExport = zz.folder + "/export.xlsx", provinceExport = zz.folder + "/register.xlsx"
         let exported = try zz.agent(["record", "export", "--format", "xlsx", "-o", agentExport])
         #expect(exported.status == 0, "\(exported)")
-        let registered = try province.cli(["records", "export", "--format", "xlsx", provinceExport])
+        let registered = try province.cli(["records", "export", "--format", "xlsx", "-o", provinceExport])
         #expect(registered.status == 0 && registered.stderr.contains("exported 40 records"), "\(registered)")
         for file in [agentExport, provinceExport] {
             #expect(!(try office.sheetXML(file)).contains("<f"), "\(file): no formula")
