@@ -5,13 +5,15 @@ PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkgconf sqlite3
 OFFICE_PACKAGES := libreoffice-calc
 # Only for nginx in front of two aggregator instances (ReliabilityTests/InstancesTests).
 SERVER_PACKAGES := nginx
+# Only for the register on PostgreSQL in the tests (make test-postgresql): initdb, pg_ctl, psql.
+POSTGRES_PACKAGES := postgresql
 # Only for the review pages' browser test (EndToEndTests/ReviewPageTests, Tests/Browser).
 BROWSER_PACKAGES := chromium chromium-driver fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # A shell command that installs those of the Debian packages $(1) that are missing.
 install_missing = missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; if [ -n "$$missing" ]; then echo "installing:$$missing"; $(SUDO) apt-get update && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; fi
 
-.PHONY: demo test lint test-systemd deps office-deps server-deps browser-deps build release bench clean
+.PHONY: demo test lint test-postgresql test-systemd deps office-deps server-deps postgresql-deps browser-deps build release bench clean
 
 ## Run the whole job on an embedded default: an aggregator on loopback with SQLite, two bureau
 ## stores of sample data, a sync round through libcurl, a province edit flowing back, a conflict.
@@ -32,6 +34,14 @@ test: lint deps office-deps server-deps browser-deps
 lint:
 	swift format lint --strict --recursive --parallel --debug-disable-pretty-print Sources Tests Benchmarks Package.swift
 
+## The suites that touch the register (aggregator, end-to-end, reliability) again with the
+## register on PostgreSQL: each test process starts a throwaway cluster on a free loopback port
+## in a temporary folder (as the postgres user when run as root) and gives every aggregator a
+## database of its own (ESYNC_TEST_BACKEND=postgresql; see Tests/EndToEndSupport/PostgresCluster).
+test-postgresql: deps office-deps server-deps browser-deps postgresql-deps
+	swift build --build-tests
+	ESYNC_TEST_BACKEND=postgresql swift test --skip-build --filter 'AggregatorTests|EndToEndTests|ReliabilityTests'
+
 ## The agent under a real systemd: boots Debian 12 with systemd-nspawn (root; slower; see README).
 ## Builds first unless BIN names a folder with esync-agent and esync-aggregator already built.
 test-systemd: $(if $(BIN),,build)
@@ -48,6 +58,10 @@ office-deps:
 ## nginx (the load balancer of InstancesTests, started by the test on its own config), when missing.
 server-deps:
 	@$(call install_missing,$(SERVER_PACKAGES))
+
+## PostgreSQL's server and client (Debian's), for test-postgresql, when missing.
+postgresql-deps:
+	@$(call install_missing,$(POSTGRES_PACKAGES))
 
 ## Chromium, its driver, CJK fonts and Selenium for the browser test, when any is missing.
 browser-deps:

@@ -24,6 +24,8 @@ let package = Package(
         // to read the bureau's client certificate off the connection.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The province's register on PostgreSQL (several aggregator instances on one database).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         // The review pages' templates (embedded as string literals, see Sources/Aggregator/Web).
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
@@ -47,6 +49,8 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev", "zlib1g-dev"])]
         ),
+        // zlib's gz* file functions, for the register's backups.
+        .systemLibrary(name: "CEsyncZlib", providers: [.apt(["zlib1g-dev"])]),
         // syncfs(2), which needs _GNU_SOURCE and so is not in Swift's Glibc module.
         .target(name: "CPosix"),
         .target(
@@ -95,7 +99,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet",
+                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -105,6 +109,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding a batch's values without converting them again.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The event loop group PostgresNIO's connections run on (PostgresSession).
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -155,7 +162,10 @@ let package = Package(
         // EndToEndSupport: TemporaryFolder, so that a test leaves no folder behind (in both).
         .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", "EndToEndSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore", "EndToEndSupport",
+            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore",
+            // TemporaryFolder, and the PostgreSQL cluster the register's tests use with
+            // ESYNC_TEST_BACKEND=postgresql.
+            "EndToEndSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Yams", package: "Yams"),

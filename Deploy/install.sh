@@ -23,13 +23,15 @@ for config in agent.yaml aggregator.yaml policy.yaml; do
     fi
 done
 install -m 0644 Deploy/esync-agent.service Deploy/esync-aggregator.service Deploy/esync-sync.service Deploy/esync-sync.timer \
-    "$DESTDIR/etc/systemd/system/"
+    Deploy/esync-aggregator-backup.service Deploy/esync-aggregator-backup.timer "$DESTDIR/etc/systemd/system/"
 install -m 0644 README.md "$DESTDIR$PREFIX/share/doc/esync/"
 
 if [ -z "$DESTDIR" ]; then
     getent group esync >/dev/null || groupadd --system esync
     getent passwd esync >/dev/null || useradd --system --gid esync --home-dir /var/lib/esync --shell /usr/sbin/nologin esync
     chgrp esync /etc/esync /etc/esync/*.yaml
+    # The province's nightly backups (esync-aggregator-backup.timer).
+    install -d -o esync -g esync -m 0750 /var/backups/esync
     command -v systemctl >/dev/null && systemctl daemon-reload || true
 fi
 echo "installed to ${DESTDIR:-/}: $PREFIX/bin/esync-agent, esync-aggregator; configs in /etc/esync; units in /etc/systemd/system"

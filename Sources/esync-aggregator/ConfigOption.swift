@@ -17,7 +17,7 @@ struct ConfigOption: ParsableArguments {
     /// The config and its database, which must exist unless `create` (see `open(_:create:)`).
     func open(create: Bool = false) async throws -> (AggregatorConfig, ProvinceDatabase) {
         let config = try await load()
-        return (config, try open(config, create: create))
+        return (config, try await open(config, create: create))
     }
 
     /// For a command that records who acted: the config, who (see `AggregatorConfig.attribution`,
@@ -26,7 +26,7 @@ struct ConfigOption: ParsableArguments {
     func open(by: String?, required: Bool = true) async throws -> (config: AggregatorConfig, who: String, database: ProvinceDatabase) {
         let config = try await load()
         let who = required ? try config.attribution(by) : by ?? config.cliBy ?? ""
-        return (config, who, try open(config))
+        return (config, who, try await open(config))
     }
 
     /// The database of a config already loaded (after a check that must come first).
@@ -39,7 +39,14 @@ struct ConfigOption: ParsableArguments {
     ///
     /// A register at another schema version is refused (`SchemaMismatch`, exit 2): only
     /// `database migrate` (`schema: .migrate`) changes an existing register's schema.
-    func open(_ config: AggregatorConfig, create: Bool = false, schema: ProvinceDatabase.Schema = .current) throws -> ProvinceDatabase {
+    ///
+    /// On PostgreSQL (`database.url`) the database itself is the operator's to make (`CREATE
+    /// DATABASE`); an empty one is a register not there yet, given its schema by the same
+    /// commands and refused by the others.
+    func open(_ config: AggregatorConfig, create: Bool = false, schema: ProvinceDatabase.Schema = .current) async throws -> ProvinceDatabase {
+        let postgres: PostgresSettings?
+        do { postgres = try config.postgresWithPassword() } catch { throw CommandFailure(message: "\(error)", code: .usage) }
+        if let postgres { return try await open(postgres, create: create, schema: schema) }
         let path = config.databasePath
         let folder = (path as NSString).deletingLastPathComponent
         var isFolder: ObjCBool = false
@@ -58,6 +65,45 @@ struct ConfigOption: ParsableArguments {
         }
         if isNew { StandardError.write("esync-aggregator: created a new register at \(path)") }
         return database
+    }
+
+    /// `open` for a register on PostgreSQL: looks at its schema first (as found), then gives an
+    /// empty database the schema when `create`, and refuses one at another version.
+    private func open(_ postgres: PostgresSettings, create: Bool, schema: ProvinceDatabase.Schema) async throws -> ProvinceDatabase {
+        let location = postgres.location
+        let database: ProvinceDatabase
+        do { database = try await ProvinceDatabase.open(postgres: postgres, schema: .asFound) } catch {
+            throw CommandFailure(message: "cannot open the database \(location): \(error)", code: .failure)
+        }
+        do {
+            let applied = try await database.appliedMigrations()
+            guard schema == .current else {
+                if schema == .migrate { _ = try await database.migrate() }
+                return database
+            }
+            if applied.isEmpty {
+                guard create else {
+                    throw CommandFailure(message: "no register at \(location) (database.url): the database has no schema yet; correct database.url, or make the register with `esync-aggregator token add` or `serve`", code: .usage)
+                }
+                // Another instance starting at once may have made it meanwhile: migrate runs
+                // under the migration lock and only what is missing.
+                if !(try await database.migrate()).isEmpty {
+                    StandardError.write("esync-aggregator: created a new register at \(location)")
+                }
+            } else if applied != database.knownMigrations {
+                throw CommandFailure(message: SchemaMismatch(path: location, applied: applied, known: database.knownMigrations).description, code: .usage)
+            }
+            return database
+        } catch let failure as CommandFailure {
+            await database.close()
+            throw failure
+        } catch let mismatch as SchemaMismatch {
+            await database.close()
+            throw CommandFailure(message: mismatch.description, code: .usage)
+        } catch {
+            await database.close()
+            throw CommandFailure(message: "cannot open the database \(location): \(error)", code: .failure)
+        }
     }
 }
 

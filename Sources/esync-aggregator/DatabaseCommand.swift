@@ -13,7 +13,7 @@ struct DatabaseCommand: AsyncParsableCommand {
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Brings the register (database.path) to this version's schema.",
+            abstract: "Brings the register (database.path or database.url) to this version's schema.",
             discussion: """
                 Runs the migrations this version has and the register has not, in order, and names them. Serve and \
                 every other command refuse a register at another schema version instead of migrating it, so that \
@@ -31,17 +31,18 @@ struct DatabaseCommand: AsyncParsableCommand {
 
         func migrate() async throws {
             let config = try await options.load()
-            let database = try options.open(config, schema: .asFound)
-            let found = SchemaMismatch(path: config.databasePath, applied: try database.appliedMigrations(), known: ProvinceDatabase.migrationIdentifiers)
+            let database = try await options.open(config, schema: .asFound)
+            let found = SchemaMismatch(path: database.location, applied: try await database.appliedMigrations(), known: database.knownMigrations)
             guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: .usage) }
             let ran: [String]
-            do { ran = try database.migrate() } catch {
-                throw CommandFailure(message: "cannot migrate the register at \(config.databasePath): \(error); it is left at \(try database.appliedMigrations().last ?? "no schema") (each migration runs in its own transaction)", code: .failure)
+            do { ran = try await database.migrate() } catch {
+                let left = try await database.appliedMigrations().last ?? "no schema"
+                throw CommandFailure(message: "cannot migrate the register at \(database.location): \(error); it is left at \(left) (each migration runs in its own transaction)", code: .failure)
             }
             if ran.isEmpty {
-                print("the register at \(config.databasePath) is at this version's schema (\(found.applied.last ?? "none")); nothing to do")
+                print("the register at \(database.location) is at this version's schema (\(found.applied.last ?? "none")); nothing to do")
             } else {
-                print("migrated the register at \(config.databasePath) from \(found.applied.last ?? "no schema") to \(ran.last!): \(ran.count) migration\(ran.count == 1 ? "" : "s") (\(ran.joined(separator: ", ")))")
+                print("migrated the register at \(database.location) from \(found.applied.last ?? "no schema") to \(ran.last!): \(ran.count) migration\(ran.count == 1 ? "" : "s") (\(ran.joined(separator: ", ")))")
             }
         }
     }

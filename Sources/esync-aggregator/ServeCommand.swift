@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
             var logger = Logger(label: "esync-aggregator")
             logger.logLevel = .info
             let host = config.host
-            let path = config.databasePath
+            let path = config.databaseLocation
             let scheme = config.tls == nil ? "http" : "https"
             let clientCertificates = config.tls?.clientCAPath == nil ? "" : " client-certificates=on"
             let listening = Mutex(false)

@@ -47,7 +47,7 @@ struct TokenCommand: AsyncParsableCommand {
                 let config = try await options.load()
                 // Who registers a key is kept in the change-set log; a token alone logs nothing.
                 let registeredBy = key == nil ? "" : try config.attribution(by)
-                let database = try options.open(config, create: true)
+                let database = try await options.open(config, create: true)
                 let tokens = TokenStore(database: database)
                 let token: String
                 if let region {

@@ -7,7 +7,7 @@ import Testing
 @Suite struct DeployUnitTests {
     static let deploy = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Deploy").path
-    static let services = ["esync-agent.service", "esync-sync.service", "esync-aggregator.service"]
+    static let services = ["esync-agent.service", "esync-sync.service", "esync-aggregator.service", "esync-aggregator-backup.service"]
 
     /// What every unit sets, to these values: the service's own user, files private to it, no
     /// privileges to gain, the file system read-only but for its state, no kernel knobs, no

@@ -21,7 +21,7 @@ import Testing
 
     init() async throws {
         let folder = temporary.path
-        database = try ProvinceDatabase(path: folder + "/province.sqlite")
+        database = try await TestRegister.open(folder + "/province.sqlite")
         server = AggregatorServer(config: AggregatorConfig(configPath: folder + "/aggregator.yaml", databasePath: folder + "/province.sqlite"), database: database)
         let tokens = TokenStore(database: database)
         bureau = try await tokens.add(role: .bureau, region: "410100", name: "zz")

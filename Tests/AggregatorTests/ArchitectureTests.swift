@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// One storage layer owns the register (issue 15): every table, statement and migration of the
-/// aggregator is under `Sources/Aggregator/Storage/`, and nothing else reaches the database.
+/// aggregator is under `Sources/Aggregator/Storage/`, and nothing else reaches the database:
+/// neither SQLite's (GRDB) nor PostgreSQL's (PostgresNIO).
 @Suite struct ArchitectureTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -17,9 +18,10 @@ import Testing
         #expect(files.count > 50)
         let outside = files.filter { !$0.path.hasPrefix("Sources/Aggregator/Storage/") }
         let database = outside.filter { file in
-            file.text.contains("import GRDB") || file.text.contains(".pool.") || file.text.range(of: #"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b"#, options: .regularExpression) != nil
+            file.text.contains("import GRDB") || file.text.contains("import PostgresNIO") || file.text.contains(".pool.") || file.text.range(of: #"\b(SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b"#, options: .regularExpression) != nil
         }
         #expect(database.map(\.path) == [], "these files reach the database outside Sources/Aggregator/Storage")
-        #expect(files.contains { $0.path.hasPrefix("Sources/Aggregator/Storage/") && $0.text.contains("import GRDB") })
+        #expect(files.contains { $0.path.hasPrefix("Sources/Aggregator/Storage/SQLite/") && $0.text.contains("import GRDB") })
+        #expect(files.contains { $0.path.hasPrefix("Sources/Aggregator/Storage/PostgreSQL/") && $0.text.contains("import PostgresNIO") })
     }
 }

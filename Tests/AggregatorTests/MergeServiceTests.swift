@@ -15,8 +15,8 @@ import Testing
     let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
     let record: JSONValue
 
-    init() throws {
-        service = MergeService(database: try ProvinceDatabase(path: temporary.path + "/province.sqlite"))
+    init() async throws {
+        service = MergeService(database: try await TestRegister.open(temporary.path + "/province.sqlite"))
         var generator = SampleGenerator(seed: 7)
         record = generator.next(region: Regions.region(code: "410100")).json
     }
@@ -206,7 +206,7 @@ extension MergeServiceTests {
     /// earlier pieces of the same push are not counted again with the region's recent changes
     /// (a push of 20 updates in pieces of 10, under a threshold of 25, had its second piece held).
     @Test func theGuardCountsAPushSplitIntoPiecesOnce() async throws {
-        let guarded = MergeService(database: try ProvinceDatabase(path: folder + "/guarded.sqlite"), guardRule: MassChangeGuard(share: 0.25, minChanges: 1))
+        let guarded = MergeService(database: try await TestRegister.open(folder + "/guarded.sqlite"), guardRule: MassChangeGuard(share: 0.25, minChanges: 1))
         var generator = SampleGenerator(seed: 21)
         let docs = (0..<100).map { _ in generator.next(region: Regions.region(code: "410100")).json }
         let creates = docs.map { RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)! }

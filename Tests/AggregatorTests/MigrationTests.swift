@@ -11,12 +11,13 @@ import Testing
 /// migration renamed, reordered or changed after it shipped shows here, not in a province.
 @Suite struct MigrationTests {
     /// Every migration that has shipped, in order. A new one is added at the end, here and in
-    /// `ProvinceDatabase.migrator`; one that is here keeps its name and place for good.
+    /// `SQLiteRegister.migrator`; one that is here keeps its name and place for good.
     static let shipped = [
         "v1", "v2-resolutions", "v3-reopen", "v4-held", "v5-transfers", "v6-guard-window", "v7-region-activity",
         "v8-last-source", "v9-clocks", "v10-review-sessions", "v11-token-selectors", "v12-report-facts",
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
-        "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas",
+        "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas", "v21-register-identity",
+        "v22-provenance-from-history",
     ]
 
     let temporary = TemporaryFolder("migration")
@@ -26,13 +27,16 @@ import Testing
     let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
 
     @Test func theMigrationsAreTheShippedOnesInTheirOrder() {
-        #expect(ProvinceDatabase.migrator.migrations == Self.shipped)
+        #expect(SQLiteRegister.migrator.migrations == Self.shipped)
     }
 
     @Test func aFirstVersionRegisterIsReadableByTodaysCodeAfterEveryMigration() async throws {
         let v1 = try FirstVersionRegister(path: path)
         let database = try ProvinceDatabase(path: path)
-        #expect(try await database.pool.read { db in try ProvinceDatabase.migrator.completedMigrations(db) } == Self.shipped)
+        #expect(try await database.pool.read { db in try SQLiteRegister.migrator.completedMigrations(db) } == Self.shipped)
+        // v21 gave the register an identity: never restored, a 32-digit id, a 16-digit generation.
+        let identity = try await database.read { try $0.registerIdentity() }
+        #expect(identity.restores == 0 && identity.register.count == 32 && identity.generation.count == 16 && identity.restoredAt == nil)
         let merge = MergeService(database: database)
 
         // Records, with the provenance and history the first version wrote.
@@ -105,11 +109,11 @@ import Testing
         let (before, version, changes) = try await database.pool.write { db in
             (try String.fetchAll(db, sql: schema), try Int.fetchOne(db, sql: "PRAGMA schema_version"), db.totalChangesCount)
         }
-        try ProvinceDatabase.migrator.migrate(database.pool)
+        try SQLiteRegister.migrator.migrate(database.pool)
         _ = try ProvinceDatabase(path: path)
         let (after, versionAfter, changesAfter, completed) = try await database.pool.write { db in
             (try String.fetchAll(db, sql: schema), try Int.fetchOne(db, sql: "PRAGMA schema_version"), db.totalChangesCount,
-             try ProvinceDatabase.migrator.completedMigrations(db))
+             try SQLiteRegister.migrator.completedMigrations(db))
         }
         #expect(after == before && versionAfter == version && changesAfter == changes)
         #expect(completed == Self.shipped)
@@ -122,7 +126,7 @@ import Testing
     @Test func theFactsInSwiftAreWhatTheFrozenTriggersComputed() async throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let queue = try DatabaseQueue(path: path)
-        try ProvinceDatabase.migrator.migrate(queue, upTo: "v18-certificate-keys")
+        try SQLiteRegister.migrator.migrate(queue, upTo: "v18-certificate-keys")
         var generator = SampleGenerator(seed: 7)
         var documents: [JSONValue] = generator.records(count: 60, regions: [Regions.region(code: "410100")!]).map(\.json)
         let odd: [[String: JSONValue]] = [
@@ -239,7 +243,7 @@ struct FirstVersionRegister {
 
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let queue = try DatabaseQueue(path: path)
-        try ProvinceDatabase.migrator.migrate(queue, upTo: "v1")
+        try SQLiteRegister.migrator.migrate(queue, upTo: "v1")
         try queue.write { [a, b, c, bureauToken] db in
             let all = { (doc: JSONValue) in FieldPath.flatten(doc).keys.sorted() }
             try Self.write(db, a.uscc, "410100", revision: 1, a.created, fields: all(a.created), source: "region:410100", changeSet: "cs-1", at: "2026-03-02T08:00:00Z")

@@ -16,7 +16,7 @@ import Testing
     let token: String
 
     init() async throws {
-        database = try ProvinceDatabase(path: temporary.path + "/province.sqlite")
+        database = try await TestRegister.open(temporary.path + "/province.sqlite")
         sessions = ReviewSessions(database: database, idle: 3600, maxAge: 8 * 3600)
         token = try await TokenStore(database: database).add(role: .reviewer, region: nil, name: "wang")
     }
@@ -43,14 +43,14 @@ import Testing
         try await sessions.end(session)
         #expect(try await sessions.find(cookie: cookie) == nil)
         #expect(try await sessions.find(cookie: other) != nil)
-        try await database.pool.write { db in try db.execute(sql: "UPDATE tokens SET revoked_at = 'now'") }
+        try database.sql("UPDATE tokens SET revoked_at = 'now'")
         #expect(try await sessions.find(cookie: other) == nil)
     }
 
     @Test func theDatabaseKeepsOnlyTheHashOfTheSessionCookie() async throws {
         let (cookie, _) = try await sessions.start(reviewer: "wang", token: token, address: nil)
         #expect(cookie.count == 43)
-        let keys = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT key || token_hash FROM review_sessions") }
+        let keys = try database.sql("SELECT key || token_hash FROM review_sessions").split(separator: "\n").map(String.init)
         #expect(keys.count == 1 && !keys[0].contains(cookie) && !keys[0].contains(token))
     }
 
@@ -147,8 +147,8 @@ import Testing
     let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
     let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
 
-    init() throws {
-        let database = try ProvinceDatabase(path: temporary.path + "/province.sqlite")
+    init() async throws {
+        let database = try await TestRegister.open(temporary.path + "/province.sqlite")
         service = MergeService(database: database)
         conflicts = ConflictService(database: database)
     }

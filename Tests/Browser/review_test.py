@@ -19,6 +19,7 @@ import argparse
 import base64
 import os
 import shutil
+import subprocess
 import sqlite3
 import sys
 import time
@@ -52,6 +53,13 @@ def check(condition, what, timeout=5.0):
 
 
 def conflict_row(db, conflict_id):
+    if db.startswith("postgresql://"):
+        # The register on PostgreSQL (ESYNC_TEST_BACKEND=postgresql): read through psql.
+        out = subprocess.run([shutil.which("psql") or "/usr/bin/psql", "-X", "-A", "-t", "-F", "\x1f", db, "-c",
+                              f"SELECT status, decision, note, resolved_by FROM conflicts WHERE id = {int(conflict_id)}"],
+                             check=True, capture_output=True, text=True).stdout.rstrip("\n")
+        values = [None if v == "" else v for v in out.split("\x1f")]
+        return dict(zip(["status", "decision", "note", "resolved_by"], values))
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         conn.row_factory = sqlite3.Row
         return conn.execute("SELECT status, decision, note, resolved_by FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()

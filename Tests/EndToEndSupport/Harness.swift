@@ -79,14 +79,17 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
                          stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
 
-/// A real `esync-aggregator serve` on 127.0.0.1, port chosen by the kernel, with a fresh SQLite
-/// database, bureau tokens for the regions asked for and a reviewer token. Its command-line
+/// A real `esync-aggregator serve` on 127.0.0.1, port chosen by the kernel, with a fresh register
+/// (an SQLite file, or with `ESYNC_TEST_BACKEND=postgresql` a database of its own on the test
+/// process's PostgreSQL cluster), bureau tokens for the regions asked for and a reviewer token. Its command-line
 /// edits and decisions are recorded as `harness` (`cli.by`) unless a test gives `--by`.
 final class AggregatorProcess: @unchecked Sendable {
     let folder: String
     /// Removes `folder` once this process and every one `sharing` it are done.
     private let temporary: TemporaryFolder
     let configPath: String
+    /// The register's PostgreSQL URL (nil: the SQLite file `province.sqlite` in `folder`).
+    let databaseURL: String?
     private(set) var process = Process()
     private(set) var url = ""
     private(set) var bureauTokens: [String: String] = [:]
@@ -109,9 +112,10 @@ final class AggregatorProcess: @unchecked Sendable {
         folder = temporary.path
         configPath = folder + "/aggregator.yaml"
         if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
+        databaseURL = TestBackend.current == .postgresql ? try PostgresCluster.get().createDatabase(name) : nil
         try """
             listen: { host: 127.0.0.1, port: 0 }
-            database: { path: province.sqlite }
+            database: \(databaseURL.map { "{ url: \"\($0)\" }" } ?? "{ path: province.sqlite }")
             cli: { by: harness }
             \(policy == nil ? "" : "policy: policy.yaml")
             \(config)
@@ -129,6 +133,7 @@ final class AggregatorProcess: @unchecked Sendable {
         temporary = other.temporary
         folder = other.folder
         configPath = other.configPath
+        databaseURL = other.databaseURL
         bureauTokens = other.bureauTokens
         reviewerToken = other.reviewerToken
         try start()
@@ -223,10 +228,28 @@ final class AggregatorProcess: @unchecked Sendable {
 
     /// The selector of a region's bureau token, as `token list` shows it.
     func selector(_ region: String) -> String { String(bureauTokens[region]!.dropFirst(6).prefix(16)) }
-    /// A statement on the province's SQLite database behind the merge's back (as a bad restore
-    /// or a hand-made fix would); returns what it prints.
+    /// Whether the register is on PostgreSQL (`ESYNC_TEST_BACKEND=postgresql`).
+    var isPostgres: Bool { databaseURL != nil }
+
+    /// The `database:` line of a config for this register (a test's own config on the same one).
+    var databaseYAML: String { "database: " + (databaseURL.map { "{ url: \"\($0)\" }" } ?? "{ path: province.sqlite }") }
+
+    /// Sets a record's `employees` in its stored document behind the merge's back (no new
+    /// revision, no new hash): a bad restore or a hand-made fix.
+    func tamperEmployees(_ uscc: String, _ value: Int) throws {
+        if isPostgres {
+            try sql("UPDATE records SET doc = jsonb_set(CAST(doc AS jsonb), '{employees}', '\(value)')::text WHERE uscc = '\(uscc)'")
+        } else {
+            try sql("UPDATE records SET doc = json_set(doc, '$.employees', \(value)) WHERE uscc = '\(uscc)'")
+        }
+    }
+
+    /// A statement on the province's database behind the merge's back (as a bad restore or a
+    /// hand-made fix would); returns what it prints (sqlite3's list form: `|` between columns).
+    /// On PostgreSQL through psql, which prints the same form.
     @discardableResult
     func sql(_ statement: String) throws -> String {
+        if let databaseURL { return try PostgresCluster.get().psql(PostgresCluster.database(of: databaseURL), statement) }
         let result = try run("/usr/bin/sqlite3", [folder + "/province.sqlite", statement], in: folder)
         guard result.status == 0 else { throw HarnessError("sqlite3: \(result)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -146,8 +146,8 @@ final class NotifyListener {
         #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").isEmpty)
         #expect(try zz.agent(["diff"]).stdout.contains("nothing to push"))
         for uscc in [codes.first!, codes[1500], codes.last!] { #expect(try province.record(uscc).revision == 1) }
-        let held = try run("/usr/bin/sqlite3", [province.folder + "/province.sqlite", "SELECT COUNT(*) FROM records WHERE region = '410100'"], in: zz.folder)
-        #expect(held.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "3000", "nothing lost, nothing twice: \(held)")
+        let held = try province.sql("SELECT COUNT(*) FROM records WHERE region = '410100'")
+        #expect(held == "3000", "nothing lost, nothing twice: \(held)")
 
         // Again, with an hour's interval in the config file: the watchdog keeps half of WATCHDOG_USEC.
         let config = try String(contentsOfFile: zz.configPath, encoding: .utf8)
@@ -313,7 +313,7 @@ final class NotifyListener {
 
         // A document changed in SQL behind the merge's back (no new revision, so no pull heals it):
         // the next verify names it in STATUS, the log and the metrics.
-        try province.sql("UPDATE records SET doc = json_set(doc, '$.employees', 7) WHERE uscc = '\(codes[0])'")
+        try province.tamperEmployees(codes[0], 7)
         #expect(notify.wait(seconds: 20) { $0.contains("STATUS=last sync") && $0.contains("1 record DIFFERS") } != nil,
                 "\(notify.messages.suffix(3)) \(log())")
         #expect(waitUntil(10) { try metrics()["esync_agent_verify_differing_records"] == 1 }, "\(log())")

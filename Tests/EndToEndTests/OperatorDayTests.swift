@@ -163,7 +163,7 @@ import Testing
         defer { province.stop() }
         // The same register through a config that names nobody.
         let anonymous = province.folder + "/anonymous.yaml"
-        try "database: { path: province.sqlite }\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
+        try "\(province.databaseYAML)\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
         let list = province.folder + "/srdi.csv"
         try "\(code)\n".write(toFile: list, atomically: true, encoding: .utf8)
         for command in [["records", "set", code, "employees=7"], ["designations", "import", "--kind", "srdi", "--year", "2025", list],
@@ -178,7 +178,7 @@ import Testing
                                  environment: ["ESYNC_CLI_BY": "赵敏"], in: province.folder)
         #expect(byVariable.status == 0, "\(byVariable)")
         #expect(try province.record(code).provenance["employees"]?.source == "reviewer:赵敏")
-        try "database: { path: province.sqlite }\ncli: { by: 李娜 }\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
+        try "\(province.databaseYAML)\ncli: { by: 李娜 }\n".write(toFile: anonymous, atomically: true, encoding: .utf8)
         #expect(try run(Binaries.aggregator, ["records", "set", code, "employees=9", "--config", anonymous], in: province.folder).status == 0)
         #expect(try province.record(code).provenance["employees"]?.source == "reviewer:李娜")
         #expect(try province.cli(["records", "set", code, "employees=10", "--by", "wang"]).status == 0)

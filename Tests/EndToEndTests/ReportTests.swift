@@ -88,9 +88,20 @@ import Testing
         try #require(deletion.count == 1)
         #expect(try province.cli(["conflicts", "resolve", "\(deletion[0].id)", "--take-incoming"]).status == 0)
 
-        // The totals the triggers kept equal the same figures counted from scratch.
-        let database = province.folder + "/province.sqlite"
-        for check in [
+        // The totals the writer kept equal the same figures counted from scratch (in each
+        // backend's SQL: SQLite's JSON functions, PostgreSQL's jsonb).
+        let postgres = province.isPostgres
+        for check in postgres ? [
+            """
+            SELECT region, coalesce(size_class, ''), coalesce(status, ''), COUNT(*), COUNT(above_since), COUNT(srdi_year), COUNT(little_giant_year),
+                   SUM(CASE WHEN revenue_warning THEN 1 ELSE 0 END), SUM(CASE WHEN size_warning THEN 1 ELSE 0 END) FROM record_facts WHERE NOT deleted GROUP BY 1, 2, 3
+            """,
+            """
+            SELECT f.region, coalesce(m ->> 'measure', ''), coalesce(substr(m ->> 'date', 1, 4), ''),
+                   COUNT(*), SUM(coalesce(CAST(m ->> 'amountYuan' AS numeric), 0)) FROM record_facts f, jsonb_array_elements(CAST(f.measures AS jsonb)) m
+            WHERE NOT f.deleted GROUP BY 1, 2, 3
+            """,
+        ] : [
             """
             SELECT region, coalesce(size_class, ''), coalesce(status, ''), COUNT(*), COUNT(above_since), COUNT(srdi_year), COUNT(little_giant_year),
                    SUM(revenue_warning), SUM(size_warning) FROM record_facts WHERE deleted = 0 GROUP BY 1, 2, 3
@@ -100,16 +111,26 @@ import Testing
                    COUNT(*), SUM(coalesce(json_extract(m.value, '$.amountYuan'), 0)) FROM record_facts f, json_each(f.measures) m WHERE f.deleted = 0 GROUP BY 1, 2, 3
             """,
         ] {
-            let table = check.contains("json_each") ? "measure_totals" : "report_totals"
+            let table = check.contains("json_each") || check.contains("jsonb_array_elements") ? "measure_totals" : "report_totals"
             let kept = "SELECT * FROM \(table) WHERE \(table == "report_totals" ? "records" : "count") <> 0"
-            let drift = try run("/usr/bin/sqlite3", [database, """
-                SELECT (SELECT COUNT(*) FROM (\(kept) EXCEPT \(check))) + (SELECT COUNT(*) FROM (\(check) EXCEPT \(kept)))
-                """], in: province.folder)
-            #expect(drift.status == 0 && drift.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "\(table) drifted: \(drift)")
+            let drift = try province.sql("""
+                SELECT (SELECT COUNT(*) FROM (\(kept) EXCEPT \(check)) a) + (SELECT COUNT(*) FROM (\(check) EXCEPT \(kept)) b)
+                """)
+            #expect(drift == "0", "\(table) drifted: \(drift)")
         }
 
         // Each record's facts are its document's, whether written whole or updated in place.
-        let stale = try run("/usr/bin/sqlite3", [database, """
+        let stale = try province.sql(postgres ? """
+            SELECT COUNT(*) FROM records r JOIN record_facts f USING (uscc), LATERAL (SELECT CAST(r.doc AS jsonb) AS d) j
+            WHERE f.region IS DISTINCT FROM r.region OR f.deleted IS DISTINCT FROM r.deleted OR f.name IS DISTINCT FROM d ->> 'name'
+               OR f.size_class IS DISTINCT FROM d ->> 'sizeClass' OR f.industry IS DISTINCT FROM d ->> 'industry'
+               OR f.employees IS DISTINCT FROM CAST(d ->> 'employees' AS bigint) OR f.revenue_yuan IS DISTINCT FROM CAST(d ->> 'revenueYuan' AS bigint)
+               OR f.srdi_year IS DISTINCT FROM CAST(d -> 'srdi' ->> 'year' AS bigint) OR f.little_giant_year IS DISTINCT FROM CAST(d -> 'littleGiant' ->> 'year' AS bigint)
+               OR f.above_since IS DISTINCT FROM d -> 'aboveDesignatedSize' ->> 'since'
+               OR f.revenue_warning IS DISTINCT FROM (coalesce(CAST(d ->> 'revenueYuan' AS bigint) >= 20000000, false)
+                                                      AND coalesce(substr(d ->> 'industry', 1, 1) IN ('B', 'C', 'D'), false)
+                                                      AND d -> 'aboveDesignatedSize' ->> 'since' IS NULL)
+            """ : """
             SELECT COUNT(*) FROM records r JOIN record_facts f USING (uscc)
             WHERE f.region IS NOT r.region OR f.deleted IS NOT r.deleted OR f.name IS NOT json_extract(r.doc, '$.name')
                OR f.size_class IS NOT json_extract(r.doc, '$.sizeClass') OR f.industry IS NOT json_extract(r.doc, '$.industry')
@@ -118,12 +139,12 @@ import Testing
                OR f.above_since IS NOT json_extract(r.doc, '$.aboveDesignatedSize.since')
                OR f.revenue_warning IS NOT (coalesce(json_extract(r.doc, '$.revenueYuan') >= 20000000, 0) AND substr(json_extract(r.doc, '$.industry'), 1, 1) IN ('B', 'C', 'D')
                                            AND json_extract(r.doc, '$.aboveDesignatedSize.since') IS NULL)
-            """], in: province.folder)
-        #expect(stale.status == 0 && stale.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "facts that are not their document's: \(stale)")
-        let missing = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM records WHERE uscc NOT IN (SELECT uscc FROM record_facts)"], in: province.folder)
-        #expect(missing.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "records without facts: \(missing)")
-        let edited = try run("/usr/bin/sqlite3", [database, "SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')"], in: province.folder)
-        #expect((Int(edited.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
+            """)
+        #expect(stale == "0", "facts that are not their document's: \(stale)")
+        let missing = try province.sql("SELECT COUNT(*) FROM records WHERE uscc NOT IN (SELECT uscc FROM record_facts)")
+        #expect(missing == "0", "records without facts: \(missing)")
+        let edited = try province.sql("SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')")
+        #expect((Int(edited) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
 
         // The register as the province holds it, through the streaming export (to standard
         // output without -o).

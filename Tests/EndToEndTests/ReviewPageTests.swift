@@ -199,7 +199,7 @@ import Testing
         let result = try run("/usr/bin/env", [
             "python3", BrowserTest.packageRoot + "/Tests/Browser/review_test.py", "--url", province.url,
             "--reviewer", "wang", "--reviewer-token", province.reviewerToken, "--bureau-token", province.bureauTokens["410100"]!,
-            "--db", province.folder + "/province.sqlite", "--conflict", "\(conflicts[0].id)",
+            "--db", province.databaseURL ?? province.folder + "/province.sqlite", "--conflict", "\(conflicts[0].id)",
             "--bulk", "\(conflicts[1].id),\(conflicts[2].id)", "--forged", "\(conflicts[3].id)", "--artefacts", artefacts,
         ], environment: browser, in: province.folder)
         #expect(result.status == 0, "\(result)")

@@ -24,7 +24,7 @@ import Testing
 
         // Behind the agent's back: a document edited in SQL, a province edit not yet pulled, a
         // record deleted in SQL, and a base file lost at the bureau.
-        try province.sql("UPDATE records SET doc = json_set(doc, '$.employees', 4) WHERE uscc = '\(codes[0])'")
+        try province.tamperEmployees(codes[0], 4)
         #expect(try province.cli(["records", "set", codes[1], "employees=5"]).status == 0)
         try province.sql("DELETE FROM records WHERE uscc = '\(codes[2])'")
         try FileManager.default.removeItem(atPath: zz.storePath + "/.esync/base/\(codes[3]).json")

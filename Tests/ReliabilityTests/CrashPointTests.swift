@@ -82,10 +82,7 @@ import Testing
         let zz = try AgentHandle(region: "410100", aggregator: province)
         let codes = try zz.generate(12, seed: 92)
         #expect(try zz.agent(["sync"]).status == 0)
-        let database = province.folder + "/province.sqlite"
-        func sql(_ query: String) throws -> String {
-            try run("/usr/bin/sqlite3", [database, query], in: province.folder).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
+        func sql(_ query: String) throws -> String { try province.sql(query) }
         let timeout = ["ESYNC_SERVER_TIMEOUT_SECONDS": "5"]
 
         for (round, point) in ["merge.written", "merge.committed"].enumerated() {

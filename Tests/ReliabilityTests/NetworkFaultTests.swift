@@ -46,7 +46,6 @@ import Testing
         // acknowledged (sealing on top of an unacknowledged value would conflict with itself),
         // so the bureau's next edit of the field supersedes it, as a second save before a
         // commit does in git.
-        let database = province.folder + "/province.sqlite"
         var historyCount: [String: Int] = [:], superseded = 0
         for uscc in codes {
             #expect(try province.record(uscc).document["employees"] == edits[uscc].map { .int($0.last!) } ?? (try zz.readRecord(uscc)["employees"]))
@@ -64,9 +63,9 @@ import Testing
             }
         }
         // No change set applied a record twice, and none arrived again as a new change set.
-        let results = try run("/usr/bin/sqlite3", [database, "SELECT CAST(result AS TEXT) FROM changesets"], in: zz.folder)
+        let results = try province.sql(province.isPostgres ? "SELECT convert_from(result, 'UTF8') FROM changesets" : "SELECT CAST(result AS TEXT) FROM changesets")
         var applied: [String: Int] = [:], unchanged = 0
-        for line in results.stdout.split(separator: "\n") {
+        for line in results.split(separator: "\n") {
             let result = try ChangeSetResult.decode(Array(line.utf8))
             for record in result.records {
                 if record.outcome == .applied { applied[record.uscc, default: 0] += 1 }

@@ -18,6 +18,13 @@ import Testing
         .split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
     static let steps = Int(ProcessInfo.processInfo.environment["ESYNC_PROPERTY_STEPS"] ?? "") ?? 40
 
+    /// Rows as JSON objects: sqlite3's `-json`, or psql's `json_agg` of the same query.
+    func rows(_ province: AggregatorProcess, _ query: String) throws -> [JSONValue] {
+        guard province.isPostgres else { return try sqlite(province.folder + "/province.sqlite", query.replacingOccurrences(of: "NOT deleted", with: "deleted = 0")) }
+        let text = try province.sql("SELECT coalesce(json_agg(q), '[]') FROM (\(query)) q")
+        return try JSONValue.parse(text).arrayValue ?? []
+    }
+
     func sqlite(_ database: String, _ query: String) throws -> [JSONValue] {
         let result = try run("/usr/bin/sqlite3", ["-json", database, query], in: NSTemporaryDirectory())
         guard result.status == 0 else { throw HarnessError("sqlite3: \(result)") }
@@ -135,11 +142,10 @@ import Testing
         #expect(try openConflicts(province).isEmpty, "\(context)")
 
         // Every replica equals the province for its region.
-        let database = province.folder + "/province.sqlite"
         for region in regions {
             let agent = agents[region]!
             #expect(try agent.agent(["diff"]).stdout.contains("nothing to push"), "\(region)\n\(context)")
-            let held = try sqlite(database, "SELECT uscc, doc FROM records WHERE region = '\(region)' AND deleted = 0")
+            let held = try rows(province, "SELECT uscc, doc FROM records WHERE region = '\(region)' AND NOT deleted")
             let files = try FileManager.default.contentsOfDirectory(atPath: agent.storePath + "/records").filter { $0.hasSuffix(".json") }
             #expect(files.count == held.count, "\(region): \(files.count) files, the province holds \(held.count)\n\(context)")
             for row in held {
@@ -155,7 +161,7 @@ import Testing
             seen[uscc] = try province.history(uscc).compactMap { $0.document.map(FieldPath.flatten) }
         }
         var queued: [String: [JSONValue?]] = [:]
-        for row in try sqlite(database, "SELECT uscc, field, incoming, current, value FROM conflicts") {
+        for row in try rows(province, "SELECT uscc, field, incoming, current, value FROM conflicts") {
             let key = row["uscc"]!.stringValue! + " " + row["field"]!.stringValue!
             for column in ["incoming", "current", "value"] {
                 queued[key, default: []].append(try row[column]?.stringValue.map { try JSONValue.parse($0) })
@@ -163,7 +169,7 @@ import Testing
         }
         let lost = RandomHistory.lost(edits, history: seen, queued: queued)
         #expect(lost.isEmpty, "edits found nowhere: \(lost)\n\(context)")
-        let kinds = try sqlite(database, "SELECT status, COUNT(*) AS n FROM conflicts GROUP BY status")
+        let kinds = try rows(province, "SELECT status, COUNT(*) AS n FROM conflicts GROUP BY status")
             .map { "\($0["n"]?.intValue ?? 0) \($0["status"]?.stringValue ?? "?")" }.joined(separator: ", ")
         print("property run seed \(seed): \(Self.steps) steps, \(edits.count) edits (\(edits.filter(\.superseded).count) superseded before a push), \(kills) agents killed mid-sync, \(crashes) aggregator crashes, \(decisions) reviewer decisions; conflicts: \(kinds.isEmpty ? "none" : kinds); converged, nothing lost")
         #expect(edits.count > Self.steps / 5, "the run made edits: \(edits.count)")

@@ -457,6 +457,23 @@ if c systemctl start esync-sync.service && [ "$(c systemctl show -p Result --val
 else
     fail "esync-sync.service: $(c systemctl show -p Result --value esync-sync.service)"
 fi
+# The province's nightly backup, as install.sh sets it up, on a register made in the container
+# (the province itself runs on the host): the hardened oneshot writes a verified backup into
+# /var/backups/esync and nowhere else.
+c sh -ec '
+    install -m 0644 /esync/deploy/esync-aggregator-backup.service /esync/deploy/esync-aggregator-backup.timer /etc/systemd/system/
+    install -d -o esync -g esync -m 0750 /var/backups/esync /var/lib/esync
+    printf "database:\n  path: /var/lib/esync/province.sqlite\n" > /etc/esync/aggregator.yaml
+    chgrp esync /etc/esync/aggregator.yaml && chmod 0640 /etc/esync/aggregator.yaml
+    runuser -u esync -- esync-aggregator token add --config /etc/esync/aggregator.yaml --region 410100 --by systemd-test >/dev/null
+    systemctl daemon-reload
+'
+if c systemctl start esync-aggregator-backup.service && [ "$(c systemctl show -p Result --value esync-aggregator-backup.service)" = success ] \
+    && backup=$(c sh -c 'ls /var/backups/esync/register-*.sqlite.gz') && c esync-aggregator backup verify "$backup" >/dev/null; then
+    pass "Deploy/esync-aggregator-backup.service (oneshot, hardened) wrote a backup that verifies: $backup"
+else
+    fail "esync-aggregator-backup.service: $(c systemctl show -p Result --value esync-aggregator-backup.service); $(c journalctl -u esync-aggregator-backup.service -q -o cat --no-pager | tail -3)"
+fi
 # The hardening DeployUnitTests reads in the files is what systemd loads: the sync service runs
 # as hardened as the daemon (the run above proves the agent works so), and the aggregator's unit
 # (installed, not started here: the province runs on the host) hides /proc and has its limits.

@@ -8,17 +8,20 @@ import SyncCore
 /// the merge's back is found too.
 enum RegionAudit {
     static func summary(region: String, database: ProvinceDatabase) async throws -> RegionDigests {
-        try await database.read { register in
-            var buckets = [[(uscc: String, hash: String)]](repeating: [], count: BucketDigest.bucketCount)
-            var count = 0
-            try register.forEachLiveRecord(region: region) { uscc, _, document in
-                buckets[BucketDigest.bucket(of: uscc)].append((uscc, ContentHash.of(bytes: Array(document.utf8))))
-                count += 1
-            }
-            return RegionDigests(region: region, records: count, buckets: buckets.enumerated().map { n, records in
-                .init(bucket: n, records: records.count, digest: BucketDigest.digest(of: records))
-            })
+        try await database.read { register in try digests(region: region, register: register) }
+    }
+
+    /// A region's digests as one transaction sees it (a backup's manifest digests its copy).
+    static func digests(region: String, register: any RegisterTransaction) throws -> RegionDigests {
+        var buckets = [[(uscc: String, hash: String)]](repeating: [], count: BucketDigest.bucketCount)
+        var count = 0
+        try register.forEachLiveRecord(region: region) { uscc, _, document in
+            buckets[BucketDigest.bucket(of: uscc)].append((uscc, ContentHash.of(bytes: Array(document.utf8))))
+            count += 1
         }
+        return RegionDigests(region: region, records: count, buckets: buckets.enumerated().map { n, records in
+            .init(bucket: n, records: records.count, digest: BucketDigest.digest(of: records))
+        })
     }
 
     static func bucket(_ bucket: Int, region: String, database: ProvinceDatabase) async throws -> BucketRecords {

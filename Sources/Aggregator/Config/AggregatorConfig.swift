@@ -11,10 +11,22 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// Addresses of the reverse proxies in front of the aggregator: only from these is
     /// `X-Forwarded-For` believed (see `ClientAddress`).
     public var trustedProxies: Set<String> = []
+    /// The SQLite file of the register (`database.path`); empty when `postgres` is set.
     public var databasePath: String
     /// Where `databasePath` came from (the file's line, or `ESYNC_DATABASE_PATH`), for a
     /// message about a register that is not there.
     public var databasePathOrigin = ""
+    /// The register on PostgreSQL (`database.url`, or `ESYNC_DATABASE_URL`, with
+    /// `database.passwordFile`, `database.sslmode` and `database.sslRootCert`); nil: the SQLite
+    /// file at `databasePath`.
+    public var postgres: PostgresSettings?
+    /// `database.passwordFile`: read when the register is opened (`postgresWithPassword`).
+    public var databasePasswordFile: String?
+    var databasePasswordFileOrigin = ""
+
+    /// Where the register is, for messages: the SQLite file, or the database's URL without a
+    /// password.
+    public var databaseLocation: String { postgres?.location ?? databasePath }
     /// Largest request body, after gzip decompression.
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
@@ -89,7 +101,7 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// Config/aggregator.yaml and the README's Configuration list them too.
     static let keys = ConfigKeys([
         "listen.host", "listen.port", "listen.trustedProxies",
-        "database.path",
+        "database.path", "database.url", "database.passwordFile", "database.sslmode", "database.sslRootCert",
         "tls.cert", "tls.key", "tls.clientCA",
         "policy",
         "guard.maxChangeShare", "guard.minChanges",
@@ -103,11 +115,15 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// file's line, or the environment variable that overrides it.
     static func from(_ values: ConfigValues) throws -> AggregatorConfig {
         let file = values.file.path
-        guard let database = values.path("database.path") else {
-            throw ConfigError("\(file): database.path is missing (the SQLite file of the province's register)")
+        let postgres = try postgresSettings(values)
+        guard let database = values.path("database.path") ?? (postgres == nil ? nil : "") else {
+            throw ConfigError("\(file): database.path is missing (the SQLite file of the province's register), and so is database.url (a PostgreSQL database)")
         }
-        var config = AggregatorConfig(configPath: file, databasePath: database)
+        var config = AggregatorConfig(configPath: file, databasePath: postgres == nil ? database : "")
         config.databasePathOrigin = values.origin("database.path")
+        config.postgres = postgres
+        config.databasePasswordFile = values.path("database.passwordFile")
+        config.databasePasswordFileOrigin = values.origin("database.passwordFile")
         config.host = values.string("listen.host") ?? config.host
         config.port = try integer(values, "listen.port", config.port, range: 0...65535)
         for proxy in values.stringArray("listen.trustedProxies") ?? [] {
@@ -151,6 +167,47 @@ public struct AggregatorConfig: Sendable, Equatable {
     public func loadPolicy() throws -> FieldPolicy {
         guard let policyPath else { return .standard }
         do { return try PolicyFile.load(path: policyPath) } catch { throw ConfigError(error.description) }
+    }
+
+    /// `database.url` and what goes with it: TLS after `database.sslmode` (`disable`, the
+    /// default; `require`; `verify-full`, checking the server's certificate against
+    /// `database.sslRootCert` or the system's roots). Nil without a URL. The password is read
+    /// from `database.passwordFile` when the register is opened (`withPassword`), never from
+    /// the URL, which is refused with one in it. No message quotes the URL.
+    static func postgresSettings(_ values: ConfigValues) throws -> PostgresSettings? {
+        let others = ["database.passwordFile", "database.sslmode", "database.sslRootCert"].filter { values.string($0) != nil }
+        guard let url = values.string("database.url"), !url.isEmpty else {
+            if let other = others.first {
+                throw ConfigError("\(values.origin(other)): \(other) is set but database.url is not (it goes with a PostgreSQL database)")
+            }
+            return nil
+        }
+        let tls: PostgresSettings.TLS
+        switch values.string("database.sslmode") ?? "disable" {
+        case "disable": tls = .disable
+        case "require": tls = .require
+        case "verify-full": tls = .verifyFull(rootCertificate: values.path("database.sslRootCert"))
+        default: throw ConfigError(values.invalid("database.sslmode", PostgresSettings.sslModes.joined(separator: ", ")))
+        }
+        if values.string("database.sslRootCert") != nil, tls != .verifyFull(rootCertificate: values.path("database.sslRootCert")) {
+            throw ConfigError("\(values.origin("database.sslRootCert")): database.sslRootCert is set but database.sslmode is not verify-full (the certificate is only used to check the server's)")
+        }
+        do { return try PostgresSettings(url: url, tls: tls) } catch {
+            throw ConfigError("\(values.origin("database.url")): database.url: \(error)")
+        }
+    }
+
+    /// `postgres` with the password of `database.passwordFile` (its first line), read now.
+    public func postgresWithPassword() throws -> PostgresSettings? {
+        guard var settings = postgres else { return nil }
+        guard let passwordFile = databasePasswordFile else { return settings }
+        let text: String
+        do { text = try String(contentsOfFile: passwordFile, encoding: .utf8) } catch {
+            throw ConfigError("\(databasePasswordFileOrigin): cannot read database.passwordFile \(passwordFile): \((error as NSError).localizedDescription)")
+        }
+        settings.password = String(text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        return settings
     }
 
     /// `tls.cert` and `tls.key` together, or neither; `tls.clientCA` only with them.

@@ -4,9 +4,9 @@ import SyncCore
 /// aggregator lives under `Sources/Aggregator/Storage/`, and the services above it (merge, review,
 /// report, credentials, the HTTP layer) call the typed operations of a `RegisterTransaction`
 /// instead of writing SQL. `ArchitectureTests` keeps it so: only files in this folder import
-/// GRDB. `ProvinceDatabase` (SQLite, WAL, through GRDB) is the implementation today; the
-/// protocols are written so that a second one (PostgreSQL, several aggregator instances at once)
-/// can satisfy them.
+/// GRDB. `ProvinceDatabase` is the services' handle on one implementation: `SQLiteRegister`
+/// (SQLite, WAL, through GRDB), the embedded default; the protocols are written so that a second
+/// one (PostgreSQL, several aggregator instances at once) satisfies them too.
 ///
 /// What every implementation promises:
 ///
@@ -35,11 +35,24 @@ protocol RegisterStore: Sendable {
     /// in time, and in CPU time of the thread that ran it (what other processes on the machine
     /// do not stretch).
     func writeTimed<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> (value: T, duration: Duration, cpu: Duration)
+
+    /// Where the register is, for messages (a file's path; a server's address, never a password).
+    var location: String { get }
+    /// The migrations this version of the register has, in order.
+    var knownMigrations: [String] { get }
+    /// The migrations the register has run, in the order they ran (none for a new one).
+    func appliedMigrations() async throws -> [String]
+    /// Brings the register to this version's schema, holding the migration lock; returns the
+    /// migrations it ran.
+    func migrate() async throws -> [String]
+    /// Lets go of the connections.
+    func closeConnections() async
 }
 
 /// Every typed operation on the register, grouped by the tables they own. An implementation
 /// conforms to each group; the services see only this composition.
 typealias RegisterTransaction = RecordStorage & CredentialStorage & ChangeSetStorage & ActivityStorage & ConflictStorage & SessionStorage & StoreEpochStorage & ReportStorage
+    & IdentityStorage
 
 /// The records, their provenance, history and report facts, conflicts as a merge parks them,
 /// and the change sequence.

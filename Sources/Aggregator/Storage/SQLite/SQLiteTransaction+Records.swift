@@ -35,11 +35,8 @@ extension SQLiteTransaction {
     }
 
     func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp] {
-        var clocks: [String: HybridTimestamp] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT field, clock FROM provenance WHERE uscc = ? AND clock IS NOT NULL"), arguments: [uscc]) {
-            if let clock = HybridTimestamp(row["clock"] as String) { clocks[row["field"]] = clock }
-        }
-        return clocks
+        // A field whose latest writer kept no clock has none, whatever older writers kept.
+        try provenance(of: uscc, signers: false).compactMapValues(\.clock)
     }
 
     func write(_ plan: WritePlan) throws -> [RecordResult] {
@@ -101,14 +98,14 @@ extension SQLiteTransaction {
         let source = context.source.databaseValue, changeSet = context.changeSet.databaseValue, at = context.at.databaseValue
         // Records that stay where they were (same region, not deleted, not new) are updated
         // without touching the columns of `records_region_live`, which SQLite would rewrite.
-        var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], provenance: [DatabaseValue] = [], history: [DatabaseValue] = []
+        var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], history: [DatabaseValue] = []
         var inPlaceRow: [String: Int] = [:]
         // Facts rows by credit code (a record written twice in one batch: its last facts
         // stand), either whole or, when no indexed column moved, as an in-place update.
         var factRows: [String: (inPlace: Bool, values: [DatabaseValue])] = [:]
         var designations: [DatabaseValue] = []
         records.reserveCapacity(revisions.count * 9)
-        history.reserveCapacity(revisions.count * 8)
+        history.reserveCapacity(revisions.count * 9)
         var delta = FactsDelta()
         var stored: [StoredRecord] = []
         stored.reserveCapacity(revisions.count)
@@ -130,16 +127,9 @@ extension SQLiteTransaction {
                 records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
                             revision.hash.databaseValue, at, source]
             }
-            switch revision.kind {
-            // A new record's fields all come from one write: one row, field `~*`, stands for
-            // every field without a row of its own (see `MergeService.view`).
-            case .create: provenance += [uscc, StoredRecord.allFields.databaseValue, source, changeSet, at, number, clock]
-            case .update:
-                for field in revision.changedFields { provenance += [uscc, field.databaseValue, source, changeSet, at, number, clock] }
-            case .delete: break
-            }
+            // The history row is the fields' provenance too (see `provenance(of:)`).
             let changes = revision.changes
-            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, changes.text.databaseValue]
+            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, changes.text.databaseValue, clock]
             // An edit of fields the report does not look at leaves the facts as they were.
             guard RecordFacts.mayChange(revision) else {
                 stored.append(revision.stored(seq: first + Int64(n)))
@@ -180,8 +170,7 @@ extension SQLiteTransaction {
             UPDATE records SET revision = v.column2, seq = v.column3, doc = v.column4, hash = v.column5, updated_at = v.column6,
                 last_source = v.column7 FROM (
             """, width: 7, values: inPlace, tail: ") AS v WHERE records.uscc = v.column1")
-        try insert("INSERT OR REPLACE INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: provenance)
-        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
+        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes, clock)", width: 9, values: history)
         try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: factRows.values.filter { !$0.inPlace }.flatMap(\.values))
         try insert("""
             UPDATE record_facts SET name = v.column2, size_class = v.column3, status = v.column4, industry = v.column5,
@@ -273,13 +262,42 @@ extension RecordFacts.Value {
 
 extension SQLiteTransaction {
     func provenance(of uscc: String) throws -> [String: Provenance] {
+        try provenance(of: uscc, signers: true)
+    }
+
+    /// Each field's latest writer, read from the record's history newest first: an update's
+    /// fields are those its changes list, a creation stands for every field (`~*`) no later
+    /// update wrote, a delete writes none. `signers`: with the key that signed each change set.
+    private func provenance(of uscc: String, signers: Bool) throws -> [String: Provenance] {
         var provenance: [String: Provenance] = [:]
-        for p in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
-            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = ?
-            """), arguments: [uscc]) {
-            provenance[p["field"]] = Provenance(source: p["source"], changeSet: p["changeset"], at: p["at"], revision: p["revision"],
-                                                clock: (p["clock"] as String?).flatMap(HybridTimestamp.init), signer: p["signer"])
+        let sql = signers
+            ? """
+              SELECT h.revision, h.source, h.changeset, h.at, h.clock, h.op, h.changes, c.signer FROM history h
+              LEFT JOIN changeset_chain c ON c.id = h.changeset WHERE h.uscc = ? ORDER BY h.revision DESC
+              """
+            : "SELECT revision, source, changeset, at, clock, op, changes, NULL FROM history WHERE uscc = ? ORDER BY revision DESC"
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [uscc])
+        while let row = try rows.next() {
+            let op: String = row[5]
+            let fields: [String]
+            switch op {
+            case "create": fields = [StoredRecord.allFields]
+            case "update":
+                guard let changes = try? JSONValue.parse(row[6] as String).objectValue else {
+                    throw ServiceError.internalError("history of \(uscc), revision \(row[0] as Int64), is damaged: its changes are not an object")
+                }
+                fields = Array(changes.keys)
+            default: continue
+            }
+            var entry: Provenance?
+            for field in fields where provenance[field] == nil {
+                if entry == nil {
+                    entry = Provenance(source: row[1], changeSet: row[2], at: row[3], revision: row[0],
+                                       clock: (row[4] as String?).flatMap(HybridTimestamp.init), signer: row[7])
+                }
+                provenance[field] = entry
+            }
+            if op == "create" { break }
         }
         return provenance
     }

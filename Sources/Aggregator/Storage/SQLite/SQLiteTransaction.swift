@@ -4,7 +4,7 @@ import Glibc
 import GRDB
 import GRDBSQLite
 
-/// A transaction on the SQLite register: the `RegisterTransaction` of `ProvinceDatabase`. Its
+/// A transaction on the SQLite register: the `RegisterTransaction` of `SQLiteRegister`. Its
 /// operations live in one extension per group of tables (`SQLiteTransaction+Records.swift` …).
 /// Statements are prepared once per connection (`cachedStatement`); a batch is written with
 /// multi-row statements of at most `rowsPerStatement` rows.
@@ -73,7 +73,7 @@ extension SQLiteTransaction {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
-extension ProvinceDatabase: RegisterStore {
+extension SQLiteRegister: RegisterStore {
     func read<T: Sendable>(_ body: @Sendable (any RegisterTransaction) throws -> T) async throws -> T {
         try await pool.read { db in try body(SQLiteTransaction(db: db)) }
     }

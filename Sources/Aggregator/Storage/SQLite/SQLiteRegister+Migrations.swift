@@ -1,6 +1,6 @@
 import GRDB
 
-extension ProvinceDatabase {
+extension SQLiteRegister {
     /// The schema, one migration per change, applied in order to every province's database.
     ///
     /// A migration that has shipped never changes: a database that ran it will not run it again,
@@ -537,6 +537,39 @@ extension ProvinceDatabase {
                 DROP TABLE history;
                 ALTER TABLE history_deltas RENAME TO history;
                 CREATE INDEX history_seq ON history(seq);
+                """)
+        }
+        migrator.registerMigration("v21-register-identity") { db in
+            // Which register this is, and which life of it: a restore from a backup gives it a
+            // new generation, so that an agent that synced with the register as it was can tell
+            // (`RegisterIdentity`).
+            try db.execute(sql: """
+                CREATE TABLE register_identity (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    register TEXT NOT NULL,
+                    generation TEXT NOT NULL,
+                    restores INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    restored_at TEXT,
+                    restored_from TEXT
+                );
+                INSERT INTO register_identity (id, register, generation, created_at)
+                VALUES (1, lower(hex(randomblob(16))), lower(hex(randomblob(8))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));
+                """)
+        }
+        migrator.registerMigration("v22-provenance-from-history") { db in
+            // A field's provenance is the latest revision of the record whose history lists the
+            // field (`~*`: its creation), so it is read from the history instead of being written
+            // a second time per field (a page of its own per record merged: an eighth of the
+            // merge). The history keeps each revision's edit time; the clocks the provenance
+            // held go to the revisions that wrote them (a field's latest writer always has its
+            // row: older ones were replaced, and no reader asks for them).
+            try db.execute(sql: """
+                ALTER TABLE history ADD COLUMN clock TEXT;
+                UPDATE history SET clock = (
+                    SELECT p.clock FROM provenance p
+                    WHERE p.uscc = history.uscc AND p.revision = history.revision AND p.clock IS NOT NULL LIMIT 1);
+                DROP TABLE provenance;
                 """)
         }
         return migrator

@@ -1,29 +1,22 @@
 import Foundation
 import GRDB
 
-/// The province's SQLite database (WAL, through GRDB): the merged records, their history and
-/// field provenance, the applied change sets, the conflict queue and the credentials.
-public final class ProvinceDatabase: Sendable {
+/// The province's register in one SQLite file (WAL, through GRDB): the merged records, their
+/// history and field provenance, the applied change sets, the conflict queue and the
+/// credentials. The default backend (`ProvinceDatabase(path:)`); one process writes at a time.
+final class SQLiteRegister: Sendable {
     /// The connections; only the storage layer (`Storage/`) uses them.
     let pool: DatabasePool
-    public let path: String
+    let path: String
+    /// The users lock, held shared while this register is open (see `lockUsers`).
+    private let usersLock: Int32
 
-    /// What opening a register may do to its schema.
-    public enum Schema: Sendable {
-        /// Bring any older schema to this version (`esync-aggregator database migrate`, tests).
-        case migrate
-        /// Give a new, empty register the schema; refuse one at another version
-        /// (`SchemaMismatch`) instead of migrating it behind other instances' backs. Every
-        /// command and `serve` open this way.
-        case current
-        /// Leave the schema as found (`database migrate` looks before it migrates).
-        case asFound
-    }
+    deinit { close(usersLock) }
 
     /// The migrations this version of the register has, in order.
-    public static var migrationIdentifiers: [String] { migrator.migrations }
+    static var migrationIdentifiers: [String] { migrator.migrations }
 
-    public init(path: String, schema: Schema = .migrate) throws {
+    init(path: String, schema: ProvinceDatabase.Schema) throws {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -33,7 +26,15 @@ public final class ProvinceDatabase: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try Self.createPrivately(path)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        // A restore that is replacing the register finishes first (it holds the lock alone).
+        guard let lock = try Self.lockUsers(path, exclusive: false) else {
+            throw DatabaseFileError(path: path + "-users.lock", action: "cannot take the users lock of", errno: EWOULDBLOCK)
+        }
+        usersLock = lock
+        do { pool = try DatabasePool(path: path, configuration: configuration) } catch {
+            close(lock)
+            throw error
+        }
         try Self.exclusively(path) {
             switch schema {
             case .migrate: try Self.migrator.migrate(pool)
@@ -65,8 +66,12 @@ public final class ProvinceDatabase: Sendable {
         return try body()
     }
 
+    var location: String { path }
+    var knownMigrations: [String] { Self.migrator.migrations }
+    func closeConnections() async {}
+
     /// The migrations the register has run, in the order they ran (none for a new one).
-    public func appliedMigrations() throws -> [String] {
+    func appliedMigrations() throws -> [String] {
         try pool.read { db in
             guard try db.tableExists("grdb_migrations") else { return [] }
             return try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
@@ -74,7 +79,7 @@ public final class ProvinceDatabase: Sendable {
     }
 
     /// Brings the register to this version's schema; returns the migrations it ran.
-    public func migrate() throws -> [String] {
+    func migrate() throws -> [String] {
         try Self.exclusively(path) {
             let before = Set(try appliedMigrations())
             try Self.migrator.migrate(pool)
@@ -96,33 +101,6 @@ public final class ProvinceDatabase: Sendable {
         defer { close(fd) }
         // The umask may have taken bits off 0600 too (umask 0277 would leave it unwritable).
         guard fchmod(fd, 0o600) == 0 else { throw DatabaseFileError(path: path, action: "cannot set mode 0600 on", errno: errno) }
-    }
-}
-
-/// A register whose schema is not this version's: older (run `esync-aggregator database
-/// migrate`, with every instance stopped) or written by a newer aggregator (run that one).
-public struct SchemaMismatch: Error, CustomStringConvertible, Sendable {
-    public var path: String
-    public var applied: [String]
-    public var known: [String]
-
-    public init(path: String, applied: [String], known: [String]) {
-        self.path = path
-        self.applied = applied
-        self.known = known
-    }
-
-    /// Migrations this version has that the register has not run.
-    public var pending: [String] { known.filter { !applied.contains($0) } }
-    /// Migrations the register ran that this version does not know.
-    public var unknown: [String] { applied.filter { !known.contains($0) } }
-
-    public var description: String {
-        if !unknown.isEmpty {
-            return "the register at \(path) was migrated by a newer esync-aggregator (it ran \(unknown.joined(separator: ", ")), which this version does not know); run the newer version, or restore a backup taken before it"
-        }
-        let from = applied.last.map { "schema \($0)" } ?? "no schema"
-        return "the register at \(path) has \(from); this esync-aggregator needs \(known.last ?? "?") (\(pending.count) migration\(pending.count == 1 ? "" : "s") to run: \(pending.joined(separator: ", "))). Stop every esync-aggregator that uses it, run `esync-aggregator database migrate`, then start them again; an instance does not migrate by itself, so that two never race to"
     }
 }
 

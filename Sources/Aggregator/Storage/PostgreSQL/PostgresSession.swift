@@ -1,0 +1,196 @@
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+
+/// One connection to the PostgreSQL register and the thread its transactions run on. A
+/// transaction's body is synchronous (`RegisterStore`): it runs on this session's own serial
+/// dispatch queue, never on Swift's cooperative pool, and each statement waits there for
+/// PostgresNIO's answer (`EventLoopFuture.wait()`, which is fine on a thread that is not an
+/// event loop's). The actor's executor is that queue, so `await session.transaction { … }`
+/// hops onto it and back.
+actor PostgresSession {
+    private let executor: QueueExecutor
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let connection: PostgresConnection
+    let logger: Logger
+
+    private init(connection: PostgresConnection, logger: Logger, label: String) {
+        self.connection = connection
+        self.logger = logger
+        executor = QueueExecutor(queue: DispatchQueue(label: label))
+    }
+
+    /// Opens a connection (on PostgresNIO's shared event loops).
+    static func connect(_ settings: PostgresSettings, id: Int, logger: Logger) async throws -> PostgresSession {
+        var configuration = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
+                                                             password: settings.password, database: settings.database,
+                                                             tls: try Self.tlsConfiguration(settings))
+        configuration.options.connectTimeout = .seconds(10)
+        if case .verifyFull = settings.tls { configuration.options.tlsServerName = settings.host }
+        do {
+            let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
+                                                                  id: id, logger: logger).get()
+            return PostgresSession(connection: connection, logger: logger, label: "esync.postgres.\(id)")
+        } catch {
+            throw PostgresRegisterError(statement: nil, error, action: "connect to \(settings.location)")
+        }
+    }
+
+    static func tlsConfiguration(_ settings: PostgresSettings) throws -> PostgresConnection.Configuration.TLS {
+        switch settings.tls {
+        case .disable: return .disable
+        case .require:
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .none
+            return .require(try NIOSSLContext(configuration: configuration))
+        case .verifyFull(let rootCertificate):
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            configuration.certificateVerification = .fullVerification
+            if let rootCertificate {
+                do {
+                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootCertificate))
+                } catch {
+                    throw PostgresRegisterError(action: "read database.sslRootCert \(rootCertificate)", underlying: "\(error)")
+                }
+            }
+            return .require(try NIOSSLContext(configuration: configuration))
+        }
+    }
+
+    /// Whether the connection is gone (the server closed it, or a statement broke it).
+    nonisolated var isClosed: Bool { connection.isClosed }
+
+    /// How a transaction begins.
+    enum Mode: Sendable {
+        /// One snapshot for every statement, nothing written.
+        case read
+        /// Read committed: each statement sees what committed before it; the rows a merge
+        /// loads and the change-sequence row are locked until commit.
+        case write
+    }
+
+    /// Runs `body` in one transaction on this session's thread: committed when it returns,
+    /// rolled back when it throws.
+    func transaction<T>(_ mode: Mode, _ body: (PostgresTransaction) throws -> T) throws -> T {
+        let transaction = PostgresTransaction(connection: connection, logger: logger, locking: mode == .write)
+        switch mode {
+        case .read: try transaction.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        case .write: try transaction.execute("START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE")
+        }
+        let value: T
+        do {
+            value = try body(transaction)
+        } catch {
+            if !connection.isClosed { _ = try? transaction.execute("ROLLBACK") }
+            throw error
+        }
+        try transaction.execute("COMMIT")
+        return value
+    }
+
+    /// `transaction`, timed on this thread: how long it took, commit included, and the CPU
+    /// time the thread used meanwhile.
+    func timedTransaction<T>(_ body: (PostgresTransaction) throws -> T) throws -> (value: T, duration: Duration, cpu: Duration) {
+        let started = ContinuousClock.now
+        let cpuStarted = SQLiteRegister.threadCPUTime()
+        let value = try transaction(.write, body)
+        return (value, ContinuousClock.now - started, SQLiteRegister.threadCPUTime() - cpuStarted)
+    }
+
+    /// Runs `body` with the connection outside any transaction (the migrations, which take
+    /// their own lock and transactions).
+    func withoutTransaction<T>(_ body: (PostgresTransaction) throws -> T) throws -> T {
+        try body(PostgresTransaction(connection: connection, logger: logger, locking: true))
+    }
+
+    func close() async {
+        try? await connection.close()
+    }
+}
+
+/// Runs an actor's jobs on one serial dispatch queue (a thread of dispatch's, not of Swift's
+/// cooperative pool), where blocking on PostgresNIO is allowed.
+final class QueueExecutor: SerialExecutor, @unchecked Sendable {
+    private let queue: DispatchQueue
+
+    init(queue: DispatchQueue) { self.queue = queue }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedSerialExecutor()) }
+    }
+
+    func asUnownedSerialExecutor() -> UnownedSerialExecutor {
+        UnownedSerialExecutor(ordinary: self)
+    }
+}
+
+/// The sessions of one process: at most `settings.connections` open, an idle one reused, a
+/// caller waiting in turn when all are busy.
+actor PostgresSessionPool {
+    let settings: PostgresSettings
+    let logger: Logger
+    private var idle: [PostgresSession] = []
+    private var open = 0
+    private var nextID = 1
+    private var waiting: [CheckedContinuation<PostgresSession, any Error>] = []
+    private var closed = false
+
+    init(settings: PostgresSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    func acquire() async throws -> PostgresSession {
+        guard !closed else { throw PostgresRegisterError(action: "use the register at \(settings.location): it is closed") }
+        while let session = idle.popLast() {
+            if !session.isClosed { return session }
+            open -= 1
+        }
+        if open < settings.connections {
+            open += 1
+            return try await connect()
+        }
+        return try await withCheckedThrowingContinuation { waiting.append($0) }
+    }
+
+    private func connect() async throws -> PostgresSession {
+        let id = nextID
+        nextID += 1
+        do { return try await PostgresSession.connect(settings, id: id, logger: logger) } catch {
+            open -= 1
+            throw error
+        }
+    }
+
+    /// Gives a session back; a closed one is replaced for the next in line.
+    func release(_ session: PostgresSession) async {
+        guard !session.isClosed, !closed else {
+            open -= 1
+            await session.close()
+            guard !waiting.isEmpty, !closed else { return }
+            let next = waiting.removeFirst()
+            open += 1
+            do { next.resume(returning: try await connect()) } catch { next.resume(throwing: error) }
+            return
+        }
+        if !waiting.isEmpty {
+            waiting.removeFirst().resume(returning: session)
+        } else {
+            idle.append(session)
+        }
+    }
+
+    func close() async {
+        closed = true
+        for next in waiting { next.resume(throwing: PostgresRegisterError(action: "use the register at \(settings.location): it is closed")) }
+        waiting = []
+        for session in idle { await session.close() }
+        idle = []
+    }
+}

@@ -1,0 +1,322 @@
+import EnterpriseModel
+import Foundation
+import SyncCore
+
+/// `records`, `provenance`, `history`, the report's facts and totals, and conflicts as a merge
+/// parks them.
+extension PostgresTransaction {
+    private static let recordColumns = "uscc, region, revision, seq, deleted, doc, hash"
+
+    private static func record(_ row: SQLRow) throws -> StoredRecord {
+        let uscc = try row.string(0)
+        return StoredRecord(uscc: uscc, region: try row.string(1), revision: try row.int(2), seq: try row.int(3), deleted: try row.bool(4),
+                            document: try StoredRecord.decode(try row.string(5), uscc: uscc), hash: try row.string(6))
+    }
+
+    func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {
+        var found: [String: StoredRecord] = [:]
+        found.reserveCapacity(codes.count)
+        // In credit-code order, across chunks too: two writers lock their records in the same
+        // order, so that neither holds one the other waits for while waiting for one it holds.
+        let unique = Set(codes).sorted()
+        var start = 0
+        while start < unique.count {
+            let end = min(start + 500, unique.count)
+            let sql = "SELECT \(Self.recordColumns) FROM records WHERE uscc IN (\(Self.parameters(from: 1, count: end - start))) ORDER BY uscc"
+                + (locking ? " FOR UPDATE" : "")
+            for row in try query(sql, unique[start..<end].map(SQLValue.text)) {
+                let record = try Self.record(row)
+                found[record.uscc] = record
+            }
+            start = end
+        }
+        return found
+    }
+
+    func record(_ uscc: String) throws -> StoredRecord? {
+        try one("SELECT \(Self.recordColumns) FROM records WHERE uscc = $1", [.text(uscc)]).map(Self.record)
+    }
+
+    func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp] {
+        var clocks: [String: HybridTimestamp] = [:]
+        for row in try query("SELECT field, clock FROM provenance WHERE uscc = $1 AND clock IS NOT NULL", [.text(uscc)]) {
+            if let clock = HybridTimestamp(try row.string(1)) { clocks[try row.string(0)] = clock }
+        }
+        return clocks
+    }
+
+    func write(_ plan: WritePlan) throws -> [RecordResult] {
+        let ids = try plan.conflicts.map { try conflictID($0, context: plan.context) }
+        _ = try write(plan.revisions, context: plan.context)
+        return plan.answers.map { answer in
+            var result = answer.result
+            result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
+            return result
+        }
+    }
+
+    /// Parks a conflict, or keeps an automatic decision; returns the id of the open (or the same
+    /// automatic) conflict for the same field and values when there is one.
+    func conflictID(_ conflict: WritePlan.Conflict, context: WriteContext) throws -> Int64 {
+        let incoming = SQLValue(conflict.incoming?.canonicalString)
+        let current = SQLValue(conflict.current?.canonicalString)
+        let common: [SQLValue] = [.text(conflict.uscc), .text(conflict.region), .text(conflict.field), .text(conflict.kind),
+                                  SQLValue(conflict.expected?.canonicalString), current, incoming, .text(context.source), .text(context.changeSet),
+                                  .text(context.at)]
+        guard let decision = conflict.decision else {
+            if let existing = try one("""
+                SELECT id FROM conflicts WHERE status = 'open' AND uscc = $1 AND field = $2 AND kind = $3 AND incoming IS NOT DISTINCT FROM $4
+                """, [.text(conflict.uscc), .text(conflict.field), .text(conflict.kind), incoming]) {
+                let id = try existing.int(0)
+                // A transfer sent again waits with the whole change as last sent.
+                if let request = conflict.request {
+                    try execute("UPDATE conflicts SET request = $1 WHERE id = $2", [.text(request), .int(id)])
+                }
+                return id
+            }
+            guard let row = try one("""
+                INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at, request)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id
+                """, common + [SQLValue(conflict.request)]) else { throw PostgresRegisterError(action: "park a conflict: no id returned") }
+            return try row.int(0)
+        }
+        if let existing = try one("""
+            SELECT id FROM conflicts WHERE status = 'auto' AND uscc = $1 AND field = $2 AND kind = $3
+                AND incoming IS NOT DISTINCT FROM $4 AND current IS NOT DISTINCT FROM $5
+            """, [.text(conflict.uscc), .text(conflict.field), .text(conflict.kind), incoming, current]) {
+            return try existing.int(0)
+        }
+        guard let row = try one("""
+            INSERT INTO conflicts (uscc, region, field, kind, expected, current, incoming, source, changeset, created_at,
+                                   status, decision, value, note, resolved_by, resolved_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'auto', $11, $12, $13, 'policy', $14) RETURNING id
+            """, common + [.text(decision.rawValue), SQLValue(conflict.value?.canonicalString), .text("policy: " + (conflict.rule ?? "")), .text(context.at)])
+        else { throw PostgresRegisterError(action: "keep an automatic decision: no id returned") }
+        return try row.int(0)
+    }
+
+    /// Writes new revisions in order with multi-row statements: the records, their provenance,
+    /// history, facts, the report's totals and designation values. Returns them as stored.
+    /// An upsert may not touch one row twice in a statement, so a record written twice in one
+    /// batch is written once, as its last revision left it (its history keeps both).
+    @discardableResult
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
+        guard !revisions.isEmpty else { return [] }
+        let last = try nextSeq(count: revisions.count)
+        let first = last - Int64(revisions.count) + 1
+        let clock = SQLValue(context.clock?.description)
+        let source = SQLValue.text(context.source), changeSet = SQLValue.text(context.changeSet), at = SQLValue.text(context.at)
+        var records: [String: [SQLValue]] = [:], recordOrder: [String] = []
+        var provenance: [String: [SQLValue]] = [:], provenanceOrder: [String] = []
+        var history: [SQLValue] = []
+        var facts: [String: [SQLValue]] = [:], factOrder: [String] = []
+        var designations: [String: (values: [SQLValue], firstAt: String)] = [:], designationOrder: [String] = []
+        history.reserveCapacity(revisions.count * 8)
+        var delta = FactsDelta()
+        var stored: [StoredRecord] = []
+        stored.reserveCapacity(revisions.count)
+        for (n, revision) in revisions.enumerated() {
+            let seq = first + Int64(n)
+            let deleted = revision.kind == .delete
+            let uscc = SQLValue.text(revision.uscc), number = SQLValue.int(revision.revision)
+            if records.updateValue([uscc, .text(revision.region), number, .int(seq), .bool(deleted), .text(revision.text), .text(revision.hash), at, source],
+                                   forKey: revision.uscc) == nil {
+                recordOrder.append(revision.uscc)
+            }
+            func keep(_ field: String) {
+                let key = revision.uscc + "\u{0}" + field
+                if provenance.updateValue([uscc, .text(field), source, changeSet, at, number, clock], forKey: key) == nil { provenanceOrder.append(key) }
+            }
+            switch revision.kind {
+            // A new record's fields all come from one write: one row, field `~*`, stands for
+            // every field without a row of its own (see `MergeService.view`).
+            case .create: keep(StoredRecord.allFields)
+            case .update: revision.changedFields.forEach(keep)
+            case .delete: break
+            }
+            let changes = revision.changes
+            history += [uscc, number, .int(seq), source, changeSet, at, .text(changes.op), .text(changes.text)]
+            defer { stored.append(revision.stored(seq: seq)) }
+            // An edit of fields the report does not look at leaves the facts as they were.
+            guard RecordFacts.mayChange(revision) else { continue }
+            let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
+            let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
+            if new != old {
+                delta.replace(old, with: new)
+                if facts.updateValue(new.postgresRow, forKey: revision.uscc) == nil { factOrder.append(revision.uscc) }
+            }
+            if !deleted {
+                let held = Set(old?.designations ?? [])
+                for designation in new.designations where !held.contains(designation) {
+                    let text = designation.value.designationText
+                    let key = revision.uscc + "\u{0}" + designation.kind + "\u{0}" + text
+                    if designations[key] == nil {
+                        designations[key] = ([uscc, .text(designation.kind), .text(text), SQLValue(designation.value.postgresYear), at], context.at)
+                        designationOrder.append(key)
+                    }
+                }
+            }
+        }
+        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", width: 9,
+                   values: recordOrder.flatMap { records[$0] ?? [] }, tail: """
+            ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
+                doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
+            """)
+        try insert("INSERT INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7,
+                   values: provenanceOrder.flatMap { provenance[$0] ?? [] }, tail: """
+            ON CONFLICT (uscc, field) DO UPDATE SET source = excluded.source, changeset = excluded.changeset, at = excluded.at,
+                revision = excluded.revision, clock = excluded.clock
+            """)
+        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
+        try insert("""
+            INSERT INTO record_facts (uscc, region, deleted, name, size_class, status, industry, employees, revenue_yuan, above_since,
+                                      srdi_year, little_giant_year, measures, revenue_warning, size_warning, computed_size_class)
+            """, width: 16, values: factOrder.flatMap { facts[$0] ?? [] }, tail: """
+            ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, deleted = excluded.deleted, name = excluded.name,
+                size_class = excluded.size_class, status = excluded.status, industry = excluded.industry, employees = excluded.employees,
+                revenue_yuan = excluded.revenue_yuan, above_since = excluded.above_since, srdi_year = excluded.srdi_year,
+                little_giant_year = excluded.little_giant_year, measures = excluded.measures, revenue_warning = excluded.revenue_warning,
+                size_warning = excluded.size_warning, computed_size_class = excluded.computed_size_class
+            """)
+        try insert("INSERT INTO designation_values (uscc, kind, value, year, first_at)", width: 5,
+                   values: designationOrder.flatMap { designations[$0]?.values ?? [] },
+                   tail: "ON CONFLICT (uscc, kind, value) DO UPDATE SET first_at = LEAST(designation_values.first_at, excluded.first_at)")
+        try apply(delta)
+        return stored
+    }
+
+    /// Adds a batch's changes to the report's totals, one row per key that moved.
+    func apply(_ delta: FactsDelta) throws {
+        let totals = delta.totals.filter { $0.value != RecordFacts.Totals() }.sorted { ($0.key.region, $0.key.sizeClass, $0.key.status) < ($1.key.region, $1.key.sizeClass, $1.key.status) }
+        try insert("INSERT INTO report_totals (region, size_class, status, records, above_scale, srdi, little_giant, revenue_warnings, size_warnings)",
+                   width: 9,
+                   values: totals.flatMap { total -> [SQLValue] in
+                       let t = total.value
+                       return [.text(total.key.region), .text(total.key.sizeClass), .text(total.key.status), SQLValue(t.records), SQLValue(t.aboveScale),
+                               SQLValue(t.srdi), SQLValue(t.littleGiant), SQLValue(t.revenueWarnings), SQLValue(t.sizeWarnings)]
+                   },
+                   tail: """
+                       ON CONFLICT (region, size_class, status) DO UPDATE SET records = report_totals.records + excluded.records,
+                           above_scale = report_totals.above_scale + excluded.above_scale, srdi = report_totals.srdi + excluded.srdi,
+                           little_giant = report_totals.little_giant + excluded.little_giant,
+                           revenue_warnings = report_totals.revenue_warnings + excluded.revenue_warnings,
+                           size_warnings = report_totals.size_warnings + excluded.size_warnings
+                       """)
+        let measures = delta.measures.filter { $0.value != RecordFacts.MeasureTotals() }.sorted { ($0.key.region, $0.key.measure, $0.key.year) < ($1.key.region, $1.key.measure, $1.key.year) }
+        try insert("INSERT INTO measure_totals (region, measure, year, count, amount_yuan)", width: 5,
+                   values: measures.flatMap { [.text($0.key.region), .text($0.key.measure), .text($0.key.year), .int($0.value.count), .int($0.value.amountYuan)] },
+                   tail: """
+                       ON CONFLICT (region, measure, year) DO UPDATE SET count = measure_totals.count + excluded.count,
+                           amount_yuan = measure_totals.amount_yuan + excluded.amount_yuan
+                       """)
+    }
+
+    /// Hands out `count` numbers of the province-wide change sequence and returns the last. The
+    /// row stays locked until this transaction ends: a writer that comes after waits, so
+    /// numbers are committed in the order they are handed out.
+    func nextSeq(count: Int = 1) throws -> Int64 {
+        guard let row = try one("UPDATE meta SET value = value + $1 WHERE key = 'seq' RETURNING value", [.int(Int64(count))]) else {
+            throw PostgresRegisterError(action: "take a change sequence number: the register has no change sequence (meta.seq)")
+        }
+        return try row.int(0)
+    }
+
+    func history(of uscc: String) throws -> [HistoryEntry] {
+        try query("SELECT revision, seq, source, changeset, at, op, changes FROM history WHERE uscc = $1 ORDER BY revision", [.text(uscc)]).map { row in
+            let op = try row.string(5)
+            guard let changes = HistoryEntry.Changes(op: op, text: try row.string(6)) else {
+                throw ServiceError.internalError("history of \(uscc), revision \(try row.int(0)), is damaged: op \(op)")
+            }
+            return HistoryEntry(uscc: uscc, revision: try row.int(0), seq: try row.int(1), source: try row.string(2), changeSet: try row.string(3),
+                                at: try row.string(4), changes: changes)
+        }
+    }
+
+    func provenance(of uscc: String) throws -> [String: Provenance] {
+        var provenance: [String: Provenance] = [:]
+        for row in try query("""
+            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
+            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = $1
+            """, [.text(uscc)]) {
+            provenance[try row.string(0)] = Provenance(source: try row.string(1), changeSet: try row.string(2), at: try row.string(3),
+                                                       revision: try row.int(4), clock: try row.optionalString(5).flatMap(HybridTimestamp.init),
+                                                       signer: try row.optionalString(6))
+        }
+        return provenance
+    }
+
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
+        try query("""
+            SELECT uscc, revision, seq, deleted, CASE WHEN last_source = $4 THEN NULL ELSE doc END AS doc, hash,
+                   COALESCE(last_source = $4, FALSE) AS echo, CAST(NULL AS TEXT) AS moved_to
+            FROM records WHERE region = $1 AND seq > $2
+            UNION ALL
+            SELECT uscc, revision, seq, FALSE, NULL, NULL, FALSE, to_region FROM moves WHERE from_region = $1 AND seq > $2
+            ORDER BY seq LIMIT $3
+            """, [.text(region), .int(cursor), .int(Int64(limit)), requester.map(SQLValue.text) ?? .null]).map { row in
+            ChangedRow(uscc: try row.string(0), revision: try row.int(1), seq: try row.int(2), deleted: try row.bool(3), document: try row.optionalString(4),
+                       hash: try row.optionalString(5), echo: try row.bool(6), movedTo: try row.optionalString(7))
+        }
+    }
+
+    func liveRecords(region: String) throws -> Int {
+        Int(try one("SELECT COUNT(*) FROM records WHERE region = $1 AND NOT deleted", [.text(region)])?.int(0) ?? 0)
+    }
+
+    func savedClock() throws -> HybridTimestamp? {
+        guard let row = try one("SELECT last FROM clock WHERE id = 1") else { return nil }
+        return HybridTimestamp(try row.string(0))
+    }
+
+    func saveClock(_ last: HybridTimestamp) throws {
+        try execute("INSERT INTO clock (id, last) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET last = excluded.last", [.text(last.description)])
+    }
+}
+
+extension RecordFacts {
+    /// The row of `record_facts` on PostgreSQL, its columns in order (see
+    /// `PostgresRegister.migrations` for how its types differ from SQLite's).
+    var postgresRow: [SQLValue] {
+        [.text(uscc), .text(region), .bool(deleted), name.postgresText, sizeClass.postgresText, status.postgresText, industry.postgresText,
+         SQLValue(employees.postgresInteger), SQLValue(revenueYuan.postgresInteger), aboveSince.postgresText, SQLValue(srdiYear.postgresInteger),
+         SQLValue(littleGiantYear.postgresInteger), measures.postgresText, .bool(revenueWarning), .bool(sizeWarning),
+         .text(Self.computedSizeClass(employees: employees, revenueYuan: revenueYuan))]
+    }
+}
+
+extension RecordFacts.Value {
+    /// For a TEXT column (the facts hold text there already, `textAffinity`).
+    var postgresText: SQLValue {
+        switch self {
+        case .null: .null
+        case .text(let s): .text(s)
+        case .integer(let i): .text(String(i))
+        case .real(let d): .text(Self.sqliteText(d))
+        }
+    }
+
+    /// For a BIGINT column: an integer, else nothing.
+    var postgresInteger: Int64? {
+        if case .integer(let i) = self { return i }
+        return nil
+    }
+
+    /// A designation value's text (`designation_values.value`).
+    var designationText: String {
+        switch self {
+        case .null: ""
+        case .text(let s): s
+        case .integer(let i): String(i)
+        case .real(let d): Self.sqliteText(d)
+        }
+    }
+
+    /// A designation year as the report compares it: the integer, a real's whole part.
+    var postgresYear: Int64? {
+        switch self {
+        case .integer(let i): i
+        case .real(let d) where d.isFinite && abs(d) < 9.2e18: Int64(d.rounded(.down))
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Aggregator
+import ArgumentParser
+import CommandSupport
+import Foundation
+
+/// `esync-aggregator backup [take] FILE | --into DIR [--keep N]` and `backup verify FILE`.
+struct BackupCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Takes a backup of the register while serve goes on, or checks one.",
+        discussion: """
+            A backup is the register (database.path) as one committed state, copied with SQLite's online backup \
+            while serve keeps answering, with a manifest (the register's identity and generation, each region's live \
+            records and digest, the change sequence), gzip-compressed: gunzip and sqlite3 open it too. `restore` puts \
+            one back. Deploy/esync-aggregator-backup.timer takes one every night with --into and --keep.
+            """,
+        subcommands: [Take.self, Verify.self],
+        defaultSubcommand: Take.self
+    )
+
+    struct Take: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Writes a backup of the register to FILE, or into DIR under a name with the time.",
+            discussion: """
+                Prints what the backup holds. FILE must not exist. With --into DIR the backup is named \
+                register-YYYYMMDDTHHMMSSZ.sqlite.gz, and --keep N then removes all but the newest N backups so named \
+                in DIR. The uncompressed copy is made next to the backup (--scratch DIR to put it elsewhere) and \
+                removed; a backup cut short leaves no file under the backup's name. Exit 0, or 1 when it could not \
+                be taken.
+                """
+        )
+
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The backup file to write (for example province-2026-12-05.sqlite.gz).") var file: String?
+        @Option(help: "Write the backup into this folder, named with the time it was taken.") var into: String?
+        @Option(help: "With --into: keep only the newest N backups in the folder.") var keep: Int?
+        @Option(help: "The folder for the uncompressed copy (default: the backup's folder).") var scratch: String?
+
+        func validate() throws {
+            guard (file == nil) != (into == nil) else { throw ValidationError("give either FILE or --into DIR") }
+            if let keep {
+                guard into != nil else { throw ValidationError("--keep goes with --into DIR") }
+                guard keep >= 1 else { throw ValidationError("--keep must be at least 1, found \(keep)") }
+            }
+        }
+
+        func run() async throws {
+            try await reporting {
+                let (config, database) = try await options.open()
+                let target = file ?? (into! + "/" + RegisterBackup.fileName())
+                let started = ContinuousClock.now
+                let taken: (manifest: BackupManifest, bytes: Int64)
+                do { taken = try RegisterBackup.take(database, to: target, scratch: scratch) } catch let failure as BackupFailure {
+                    throw CommandFailure(message: "backup of \(config.databasePath) not taken: \(failure)", code: .failure)
+                }
+                let elapsed = started.duration(to: .now)
+                print("backup \(target): \(taken.bytes) bytes in \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s")
+                for line in taken.manifest.lines { print(line) }
+                if let into, let keep {
+                    for old in RegisterBackup.backups(in: into).dropFirst(keep) {
+                        do {
+                            try FileManager.default.removeItem(atPath: old)
+                            print("removed \(old) (keeping the newest \(keep))")
+                        } catch {
+                            StandardError.write("esync-aggregator: cannot remove the old backup \(old): \(error)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Checks that a backup is whole and holds what its manifest says.",
+            discussion: """
+                Decompresses the backup (next to it, or in --scratch DIR), runs SQLite's integrity check and computes \
+                every region's digest again. Exit 0 and prints the manifest when it holds; exit 1 naming what is wrong \
+                (not a backup, cut short, changed, or not what its manifest says).
+                """
+        )
+
+        // (Read by no step of the check; every command takes it.)
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The backup file.") var file: String
+        @Option(help: "The folder for the uncompressed copy (default: the backup's folder).") var scratch: String?
+
+        func run() async throws {
+            try await reporting {
+                let manifest: BackupManifest
+                do { manifest = try RegisterBackup.verify(file, scratch: scratch) } catch let failure as BackupFailure {
+                    throw CommandFailure(message: "backup \(failure)", code: .failure)
+                }
+                print("backup \(file) verified")
+                for line in manifest.lines { print(line) }
+            }
+        }
+    }
+}
+
+/// `esync-aggregator restore FILE [--force]`.
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Puts the register back from a backup (the service stopped).",
+        discussion: """
+            Checks the backup as `backup verify` does, then makes it the register at database.path with a new \
+            generation, so that bureaus' agents can tell the province went back in time. Refused while any \
+            esync-aggregator (serve or a command) has the register open: stop the service first. A register already \
+            at database.path is replaced only with --force, and kept beside it as PATH.before-restore-TIME. Exit 0; \
+            1 when the backup is damaged or the register is in use; 2 when a register is there and --force was not given.
+            """
+    )
+
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The backup file.") var file: String
+    @Flag(help: "Replace the register at database.path (it is kept as PATH.before-restore-TIME).") var force = false
+    @Option(help: "The folder for the uncompressed copy (default: the register's folder).") var scratch: String?
+
+    func run() async throws {
+        try await reporting {
+            let config = try await options.load()
+            let restored: (manifest: BackupManifest, identity: RegisterIdentity, keptAs: String?)
+            do { restored = try RegisterBackup.restore(file, to: config.databasePath, force: force, scratch: scratch) } catch let failure as BackupFailure {
+                throw CommandFailure(message: "not restored: \(failure)", code: failure.kind == .exists ? .usage : .failure)
+            }
+            if let keptAs = restored.keptAs { print("the register that was at \(config.databasePath) is kept as \(keptAs)") }
+            print("restored \(config.databasePath) from \(file)")
+            for line in restored.manifest.lines { print(line) }
+            print("the register's generation is now \(restored.identity.generation) (it was \(restored.manifest.identity.generation) when the backup was taken)")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+@testable import Aggregator
+import EnterpriseModel
+import Foundation
+import Synchronization
+import Testing
+
+/// Two writers on one register with the first one's commit held back on purpose: what the
+/// register promises (`RegisterStore`) must hold whichever backend keeps it. On SQLite the
+/// second writer waits for the file's write lock; on PostgreSQL (`ESYNC_TEST_BACKEND=postgresql`)
+/// for the change-sequence row and the record rows the first one locked. Without those locks
+/// (numbers from a sequence object, records read without FOR UPDATE) the second commits first
+/// and these tests fail.
+@Suite struct RegisterInterleavingTests {
+    let folder = NSTemporaryDirectory() + "esync-interleaving-\(UUID().uuidString)"
+    let context = WriteContext(source: "bureau:410100", changeSet: "cs", at: "2026-01-01T00:00:00Z")
+
+    func revision(_ uscc: String, previous: StoredRecord? = nil, employees: Int64) -> WritePlan.Revision {
+        let document: JSONValue = .object(["uscc": .string(uscc), "name": .string("测试企业"), "employees": .int(employees)])
+        return WritePlan.Revision(kind: previous == nil ? .create : .update, uscc: uscc, region: "410100", previous: previous, document: document,
+                                  changedFields: previous == nil ? [] : ["employees"])
+    }
+
+    /// A gate a writer's body waits at (on the register's own thread, never the test's), and a
+    /// flag the test polls. Only the first run of a body waits: one that is run again (a retried
+    /// transaction) goes through.
+    final class Gate: Sendable {
+        let semaphore = DispatchSemaphore(value: 0)
+        let reached = Mutex(false)
+        let held = Mutex(false)
+        func arrive() { reached.withLock { $0 = true } }
+        func hold() {
+            guard !held.withLock({ let was = $0; $0 = true; return was }) else { return }
+            semaphore.wait()
+        }
+        func open() { semaphore.signal() }
+        func waitUntilReached() async throws {
+            for _ in 0..<1_000 where !reached.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(reached.withLock { $0 }, "the first writer never reached its gate")
+        }
+    }
+
+    /// Sequence numbers are taken inside the writing transaction; the first writer takes its
+    /// number and holds its commit; the second must not commit meanwhile (a pull that saw its
+    /// number would never see the first's, which is smaller), and once both commit the feed
+    /// lists them in the order of their numbers.
+    @Test func theChangeFeedIsInCommitOrderWhenTheFirstCommitIsHeld() async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let gate = Gate()
+        let context = context
+        let first = Task {
+            try await database.write { register in
+                let seq = try register.write([revision("91410100AAAAAAAAA1", employees: 1)], context: context)[0].seq
+                gate.arrive()
+                gate.hold()
+                return seq
+            }
+        }
+        try await gate.waitUntilReached()
+        let secondDone = Mutex(false)
+        let second = Task {
+            let seq = try await database.write { register in
+                try register.write([revision("91410100BBBBBBBBB2", employees: 2)], context: context)[0].seq
+            }
+            secondDone.withLock { $0 = true }
+            return seq
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!secondDone.withLock { $0 }, "the second writer committed while the first, with a smaller number, had not")
+        let seen = try await database.read { try $0.changes(region: "410100", after: 0, limit: 10, requester: nil) }
+        #expect(seen.isEmpty, "a reader saw \(seen.map(\.uscc)) before the first writer committed")
+        gate.open()
+        let (a, b) = (try await first.value, try await second.value)
+        #expect(a < b)
+        let feed = try await database.read { try $0.changes(region: "410100", after: 0, limit: 10, requester: nil) }
+        #expect(feed.map(\.seq) == [a, b] && feed.map(\.uscc) == ["91410100AAAAAAAAA1", "91410100BBBBBBBBB2"])
+        await database.close()
+    }
+
+    /// A record a writer loaded to merge stays its own until it commits: a second writer that
+    /// loads it waits, then sees the first one's revision (and writes the next), so neither's
+    /// edit is lost.
+    @Test func aRecordLoadedForMergeWaitsForTheWriterThatHoldsIt() async throws {
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let uscc = "91410100CCCCCCCCC3"
+        let context = context
+        try await database.write { register in _ = try register.write([revision(uscc, employees: 10)], context: context) }
+        let gate = Gate()
+        let first = Task {
+            try await database.write { register in
+                let previous = try register.recordsForMerge([uscc])[uscc]
+                gate.arrive()
+                gate.hold()
+                return try register.write([revision(uscc, previous: previous, employees: 11)], context: context)[0].revision
+            }
+        }
+        try await gate.waitUntilReached()
+        let secondLoaded = Mutex<Int64?>(nil)
+        let second = Task {
+            try await database.write { register in
+                let previous = try register.recordsForMerge([uscc])[uscc]
+                secondLoaded.withLock { $0 = previous?.revision }
+                return try register.write([revision(uscc, previous: previous, employees: 12)], context: context)[0].revision
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(secondLoaded.withLock { $0 } == nil, "the second writer loaded the record while the first held it")
+        gate.open()
+        let (a, b) = (try await first.value, try await second.value)
+        #expect(a == 2 && b == 3 && secondLoaded.withLock { $0 } == 2)
+        let history = try await database.read { try $0.history(of: uscc) }
+        #expect(history.map(\.revision) == [1, 2, 3])
+        await database.close()
+    }
+}
