@@ -33,11 +33,11 @@ struct DatabaseCommand: AsyncParsableCommand {
             let config = try await options.load()
             let database = try await options.open(config, schema: .asFound)
             let found = SchemaMismatch(path: database.location, applied: try await database.appliedMigrations(), known: database.knownMigrations)
-            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: 2) }
+            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: .usage) }
             let ran: [String]
             do { ran = try await database.migrate() } catch {
                 let left = try await database.appliedMigrations().last ?? "no schema"
-                throw CommandFailure(message: "cannot migrate the register at \(database.location): \(error); it is left at \(left) (each migration runs in its own transaction)", code: 1)
+                throw CommandFailure(message: "cannot migrate the register at \(database.location): \(error); it is left at \(left) (each migration runs in its own transaction)", code: .failure)
             }
             if ran.isEmpty {
                 print("the register at \(database.location) is at this version's schema (\(found.applied.last ?? "none")); nothing to do")
