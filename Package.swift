@@ -32,6 +32,13 @@ let package = Package(
         // Already in the graph through swift-configuration; used directly for the field policy,
         // whose errors must name the line.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Already in the graph through Hummingbird; imported directly by the aggregator's HTTP
+        // code (HTTPTypes: requests and answers; NIOCore: byte buffers, channels, errors).
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        // Already in the graph through swift-configuration; ConfigSupport names its files by
+        // SystemPackage's FilePath.
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // The zip container of xlsx workbooks (record import/export of spreadsheets).
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
@@ -76,6 +83,7 @@ let package = Package(
             dependencies: [
                 "EnterpriseModel",
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: strict
@@ -83,7 +91,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport", "Spreadsheet",
+                "EnterpriseModel", "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport", "Spreadsheet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -91,15 +99,19 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib",
+                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for binding a batch's values without converting them again.
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The event loop group PostgresNIO's connections run on (PostgresSession).
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -110,38 +122,53 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // What both command lines share: the documented exit codes.
+        // What both command lines share: the documented exit codes (`ExitCode`), how an error
+        // ends a command (`CommandReporter`), JSON output, tables, progress bars and the options
+        // of a record export.
         .target(
             name: "CommandSupport",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["EnterpriseModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "esync-agent",
-            dependencies: ["Agent", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Agent", "CommandSupport", "EnterpriseModel", "SyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // The province's merge in process against its storage floor (Benchmarks/MergeBench).
         .executableTarget(
             name: "merge-bench",
-            dependencies: ["Aggregator", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Aggregator", "EnterpriseModel", "SyncCore", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Benchmarks/MergeBench",
             swiftSettings: strict
         ),
         .executableTarget(
             name: "esync-aggregator",
-            dependencies: ["Aggregator", "CommandSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Aggregator", "CommandSupport", "EnterpriseModel", "SyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore"], swiftSettings: strict),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "EndToEndSupport"], swiftSettings: strict),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "EnterpriseModel"], swiftSettings: strict),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CCurl", "EndToEndSupport"], swiftSettings: strict),
+        // EndToEndSupport: TemporaryFolder, so that a test leaves no folder behind (in both).
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", "EndToEndSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport", .product(name: "Yams", package: "Yams"),
-            // The PostgreSQL cluster the register's tests use with ESYNC_TEST_BACKEND=postgresql.
+            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore",
+            // TemporaryFolder, and the PostgreSQL cluster the register's tests use with
+            // ESYNC_TEST_BACKEND=postgresql.
             "EndToEndSupport",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Yams", package: "Yams"),
             // The API's routes in process (`APIRouteTests`), without a real server.
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ], swiftSettings: strict),

@@ -1,9 +1,11 @@
 import Agent
 import ArgumentParser
+import CommandSupport
 import Foundation
 
-struct Reconcile: AsyncParsableCommand {
+struct ReconcileCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "Compare a store the province does not recognise (restored from a backup, or made anew) with the province's copy, and with --apply bring it back.",
         discussion: """
             The province refuses pushes and pulls (exit code 7) from a store whose epoch it does not know, or whose pull \
@@ -33,9 +35,9 @@ struct Reconcile: AsyncParsableCommand {
             let apply = self.apply
             let (report, saved) = try await options.withEngine(lock: lock, command: "reconcile") { engine in try engine.reconcile(apply: apply) }
             if json { try printJSON(report) } else { print(report.text) }
-            FileHandle.standardError.write(Data("report saved to \(saved) (and .json)\n".utf8))
+            StandardError.write("report saved to \(saved) (and .json)")
             let skipped = report.records.contains { $0.action == .wait } || report.applied?.contains { $0.contains(": refused:") } == true
-            return apply && skipped ? ExitStatus.badRecords : ExitStatus.success
+            return apply && skipped ? .skipped : .success
         }
     }
 }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Agent
 import ArgumentParser
 import CommandSupport
@@ -33,7 +30,7 @@ struct RecordCommand: AsyncParsableCommand {
                     return String(decoding: try engine.store.readRecordBytes(code), as: UTF8.self)
                 }
                 print(text, terminator: "")
-                return ExitStatus.success
+                return .success
             }
         }
     }
@@ -59,7 +56,7 @@ struct RecordCommand: AsyncParsableCommand {
                     return written
                 }
                 for uscc in written { print("wrote records/\(uscc).json") }
-                return ExitStatus.success
+                return .success
             }
         }
     }
@@ -101,7 +98,7 @@ struct RecordCommand: AsyncParsableCommand {
                     return (lines, errors)
                 }
                 lines.forEach { print($0) }
-                return errors == 0 ? ExitStatus.success : ExitStatus.badRecords
+                return errors == 0 ? .success : .skipped
             }
         }
     }
@@ -115,7 +112,7 @@ struct RecordCommand: AsyncParsableCommand {
                 sheet, or the one --sheet names; serial dates become YYYY-MM-DD and phone numbers stored as numbers their \
                 digits. Each row is validated like `record put`; a refused row is named by its line (list.csv:7) or sheet \
                 and row (企业名录!row 7) and skipped, the others are written. Exit code 3 when a row was refused, 2 for \
-                an option that does not fit the file. A progress bar is shown when standard output is a terminal.
+                an option that does not fit the file. A progress bar is shown when standard error is a terminal.
                 """)
         @OptionGroup var options: AgentOptions
         @OptionGroup var lock: LockOptions
@@ -129,68 +126,15 @@ struct RecordCommand: AsyncParsableCommand {
             try await reporting {
                 let (file, encoding, sheet) = (self.file, self.encoding, self.sheet)
                 let summary = try await options.withEngine(lock: lock, command: "record import") { engine in
-                    let progress = ProgressBar.tracker("import")
+                    let progress = ProgressBar("import")
                     defer { progress.finish() }
                     return try RecordTransfer(store: engine.store, region: engine.config.region)
                         .importFile(file, encoding: encoding, sheet: sheet, progress: progress.update)
                 }
-                summary.notes.forEach { FileHandle.standardError.write(Data("\($0)\n".utf8)) }
+                summary.notes.forEach { StandardError.write($0) }
                 summary.refused.forEach { print("refused: \($0)") }
                 print("import: \(plural(summary.written, "record")) written, \(summary.unchanged) unchanged, \(summary.refused.count) refused")
-                return summary.refused.isEmpty ? ExitStatus.success : ExitStatus.badRecords
-            }
-        }
-    }
-
-    struct Export: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Export the working copy as CSV or an xlsx workbook (to a file, or standard output).",
-            discussion: """
-                Lists and arrays (support measures) and fields outside the fixed columns are kept as JSON cells, so an \
-                export imports back unchanged. In a workbook text is stored as text, never as a formula, and credit codes, \
-                phone numbers and any number of more than 15 digits as text, so no digit is lost.
-                """)
-        @OptionGroup var options: AgentOptions
-        @Option(name: .shortAndLong, help: "Write to this file instead of standard output.") var output: String?
-        @Option(help: "csv or xlsx (default: xlsx when --output ends in .xlsx, else csv).") var format: RecordFileFormat?
-
-        func validate() throws {
-            if RecordFileFormat.chosen(format, output: output) == .xlsx, output == nil, isatty(STDOUT_FILENO) == 1 {
-                throw ValidationError("an xlsx workbook is not for a terminal: give --output FILE.xlsx, or redirect standard output")
-            }
-        }
-
-        func run() async throws {
-            try await reporting {
-                let output = self.output
-                let format = RecordFileFormat.chosen(self.format, output: output)
-                let problems = try await options.withEngine(lock: nil, command: "record export") { engine -> [String] in
-                    var buffer: [UInt8] = []
-                    // Standard output carries the export itself: a bar only when writing to a file.
-                    let progress = ProgressBar.tracker("export")
-                    let transfer = RecordTransfer(store: engine.store, region: engine.config.region)
-                    let update: (Int, Int) -> Void = { done, total in if output != nil { progress.update(done, total) } }
-                    let problems: [String]
-                    switch format {
-                    case .csv:
-                        problems = try transfer.exportCSV(write: { line in
-                            buffer.append(contentsOf: line.utf8)
-                            if output == nil, buffer.count > 1 << 16 {
-                                FileHandle.standardOutput.write(Data(buffer))
-                                buffer.removeAll(keepingCapacity: true)
-                            }
-                        }, progress: update)
-                    case .xlsx:
-                        let (workbook, skipped) = try transfer.exportWorkbook(progress: update)
-                        buffer = Array(workbook)
-                        problems = skipped
-                    }
-                    progress.finish()
-                    if let output { try FileSystem.writeAtomically(output, buffer) } else { FileHandle.standardOutput.write(Data(buffer)) }
-                    return problems
-                }
-                problems.forEach { FileHandle.standardError.write(Data("skipped: \($0)\n".utf8)) }
-                return problems.isEmpty ? ExitStatus.success : ExitStatus.badRecords
+                return summary.refused.isEmpty ? .success : .skipped
             }
         }
     }
@@ -208,12 +152,12 @@ struct RecordCommand: AsyncParsableCommand {
             try await reporting {
                 let (count, seed) = (self.count, self.seed)
                 let codes = try await options.withEngine(lock: lock, command: "record generate") { engine in
-                    let progress = ProgressBar.tracker("generate")
+                    let progress = ProgressBar("generate")
                     defer { progress.finish() }
                     return try RecordTransfer(store: engine.store, region: engine.config.region).generate(count: count, seed: seed, progress: progress.update)
                 }
                 print("generated \(plural(codes.count, "record"))")
-                return ExitStatus.success
+                return .success
             }
         }
     }

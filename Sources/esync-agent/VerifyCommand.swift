@@ -1,9 +1,11 @@
 import Agent
 import ArgumentParser
+import CommandSupport
 import Foundation
 
-struct Verify: AsyncParsableCommand {
+struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check that the store's base and the province's records of the region agree, and name every record that differs.",
         discussion: """
             Both sides sort their records into 256 buckets by SHA-256 of the credit code and digest each bucket over \
@@ -24,7 +26,7 @@ struct Verify: AsyncParsableCommand {
         try await reporting(json: json) {
             let report = try await options.withEngine(lock: lock, command: "verify") { engine in try engine.verify() }
             if json { try printJSON(report) } else { print(report.text) }
-            return report.agree ? ExitStatus.success : ExitStatus.failure
+            return report.agree ? .success : .failure
         }
     }
 }

@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import Foundation
 
 /// `esync-aggregator backup [take] FILE | --into DIR [--keep N]` and `backup verify FILE`.
@@ -47,12 +48,12 @@ struct BackupCommand: AsyncParsableCommand {
         func run() async throws {
             try await reporting {
                 try refuseOnPostgreSQL(try await options.load(), "backup")
-                let (config, database) = try await options.open()
+                let (_, database) = try await options.open()
                 let target = file ?? (into! + "/" + RegisterBackup.fileName())
                 let started = ContinuousClock.now
                 let taken: (manifest: BackupManifest, bytes: Int64)
                 do { taken = try RegisterBackup.take(database, to: target, scratch: scratch) } catch let failure as BackupFailure {
-                    throw CommandFailure(message: "backup of \(config.databasePath) not taken: \(failure)", code: 1)
+                    throw CommandFailure(message: "backup of \(database.location) not taken: \(failure)", code: .failure)
                 }
                 let elapsed = started.duration(to: .now)
                 print("backup \(target): \(taken.bytes) bytes in \(String(format: "%.1f", Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)) s")
@@ -63,7 +64,7 @@ struct BackupCommand: AsyncParsableCommand {
                             try FileManager.default.removeItem(atPath: old)
                             print("removed \(old) (keeping the newest \(keep))")
                         } catch {
-                            FileHandle.standardError.write(Data("esync-aggregator: cannot remove the old backup \(old): \(error)\n".utf8))
+                            StandardError.write("esync-aggregator: cannot remove the old backup \(old): \(error)")
                         }
                     }
                 }
@@ -90,47 +91,11 @@ struct BackupCommand: AsyncParsableCommand {
             try await reporting {
                 let manifest: BackupManifest
                 do { manifest = try RegisterBackup.verify(file, scratch: scratch) } catch let failure as BackupFailure {
-                    throw CommandFailure(message: "backup \(failure)", code: 1)
+                    throw CommandFailure(message: "backup \(failure)", code: .failure)
                 }
                 print("backup \(file) verified")
                 for line in manifest.lines { print(line) }
             }
-        }
-    }
-}
-
-/// `esync-aggregator restore FILE [--force]`.
-struct RestoreCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "restore",
-        abstract: "Puts the register back from a backup (the service stopped).",
-        discussion: """
-            Checks the backup as `backup verify` does, then makes it the register at database.path with a new \
-            generation, so that bureaus' agents can tell the province went back in time. Refused while any \
-            esync-aggregator (serve or a command) has the register open: stop the service first. A register already \
-            at database.path is replaced only with --force, and kept beside it as PATH.before-restore-TIME. Exit 0; \
-            1 when the backup is damaged or the register is in use; 2 when a register is there and --force was not given, \
-            or when the register is on PostgreSQL (database.url: restore it with PostgreSQL's own tools).
-            """
-    )
-
-    @OptionGroup var options: ConfigOption
-    @Argument(help: "The backup file.") var file: String
-    @Flag(help: "Replace the register at database.path (it is kept as PATH.before-restore-TIME).") var force = false
-    @Option(help: "The folder for the uncompressed copy (default: the register's folder).") var scratch: String?
-
-    func run() async throws {
-        try await reporting {
-            let config = try await options.load()
-            try refuseOnPostgreSQL(config, "restore")
-            let restored: (manifest: BackupManifest, identity: RegisterIdentity, keptAs: String?)
-            do { restored = try RegisterBackup.restore(file, to: config.databasePath, force: force, scratch: scratch) } catch let failure as BackupFailure {
-                throw CommandFailure(message: "not restored: \(failure)", code: failure.kind == .exists ? 2 : 1)
-            }
-            if let keptAs = restored.keptAs { print("the register that was at \(config.databasePath) is kept as \(keptAs)") }
-            print("restored \(config.databasePath) from \(file)")
-            for line in restored.manifest.lines { print(line) }
-            print("the register's generation is now \(restored.identity.generation) (it was \(restored.manifest.identity.generation) when the backup was taken)")
         }
     }
 }
@@ -144,5 +109,5 @@ func refuseOnPostgreSQL(_ config: AggregatorConfig, _ command: String) throws {
         `esync-aggregator \(command)` is for the embedded SQLite register (database.path); this register is on PostgreSQL \
         (\(postgres.location), database.url). Use PostgreSQL's own tools: pg_dump -Fc and pg_restore for a copy, \
         pg_basebackup with WAL archiving for a point-in-time restore (see docs/operations.md)
-        """, code: 2)
+        """, code: .usage)
 }

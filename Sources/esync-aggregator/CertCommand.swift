@@ -1,11 +1,13 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import SyncCore
 import Foundation
 
-struct Cert: AsyncParsableCommand {
+struct CertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cert",
         abstract: "Register, list and revoke the client certificates bureaus sign in with.",
         discussion: """
             Needs tls.cert, tls.key and tls.clientCA in the config: the server then asks each client for a \
@@ -32,13 +34,13 @@ struct Cert: AsyncParsableCommand {
 
         func run() async throws {
             try await reporting {
-                guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: 1) }
+                guard let pem = FileManager.default.contents(atPath: file) else { throw CommandFailure(message: "cannot read \(file)", code: .failure) }
                 let (config, database) = try await options.open(create: true)
                 let entry = try await ClientCertificateStore(database: database).add(pem: Array(pem), file: file, region: region, name: name)
                 printSafe("registered \(entry.subject) as \(entry.name) for the bureau of \(region) \(Regions.region(code: region)!.name) (valid until \(entry.notAfter.prefix(10)))")
                 print("sha256 \(entry.fingerprint)")
                 if config.tls?.clientCAPath == nil {
-                    FileHandle.standardError.write(Data("esync-aggregator: note: tls.clientCA is not set in \(config.configPath), so `serve` asks no client for a certificate yet\n".utf8))
+                    StandardError.write("esync-aggregator: note: tls.clientCA is not set in \(config.configPath), so `serve` asks no client for a certificate yet")
                 }
             }
         }
@@ -53,7 +55,7 @@ struct Cert: AsyncParsableCommand {
             try await reporting {
                 let (_, database) = try await options.open()
                 let entries = try await ClientCertificateStore(database: database).list()
-                if json { return print(try prettyJSON(entries)) }
+                if json { return try printJSON(entries) }
                 var rows = [["SHA256", "REGION", "NAME", "SUBJECT", "VALID UNTIL", "REVOKED"]]
                 for e in entries {
                     rows.append([String(e.fingerprint.prefix(16)), "\(e.region) \(Regions.region(code: e.region)?.name ?? "")", e.name, e.subject,
@@ -75,7 +77,7 @@ struct Cert: AsyncParsableCommand {
             try await reporting {
                 let (_, database) = try await options.open()
                 guard let entry = try await ClientCertificateStore(database: database).revoke(selector: fingerprint) else {
-                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
+                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: .notFound)
                 }
                 printSafe("revoked the client certificate \(entry.name) (\(entry.subject)) of \(entry.region)")
             }
@@ -108,7 +110,7 @@ struct Cert: AsyncParsableCommand {
                     try await certificates.resetChain(selector: fingerprint, by: who, note: registration.note)
                 }
                 guard let entry else {
-                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: 4)
+                    throw CommandFailure(message: "no active client certificate with fingerprint \(fingerprint) (see `esync-aggregator cert list`)", code: .notFound)
                 }
                 if let publicKey {
                     print("key \(publicKey.fingerprint) registered with the client certificate \(entry.name) of \(entry.region): its next signed change set starts its chain")

@@ -1,10 +1,11 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import SyncCore
 import Foundation
 
-struct ChangeSets: AsyncParsableCommand {
+struct ChangeSetsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "changesets",
         abstract: "Change sets: those held by the mass-change guard (list, approve, refuse); the signed log (verify, show).",
@@ -75,7 +76,7 @@ struct ChangeSets: AsyncParsableCommand {
     }
 }
 
-extension ChangeSets {
+extension ChangeSetsCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check every logged change set again: signatures, hashes, and each bureau token's chain.",
@@ -96,7 +97,7 @@ extension ChangeSets {
                 let (_, database) = try await options.open()
                 let audit = try await ChainAudit.run(region: region, database: database)
                 if json {
-                    print(try prettyJSON(audit))
+                    try printJSON(audit)
                 } else {
                     var rows = [["REGION", "CHANGE SETS", "SIGNED", "UNSIGNED", "BEFORE THE LOG", "CHAIN STARTS", "PROBLEMS"]]
                     for r in audit.regions {
@@ -110,7 +111,7 @@ extension ChangeSets {
                     }
                     print(audit.problems == 0 ? "every signature and chain link verifies" : plural(audit.problems, "problem"))
                 }
-                if audit.problems > 0 { throw ExitCode(1) }
+                if audit.problems > 0 { throw ExitCode.failure }
             }
         }
     }
@@ -126,7 +127,7 @@ extension ChangeSets {
             try await reporting {
                 let (_, database) = try await options.open()
                 guard let entry = try await ChainAudit.entry(id, database: database) else {
-                    throw CommandFailure(message: "no change set \(id) in the province's log", code: 4)
+                    throw CommandFailure(message: "no change set \(id) in the province's log", code: .notFound)
                 }
                 printSafe("change set \(entry.id) of region \(entry.region), received \(BeijingTime.text(entry.receivedAt, seconds: true))")
                 printSafe("hash \(entry.hash), previous \(entry.previous.map { $0.isEmpty ? "\"\" (a chain start)" : $0 } ?? "none")")
@@ -137,8 +138,8 @@ extension ChangeSets {
                     print("unsigned (the bureau's token had no signing key)")
                 }
                 for problem in entry.problems { printSafe("PROBLEM: \(problem)") }
-                if let signed = entry.signed { print(prettyJSON(signed), terminator: "") }
-                if !entry.problems.isEmpty { throw ExitCode(1) }
+                if let signed = entry.signed { printJSON(signed) }
+                if !entry.problems.isEmpty { throw ExitCode.failure }
             }
         }
     }

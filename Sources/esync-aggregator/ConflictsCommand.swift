@@ -1,11 +1,13 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
 
-struct Conflicts: AsyncParsableCommand {
+struct ConflictsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "conflicts",
         abstract: "The review queue: list, show and decide conflicts.",
         discussion: "A conflict is a field both a bureau and the province changed, a delete request, or a move between regions. Every decision is kept (who, when, values, note) and makes a new revision that the bureau receives on its next pull.",
         subcommands: [List.self, Show.self, Resolve.self, Reopen.self])
@@ -19,14 +21,14 @@ struct Conflicts: AsyncParsableCommand {
         @Flag(help: "The decisions rules made (the same as --status auto): what lost, which rule, the inputs.") var auto = false
         @Option(help: "Only this region (6-digit code).") var region: String?
         @Option(help: "Only this field, e.g. name or contact.phone.") var field: String?
-        @Option(help: "field, authority, delete or transfer.") var kind: String?
+        @Option(help: "field, authority, delete, transfer or recovered (a value a restored province lost, sent back by a bureau).") var kind: String?
         @Option(help: "Only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Print JSON for scripts.") var json = false
 
         func validate() throws {
             if let region { try validateRegion(region) }
             try validateChoice(status, of: "--status", among: ConflictService.Filter.statuses)
-            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
+            if let kind { try validateChoice(kind, of: "--kind", among: ConflictsCommand.kinds) }
         }
 
         func run() async throws {
@@ -38,12 +40,12 @@ struct Conflicts: AsyncParsableCommand {
                 let service = ConflictService(database: database)
                 let reviewer = Principal.provinceCLI(user: NSUserName())
                 let list = try await service.list(filter, for: reviewer)
-                if json { print(prettyJSON(ConflictList(conflicts: list).json), terminator: ""); return }
+                if json { printJSON(ConflictList(conflicts: list).json); return }
                 if list.isEmpty { print("no \(status == "all" ? "" : status + " ")conflicts"); return }
                 let names = try await service.enterpriseNames(list.map(\.uscc), for: reviewer)
                 var rows = [["ID", "CREDIT CODE", "ENTERPRISE", "REGION", "FIELD", "KIND", "PROVINCE HAS", "BUREAU ASKS", "FROM", "SINCE"] + (status == "open" ? [] : ["DECISION"])]
                 for c in list {
-                    let sides = Conflicts.sides(c)
+                    let sides = ConflictsCommand.sides(c)
                     rows.append(["\(c.id)", c.uscc, Self.short(names[c.uscc] ?? "—", limit: 20), "\(c.region) \(Regions.region(code: c.region)?.name ?? "")", c.field, c.kind,
                                  Self.short(sides.current), Self.short(sides.incoming), c.source, BeijingTime.text(c.createdAt)]
                                 + (status == "open" ? [] : ["\(c.decision?.rawValue ?? "open") \(c.note ?? "")"]))
@@ -69,20 +71,21 @@ struct Conflicts: AsyncParsableCommand {
                 let (_, database) = try await options.open()
                 let reviewer = Principal.provinceCLI(user: NSUserName())
                 let c = try await ConflictService(database: database).show(id, for: reviewer)
-                if json { print(prettyJSON(c.json), terminator: ""); return }
+                if json { printJSON(c.json); return }
                 let record = try await MergeService(database: database).record(c.uscc, for: reviewer)
                 let name = record.document["name"]?.stringValue ?? ""
                 printSafe("conflict \(c.id) (\(c.kind), \(c.status)) on \(c.uscc) \(name), region \(c.region) \(Regions.region(code: c.region)?.name ?? "")")
-                let sides = Conflicts.sides(c)
+                let sides = ConflictsCommand.sides(c)
                 printSafe("field:            \(c.kind == "delete" ? "* (the whole record)" : c.field)")
                 printSafe("bureau started:   \(sides.expected)")
                 printSafe("province has:     \(sides.current)" + (record.provenance[c.field].map { "   set by \($0.source) at \(BeijingTime.text($0.at, seconds: true)) (revision \($0.revision))" } ?? ""))
                 printSafe("bureau asks:      \(sides.incoming)   from \(c.source), change set \(c.changeSet), \(BeijingTime.text(c.createdAt, seconds: true))")
+                if let origin = c.origin { printSafe("recovered from:   \(origin)") }
                 if !c.isOpen {
                     printSafe("decided:          \(c.decision?.rawValue ?? "?") by \(c.resolvedBy ?? "?") at \(c.resolvedAt.map { BeijingTime.text($0, seconds: true) } ?? "?") → revision \(c.revision ?? 0)"
                           + (c.value.map { ", value \($0.canonicalString)" } ?? "") + (c.note.map { ", note: \($0)" } ?? ""))
                 } else {
-                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) " + Conflicts.choices(c) + " --note TEXT")
+                    print("record now at revision \(record.revision); decide with: esync-aggregator conflicts resolve \(c.id) " + ConflictsCommand.choices(c) + " --note TEXT")
                 }
             }
         }
@@ -110,7 +113,7 @@ struct Conflicts: AsyncParsableCommand {
         @Option(help: "Who decides (default: cli.by of the config); kept with the decision.") var by: String?
         @Option(help: "Bulk: only this region (6-digit code).") var region: String?
         @Option(help: "Bulk: only this field.") var field: String?
-        @Option(help: "Bulk: only this kind (field, authority, delete, transfer).") var kind: String?
+        @Option(help: "Bulk: only this kind (field, authority, delete, transfer, recovered: values a restored province lost, sent back by the bureaus).") var kind: String?
         @Option(help: "Bulk: only conflicts raised longer ago than this: 90m, 12h, 7d, 2w.") var olderThan: String?
         @Flag(help: "Bulk: every open conflict (needed when no other filter is given).") var allOpen = false
         @Flag(help: "Bulk: list what would be decided, decide nothing.") var dryRun = false
@@ -123,7 +126,7 @@ struct Conflicts: AsyncParsableCommand {
             if id != nil && (filtered || dryRun) { throw ValidationError("give a conflict id or filters (--region, --field, --kind, --older-than, --all-open), not both") }
             if id == nil && !filtered { throw ValidationError("give a conflict id, or filters for a bulk decision (--all-open for every open conflict)") }
             if let region { try validateRegion(region) }
-            if let kind { try validateChoice(kind, of: "--kind", among: Conflicts.kinds) }
+            if let kind { try validateChoice(kind, of: "--kind", among: ConflictsCommand.kinds) }
         }
 
         func run() async throws {
@@ -137,7 +140,7 @@ struct Conflicts: AsyncParsableCommand {
                     var resolution = Resolution(decision: decision, note: note)
                     if let value {
                         do { resolution.value = try TypedValue.read(value, for: try await service.show(id, for: reviewer)) } catch let error as TypedValueError {
-                            throw CommandFailure(message: "--value: \(error)", code: 2)
+                            throw CommandFailure(message: "--value: \(error)", code: .usage)
                         }
                     }
                     let decided = try await service.resolve(id, resolution, by: reviewer)
@@ -168,13 +171,13 @@ struct Conflicts: AsyncParsableCommand {
                     }
                 }
                 print("\(outcomes.count - failed) of \(plural(outcomes.count, "conflict")) decided" + (failed > 0 ? "; \(failed) not (see above)" : ""))
-                if failed > 0 { throw CommandFailure(message: "\(plural(failed, "conflict")) \(failed == 1 ? "was" : "were") not decided", code: 3) }
+                if failed > 0 { throw CommandFailure(message: "\(plural(failed, "conflict")) \(failed == 1 ? "was" : "were") not decided", code: .skipped) }
             }
         }
     }
 }
 
-extension Conflicts {
+extension ConflictsCommand {
     /// The three values of a conflict as an operator reads them: a delete request is about the
     /// whole record, whose content hashes say only whether it changed since the bureau saw it.
     static func sides(_ c: ConflictView) -> (expected: String, current: String, incoming: String) {
@@ -208,22 +211,5 @@ extension Conflicts {
                 printSafe("conflict \(id) on \(view.uscc) \(view.field) is open again; decide it with `esync-aggregator conflicts resolve \(id) …`")
             }
         }
-    }
-}
-
-/// Columns aligned for a terminal; Chinese characters count as two columns. Every cell is made
-/// terminal-safe first (see `TerminalText`): the tables show what bureaus sent.
-enum TextTable {
-    static func width(_ text: String) -> Int {
-        text.unicodeScalars.reduce(0) { $0 + (($1.value >= 0x1100 && ($1.value <= 0x115F || (0x2E80...0xA4CF).contains($1.value) || (0xAC00...0xD7A3).contains($1.value) || (0xF900...0xFAFF).contains($1.value) || (0xFE30...0xFE4F).contains($1.value) || (0xFF00...0xFF60).contains($1.value) || (0xFFE0...0xFFE6).contains($1.value))) ? 2 : 1) }
-    }
-
-    static func render(_ cells: [[String]]) -> String {
-        let rows = cells.map { $0.map(\.terminalSafe) }
-        let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { c in rows.map { c < $0.count ? width($0[c]) : 0 }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in c == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[c] - width(cell)) }.joined(separator: "  ")
-        }.joined(separator: "\n")
     }
 }

@@ -33,11 +33,11 @@ struct DatabaseCommand: AsyncParsableCommand {
             let config = try await options.load()
             let database = try await options.open(config, schema: .asFound)
             let found = SchemaMismatch(path: database.location, applied: try await database.appliedMigrations(), known: database.knownMigrations)
-            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: 2) }
+            guard found.unknown.isEmpty else { throw CommandFailure(message: found.description, code: .usage) }
             let ran: [String]
             do { ran = try await database.migrate() } catch {
                 let left = try await database.appliedMigrations().last ?? "no schema"
-                throw CommandFailure(message: "cannot migrate the register at \(database.location): \(error); it is left at \(left) (each migration runs in its own transaction)", code: 1)
+                throw CommandFailure(message: "cannot migrate the register at \(database.location): \(error); it is left at \(left) (each migration runs in its own transaction)", code: .failure)
             }
             if ran.isEmpty {
                 print("the register at \(database.location) is at this version's schema (\(found.applied.last ?? "none")); nothing to do")
@@ -79,27 +79,27 @@ struct DatabaseCommand: AsyncParsableCommand {
         func copy() async throws {
             let config = try await options.load()
             if let postgres = config.postgres {
-                throw CommandFailure(message: "the register of \(config.configPath) is already on PostgreSQL (\(postgres.location), database.url); database copy copies an embedded SQLite register (database.path)", code: 2)
+                throw CommandFailure(message: "the register of \(config.configPath) is already on PostgreSQL (\(postgres.location), database.url); database copy copies an embedded SQLite register (database.path)", code: .usage)
             }
             guard let tls = PostgresSettings.tls(sslmode: sslmode, rootCertificate: sslRootCert) else {
-                throw CommandFailure(message: "--sslmode must be \(PostgresSettings.sslModes.joined(separator: ", ")), found \(sslmode)", code: 2)
+                throw CommandFailure(message: "--sslmode must be \(PostgresSettings.sslModes.joined(separator: ", ")), found \(sslmode)", code: .usage)
             }
             guard sslRootCert == nil || sslmode == "verify-full" else {
-                throw CommandFailure(message: "--ssl-root-cert goes with --sslmode verify-full (the certificate is only used to check the server's)", code: 2)
+                throw CommandFailure(message: "--ssl-root-cert goes with --sslmode verify-full (the certificate is only used to check the server's)", code: .usage)
             }
             var target: PostgresSettings
-            do { target = try PostgresSettings(url: to, tls: tls) } catch { throw CommandFailure(message: "--to: \(error)", code: 2) }
+            do { target = try PostgresSettings(url: to, tls: tls) } catch { throw CommandFailure(message: "--to: \(error)", code: .usage) }
             if let passwordFile {
                 do { target.password = try PostgresSettings.password(fromFile: passwordFile) } catch {
-                    throw CommandFailure(message: "cannot read --password-file \(passwordFile): \((error as NSError).localizedDescription)", code: 2)
+                    throw CommandFailure(message: "cannot read --password-file \(passwordFile): \((error as NSError).localizedDescription)", code: .usage)
                 }
             }
             let started = ContinuousClock.now
             let report: RegisterCopyReport
             do { report = try await RegisterCopy.copy(from: config.databasePath, to: target) } catch {
                 switch error.kind {
-                case .targetNotEmpty, .source: throw CommandFailure(message: error.message, code: 2)
-                case .inUse, .connection, .copy, .mismatch: throw CommandFailure(message: error.message, code: 1)
+                case .targetNotEmpty, .source: throw CommandFailure(message: error.message, code: .usage)
+                case .inUse, .connection, .copy, .mismatch: throw CommandFailure(message: error.message, code: .failure)
                 }
             }
             for line in report.lines { print(line) }

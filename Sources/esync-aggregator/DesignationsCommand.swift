@@ -1,9 +1,10 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import Foundation
 
-struct Designations: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Import the province's published designation lists.", subcommands: [Import.self])
+struct DesignationsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "designations", abstract: "Import the province's published designation lists.", subcommands: [Import.self])
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -36,7 +37,7 @@ struct Designations: AsyncParsableCommand {
             try await reporting {
                 let text: String
                 do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                    throw CommandFailure(message: "\(file): cannot read: \(error.localizedDescription)", code: 2)
+                    throw CommandFailure(message: "\(file): cannot read: \(error.localizedDescription)", code: .usage)
                 }
                 let kind = DesignationImport.Kind(rawValue: self.kind)!
                 let value = DesignationImport.value(kind: kind, year: year, batch: batch, validUntil: validUntil, month: month)
@@ -45,7 +46,7 @@ struct Designations: AsyncParsableCommand {
                     kind: kind, value: value, list: DesignationImport.codes(in: text), source: file, by: .provinceCLI(user: who))
                 summary.refused.forEach { printSafe("refused: \($0)") }
                 print("designations \(kind.rawValue) \(value.canonicalString): \(summary.designated.count) designated, \(summary.unchanged.count) already had it, \(summary.refused.count) refused")
-                if !summary.refused.isEmpty { throw ExitCode(3) }
+                if !summary.refused.isEmpty { throw ExitCode.skipped }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -19,7 +20,7 @@ struct RegionsCommand: AsyncParsableCommand {
             // The same horizon as the review page's, unless asked for another.
             let staleAfterHours = self.staleAfterHours ?? config.reviewStaleAfterHours
             let rows = try await RegionActivity.all(staleAfterHours: staleAfterHours, database: database)
-            if json { print(try prettyJSON(rows)); return }
+            if json { try printJSON(rows); return }
             var table = [["REGION", "RECORDS", "LAST PUSH", "LAST PULL", "AGENT", "OPEN", "DECIDED", "HELD", ""]]
             for r in rows {
                 table.append(["\(r.region) \(r.name)", "\(r.records)", r.lastPushAt.map { BeijingTime.text($0) } ?? "never",

@@ -1,5 +1,6 @@
 import Aggregator
 import ArgumentParser
+import CommandSupport
 import EnterpriseModel
 import Foundation
 
@@ -35,7 +36,7 @@ struct ReportCommand: AsyncParsableCommand {
             let (config, database) = try await options.open()
             let report = try await ProgressReport.build(year: year ?? ProgressReport.currentYear(), region: region, targets: config.report,
                                                         database: database)
-            if json { print(try prettyJSON(report)); return }
+            if json { try printJSON(report); return }
             if csv || table != nil {
                 guard let table = try await ReportTable.named(table ?? "regions", report: report, database: database) else { return }
                 print(csv ? table.csv : table.text, terminator: csv ? "" : "\n")

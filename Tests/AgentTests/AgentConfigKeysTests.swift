@@ -1,16 +1,18 @@
 @testable import Agent
 import ConfigSupport
+import EndToEndSupport
 import Foundation
 import Testing
 
 /// The agent's config keys: the list `AgentConfig.keys` declares is what `from` reads, what
 /// the shipped file documents, and what the environment overrides.
 @Suite struct AgentConfigKeysTests {
+    let temporary = TemporaryFolder("agent-keys")
     static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Config/agent.yaml").path
 
     func write(_ text: String) throws -> String {
-        let path = NSTemporaryDirectory() + "esync-agent-keys-\(UUID().uuidString).yaml"
+        let path = temporary.path + "/\(UUID().uuidString).yaml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -7,6 +7,7 @@ import Testing
     /// A store left by an earlier agent version opens after an upgrade.
     @Test func aStateWithoutTheNewerMembersStillLoads() throws {
         let path = NSTemporaryDirectory() + "esync-state-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: path) }
         try #"{"format": 1, "region": "410100", "cursor": 42, "outboxSequence": 3}"#.write(toFile: path, atomically: true, encoding: .utf8)
         let state = try AgentState.load(from: path)
         #expect(state.cursor == 42 && state.outboxSequence == 3 && state.parked.isEmpty && state.heldChangeSets.isEmpty)

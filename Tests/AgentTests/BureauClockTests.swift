@@ -44,8 +44,8 @@ import Testing
         #expect(!Self.refusal(404).refusesChangeSet && !Self.refusal(500).refusesChangeSet && Self.refusal(422).refusesChangeSet)
         #expect(Self.refusal(503).kind == .unavailable && Self.refusal(418).kind == .other)
         #expect(AgentError.server(Self.refusal(403, code: "forbidden")).description == "the province answered 403 forbidden for https://p/v1/changesets: m")
-        #expect(AgentError.server(Self.refusal(401)).exitCode == ExitStatus.refused)
-        #expect(AgentError.server(Self.refusal(502)).exitCode == ExitStatus.unreachable)
-        #expect(AgentError.server(Self.refusal(409)).exitCode == ExitStatus.failure)
+        #expect(AgentError.server(Self.refusal(401)).category == .refused)
+        #expect(AgentError.server(Self.refusal(502)).category == .unreachable)
+        #expect(AgentError.server(Self.refusal(409)).category == .failure)
     }
 }

@@ -9,6 +9,21 @@ import Testing
         .appendingPathComponent("Deploy").path
     static let services = ["esync-agent.service", "esync-sync.service", "esync-aggregator.service", "esync-aggregator-backup.service"]
 
+    /// `Deploy/install.sh` builds every product in release, where Swift Testing does not exist:
+    /// a library target the products build with (EndToEndSupport is one, for the tests' sake)
+    /// must not import it, or the install fails on the bureau's machine.
+    @Test func theInstallsReleaseBuildNeedsNoTestLibrary() throws {
+        let support = URL(fileURLWithPath: Self.deploy).deletingLastPathComponent().appendingPathComponent("Tests/EndToEndSupport").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: support).filter { $0.hasSuffix(".swift") }
+        #expect(!files.isEmpty)
+        for file in files {
+            let text = try String(contentsOfFile: support + "/" + file, encoding: .utf8)
+            #expect(!text.contains("import Testing") && !text.contains("import XCTest"), "Tests/EndToEndSupport/\(file) imports a test library")
+        }
+        let install = try String(contentsOfFile: Self.deploy + "/install.sh", encoding: .utf8)
+        #expect(install.contains("swift build -c release"))
+    }
+
     /// What every unit sets, to these values: the service's own user, files private to it, no
     /// privileges to gain, the file system read-only but for its state, no kernel knobs, no
     /// writable-and-executable memory, only the address families and system calls a service

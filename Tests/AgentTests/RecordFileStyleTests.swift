@@ -1,4 +1,5 @@
 @testable import Agent
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import Testing
@@ -7,7 +8,8 @@ import Testing
 /// endings and byte order mark the operator's editor gave it, so that an editor on Windows does
 /// not see the whole file changed, and a file saved on Linux stays LF.
 @Suite struct RecordFileStyleTests {
-    let root = NSTemporaryDirectory() + "esync-style-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("style")
+    var root: String { temporary.path + "/store" }
     static let document: JSONValue = ["uscc": "91410100556930377C", "name": "郑州某某有限公司", "contact": ["phone": "0371-1"]]
 
     @Test func theStyleIsReadFromTheStartOfAFile() {
@@ -28,7 +30,6 @@ import Testing
 
     @Test func aRewriteKeepsTheFilesStyleAndANewFileIsPlain() throws {
         let store = try Store.initialize(root, region: "410100")
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let uscc = "91410100556930377C", path = store.recordFile(uscc)
         try store.writeRecord(Self.document, uscc: uscc)
         #expect(try FileSystem.read(path) == Self.document.prettyBytes())

@@ -1,4 +1,5 @@
 @testable import Agent
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import Testing
@@ -6,7 +7,8 @@ import Testing
 /// Issue 20: a record of another region, put or imported, is refused for its region, with the
 /// reason a record file of another region gets from a push, whatever else is wrong with it.
 @Suite struct RecordFilesTests {
-    let root = NSTemporaryDirectory() + "esync-recordfiles-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("recordfiles")
+    var root: String { temporary.path + "/store" }
 
     func record(region: String, seed: UInt64) -> JSONValue {
         var generator = SampleGenerator(seed: seed)
@@ -15,7 +17,6 @@ import Testing
 
     @Test func aNewRecordOfAnotherRegionIsRefusedForItsRegionNotItsCounty() throws {
         let store = try Store.initialize(root, region: "410100")
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let files = RecordFiles(store: store, region: "410100")
         let reason = "field region: 410300 (洛阳市) is not this bureau's region 410100; a new record belongs to the bureau that registers it"
         // A Luoyang record, and a Zhengzhou record whose region was retyped (its county is still Zhengzhou's).
@@ -29,7 +30,6 @@ import Testing
 
     @Test func aKnownRecordOfAnotherRegionIsToldHowToAskForTheTransfer() throws {
         let store = try Store.initialize(root, region: "410100")
-        defer { try? FileManager.default.removeItem(atPath: root) }
         let document = record(region: "410100", seed: 6)
         let uscc = document["uscc"]!.stringValue!
         try Array(Store.baseBytes(.init(revision: 1, document: document))).write(to: store.baseFile(uscc))

@@ -1,4 +1,5 @@
 @testable import Agent
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -7,7 +8,8 @@ import Testing
 /// The stat index: an unchanged store is checked without reading a record, and no edit is
 /// missed, not even one that keeps the size and the mtime.
 @Suite struct ScannerTests {
-    let root = NSTemporaryDirectory() + "esync-scan-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("scan")
+    var root: String { temporary.path + "/store" }
 
     func makeStore(records: Int) throws -> (Store, [String]) {
         let store = try Store.initialize(root, region: "410100")

@@ -1,4 +1,5 @@
 @testable import Agent
+import EndToEndSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,8 @@ import Testing
 /// back what was saved; a torn append (a crash mid-write) loses only the torn line, and the
 /// next save cuts it off; a file grown by more than half its entries is rewritten whole.
 @Suite struct StatIndexFileTests {
-    let path = NSTemporaryDirectory() + "esync-index-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("index")
+    var path: String { temporary.path + "/index" }
 
     static func entry(_ n: Int, invalid: Bool = false) -> StatIndex.Entry {
         var e = StatIndex.Entry()
@@ -26,7 +28,6 @@ import Testing
     func fileSize() throws -> Int { try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int }
 
     @Test func aSaveAppendsOnlyWhatChangedAndALoadGivesItBack() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<3000 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
@@ -65,7 +66,6 @@ import Testing
     /// A command that read the index without the store's lock saves it after another process
     /// replaced the file: it writes the file whole instead of appending into another file.
     @Test func aSaveAfterTheFileWasReplacedWritesItWhole() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<50 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
@@ -79,7 +79,6 @@ import Testing
     }
 
     @Test func aTornAppendLosesOnlyItsLineAndIsCutOffByTheNextSave() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<10 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
@@ -99,7 +98,6 @@ import Testing
     }
 
     @Test func aFileGrownByHalfItsEntriesIsRewrittenWhole() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<4000 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
@@ -158,7 +156,6 @@ import Testing
 
     /// A line with a field too many or too few is named in the error (and the index rebuilt).
     @Test func aLineWithTheWrongFieldsIsNamed() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<3 { index.entries[Self.name(n)] = Self.entry(n) }
         let good = String(decoding: index.serialized(), as: UTF8.self)
@@ -177,7 +174,6 @@ import Testing
 
     /// An append larger than a piece (a megabyte) is written in pieces at the right offsets.
     @Test func anAppendOfManyEntriesIsWrittenInPiecesAndReadBack() throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
         var index = StatIndex()
         for n in 0..<20_000 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)

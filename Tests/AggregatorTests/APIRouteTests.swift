@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import Hummingbird
@@ -10,6 +11,7 @@ import Testing
 /// middleware, the error bodies the errors give, and a route of each controller. The end-to-end
 /// suites drive the same routes through a real process and libcurl.
 @Suite struct APIRouteTests {
+    let temporary = TemporaryFolder("routes")
     let database: ProvinceDatabase
     let server: AggregatorServer
     let bureau: String
@@ -18,7 +20,7 @@ import Testing
     let record: JSONValue
 
     init() async throws {
-        let folder = NSTemporaryDirectory() + "esync-routes-\(UUID().uuidString)"
+        let folder = temporary.path
         database = try await TestRegister.open(folder + "/province.sqlite")
         server = AggregatorServer(config: AggregatorConfig(configPath: folder + "/aggregator.yaml", databasePath: folder + "/province.sqlite"), database: database)
         let tokens = TokenStore(database: database)

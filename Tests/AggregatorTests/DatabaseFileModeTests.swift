@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import Foundation
 import GRDB
 import Testing
@@ -9,6 +10,8 @@ import Glibc
 /// The province's database holds every token hash and the whole register: it is readable by the
 /// service's user only, whatever umask the process was started with.
 @Suite(.serialized) struct DatabaseFileModeTests {
+    let temporary = TemporaryFolder("mode")
+
     func mode(_ path: String) throws -> mode_t {
         var info = stat()
         guard stat(path, &info) == 0 else { throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
@@ -16,7 +19,7 @@ import Glibc
     }
 
     @Test func aNewDatabaseAndItsWALAndSHMAre0600UnderUmask022() async throws {
-        let path = NSTemporaryDirectory() + "esync-mode-\(UUID().uuidString)/province.sqlite"
+        let path = temporary.path + "/province.sqlite"
         let old = umask(0o022)
         defer { umask(old) }
         let database = try ProvinceDatabase(path: path)
@@ -29,7 +32,7 @@ import Glibc
 
     /// A file that already exists keeps the mode its operator gave it.
     @Test func anExistingDatabaseKeepsItsMode() async throws {
-        let path = NSTemporaryDirectory() + "esync-mode-\(UUID().uuidString)/province.sqlite"
+        let path = temporary.path + "/province.sqlite"
         _ = try ProvinceDatabase(path: path)
         #expect(chmod(path, 0o640) == 0)
         _ = try ProvinceDatabase(path: path)

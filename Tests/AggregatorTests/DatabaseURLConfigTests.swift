@@ -1,23 +1,22 @@
 @testable import Aggregator
 import ConfigSupport
+import EndToEndSupport
 import Foundation
 import Testing
 
 /// `database.url` selects the register on PostgreSQL: its parts, TLS, and the password that must
 /// never come from (or go into a message with) the URL.
 @Suite struct DatabaseURLConfigTests {
-    let folder = NSTemporaryDirectory() + "esync-database-url-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("database-url")
+    var folder: String { temporary.path }
 
     func load(_ yaml: String, environment: [String: String] = [:]) async throws -> AggregatorConfig {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try yaml.write(toFile: folder + "/aggregator.yaml", atomically: true, encoding: .utf8)
         let values = try await ConfigValues.load(path: folder + "/aggregator.yaml", keys: AggregatorConfig.keys, environment: environment)
         return try AggregatorConfig.from(values)
     }
 
     @Test func aURLSelectsPostgreSQLAndThePasswordComesFromItsFile() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try "s3cret\n".write(toFile: folder + "/pw", atomically: true, encoding: .utf8)
         let config = try await load("database: { url: \"postgresql://esync@db.example:6543/province\", passwordFile: pw, sslmode: require }\n")
         let settings = try #require(try config.postgresWithPassword())
@@ -31,14 +30,12 @@ import Testing
     }
 
     @Test func theEnvironmentsURLOverridesThePath() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let config = try await load("database: { path: province.sqlite }\n", environment: ["ESYNC_DATABASE_URL": "postgres://esync@127.0.0.1/p"])
         #expect(config.postgres?.port == 5432 && config.postgres?.database == "p")
         #expect(config.databasePath.isEmpty)
     }
 
     @Test func aURLWithAPasswordIsRefusedWithoutRepeatingIt() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         do {
             _ = try await load("database: { url: \"postgresql://esync:hunter2@db.example/province\" }\n")
             Issue.record("a URL with a password was accepted")
@@ -50,7 +47,6 @@ import Testing
     }
 
     @Test func sslmodeIsOneOfThreeAndTheRootCertGoesWithVerifyFull() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         await #expect(throws: ConfigError.self) { try await load("database: { url: \"postgresql://u@h/d\", sslmode: prefer }\n") }
         await #expect(throws: ConfigError.self) { try await load("database: { url: \"postgresql://u@h/d\", sslRootCert: ca.pem }\n") }
         await #expect(throws: ConfigError.self) { try await load("database: { path: p.sqlite, passwordFile: pw }\n") }

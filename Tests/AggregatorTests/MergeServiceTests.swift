@@ -1,4 +1,5 @@
 import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -6,7 +7,8 @@ import Testing
 
 /// The province's merge against a real SQLite file in a temporary folder.
 @Suite struct MergeServiceTests {
-    let folder: String
+    let temporary = TemporaryFolder("merge")
+    var folder: String { temporary.path }
     let service: MergeService
     let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
     let kaifeng = Principal(role: .bureau, region: "410200", name: "bureau 410200")
@@ -14,8 +16,7 @@ import Testing
     let record: JSONValue
 
     init() async throws {
-        folder = NSTemporaryDirectory() + "esync-merge-\(UUID().uuidString)"
-        service = MergeService(database: try await TestRegister.open(folder + "/province.sqlite"))
+        service = MergeService(database: try await TestRegister.open(temporary.path + "/province.sqlite"))
         var generator = SampleGenerator(seed: 7)
         record = generator.next(region: Regions.region(code: "410100")).json
     }

@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import GRDB
@@ -19,7 +20,8 @@ import Testing
         "v22-provenance-from-history",
     ]
 
-    let folder = NSTemporaryDirectory() + "esync-migration-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("migration")
+    var folder: String { temporary.path }
     var path: String { folder + "/province.sqlite" }
     let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
     let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
@@ -29,7 +31,6 @@ import Testing
     }
 
     @Test func aFirstVersionRegisterIsReadableByTodaysCodeAfterEveryMigration() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let v1 = try FirstVersionRegister(path: path)
         let database = try ProvinceDatabase(path: path)
         #expect(try await database.pool.read { db in try SQLiteRegister.migrator.completedMigrations(db) } == Self.shipped)
@@ -103,7 +104,6 @@ import Testing
     /// `database migrate` (and every test's open) migrates: at the latest version that must
     /// write nothing.
     @Test func migratingADatabaseAtTheLatestVersionChangesNothing() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try ProvinceDatabase(path: path)
         let schema = "SELECT type || ' ' || name || ' ' || coalesce(sql, '') FROM sqlite_master ORDER BY type, name"
         let (before, version, changes) = try await database.pool.write { db in
@@ -124,7 +124,6 @@ import Testing
     /// must agree, on ordinary records and on odd ones (numbers as text, text where numbers
     /// belong, reals, missing members), facts and totals alike.
     @Test func theFactsInSwiftAreWhatTheFrozenTriggersComputed() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let queue = try DatabaseQueue(path: path)
         try SQLiteRegister.migrator.migrate(queue, upTo: "v18-certificate-keys")

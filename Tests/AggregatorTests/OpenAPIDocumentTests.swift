@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import Foundation
 import Testing
 import Yams
@@ -17,7 +18,8 @@ import Yams
     @Test func everyRegisteredRouteIsDocumented() throws {
         let document = try #require(try Yams.load(yaml: OpenAPIDocument.yaml) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: Any])
-        let folder = NSTemporaryDirectory() + "esync-openapi-\(UUID().uuidString)"
+        let folder = TemporaryFolder.make("openapi")
+        defer { TemporaryFolder.remove(folder) }
         let server = AggregatorServer(config: AggregatorConfig(configPath: folder + "/aggregator.yaml", databasePath: folder + "/province.sqlite"),
                                       database: try ProvinceDatabase(path: folder + "/province.sqlite"))
         let routes = server.makeRouter().routes

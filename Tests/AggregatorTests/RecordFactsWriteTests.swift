@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import GRDB
@@ -9,7 +10,8 @@ import Testing
 /// column moved, also when one change set writes a record twice (its second revision's facts
 /// compared with its first, which the register has not seen yet).
 @Suite struct RecordFactsWriteTests {
-    let folder = NSTemporaryDirectory() + "esync-facts-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("facts")
+    var folder: String { temporary.path }
     let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
 
     func facts(_ database: ProvinceDatabase, _ uscc: String) async throws -> (employees: Int64?, deleted: Int64?) {
@@ -20,7 +22,6 @@ import Testing
     }
 
     @Test func aRecordCreatedAndEditedInOneChangeSetHasTheFactsOfItsEdit() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try ProvinceDatabase(path: folder + "/province.sqlite")
         let merge = MergeService(database: database)
         var generator = SampleGenerator(seed: 17)

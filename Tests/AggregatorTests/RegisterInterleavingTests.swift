@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import Synchronization
@@ -11,7 +12,8 @@ import Testing
 /// (numbers from a sequence object, records read without FOR UPDATE) the second commits first
 /// and these tests fail.
 @Suite struct RegisterInterleavingTests {
-    let folder = NSTemporaryDirectory() + "esync-interleaving-\(UUID().uuidString)"
+    let temporary = TemporaryFolder("interleaving")
+    var folder: String { temporary.path }
     let context = WriteContext(source: "bureau:410100", changeSet: "cs", at: "2026-01-01T00:00:00Z")
 
     func revision(_ uscc: String, previous: StoredRecord? = nil, employees: Int64) -> WritePlan.Revision {
@@ -44,7 +46,6 @@ import Testing
     /// number would never see the first's, which is smaller), and once both commit the feed
     /// lists them in the order of their numbers.
     @Test func theChangeFeedIsInCommitOrderWhenTheFirstCommitIsHeld() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try await TestRegister.open(folder + "/province.sqlite")
         let gate = Gate()
         let context = context
@@ -81,7 +82,6 @@ import Testing
     /// loads it waits, then sees the first one's revision (and writes the next), so neither's
     /// edit is lost.
     @Test func aRecordLoadedForMergeWaitsForTheWriterThatHoldsIt() async throws {
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let database = try await TestRegister.open(folder + "/province.sqlite")
         let uscc = "91410100CCCCCCCCC3"
         let context = context

@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import GRDB
@@ -9,12 +10,13 @@ import Testing
 /// templates. The pages themselves are driven through the real process and a browser in
 /// EndToEndTests/ReviewPageTests.
 @Suite struct ReviewSessionTests {
+    let temporary = TemporaryFolder("sessions")
     let database: ProvinceDatabase
     let sessions: ReviewSessions
     let token: String
 
     init() async throws {
-        database = try await TestRegister.open(NSTemporaryDirectory() + "esync-sessions-\(UUID().uuidString)/province.sqlite")
+        database = try await TestRegister.open(temporary.path + "/province.sqlite")
         sessions = ReviewSessions(database: database, idle: 3600, maxAge: 8 * 3600)
         token = try await TokenStore(database: database).add(role: .reviewer, region: nil, name: "wang")
     }
@@ -139,13 +141,14 @@ import Testing
 
 /// The queue's queries on a real database with real conflicts.
 @Suite struct ReviewQueueTests {
+    let temporary = TemporaryFolder("queue")
     let service: MergeService
     let conflicts: ConflictService
     let zhengzhou = Principal(role: .bureau, region: "410100", name: "bureau 410100")
     let reviewer = Principal(role: .reviewer, region: nil, name: "wang")
 
     init() async throws {
-        let database = try await TestRegister.open(NSTemporaryDirectory() + "esync-queue-\(UUID().uuidString)/province.sqlite")
+        let database = try await TestRegister.open(temporary.path + "/province.sqlite")
         service = MergeService(database: database)
         conflicts = ConflictService(database: database)
     }

@@ -1,18 +1,19 @@
 @testable import Aggregator
 import ConfigSupport
+import EndToEndSupport
 import Foundation
 import Testing
 
 /// Config/aggregator.yaml is what Deploy/install.sh copies to /etc/esync: what it says is what
 /// an operator gets who only fills in the TLS section.
 @Suite struct ShippedConfigTests {
+    let temporary = TemporaryFolder("shipped-config")
     static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Config/aggregator.yaml").path
 
     /// The shipped file with its `tls:` section filled in, in a folder of its own.
     func shippedWithTLS() throws -> String {
-        let folder = NSTemporaryDirectory() + "esync-shipped-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let folder = temporary.path
         let text = try String(contentsOfFile: Self.shipped, encoding: .utf8) + "\ntls:\n  cert: aggregator.pem\n  key: aggregator.key\n"
         try text.write(toFile: folder + "/aggregator.yaml", atomically: true, encoding: .utf8)
         return folder + "/aggregator.yaml"
@@ -35,9 +36,10 @@ import Testing
 /// The aggregator's config keys: the list `AggregatorConfig.keys` declares is what `from`
 /// reads and what the shipped file documents.
 @Suite struct AggregatorConfigKeysTests {
+    let temporary = TemporaryFolder("aggregator-keys")
     /// A key declared but not read would be accepted and change nothing.
     @Test func everyDeclaredKeyIsRead() async throws {
-        let path = NSTemporaryDirectory() + "esync-aggregator-keys-\(UUID().uuidString).yaml"
+        let path = temporary.path + "/aggregator.yaml"
         try ConfigFile.uncommentingKeys(try String(contentsOfFile: ShippedConfigTests.shipped, encoding: .utf8))
             .write(toFile: path, atomically: true, encoding: .utf8)
         let values = try await ConfigValues.load(path: path, keys: AggregatorConfig.keys, environment: [:])
@@ -49,7 +51,7 @@ import Testing
     }
 
     @Test func eachKeysVariableOverridesIt() async throws {
-        let path = NSTemporaryDirectory() + "esync-aggregator-keys-\(UUID().uuidString).yaml"
+        let path = temporary.path + "/aggregator.yaml"
         try "database: { path: province.sqlite }\n".write(toFile: path, atomically: true, encoding: .utf8)
         for key in AggregatorConfig.keys.paths where !key.hasSuffix(".*") {
             let variable = ConfigValues.variable(for: key)

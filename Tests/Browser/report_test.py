@@ -2,7 +2,7 @@
 """Opens the progress report page in headless Chromium, as a reviewer would.
 
 Run by the Swift end-to-end test ReportTests (Tests/EndToEndTests/ReportTests.swift) after it
-has built a known register:
+has built a small register:
 
     report_test.py --url http://127.0.0.1:PORT --reviewer wang --reviewer-token esync_… \
         --year 2026 --artefacts test-artifacts

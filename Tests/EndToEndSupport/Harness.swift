@@ -34,12 +34,6 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-func temporaryFolder(_ name: String) throws -> String {
-    let path = NSTemporaryDirectory() + "esync-e2e-\(name)-\(UUID().uuidString.prefix(8))"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-}
-
 /// Runs a command to completion, capturing its output through files (no pipe deadlocks).
 /// posix_spawn and waitpid rather than Foundation's `Process`, which is not safe to use from
 /// several test suites at once on Linux.
@@ -111,6 +105,8 @@ private let addCloseFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file
 /// edits and decisions are recorded as `harness` (`cli.by`) unless a test gives `--by`.
 final class AggregatorProcess: @unchecked Sendable {
     let folder: String
+    /// Removes `folder` once this process and every one `sharing` it are done.
+    private let temporary: TemporaryFolder
     let configPath: String
     /// The register's PostgreSQL URL (nil: the SQLite file `province.sqlite` in `folder`).
     let databaseURL: String?
@@ -133,7 +129,8 @@ final class AggregatorProcess: @unchecked Sendable {
          launcher: [String] = [], backend: TestBackend = .current) throws {
         self.environment = environment
         self.launcher = launcher
-        folder = try temporaryFolder(name)
+        temporary = TemporaryFolder("e2e-\(name)")
+        folder = temporary.path
         configPath = folder + "/aggregator.yaml"
         if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
         databaseURL = backend == .postgresql ? try PostgresCluster.get().createDatabase(name) : nil
@@ -154,6 +151,7 @@ final class AggregatorProcess: @unchecked Sendable {
     init(sharing other: AggregatorProcess) throws {
         environment = other.environment
         launcher = other.launcher
+        temporary = other.temporary
         folder = other.folder
         configPath = other.configPath
         databaseURL = other.databaseURL

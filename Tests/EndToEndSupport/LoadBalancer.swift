@@ -107,9 +107,9 @@ final class LoadBalancer: @unchecked Sendable {
     }
 }
 
-private extension URL {
+extension URL {
     /// The file at this URL, made empty if it is not there.
-    func creatingFile() -> URL {
+    fileprivate func creatingFile() -> URL {
         if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         return self
     }

@@ -1,6 +1,5 @@
 import CurlHTTP
 import Foundation
-import Testing
 
 /// Requests as a browser sends them: form bodies and cookies, no redirects followed.
 /// Each takes the province (its own URL) or a URL (a load balancer in front of several).
@@ -45,8 +44,8 @@ enum Page {
 
     static func signIn(_ base: String, name: String, token: String) throws -> HTTPResponse {
         let page = try get(base, "/review/login")
-        let loginCookie = try #require(cookie("esync_login", in: page))
-        let csrf = try #require(field("csrf", in: page.bodyString))
+        let loginCookie = try need(cookie("esync_login", in: page), "the login page sets no esync_login cookie")
+        let csrf = try need(field("csrf", in: page.bodyString), "the login page has no csrf field")
         return try post(base, "/review/login", ["name": name, "token": token, "csrf": csrf, "next": "/review"], cookie: "esync_login=" + loginCookie)
     }
 
@@ -57,13 +56,22 @@ enum Page {
 
     static func session(_ base: String, token: String) throws -> (cookie: String, csrf: String) {
         let response = try signIn(base, name: "wang", token: token)
-        #expect(response.status == 303, "\(response.bodyString)")
-        let setCookie = try #require(response.header("set-cookie"))
-        #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/review"))
-        let header = "esync_session=" + (try #require(cookie("esync_session", in: response)))
+        guard response.status == 303 else { throw HarnessError("sign-in answered \(response.status): \(response.bodyString)") }
+        let setCookie = try need(response.header("set-cookie"), "sign-in sets no cookie")
+        guard setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/review") else {
+            throw HarnessError("the session cookie lacks HttpOnly, SameSite=Strict or Path=/review: \(setCookie)")
+        }
+        let header = "esync_session=" + (try need(cookie("esync_session", in: response), "sign-in sets no esync_session cookie"))
         let queue = try get(base, "/review", cookie: header)
-        #expect(queue.status == 200)
-        return (header, try #require(field("csrf", in: queue.bodyString)))
+        guard queue.status == 200 else { throw HarnessError("the queue answered \(queue.status) after sign-in") }
+        return (header, try need(field("csrf", in: queue.bodyString), "the queue has no csrf field"))
+    }
+
+    /// `value`, or a harness error saying what was missing. (EndToEndSupport is built with the
+    /// products, so it cannot use Swift Testing's `#require`: a release build has no Testing.)
+    static func need<T>(_ value: T?, _ what: String) throws -> T {
+        guard let value else { throw HarnessError(what) }
+        return value
     }
 
     static func cookie(_ name: String, in response: HTTPResponse) -> String? {

@@ -157,8 +157,10 @@ final class PostgresCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         try closeInheritedDescriptors(&actions)
-        // sh -c SCRIPT FOLDER STOP…: "$0" is the folder, "$@" the stop command.
-        let script = #"cat > /dev/null; "$@"; rm -rf -- "$0""#
+        // sh -c SCRIPT FOLDER STOP…: "$0" is the folder, "$@" the stop command. With
+        // ESYNC_KEEP the folder stays, as every test's does (TemporaryFolder).
+        let keep = ProcessInfo.processInfo.environment["ESYNC_KEEP"] != nil
+        let script = keep ? #"cat > /dev/null; "$@""# : #"cat > /dev/null; "$@"; rm -rf -- "$0""#
         let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/setsid", "--wait", "/bin/sh", "-c", script, folder] + stop).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

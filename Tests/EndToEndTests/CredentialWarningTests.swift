@@ -8,6 +8,8 @@ import Testing
 /// The agent warns, on every run, about a credential file others can read and about a token
 /// sent in clear text; it still runs (a warning, not a refusal: the operator fixes it).
 @Suite(.serialized) struct CredentialWarningTests {
+    let temporary = TemporaryFolder("e2e-credential-warning")
+
     @Test func aTokenFileOthersCanReadIsNamedWithItsModeAndTheFix() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "warn-token")
         defer { province.stop() }
@@ -30,7 +32,7 @@ import Testing
     }
 
     @Test func aClientKeyOthersCanReadIsNamedToo() throws {
-        let pki = try TestPKI(name: "pki-warn-key")
+        let pki = try TestPKI(name: "pki-warn-key", in: temporary)
         let province = try AggregatorProcess(regions: ["410100"], name: "warn-key", config: """
             tls:
               cert: \(pki.server.cert)

@@ -14,6 +14,7 @@ import Testing
 /// only inside its store and only files named by credit codes of its region; what is valid in an
 /// answer still applies and the rest is refused, named; it never crashes and never loops.
 @Suite(.serialized) struct HostileProvinceTests {
+    let temporary = TemporaryFolder("e2e-hostile-province")
     static let zhengzhou = "410100"
     static let kaifeng = "410200"
     /// `ESYNC_AGENT_FUZZ_ROUNDS` (default 24, a few seconds) sets the length of the fuzz test;
@@ -87,11 +88,11 @@ import Testing
     }
 
     /// A bureau of Zhengzhou whose province is the fake one.
-    static func setUp(_ name: String) throws -> (province: ScriptedProvince, bureau: AgentHandle, top: String) {
-        let top = try temporaryFolder(name)
+    func setUp(_ name: String) throws -> (province: ScriptedProvince, bureau: AgentHandle, top: String) {
+        let top = try temporary.subfolder(name)
         let province = try ScriptedProvince(folder: top)
-        let bureau = try AgentHandle(region: zhengzhou, url: province.url, folder: top + "/bureau", token: "not-checked",
-                                     server: ["maxAnswerBytes": "\(answerLimit)"])
+        let bureau = try AgentHandle(region: Self.zhengzhou, url: province.url, folder: top + "/bureau", token: "not-checked",
+                                     server: ["maxAnswerBytes": "\(Self.answerLimit)"])
         return (province, bureau, top)
     }
 
@@ -186,7 +187,7 @@ import Testing
     // MARK: - Tests
 
     @Test func codesInAPulledPageThatAreNotCreditCodesOfTheRegionNameNoFile() throws {
-        let (province, bureau, top) = try Self.setUp("hostile-page")
+        let (province, bureau, top) = try setUp("hostile-page")
         let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
         var generator = SampleGenerator(seed: 41)
         let good = (0..<2).map { _ in generator.next(region: Regions.region(code: Self.zhengzhou)).json }
@@ -220,7 +221,7 @@ import Testing
     }
 
     @Test func codesInAPushAnswerThatWereNotSentNameNoFile() throws {
-        let (province, bureau, top) = try Self.setUp("hostile-answer")
+        let (province, bureau, top) = try setUp("hostile-answer")
         let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
         let sent = try bureau.generate(2, seed: 43)
         var generator = SampleGenerator(seed: 44)
@@ -251,7 +252,7 @@ import Testing
     }
 
     @Test func aCursorThatDoesNotMoveOnOrGoesBackStopsThePullAndASeqOutOfOrderIsRefused() throws {
-        let (province, bureau, top) = try Self.setUp("hostile-cursor")
+        let (province, bureau, top) = try setUp("hostile-cursor")
         let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
         var generator = SampleGenerator(seed: 45)
         let documents = (0..<5).map { _ in generator.next(region: Regions.region(code: Self.zhengzhou)).json }
@@ -281,7 +282,7 @@ import Testing
     }
 
     @Test func aHugeOrTruncatedAnswerIsRefusedNamingTheURLAndWritesNothing() throws {
-        let (province, bureau, top) = try Self.setUp("hostile-size")
+        let (province, bureau, top) = try setUp("hostile-size")
         let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
         var generator = SampleGenerator(seed: 46)
         var huge = generator.next(region: Regions.region(code: Self.zhengzhou)).json
@@ -448,7 +449,7 @@ import Testing
     }
 
     @Test func fuzzHostilePagesAnswersAndViews() throws {
-        let (province, bureau, top) = try Self.setUp("hostile-fuzz")
+        let (province, bureau, top) = try setUp("hostile-fuzz")
         let marker = "esync-escape-\(UUID().uuidString.prefix(8))"
         var rng = SplitMix64(seed: 0xE5_A6E7)
         var generator = SampleGenerator(seed: 0xE5_A6E8)

@@ -10,9 +10,11 @@ import Testing
 /// Issue 20, "A bureau operator's and a reviewer's day": traps that were silently accepted and
 /// messages that did not tell the truth, each through the real binaries.
 @Suite(.serialized) struct OperatorDayTests {
+    let temporary = TemporaryFolder("e2e-operator-day")
+
     /// A config file of its own in a fresh folder (no aggregator started).
     func configFile(_ name: String, _ text: String) throws -> (folder: String, path: String) {
-        let folder = try temporaryFolder(name)
+        let folder = try temporary.subfolder(name)
         try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
         return (folder, folder + "/" + name)
     }
@@ -219,7 +221,7 @@ import Testing
     /// `--version` was an unknown option (exit 2). Both binaries say which version they are: the
     /// one the agent names itself with to the province.
     @Test func bothBinariesPrintTheirVersion() throws {
-        let folder = try temporaryFolder("version")
+        let folder = try temporary.subfolder("version")
         let agent = try run(Binaries.agent, ["--version"], in: folder)
         let aggregator = try run(Binaries.aggregator, ["--version"], in: folder)
         let version = try #require(agent.stdout.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
@@ -246,7 +248,7 @@ import Testing
         #expect(push.stdout.contains("1 record sent in 1 change set") && push.stderr.contains("with 1 record"), "\(push)")
         let validate = try zz.agent(["record", "validate", zz.recordPath(code)])
         #expect(validate.stdout.contains("1 file checked, 0 errors"), "\(validate)")
-        let export = try province.cli(["records", "export", province.folder + "/all.csv"])
+        let export = try province.cli(["records", "export", "-o", province.folder + "/all.csv"])
         #expect(export.status == 0 && export.stderr.contains("exported 1 record to"), "\(export)")
         for output in [sync.stdout, sync.stderr, push.stdout, push.stderr, validate.stdout, export.stderr] {
             #expect(output.range(of: #"\b1 (records|change sets|files|fields|requests|regions|conflicts)\b"#, options: .regularExpression) == nil, "\(output)")
@@ -269,7 +271,7 @@ import Testing
         let regions = try province.cli(["regions"])
         #expect(regions.stdout.contains("(no push or pull in 1000000 h)"), "\(regions)")
         #expect(try province.cli(["regions", "--stale-after-hours", "2"]).stdout.contains("(no push or pull in 2 h)"))
-        let folder = try temporaryFolder("wait")
+        let folder = try temporary.subfolder("wait")
         for command in [["status"], ["diff"], ["init"], ["run"], ["record", "get"], ["record", "validate"], ["record", "export"]] {
             let help = try run(Binaries.agent, command + ["--help"], in: folder)
             #expect(!help.stdout.contains("--wait"), "\(command) offers --wait but never waits for the lock")
@@ -285,7 +287,7 @@ import Testing
     @Test func theReadmeTablesAndTheHelpNameTheSameOptions() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        let folder = try temporaryFolder("help")
+        let folder = try temporary.subfolder("help")
         for (binary, heading) in [(Binaries.agent, "### Agent commands"), (Binaries.aggregator, "### Aggregator commands")] {
             let table = try #require(readme.components(separatedBy: heading + "\n").dropFirst().first?.components(separatedBy: "\n\n").first)
             let rootHelp = try run(binary, ["--help"], in: folder).stdout

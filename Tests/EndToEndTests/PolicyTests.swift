@@ -126,24 +126,24 @@ import Testing
 
         // The province edits first, the bureau seals after: the bureau's value is the later one.
         try set(province, r[0], "revenueYuan=11000000")
-        try zz.edit(r[0], ["revenueYuan": 12000000])
+        try zz.edit(r[0], ["revenueYuan": 12_000_000])
         #expect(try zz.agent(["sync"]).status == 0)
-        #expect(try province.record(r[0]).document["revenueYuan"] == 12000000)
+        #expect(try province.record(r[0]).document["revenueYuan"] == 12_000_000)
 
         // The bureau seals while the province is down; the province edits after that; the
         // bureau's change set arrives later but was made earlier: the province's value stands
         // and reaches the bureau.
         province.stop()
-        try zz.edit(r[1], ["revenueYuan": 22000000])
+        try zz.edit(r[1], ["revenueYuan": 22_000_000])
         #expect(try zz.agent(["push"]).status != 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: zz.storePath + "/.esync/outbox").count == 1)
         try province.restart()
         try set(province, r[1], "revenueYuan=21000000")
         #expect(try zz.agent(["sync"]).status == 0)
-        #expect(try province.record(r[1]).document["revenueYuan"] == 21000000)
-        #expect(try zz.readRecord(r[1])["revenueYuan"] == 21000000)
+        #expect(try province.record(r[1]).document["revenueYuan"] == 21_000_000)
+        #expect(try zz.readRecord(r[1])["revenueYuan"] == 21_000_000)
         let lost = try autoDecisions(province).first { $0.uscc == r[1] }
-        #expect(lost?.incoming == 22000000 && lost?.note?.contains("onConflict: latest") == true, "\(String(describing: lost))")
+        #expect(lost?.incoming == 22_000_000 && lost?.note?.contains("onConflict: latest") == true, "\(String(describing: lost))")
         // The clock each value was set with is in the record's provenance.
         let provenance = try province.record(r[1]).provenance["revenueYuan"]
         #expect(provenance?.clock?.node == "province")
@@ -155,13 +155,13 @@ import Testing
         // The bureau edits; the province edits the same field; the bureau pulls (keeping its own
         // value, pending) and then pushes. Its wall clock says an hour ago, but its change set
         // is sealed after it heard the province's clock, so it is the later one.
-        try zz.edit(r[0], ["revenueYuan": 31000000])
+        try zz.edit(r[0], ["revenueYuan": 31_000_000])
         try set(province, r[0], "revenueYuan=30000000")
         #expect(try zz.agent(["pull"], clockSkew: -3600).status == 0)
-        #expect(try zz.readRecord(r[0])["revenueYuan"] == 31000000)
+        #expect(try zz.readRecord(r[0])["revenueYuan"] == 31_000_000)
         let push = try zz.agent(["push"], clockSkew: -3600)
         #expect(push.status == 0, "\(push)")
-        #expect(try province.record(r[0]).document["revenueYuan"] == 31000000)
+        #expect(try province.record(r[0]).document["revenueYuan"] == 31_000_000)
         let bureauClock = try #require(try province.record(r[0]).provenance["revenueYuan"]?.clock)
         #expect(bureauClock.node == "410100")
         #expect(bureauClock.milliseconds > HybridClock.wallMilliseconds() - 600_000, "the bureau's clock moved past the province's, not an hour back")
@@ -170,7 +170,7 @@ import Testing
     @Test func aBureauClockADayAheadIsCappedAndCannotDragTheProvinceAlong() throws {
         let (province, zz, r) = try setUp("policy-ahead", 2, seed: 34)
         defer { province.stop() }
-        try zz.edit(r[0], ["revenueYuan": 41000000])
+        try zz.edit(r[0], ["revenueYuan": 41_000_000])
         #expect(try zz.agent(["sync"], clockSkew: 86400).status == 0)
         let now = HybridClock.wallMilliseconds()
         let kept = try #require(try province.record(r[0]).provenance["revenueYuan"]?.clock)

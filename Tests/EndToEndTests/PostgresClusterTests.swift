@@ -14,7 +14,8 @@ import Testing
     }
 
     @Test func aCommandTheTestsRunHoldsNoneOfTheTestsDescriptors() throws {
-        let folder = try temporaryFolder("descriptors")
+        let temporary = TemporaryFolder("e2e-descriptors")
+        let folder = temporary.path
         // Open without close-on-exec, as the lock a build's flock passes down is.
         let path = folder + "/held-open"
         let fd = open(path, O_RDWR | O_CREAT, 0o600)

@@ -146,8 +146,9 @@ import Testing
         let edited = try province.sql("SELECT COUNT(*) FROM history WHERE op = 'update' AND (changes LIKE '%\"employees\"%' OR changes LIKE '%\"revenueYuan\"%')")
         #expect((Int(edited) ?? 0) > 0, "the scenario edits the report's fields: \(edited)")
 
-        // The register as the province holds it, through the streaming export.
-        let exported = try province.cli(["records", "export", "-"])
+        // The register as the province holds it, through the streaming export (to standard
+        // output without -o).
+        let exported = try province.cli(["records", "export"])
         #expect(exported.status == 0, "\(exported)")
         let documents = try RecordCSV.parse(exported.stdout).map { try $0.get().document }
         #expect(documents.count == 129)
@@ -246,17 +247,26 @@ import Testing
         #expect(try province.request(.get, "/v1/report", token: province.bureauTokens["410100"]).status == 403)
 
         // The export can be imported by a bureau's agent.
-        let kfExport = try province.cli(["records", "export", "--region", "410200", folder + "/kf.csv"])
+        let kfExport = try province.cli(["records", "export", "--region", "410200", "-o", folder + "/kf.csv"])
         #expect(kfExport.status == 0, "\(kfExport)")
         #expect(try String(contentsOfFile: folder + "/kf.csv", encoding: .utf8).split(separator: "\r\n").count == 1 + expected["410200"]!.records)
+    }
 
-        // The page in Chromium: valid SVG charts, CSV downloads, a screenshot kept.
-        if let browser = try BrowserTest.available() {
-            let page = try run("/usr/bin/env", [
-                "python3", BrowserTest.packageRoot + "/Tests/Browser/report_test.py", "--url", province.url, "--reviewer", "wang",
-                "--reviewer-token", province.reviewerToken, "--year", "\(y)", "--artefacts", BrowserTest.packageRoot + "/test-artifacts",
-            ], environment: browser, in: folder)
-            #expect(page.status == 0, "\(page)")
-        }
+    /// The report page in Chromium: valid SVG charts, a CSV download per table, a screenshot kept.
+    @Test(.disabled(if: BrowserTest.skipped, BrowserTest.skipReason))
+    func theReportPageInABrowserHasItsChartsAndDownloads() throws {
+        let province = try AggregatorProcess(regions: ["410100", "410200"], name: "report-browser")
+        defer { province.stop() }
+        let browser = try BrowserTest.environment(temporary: province.folder)
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(20, seed: 72)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let srdi = try list(Array(codes.prefix(3)), in: province.folder, named: "srdi")
+        #expect(try province.cli(["designations", "import", "--kind", "srdi", "--year", "\(Self.year)", "--batch", "1", srdi]).status == 0)
+        let page = try run("/usr/bin/env", [
+            "python3", BrowserTest.packageRoot + "/Tests/Browser/report_test.py", "--url", province.url, "--reviewer", "wang",
+            "--reviewer-token", province.reviewerToken, "--year", "\(Self.year)", "--artefacts", BrowserTest.packageRoot + "/test-artifacts",
+        ], environment: browser, in: province.folder)
+        #expect(page.status == 0, "\(page)")
     }
 }

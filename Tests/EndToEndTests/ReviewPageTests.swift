@@ -190,10 +190,11 @@ import Testing
     /// A reviewer in Chromium signs in, filters the queue, takes the bureau's value on one
     /// conflict's page and keeps the province's on two more in bulk; a forged form changes
     /// nothing. The bureau then pulls the decisions into its working copy.
-    @Test func aReviewerDecidesInTheBrowserAndTheBureauPullsTheDecisions() throws {
-        guard let browser = try BrowserTest.available() else { return }
+    @Test(.disabled(if: BrowserTest.skipped, BrowserTest.skipReason))
+    func aReviewerDecidesInTheBrowserAndTheBureauPullsTheDecisions() throws {
         let (province, zz, conflicts) = try conflicted("pages-browser", count: 4)
         defer { province.stop() }
+        let browser = try BrowserTest.environment(temporary: province.folder)
         let artefacts = BrowserTest.packageRoot + "/test-artifacts"
         let result = try run("/usr/bin/env", [
             "python3", BrowserTest.packageRoot + "/Tests/Browser/review_test.py", "--url", province.url,
@@ -219,23 +220,30 @@ import Testing
     }
 }
 
-/// Whether headless Chromium, its driver and Selenium are here. CI installs them (.ci/run); a
-/// developer without them sets ESYNC_SKIP_BROWSER=1 to skip the browser test with a reason,
-/// and otherwise the test fails saying what to install.
+/// Headless Chromium, its driver and Selenium, for the tests that drive the review pages in a
+/// browser. CI installs them (.ci/run); a developer without them sets ESYNC_SKIP_BROWSER=1 and
+/// those tests are reported as skipped, with the reason; otherwise a test without them fails
+/// saying what to install.
 enum BrowserTest {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-    /// The environment for the script, or nil when the test is to be skipped.
-    static func available() throws -> [String: String]? {
+    /// ESYNC_SKIP_BROWSER=1: the browser tests are skipped (`.disabled(if:)`).
+    static var skipped: Bool { ProcessInfo.processInfo.environment["ESYNC_SKIP_BROWSER"] == "1" }
+    static let skipReason: Comment = "ESYNC_SKIP_BROWSER=1: the browser tests are skipped"
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The environment for a browser script, with `temporary` (the test's folder) as its
+    /// TMPDIR, so that what Chromium leaves there goes with the folder; throws, naming what to
+    /// install, when something it needs is not here.
+    static func environment(temporary: String) throws -> [String: String] {
         let missing = try ["chromium", "chromedriver"].filter { try run("/usr/bin/env", ["which", $0], in: NSTemporaryDirectory()).status != 0 }
             + (try run("/usr/bin/env", ["python3", "-c", "import selenium"], in: NSTemporaryDirectory()).status != 0 ? ["selenium (pip)"] : [])
-        if missing.isEmpty { return [:] }
-        let reason = "the browser test needs \(missing.joined(separator: ", ")): apt-get install chromium chromium-driver fonts-noto-cjk; pip install selenium"
-        if ProcessInfo.processInfo.environment["ESYNC_SKIP_BROWSER"] == "1" {
-            print("skipped aReviewerDecidesInTheBrowserAndTheBureauPullsTheDecisions: \(reason) (ESYNC_SKIP_BROWSER=1)")
-            return nil
+        guard missing.isEmpty else {
+            throw Missing(description: "the browser tests need \(missing.joined(separator: ", ")): apt-get install chromium chromium-driver fonts-noto-cjk; pip install selenium (or set ESYNC_SKIP_BROWSER=1 to skip them)")
         }
-        Issue.record(Comment(rawValue: reason + " (or set ESYNC_SKIP_BROWSER=1 to skip it)"))
-        return nil
+        return ["TMPDIR": temporary + "/"]
     }
 }

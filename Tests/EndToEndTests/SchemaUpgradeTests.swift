@@ -7,10 +7,11 @@ import Testing
 /// v18-certificate-keys). `serve` and the other commands refuse it and say what to run, so
 /// that instances sharing a register never race to migrate it; `database migrate` does it once.
 @Suite struct SchemaUpgradeTests {
+    let temporary = TemporaryFolder("e2e-schema")
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/register-v18.sql").path
 
     func olderRegister() throws -> (folder: String, config: String) {
-        let folder = try temporaryFolder("schema")
+        let folder = try temporary.subfolder("schema")
         let config = folder + "/aggregator.yaml"
         try "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\ncli: { by: harness }\n"
             .write(toFile: config, atomically: true, encoding: .utf8)
@@ -62,8 +63,7 @@ import Testing
     /// gives it the schema, the other waits for that instead of taking it for an older one.
     @Test func twoInstancesStartingOnANewRegisterBothServe() throws {
         for attempt in 0..<3 {
-            let folder = try temporaryFolder("schema-race")
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let folder = try temporary.subfolder("schema-race")
             let config = folder + "/aggregator.yaml"
             try "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\n".write(toFile: config, atomically: true, encoding: .utf8)
             let results = Collected([ProcessResult?](repeating: nil, count: 2))

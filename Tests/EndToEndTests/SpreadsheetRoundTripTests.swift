@@ -8,8 +8,10 @@ import Testing
 /// serial dates) imports with the real `esync-agent`; the agent's and the province's xlsx
 /// exports, opened in LibreOffice again, read back the same values.
 @Suite(.serialized) struct SpreadsheetRoundTripTests {
+    let temporary = TemporaryFolder("e2e-spreadsheet-round-trip")
+
     @Test func aWorkbookLibreOfficeMadeImportsAndTheExportReadsBackTheSameInLibreOffice() throws {
-        guard let office = try LibreOffice.available(for: "aWorkbookLibreOfficeMadeImportsAndTheExportReadsBackTheSameInLibreOffice") else { return }
+        guard let office = try LibreOffice.available(for: "aWorkbookLibreOfficeMadeImportsAndTheExportReadsBackTheSameInLibreOffice", in: temporary) else { return }
         let province = try AggregatorProcess(regions: ["410100"], name: "xlsx-office")
         defer { province.stop() }
         let zz = try AgentHandle(region: "410100", aggregator: province)
@@ -53,7 +55,7 @@ import Testing
         let agentExport = zz.folder + "/export.xlsx", provinceExport = zz.folder + "/register.xlsx"
         let exported = try zz.agent(["record", "export", "--format", "xlsx", "-o", agentExport])
         #expect(exported.status == 0, "\(exported)")
-        let registered = try province.cli(["records", "export", "--format", "xlsx", provinceExport])
+        let registered = try province.cli(["records", "export", "--format", "xlsx", "-o", provinceExport])
         #expect(registered.status == 0 && registered.stderr.contains("exported 40 records"), "\(registered)")
         for file in [agentExport, provinceExport] {
             #expect(!(try office.sheetXML(file)).contains("<f"), "\(file): no formula")
@@ -95,10 +97,10 @@ struct LibreOffice {
 
     /// LibreOffice, or nil after saying on standard output why the test is skipped and recording
     /// that as a known issue, so that a machine without it shows the test as not run.
-    static func available(for test: String) throws -> LibreOffice? {
+    static func available(for test: String, in folder: TemporaryFolder) throws -> LibreOffice? {
         let found = try run("/usr/bin/env", ["which", "soffice"], in: NSTemporaryDirectory())
         if found.status == 0 {
-            return LibreOffice(soffice: found.stdout.trimmingCharacters(in: .whitespacesAndNewlines), profile: try temporaryFolder("lo-profile"))
+            return LibreOffice(soffice: found.stdout.trimmingCharacters(in: .whitespacesAndNewlines), profile: try folder.subfolder("lo-profile"))
         }
         let reason = "skipped \(test): soffice is not installed (apt-get install libreoffice-calc)"
         print(reason)

@@ -21,10 +21,15 @@ import Testing
         let agentFile = zz.folder + "/agent.csv", provinceFile = province.folder + "/province.csv"
         let agentExport = try zz.agent(["record", "export", "-o", agentFile])
         #expect(agentExport.status == 0, "\(agentExport)")
+        // FILE without -o, the spelling before both tools took -o, still works and says it is deprecated.
         let provinceExport = try province.cli(["records", "export", provinceFile])
-        #expect(provinceExport.status == 0, "\(provinceExport)")
+        #expect(provinceExport.status == 0 && provinceExport.stderr.contains("`records export FILE` is deprecated"), "\(provinceExport)")
         let warnings = try province.cli(["report", "--csv", "--table", "warnings"])
         #expect(warnings.status == 0 && warnings.stdout.contains(uscc), "\(warnings)")
+        // -o - is standard output, in both tools.
+        let agentOut = try zz.agent(["record", "export", "-o", "-"]), provinceOut = try province.cli(["records", "export", "-o", "-"])
+        #expect(agentOut.stdout == (try String(contentsOfFile: agentFile, encoding: .utf8)), "\(agentOut)")
+        #expect(provinceOut.stdout == (try String(contentsOfFile: provinceFile, encoding: .utf8)), "\(provinceOut)")
 
         let neutralised = "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
         for (what, text) in [

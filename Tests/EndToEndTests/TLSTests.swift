@@ -9,6 +9,7 @@ import Testing
 /// `openssl` for each test, real `esync-aggregator serve` with HummingbirdTLS, real agents
 /// through libcurl.
 @Suite(.serialized) struct TLSTests {
+    let temporary = TemporaryFolder("e2e-tls")
     static let zhengzhou = "410100"
     static let kaifeng = "410200"
 
@@ -50,7 +51,7 @@ import Testing
     }
 
     @Test func aBureauSyncsOverHTTPSWithItsTokenAndTheProvincesCA() throws {
-        let pki = try TestPKI(name: "pki-token")
+        let pki = try TestPKI(name: "pki-token", in: temporary)
         let province = try province(pki, name: "tls-token", clientCA: false)
         defer { province.stop() }
         #expect(province.url.hasPrefix("https://"))
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func aBureauWithARegisteredCertificateSyncsWithoutAToken() throws {
-        let pki = try TestPKI(name: "pki-cert")
+        let pki = try TestPKI(name: "pki-cert", in: temporary)
         let province = try province(pki, name: "tls-cert")
         defer { province.stop() }
         let (zz, _) = try registeredAgent("zz-agent", Self.zhengzhou, pki, on: province)
@@ -89,7 +90,7 @@ import Testing
     /// token of the region (neither with a key of its own) may push unsigned or sign with a key
     /// the province does not know; a certificate registers its store's key with `cert key`.
     @Test func aCertificateOrASecondTokenCannotSkipTheRegionsSigningKey() throws {
-        let pki = try TestPKI(name: "pki-signing")
+        let pki = try TestPKI(name: "pki-signing", in: temporary)
         let province = try province(pki, name: "tls-signing")
         defer { province.stop() }
         let signed = try AgentHandle(region: Self.zhengzhou, aggregator: province, server: ["caFile": pki.ca])
@@ -135,7 +136,7 @@ import Testing
     }
 
     @Test func anAgentThatTrustsTheWrongCAFailsClearlyAndPushesNothing() throws {
-        let pki = try TestPKI(name: "pki-wrong-ca")
+        let pki = try TestPKI(name: "pki-wrong-ca", in: temporary)
         let province = try province(pki, name: "tls-wrong-ca")
         defer { province.stop() }
         let zz = try AgentHandle(region: Self.zhengzhou, aggregator: province, server: ["caFile": pki.otherCA])
@@ -152,7 +153,7 @@ import Testing
     }
 
     @Test func anUnregisteredOrForeignCertificateIsRefused() throws {
-        let pki = try TestPKI(name: "pki-unregistered")
+        let pki = try TestPKI(name: "pki-unregistered", in: temporary)
         let province = try province(pki, name: "tls-unregistered")
         defer { province.stop() }
         // Signed by the province CA but never registered: 401 naming the certificate.
@@ -175,7 +176,7 @@ import Testing
     }
 
     @Test func aRevokedCertificateStopsAtOnce() throws {
-        let pki = try TestPKI(name: "pki-revoke")
+        let pki = try TestPKI(name: "pki-revoke", in: temporary)
         let province = try province(pki, name: "tls-revoke")
         defer { province.stop() }
         let (zz, pair) = try registeredAgent("zz-revoked", Self.zhengzhou, pki, on: province)
@@ -195,7 +196,7 @@ import Testing
     }
 
     @Test func aCertificateOfOneRegionCannotWriteAnotherRegionsRecords() throws {
-        let pki = try TestPKI(name: "pki-regions")
+        let pki = try TestPKI(name: "pki-regions", in: temporary)
         let province = try province(pki, name: "tls-regions")
         defer { province.stop() }
         let kf = try AgentHandle(region: Self.kaifeng, aggregator: province, server: ["caFile": pki.ca])
@@ -224,7 +225,7 @@ import Testing
     }
 
     @Test func verificationIsOffOnlyWhenTheConfigSaysSoInWords() throws {
-        let pki = try TestPKI(name: "pki-insecure")
+        let pki = try TestPKI(name: "pki-insecure", in: temporary)
         let province = try AggregatorProcess(regions: [Self.zhengzhou], name: "tls-insecure", config: """
             tls:
               cert: \(pki.selfSigned.cert)
@@ -255,7 +256,7 @@ import Testing
     /// handshake failure from the server; 1.2 and 1.3 connect. `SECLEVEL=0` lets the local
     /// openssl offer the old versions, so that a refusal is the server's, not the client's.
     @Test func onlyTLS12AndNewerAreAccepted() throws {
-        let pki = try TestPKI(name: "pki-versions")
+        let pki = try TestPKI(name: "pki-versions", in: temporary)
         let province = try province(pki, name: "tls-versions", clientCA: false)
         defer { province.stop() }
         let port = String(province.url.split(separator: ":").last ?? "")
@@ -274,8 +275,8 @@ import Testing
     }
 
     @Test func aMissingOrWrongServerCertificateStopsServeNamingTheFile() throws {
-        let pki = try TestPKI(name: "pki-startup")
-        let folder = try temporaryFolder("tls-startup")
+        let pki = try TestPKI(name: "pki-startup", in: temporary)
+        let folder = try temporary.subfolder("tls-startup")
         func serve(_ tls: String) throws -> ProcessResult {
             try "listen: { host: 127.0.0.1, port: 0 }\ndatabase: { path: province.sqlite }\n\(tls)".write(toFile: folder + "/aggregator.yaml", atomically: true, encoding: .utf8)
             return try run(Binaries.aggregator, ["serve", "--config", folder + "/aggregator.yaml"], in: folder, killAfter: 20)

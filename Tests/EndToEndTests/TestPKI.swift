@@ -18,8 +18,9 @@ struct TestPKI: Sendable {
     var server: Pair { Pair(cert: folder + "/server.pem", key: folder + "/server.key") }
     var selfSigned: Pair { Pair(cert: folder + "/self-signed.pem", key: folder + "/self-signed.key") }
 
-    init(name: String) throws {
-        folder = try temporaryFolder(name)
+    /// `parent`: the test's folder, which removes this one with it.
+    init(name: String, in parent: TemporaryFolder) throws {
+        folder = try parent.subfolder(name)
         try Self.makeCA("ca", in: folder)
         try Self.makeCA("other-ca", in: folder)
         try issue("server", subject: "127.0.0.1", extensions: "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth")

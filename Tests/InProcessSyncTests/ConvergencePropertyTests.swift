@@ -38,14 +38,14 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let regions = ["410100", "410300"]
         let province = try await InProcessProvince(regions: regions, name: "property-\(seed)")
-        defer { if Self.environment["ESYNC_KEEP"] == nil { province.removeFolder() } }
+        defer { province.removeFolder() }
         var bureaus: [String: InProcessBureau] = [:]
         var records: [String: [String]] = [:]
         for (n, region) in regions.enumerated() {
             let bureau = try InProcessBureau(region: region, token: province.tokens[region]!, folder: province.folder + "/bureau-\(region)")
             records[region] = try bureau.generate(5, seed: seed &* 10 &+ UInt64(n))
-            let status = try await province.withAPI { bureau.run("sync", on: $0) }
-            #expect(status == 0)
+            let outcome = try await province.withAPI { bureau.run("sync", on: $0) }
+            #expect(outcome == .clean)
             bureaus[region] = bureau
         }
         var edits: [Edit] = []
@@ -84,15 +84,15 @@ import Testing
                 trace.append("\(step) province edits \(target) \(field)")
             case 45..<70:
                 let command = ["push", "pull", "sync"].randomElement(using: &rng)!
-                let status = try await province.withAPI { bureau.run(command, on: $0) }
-                #expect([0, 3].contains(status), "seed \(seed) step \(step) \(command) \(region): exit \(status)")
-                if command != "pull" && [0, 3].contains(status) { unpushed[region] = nil }
-                trace.append("\(step) \(command) \(region) → \(status)")
+                let outcome = try await province.withAPI { bureau.run(command, on: $0) }
+                #expect(outcome.isDone, "seed \(seed) step \(step) \(command) \(region): \(outcome)")
+                if command != "pull" && outcome.isDone { unpushed[region] = nil }
+                trace.append("\(step) \(command) \(region) → \(outcome)")
             case 70..<80:
                 let stopAfter = Int.random(in: 1...2, using: &rng)
-                let status = try await province.withAPI { bureau.run("sync", on: $0, stopAfter: stopAfter) }
-                if status == 0 { unpushed[region] = nil } else { stops += 1 }
-                trace.append("\(step) sync \(region) stopped at safe point \(stopAfter) → \(status)")
+                let outcome = try await province.withAPI { bureau.run("sync", on: $0, stopAfter: stopAfter) }
+                if outcome == .clean { unpushed[region] = nil } else { stops += 1 }
+                trace.append("\(step) sync \(region) stopped at safe point \(stopAfter) → \(outcome)")
             case 80..<93:
                 guard let conflict = try await province.openConflicts().randomElement(using: &rng) else { continue }
                 let resolution: Resolution

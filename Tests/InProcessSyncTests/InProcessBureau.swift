@@ -28,23 +28,42 @@ struct InProcessBureau: Sendable {
         try RecordTransfer(store: try Store.open(storePath), region: region).generate(count: count, seed: seed).sorted()
     }
 
-    /// `esync-agent push|pull|sync`: its exit code. `stopAfter`: a stop is asked for at the
+    /// How a command ended: as `esync-agent push|pull|sync` would end with 0, 3 or another code.
+    enum Outcome: Equatable, CustomStringConvertible {
+        case clean
+        /// Done, but some records were skipped (exit code 3).
+        case skipped
+        case failed(AgentError.Category)
+
+        /// Done, whether or not some records were skipped.
+        var isDone: Bool { self == .clean || self == .skipped }
+
+        var description: String {
+            switch self {
+            case .clean: "clean"
+            case .skipped: "skipped some"
+            case .failed(let category): "failed (\(category))"
+            }
+        }
+    }
+
+    /// `esync-agent push|pull|sync`: how it ended. `stopAfter`: a stop is asked for at the
     /// engine's n-th safe point (a SIGTERM in the middle of the sync).
-    func run(_ command: String, on router: RouterClient, stopAfter: Int? = nil) -> Int32 {
+    func run(_ command: String, on router: RouterClient, stopAfter: Int? = nil) -> Outcome {
         let checks = Counter()
         do throws(AgentError) {
             let client = ProvinceClient(baseURL: InProcessTransport.baseURL, region: region, token: token, transport: InProcessTransport(router))
             let engine = try SyncEngine(config: config, store: try Store.open(storePath), client: client)
             if let stopAfter { engine.shouldStop = { checks.next() >= stopAfter } }
             switch command {
-            case "push": return try engine.push().isClean ? ExitStatus.success : ExitStatus.badRecords
-            case "pull": return try engine.pull().isClean ? ExitStatus.success : ExitStatus.badRecords
+            case "push": return try engine.push().isClean ? .clean : .skipped
+            case "pull": return try engine.pull().isClean ? .clean : .skipped
             default:
                 let push = try engine.push(), pull = try engine.pull()
-                return push.isClean && pull.isClean ? ExitStatus.success : ExitStatus.badRecords
+                return push.isClean && pull.isClean ? .clean : .skipped
             }
         } catch {
-            return error.exitCode
+            return .failed(error.category)
         }
     }
 

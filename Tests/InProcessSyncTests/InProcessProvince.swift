@@ -1,4 +1,5 @@
 @testable import Aggregator
+import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import SyncCore
@@ -15,8 +16,7 @@ final class InProcessProvince: @unchecked Sendable {
     let reviewer = Principal.provinceCLI(user: "wang")
 
     init(regions: [String], name: String) async throws {
-        folder = NSTemporaryDirectory() + "esync-inprocess-\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        folder = TemporaryFolder.make("inprocess-\(name)")
         self.regions = regions
         (database, server) = try Self.open(folder)
         for region in regions {
@@ -74,5 +74,6 @@ final class InProcessProvince: @unchecked Sendable {
         try await MergeService(database: database).history(uscc, for: reviewer).compactMap(\.document)
     }
 
-    func removeFolder() { try? FileManager.default.removeItem(atPath: folder) }
+    /// Removes the folder, the bureaus' folders in it too (kept with ESYNC_KEEP set).
+    func removeFolder() { TemporaryFolder.remove(folder) }
 }

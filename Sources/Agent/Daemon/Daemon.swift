@@ -65,7 +65,9 @@ public final class Daemon: Sendable {
         var wakeUp: Bool { state.withLock { $0.stopping || $0.reload } }
     }
 
-    public func run() async -> Int32 {
+    /// Runs until SIGTERM or SIGINT (nil), or until the store cannot be opened at start: that
+    /// error, logged already, for the command line's exit code.
+    public func run() async -> (any Error)? {
         let notifier = SystemdNotifier()
         let signals = SignalEvents()
         signals.start()
@@ -92,7 +94,7 @@ public final class Daemon: Sendable {
         } catch {
             extending.cancel()
             log.error("cannot open the store: \(error)")
-            return (error as? AgentError)?.exitCode ?? ExitStatus.failure
+            return error
         }
         let watchdog = Task { [notifier] in
             guard let period = notifier.watchdogInterval else { return }
@@ -210,7 +212,7 @@ public final class Daemon: Sendable {
         signals.stop()
         listener.cancel()
         log.notice("stopped")
-        return ExitStatus.success
+        return nil
     }
 
     /// After a success: the interval plus up to the jitter; after failures: 1, 2, 4 … seconds,
@@ -221,7 +223,10 @@ public final class Daemon: Sendable {
         return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
     }
 
-    enum Wake { case elapsed, woken, recordsChanged, watchFailed(RecordWatch.Failure) }
+    enum Wake {
+        case elapsed, woken, recordsChanged
+        case watchFailed(RecordWatch.Failure)
+    }
 
     /// Waits `seconds`, or until a signal asks for something, or until the watched records
     /// changed and settled. Wakes every 100 ms to look (the watch is read without blocking).

@@ -23,6 +23,10 @@ public struct AgentState: Codable, Sendable, Equatable {
     /// of a store made before identities) and again by `reconcile --apply`. Sent with every push
     /// and pull, so the province can tell this store from a restored copy or a new one.
     public var epoch: String?
+    /// The province's register, and its generation, this store syncs with (see `RegisterStamp`):
+    /// learnt from the first answer that carries it, sent with every push and pull, and moved to
+    /// the new generation only when the store has healed after a restore (`SyncEngine.heal`).
+    public var province: RegisterStamp?
     /// The province's change sequence up to which this store has merged its region's records.
     public var cursor: Int64 = 0 {
         didSet { highestCursor = max(highestCursor, cursor) }
@@ -117,11 +121,11 @@ public struct AgentState: Codable, Sendable, Equatable {
 
     /// What the store tells the province about itself; nil until it has an epoch.
     public var identity: StoreIdentity? {
-        epoch.map { StoreIdentity(epoch: $0, cursor: highestCursor, sequence: outboxSequence, region: region) }
+        epoch.map { StoreIdentity(epoch: $0, cursor: highestCursor, sequence: outboxSequence, region: region, register: province) }
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, region, epoch, cursor, highestCursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets,
+        case format, region, epoch, province, cursor, highestCursor, outboxSequence, lastPush, lastPull, parked, pendingDeletes, rejected, heldChangeSets,
              deferred, clock, chainHead, provinceHashes, lastVerify, recentDecisions
     }
 
@@ -132,6 +136,7 @@ public struct AgentState: Codable, Sendable, Equatable {
         format = try c.decodeIfPresent(Int.self, forKey: .format) ?? 1
         region = try c.decode(String.self, forKey: .region)
         epoch = try c.decodeIfPresent(String.self, forKey: .epoch)
+        province = try c.decodeIfPresent(RegisterStamp.self, forKey: .province)
         cursor = try c.decodeIfPresent(Int64.self, forKey: .cursor) ?? 0
         highestCursor = max(try c.decodeIfPresent(Int64.self, forKey: .highestCursor) ?? 0, cursor)
         outboxSequence = try c.decodeIfPresent(Int64.self, forKey: .outboxSequence) ?? 0
@@ -159,13 +164,15 @@ public struct AgentState: Codable, Sendable, Equatable {
     }
 
     public func save(to path: String) throws(AgentError) {
+        try FileSystem.writeAtomically(path, try encoded(for: path))
+    }
+
+    /// The state file's bytes (`path`: for the error).
+    func encoded(for path: String) throws(AgentError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            let data = try encoder.encode(self)
-            try FileSystem.writeAtomically(path, Array(data) + [0x0A])
-        } catch let error as AgentError {
-            throw error
+            return Array(try encoder.encode(self)) + [0x0A]
         } catch {
             throw .corruptState(path: path, reason: "cannot encode the agent state: \(error)")
         }

@@ -37,6 +37,9 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
     /// The province does not recognise this store (recreated, or restored from a backup) and
     /// refused the push or pull: `esync-agent reconcile`.
     case storeIdentity(StoreIdentityConflict, url: String)
+    /// The province's register is not the one this store synced with: restored from a backup
+    /// (the engine heals, see `SyncEngine.heal`), or another register altogether (it stops).
+    case registerMismatch(RegisterMismatch, url: String)
 
     public var description: String {
         switch self {
@@ -89,43 +92,44 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
             return "\(message) (the push stops here; \(file) is kept, and nothing of it or of the change sets after it was applied)"
         case .storeIdentity(let conflict, let url):
             return "the province does not recognise this store (\(conflict.error), \(conflict.reason.rawValue), \(url)): \(conflict.message)"
+        case .registerMismatch(let mismatch, let url):
+            return "\(url): \(mismatch.message)"
         }
     }
 
-    /// The exit code a command ends with when this error stops it (documented in `--help`).
-    public var exitCode: Int32 {
+    /// What this error means to whoever ran the command; the command line gives each its exit
+    /// code (documented in `--help`).
+    public enum Category: Sendable, Equatable {
+        /// A bad command line or configuration, or an option that does not fit the file.
+        case usage
+        /// Another esync process holds the store's lock.
+        case storeLocked
+        /// The province does not recognise the store (made anew, or restored from a backup).
+        case storeNotRecognised
+        /// The province could not be reached, or answered that it is unavailable (5xx).
+        case unreachable
+        /// The province refused the credentials or the request (401/403), or a change set's
+        /// signature or its place in the store's chain.
+        case refused
+        /// A record file, a CSV line or a workbook that cannot be taken, or a record not there.
+        case badRecords
+        /// Anything else; nothing acknowledged was lost.
+        case failure
+    }
+
+    public var category: Category {
         switch self {
-        case .config, .notAStore, .alreadyInitialized, .usage, .spreadsheet(_, .noSuchSheet): return ExitStatus.usage
-        case .lockHeld: return ExitStatus.busy
-        case .storeIdentity: return ExitStatus.storeNotRecognised
-        case .transport(let e) where e.isConnectionProblem: return ExitStatus.unreachable
-        case .transport(let e) where e.tlsFailure == .clientCertificateRefused: return ExitStatus.refused
-        case .server(let refusal) where refusal.kind == .unauthorized || refusal.kind == .forbidden: return ExitStatus.refused
-        case .sealRefused: return ExitStatus.refused
-        case .server(let refusal) where refusal.kind == .unavailable: return ExitStatus.unreachable
-        case .invalidRecord, .csv, .recordNotFound, .spreadsheet: return ExitStatus.badRecords
-        default: return ExitStatus.failure
+        case .config, .notAStore, .alreadyInitialized, .usage, .spreadsheet(_, .noSuchSheet): .usage
+        case .lockHeld: .storeLocked
+        case .storeIdentity: .storeNotRecognised
+        case .registerMismatch(let mismatch, _) where mismatch.reason == .otherRegister: .storeNotRecognised
+        case .transport(let e) where e.isConnectionProblem: .unreachable
+        case .transport(let e) where e.tlsFailure == .clientCertificateRefused: .refused
+        case .server(let refusal) where refusal.kind == .unauthorized || refusal.kind == .forbidden: .refused
+        case .sealRefused: .refused
+        case .server(let refusal) where refusal.kind == .unavailable: .unreachable
+        case .invalidRecord, .csv, .recordNotFound, .spreadsheet: .badRecords
+        default: .failure
         }
     }
-}
-
-/// Exit codes of every `esync-agent` command.
-public enum ExitStatus {
-    public static let success: Int32 = 0
-    /// Something failed; nothing acknowledged was lost.
-    public static let failure: Int32 = 1
-    /// Bad command line or configuration.
-    public static let usage: Int32 = 2
-    /// The command finished, but some records were skipped (invalid files, records refused by
-    /// the province); `status` lists them.
-    public static let badRecords: Int32 = 3
-    /// Another esync process holds the store's lock.
-    public static let busy: Int32 = 4
-    /// The province could not be reached (or answered 5xx); the outbox keeps everything.
-    public static let unreachable: Int32 = 5
-    /// The province refused the credentials (token or client certificate) or the request (401/403).
-    public static let refused: Int32 = 6
-    /// The province does not recognise the store (recreated, or restored from a backup): nothing
-    /// was sent or merged; `esync-agent reconcile` shows what differs and `--apply` reconciles.
-    public static let storeNotRecognised: Int32 = 7
 }

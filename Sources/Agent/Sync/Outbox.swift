@@ -53,9 +53,11 @@ final class Outbox {
     /// says so, even one of new records only: the mass-change guard then leaves all of the
     /// push's earlier pieces out of the region's recent changes.
     @discardableResult
-    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?) throws(AgentError) -> SealedChangeSet {
+    /// `recovers`: a recovery change set's generation (`ChangeSet.recovers`, `SyncEngine.heal`).
+    func seal(_ chunk: [RecordChange], clock: HybridTimestamp? = nil, push: (id: String, changes: Int)?, recovers: String? = nil) throws(AgentError) -> SealedChangeSet {
         var changeSet = ChangeSet(id: UUID().uuidString.lowercased(), region: config.region, createdAt: SyncEngine.timestamp(),
                                   agent: "esync-agent/\(AgentVersion.current)", records: chunk)
+        changeSet.recovers = recovers
         if let piece = push {
             changeSet.push = piece.id
             changeSet.pushChanges = piece.changes
@@ -129,8 +131,8 @@ final class Outbox {
                 // The halves stay pieces of the push the whole was a piece of.
                 let half = sent.records.count / 2
                 let push: (id: String, changes: Int)? = sent.push.flatMap { id in sent.pushChanges.map { (id, $0) } }
-                try seal(Array(sent.records[..<half]), clock: sent.clock, push: push)
-                try seal(Array(sent.records[half...]), clock: sent.clock, push: push)
+                try seal(Array(sent.records[..<half]), clock: sent.clock, push: push, recovers: sent.recovers)
+                try seal(Array(sent.records[half...]), clock: sent.clock, push: push, recovers: sent.recovers)
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")

@@ -13,6 +13,9 @@ public protocol ProvinceAPI: AnyObject {
     /// The province's address, for messages.
     var baseURL: String { get }
 
+    /// The register the last answer came from (`ESync-Register`), when it said.
+    var registerStamp: RegisterStamp? { get }
+
     /// Sends a sealed change set (`body`, as it lies in the outbox, of `sent`). `identity`: the
     /// store's, which the province checks before applying anything.
     func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord])

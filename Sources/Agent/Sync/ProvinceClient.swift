@@ -23,6 +23,9 @@ public final class ProvinceClient: ProvinceAPI {
     private let transport: any ProvinceTransport
     /// The libcurl handle, for a daemon to abort a transfer on stop; nil over another transport.
     public var curl: CurlClient? { transport as? CurlClient }
+    /// The register the last answer came from (`ESync-Register`); nil before any answer, or
+    /// from a province before register stamps.
+    public private(set) var registerStamp: RegisterStamp?
 
     /// A client over another transport (the in-process tests).
     public init(baseURL: String, region: String, token: String?, transport: any ProvinceTransport) {
@@ -148,7 +151,11 @@ public final class ProvinceClient: ProvinceAPI {
         }
         let response: HTTPResponse
         do { response = try transport.perform(request) } catch { throw .transport(error) }
+        if let text = response.header(RegisterStamp.header), let stamp = RegisterStamp(header: text) { registerStamp = stamp }
         guard response.status == 200 else {
+            if response.status == 409, let mismatch = try? JSONDecoder().decode(RegisterMismatch.self, from: Data(response.body)) {
+                throw .registerMismatch(mismatch, url: url)
+            }
             if response.status == 409, let conflict = try? JSONDecoder().decode(StoreIdentityConflict.self, from: Data(response.body)) {
                 throw .storeIdentity(conflict, url: url)
             }

@@ -173,8 +173,9 @@ extension SyncEngine {
     }
 
     /// Moves the outbox's files to `.esync/reconcile/outbox-TIME/`; returns how many.
-    func setAsideOutbox() throws(AgentError) -> Int {
-        let files = try outboxFiles()
+    /// `keeping`: outbox files left where they are.
+    func setAsideOutbox(keeping: Set<String> = []) throws(AgentError) -> Int {
+        let files = try outboxFiles().filter { !keeping.contains($0) }
         guard !files.isEmpty else { return 0 }
         let folder = store.statePath + "/reconcile/outbox-" + Self.timestamp().filter { $0.isNumber }
         try FileSystem.makeDirectories(folder)

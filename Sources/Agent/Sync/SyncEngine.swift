@@ -170,8 +170,13 @@ public final class SyncEngine {
 
     // MARK: - Push
 
-    /// Sends what waits in the outbox, then seals the store's new changes and sends them.
+    /// Sends what waits in the outbox, then seals the store's new changes and sends them. A
+    /// province restored from a backup is healed first (`heal`).
     public func push() throws(AgentError) -> PushSummary {
+        try healingIfRestored { () throws(AgentError) in try pushOnce() }
+    }
+
+    private func pushOnce() throws(AgentError) -> PushSummary {
         var before = PushSession.outboxOnly()
         do throws(AgentError) {
             try ensureEpoch()
@@ -242,8 +247,13 @@ public final class SyncEngine {
 
     // MARK: - Pull
 
-    /// Merges every record of the region changed at the province since the cursor.
+    /// Merges every record of the region changed at the province since the cursor. A province
+    /// restored from a backup is healed first (`heal`).
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
+        try healingIfRestored { () throws(AgentError) in try pullOnce(full: full) }
+    }
+
+    private func pullOnce(full: Bool) throws(AgentError) -> PullSummary {
         do {
             try ensureEpoch()
             if full { state.cursor = 0 }

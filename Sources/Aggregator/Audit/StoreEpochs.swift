@@ -33,9 +33,31 @@ public struct StoreEpochs: Sendable {
     /// Throws ``StoreIdentityConflict`` when the store is not the one the province knows for
     /// the region (inside the caller's transaction).
     static func judge(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws {
+        try judgeRegister(identity, register: register)
         if let known = try register.storeRegistration(region: region), let verdict = identity.judge(against: known, changeSetID: changeSet) {
             throw StoreIdentityConflict(verdict: verdict, store: identity, province: known)
         }
+    }
+
+    /// Throws ``RegisterMismatch`` when the store synced with another generation of this
+    /// register (the province was restored from a backup since), with another register, or holds
+    /// a cursor past the last change this register numbered (restored before the store learnt
+    /// generations). Checked before the store's own identity: a restored province's memory of the
+    /// store is as old as its backup.
+    static func judgeRegister(_ identity: StoreIdentity, register: any RegisterTransaction) throws {
+        let stamp = try register.registerIdentity().stamp
+        let reason: RegisterMismatch.Reason
+        if let known = identity.register, known.register != stamp.register {
+            reason = .otherRegister
+        } else if let known = identity.register, known.generation != stamp.generation {
+            reason = .restored
+        } else if identity.cursor > 0, identity.cursor > (try register.lastChangeSequence()) {
+            reason = .cursorAhead
+        } else {
+            return
+        }
+        throw RegisterMismatch(reason: reason, province: stamp, lastSequence: try register.lastChangeSequence(), store: identity.register,
+                               cursor: identity.cursor)
     }
 
     /// Remembers what the store reported (after a push was accepted).

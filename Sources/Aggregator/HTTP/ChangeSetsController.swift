@@ -54,6 +54,10 @@ struct ChangeSetsController: Sendable {
             metrics.changeSet("refused")
             conflict.log(region: changeSet.region, to: context.logger)
             throw conflict
+        } catch let mismatch as RegisterMismatch {
+            metrics.changeSet("refused")
+            mismatch.log(region: changeSet.region, to: context.logger)
+            throw mismatch
         } catch {
             metrics.changeSet("refused")
             throw error
@@ -71,5 +75,14 @@ extension StoreIdentityConflict {
     func log(region: String, to logger: Logger) {
         logger.warning("store refused", metadata: ["region": "\(region)", "reason": "\(reason.rawValue)", "epoch": "\(store.epoch)",
                                                    "known": "\(province.epoch)"])
+    }
+}
+
+extension RegisterMismatch {
+    /// Logs a store that synced with another generation or register.
+    func log(region: String, to logger: Logger) {
+        logger.warning("store synced with another register", metadata: ["region": "\(region)", "reason": "\(reason.rawValue)",
+                                                                        "store": "\(store?.description ?? "none")", "cursor": "\(cursor)",
+                                                                        "register": "\(province)", "lastSequence": "\(lastSequence)"])
     }
 }

@@ -23,6 +23,9 @@ struct ChangesController: Sendable {
             do { try await stores.check(store, region: region) } catch let conflict as StoreIdentityConflict {
                 conflict.log(region: region, to: context.logger)
                 throw conflict
+            } catch let mismatch as RegisterMismatch {
+                mismatch.log(region: region, to: context.logger)
+                throw mismatch
             }
         }
         guard let since = Int64(query.get("since") ?? "0"), since >= 0 else { throw ServiceError.badRequest("since must be a non-negative integer") }

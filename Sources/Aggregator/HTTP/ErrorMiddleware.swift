@@ -20,12 +20,23 @@ extension ServiceError: HTTPResponseError {
 extension StoreIdentityConflict: HTTPResponseError {
     public var status: HTTPResponse.Status { .conflict }
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return Response(status: .conflict, headers: [.contentType: "application/json; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(self)) ?? Data())))
-    }
+    public func response(from request: Request, context: some RequestContext) throws -> Response { conflictResponse(self) }
+}
+
+/// A store that synced with another generation or register: 409 with both stamps (the usual
+/// {error, message} members included), for the agent to heal or stop.
+extension RegisterMismatch: HTTPResponseError {
+    public var status: HTTPResponse.Status { .conflict }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response { conflictResponse(self) }
+}
+
+/// 409 with `body` as its JSON (sorted keys): an error that is its own answer.
+private func conflictResponse(_ body: some Encodable) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return Response(status: .conflict, headers: [.contentType: "application/json; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: (try? encoder.encode(body)) ?? Data())))
 }
 
 /// Turns every error into a response: errors that know their own (`HTTPResponseError`) give

@@ -22,6 +22,12 @@ info:
     Every refusal is `{"error": CODE, "message": TEXT}` (see the `Error` schema) and changes
     nothing. A bureau sees and changes only its own region: naming another is 403.
 
+    Every answer under `/v1` carries `ESync-Register: REGISTER; generation=GENERATION`: the
+    register's identity and its generation, which `esync-aggregator restore` changes. An agent
+    sends back the one it synced with (`ESync-Store-Register`); a province restored from a backup
+    refuses it with 409 `register_restored` before applying or handing out anything, and the
+    agent heals (docs/protocol.md, "A province restored from a backup").
+
     This document is served by the aggregator at `GET /openapi.yaml` and is kept true by the
     end-to-end tests, which check every answer they receive against it, and by a fuzzer run
     against a live aggregator in CI (`Tests/OpenAPI/fuzz.sh`).
@@ -113,6 +119,7 @@ paths:
         - $ref: "#/components/parameters/StoreSequence"
         - $ref: "#/components/parameters/StoreChangeSetSequence"
         - $ref: "#/components/parameters/StoreRegion"
+        - $ref: "#/components/parameters/StoreRegister"
       requestBody:
         required: true
         content:
@@ -164,6 +171,7 @@ paths:
         - $ref: "#/components/parameters/StoreCursor"
         - $ref: "#/components/parameters/StoreSequence"
         - $ref: "#/components/parameters/StoreRegion"
+        - $ref: "#/components/parameters/StoreRegister"
       responses:
         "200":
           description: One page of the feed.
@@ -625,6 +633,11 @@ components:
       in: header
       description: The region the store is configured for; another than the credential's is 403.
       schema: { type: string, pattern: "^[0-9]{6}$" }
+    StoreRegister:
+      name: ESync-Store-Register
+      in: header
+      description: "The register and generation the store last synced with (`REGISTER; generation=GENERATION`); another generation of this register is 409 `register_restored`, another register 409 `other_register`."
+      schema: { type: string, pattern: "^[0-9a-f-]{1,64}; *generation=[0-9a-f-]{1,64}$" }
 
   responses:
     BadRequest:
@@ -660,14 +673,17 @@ components:
     StoreConflict:
       description: |
         `conflict` (a change set id used by another region), `broken_chain` (a change set that
-        does not follow the last one accepted from its store), or `store_recreated` /
-        `store_restored` with the verdict and both sides' numbers.
+        does not follow the last one accepted from its store), `store_recreated` /
+        `store_restored` with the verdict and both sides' numbers, or `register_restored` /
+        `other_register` with both register stamps (a province restored from a backup, or
+        another province).
       content:
         application/json:
           schema:
             anyOf:
               - $ref: "#/components/schemas/Error"
               - $ref: "#/components/schemas/StoreIdentityConflict"
+              - $ref: "#/components/schemas/RegisterMismatch"
     TooLarge:
       description: A body over `limits.maxBodyBytes` (declared, received or inflated), or more records than `limits.maxRecordsPerChangeSet` (`too_large`).
       content:
@@ -755,6 +771,10 @@ components:
           additionalProperties: { $ref: "#/components/schemas/FieldChange" }
         baseRevision: { type: [integer, "null"], format: int64 }
         expectedHash: { type: [string, "null"], maxLength: 200 }
+        recovered:
+          type: [object, "null"]
+          description: "In a recovery change set: fields whose value a reviewer decided → where the decision came from; each must be one of `fields`."
+          additionalProperties: { type: string, maxLength: 4096 }
     ChangeSet:
       type: object
       required: [format, id, region, records]
@@ -768,6 +788,10 @@ components:
         pushChanges: { type: [integer, "null"] }
         push: { type: [string, "null"], maxLength: 100 }
         clock: { oneOf: [{ $ref: "#/components/schemas/Clock" }, { type: "null" }] }
+        recovers:
+          type: [string, "null"]
+          maxLength: 200
+          description: "A recovery change set: the register generation whose acknowledged values it brings back after a restore. Province fields and `recovered` fields wait as `recovered` conflicts."
         previous: { type: [string, "null"], maxLength: 200 }
         signer: { type: [string, "null"], maxLength: 200 }
         signature: { type: [string, "null"], maxLength: 200 }
@@ -879,7 +903,7 @@ components:
         uscc: { type: string }
         region: { type: string }
         field: { type: string, description: "A field path; `*` for a delete request." }
-        kind: { type: string, enum: [field, authority, delete, transfer] }
+        kind: { type: string, enum: [field, authority, delete, transfer, recovered] }
         status: { type: string, enum: [open, resolved, auto, withdrawn] }
         expected: { $ref: "#/components/schemas/AnyJSON" }
         current: { $ref: "#/components/schemas/AnyJSON" }
@@ -893,6 +917,7 @@ components:
         resolvedBy: { type: string }
         resolvedAt: { type: string }
         revision: { type: integer, format: int64 }
+        origin: { type: string, description: "For a recovered value: where it came from." }
     ConflictList:
       type: object
       required: [conflicts]
@@ -919,6 +944,26 @@ components:
         sequence: { type: integer, format: int64 }
         changeSetSequence: { type: integer, format: int64 }
         region: { type: string }
+        register: { $ref: "#/components/schemas/RegisterStamp" }
+    RegisterStamp:
+      type: object
+      required: [register, generation]
+      additionalProperties: false
+      properties:
+        register: { type: string }
+        generation: { type: string }
+    RegisterMismatch:
+      type: object
+      required: [error, message, reason, province, lastSequence, cursor]
+      additionalProperties: false
+      properties:
+        error: { type: string, enum: [register_restored, other_register] }
+        message: { type: string }
+        reason: { type: string, enum: [register-restored, cursor-ahead, other-register] }
+        province: { $ref: "#/components/schemas/RegisterStamp" }
+        lastSequence: { type: integer, format: int64, description: "The last change this register numbered." }
+        store: { $ref: "#/components/schemas/RegisterStamp" }
+        cursor: { type: integer, format: int64 }
     StoreRegistration:
       type: object
       required: [region, epoch, cursor, sequence, handedCursor, lastChangeSetSequence, registeredAt]

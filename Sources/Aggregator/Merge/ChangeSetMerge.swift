@@ -18,6 +18,7 @@ import SyncCore
 /// | update | none | rejected: send it as a new record |
 /// | create or update naming another region | none | `.forbidden` (a bureau creates records of its own region only) |
 /// | `region` changed | the region's | a transfer parked for review with the whole change (`conflict`) |
+/// | fields of a recovery change set (`recovers`) | the region's, or none | province fields and fields marked `recovered` wait as `recovered` conflicts (unless the province has that value); the others as below |
 /// | fields | the region's, or none | province fields (authority `province`) are not applied and kept as automatic decisions; a state moving backwards is parked; every other field is a compare-and-set (`CompareAndSet`), a field both sides changed decided by the policy's rule or parked |
 ///
 /// A record whose merged document does not validate (or would change its `uscc`) is rejected
@@ -36,7 +37,8 @@ enum ChangeSetMerge {
         var records = stored
         plan.answers.reserveCapacity(changeSet.records.count)
         for change in changeSet.records {
-            var record = RecordPlan(change: change, row: records[change.uscc], region: region, policy: policy, context: context)
+            var record = RecordPlan(change: change, row: records[change.uscc], region: region, policy: policy, context: context,
+                                    recovers: changeSet.recovers)
             do {
                 try record.merge(clocks: clocks)
             } catch ServiceError.forbidden(let message) where refuseForeignRecords {
@@ -65,13 +67,16 @@ private struct RecordPlan {
     let region: String
     let policy: FieldPolicy
     let context: WriteContext
+    /// The generation a recovery change set brings values back from (`ChangeSet.recovers`).
+    let recovers: String?
     var result: RecordResult
     var revision: WritePlan.Revision?
     var conflicts: [WritePlan.Conflict] = []
     /// The conflicts the answer names (index into `conflicts`).
     var refs: [(field: String, index: Int)] = []
 
-    init(change: RecordChange, row: StoredRecord?, region: String, policy: FieldPolicy, context: WriteContext) {
+    init(change: RecordChange, row: StoredRecord?, region: String, policy: FieldPolicy, context: WriteContext, recovers: String?) {
+        self.recovers = recovers
         self.change = change
         self.row = row
         self.region = region
@@ -139,13 +144,40 @@ private struct RecordPlan {
             result = RecordResult(uscc: uscc, outcome: .conflict, revision: row.revision, document: row.document)
             return
         }
+        let row = self.row
+        let current = { (path: String) in row.flatMap { FieldPath.leaf(at: path, in: $0.document) } }
+        // A recovery change set brings back what the province acknowledged before it was
+        // restored from a backup: the province's own fields (designations) and fields a reviewer
+        // decided wait in the queue as recovered values, for a reviewer to restore (null and
+        // absent count as equal; a value the province has again is no conflict). The bureau's
+        // fields go on as its edits.
+        if let recovers {
+            // One recovered value per province field (a designation is one object, whose members
+            // are restored together), one per decided field.
+            var groups: [String: [String]] = [:]
+            for path in fields.keys where path != "region" {
+                if change.recovered?[path] != nil {
+                    groups[path, default: []].append(path)
+                } else if policy.rule(for: path).authority == .province {
+                    groups[FieldPath.components(path).first ?? path, default: []].append(path)
+                }
+            }
+            for (field, leaves) in groups.sorted(by: { $0.key < $1.key }) {
+                var sent: [String: FieldChange] = [:]
+                for leaf in leaves { sent[leaf] = fields.removeValue(forKey: leaf) }
+                let now = row.flatMap { FieldPath.value(at: field, in: $0.document) }
+                let incoming = FieldPath.value(at: field, in: RecordDiff.apply(sent, to: row?.document ?? .object([:])))
+                guard (now ?? .null) != (incoming ?? .null) else { continue }
+                let origin = change.recovered?[field] ?? "the province's value as region \(region) last received it"
+                add(field, kind: "recovered", expected: now, current: now, incoming: incoming,
+                    request: "\(origin) (register generation \(recovers), before the restore)")
+            }
+        }
         // A bureau's change of a province field is not applied; the province's value stands
         // and the attempt is kept as an automatic decision (null and absent count as equal,
         // so a bureau record that merely says "srdi": null is no attempt).
         // A new record brings its designations as they stand (the province has none to
         // protect yet); from then on only the province changes them.
-        let row = self.row
-        let current = { (path: String) in row.flatMap { FieldPath.leaf(at: path, in: $0.document) } }
         for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
             let change = fields[path]!
             fields[path] = nil

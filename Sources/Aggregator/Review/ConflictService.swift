@@ -35,7 +35,7 @@ public struct ConflictService: Sendable {
         public static let statuses = ["open", "resolved", "auto", "withdrawn", "all"]
         /// What a conflict is about: a field both sides changed, a field of the province's, a
         /// delete request, a move between regions.
-        public static let kinds = ["field", "authority", "delete", "transfer"]
+        public static let kinds = ["field", "authority", "delete", "transfer", "recovered"]
 
         /// The filters of `GET /v1/conflicts` as the command line checks them: a status, kind or
         /// region that is none of the known ones is refused (a typo would list an empty queue).

@@ -1,3 +1,5 @@
+import SyncCore
+
 /// Which register this is and which life of it. `register` is made once, with the register, and
 /// never changes; `generation` changes with every restore from a backup (`esync-aggregator
 /// restore`), so that whoever synced with the register before can tell that it went back in
@@ -11,6 +13,9 @@ public struct RegisterIdentity: Sendable, Equatable, Codable {
     public var restoredAt: String?
     /// The backup the register was last restored from (its file and when it was taken).
     public var restoredFrom: String?
+
+    /// What every answer of the API carries (`ESync-Register`).
+    public var stamp: RegisterStamp { RegisterStamp(register: register, generation: generation) }
 }
 
 /// `register_identity`, and the totals a backup's manifest records.

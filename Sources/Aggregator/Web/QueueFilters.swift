@@ -6,7 +6,7 @@ import Foundation
 /// ever a narrower view, and a stale bookmark should still open the queue.
 struct QueueFilters: Sendable, Equatable {
     static let statuses = ["open", "resolved", "auto", "withdrawn", "all"]
-    static let kinds = ["field", "delete", "transfer"]
+    static let kinds = ["field", "delete", "transfer", "recovered"]
     static let ages = [1, 7, 30]
     static let pageSize = 50
 

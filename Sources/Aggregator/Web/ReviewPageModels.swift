@@ -139,6 +139,8 @@ enum ReviewPageModels {
         var fieldLabel: String
         var kind: String
         var kindLabel: String
+        /// A recovered value's origin (see `ConflictView.origin`).
+        var origin: String?
         var status: String
         var statusLabel: String
         var createdAt: String

@@ -41,7 +41,7 @@ extension ReviewPages {
         let model = ReviewPageModels.Conflict(
             title: "冲突 #\(c.id)", nav: nav(session, queue: true), flash: draft?.flash ?? Self.flash(session), csrf: session.csrf,
             id: c.id, uscc: c.uscc, enterpriseName: record?.document["name"]?.stringValue ?? "—", regionLabel: ReviewText.regionLabel(c.region),
-            field: c.field, fieldLabel: ReviewText.fieldLabel(c.field), kind: c.kind, kindLabel: ReviewText.kindLabel(c.kind),
+            field: c.field, fieldLabel: ReviewText.fieldLabel(c.field), kind: c.kind, kindLabel: ReviewText.kindLabel(c.kind), origin: c.origin,
             status: c.status, statusLabel: ReviewText.statusLabel(c.status), createdAt: ReviewText.time(c.createdAt), age: ReviewText.ago(c.createdAt),
             recordRevision: record.map { "\($0.revision)" + ($0.deleted ? "（已删除）" : "") } ?? "—",
             expected: sides.expected, current: sides.current, incoming: sides.incoming,

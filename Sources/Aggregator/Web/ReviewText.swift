@@ -25,6 +25,7 @@ enum ReviewText {
         case "field": "字段冲突"
         case "delete": "删除申请"
         case "transfer": "迁移申请"
+        case "recovered": "恢复值"
         default: kind
         }
     }
@@ -45,6 +46,7 @@ enum ReviewText {
         case (.takeIncoming?, "delete"): "同意删除"
         case (.keepCurrent?, "transfer"): "不迁移"
         case (.takeIncoming?, "transfer"): "同意迁移"
+        case (.takeIncoming?, "recovered"): "恢复此值"
         case (.keepCurrent?, _): "保留省厅现值"
         case (.takeIncoming?, _): "采用区局提交值"
         case (.value?, _): "设为新值"
@@ -155,6 +157,7 @@ enum ReviewText {
         switch c.kind {
         case "delete": ("保留记录（不删除）", "同意删除")
         case "transfer": ("不迁移，留在\(regionLabel(c.region))", "同意迁往 " + (c.incoming?.stringValue.map(regionLabel) ?? "?"))
+        case "recovered": ("保留省厅现值", "恢复此值")
         default: ("保留省厅现值", "采用区局提交值")
         }
     }

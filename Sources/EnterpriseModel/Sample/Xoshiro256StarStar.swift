@@ -22,7 +22,7 @@ struct Xoshiro256StarStar {
         s1 ^= s2
         s0 ^= s3
         s2 ^= t
-        s3 = s3 <<< 45
+        s3 = (s3 <<< 45)
         return result
     }
 

@@ -52,8 +52,8 @@ final class XMLPartReader: NSObject, XMLParserDelegate {
         handler.text(string)
     }
 
-    func parser(_ parser: XMLParser, foundCDATA CDATABlock: Data) {
-        handler.text(String(decoding: CDATABlock, as: UTF8.self))
+    func parser(_ parser: XMLParser, foundCDATA block: Data) {
+        handler.text(String(decoding: block, as: UTF8.self))
     }
 }
 

@@ -21,6 +21,8 @@ public enum CrashPoint {
         "pull.fetched",        // a page of changes fetched; nothing written
         "pull.committed",      // a page merged into the files; the cursor not saved
         "state.saved",         // the state saved; the index not
+        "heal.sealed",         // after a province's restore: recovery change sets sealed; bases and state not moved
+        "heal.committed",      // bases and state moved to the new generation; recovery change sets not sent
     ]
     /// The aggregator's points.
     public static let aggregator = [

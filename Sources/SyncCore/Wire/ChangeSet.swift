@@ -19,6 +19,11 @@ public struct ChangeSet: Sendable, Hashable, Codable {
     /// The bureau's hybrid logical clock when it sealed the change set: the edit time the
     /// `latest` rule compares (absent from agents before clocks were kept).
     public var clock: HybridTimestamp?
+    /// A recovery change set (`SyncEngine.heal`): the values this store had acknowledged by the
+    /// province at this earlier generation of its register, which a restore lost. The bureau's
+    /// own fields are merged as its edits; the province's fields, and fields a reviewer decided
+    /// (`RecordChange.recovered`), wait in the review queue as recovered values.
+    public var recovers: String?
     public var records: [RecordChange]
     /// The hash of the change set the store sealed before this one (`""` for its first): the
     /// province refuses a change set that does not follow the last one it accepted from that

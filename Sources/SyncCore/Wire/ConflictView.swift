@@ -1,8 +1,9 @@
 import EnterpriseModel
 
 /// A conflict in the province's review queue: a field both sides changed (`kind` "field"), a
-/// delete request ("delete", field "*") or a move between regions ("transfer"), with the values
-/// and both provenances, and once decided, the decision.
+/// delete request ("delete", field "*"), a move between regions ("transfer"), or a value a
+/// province restored from a backup had lost and a bureau brought back ("recovered", with its
+/// `origin`), with the values and both provenances, and once decided, the decision.
 public struct ConflictView: Sendable, Hashable {
     public enum Decision: String, Sendable, Hashable, CaseIterable {
         /// The province's current value stays; the bureau's is set aside (kept in history).
@@ -35,10 +36,15 @@ public struct ConflictView: Sendable, Hashable {
     public var resolvedAt: String?
     /// The record's revision that carries the decision.
     public var revision: Int64?
+    /// For a recovered value: where it came from (a bureau's copy of the province's value, or of
+    /// a reviewer's decision, at the generation before the restore).
+    public var origin: String?
 
     public init(id: Int64, uscc: String, region: String, field: String, kind: String, status: String, expected: JSONValue?, current: JSONValue?,
                 incoming: JSONValue?, source: String, changeSet: String, createdAt: String, decision: Decision? = nil, value: JSONValue? = nil,
-                note: String? = nil, resolvedBy: String? = nil, resolvedAt: String? = nil, revision: Int64? = nil) {
+                note: String? = nil, resolvedBy: String? = nil, resolvedAt: String? = nil, revision: Int64? = nil,
+                origin: String? = nil) {
+        self.origin = origin
         self.id = id
         self.uscc = uscc
         self.region = region
@@ -74,7 +80,8 @@ extension ConflictView: WireJSON {
                   kind: try m.string("kind"), status: try m.string("status"), expected: m.members["expected"], current: m.members["current"],
                   incoming: m.members["incoming"], source: try m.string("source"), changeSet: try m.string("changeSet"),
                   createdAt: try m.string("createdAt"), decision: decision, value: m.members["value"], note: try m.optionalString("note"),
-                  resolvedBy: try m.optionalString("resolvedBy"), resolvedAt: try m.optionalString("resolvedAt"), revision: try m.optionalInt("revision"))
+                  resolvedBy: try m.optionalString("resolvedBy"), resolvedAt: try m.optionalString("resolvedAt"), revision: try m.optionalInt("revision"),
+                  origin: try m.optionalString("origin"))
     }
 
     public var json: JSONValue {
@@ -82,7 +89,8 @@ extension ConflictView: WireJSON {
                   "status": .string(status), "expected": expected, "current": current, "incoming": incoming, "source": .string(source),
                   "changeSet": .string(changeSet), "createdAt": .string(createdAt), "decision": decision.map { .string($0.rawValue) },
                   "value": value, "note": note.map(JSONValue.string), "resolvedBy": resolvedBy.map(JSONValue.string),
-                  "resolvedAt": resolvedAt.map(JSONValue.string), "revision": revision.map(JSONValue.int)])
+                  "resolvedAt": resolvedAt.map(JSONValue.string), "revision": revision.map(JSONValue.int),
+                  "origin": origin.map(JSONValue.string)])
     }
 }
 

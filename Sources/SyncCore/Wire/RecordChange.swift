@@ -18,6 +18,11 @@ public struct RecordChange: Sendable, Hashable, Codable {
     public var baseRevision: Int64?
     /// For a delete: the content hash of the version the bureau deletes.
     public var expectedHash: String?
+    /// In a recovery change set (`ChangeSet.recovers`): fields whose value a reviewer decided,
+    /// with where the decision came from (`decision of conflict 12 (take-incoming) by
+    /// reviewer:wang at …`). The province queues them as recovered values, as it does its own
+    /// fields, instead of merging them as the bureau's edits.
+    public var recovered: [String: String]?
 
     public init(uscc: String, op: Operation, fields: [String: FieldChange] = [:], baseRevision: Int64? = nil, expectedHash: String? = nil) {
         self.uscc = uscc

@@ -14,6 +14,7 @@
 /// ESync-Store-Sequence: 17
 /// ESync-Store-Change-Set-Sequence: 16      (push only)
 /// ESync-Store-Region: 410300                (the region the store is configured for)
+/// ESync-Store-Register: 5b0c…; generation=9e41…   (the register it last synced with, see RegisterStamp)
 /// ```
 public struct StoreIdentity: Sendable, Hashable, Codable {
     public var epoch: String
@@ -27,8 +28,13 @@ public struct StoreIdentity: Sendable, Hashable, Codable {
     /// province refuses a store whose region is not its credential's, before it registers
     /// anything, so a config that kept another region's code cannot take over a bureau.
     public var region: String?
+    /// The province register, and its generation, the store last synced with (absent until it
+    /// has heard of one): a province restored from a backup refuses a store that names an
+    /// earlier generation (`RegisterMismatch`).
+    public var register: RegisterStamp?
 
-    public init(epoch: String, cursor: Int64, sequence: Int64, changeSetSequence: Int64? = nil, region: String? = nil) {
+    public init(epoch: String, cursor: Int64, sequence: Int64, changeSetSequence: Int64? = nil, region: String? = nil, register: RegisterStamp? = nil) {
+        self.register = register
         self.epoch = epoch
         self.cursor = cursor
         self.sequence = sequence
@@ -46,6 +52,7 @@ public struct StoreIdentity: Sendable, Hashable, Codable {
         [(Self.epochHeader, epoch), (Self.cursorHeader, String(cursor)), (Self.sequenceHeader, String(sequence))]
             + (changeSetSequence.map { [(Self.changeSetSequenceHeader, String($0))] } ?? [])
             + (region.map { [(Self.regionHeader, $0)] } ?? [])
+            + (register.map { [(RegisterStamp.storeHeader, $0.description)] } ?? [])
     }
 
     /// Reads the headers of a request (`header` looks one up by name); nil when the caller sent
@@ -62,8 +69,15 @@ public struct StoreIdentity: Sendable, Hashable, Codable {
         if let region, region.utf8.count != 6 || !region.utf8.allSatisfy({ (48...57).contains($0) }) {
             throw WireError(path: Self.regionHeader, reason: "expected a 6-digit region code, found \(WireLimits.quoted(region))")
         }
+        var register: RegisterStamp?
+        if let text = header(RegisterStamp.storeHeader) {
+            guard let stamp = RegisterStamp(header: text) else {
+                throw WireError(path: RegisterStamp.storeHeader, reason: "expected REGISTER; generation=GENERATION (hex), found \(WireLimits.quoted(text))")
+            }
+            register = stamp
+        }
         self.init(epoch: epoch, cursor: try number(Self.cursorHeader) ?? 0, sequence: try number(Self.sequenceHeader) ?? 0,
-                  changeSetSequence: try number(Self.changeSetSequenceHeader), region: region)
+                  changeSetSequence: try number(Self.changeSetSequenceHeader), region: region, register: register)
     }
 
     /// 128 random bits in lower-case hex.

@@ -135,11 +135,25 @@ extension RecordChange: WireJSON {
         }
         self.init(uscc: uscc, op: op, fields: fields, baseRevision: try m.optionalInt("baseRevision"),
                   expectedHash: try m.optionalString("expectedHash", limit: WireLimits.maxLabelBytes))
+        if m.members["recovered"] != nil {
+            var recovered: [String: String] = [:]
+            for (name, origin) in try m.object("recovered") {
+                guard fields[name] != nil else {
+                    throw WireError(path: m.at("recovered") + "[\(WireLimits.quoted(name))]", reason: "record \(uscc): not one of the fields it changes")
+                }
+                guard let text = origin.stringValue, text.utf8.count <= WireLimits.maxNoteBytes else {
+                    throw WireError(path: m.at("recovered") + "[\(WireLimits.quoted(name))]", reason: "expected a string of at most \(WireLimits.maxNoteBytes) bytes")
+                }
+                recovered[name] = text
+            }
+            self.recovered = recovered
+        }
     }
 
     public var json: JSONValue {
         .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": .object(fields.mapValues(\.json)),
-                  "baseRevision": baseRevision.map(JSONValue.int), "expectedHash": expectedHash.map(JSONValue.string)])
+                  "baseRevision": baseRevision.map(JSONValue.int), "expectedHash": expectedHash.map(JSONValue.string),
+                  "recovered": recovered.map { .object($0.mapValues(JSONValue.string)) }])
     }
 }
 
@@ -156,6 +170,7 @@ extension ChangeSet: WireJSON {
         pushChanges = try m.optionalInt("pushChanges").map(Int.init)
         push = try m.optionalString("push", limit: WireLimits.maxIdentifierBytes)
         clock = try m.optionalClock("clock")
+        recovers = try m.optionalString("recovers", limit: WireLimits.maxLabelBytes)
         previous = try m.optionalString("previous", limit: WireLimits.maxLabelBytes)
         signer = try m.optionalString("signer", limit: WireLimits.maxLabelBytes)
         signature = try m.optionalString("signature", limit: WireLimits.maxLabelBytes)
@@ -167,6 +182,7 @@ extension ChangeSet: WireJSON {
                   "agent": agent.map(JSONValue.string), "pushChanges": pushChanges.map { .int(Int64($0)) },
                   "push": push.map(JSONValue.string),
                   "clock": clock.map { .string($0.description) },
+                  "recovers": recovers.map(JSONValue.string),
                   "previous": previous.map(JSONValue.string), "signer": signer.map(JSONValue.string),
                   "signature": signature.map(JSONValue.string),
                   "records": .array(records.map(\.json))])

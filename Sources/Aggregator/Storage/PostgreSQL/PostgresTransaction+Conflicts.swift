@@ -5,7 +5,7 @@ import SyncCore
 extension PostgresTransaction {
     private static let conflictColumns = """
         id, uscc, region, field, kind, status, expected, current, incoming, source, changeset, created_at, decision, value, note, resolved_by, \
-        resolved_at, revision
+        resolved_at, revision, request
         """
 
     private static func view(_ row: SQLRow) throws -> ConflictView {
@@ -18,7 +18,8 @@ extension PostgresTransaction {
                             status: try row.string(5), expected: try json(6), current: try json(7), incoming: try json(8), source: try row.string(9),
                             changeSet: try row.string(10), createdAt: try row.string(11),
                             decision: try row.optionalString(12).flatMap(ConflictView.Decision.init), value: try json(13), note: try row.optionalString(14),
-                            resolvedBy: try row.optionalString(15), resolvedAt: try row.optionalString(16), revision: try row.optionalInt(17))
+                            resolvedBy: try row.optionalString(15), resolvedAt: try row.optionalString(16), revision: try row.optionalInt(17),
+                            origin: try row.string(4) == "recovered" ? row.optionalString(18) : nil)
     }
 
     private static func filter(_ query: ConflictQuery) -> (sql: String, values: [SQLValue]) {

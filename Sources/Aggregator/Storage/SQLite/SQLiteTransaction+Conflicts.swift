@@ -12,7 +12,8 @@ extension SQLiteTransaction {
         return ConflictView(id: row["id"], uscc: row["uscc"], region: row["region"], field: row["field"], kind: row["kind"], status: row["status"],
                             expected: try json("expected"), current: try json("current"), incoming: try json("incoming"), source: row["source"],
                             changeSet: row["changeset"], createdAt: row["created_at"], decision: (row["decision"] as String?).flatMap(ConflictView.Decision.init),
-                            value: try json("value"), note: row["note"], resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"], revision: row["revision"])
+                            value: try json("value"), note: row["note"], resolvedBy: row["resolved_by"], resolvedAt: row["resolved_at"], revision: row["revision"],
+                            origin: row["kind"] == "recovered" ? row["request"] : nil)
     }
 
     private static func filter(_ query: ConflictQuery) -> (sql: String, arguments: StatementArguments) {

@@ -13,6 +13,9 @@ extension ReviewTemplates {
           <dt>提出时间 <small>raised</small></dt><dd>{{createdAt}}（{{age}}）</dd>
           <dt>记录当前修订 <small>revision</small></dt><dd>{{recordRevision}}</dd>
         </dl>
+        {{#origin}}
+        <div class="note recovered">省厅登记库曾从备份恢复，丢失了这个值；区局保存的副本将它送回：{{origin}}。“恢复此值”把它写回记录，“保留省厅现值”则不恢复。</div>
+        {{/origin}}
         {{#changedSince}}
         <div class="warn">此字段在冲突提出后又被修改，现在的值是 <strong>{{changedSince}}</strong>。“保留现值”和“采用区局提交值”不会覆盖这个更新的值；请查看下方历史后设为新值。</div>
         {{/changedSince}}

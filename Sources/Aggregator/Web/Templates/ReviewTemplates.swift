@@ -75,6 +75,7 @@ enum ReviewTemplates {
         .flash.error { border-color: #f4b4ae; background: #fdf0ef; color: var(--bad); }
         .flash p { margin: 2px 0; }
         .warn { border: 1px solid #f1d48a; background: #fff8e6; color: var(--warn); padding: 8px 14px; border-radius: 6px; margin: 12px 0; }
+        .note.recovered { border: 1px solid #9ec5e8; background: #eef6fd; padding: 8px 14px; border-radius: 6px; margin: 12px 0; }
         table { border-collapse: collapse; width: 100%; }
         th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
         thead th { background: var(--soft); font-weight: 600; white-space: nowrap; }

@@ -1,8 +1,10 @@
 import Agent
+import ArgumentParser
 
 /// `push --json`, `pull --json`, `sync --json`: the summaries for scripts, with the exit code
 /// the command ends with. `sync` prints `{"push": …, "pull": …, "exitCode": N}`; an error
-/// that stops a command prints `{"error": {"message", "exitCode"}}` instead (see `reporting`).
+/// that stops a command prints `{"error": {"message", "exitCode"}}` instead (see
+/// `CommandReporter`).
 struct SyncJSON: Encodable {
     struct Push: Encodable {
         struct Field: Encodable { var uscc: String; var field: String; var conflictId: Int64 }
@@ -72,13 +74,33 @@ struct SyncJSON: Encodable {
     var push: Push?
     var pull: Pull?
     var exitCode: Int32
+
+    init(push: Push? = nil, pull: Pull? = nil, exitCode: ExitCode) {
+        self.push = push
+        self.pull = pull
+        self.exitCode = exitCode.rawValue
+    }
 }
 
-/// What `reporting(json: true)` prints when an error stops the command.
-struct ErrorJSON: Encodable {
-    struct Body: Encodable {
-        var message: String
-        var exitCode: Int32
+/// `push`, `pull` and `sync` for a person: the summary line, then one line per record that
+/// needs a look.
+enum PushReport {
+    static func print(_ summary: SyncEngine.PushSummary) {
+        Swift.print("push: \(summary.line)")
+        for c in summary.conflicts { Swift.print("  \(c.uscc) \(c.field): waits for the province's review (conflict \(c.conflictId))") }
+        for w in summary.withdrawn { Swift.print("  \(w.uscc): delete request withdrawn (conflict \(w.conflictId)): its file is back") }
+        for r in summary.rejected { Swift.print("  \(r.uscc): refused: \(r.reason)") }
+        for i in summary.invalid { Swift.print("  \(i.file): not sent: \(i.reason)") }
+        for h in summary.heldChangeSets { Swift.print("  \(h.message)") }
+        for r in summary.refusedFromProvince { Swift.print("  \(r)") }
     }
-    var error: Body
+}
+
+enum PullReport {
+    static func print(_ summary: SyncEngine.PullSummary) {
+        Swift.print("pull: \(summary.line)")
+        for d in summary.divergent { Swift.print("  kept local \(d.field) of \(d.uscc) (the province changed it too; the next push sends it for review)") }
+        for d in summary.decisions { Swift.print("  " + d.line) }
+        for r in summary.refusedFromProvince { Swift.print("  \(r)") }
+    }
 }

@@ -1,62 +1,57 @@
+import Agent
 import EnterpriseModel
 import SyncCore
 
 /// What `esync-agent status` shows: what waits to be pushed, what waits at the province, what
 /// is wrong with the store, and how the last sync went.
-public struct StatusReport: Encodable, Sendable {
-    public struct FileProblem: Encodable, Sendable {
-        public var file: String
-        public var reason: String
+struct StatusReport: Encodable, Sendable {
+    struct FileProblem: Encodable, Sendable {
+        var file: String
+        var reason: String
     }
 
-    public struct Waiting: Encodable, Sendable {
-        public var uscc: String
-        public var field: String
-        public var conflictId: Int64
+    struct Waiting: Encodable, Sendable {
+        var uscc: String
+        var field: String
+        var conflictId: Int64
     }
 
-    public struct Held: Encodable, Sendable {
-        public var uscc: String
-        public var reason: String
-        public init(uscc: String, reason: String) {
-            self.uscc = uscc
-            self.reason = reason
-        }
+    struct Held: Encodable, Sendable {
+        var uscc: String
+        var reason: String
     }
 
-    public struct Scan: Encodable, Sendable {
-        public var filesSeen: Int
-        public var filesRead: Int
-        public init(filesSeen: Int, filesRead: Int) {
-            self.filesSeen = filesSeen
-            self.filesRead = filesRead
-        }
+    struct Scan: Encodable, Sendable {
+        var filesSeen: Int
+        var filesRead: Int
     }
 
-    public var region: String
-    public var regionName: String
-    public var store: String
-    public var records: Int
-    public var creates: [String]
-    public var updates: [String]
-    public var deleteRequests: [String]
-    public var outbox: [String]
+    var region: String
+    var regionName: String
+    var store: String
+    var records: Int
+    var creates: [String]
+    var updates: [String]
+    var deleteRequests: [String]
+    var outbox: [String]
     /// Records in `outbox`: sealed, not yet acknowledged, and not counted again under
     /// creates/updates/deleteRequests unless edited since they were sealed.
-    public var outboxRecords: Int
-    public var invalid: [FileProblem]
-    public var held: [Held]
-    public var waitingForReview: [Waiting]
+    var outboxRecords: Int
+    var invalid: [FileProblem]
+    var held: [Held]
+    var waitingForReview: [Waiting]
     /// The latest decisions of the province that pulls brought, with who decided and the note.
-    public var decisions: [AgentState.Decision]
-    public var cursor: Int64
-    public var lastPush: AgentState.Outcome?
-    public var lastPull: AgentState.Outcome?
-    public var epoch: String?
-    public var lastVerify: AgentState.Verification?
-    public var scan: Scan
+    var decisions: [AgentState.Decision]
+    var cursor: Int64
+    var lastPush: AgentState.Outcome?
+    var lastPull: AgentState.Outcome?
+    /// The province's register and its generation this store syncs with.
+    var province: RegisterStamp?
+    var epoch: String?
+    var lastVerify: AgentState.Verification?
+    var scan: Scan
 
-    public init(engine: SyncEngine, diff: SyncEngine.Diff) throws(AgentError) {
+    init(engine: SyncEngine, diff: SyncEngine.Diff) throws(AgentError) {
         region = engine.config.region
         regionName = Regions.region(code: region)?.name ?? ""
         store = engine.store.root
@@ -80,12 +75,13 @@ public struct StatusReport: Encodable, Sendable {
         lastPush = engine.state.lastPush
         lastPull = engine.state.lastPull
         epoch = engine.state.epoch
+        province = engine.state.province
         lastVerify = engine.state.lastVerify
         scan = Scan(filesSeen: diff.scan.filesSeen, filesRead: diff.scan.filesRead)
     }
 
     /// The report for a person on a terminal.
-    public var text: String {
+    var text: String {
         var lines = ["store \(store), region \(region) \(regionName), \(plural(records, "record file"))"]
         let pending = creates.count + updates.count + deleteRequests.count
         lines.append(pending == 0 ? "nothing to push" : "to push: \(creates.count) new, \(updates.count) changed, \(plural(deleteRequests.count, "delete request"))")
@@ -112,6 +108,7 @@ public struct StatusReport: Encodable, Sendable {
         lines.append("last pull: " + (lastPull.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.ok ? "ok" : "FAILED"): \($0.summary)" } ?? "never (cursor \(cursor))"))
         lines.append("last verify: " + (lastVerify.map { "\(BeijingTime.text($0.at, seconds: true)) \($0.summary)" } ?? "never"))
         lines.append("store epoch: \(epoch ?? "none yet (given on the next push or pull)")")
+        lines.append("province register: " + (province.map { "\($0.register), generation \($0.generation)" } ?? "not known yet (learnt on the next push or pull)"))
         return lines.joined(separator: "\n")
     }
 }
