@@ -15,6 +15,11 @@ enum TestBackend: Sendable {
     static var current: TestBackend {
         ProcessInfo.processInfo.environment[variable]?.lowercased() == "postgresql" ? .postgresql : .sqlite
     }
+
+    /// Whether the register is the SQLite file, which `backup` and `restore` (and a heal after
+    /// a restore) need; their tests are skipped on PostgreSQL, saying `fileOnly`.
+    static var isFile: Bool { current == .sqlite }
+    static let fileOnly = "backup and restore copy the embedded SQLite register; a register on PostgreSQL is backed up with pg_dump or pg_basebackup"
 }
 
 /// A PostgreSQL cluster for this test process: made with `initdb` in a temporary folder and

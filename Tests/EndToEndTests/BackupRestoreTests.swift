@@ -9,10 +9,7 @@ import Testing
 /// PostgreSQL (`ESYNC_TEST_BACKEND=postgresql`) these are skipped: that register is backed up with
 /// the database's own tools, and `backup` and `restore` refuse it (the last test).
 @Suite(.serialized) struct BackupRestoreTests {
-    static let onSQLite = TestBackend.current == .sqlite
-    static let sqliteOnly = "backup and restore copy the embedded SQLite register; a register on PostgreSQL is backed up with pg_dump or pg_basebackup"
-
-    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)))
     func aBackupTakenWhileServingIsCheckedAndRestoredWithANewGeneration() throws {
         let province = try AggregatorProcess(regions: ["410100", "410300"], name: "backup")
         defer { province.stop() }
@@ -67,7 +64,7 @@ import Testing
         #expect(try province.sql("SELECT count(*) FROM records WHERE deleted = 0") == "65")
     }
 
-    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)))
     func aDamagedOrAlteredBackupIsRefusedAndNamed() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "backup-damaged")
         defer { province.stop() }
@@ -110,7 +107,7 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: province.folder).allSatisfy { !$0.hasPrefix(".esync-") && !$0.contains("before-restore") })
     }
 
-    @Test(.enabled(if: onSQLite, Comment(rawValue: sqliteOnly)))
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)))
     func backupsIntoAFolderKeepTheNewestOnes() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "backup-into")
         defer { province.stop() }
@@ -128,7 +125,7 @@ import Testing
         #expect(usage.status == 2 && usage.stderr.contains("--keep goes with --into DIR"), "\(usage)")
     }
 
-    @Test(.enabled(if: !onSQLite, "the register is on PostgreSQL only with ESYNC_TEST_BACKEND=postgresql"))
+    @Test(.enabled(if: !TestBackend.isFile, "the register is on PostgreSQL only with ESYNC_TEST_BACKEND=postgresql"))
     func backupAndRestoreRefuseARegisterOnPostgreSQLAndNamePgDump() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "backup-postgres")
         defer { province.stop() }

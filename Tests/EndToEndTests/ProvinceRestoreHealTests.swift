@@ -8,9 +8,11 @@ import Testing
 /// the register's generation changes with the restore, every agent is refused with
 /// `register_restored` before anything is applied or handed out, and sends back what the
 /// province had acknowledged since the backup: the bureaus' edits applied once, the province's
-/// own values (a designation, a reviewer's decision) queued as recovered values.
+/// own values (a designation, a reviewer's decision) queued as recovered values. The tests that
+/// restore a backup are skipped on PostgreSQL, whose register is restored with its own tools.
 @Suite(.serialized) struct ProvinceRestoreHealTests {
-    @Test func allEighteenBureausHealAProvinceRestoredFromABackup() throws {
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)))
+    func allEighteenBureausHealAProvinceRestoredFromABackup() throws {
         let regions = Regions.all.map(\.code)
         let province = try AggregatorProcess(regions: regions, name: "heal")
         defer { province.stop() }
@@ -133,7 +135,8 @@ import Testing
 
     /// An agent that never learnt a generation (its last sync was before register stamps) still
     /// notices a restored province: its cursor is past the last change the province numbered.
-    @Test func aCursorPastTheProvincesLastChangeIsNoticedWithoutAGeneration() throws {
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)))
+    func aCursorPastTheProvincesLastChangeIsNoticedWithoutAGeneration() throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "cursor-ahead")
         defer { province.stop() }
         let zz = try AgentHandle(region: "410100", aggregator: province)
@@ -158,7 +161,7 @@ import Testing
 
     /// The agent killed in the middle of a heal (SIGKILL at each of its steps) heals on its next
     /// run, and the province gets each lost edit once.
-    @Test(arguments: ["heal.sealed", "heal.committed", "batch.renamed"])
+    @Test(.enabled(if: TestBackend.isFile, Comment(rawValue: TestBackend.fileOnly)), arguments: ["heal.sealed", "heal.committed", "batch.renamed"])
     func aHealKilledHalfwayIsFinishedByTheNextRun(point: String) throws {
         let province = try AggregatorProcess(regions: ["410100"], name: "heal-crash")
         defer { province.stop() }
