@@ -84,8 +84,10 @@ public struct AggregatorServer: Sendable {
             Response(status: .ok, headers: [.contentType: "application/yaml; charset=utf-8", .cacheControl: "no-cache"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        let api = router.group("v1").add(middleware: RegisterStampMiddleware(database: database))
-            .add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+        // The register's stamp goes on every answer to a signed-in caller, refusals included; a
+        // caller without a credential learns nothing about the register.
+        let api = router.group("v1").add(middleware: AuthenticationMiddleware(authenticator: authenticator))
+            .add(middleware: RegisterStampMiddleware(database: database))
         let request = APIRequest(maxBodyBytes: config.maxBodyBytes, bodyTimeoutSeconds: config.bodyTimeoutSeconds)
         ChangeSetsController(merge: merge, metrics: metrics, request: request, maxRecords: config.maxRecordsPerChangeSet).register(on: api)
         ChangesController(merge: merge, stores: stores, database: database, maxPageSize: config.maxPageSize).register(on: api)

@@ -22,7 +22,7 @@ info:
     Every refusal is `{"error": CODE, "message": TEXT}` (see the `Error` schema) and changes
     nothing. A bureau sees and changes only its own region: naming another is 403.
 
-    Every answer under `/v1` carries `ESync-Register: REGISTER; generation=GENERATION`: the
+    Every answer under `/v1` to a signed-in caller carries `ESync-Register: REGISTER; generation=GENERATION`: the
     register's identity and its generation, which `esync-aggregator restore` changes. An agent
     sends back the one it synced with (`ESync-Store-Register`); a province restored from a backup
     refuses it with 409 `register_restored` before applying or handing out anything, and the

@@ -3,8 +3,8 @@ import Hummingbird
 import Synchronization
 import SyncCore
 
-/// Puts `ESync-Register: REGISTER; generation=GENERATION` on every answer of the API, errors
-/// included, so that an agent learns which register, and which life of it, it syncs with (see
+/// Puts `ESync-Register: REGISTER; generation=GENERATION` on every answer of the API to a
+/// signed-in caller, errors included, so that an agent learns which register, and which life of it, it syncs with (see
 /// `RegisterStamp`). Read from the register once, with the first request: a restore changes the
 /// generation only while no `serve` has the register open.
 struct RegisterStampMiddleware<Context: RequestContext>: RouterMiddleware {
