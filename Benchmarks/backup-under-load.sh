@@ -23,7 +23,8 @@ if [ -z "$BIN" ]; then
     swift build -c release --static-swift-stdlib >/dev/null
     BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 fi
-REGIONS=(410100 410200 410300 410400 410500 410600 410700 410800 410900 411000 411100 411200 411300 411400 411500 411600 411700 419001)
+PIDS=()
+source "$REPO/Benchmarks/tools/aggregator.sh"
 AGENTS=${#REGIONS[@]}
 REAL=$(( N / AMPLIFY ))
 PER=$(( REAL / AGENTS ))
@@ -31,29 +32,16 @@ rm -rf "$DIR"; mkdir -p "$DIR/province"
 AGG=""
 cleanup() { [ -n "$AGG" ] && kill "$AGG" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 CONFIG=$DIR/province/aggregator.yaml
 DB=$DIR/province/province.sqlite
-printf 'listen: { host: 127.0.0.1, port: %s }\ndatabase: { path: %s }\nguard: { minChanges: 10000000 }\nlimits: { maxRecordsPerChangeSet: 5000 }\n' "$PORT" "$DB" > "$CONFIG"
-start() {
-    "$BIN/esync-aggregator" serve --config "$CONFIG" >> "$DIR/province/serve.out" 2>> "$DIR/province/serve.log" &
-    AGG=$!
-    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
-    echo "the aggregator did not start:"; cat "$DIR/province/serve.log"; exit 1
-}
-stop() { kill -TERM "$AGG"; wait "$AGG" 2>/dev/null || true; AGG=""; }
+printf 'listen: { host: 127.0.0.1, port: %s }\ndatabase: { path: %s }\nguard: { minChanges: 10000000 }\nlimits: { maxRecordsPerChangeSet: 5000 }\ncli: { by: bench }\n' "$PORT" "$DB" > "$CONFIG"
+start() { serve "$CONFIG" "$PORT" "$DIR/province"; }
+stop() { unserve; AGG=""; }
 
 start
 echo "setting up: $AGENTS bureaus × $PER records pushed, the register grown to about $N"
-for k in $(seq 0 $((AGENTS - 1))); do
-    A=$DIR/agent-$k; mkdir -p "$A"
-    "$BIN/esync-aggregator" token add --config "$CONFIG" --region "${REGIONS[$k]}" | tail -1 > "$A/agent.token"; chmod 600 "$A/agent.token"
-    printf 'region: "%s"\nstore: %s/store\nserver: { url: http://127.0.0.1:%s, tokenFile: %s/agent.token, timeoutSeconds: 600 }\nsync: { maxRecordsPerChangeSet: 5000 }\n' \
-        "${REGIONS[$k]}" "$A" "$PORT" "$A" > "$A/agent.yaml"
-    "$BIN/esync-agent" init --config "$A/agent.yaml" > /dev/null
-    "$BIN/esync-agent" record generate --count "$PER" --seed $((700 + k)) --config "$A/agent.yaml" > /dev/null
-    "$BIN/esync-agent" sync --config "$A/agent.yaml" > /dev/null 2>&1
-done
+for k in $(seq 0 $((AGENTS - 1))); do bureau "$k" "$DIR" "$CONFIG" "$PORT" "$PER" $((700 + k)) 'sync: { maxRecordsPerChangeSet: 5000 }'; done
 stop
 if [ "$AMPLIFY" -gt 1 ]; then
     sqlite3 "$DB" "

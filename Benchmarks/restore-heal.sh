@@ -21,7 +21,8 @@ if [ -z "$BIN" ]; then
     swift build -c release --static-swift-stdlib >/dev/null
     BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
 fi
-REGIONS=(410100 410200 410300 410400 410500 410600 410700 410800 410900 411000 411100 411200 411300 411400 411500 411600 411700 419001)
+PIDS=()
+source "$REPO/Benchmarks/tools/aggregator.sh"
 AGENTS=${#REGIONS[@]}
 PER=$(( N / AGENTS ))
 rm -rf "$DIR"; mkdir -p "$DIR/province"
@@ -31,16 +32,11 @@ trap cleanup EXIT
 now() { date +%s%N; }
 secs() { awk "BEGIN {printf \"%.2f\", ($2 - $1) / 1e9}"; }
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 CONFIG=$DIR/province/aggregator.yaml
 printf 'listen: { host: 127.0.0.1, port: %s }\ndatabase: { path: %s/province/province.sqlite }\nguard: { minChanges: 10000000 }\ncli: { by: bench }\n' "$PORT" "$DIR" > "$CONFIG"
-start() {
-    "$BIN/esync-aggregator" serve --config "$CONFIG" >> "$DIR/province/serve.out" 2>> "$DIR/province/serve.log" &
-    AGG=$!
-    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && return; sleep 0.05; done
-    echo "the aggregator did not start:"; cat "$DIR/province/serve.log"; exit 1
-}
-stop() { kill -TERM "$AGG"; wait "$AGG" 2>/dev/null || true; AGG=""; }
+start() { serve "$CONFIG" "$PORT" "$DIR/province"; }
+stop() { unserve; AGG=""; }
 # all COMMAND…: runs `esync-agent COMMAND` for every bureau at once; fails naming the first that failed.
 all() {
     local pids=() k
@@ -50,15 +46,7 @@ all() {
 
 start
 echo "setting up: $AGENTS bureaus × $PER records"
-for k in $(seq 0 $((AGENTS - 1))); do
-    A=$DIR/agent-$k; mkdir -p "$A"
-    "$BIN/esync-aggregator" token add --config "$CONFIG" --region "${REGIONS[$k]}" | tail -1 > "$A/agent.token"; chmod 600 "$A/agent.token"
-    printf 'region: "%s"\nstore: %s/store\nserver: { url: http://127.0.0.1:%s, tokenFile: %s/agent.token, timeoutSeconds: 600 }\n' "${REGIONS[$k]}" "$A" "$PORT" "$A" > "$A/agent.yaml"
-    "$BIN/esync-agent" init --config "$A/agent.yaml" > /dev/null
-    "$BIN/esync-aggregator" token key --config "$CONFIG" --selector "$(cut -c7-22 "$A/agent.token")" "@$A/store/.esync/signing-key.pub" > /dev/null
-    "$BIN/esync-agent" record generate --count "$PER" --seed $((500 + k)) --config "$A/agent.yaml" > /dev/null
-done
-all sync
+for k in $(seq 0 $((AGENTS - 1))); do bureau "$k" "$DIR" "$CONFIG" "$PORT" "$PER" $((500 + k)); done
 
 t0=$(now); "$BIN/esync-aggregator" backup --config "$CONFIG" "$DIR/s1.sqlite.gz" > "$DIR/backup.out"; t1=$(now)
 BACKUP=$(secs "$t0" "$t1"); BACKUP_MB=$(du -m "$DIR/s1.sqlite.gz" | cut -f1)

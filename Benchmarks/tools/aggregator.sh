@@ -43,3 +43,27 @@ ingest_agent() {
     "$BIN/esync-agent" record generate --count "$INGEST" --seed $((100 + $1)) --config "$A/agent.yaml" > /dev/null
     "$BIN/esync-agent" push --config "$A/agent.yaml" > "$A/first-push.out" 2>&1 || { cat "$A/first-push.out"; exit 1; }
 }
+# serve CONFIG PORT FOLDER: an aggregator of CONFIG listening on the fixed PORT (a restart keeps its
+# address, so agents configured for it reach it again), its output appended to FOLDER/serve.*;
+# sets AGG. unserve: stops it (SIGTERM) and waits.
+serve() {
+    "$BIN/esync-aggregator" serve --config "$1" >> "$3/serve.out" 2>> "$3/serve.log" &
+    AGG=$!; PIDS+=($AGG)
+    for _ in $(seq 200); do curl -sf "http://127.0.0.1:$2/healthz" > /dev/null && return; sleep 0.05; done
+    echo "the aggregator did not start:"; cat "$3/serve.log"; exit 1
+}
+unserve() { kill -TERM "$AGG"; wait "$AGG" 2>/dev/null || true; }
+# bureau K FOLDER CONFIG PORT COUNT SEED [EXTRA YAML]: the store of REGIONS[K] in FOLDER/agent-K, with
+# a token made with CONFIG and its signing key registered, COUNT generated records (SEED), synced
+# to the aggregator on PORT.
+bureau() {
+    local A=$2/agent-$1 R=${REGIONS[$1]}
+    mkdir -p "$A"
+    "$BIN/esync-aggregator" token add --config "$3" --region "$R" | tail -1 > "$A/agent.token"; chmod 600 "$A/agent.token"
+    printf 'region: "%s"\nstore: %s/store\nserver: { url: http://127.0.0.1:%s, tokenFile: %s/agent.token, timeoutSeconds: 600 }\n%s\n' \
+        "$R" "$A" "$4" "$A" "${7:-}" > "$A/agent.yaml"
+    "$BIN/esync-agent" init --config "$A/agent.yaml" > /dev/null
+    "$BIN/esync-aggregator" token key --config "$3" --selector "$(cut -c7-22 "$A/agent.token")" "@$A/store/.esync/signing-key.pub" > /dev/null
+    "$BIN/esync-agent" record generate --count "$5" --seed "$6" --config "$A/agent.yaml" > /dev/null
+    "$BIN/esync-agent" sync --config "$A/agent.yaml" > "$A/setup.out" 2>&1 || { cat "$A/setup.out"; exit 1; }
+}
