@@ -45,19 +45,7 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     env.merge(environment) { $1 }
     let out = folder + "/.out-\(UUID().uuidString)", err = out + ".err"
     defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    try closeInheritedDescriptors(&actions)
-    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-    guard spawned == 0 else { throw HarnessError("cannot start \(executable): \(String(cString: strerror(spawned)))") }
+    let pid = try spawn([executable] + arguments, environment: env, stdout: out, stderr: err)
     var status: Int32 = 0
     if let killAfter {
         let deadline = Date().addingTimeInterval(killAfter)
@@ -73,12 +61,33 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
             guard errno == EINTR else { throw HarnessError("waitpid: \(errno)") }
         }
     }
-    // WIFEXITED / WEXITSTATUS, or 128 + the signal.
-    let code = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return ProcessResult(status: code,
+    return ProcessResult(status: exitCode(status),
                          stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                          stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }
+
+/// Starts `command` (an absolute path, then its arguments) in the background with exactly
+/// `environment`: standard input from /dev/null, standard output and error into the files given
+/// (replaced), no other descriptor of the test. Returns its pid, for `waitpid`.
+func spawn(_ command: [String], environment: [String: String], stdout: String, stderr: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    try closeInheritedDescriptors(&actions)
+    let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
+    let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let spawned = posix_spawn(&pid, command[0], &actions, nil, argv, envp)
+    guard spawned == 0 else { throw HarnessError("cannot start \(command[0]): \(String(cString: strerror(spawned)))") }
+    return pid
+}
+
+/// A `waitpid` status as an exit code: WEXITSTATUS, or 128 + the signal.
+func exitCode(_ status: Int32) -> Int32 { status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f) }
 
 /// Closes, in a child `posix_spawn` starts, every descriptor above stderr: whatever the test
 /// process holds open (the flock of `/tmp/esync-swift.lock` that the build's `flock` passed down,
@@ -110,7 +119,11 @@ final class AggregatorProcess: @unchecked Sendable {
     let configPath: String
     /// The register's PostgreSQL URL (nil: the SQLite file `province.sqlite` in `folder`).
     let databaseURL: String?
-    private(set) var process = Process()
+    /// The running `serve`'s pid; 0 when none runs. Started with posix_spawn, not Foundation's
+    /// `Process`, whose `run()` crashed a test process now and then on Linux.
+    private var pid: pid_t = 0
+    /// How the last `serve` ended (its exit code, or 128 + the signal), once it was stopped.
+    private(set) var terminationStatus: Int32 = 0
     private(set) var url = ""
     private(set) var bureauTokens: [String: String] = [:]
     private(set) var reviewerToken = ""
@@ -169,10 +182,7 @@ final class AggregatorProcess: @unchecked Sendable {
     /// Kills the aggregator with SIGKILL, wherever it is (a crash mid-transaction), and starts it
     /// again on the same port.
     func crashAndRestart() throws {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        end(SIGKILL)
         try restart()
     }
 
@@ -180,39 +190,45 @@ final class AggregatorProcess: @unchecked Sendable {
     func restart() throws {
         stop()
         let port = url.split(separator: ":").last.map(String.init) ?? "0"
-        process = Process()
         try start(extra: ["--port", port])
     }
 
     func start(extra: [String] = []) throws {
         let command = launcher + [Binaries.aggregator, "serve", "--config", configPath] + extra
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }.merging(environment) { $1 }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        _ = FileManager.default.createFile(atPath: folder + "/serve.log", contents: nil)
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/serve.log"))
-        try process.run()
-        var seen = ""
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("ESYNC_") }.merging(environment) { $1 }
+        // Standard output to a file of its own (instances sharing a folder each have one): a
+        // pipe nobody reads after the start would block a server that writes more.
+        let out = folder + "/serve-\(UUID().uuidString.prefix(8)).out"
+        pid = try spawn(command, environment: environment, stdout: out, stderr: folder + "/serve.log")
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let data = pipe.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            seen += String(decoding: data, as: UTF8.self)
+            let seen = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
             if let range = seen.range(of: #"https?://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
                 url = String(seen[range])
                 return
             }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                (pid, terminationStatus) = (0, exitCode(status))
+                break
+            }
+            usleep(20_000)
         }
+        let seen = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        end(SIGKILL)
         throw HarnessError("the aggregator did not start: \(seen) \((try? String(contentsOfFile: folder + "/serve.log", encoding: .utf8)) ?? "")")
     }
 
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+    /// Stops `serve` as systemd does (SIGTERM) and waits for it.
+    func stop() { end(SIGTERM) }
+
+    /// Sends `signal` to the running `serve` and waits for it to end.
+    private func end(_ signal: Int32) {
+        guard pid != 0 else { return }
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        (pid, terminationStatus) = (0, exitCode(status))
     }
 
     deinit { stop() }

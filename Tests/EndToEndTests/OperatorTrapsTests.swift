@@ -167,7 +167,7 @@ import Testing
         let province = try AggregatorProcess(regions: ["410100"], name: "stop-log")
         #expect(try province.request(.get, "/healthz").status == 200)
         province.stop()
-        #expect(province.process.terminationStatus == 0)
+        #expect(province.terminationStatus == 0)
         let log = try String(contentsOfFile: province.folder + "/serve.log", encoding: .utf8)
         let stopping = log.range(of: "signal 15: stopping"), stopped = log.range(of: "] stopped")
         #expect(stopping != nil && stopped != nil && stopping!.lowerBound < stopped!.lowerBound, "\(log)")
