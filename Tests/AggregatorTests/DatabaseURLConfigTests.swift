@@ -53,4 +53,17 @@ import Testing
         let config = try await load("database: { url: \"postgresql://u@h/d\", sslmode: verify-full, sslRootCert: ca.pem }\n")
         #expect(config.postgres?.tls == .verifyFull(rootCertificate: folder + "/ca.pem"))
     }
+
+    @Test func aURLMayNameAPrimaryAndItsStandbys() async throws {
+        let config = try await load("database: { url: \"postgresql://esync@db1.example:6543,db2.example,[fd00::2]:5433/province\", statementTimeoutSeconds: 15 }\n")
+        let settings = try #require(config.postgres)
+        #expect(settings.hosts == [.init(host: "db1.example", port: 6543), .init(host: "db2.example", port: 5432), .init(host: "fd00::2", port: 5433)])
+        #expect(settings.location == "postgresql://esync@db1.example:6543,db2.example:5432,[fd00::2]:5433/province")
+        #expect(settings.statementTimeout == .seconds(15))
+        #expect(try await load("database: { url: \"postgresql://u@h/d\" }\n").postgres?.statementTimeout == .seconds(60))
+        for bad in ["postgresql://u@h1,/d", "postgresql://u@h1:0/d", "postgresql://u@h1:x/d", "postgresql://u@[::1/d", "postgresql://h/d"] {
+            await #expect(throws: ConfigError.self, "\(bad)") { try await load("database: { url: \"\(bad)\" }\n") }
+        }
+        await #expect(throws: ConfigError.self) { try await load("database: { url: \"postgresql://u@h/d\", statementTimeoutSeconds: 0 }\n") }
+    }
 }

@@ -31,6 +31,13 @@ final class FaultProxy: @unchecked Sendable {
     }
     /// Connections that met a fault.
     var injected: Int { lock.withLock { _injected } }
+    private var _silent = false
+    /// While set, whatever arrives on any connection, open or new, is read and dropped: a peer
+    /// that stopped answering without closing anything (a hung server, a lost network).
+    var silent: Bool {
+        get { lock.withLock { _silent } }
+        set { lock.withLock { _silent = newValue } }
+    }
 
     init(targetPort: Int) throws {
         target = targetPort
@@ -71,17 +78,18 @@ final class FaultProxy: @unchecked Sendable {
             address.sin_port = UInt16(target).bigEndian
             let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard connected == 0 else { close(client); close(server); continue }
-            Thread.detachNewThread { Self.pump(from: client, to: server, fault: fault == .delay ? .delay : .none, onDone: { shutdown(server, Int32(SHUT_WR)) }) }
-            Thread.detachNewThread { Self.pump(from: server, to: client, fault: fault, onDone: { close(client); close(server) }) }
+            Thread.detachNewThread { [self] in pump(from: client, to: server, fault: fault == .delay ? .delay : .none, onDone: { shutdown(server, Int32(SHUT_WR)) }) }
+            Thread.detachNewThread { [self] in pump(from: server, to: client, fault: fault, onDone: { close(client); close(server) }) }
         }
     }
 
-    private static func pump(from source: Int32, to sink: Int32, fault: Fault, onDone: () -> Void) {
+    private func pump(from source: Int32, to sink: Int32, fault: Fault, onDone: () -> Void) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         var forwarded = 0
         while true {
             let n = read(source, &buffer, buffer.count)
             if n <= 0 { break }
+            if silent { continue }
             switch fault {
             case .delay: usleep(300_000)
             case .loseAnswer:

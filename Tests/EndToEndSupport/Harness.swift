@@ -137,19 +137,20 @@ final class AggregatorProcess: @unchecked Sendable {
 
     /// `policy`: the text of a field policy file for this aggregator (default: the built-in one).
     /// `config`: more YAML for its config file (e.g. a `tls:` section). `backend`: the
-    /// register's, when a test needs one whatever `ESYNC_TEST_BACKEND` says.
+    /// register's, when a test needs one whatever `ESYNC_TEST_BACKEND` says; `databaseURL`: a
+    /// PostgreSQL database of the test's own (a primary and its standby) instead.
     init(regions: [String], name: String, environment: [String: String] = [:], policy: String? = nil, config: String = "",
-         launcher: [String] = [], backend: TestBackend = .current) throws {
+         launcher: [String] = [], backend: TestBackend = .current, databaseURL: String? = nil) throws {
         self.environment = environment
         self.launcher = launcher
         temporary = TemporaryFolder("e2e-\(name)")
         folder = temporary.path
         configPath = folder + "/aggregator.yaml"
         if let policy { try policy.write(toFile: folder + "/policy.yaml", atomically: true, encoding: .utf8) }
-        databaseURL = backend == .postgresql ? try PostgresCluster.get().createDatabase(name) : nil
+        self.databaseURL = try databaseURL ?? (backend == .postgresql ? PostgresCluster.get().createDatabase(name) : nil)
         try """
             listen: { host: 127.0.0.1, port: 0 }
-            database: \(databaseURL.map { "{ url: \"\($0)\" }" } ?? "{ path: province.sqlite }")
+            database: \(self.databaseURL.map { "{ url: \"\($0)\" }" } ?? "{ path: province.sqlite }")
             cli: { by: harness }
             \(policy == nil ? "" : "policy: policy.yaml")
             \(config)

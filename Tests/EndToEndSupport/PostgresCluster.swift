@@ -52,7 +52,22 @@ final class PostgresCluster: Sendable {
     /// backend is skipped, saying so, without them).
     static var installed: Bool { (try? binaries()) != nil }
 
-    private init() throws {
+    /// What a cluster is for.
+    enum Role: Sendable {
+        /// The tests' shared cluster: fsync and synchronous commit off (it is thrown away).
+        case scratch
+        /// A primary that waits for a standby's flush before a commit returns
+        /// (`synchronous_standby_names = '*'`, `synchronous_commit = on`).
+        case primary
+        /// A hot standby of `primary` (`pg_basebackup -R`), streaming from it.
+        case standby(of: PostgresCluster)
+    }
+
+    private convenience init() throws { try self.init(role: .scratch) }
+
+    /// A cluster of its own (made and started now, stopped when the process ends): for a test
+    /// that kills or promotes one, which the shared one must never be.
+    init(role: Role) throws {
         bin = try Self.binaries()
         let asRoot = getuid() == 0
         folder = NSTemporaryDirectory() + "esync-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -63,13 +78,31 @@ final class PostgresCluster: Sendable {
         }
         // From here on the folder (and the server, once started) goes when this process does.
         try Self.stopAtExit(bin: bin, data: folder + "/data", root: asRoot)
-        let initdb = try Self.asOwner(bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", user, "--locale=C", "-E", "UTF8", "--no-sync"],
-                                      root: asRoot, in: folder)
-        guard initdb.status == 0 else { throw HarnessError("initdb: \(initdb)") }
+        var settings = "-c listen_addresses=127.0.0.1 -c max_connections=300"
+        switch role {
+        case .scratch:
+            let initdb = try Self.asOwner(bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", user, "--locale=C", "-E", "UTF8", "--no-sync"],
+                                          root: asRoot, in: folder)
+            guard initdb.status == 0 else { throw HarnessError("initdb: \(initdb)") }
+            settings += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        case .primary:
+            let initdb = try Self.asOwner(bin + "/initdb", ["-D", folder + "/data", "-A", "trust", "-U", user, "--locale=C", "-E", "UTF8", "--no-sync"],
+                                          root: asRoot, in: folder)
+            guard initdb.status == 0 else { throw HarnessError("initdb: \(initdb)") }
+            // fsync stays off: the tests kill processes, not the machine, so what a commit
+            // wrote is in the kernel's cache either way.
+            settings += " -c fsync=off -c wal_level=replica -c max_wal_senders=4 -c synchronous_commit=on -c synchronous_standby_names='*'"
+        case .standby(let primary):
+            // The primary's data as of now, with standby.signal and primary_conninfo (-R).
+            let backup = try Self.asOwner(bin + "/pg_basebackup", ["-h", "127.0.0.1", "-p", "\(primary.port)", "-U", user, "-D", folder + "/data",
+                                                                   "-R", "-X", "stream", "--no-sync"], root: asRoot, in: folder)
+            guard backup.status == 0 else { throw HarnessError("pg_basebackup: \(backup)") }
+            settings += " -c fsync=off -c hot_standby=on"
+        }
         var started: (port: Int, result: ProcessResult)?
         for _ in 0..<5 {
             let port = try Self.freePort()
-            let options = "-p \(port) -k \(folder) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+            let options = "-p \(port) -k \(folder) " + settings
             let result = try Self.asOwner(bin + "/pg_ctl", ["-D", folder + "/data", "-l", folder + "/server.log", "-o", options, "-w", "-t", "60", "start"],
                                           root: asRoot, in: folder)
             started = (port, result)
@@ -80,6 +113,27 @@ final class PostgresCluster: Sendable {
             throw HarnessError("pg_ctl start: \(started.map { "\($0.result)" } ?? "") \(log)")
         }
         port = started.port
+    }
+
+    /// The postmaster's process id (`postmaster.pid`'s first line).
+    func postmaster() throws -> pid_t {
+        let text = try String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8)
+        guard let pid = text.split(separator: "\n").first.flatMap({ pid_t($0) }) else { throw HarnessError("no pid in \(folder)/data/postmaster.pid") }
+        return pid
+    }
+
+    /// Kills the server with SIGKILL, the postmaster and every backend at once (pg_ctl starts
+    /// the postmaster as the leader of a process group of its own): a machine that died,
+    /// nothing flushed, no connection closed politely.
+    func kill() throws {
+        let pid = try postmaster()
+        guard Glibc.kill(-pid, SIGKILL) == 0 else { throw HarnessError("kill -KILL -\(pid): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Promotes a standby to a primary (`pg_ctl promote`, waiting until it takes writes).
+    func promote() throws {
+        let result = try Self.asOwner(bin + "/pg_ctl", ["-D", folder + "/data", "-w", "-t", "60", "promote"], root: getuid() == 0, in: folder)
+        guard result.status == 0 else { throw HarnessError("pg_ctl promote: \(result)") }
     }
 
     /// `postgresql://esync@127.0.0.1:PORT/NAME`
@@ -137,8 +191,9 @@ final class PostgresCluster: Sendable {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// The write end of the pipe the cluster's keeper reads (see `stopAtExit`), and the keeper.
-    nonisolated(unsafe) private static var keeper: (pipe: Int32, pid: pid_t) = (-1, 0)
+    /// The write end of the pipe each cluster's keeper reads (see `stopAtExit`), and the keeper.
+    nonisolated(unsafe) private static var keepers: [(pipe: Int32, pid: pid_t)] = []
+    private static let keepersLock = NSLock()
 
     /// Stops the cluster and removes its folder when this process ends, however it ends: a
     /// keeper process (`setsid`, out of the test's process group, so that a Ctrl-C reaches the
@@ -175,11 +230,18 @@ final class PostgresCluster: Sendable {
             close(ends[1])
             throw HarnessError("cannot start the cluster's keeper (/usr/bin/setsid): \(String(cString: strerror(spawned)))")
         }
-        keeper = (ends[1], pid)
+        let first = keepersLock.withLock {
+            keepers.append((ends[1], pid))
+            return keepers.count == 1
+        }
+        guard first else { return }
         atexit {
-            close(PostgresCluster.keeper.pipe)
-            var status: Int32 = 0
-            while waitpid(PostgresCluster.keeper.pid, &status, 0) < 0 && errno == EINTR {}
+            let keepers = PostgresCluster.keepersLock.withLock { PostgresCluster.keepers }
+            for keeper in keepers { close(keeper.pipe) }
+            for keeper in keepers {
+                var status: Int32 = 0
+                while waitpid(keeper.pid, &status, 0) < 0 && errno == EINTR {}
+            }
         }
     }
 }

@@ -102,6 +102,7 @@ public struct AggregatorConfig: Sendable, Equatable {
     static let keys = ConfigKeys([
         "listen.host", "listen.port", "listen.trustedProxies",
         "database.path", "database.url", "database.passwordFile", "database.sslmode", "database.sslRootCert",
+        "database.statementTimeoutSeconds",
         "tls.cert", "tls.key", "tls.clientCA",
         "policy",
         "guard.maxChangeShare", "guard.minChanges",
@@ -175,7 +176,7 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// from `database.passwordFile` when the register is opened (`withPassword`), never from
     /// the URL, which is refused with one in it. No message quotes the URL.
     static func postgresSettings(_ values: ConfigValues) throws -> PostgresSettings? {
-        let others = ["database.passwordFile", "database.sslmode", "database.sslRootCert"].filter { values.string($0) != nil }
+        let others = ["database.passwordFile", "database.sslmode", "database.sslRootCert", "database.statementTimeoutSeconds"].filter { values.string($0) != nil }
         guard let url = values.string("database.url"), !url.isEmpty else {
             if let other = others.first {
                 throw ConfigError("\(values.origin(other)): \(other) is set but database.url is not (it goes with a PostgreSQL database)")
@@ -188,9 +189,12 @@ public struct AggregatorConfig: Sendable, Equatable {
         if values.string("database.sslRootCert") != nil, tls != .verifyFull(rootCertificate: values.path("database.sslRootCert")) {
             throw ConfigError("\(values.origin("database.sslRootCert")): database.sslRootCert is set but database.sslmode is not verify-full (the certificate is only used to check the server's)")
         }
-        do { return try PostgresSettings(url: url, tls: tls) } catch {
+        var settings: PostgresSettings
+        do { settings = try PostgresSettings(url: url, tls: tls) } catch {
             throw ConfigError("\(values.origin("database.url")): database.url: \(error)")
         }
+        settings.statementTimeout = .seconds(try integer(values, "database.statementTimeoutSeconds", 60, range: 1...86_400))
+        return settings
     }
 
     /// `postgres` with the password of `database.passwordFile` (its first line), read now.

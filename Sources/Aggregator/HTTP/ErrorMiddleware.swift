@@ -51,6 +51,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ServiceError {
             if error.statusCode >= 500 { context.logger.error("\(request.method) \(request.uri.path): \(error)") }
             return try error.response(from: request, context: context)
+        } catch let error as PostgresRegisterError where error.unavailable {
+            // The database is down, restarting, failing over, or not answering: nothing is
+            // wrong with the request; the agent tries again later.
+            context.logger.error("\(request.method) \(request.uri.path): \(error)")
+            var response = Self.response(status: 503, code: "register_unavailable",
+                                         message: "the province's register (its database) cannot be reached now; try again later")
+            response.headers[.retryAfter] = "5"
+            return response
         } catch let error as HTTPError {
             return Self.response(status: Int(error.status.code), code: "http_\(error.status.code)", message: error.body ?? error.status.reasonPhrase)
         } catch let error as any HTTPResponseError {

@@ -81,6 +81,7 @@ paths:
             text/plain:
               schema: { type: string }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
   /openapi.yaml:
     get:
       tags: [service]
@@ -138,6 +139,7 @@ paths:
         "409": { $ref: "#/components/responses/StoreConflict" }
         "413": { $ref: "#/components/responses/TooLarge" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/changes:
     get:
@@ -183,6 +185,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "409": { $ref: "#/components/responses/StoreConflict" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/records/{uscc}:
     parameters:
@@ -203,6 +206,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
     patch:
       tags: [records]
       operationId: patchRecord
@@ -229,6 +233,7 @@ paths:
         "413": { $ref: "#/components/responses/TooLarge" }
         "422": { $ref: "#/components/responses/InvalidRecord" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/conflicts:
     get:
@@ -268,6 +273,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/conflicts/{id}:
     parameters:
@@ -287,6 +293,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/conflicts/{id}/resolution:
     parameters:
@@ -317,6 +324,7 @@ paths:
         "413": { $ref: "#/components/responses/TooLarge" }
         "422": { $ref: "#/components/responses/InvalidRecord" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/conflicts/{id}/withdrawal:
     parameters:
@@ -337,6 +345,7 @@ paths:
         "404": { $ref: "#/components/responses/NotFound" }
         "409": { $ref: "#/components/responses/Conflict" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/report:
     get:
@@ -372,6 +381,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/store-epoch:
     get:
@@ -391,6 +401,7 @@ paths:
         "403": { $ref: "#/components/responses/Forbidden" }
         "404": { $ref: "#/components/responses/NotFound" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
     post:
       tags: [audit]
       operationId: registerStore
@@ -416,6 +427,7 @@ paths:
         "409": { $ref: "#/components/responses/Conflict" }
         "413": { $ref: "#/components/responses/TooLarge" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   /v1/digests:
     get:
@@ -440,6 +452,7 @@ paths:
         "401": { $ref: "#/components/responses/Unauthorized" }
         "403": { $ref: "#/components/responses/Forbidden" }
         "500": { $ref: "#/components/responses/Internal" }
+        "503": { $ref: "#/components/responses/Unavailable" }
 
   # The review pages: HTML for people, described briefly. Without a session a page answers
   # 303 to /review/login; a POST without the session's CSRF token answers 403 and changes nothing.
@@ -699,6 +712,18 @@ components:
       content:
         application/json:
           schema: { $ref: "#/components/schemas/Error" }
+    Unavailable:
+      description: |
+        The province's register (its PostgreSQL database) cannot be reached now: down, failing
+        over to a standby, or not answering within `database.statementTimeoutSeconds`
+        (`register_unavailable`). Try again after `Retry-After` seconds; a change set sent again
+        is applied once (by its id), whether or not the lost attempt committed.
+      headers:
+        Retry-After:
+          schema: { type: integer, minimum: 1 }
+      content:
+        application/json:
+          schema: { $ref: "#/components/schemas/Error" }
     Page:
       description: An HTML page (the page asked for, the login form, or a refusal with its reason).
       content:
@@ -721,9 +746,10 @@ components:
           type: string
           description: |
             bad_request, unsupported_format, unauthorized, bad_signature, forbidden, not_found,
-            request_timeout, conflict, broken_chain, too_large, invalid_record, internal, or
+            request_timeout, conflict, broken_chain, too_large, invalid_record, internal,
+            register_unavailable, or
             http_NNN for a route that does not exist or a method it does not take.
-          pattern: "^(bad_request|unsupported_format|unauthorized|bad_signature|forbidden|not_found|request_timeout|conflict|broken_chain|too_large|invalid_record|internal|http_[0-9]{3})$"
+          pattern: "^(bad_request|unsupported_format|unauthorized|bad_signature|forbidden|not_found|request_timeout|conflict|broken_chain|too_large|invalid_record|internal|register_unavailable|http_[0-9]{3})$"
         message: { type: string }
 
     RegionCode:

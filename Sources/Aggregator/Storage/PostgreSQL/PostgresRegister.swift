@@ -89,7 +89,7 @@ final class PostgresRegister: RegisterStore {
     /// streams what it reads (an export), never for `serve`.
     func readNow<T>(_ body: (any RegisterTransaction) throws -> T) throws -> T {
         let logger = Logger(label: "esync.postgres")
-        let session = NowSession(connection: try NowSession.connect(settings, logger: logger), logger: logger)
+        let session = NowSession(connection: try NowSession.connect(settings, logger: logger), logger: logger, timeout: settings.statementTimeout)
         defer { session.closeNow() }
         return try session.transactionNow(body)
     }
@@ -224,22 +224,16 @@ final class PostgresRegister: RegisterStore {
 struct NowSession {
     let connection: PostgresConnection
     let logger: Logger
+    let timeout: Duration
 
     static func connect(_ settings: PostgresSettings, logger: Logger) throws -> PostgresConnection {
-        var configuration = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
-                                                             password: settings.password, database: settings.database,
-                                                             tls: try PostgresSession.tlsConfiguration(settings))
-        configuration.options.connectTimeout = .seconds(10)
-        if case .verifyFull = settings.tls { configuration.options.tlsServerName = settings.host }
-        do {
-            return try PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger).wait()
-        } catch {
+        do { return try settings.connect(id: 0, logger: logger).wait() } catch {
             throw PostgresRegisterError(statement: nil, error, action: "connect to \(settings.location)")
         }
     }
 
     func transactionNow<T>(_ body: (any RegisterTransaction) throws -> T) throws -> T {
-        let transaction = PostgresTransaction(connection: connection, logger: logger, locking: false)
+        let transaction = PostgresTransaction(connection: connection, logger: logger, locking: false, timeout: timeout)
         try transaction.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         let value: T
         do { value = try body(transaction) } catch {

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// One connection to the PostgreSQL register and the thread its transactions run on. A
 /// transaction's body is synchronous (`RegisterStore`): it runs on this session's own serial
@@ -18,27 +19,21 @@ actor PostgresSession {
 
     let connection: PostgresConnection
     let logger: Logger
+    /// `database.statementTimeout`.
+    let timeout: Duration
 
-    private init(connection: PostgresConnection, logger: Logger, label: String) {
+    private init(connection: PostgresConnection, settings: PostgresSettings, logger: Logger, label: String) {
         self.connection = connection
         self.logger = logger
+        timeout = settings.statementTimeout
         executor = QueueExecutor(queue: DispatchQueue(label: label))
     }
 
-    /// Opens a connection (on PostgresNIO's shared event loops).
+    /// Opens a connection (on PostgresNIO's shared event loops) to the server of
+    /// `settings.hosts` that takes writes (`PostgresSettings.connect`).
     static func connect(_ settings: PostgresSettings, id: Int, logger: Logger) async throws -> PostgresSession {
-        var configuration = PostgresConnection.Configuration(host: settings.host, port: settings.port, username: settings.user,
-                                                             password: settings.password, database: settings.database,
-                                                             tls: try Self.tlsConfiguration(settings))
-        configuration.options.connectTimeout = .seconds(10)
-        if case .verifyFull = settings.tls { configuration.options.tlsServerName = settings.host }
-        do {
-            let connection = try await PostgresConnection.connect(on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration,
-                                                                  id: id, logger: logger).get()
-            return PostgresSession(connection: connection, logger: logger, label: "esync.postgres.\(id)")
-        } catch {
-            throw PostgresRegisterError(statement: nil, error, action: "connect to \(settings.location)")
-        }
+        let connection = try await settings.connect(id: id, logger: logger).get()
+        return PostgresSession(connection: connection, settings: settings, logger: logger, label: "esync.postgres.\(id)")
     }
 
     static func tlsConfiguration(_ settings: PostgresSettings) throws -> PostgresConnection.Configuration.TLS {
@@ -62,8 +57,12 @@ actor PostgresSession {
         }
     }
 
+    /// Set when a statement found the server unreachable or silent: the connection is being
+    /// closed (which may take a moment to show in `connection.isClosed`) and must not be used.
+    private let broken = Mutex(false)
+
     /// Whether the connection is gone (the server closed it, or a statement broke it).
-    nonisolated var isClosed: Bool { connection.isClosed }
+    nonisolated var isClosed: Bool { connection.isClosed || broken.withLock { $0 } }
 
     /// How a transaction begins.
     enum Mode: Sendable {
@@ -77,20 +76,23 @@ actor PostgresSession {
     /// Runs `body` in one transaction on this session's thread: committed when it returns,
     /// rolled back when it throws.
     func transaction<T>(_ mode: Mode, _ body: (PostgresTransaction) throws -> T) throws -> T {
-        let transaction = PostgresTransaction(connection: connection, logger: logger, locking: mode == .write)
-        switch mode {
-        case .read: try transaction.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        case .write: try transaction.execute("START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE")
-        }
-        let value: T
+        let transaction = PostgresTransaction(connection: connection, logger: logger, locking: mode == .write, timeout: timeout)
         do {
-            value = try body(transaction)
+            switch mode {
+            case .read: try transaction.execute("START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            case .write: try transaction.execute("START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE")
+            }
+            let value = try body(transaction)
+            try transaction.execute("COMMIT")
+            return value
         } catch {
-            if !connection.isClosed { _ = try? transaction.execute("ROLLBACK") }
+            if let error = error as? PostgresRegisterError, error.unavailable {
+                broken.withLock { $0 = true }
+            } else if !connection.isClosed {
+                _ = try? transaction.execute("ROLLBACK")
+            }
             throw error
         }
-        try transaction.execute("COMMIT")
-        return value
     }
 
     /// `transaction`, timed on this thread: how long it took, commit included, and the CPU
@@ -110,6 +112,53 @@ actor PostgresSession {
 
     func close() async {
         try? await connection.close()
+    }
+}
+
+extension PostgresSettings {
+    /// A connection to the first of `hosts` that answers and, when there are several, takes
+    /// writes (`SHOW transaction_read_only` is `off`: a primary, not a standby), as libpq's
+    /// `target_session_attrs=read-write` does. Each server gets `connectTimeout`; when none
+    /// will do, the error names what each said and is `unavailable` (503: try again later, for
+    /// instance once a standby has been promoted).
+    func connect(id: Int, logger: Logger) -> EventLoopFuture<PostgresConnection> {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let tls: PostgresConnection.Configuration.TLS
+        do { tls = try PostgresSession.tlsConfiguration(self) } catch { return loop.makeFailedFuture(error) }
+        let settings = self
+        /// The connection to `server`, or why it will not do (never a failed future).
+        @Sendable func check(_ server: Endpoint) -> EventLoopFuture<Result<PostgresConnection, PostgresRegisterError>> {
+            var configuration = PostgresConnection.Configuration(host: server.host, port: server.port, username: settings.user,
+                                                                 password: settings.password, database: settings.database, tls: tls)
+            configuration.options.connectTimeout = .seconds(10)
+            if case .verifyFull = settings.tls { configuration.options.tlsServerName = server.host }
+            let refused = { @Sendable (error: any Error) in PostgresRegisterError(statement: nil, error, action: "connect to \(server)") }
+            return PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger).flatMap { connection in
+                guard settings.hosts.count > 1 else { return loop.makeSucceededFuture(.success(connection)) }
+                return connection.query("SHOW transaction_read_only", logger: logger).flatMap { answer in
+                    if (try? answer.rows.first?.decode(String.self)) == "off" { return loop.makeSucceededFuture(.success(connection)) }
+                    return connection.close().map { _ in .failure(PostgresRegisterError(action: "connect to \(server)", underlying: "it takes no writes (a standby)", unavailable: true)) }
+                }.flatMapError { error in
+                    connection.close().map { _ in .failure(refused(error)) }.recover { _ in .failure(refused(error)) }
+                }
+            }.recover { .failure(refused($0)) }
+        }
+        @Sendable func attempt(_ index: Int, _ refusals: [(server: Endpoint, error: PostgresRegisterError)]) -> EventLoopFuture<PostgresConnection> {
+            check(settings.hosts[index]).flatMap { result in
+                switch result {
+                case .success(let connection): return loop.makeSucceededFuture(connection)
+                case .failure(let refusal) where index + 1 < settings.hosts.count:
+                    return attempt(index + 1, refusals + [(settings.hosts[index], refusal)])
+                case .failure(let refusal):
+                    guard !refusals.isEmpty else { return loop.makeFailedFuture(refusal) }
+                    let all = refusals + [(settings.hosts[index], refusal)]
+                    return loop.makeFailedFuture(PostgresRegisterError(action: "connect to \(settings.location)",
+                                                                       underlying: all.map { "\($0.server): \($0.error.reason)" }.joined(separator: "; "),
+                                                                       unavailable: all.allSatisfy(\.error.unavailable)))
+                }
+            }
+        }
+        return attempt(0, [])
     }
 }
 

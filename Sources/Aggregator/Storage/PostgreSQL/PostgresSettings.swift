@@ -1,12 +1,16 @@
 import Foundation
 
 /// Where the province's PostgreSQL register is and how to reach it: `database.url`
-/// (`postgresql://USER@HOST:PORT/DB`, or `ESYNC_DATABASE_URL`), the password from
+/// (`postgresql://USER@HOST:PORT/DB`, or `ESYNC_DATABASE_URL`; several hosts for a primary and
+/// its standbys, `postgresql://USER@HOST1:PORT1,HOST2:PORT2/DB`), the password from
 /// `database.passwordFile` (never from the URL, so that it is never in a config, a process list
-/// or a log), and TLS after `database.sslmode`.
+/// or a log), TLS after `database.sslmode`, and how long a statement may go without an answer
+/// (`database.statementTimeout`).
 public struct PostgresSettings: Sendable, Equatable {
-    public var host: String
-    public var port: Int
+    /// The servers to try, in order: every connection goes to the first that answers and
+    /// accepts writes (libpq's `target_session_attrs=read-write`), so that after a standby is
+    /// promoted the instances find it by themselves.
+    public var hosts: [Endpoint]
     public var user: String
     public var database: String
     /// Read from `database.passwordFile`; nil: the server asks for none (trust, peer, or a
@@ -15,6 +19,26 @@ public struct PostgresSettings: Sendable, Equatable {
     public var tls: TLS
     /// Connections each aggregator process keeps open at most: half for writes, half for reads.
     public var connections = 8
+    /// How long a statement may wait for the server's answer before its connection is given up
+    /// (closed, and the request answered 503): a server that stopped answering, or a network
+    /// that lost the connection without saying so, fails the request instead of holding it for
+    /// ever. Migrations wait as long as they take.
+    public var statementTimeout: Duration = .seconds(60)
+
+    /// One server of `hosts`.
+    public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int = 5432) {
+            self.host = host
+            self.port = port
+        }
+        public var description: String { "\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    }
+
+    /// The first server's host and port (the only one's, mostly).
+    public var host: String { hosts[0].host }
+    public var port: Int { hosts[0].port }
 
     /// `database.sslmode`, as libpq names them (those that say something definite).
     public enum TLS: Sendable, Equatable {
@@ -28,42 +52,79 @@ public struct PostgresSettings: Sendable, Equatable {
     }
 
     public init(host: String, port: Int = 5432, user: String, database: String, password: String? = nil, tls: TLS = .disable) {
-        self.host = host
-        self.port = port
+        self.init(hosts: [Endpoint(host: host, port: port)], user: user, database: database, password: password, tls: tls)
+    }
+
+    public init(hosts: [Endpoint], user: String, database: String, password: String? = nil, tls: TLS = .disable) {
+        precondition(!hosts.isEmpty, "a register has at least one server")
+        self.hosts = hosts
         self.user = user
         self.database = database
         self.password = password
         self.tls = tls
     }
 
-    /// The settings a `postgresql://USER@HOST[:PORT]/DB` URL gives (`postgres://` too). A URL
-    /// with a password in it is refused: it would be in the config file, the environment and
-    /// any message that quotes the URL.
+    /// The settings a `postgresql://USER@HOST[:PORT][,HOST[:PORT]…]/DB` URL gives
+    /// (`postgres://` too; an IPv6 address in brackets). A URL with a password in it is refused:
+    /// it would be in the config file, the environment and any message that quotes the URL.
     public init(url: String, password: String? = nil, tls: TLS = .disable) throws(PostgresURLError) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "postgresql" || scheme == "postgres" else {
-            throw PostgresURLError(reason: "is not a postgresql://USER@HOST:PORT/DB URL")
+        let usage = "postgresql://USER@HOST:PORT/DB"
+        guard let schemeEnd = url.range(of: "://"), ["postgresql", "postgres"].contains(url[..<schemeEnd.lowerBound].lowercased()) else {
+            throw PostgresURLError(reason: "is not a \(usage) URL")
         }
-        if components.password != nil {
+        var rest = url[schemeEnd.upperBound...]
+        if let question = rest.firstIndex(of: "?") {
+            let query = rest[rest.index(after: question)...]
+            if !query.isEmpty { throw PostgresURLError(reason: "has parameters (?\(query)); give TLS with database.sslmode and database.sslRootCert") }
+            rest = rest[..<question]
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        let database = String(rest[slash...].drop { $0 == "/" })
+        guard let at = authority.lastIndex(of: "@") else { throw PostgresURLError(reason: "names no user (\(usage))") }
+        let userInfo = authority[..<at]
+        if userInfo.contains(":") {
             throw PostgresURLError(reason: "has a password in it; put the password in a file of its own (mode 0600) and name it in database.passwordFile, so that it is never in the config, the environment or a log")
         }
-        guard let user = components.user, !user.isEmpty else { throw PostgresURLError(reason: "names no user (postgresql://USER@HOST:PORT/DB)") }
-        guard let host = components.host, !host.isEmpty else { throw PostgresURLError(reason: "names no host (postgresql://USER@HOST:PORT/DB)") }
-        let database = String(components.path.drop { $0 == "/" })
-        guard !database.isEmpty, !database.contains("/") else { throw PostgresURLError(reason: "names no database (postgresql://USER@HOST:PORT/DB)") }
-        if let query = components.query, !query.isEmpty {
-            throw PostgresURLError(reason: "has parameters (?\(query)); give TLS with database.sslmode and database.sslRootCert")
+        guard !userInfo.isEmpty else { throw PostgresURLError(reason: "names no user (\(usage))") }
+        var hosts: [Endpoint] = []
+        for server in authority[authority.index(after: at)...].split(separator: ",", omittingEmptySubsequences: false) {
+            hosts.append(try Self.endpoint(server, usage: usage))
         }
-        let port = components.port ?? 5432
-        guard (1...65535).contains(port) else { throw PostgresURLError(reason: "has port \(port), not one in 1…65535") }
-        self.init(host: host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host, port: port,
-                  user: user.removingPercentEncoding ?? user, database: database.removingPercentEncoding ?? database, password: password, tls: tls)
+        guard !database.isEmpty, !database.contains("/") else { throw PostgresURLError(reason: "names no database (\(usage))") }
+        self.init(hosts: hosts, user: userInfo.removingPercentEncoding ?? String(userInfo),
+                  database: database.removingPercentEncoding ?? database, password: password, tls: tls)
+    }
+
+    /// `HOST`, `HOST:PORT`, `[IPV6]` or `[IPV6]:PORT` of a URL.
+    private static func endpoint(_ text: Substring, usage: String) throws(PostgresURLError) -> Endpoint {
+        var host = text, portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw PostgresURLError(reason: "has an unclosed [ in a host") }
+            host = text[text.index(after: text.startIndex)..<close]
+            let after = text[text.index(after: close)...]
+            if !after.isEmpty {
+                guard after.hasPrefix(":") else { throw PostgresURLError(reason: "has \(after) after a host in brackets") }
+                portText = after.dropFirst()
+            }
+        } else if let colon = text.firstIndex(of: ":") {
+            host = text[..<colon]
+            portText = text[text.index(after: colon)...]
+        }
+        guard !host.isEmpty else { throw PostgresURLError(reason: "names no host (\(usage))") }
+        var port = 5432
+        if let portText {
+            guard let number = Int(portText), (1...65535).contains(number) else {
+                throw PostgresURLError(reason: "has port \(portText), not one in 1…65535")
+            }
+            port = number
+        }
+        return Endpoint(host: String(host), port: port)
     }
 
     /// The register's address for messages and logs: the URL without a password.
     public var location: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "postgresql://\(user)@\(shownHost):\(port)/\(database)"
+        "postgresql://\(user)@\(hosts.map(\.description).joined(separator: ","))/\(database)"
     }
 
     /// `database.sslmode`'s values.

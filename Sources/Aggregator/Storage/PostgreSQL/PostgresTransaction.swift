@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOPosix
 import PostgresNIO
 
 /// A value bound to a statement's parameter, of the type its column has (`BIGINT`, `TEXT`,
@@ -60,6 +61,10 @@ struct PostgresTransaction: RegisterTransaction {
     let logger: Logger
     /// A write transaction: rows loaded to be changed are locked.
     let locking: Bool
+    /// How long a statement may go without the server's answer (`database.statementTimeout`);
+    /// then the connection is closed and the statement fails as unavailable. Nil: as long as it
+    /// takes (migrations, `database copy`).
+    var timeout: Duration? = nil
 
     /// Parameters per statement at most (the protocol allows 65,535).
     static let maxParameters = 30_000
@@ -95,8 +100,18 @@ struct PostgresTransaction: RegisterTransaction {
             case .bytes(let b): binds.append(ByteBuffer(bytes: b))
             }
         }
+        let answer = connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        if let timeout {
+            let answered = DispatchSemaphore(value: 0)
+            answer.whenComplete { _ in answered.signal() }
+            if answered.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))) == .timedOut {
+                // Closing fails the statement's future, and the session is not used again.
+                connection.close().whenComplete { _ in }
+                throw PostgresRegisterError(action: "get an answer from the server", statement: sql, underlying: "none came within \(timeout) (database.statementTimeout); the connection is given up", unavailable: true)
+            }
+        }
         do {
-            return try connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger).wait()
+            return try answer.wait()
         } catch {
             throw PostgresRegisterError(statement: sql, error)
         }
@@ -159,8 +174,13 @@ struct PostgresRegisterError: Error, CustomStringConvertible, Sendable {
     var detail: String?
     var statement: String?
     var underlying: String?
+    /// The server could not be reached, stopped answering, or is not one that takes writes:
+    /// nothing is wrong with the request, which may be made again (503).
+    var unavailable = false
 
-    init(action: String, sqlState: String? = nil, message: String? = nil, detail: String? = nil, statement: String? = nil, underlying: String? = nil) {
+    init(action: String, sqlState: String? = nil, message: String? = nil, detail: String? = nil, statement: String? = nil, underlying: String? = nil,
+         unavailable: Bool = false) {
+        self.unavailable = unavailable
         self.action = action
         self.sqlState = sqlState
         self.message = message
@@ -180,11 +200,24 @@ struct PostgresRegisterError: Error, CustomStringConvertible, Sendable {
             if error.serverInfo == nil {
                 underlying = "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
             }
+            unavailable = Self.unavailableCodes.contains(error.code) || sqlState.map(Self.isUnavailable) == true
         } else if let error = error as? PostgresRegisterError {
             self = error
         } else {
             underlying = "\(error)"
+            // NIO's own (a refused connection, a connect timeout) before PostgresNIO wraps them.
+            unavailable = error is NIOConnectionError || error is ChannelError || error is IOError
         }
+    }
+
+    /// PostgresNIO's errors for a connection that could not be made or was lost.
+    static let unavailableCodes: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
+
+    /// The server's SQLSTATEs that say it cannot serve now, whatever was asked: a connection
+    /// exception (class 08), a server shutting down or starting (57P01–57P03), too many
+    /// connections (53300), and a read-only transaction (25006: a standby, or a primary demoted).
+    static func isUnavailable(_ sqlState: String) -> Bool {
+        sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "25006"].contains(sqlState)
     }
 
     /// A serialization failure or a deadlock: the transaction may succeed when run again.
@@ -192,6 +225,11 @@ struct PostgresRegisterError: Error, CustomStringConvertible, Sendable {
     /// A unique key taken by a transaction that committed meanwhile (two instances applying the
     /// same change set, making the same record): run again, the body sees the other's row.
     var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// What went wrong, without what was being done: the server's message, or the client's.
+    var reason: String {
+        [sqlState.map { "SQLSTATE \($0)" }, message, detail, underlying].compactMap { $0 }.joined(separator: ": ")
+    }
 
     var description: String {
         var text = "PostgreSQL: cannot \(action)"
