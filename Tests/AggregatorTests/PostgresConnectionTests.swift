@@ -29,8 +29,8 @@ import Testing
             #expect(error.unavailable, "\(error)")
             #expect("\(error)".contains("database.statementTimeout"), "\(error)")
         }
-        let waited = ContinuousClock.now - started
-        #expect(waited >= .seconds(1) && waited < .seconds(10), "\(waited)")
+        // Not sooner than the deadline (how much later depends on how busy the machine is).
+        #expect(ContinuousClock.now - started >= .seconds(1))
 
         // The session that timed out was closed and is not used again; a new one works.
         proxy.silent = false

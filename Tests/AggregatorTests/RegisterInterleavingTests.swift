@@ -78,6 +78,48 @@ import Testing
         await database.close()
     }
 
+    /// The same with two writers that share no row but the change sequence's: both records
+    /// exist beforehand and each writer renames one (a field the report's totals do not count,
+    /// so no totals row moves), so that only the sequence's lock can keep the second from
+    /// committing first. (In the test above the region's totals row orders them as well.)
+    @Test func theChangeFeedIsInCommitOrderWhenTheWritersShareOnlyTheSequence() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let context = context
+        let (a, b) = ("91410100DDDDDDDDD4", "91410100EEEEEEEEE5")
+        let made = try await database.write { register in try register.write([revision(a, employees: 1), revision(b, employees: 1)], context: context) }
+        @Sendable func renamed(_ stored: StoredRecord, _ name: String) -> WritePlan.Revision {
+            WritePlan.Revision(kind: .update, uscc: stored.uscc, region: "410100", previous: stored,
+                               document: .object(["uscc": .string(stored.uscc), "name": .string(name), "employees": .int(1)]), changedFields: ["name"])
+        }
+        let gate = Gate()
+        let first = Task {
+            try await database.write { register in
+                let seq = try register.write([renamed(made[0], "第一家更名有限公司")], context: context)[0].seq
+                gate.arrive()
+                gate.hold()
+                return seq
+            }
+        }
+        try await gate.waitUntilReached()
+        let secondDone = Mutex(false)
+        let second = Task {
+            let seq = try await database.write { register in try register.write([renamed(made[1], "第二家更名有限公司")], context: context)[0].seq }
+            secondDone.withLock { $0 = true }
+            return seq
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!secondDone.withLock { $0 }, "the second writer committed while the first, with a smaller number, had not")
+        let after = max(made[0].seq, made[1].seq)
+        let seen = try await database.read { try $0.changes(region: "410100", after: after, limit: 10, requester: nil) }
+        #expect(seen.isEmpty, "a pull saw \(seen.map(\.uscc)) before the first writer committed")
+        gate.open()
+        let (firstSeq, secondSeq) = (try await first.value, try await second.value)
+        #expect(firstSeq < secondSeq)
+        let feed = try await database.read { try $0.changes(region: "410100", after: after, limit: 10, requester: nil) }
+        #expect(feed.map(\.seq) == [firstSeq, secondSeq] && feed.map(\.uscc) == [a, b])
+        await database.close()
+    }
+
     /// A record a writer loaded to merge stays its own until it commits: a second writer that
     /// loads it waits, then sees the first one's revision (and writes the next), so neither's
     /// edit is lost.

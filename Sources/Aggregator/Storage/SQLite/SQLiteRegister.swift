@@ -31,7 +31,10 @@ final class SQLiteRegister: Sendable {
             throw DatabaseFileError(path: path + "-users.lock", action: "cannot take the users lock of", errno: EWOULDBLOCK)
         }
         usersLock = lock
-        do { pool = try DatabasePool(path: path, configuration: configuration) } catch {
+        // Opening a pool turns WAL on (`PRAGMA journal_mode = WAL`), which SQLite answers with
+        // "database is locked", busy timeout or not, while another process does the same to a
+        // new file: instances starting at once take turns, as for the migrations.
+        do { pool = try Self.exclusively(path) { try DatabasePool(path: path, configuration: configuration) } } catch {
             close(lock)
             throw error
         }
