@@ -94,12 +94,16 @@ public struct MergeService: Sendable {
     /// change set approved later) is refused alone instead of refusing the whole change set.
     func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, register: any RegisterTransaction,
                   refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
-        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: try ProvinceClock.receive(changeSet.clock, register))
+        // A change set with a clock is planned without the province's clock (see `heard`); one
+        // without gets a tick now.
+        let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)
+        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
         context.answer = answer
         let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
         let results = try register.write(plan)
+        if changeSet.clock != nil { try ProvinceClock.takeIn(clock, register) }
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
         try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at,

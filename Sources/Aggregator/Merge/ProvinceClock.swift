@@ -18,14 +18,21 @@ enum ProvinceClock {
         return now
     }
 
-    /// Takes in a bureau's change set clock; returns the edit time its fields are kept with (the
-    /// bureau's clock, capped at the allowed drift; the arrival time for an unclocked change set).
-    static func receive(_ remote: HybridTimestamp?, _ register: any RegisterTransaction) throws -> HybridTimestamp {
+    /// The edit time a bureau's change set clock gives its fields: the bureau's clock, capped at
+    /// the allowed drift. It does not depend on the province's clock, so the merge is planned
+    /// without reading (on PostgreSQL: locking) the clock's row; `takeIn` moves the province's
+    /// clock past it later in the same transaction, once the plan is written, so that the row
+    /// is held only for the end of the transaction, as the change sequence's is.
+    static func heard(_ remote: HybridTimestamp, wall: Int64 = HybridClock.wallMilliseconds()) -> HybridTimestamp {
+        var scratch = HybridClock(node: node, last: nil)
+        return scratch.receive(remote, wall: wall)
+    }
+
+    /// Moves the province's clock past `time` (what `heard` gave), as receiving it would have.
+    static func takeIn(_ time: HybridTimestamp, _ register: any RegisterTransaction) throws {
         var clock = try load(register)
-        let wall = HybridClock.wallMilliseconds()
-        let time = remote.map { clock.receive($0, wall: wall) } ?? clock.tick(wall: wall)
+        clock.receive(time, wall: HybridClock.wallMilliseconds())
         try register.saveClock(clock.last)
-        return time
     }
 
     /// The clock as it stands, for answers to bureaus.
