@@ -61,7 +61,7 @@ import Testing
         #expect(settings.location == "postgresql://esync@db1.example:6543,db2.example:5432,[fd00::2]:5433/province")
         #expect(settings.statementTimeout == .seconds(15))
         #expect(try await load("database: { url: \"postgresql://u@h/d\" }\n").postgres?.statementTimeout == .seconds(60))
-        for bad in ["postgresql://u@h1,/d", "postgresql://u@h1:0/d", "postgresql://u@h1:x/d", "postgresql://u@[::1/d", "postgresql://h/d"] {
+        for bad in ["postgresql://u@h1,/d", "postgresql://u@h1:0/d", "postgresql://u@h1:x/d", "postgresql://u@[::1/d", "postgresql://h/d", "postgresql://u@h:+5432/d", "postgresql://u@h/d#x", "postgresql://u@h/my db"] {
             await #expect(throws: ConfigError.self, "\(bad)") { try await load("database: { url: \"\(bad)\" }\n") }
         }
         await #expect(throws: ConfigError.self) { try await load("database: { url: \"postgresql://u@h/d\", statementTimeoutSeconds: 0 }\n") }

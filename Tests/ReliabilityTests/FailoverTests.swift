@@ -69,7 +69,7 @@ import Testing
                 try standby.promote()
                 promotedAt.set(0, Date())
             } catch {
-                lastFailure.set(0, "failover: \(error)")
+                outage.set(0, "failover: \(error)")
             }
             killAndPromote.signal()
         }
@@ -112,7 +112,7 @@ import Testing
         }
         allDone.wait()
         killAndPromote.wait()
-        try #require(promotedAt.values[0] != nil, "\(lastFailure.values[0])")
+        try #require(promotedAt.values[0] != nil, "\(outage.values[0])")
         #expect(try standby.psql("esync_failover", "SELECT pg_is_in_recovery()") == "f")
         #expect(outage.values[0].hasPrefix("503 Retry-After: 5 ") && outage.values[0].contains("register_unavailable"), "\(outage.values[0])")
         #expect(synced.values.allSatisfy { $0 >= Self.rounds }, "syncs: \(synced.values); last failures: \(lastFailure.values)")
@@ -140,8 +140,6 @@ import Testing
         }
         // A failover is not a restore: the register's generation did not change, nobody healed.
         #expect(try ConflictList.decode(Array(try first.cli(["conflicts", "list", "--json"]).stdout.utf8)).conflicts.isEmpty)
-        let log = (try? String(contentsOfFile: first.folder + "/serve.log", encoding: .utf8)) ?? ""
-        #expect(log.contains("register_unavailable") || log.contains("cannot connect"), "the instances never met the missing primary")
         print("FailoverTests: \(failedSyncs.values.reduce(0, +)) syncs refused while the register failed over; every bureau back \(String(format: "%.1f", slowest)) s after the promotion at most")
     }
 

@@ -102,8 +102,10 @@ public struct MergeService: Sendable {
         let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
-        let results = try register.write(plan)
+        // The clock's row before the change sequence's (which `write` takes), in the order
+        // every other writer takes them, so that two never wait for each other.
         if changeSet.clock != nil { try ProvinceClock.takeIn(clock, register) }
+        let results = try register.write(plan)
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
         try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at,

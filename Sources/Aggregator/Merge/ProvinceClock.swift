@@ -21,8 +21,9 @@ enum ProvinceClock {
     /// The edit time a bureau's change set clock gives its fields: the bureau's clock, capped at
     /// the allowed drift. It does not depend on the province's clock, so the merge is planned
     /// without reading (on PostgreSQL: locking) the clock's row; `takeIn` moves the province's
-    /// clock past it later in the same transaction, once the plan is written, so that the row
-    /// is held only for the end of the transaction, as the change sequence's is.
+    /// clock past it later in the same transaction, once the plan is made and just before it is
+    /// written, so that the row is held only for the end of the transaction, as the change
+    /// sequence's is.
     static func heard(_ remote: HybridTimestamp, wall: Int64 = HybridClock.wallMilliseconds()) -> HybridTimestamp {
         var scratch = HybridClock(node: node, last: nil)
         return scratch.receive(remote, wall: wall)
@@ -31,7 +32,7 @@ enum ProvinceClock {
     /// Moves the province's clock past `time` (what `heard` gave), as receiving it would have.
     static func takeIn(_ time: HybridTimestamp, _ register: any RegisterTransaction) throws {
         var clock = try load(register)
-        clock.receive(time, wall: HybridClock.wallMilliseconds())
+        clock.receive(time, wall: time.milliseconds)   // capped already: not again, with a later wall
         try register.saveClock(clock.last)
     }
 

@@ -71,6 +71,7 @@ public enum RegisterCopy {
                 The copy goes only into an empty database, so that two registers are never mixed: create one (CREATE DATABASE … OWNER …) and copy into it
                 """)
         }
+        try postgres.execute("SET statement_timeout = 0")   // a copy's statements take what they take
         try postgres.execute("START TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE")
         do {
             try postgres.execute(PostgresRegister.migrationsTable)

@@ -89,7 +89,7 @@ final class PostgresRegister: RegisterStore {
     /// streams what it reads (an export), never for `serve`.
     func readNow<T>(_ body: (any RegisterTransaction) throws -> T) throws -> T {
         let logger = Logger(label: "esync.postgres")
-        let session = NowSession(connection: try NowSession.connect(settings, logger: logger), logger: logger, timeout: settings.statementTimeout)
+        let session = NowSession(connection: try NowSession.connect(settings, logger: logger), logger: logger, timeout: settings.clientDeadline)
         defer { session.closeNow() }
         return try session.transactionNow(body)
     }
@@ -154,6 +154,9 @@ final class PostgresRegister: RegisterStore {
         let session = try await sessions.acquire()
         do {
             let value = try await session.withoutTransaction { transaction in
+                // A migration takes as long as it takes (an index on a large register).
+                try transaction.execute("SET statement_timeout = 0")
+                defer { _ = try? transaction.execute("RESET statement_timeout") }
                 try transaction.execute("SELECT pg_advisory_lock(\(Self.migrationLock))")
                 defer { _ = try? transaction.execute("SELECT pg_advisory_unlock(\(Self.migrationLock))") }
                 return try body(transaction)

@@ -19,13 +19,13 @@ actor PostgresSession {
 
     let connection: PostgresConnection
     let logger: Logger
-    /// `database.statementTimeout`.
+    /// `database.statementTimeoutSeconds`, plus a margin (`PostgresSettings.clientDeadline`).
     let timeout: Duration
 
     private init(connection: PostgresConnection, settings: PostgresSettings, logger: Logger, label: String) {
         self.connection = connection
         self.logger = logger
-        timeout = settings.statementTimeout
+        timeout = settings.clientDeadline
         executor = QueueExecutor(queue: DispatchQueue(label: label))
     }
 
@@ -85,14 +85,24 @@ actor PostgresSession {
             let value = try body(transaction)
             try transaction.execute("COMMIT")
             return value
-        } catch {
-            if let error = error as? PostgresRegisterError, error.unavailable {
+        } catch var error as PostgresRegisterError {
+            // A write refused as read-only: the server is a standby (or was demoted) now.
+            if mode == .write && error.sqlState == "25006" { error.unavailable = true }
+            if error.unavailable {
                 broken.withLock { $0 = true }
             } else if !connection.isClosed {
-                _ = try? transaction.execute("ROLLBACK")
+                rollBack(transaction)
             }
             throw error
+        } catch {
+            if !connection.isClosed { rollBack(transaction) }
+            throw error
         }
+    }
+
+    /// Rolls a failed transaction back; a session whose ROLLBACK fails is not used again.
+    private func rollBack(_ transaction: PostgresTransaction) {
+        do { try transaction.execute("ROLLBACK") } catch { broken.withLock { $0 = true } }
     }
 
     /// `transaction`, timed on this thread: how long it took, commit included, and the CPU
@@ -131,11 +141,16 @@ extension PostgresSettings {
             var configuration = PostgresConnection.Configuration(host: server.host, port: server.port, username: settings.user,
                                                                  password: settings.password, database: settings.database, tls: tls)
             configuration.options.connectTimeout = .seconds(10)
+            // The server cancels a statement (and lets go of its locks) at the deadline; the
+            // client's own comes a little later, for a server that does not answer at all.
+            configuration.options.additionalStartupParameters = [("statement_timeout", "\(settings.statementTimeout.components.seconds * 1000)")]
             if case .verifyFull = settings.tls { configuration.options.tlsServerName = server.host }
             let refused = { @Sendable (error: any Error) in PostgresRegisterError(statement: nil, error, action: "connect to \(server)") }
             return PostgresConnection.connect(on: loop, configuration: configuration, id: id, logger: logger).flatMap { connection in
                 guard settings.hosts.count > 1 else { return loop.makeSucceededFuture(.success(connection)) }
-                return connection.query("SHOW transaction_read_only", logger: logger).flatMap { answer in
+                // Login is bounded by connectTimeout, this question by a deadline of its own.
+                let deadline = loop.scheduleTask(in: .seconds(10)) { connection.close().whenComplete { _ in } }
+                return connection.query("SHOW transaction_read_only", logger: logger).always { _ in deadline.cancel() }.flatMap { answer in
                     if (try? answer.rows.first?.decode(String.self)) == "off" { return loop.makeSucceededFuture(.success(connection)) }
                     return connection.close().map { _ in .failure(PostgresRegisterError(action: "connect to \(server)", underlying: "it takes no writes (a standby)", unavailable: true)) }
                 }.flatMapError { error in

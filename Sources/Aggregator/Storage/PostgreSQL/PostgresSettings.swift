@@ -5,7 +5,7 @@ import Foundation
 /// its standbys, `postgresql://USER@HOST1:PORT1,HOST2:PORT2/DB`), the password from
 /// `database.passwordFile` (never from the URL, so that it is never in a config, a process list
 /// or a log), TLS after `database.sslmode`, and how long a statement may go without an answer
-/// (`database.statementTimeout`).
+/// (`database.statementTimeoutSeconds`).
 public struct PostgresSettings: Sendable, Equatable {
     /// The servers to try, in order: every connection goes to the first that answers and
     /// accepts writes (libpq's `target_session_attrs=read-write`), so that after a standby is
@@ -24,6 +24,11 @@ public struct PostgresSettings: Sendable, Equatable {
     /// that lost the connection without saying so, fails the request instead of holding it for
     /// ever. Migrations wait as long as they take.
     public var statementTimeout: Duration = .seconds(60)
+
+    /// How long the client waits for an answer: the server's own deadline (`statement_timeout`,
+    /// set to `statementTimeout` at connect) first cancels a statement and lets go of its locks;
+    /// this one is for a server or network that does not answer at all.
+    var clientDeadline: Duration { statementTimeout + .seconds(5) }
 
     /// One server of `hosts`.
     public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -72,6 +77,9 @@ public struct PostgresSettings: Sendable, Equatable {
         guard let schemeEnd = url.range(of: "://"), ["postgresql", "postgres"].contains(url[..<schemeEnd.lowerBound].lowercased()) else {
             throw PostgresURLError(reason: "is not a \(usage) URL")
         }
+        if let odd = url.first(where: { $0.isWhitespace || $0 == "#" }) {
+            throw PostgresURLError(reason: "has \(odd == "#" ? "a fragment (#)" : "white space") in it (\(usage))")
+        }
         var rest = url[schemeEnd.upperBound...]
         if let question = rest.firstIndex(of: "?") {
             let query = rest[rest.index(after: question)...]
@@ -114,7 +122,7 @@ public struct PostgresSettings: Sendable, Equatable {
         guard !host.isEmpty else { throw PostgresURLError(reason: "names no host (\(usage))") }
         var port = 5432
         if let portText {
-            guard let number = Int(portText), (1...65535).contains(number) else {
+            guard portText.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(portText), (1...65535).contains(number) else {
                 throw PostgresURLError(reason: "has port \(portText), not one in 1…65535")
             }
             port = number

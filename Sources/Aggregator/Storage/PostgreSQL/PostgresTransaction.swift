@@ -61,7 +61,7 @@ struct PostgresTransaction: RegisterTransaction {
     let logger: Logger
     /// A write transaction: rows loaded to be changed are locked.
     let locking: Bool
-    /// How long a statement may go without the server's answer (`database.statementTimeout`);
+    /// How long a statement may go without the server's answer (`database.statementTimeoutSeconds`);
     /// then the connection is closed and the statement fails as unavailable. Nil: as long as it
     /// takes (migrations, `database copy`).
     var timeout: Duration? = nil
@@ -107,7 +107,7 @@ struct PostgresTransaction: RegisterTransaction {
             if answered.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))) == .timedOut {
                 // Closing fails the statement's future, and the session is not used again.
                 connection.close().whenComplete { _ in }
-                throw PostgresRegisterError(action: "get an answer from the server", statement: sql, underlying: "none came within \(timeout) (database.statementTimeout); the connection is given up", unavailable: true)
+                throw PostgresRegisterError(action: "get an answer from the server", statement: sql, underlying: "none came within \(timeout) (database.statementTimeoutSeconds); the connection is given up", unavailable: true)
             }
         }
         do {
@@ -214,10 +214,13 @@ struct PostgresRegisterError: Error, CustomStringConvertible, Sendable {
     static let unavailableCodes: Set<PSQLError.Code> = [.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown]
 
     /// The server's SQLSTATEs that say it cannot serve now, whatever was asked: a connection
-    /// exception (class 08), a server shutting down or starting (57P01–57P03), too many
-    /// connections (53300), and a read-only transaction (25006: a standby, or a primary demoted).
+    /// exception (class 08, but a protocol violation, 08P01, which is a bug of ours), a server
+    /// shutting down or starting (57P01–57P03), too many connections (53300), a statement the
+    /// server cancelled at `statement_timeout` (57014: it waited too long, for a lock mostly). A read-only
+    /// transaction's refusal (25006) is judged by the write transaction that met it
+    /// (`PostgresSession.transaction`): a standby there, a bug in a read.
     static func isUnavailable(_ sqlState: String) -> Bool {
-        sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "25006"].contains(sqlState)
+        (sqlState.hasPrefix("08") && sqlState != "08P01") || ["57P01", "57P02", "57P03", "53300", "57014"].contains(sqlState)
     }
 
     /// A serialization failure or a deadlock: the transaction may succeed when run again.
