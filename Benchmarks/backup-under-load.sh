@@ -18,11 +18,7 @@ AMPLIFY=${AMPLIFY:-20}
 ROUNDS=${ROUNDS:-10}
 EDITS=${EDITS:-5}
 DIR=${DIR:-/tmp/esync-backup-load}
-BIN=${BIN:+$(cd "$BIN" && pwd)}
-if [ -z "$BIN" ]; then
-    swift build -c release --static-swift-stdlib >/dev/null
-    BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
-fi
+source Benchmarks/tools/release-bin.sh
 PIDS=()
 source "$REPO/Benchmarks/tools/aggregator.sh"
 AGENTS=${#REGIONS[@]}

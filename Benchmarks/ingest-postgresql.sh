@@ -20,14 +20,10 @@ TOOLS=$REPO/Benchmarks/tools
 DIR=${DIR:-/tmp/esync-pg-bench}
 AGENTS=${AGENTS:-18}
 INGEST=${INGEST:-1000}
-BIN=${BIN:+$(cd "$BIN" && pwd)}
 PG_BIN=${ESYNC_PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
 [ -x "$PG_BIN/initdb" ] || { echo "needs PostgreSQL's server binaries (apt-get install postgresql-15, or ESYNC_PG_BIN)"; exit 2; }
-if [ -z "$BIN" ]; then
-    swift build -c release --static-swift-stdlib >/dev/null
-    BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
-fi
+source "$TOOLS/release-bin.sh"
 PIDS=()
 source "$TOOLS/aggregator.sh"
 rm -rf "$DIR"; mkdir -p "$DIR"

@@ -16,11 +16,7 @@ REPO=$PWD
 N=${1:-100000}
 CHANGED=${CHANGED:-1}
 DIR=${DIR:-/tmp/esync-heal}
-BIN=${BIN:+$(cd "$BIN" && pwd)}
-if [ -z "$BIN" ]; then
-    swift build -c release --static-swift-stdlib >/dev/null
-    BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
-fi
+source Benchmarks/tools/release-bin.sh
 PIDS=()
 source "$REPO/Benchmarks/tools/aggregator.sh"
 AGENTS=${#REGIONS[@]}

@@ -18,7 +18,6 @@ cd "$(dirname "$0")/.."
 REPO=$PWD
 SIZES=("${@:-10000}"); [ $# -eq 0 ] && SIZES=(10000 100000)
 DIR=${DIR:-/tmp/esync-peers}
-BIN=${BIN:+$(cd "$BIN" && pwd)}
 PEERS=${PEERS-rsync git}
 AGENTS=${AGENTS:-18}
 INGEST=${INGEST:-1000}
@@ -27,13 +26,7 @@ TOOLS=$REPO/Benchmarks/tools
 # free_port, wait_port, start_aggregator, stop_aggregator, agent_config, metric, ingest_agent
 source "$TOOLS/aggregator.sh"
 command -v /usr/bin/time >/dev/null || { echo "needs /usr/bin/time (Debian package: time)"; exit 2; }
-if [ -z "$BIN" ]; then
-    # The binaries as Deploy/install.sh builds them, the Swift runtime linked in: a process
-    # starts in 15 ms instead of 40 (no dynamic linking of Foundation), which every agent run
-    # and each of the 18 agents of the ingest pays.
-    swift build -c release --static-swift-stdlib >/dev/null
-    BIN=$(swift build -c release --static-swift-stdlib --show-bin-path)
-fi
+source "$TOOLS/release-bin.sh"
 for peer in $PEERS; do command -v "$peer" >/dev/null || { echo "($peer not installed: skipped)"; PEERS=${PEERS//$peer/}; }; done
 
 # A previous run's stores are moved aside and deleted at the end: on a `discard` file system
