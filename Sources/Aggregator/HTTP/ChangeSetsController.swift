@@ -58,6 +58,10 @@ struct ChangeSetsController: Sendable {
             metrics.changeSet("refused")
             mismatch.log(region: changeSet.region, to: context.logger)
             throw mismatch
+        } catch let error as PostgresRegisterError where error.unavailable {
+            // Not the change set's fault: the register could not be reached (503).
+            metrics.changeSet("unavailable")
+            throw error
         } catch {
             metrics.changeSet("refused")
             throw error
