@@ -47,34 +47,8 @@ import Testing
     /// lists them in the order of their numbers.
     @Test func theChangeFeedIsInCommitOrderWhenTheFirstCommitIsHeld() async throws {
         let database = try await TestRegister.open(folder + "/province.sqlite")
-        let gate = Gate()
-        let context = context
-        let first = Task {
-            try await database.write { register in
-                let seq = try register.write([revision("91410100AAAAAAAAA1", employees: 1)], context: context)[0].seq
-                gate.arrive()
-                gate.hold()
-                return seq
-            }
-        }
-        try await gate.waitUntilReached()
-        let secondDone = Mutex(false)
-        let second = Task {
-            let seq = try await database.write { register in
-                try register.write([revision("91410100BBBBBBBBB2", employees: 2)], context: context)[0].seq
-            }
-            secondDone.withLock { $0 = true }
-            return seq
-        }
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(!secondDone.withLock { $0 }, "the second writer committed while the first, with a smaller number, had not")
-        let seen = try await database.read { try $0.changes(region: "410100", after: 0, limit: 10, requester: nil) }
-        #expect(seen.isEmpty, "a reader saw \(seen.map(\.uscc)) before the first writer committed")
-        gate.open()
-        let (a, b) = (try await first.value, try await second.value)
-        #expect(a < b)
-        let feed = try await database.read { try $0.changes(region: "410100", after: 0, limit: 10, requester: nil) }
-        #expect(feed.map(\.seq) == [a, b] && feed.map(\.uscc) == ["91410100AAAAAAAAA1", "91410100BBBBBBBBB2"])
+        try await expectCommitOrder(database, first: revision("91410100AAAAAAAAA1", employees: 1),
+                                    second: revision("91410100BBBBBBBBB2", employees: 2), after: 0)
         await database.close()
     }
 
@@ -85,16 +59,26 @@ import Testing
     @Test func theChangeFeedIsInCommitOrderWhenTheWritersShareOnlyTheSequence() async throws {
         let database = try await TestRegister.open(folder + "/province.sqlite")
         let context = context
-        let (a, b) = ("91410100DDDDDDDDD4", "91410100EEEEEEEEE5")
-        let made = try await database.write { register in try register.write([revision(a, employees: 1), revision(b, employees: 1)], context: context) }
-        @Sendable func renamed(_ stored: StoredRecord, _ name: String) -> WritePlan.Revision {
+        let made = try await database.write { register in
+            try register.write([revision("91410100DDDDDDDDD4", employees: 1), revision("91410100EEEEEEEEE5", employees: 1)], context: context)
+        }
+        func renamed(_ stored: StoredRecord, _ name: String) -> WritePlan.Revision {
             WritePlan.Revision(kind: .update, uscc: stored.uscc, region: "410100", previous: stored,
                                document: .object(["uscc": .string(stored.uscc), "name": .string(name), "employees": .int(1)]), changedFields: ["name"])
         }
+        try await expectCommitOrder(database, first: renamed(made[0], "第一家更名有限公司"), second: renamed(made[1], "第二家更名有限公司"),
+                                    after: max(made[0].seq, made[1].seq))
+        await database.close()
+    }
+
+    /// Writes `first` and holds its commit; meanwhile `second` must not commit, and a pull after
+    /// `after` must see neither; once both commit the feed lists them in the order of their numbers.
+    func expectCommitOrder(_ database: ProvinceDatabase, first: WritePlan.Revision, second: WritePlan.Revision, after: Int64) async throws {
         let gate = Gate()
-        let first = Task {
+        let context = context
+        let firstTask = Task {
             try await database.write { register in
-                let seq = try register.write([renamed(made[0], "第一家更名有限公司")], context: context)[0].seq
+                let seq = try register.write([first], context: context)[0].seq
                 gate.arrive()
                 gate.hold()
                 return seq
@@ -102,22 +86,20 @@ import Testing
         }
         try await gate.waitUntilReached()
         let secondDone = Mutex(false)
-        let second = Task {
-            let seq = try await database.write { register in try register.write([renamed(made[1], "第二家更名有限公司")], context: context)[0].seq }
+        let secondTask = Task {
+            let seq = try await database.write { register in try register.write([second], context: context)[0].seq }
             secondDone.withLock { $0 = true }
             return seq
         }
         try await Task.sleep(for: .milliseconds(500))
         #expect(!secondDone.withLock { $0 }, "the second writer committed while the first, with a smaller number, had not")
-        let after = max(made[0].seq, made[1].seq)
         let seen = try await database.read { try $0.changes(region: "410100", after: after, limit: 10, requester: nil) }
         #expect(seen.isEmpty, "a pull saw \(seen.map(\.uscc)) before the first writer committed")
         gate.open()
-        let (firstSeq, secondSeq) = (try await first.value, try await second.value)
-        #expect(firstSeq < secondSeq)
+        let (a, b) = (try await firstTask.value, try await secondTask.value)
+        #expect(a < b)
         let feed = try await database.read { try $0.changes(region: "410100", after: after, limit: 10, requester: nil) }
-        #expect(feed.map(\.seq) == [firstSeq, secondSeq] && feed.map(\.uscc) == [a, b])
-        await database.close()
+        #expect(feed.map(\.seq) == [a, b] && feed.map(\.uscc) == [first.uscc, second.uscc])
     }
 
     /// A record a writer loaded to merge stays its own until it commits: a second writer that
