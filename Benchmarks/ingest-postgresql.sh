@@ -10,6 +10,11 @@
 # /metrics, summed over the instances) and every instance's peak RSS. Then PostgreSQL's own
 # floor: the same final documents written straight into it (Benchmarks/tools/postgres-floor.py:
 # row upsert + history row, 250 per transaction).
+# Each backend runs twice: with the bureaus' pushes as they are (each agent diffs its store, seals,
+# signs and sends, all 18 on this machine's cores beside the province), and with every change set
+# sealed beforehand (each agent's push ran once against a closed port, exit 5, so that its change
+# set waits in its outbox, as after an hour without the province): then the timed push only sends
+# its outbox, which is the province's own rate when its bureaus' machines are not its own.
 # Usage: Benchmarks/ingest-postgresql.sh
 #   AGENTS=18 INGEST=1000   DIR=/tmp/esync-pg-bench   BIN=DIR (default: built as Deploy/install.sh builds)
 #   ESYNC_PG_BIN=/usr/lib/postgresql/15/bin (default: the newest there)
@@ -50,11 +55,16 @@ trap cleanup EXIT
 psql_on() { "$PG_BIN/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U esync -d "$@"; }
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PG_PORT (fsync $(psql_on postgres -c 'SHOW fsync'), synchronous_commit $(psql_on postgres -c 'SHOW synchronous_commit'), shared_buffers $(psql_on postgres -c 'SHOW shared_buffers'))"
 
-ROWS=()
-# ingest NAME LABEL INSTANCES: the ingest against INSTANCES aggregators on DATABASE (unset:
-# SQLite), in DIR/NAME.
+ROWS=() CPU_ROWS=()
+# busy_ticks: CPU ticks the whole machine spent busy (all but idle and iowait) since boot.
+busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+# process_ticks NAME: user + system ticks of the running processes named NAME (its first 15
+# characters, as the kernel keeps it), summed.
+process_ticks() { local t=0 p; for p in $(pgrep -x "${1:0:15}"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
+# ingest NAME LABEL INSTANCES [sealed]: the ingest against INSTANCES aggregators on DATABASE
+# (unset: SQLite), in DIR/NAME; with `sealed`, every change set is sealed before the clock starts.
 ingest() {
-    local label=$2 instances=$3 I=$DIR/$1 ports=() aggs=() k n
+    local label=$2 instances=$3 sealed=${4:-} I=$DIR/$1 ports=() aggs=() k n
     echo "== $label: $AGENTS agents × $INGEST changed records, pushed at once to $instances instance(s)"
     for n in $(seq 1 "$instances"); do
         # guard.minChanges: every record of each bureau changes, which the mass-change guard would hold.
@@ -65,17 +75,30 @@ ingest() {
     sleep 2.5
     local fields=0
     for k in $(seq 0 $((AGENTS - 1))); do fields=$(( fields + $(python3 "$TOOLS/change-records.py" "$I/agent-$k/store/records" "$INGEST" $((7 + k))) )); done
+    if [ -n "$sealed" ]; then
+        local closed; closed=$(free_port)
+        for k in $(seq 0 $((AGENTS - 1))); do
+            local A=$I/agent-$k
+            cp "$A/agent.yaml" "$A/agent.yaml.open"
+            sed -i "s|url: http://127.0.0.1:[0-9]*|url: http://127.0.0.1:$closed|" "$A/agent.yaml"
+            local rc=0; "$BIN/esync-agent" push --config "$A/agent.yaml" > "$A/seal.out" 2>&1 || rc=$?
+            mv "$A/agent.yaml.open" "$A/agent.yaml"
+            [ "$rc" = 5 ] && [ -n "$(ls "$A/store/.esync/outbox")" ] || { echo "sealing without the province gave exit $rc and no outbox:"; cat "$A/seal.out"; exit 1; }
+        done
+    fi
     local merge0=0 cpu0=0 applied0=0 merge1=0 cpu1=0 applied1=0 port
     for port in "${ports[@]}"; do
         merge0=$(awk "BEGIN {print $merge0 + $(metric "$port" esync_merge_duration_seconds_sum)}")
         cpu0=$(awk "BEGIN {print $cpu0 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
         applied0=$(awk "BEGIN {print $applied0 + $(metric "$port" esync_field_changes_total)}")
     done
-    local t0 t1 pushes=() failed=0 p
+    local t0 t1 pushes=() failed=0 p busy0 busy1 pg0 pg1 agg0 agg1
+    busy0=$(busy_ticks); pg0=$(process_ticks postgres); agg0=$(process_ticks esync-aggregator)
     t0=$(date +%s%N)
     for k in $(seq 0 $((AGENTS - 1))); do "$BIN/esync-agent" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & pushes+=($!); done
     for p in "${pushes[@]}"; do wait "$p" || failed=$?; done
     t1=$(date +%s%N)
+    busy1=$(busy_ticks); pg1=$(process_ticks postgres); agg1=$(process_ticks esync-aggregator)
     [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
     for port in "${ports[@]}"; do
         merge1=$(awk "BEGIN {print $merge1 + $(metric "$port" esync_merge_duration_seconds_sum)}")
@@ -91,19 +114,31 @@ ingest() {
         "$(awk "BEGIN {d = $cpu1 - $cpu0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")" \
         "$(IFS=/; echo "${rss[*]}")")")
     echo "  $fields field changes in $wall s; peak RSS per instance: ${rss[*]} MB"
+    local hz; hz=$(getconf CLK_TCK)
+    CPU_ROWS+=("$(printf '%-22s %9s %12.2f %12.2f %12.2f %12.2f' "$label" "$wall" "$(awk "BEGIN {print ($busy1 - $busy0) / $hz}")" \
+        "$(awk "BEGIN {print ($agg1 - $agg0) / $hz}")" "$(awk "BEGIN {print ($pg1 - $pg0) / $hz}")" \
+        "$(awk "BEGIN {print ($busy1 - $busy0 - ($agg1 - $agg0) - ($pg1 - $pg0)) / $hz}")")")
     LAST_STORES=("$I"/agent-*/store/records)
 }
 
 unset DATABASE
 ingest sqlite "SQLite, 1 instance" 1
+ingest sqlite-sealed "SQLite, 1, sealed" 1 sealed
 psql_on postgres -c "CREATE DATABASE esync_bench" > /dev/null
 DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_bench\" }"
 ingest postgresql "PostgreSQL, 2 instances" 2
+psql_on postgres -c "CREATE DATABASE esync_sealed" > /dev/null
+DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_sealed\" }"
+ingest postgresql-sealed "PostgreSQL, 2, sealed" 2 sealed
 psql_on postgres -c "CREATE DATABASE esync_floor" > /dev/null
 read -r FLOOR_DOCS FLOOR_SECONDS < <(PATH="$PG_BIN:$PATH" python3 "$TOOLS/postgres-floor.py" "-h 127.0.0.1 -p $PG_PORT -U esync -d esync_floor" "${LAST_STORES[@]}")
 
 echo
 printf '%-22s %9s %8s %13s %9s %15s %15s %15s   %s\n' backend instances records "field changes" seconds "field changes/s" "…in merge tx/s" "…of merge CPU/s" "peak RSS MB per instance"
 printf '%s\n' "${ROWS[@]}"
+echo
+echo "CPU seconds in the timed push (the machine's $(nproc) cores; PostgreSQL's server processes; agents: the rest)"
+printf '%-22s %9s %12s %12s %12s %12s\n' backend seconds "machine CPU" aggregators PostgreSQL "agents+other"
+printf '%s\n' "${CPU_ROWS[@]}"
 echo "PostgreSQL's floor: $FLOOR_DOCS documents written straight into it (row upsert + history row, 250 per transaction, fsync on) in $FLOOR_SECONDS s = $(awk "BEGIN {printf \"%.0f\", $FLOOR_DOCS / $FLOOR_SECONDS}") documents/s"
 echo "goals of issue 16: PostgreSQL ingest >= 20,000 field changes/s; aggregator peak RSS <= 300 MB per instance"
