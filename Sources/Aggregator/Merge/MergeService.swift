@@ -102,10 +102,11 @@ public struct MergeService: Sendable {
         let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
-        // The clock's row before the change sequence's (which `write` takes), in the order
-        // every other writer takes them, so that two never wait for each other.
-        if changeSet.clock != nil { try ProvinceClock.takeIn(clock, register) }
-        let results = try register.write(plan)
+        // The clock's row just before the change sequence's (which `write` takes last), in the
+        // order every other writer takes them, so that two never wait for each other.
+        let results = try register.write(plan) {
+            if changeSet.clock != nil { try ProvinceClock.takeIn(clock, register) }
+        }
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
         try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at,

@@ -66,13 +66,19 @@ protocol RecordStorage {
     func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp]
     /// Writes a merge's plan: its conflicts (an open conflict for the same field and incoming
     /// value, or the same automatic decision, is reused), then its revisions (see
-    /// `write(_:context:)`); returns the answers with the conflicts' ids.
-    func write(_ plan: WritePlan) throws -> [RecordResult]
+    /// `write(_:context:beforeNumbering:)`); returns the answers with the conflicts' ids.
+    func write(_ plan: WritePlan, beforeNumbering: () throws -> Void) throws -> [RecordResult]
     /// Writes new revisions in order: the records, their provenance, their history (what
     /// changed, see `HistoryEntry`), their report facts and the totals. Each revision gets the
     /// next numbers of the change sequence, in order; returns the records as stored.
+    ///
+    /// The change sequence is taken as late as it can be: after every row that needs no number
+    /// is written, `beforeNumbering` runs (a writer takes there the other province-wide row it
+    /// must hold to commit, the clock's, always before the sequence's), then the numbers are
+    /// taken and the numbered rows (records, history) written. Where writers run at once
+    /// (PostgreSQL), the province-wide rows are so held only for the end of each transaction.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord]
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord]
     /// A record's history, oldest first.
     func history(of uscc: String) throws -> [HistoryEntry]
     /// Each field's provenance (`~*`: the creation's, for every field not written since), with
@@ -87,6 +93,16 @@ protocol RecordStorage {
     /// The province's hybrid logical clock as last saved (nil: never).
     func savedClock() throws -> HybridTimestamp?
     func saveClock(_ last: HybridTimestamp) throws
+}
+
+extension RecordStorage {
+    /// `write(_:beforeNumbering:)` with nothing else to hold.
+    func write(_ plan: WritePlan) throws -> [RecordResult] { try write(plan, beforeNumbering: {}) }
+    /// `write(_:context:beforeNumbering:)` with nothing else to hold.
+    @discardableResult
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
+        try write(revisions, context: context, beforeNumbering: {})
+    }
 }
 
 /// A row of the change feed (see `RecordStorage.changes`).

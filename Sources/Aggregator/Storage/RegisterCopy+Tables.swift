@@ -8,14 +8,10 @@ import SyncCore
 /// a boolean, a BLOB to BYTEA…). Where the two schemas differ (see
 /// `PostgresRegister.migrations`):
 /// - `record_facts` is computed again from each record, as the PostgreSQL writer computes it;
-/// - `designation_values.year` is the value's year, `client_certificates.position` SQLite's rowid;
-/// - `provenance` is each field's latest writer as SQLite reads it from the history
-///   (`provenance(of:)`), whose `clock` column has no other place on PostgreSQL.
+/// - `designation_values.year` is the value's year, `client_certificates.position` SQLite's rowid.
 /// A table or column of either side that has no counterpart stops the copy, so that a
 /// schema change cannot leave something behind without a word.
 extension RegisterCopy {
-    /// SQLite columns that have no column of their own on PostgreSQL, and where they went.
-    private static let carried: [String: Set<String>] = ["history": ["clock"]]   // into provenance
     /// Rows per INSERT.
     private static let batch = 500
 
@@ -37,7 +33,6 @@ extension RegisterCopy {
             try postgres.execute("DELETE FROM \(table)")
             let source: Int
             switch table {
-            case "provenance": source = try copyProvenance(from: db, to: postgres)
             case "record_facts": source = try copyFacts(from: db, to: postgres)
             default:
                 guard sqliteTables.contains(table) else {
@@ -58,7 +53,7 @@ extension RegisterCopy {
             SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position
             """, [.text(table)]).map { (name: try $0.string(0), type: try $0.string(1)) }
         let sqliteColumns = Set(try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info(?)", arguments: [table]))
-        let left = sqliteColumns.subtracting(columns.map(\.name)).subtracting(carried[table] ?? []).sorted()
+        let left = sqliteColumns.subtracting(columns.map(\.name)).sorted()
         guard left.isEmpty else {
             throw RegisterCopyFailure(.copy, "columns \(left.map { "\(table).\($0)" }.joined(separator: ", ")) of the SQLite register have no place in the PostgreSQL one")
         }
@@ -122,27 +117,6 @@ extension RegisterCopy {
             INSERT INTO record_facts (uscc, region, deleted, name, size_class, status, industry, employees, revenue_yuan, above_since,
                                       srdi_year, little_giant_year, measures, revenue_warning, size_warning, computed_size_class)
             """, width: 16, values: values)
-    }
-
-    /// Each field's latest writer of every record, from SQLite's history; returns how many.
-    private static func copyProvenance(from db: Database, to postgres: PostgresTransaction) throws -> Int {
-        let sqlite = SQLiteTransaction(db: db)
-        var values: [SQLValue] = []
-        var count = 0
-        let codes = try String.fetchCursor(db, sql: "SELECT uscc FROM records ORDER BY uscc")
-        while let uscc = try codes.next() {
-            for (field, writer) in try sqlite.provenance(of: uscc).sorted(by: { $0.key < $1.key }) {
-                values += [.text(uscc), .text(field), .text(writer.source), .text(writer.changeSet), .text(writer.at), .int(writer.revision),
-                           SQLValue(writer.clock?.description)]
-                count += 1
-            }
-            if values.count >= batch * 7 {
-                try postgres.insert("INSERT INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: values)
-                values.removeAll(keepingCapacity: true)
-            }
-        }
-        try postgres.insert("INSERT INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7, values: values)
-        return count
     }
 
     /// Identity columns go on after the highest value copied (a conflict, token or chain entry

@@ -6,7 +6,7 @@ import PostgresNIO
 /// `esync-aggregator database copy --to postgresql://…`: a province that outgrows its embedded
 /// register moves it into PostgreSQL.
 ///
-/// The SQLite register is copied, every table of it (records, history, provenance, conflicts,
+/// The SQLite register is copied, every table of it (records, history, conflicts,
 /// applied and held change sets, tokens, certificates and keys, chains, store epochs, the
 /// register's identity, the change sequence and clock, the report's facts and totals), into an
 /// empty PostgreSQL database, in one transaction that commits only once the copy is checked:
@@ -136,7 +136,7 @@ public enum RegisterCopy {
 public struct RegisterCopyReport: Sendable {
     public struct Table: Sendable {
         public var name: String
-        /// Rows in the SQLite register (for `provenance`, the fields' writers its history names).
+        /// Rows in the SQLite register.
         public var source: Int
         /// Rows in the copy, counted after writing them.
         public var copied: Int

@@ -297,5 +297,20 @@ extension PostgresRegister {
                     to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
             """,
         ]),
+        // As SQLite's v22-provenance-from-history: a field's provenance is the latest revision
+        // of the record whose history lists the field (`~*`: its creation), read from the
+        // history instead of being written a second time per field (a row upserted per field
+        // a merge changed: most of the rows a merge wrote besides the records' and history's).
+        // Each revision's history row keeps its edit time; the clocks the provenance held go to
+        // the revisions that wrote them (a field's latest writer always has its row).
+        Migration(identifier: "pg3-provenance-from-history", statements: [
+            "ALTER TABLE history ADD COLUMN clock TEXT",
+            """
+            UPDATE history h SET clock = p.clock
+            FROM (SELECT DISTINCT ON (uscc, revision) uscc, revision, clock FROM provenance WHERE clock IS NOT NULL ORDER BY uscc, revision, field) p
+            WHERE p.uscc = h.uscc AND p.revision = h.revision
+            """,
+            "DROP TABLE provenance",
+        ]),
     ]
 }

@@ -2,8 +2,8 @@ import EnterpriseModel
 import Foundation
 import SyncCore
 
-/// `records`, `provenance`, `history`, the report's facts and totals, and conflicts as a merge
-/// parks them.
+/// `records`, `history` (each field's provenance too), the report's facts and totals, and
+/// conflicts as a merge parks them.
 extension PostgresTransaction {
     private static let recordColumns = "uscc, region, revision, seq, deleted, doc, hash"
 
@@ -40,16 +40,13 @@ extension PostgresTransaction {
     }
 
     func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp] {
-        var clocks: [String: HybridTimestamp] = [:]
-        for row in try query("SELECT field, clock FROM provenance WHERE uscc = $1 AND clock IS NOT NULL", [.text(uscc)]) {
-            if let clock = HybridTimestamp(try row.string(1)) { clocks[try row.string(0)] = clock }
-        }
-        return clocks
+        // A field whose latest writer kept no clock has none, whatever older writers kept.
+        try provenance(of: uscc, signers: false).compactMapValues(\.clock)
     }
 
-    func write(_ plan: WritePlan) throws -> [RecordResult] {
+    func write(_ plan: WritePlan, beforeNumbering: () throws -> Void) throws -> [RecordResult] {
         let ids = try plan.conflicts.map { try conflictID($0, context: plan.context) }
-        _ = try write(plan.revisions, context: plan.context)
+        _ = try write(plan.revisions, context: plan.context, beforeNumbering: beforeNumbering)
         return plan.answers.map { answer in
             var result = answer.result
             result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
@@ -97,48 +94,43 @@ extension PostgresTransaction {
         return try row.int(0)
     }
 
-    /// Writes new revisions in order with multi-row statements: the records, their provenance,
-    /// history, facts, the report's totals and designation values. Returns them as stored.
+    /// Writes new revisions in order with multi-row statements: the records, their history
+    /// (which is their provenance too), facts, the report's totals and designation values.
+    /// Returns them as stored.
     /// An upsert may not touch one row twice in a statement, so a record written twice in one
     /// batch is written once, as its last revision left it (its history keeps both).
+    ///
+    /// The rows without a change sequence number go first (facts, designations, totals: their rows are the records' own or their region's; each table's rows in key
+    /// order, so that two writers never wait for each other's), then `beforeNumbering`,
+    /// then the numbers are taken (`nextSeq`, whose row every writer waits for) and the
+    /// numbered rows written: the records and their history. Two instances' merges so overlap
+    /// in everything but that last part and the commit.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
-        guard !revisions.isEmpty else { return [] }
-        let last = try nextSeq(count: revisions.count)
-        let first = last - Int64(revisions.count) + 1
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+        guard !revisions.isEmpty else {
+            try beforeNumbering()
+            return []
+        }
         let clock = SQLValue(context.clock?.description)
         let source = SQLValue.text(context.source), changeSet = SQLValue.text(context.changeSet), at = SQLValue.text(context.at)
         var records: [String: [SQLValue]] = [:], recordOrder: [String] = []
-        var provenance: [String: [SQLValue]] = [:], provenanceOrder: [String] = []
         var history: [SQLValue] = []
         var facts: [String: [SQLValue]] = [:], factOrder: [String] = []
         var designations: [String: (values: [SQLValue], firstAt: String)] = [:], designationOrder: [String] = []
-        history.reserveCapacity(revisions.count * 8)
+        history.reserveCapacity(revisions.count * 9)
         var delta = FactsDelta()
-        var stored: [StoredRecord] = []
-        stored.reserveCapacity(revisions.count)
+        // The change sequence's numbers are taken last: rows that need one hold the revision's
+        // index there (`seqColumn`) until then.
         for (n, revision) in revisions.enumerated() {
-            let seq = first + Int64(n)
             let deleted = revision.kind == .delete
             let uscc = SQLValue.text(revision.uscc), number = SQLValue.int(revision.revision)
-            if records.updateValue([uscc, .text(revision.region), number, .int(seq), .bool(deleted), .text(revision.text), .text(revision.hash), at, source],
+            if records.updateValue([uscc, .text(revision.region), number, .int(Int64(n)), .bool(deleted), .text(revision.text), .text(revision.hash), at, source],
                                    forKey: revision.uscc) == nil {
                 recordOrder.append(revision.uscc)
             }
-            func keep(_ field: String) {
-                let key = revision.uscc + "\u{0}" + field
-                if provenance.updateValue([uscc, .text(field), source, changeSet, at, number, clock], forKey: key) == nil { provenanceOrder.append(key) }
-            }
-            switch revision.kind {
-            // A new record's fields all come from one write: one row, field `~*`, stands for
-            // every field without a row of its own (see `MergeService.view`).
-            case .create: keep(StoredRecord.allFields)
-            case .update: revision.changedFields.forEach(keep)
-            case .delete: break
-            }
             let changes = revision.changes
-            history += [uscc, number, .int(seq), source, changeSet, at, .text(changes.op), .text(changes.text)]
-            defer { stored.append(revision.stored(seq: seq)) }
+            // The history row is the fields' provenance too (see `provenance(of:)`).
+            history += [uscc, number, .int(Int64(n)), source, changeSet, at, .text(changes.op), .text(changes.text), clock]
             // An edit of fields the report does not look at leaves the facts as they were.
             guard RecordFacts.mayChange(revision) else { continue }
             let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
@@ -159,21 +151,10 @@ extension PostgresTransaction {
                 }
             }
         }
-        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", width: 9,
-                   values: recordOrder.flatMap { records[$0] ?? [] }, tail: """
-            ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
-                doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
-            """)
-        try insert("INSERT INTO provenance (uscc, field, source, changeset, at, revision, clock)", width: 7,
-                   values: provenanceOrder.flatMap { provenance[$0] ?? [] }, tail: """
-            ON CONFLICT (uscc, field) DO UPDATE SET source = excluded.source, changeset = excluded.changeset, at = excluded.at,
-                revision = excluded.revision, clock = excluded.clock
-            """)
-        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes)", width: 8, values: history)
         try insert("""
             INSERT INTO record_facts (uscc, region, deleted, name, size_class, status, industry, employees, revenue_yuan, above_since,
                                       srdi_year, little_giant_year, measures, revenue_warning, size_warning, computed_size_class)
-            """, width: 16, values: factOrder.flatMap { facts[$0] ?? [] }, tail: """
+            """, width: 16, values: factOrder.sorted().flatMap { facts[$0] ?? [] }, tail: """
             ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, deleted = excluded.deleted, name = excluded.name,
                 size_class = excluded.size_class, status = excluded.status, industry = excluded.industry, employees = excluded.employees,
                 revenue_yuan = excluded.revenue_yuan, above_since = excluded.above_since, srdi_year = excluded.srdi_year,
@@ -181,10 +162,26 @@ extension PostgresTransaction {
                 size_warning = excluded.size_warning, computed_size_class = excluded.computed_size_class
             """)
         try insert("INSERT INTO designation_values (uscc, kind, value, year, first_at)", width: 5,
-                   values: designationOrder.flatMap { designations[$0]?.values ?? [] },
+                   values: designationOrder.sorted().flatMap { designations[$0]?.values ?? [] },
                    tail: "ON CONFLICT (uscc, kind, value) DO UPDATE SET first_at = LEAST(designation_values.first_at, excluded.first_at)")
         try apply(delta)
-        return stored
+        try beforeNumbering()
+        let first = try nextSeq(count: revisions.count) - Int64(revisions.count) + 1
+        func numbered(_ rows: [SQLValue], width: Int, seqColumn: Int) -> [SQLValue] {
+            var rows = rows
+            for index in stride(from: seqColumn, to: rows.count, by: width) {
+                if case .int(let n) = rows[index] { rows[index] = .int(first + n) }
+            }
+            return rows
+        }
+        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", width: 9,
+                   values: numbered(recordOrder.flatMap { records[$0] ?? [] }, width: 9, seqColumn: 3), tail: """
+            ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
+                doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
+            """)
+        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes, clock)", width: 9,
+                   values: numbered(history, width: 9, seqColumn: 2))
+        return revisions.enumerated().map { n, revision in revision.stored(seq: first + Int64(n)) }
     }
 
     /// Adds a batch's changes to the report's totals, one row per key that moved.
@@ -235,16 +232,28 @@ extension PostgresTransaction {
     }
 
     func provenance(of uscc: String) throws -> [String: Provenance] {
-        var provenance: [String: Provenance] = [:]
-        for row in try query("""
-            SELECT p.field, p.source, p.changeset, p.at, p.revision, p.clock, c.signer FROM provenance p
-            LEFT JOIN changeset_chain c ON c.id = p.changeset WHERE p.uscc = $1
-            """, [.text(uscc)]) {
-            provenance[try row.string(0)] = Provenance(source: try row.string(1), changeSet: try row.string(2), at: try row.string(3),
-                                                       revision: try row.int(4), clock: try row.optionalString(5).flatMap(HybridTimestamp.init),
-                                                       signer: try row.optionalString(6))
+        try provenance(of: uscc, signers: true)
+    }
+
+    /// Each field's latest writer, from the record's history (`ProvenanceFold`). `signers`:
+    /// with the key that signed each change set.
+    private func provenance(of uscc: String, signers: Bool) throws -> [String: Provenance] {
+        let sql = signers
+            ? """
+              SELECT h.revision, h.source, h.changeset, h.at, h.clock, h.op, h.changes, c.signer FROM history h
+              LEFT JOIN changeset_chain c ON c.id = h.changeset WHERE h.uscc = $1 ORDER BY h.revision DESC
+              """
+            : "SELECT revision, source, changeset, at, clock, op, changes, CAST(NULL AS TEXT) FROM history WHERE uscc = $1 ORDER BY revision DESC"
+        var fold = ProvenanceFold(uscc: uscc)
+        for row in try query(sql, [.text(uscc)]) {
+            let revision = try row.int(0)
+            let older = try fold.take(revision: revision, op: try row.string(5), changes: try row.string(6)) {
+                Provenance(source: try row.string(1), changeSet: try row.string(2), at: try row.string(3), revision: revision,
+                           clock: try row.optionalString(4).flatMap(HybridTimestamp.init), signer: try row.optionalString(7))
+            }
+            guard older else { break }
         }
-        return provenance
+        return fold.provenance
     }
 
     func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {

@@ -3,8 +3,8 @@ import Foundation
 import GRDB
 import SyncCore
 
-/// `records`, `provenance`, `history`, the report's facts and totals, and conflicts as a merge
-/// parks them.
+/// `records`, `history` (each field's provenance too), the report's facts and totals, and
+/// conflicts as a merge parks them.
 extension SQLiteTransaction {
     func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {
         var found: [String: StoredRecord] = [:]
@@ -39,9 +39,9 @@ extension SQLiteTransaction {
         try provenance(of: uscc, signers: false).compactMapValues(\.clock)
     }
 
-    func write(_ plan: WritePlan) throws -> [RecordResult] {
+    func write(_ plan: WritePlan, beforeNumbering: () throws -> Void) throws -> [RecordResult] {
         let ids = try plan.conflicts.map { try conflictID($0, context: plan.context) }
-        _ = try write(plan.revisions, context: plan.context)
+        _ = try write(plan.revisions, context: plan.context, beforeNumbering: beforeNumbering)
         return plan.answers.map { answer in
             var result = answer.result
             result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
@@ -90,7 +90,9 @@ extension SQLiteTransaction {
     /// Writes new revisions in order with multi-row statements: the records, their provenance,
     /// history, facts, the report's totals and designation values. Returns them as stored.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+        // One writer at a time: the order of the rows within the transaction does not matter.
+        try beforeNumbering()
         guard !revisions.isEmpty else { return [] }
         let last = try nextSeq(count: revisions.count)
         let first = last - Int64(revisions.count) + 1
@@ -269,37 +271,22 @@ extension SQLiteTransaction {
     /// fields are those its changes list, a creation stands for every field (`~*`) no later
     /// update wrote, a delete writes none. `signers`: with the key that signed each change set.
     private func provenance(of uscc: String, signers: Bool) throws -> [String: Provenance] {
-        var provenance: [String: Provenance] = [:]
         let sql = signers
             ? """
               SELECT h.revision, h.source, h.changeset, h.at, h.clock, h.op, h.changes, c.signer FROM history h
               LEFT JOIN changeset_chain c ON c.id = h.changeset WHERE h.uscc = ? ORDER BY h.revision DESC
               """
             : "SELECT revision, source, changeset, at, clock, op, changes, NULL FROM history WHERE uscc = ? ORDER BY revision DESC"
+        var fold = ProvenanceFold(uscc: uscc)
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [uscc])
         while let row = try rows.next() {
-            let op: String = row[5]
-            let fields: [String]
-            switch op {
-            case "create": fields = [StoredRecord.allFields]
-            case "update":
-                guard let changes = try? JSONValue.parse(row[6] as String).objectValue else {
-                    throw ServiceError.internalError("history of \(uscc), revision \(row[0] as Int64), is damaged: its changes are not an object")
-                }
-                fields = Array(changes.keys)
-            default: continue
+            let older = try fold.take(revision: row[0], op: row[5], changes: row[6]) {
+                Provenance(source: row[1], changeSet: row[2], at: row[3], revision: row[0], clock: (row[4] as String?).flatMap(HybridTimestamp.init),
+                           signer: row[7])
             }
-            var entry: Provenance?
-            for field in fields where provenance[field] == nil {
-                if entry == nil {
-                    entry = Provenance(source: row[1], changeSet: row[2], at: row[3], revision: row[0],
-                                       clock: (row[4] as String?).flatMap(HybridTimestamp.init), signer: row[7])
-                }
-                provenance[field] = entry
-            }
-            if op == "create" { break }
+            guard older else { break }
         }
-        return provenance
+        return fold.provenance
     }
 
     func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
