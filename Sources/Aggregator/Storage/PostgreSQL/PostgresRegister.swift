@@ -154,11 +154,18 @@ final class PostgresRegister: RegisterStore {
         let session = try await sessions.acquire()
         do {
             let value = try await session.withoutTransaction { transaction in
-                // A migration takes as long as it takes (an index on a large register).
-                try transaction.execute("SET statement_timeout = 0")
-                defer { _ = try? transaction.execute("RESET statement_timeout") }
+                // A migration takes as long as it takes (an index on a large register), and so
+                // may the wait for another instance's; the statements around them answer at
+                // once, and have the session's deadline.
+                var deadlined = transaction
+                deadlined.timeout = session.timeout
+                // A session whose lock cannot be let go (its answer never came) is not used again:
+                // its connection is closed, and the lock goes with it.
+                func letGo(_ sql: String) { do { try deadlined.execute(sql) } catch { session.giveUp() } }
+                try deadlined.execute("SET statement_timeout = 0")
+                defer { letGo("RESET statement_timeout") }
                 try transaction.execute("SELECT pg_advisory_lock(\(Self.migrationLock))")
-                defer { _ = try? transaction.execute("SELECT pg_advisory_unlock(\(Self.migrationLock))") }
+                defer { letGo("SELECT pg_advisory_unlock(\(Self.migrationLock))") }
                 return try body(transaction)
             }
             await sessions.release(session)

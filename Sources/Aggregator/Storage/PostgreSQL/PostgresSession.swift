@@ -64,6 +64,9 @@ actor PostgresSession {
     /// Whether the connection is gone (the server closed it, or a statement broke it).
     nonisolated var isClosed: Bool { connection.isClosed || broken.withLock { $0 } }
 
+    /// Takes the session out of use: its pool closes it when it comes back.
+    nonisolated func giveUp() { broken.withLock { $0 = true } }
+
     /// How a transaction begins.
     enum Mode: Sendable {
         /// One snapshot for every statement, nothing written.
