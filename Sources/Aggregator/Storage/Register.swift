@@ -17,9 +17,9 @@ import SyncCore
 ///   a time; a server database locks the rows it loads (`SELECT … FOR UPDATE`, in credit-code
 ///   order so that two writers cannot deadlock), and the change-sequence row (below).
 /// - **The change feed is in commit order.** The sequence numbers that pull cursors point into
-///   are handed out inside the writing transaction (`RecordStorage.write(_:)`) from one counter
-///   that stays locked until commit, so a reader that has seen `seq` n never later meets a
-///   committed record with a smaller `seq`.
+///   are handed out inside the writing transaction (`RecordStorage.write(_:context:beforeNumbering:)`,
+///   as late in it as can be) from one counter that stays locked until commit, so a reader that
+///   has seen `seq` n never later meets a committed record with a smaller `seq`.
 /// - **A change set id is applied once.** `ChangeSetStorage` refuses a second result under an id
 ///   it holds (the id is the key of the applied change sets); the caller answers a resend from
 ///   the stored result instead.
