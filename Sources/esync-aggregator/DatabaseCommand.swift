@@ -51,7 +51,7 @@ struct DatabaseCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Copies the embedded register (database.path) into an empty PostgreSQL database and verifies the copy.",
             discussion: """
-                Moves a province from its SQLite file to PostgreSQL: every table (records, history, provenance, \
+                Moves a province from its SQLite file to PostgreSQL: every table (records, history with each field's provenance, \
                 conflicts, applied and held change sets, tokens, certificates and signing keys, chains, store epochs, the \
                 register's identity, the change sequence, the report's facts and totals) is copied in one transaction, which \
                 commits only when every table's rows are counted the same on both sides and the register's identity, \

@@ -3,6 +3,7 @@ import EndToEndSupport
 import EnterpriseModel
 import Foundation
 import Synchronization
+import SyncCore
 import Testing
 
 /// Two writers on one register with the first one's commit held back on purpose: what the
@@ -68,6 +69,63 @@ import Testing
         }
         try await expectCommitOrder(database, first: renamed(made[0], "第一家更名有限公司"), second: renamed(made[1], "第二家更名有限公司"),
                                     after: max(made[0].seq, made[1].seq))
+        await database.close()
+    }
+
+    /// A writer that ticks the province's clock first (a reviewer's decision, a province edit,
+    /// an import) and a bureau's merge, which takes the clock late (`beforeNumbering`), take the
+    /// province-wide rows in one order: clock, change sequence, the region's totals. So on
+    /// PostgreSQL a decision in a region is not held up by a merge of the same region that has
+    /// written its records' facts and waits for the clock (with the totals written before the
+    /// clock, the decision waited for the merge's totals row while the merge waited for the
+    /// decision's clock: a deadlock, broken by the server after a second and retried). On
+    /// SQLite, one writer at a time: the decision waits for the merge to commit.
+    @Test func aDecisionTickingTheClockIsNotHeldUpByAMergeOfTheSameRegion() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let context = context
+        @Sendable func record(_ uscc: String, status: String, previous: StoredRecord?) -> WritePlan.Revision {
+            WritePlan.Revision(kind: previous == nil ? .create : .update, uscc: uscc, region: "410100", previous: previous,
+                               document: .object(["uscc": .string(uscc), "name": .string("测试企业"), "status": .string(status)]),
+                               changedFields: previous == nil ? [] : ["status"])
+        }
+        let (pushed, decided) = ("91410100FFFFFFFFF6", "91410100GGGGGGGGG7")
+        let made = try await database.write { register in
+            try register.write([record(pushed, status: "active", previous: nil), record(decided, status: "active", previous: nil)], context: context)
+        }
+        // Both move the region's totals: a record leaves "active" for "closed".
+        let gate = Gate()
+        let merge = Task {
+            try await database.write { register in
+                try register.write([record(pushed, status: "closed", previous: made[0])], context: context) {
+                    gate.arrive()
+                    gate.hold()
+                    try ProvinceClock.takeIn(ProvinceClock.heard(HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")), register)
+                }[0].revision
+            }
+        }
+        try await gate.waitUntilReached()
+        let decisionDone = Mutex(false)
+        let decision = Task {
+            let revision = try await database.write { register in
+                _ = try ProvinceClock.tick(register)
+                let row = try register.recordsForMerge([decided])[decided]
+                return try register.write([record(decided, status: "closed", previous: row)], context: context)[0].revision
+            }
+            decisionDone.withLock { $0 = true }
+            return revision
+        }
+        if database.location.hasPrefix("postgresql://") {
+            for _ in 0..<100 where !decisionDone.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(decisionDone.withLock { $0 }, "the decision waited for the merge of its region (a row both take in opposite orders)")
+        } else {
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(!decisionDone.withLock { $0 }, "a second SQLite writer committed while the first was open")
+        }
+        gate.open()
+        #expect(try await merge.value == 2)
+        #expect(try await decision.value == 2)
+        let closed = try await database.read { register in try register.reportTotals().filter { $0.status == "closed" }.reduce(0) { $0 + Int($1.totals.records) } }
+        #expect(closed == 2)
         await database.close()
     }
 

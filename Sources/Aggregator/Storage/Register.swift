@@ -72,11 +72,13 @@ protocol RecordStorage {
     /// changed, see `HistoryEntry`), their report facts and the totals. Each revision gets the
     /// next numbers of the change sequence, in order; returns the records as stored.
     ///
-    /// The change sequence is taken as late as it can be: after every row that needs no number
-    /// is written, `beforeNumbering` runs (a writer takes there the other province-wide row it
-    /// must hold to commit, the clock's, always before the sequence's), then the numbers are
-    /// taken and the numbered rows (records, history) written. Where writers run at once
-    /// (PostgreSQL), the province-wide rows are so held only for the end of each transaction.
+    /// The change sequence is taken as late as it can be: after the rows of the records
+    /// themselves that need no number (their facts), `beforeNumbering` runs (a writer takes
+    /// there the other province-wide row it must hold to commit, the clock's, always before
+    /// the sequence's), then the numbers are taken and the rest written (the region's totals,
+    /// records, history). Where writers run at once (PostgreSQL), the province-wide rows are
+    /// so held only for the end of each transaction, and taken by every writer in one order:
+    /// clock, sequence, totals.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord]
     /// A record's history, oldest first.

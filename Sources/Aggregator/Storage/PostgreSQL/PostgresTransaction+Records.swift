@@ -100,11 +100,12 @@ extension PostgresTransaction {
     /// An upsert may not touch one row twice in a statement, so a record written twice in one
     /// batch is written once, as its last revision left it (its history keeps both).
     ///
-    /// The rows without a change sequence number go first (facts, designations, totals: their rows are the records' own or their region's; each table's rows in key
-    /// order, so that two writers never wait for each other's), then `beforeNumbering`,
-    /// then the numbers are taken (`nextSeq`, whose row every writer waits for) and the
-    /// numbered rows written: the records and their history. Two instances' merges so overlap
-    /// in everything but that last part and the commit.
+    /// The records' own rows go first (facts, designations: rows of records this writer has
+    /// locked, each table in key order), then `beforeNumbering` (the clock's row), then the
+    /// numbers are taken (`nextSeq`, whose row every writer waits for) and the rest written:
+    /// the region's totals, the records and their history. Every writer so takes the
+    /// province-wide rows in one order, clock, sequence, totals, and two instances' merges
+    /// overlap in everything before them.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
         guard !revisions.isEmpty else {
@@ -164,9 +165,12 @@ extension PostgresTransaction {
         try insert("INSERT INTO designation_values (uscc, kind, value, year, first_at)", width: 5,
                    values: designationOrder.sorted().flatMap { designations[$0]?.values ?? [] },
                    tail: "ON CONFLICT (uscc, kind, value) DO UPDATE SET first_at = LEAST(designation_values.first_at, excluded.first_at)")
-        try apply(delta)
         try beforeNumbering()
         let first = try nextSeq(count: revisions.count) - Int64(revisions.count) + 1
+        // The totals are the region's rows, which writers that tick the clock first (a
+        // decision, an edit, an import) also move: after the clock and the sequence, in the
+        // order every writer takes them.
+        try apply(delta)
         func numbered(_ rows: [SQLValue], width: Int, seqColumn: Int) -> [SQLValue] {
             var rows = rows
             for index in stride(from: seqColumn, to: rows.count, by: width) {
