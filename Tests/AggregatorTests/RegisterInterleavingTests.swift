@@ -129,6 +129,60 @@ import Testing
         await database.close()
     }
 
+    /// A designation import locks the records it lists before it ticks the province's clock, as
+    /// a merge locks its records before it takes the clock: so while a merge holds a listed
+    /// record, the import waits for that record without holding the clock, and a decision on
+    /// another record of the region (which ticks the clock) goes on. Ticking first, the import
+    /// held the clock while it waited: the decision waited too, and the merge, which wants the
+    /// clock next, deadlocked with the import. (PostgreSQL only: SQLite has one writer at a time.)
+    @Test(.enabled(if: TestRegister.isPostgreSQL, "several writers at once: PostgreSQL"))
+    func aDesignationImportWaitingForARecordDoesNotHoldTheClock() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let context = context
+        let (pushed, decided) = (USCC.make(division: "410100", organizationBody: "MA000001").rawValue,
+                                 USCC.make(division: "410100", organizationBody: "MA000002").rawValue)
+        let made = try await database.write { register in
+            try register.write([revision(pushed, employees: 1), revision(decided, employees: 1)], context: context)
+        }
+        let gate = Gate()
+        let merge = Task {
+            try await database.write { register in
+                let row = try register.recordsForMerge([pushed])[pushed]
+                return try register.write([revision(pushed, previous: row, employees: 2)], context: context) {
+                    gate.arrive()
+                    gate.hold()
+                    try ProvinceClock.takeIn(ProvinceClock.heard(HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")), register)
+                }[0].revision
+            }
+        }
+        try await gate.waitUntilReached()
+        let principal = Principal(role: .editor, region: nil, name: "wang")
+        let importing = Task {
+            try await DesignationImport(database: database).run(kind: .srdi, value: DesignationImport.value(kind: .srdi, year: 2026, batch: 1, validUntil: nil, month: nil),
+                                                                list: [(1, pushed)], source: "srdi.csv", by: principal)
+        }
+        try await Task.sleep(for: .milliseconds(300))   // the import reaches the merge's record and waits
+        let decisionDone = Mutex(false)
+        let decision = Task {
+            let written = try await database.write { register in
+                _ = try ProvinceClock.tick(register)
+                let row = try register.recordsForMerge([decided])[decided]
+                return try register.write([self.revision(decided, previous: row, employees: 3)], context: context)[0].revision
+            }
+            decisionDone.withLock { $0 = true }
+            return written
+        }
+        for _ in 0..<100 where !decisionDone.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(decisionDone.withLock { $0 }, "the decision waited for the clock, which the import held while it waited for the merge's record")
+        gate.open()
+        #expect(try await merge.value == 2)
+        #expect(try await decision.value == 2)
+        let summary = try await importing.value
+        #expect(summary.designated.count + summary.refused.count + summary.unchanged.count == 1, "\(summary)")
+        #expect(made.count == 2)
+        await database.close()
+    }
+
     /// Writes `first` and holds its commit; meanwhile `second` must not commit, and a pull after
     /// `after` must see neither; once both commit the feed lists them in the order of their numbers.
     func expectCommitOrder(_ database: ProvinceDatabase, first: WritePlan.Revision, second: WritePlan.Revision, after: Int64) async throws {

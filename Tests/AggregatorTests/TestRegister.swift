@@ -5,6 +5,9 @@ import Foundation
 /// The register a test opens: the SQLite file at `path`, or with `ESYNC_TEST_BACKEND=postgresql`
 /// a fresh database of its own on the test process's PostgreSQL cluster.
 enum TestRegister {
+    /// Whether the tests run on PostgreSQL (`ESYNC_TEST_BACKEND=postgresql`).
+    static var isPostgreSQL: Bool { TestBackend.current == .postgresql }
+
     static func open(_ path: String) async throws -> ProvinceDatabase {
         guard TestBackend.current == .postgresql else { return try ProvinceDatabase(path: path) }
         let name = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent

@@ -64,7 +64,6 @@ public struct MergeService: Sendable {
             guard stored.region == region else { throw ServiceError.conflict("change set id \(changeSet.id) was used by another region") }
             var result = try ChangeSetResult.decode(Data(stored.result))
             result.replayed = true
-            result.clock = try ProvinceClock.current(register)
             // Documents are not stored with the result: the record as it is now is what the
             // agent must merge (it may have moved on since). A record that has left the
             // region since is not the bureau's to read: no document, revision or hash (the
@@ -77,6 +76,8 @@ public struct MergeService: Sendable {
                 result.records[n].revision = ours ? row.revision : nil
                 result.records[n].hash = ours ? row.hash : nil
             }
+            // The clock's row after the records', in the order every writer takes them.
+            result.clock = try ProvinceClock.current(register)
             return result
         }
         try register.notePush(region: region, at: Self.now(), changeSet: changeSet.id, records: changeSet.records.count, agent: changeSet.agent)

@@ -54,22 +54,31 @@ public struct DesignationImport: Sendable {
         guard principal.isProvince else { throw ServiceError.forbidden("only the province imports designation lists") }
         return try await database.write { register in
             var summary = Summary()
-            let context = WriteContext(source: principal.source,
-                                                    changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
-                                                    at: MergeService.now(), clock: try ProvinceClock.tick(register))
+            var refused: [(line: Int, reason: String)] = []
+            // The listed records first, locked in credit-code order as a merge locks them, and
+            // only then the clock: every writer takes records before the province-wide rows, so
+            // that an import and a bureau's merge never wait for each other in a cycle.
+            var listed: [(line: Int, code: String)] = []
             var seen = Set<String>()
             for (line, written) in list {
                 let code: String
                 do { code = try USCC(written).rawValue } catch {
-                    summary.refused.append("\(file):\(line): \(error)")
+                    refused.append((line, "\(file):\(line): \(error)"))
                     continue
                 }
                 guard seen.insert(code).inserted else {
-                    summary.refused.append("\(file):\(line): \(code) is listed twice")
+                    refused.append((line, "\(file):\(line): \(code) is listed twice"))
                     continue
                 }
-                guard let row = try register.record(code), !row.deleted else {
-                    summary.refused.append("\(file):\(line): \(code) is not in the register")
+                listed.append((line, code))
+            }
+            let rows = try register.recordsForMerge(listed.map(\.code))
+            let context = WriteContext(source: principal.source,
+                                                    changeSet: "designations-\(kind.rawValue)-\(value["year"]?.intValue.map(String.init) ?? value["since"]?.stringValue ?? "")-\(UUID().uuidString.prefix(8).lowercased())",
+                                                    at: MergeService.now(), clock: try ProvinceClock.tick(register))
+            for (line, code) in listed {
+                guard let row = rows[code], !row.deleted else {
+                    refused.append((line, "\(file):\(line): \(code) is not in the register"))
                     continue
                 }
                 if row.document[kind.rawValue] == value {
@@ -79,18 +88,18 @@ public struct DesignationImport: Sendable {
                 // An older list never replaces a newer designation.
                 let held = row.document[kind.rawValue]
                 if let newer = held?["year"]?.intValue, let listed = value["year"]?.intValue, newer > listed {
-                    summary.refused.append("\(file):\(line): \(code) already holds the \(newer) designation; the \(listed) list does not replace it")
+                    refused.append((line, "\(file):\(line): \(code) already holds the \(newer) designation; the \(listed) list does not replace it"))
                     continue
                 }
                 if let newer = held?["since"]?.stringValue, let listed = value["since"]?.stringValue, newer > listed {
-                    summary.refused.append("\(file):\(line): \(code) is above designated size since \(newer); the list says \(listed)")
+                    refused.append((line, "\(file):\(line): \(code) is above designated size since \(newer); the list says \(listed)"))
                     continue
                 }
                 var document = row.document
                 FieldPath.set(&document, path: kind.rawValue, to: value)
                 let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
                 if !errors.isEmpty {
-                    summary.refused.append("\(file):\(line): \(code): " + errors.map(\.description).joined(separator: "; "))
+                    refused.append((line, "\(file):\(line): \(code): " + errors.map(\.description).joined(separator: "; ")))
                     continue
                 }
                 let changed = RecordDiff.fields(from: row.document, to: document).keys.sorted()
@@ -98,6 +107,7 @@ public struct DesignationImport: Sendable {
                                    context: context)
                 summary.designated.append(code)
             }
+            summary.refused = refused.sorted { $0.line < $1.line }.map(\.reason)
             return summary
         }
     }
