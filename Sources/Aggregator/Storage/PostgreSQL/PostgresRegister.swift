@@ -171,6 +171,9 @@ final class PostgresRegister: RegisterStore {
             await sessions.release(session)
             return value
         } catch {
+            // A connection that failed (or a statement whose answer never came) is not reused,
+            // even before `isClosed` shows it.
+            if (error as? PostgresRegisterError)?.unavailable == true { session.giveUp() }
             await sessions.release(session)
             throw error
         }

@@ -120,8 +120,8 @@ extension PostgresTransaction {
         var designations: [String: (values: [SQLValue], firstAt: String)] = [:], designationOrder: [String] = []
         history.reserveCapacity(revisions.count * 9)
         var delta = FactsDelta()
-        // The change sequence's numbers are taken last: rows that need one hold the revision's
-        // index there (`seqColumn`) until then.
+        // The change sequence's numbers are taken late (below): rows that need one hold the
+        // revision's index there (`seqColumn`) until then.
         for (n, revision) in revisions.enumerated() {
             let deleted = revision.kind == .delete
             let uscc = SQLValue.text(revision.uscc), number = SQLValue.int(revision.revision)
