@@ -78,8 +78,47 @@ final class FaultProxy: @unchecked Sendable {
             address.sin_port = UInt16(target).bigEndian
             let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(server, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
             guard connected == 0 else { close(client); close(server); continue }
-            Thread.detachNewThread { [self] in pump(from: client, to: server, fault: fault == .delay ? .delay : .none, onDone: { shutdown(server, Int32(SHUT_WR)) }) }
-            Thread.detachNewThread { [self] in pump(from: server, to: client, fault: fault, onDone: { close(client); close(server) }) }
+            let pair = SocketPair(client: client, server: server)
+            Thread.detachNewThread { [self] in
+                pump(from: client, to: server, fault: fault == .delay ? .delay : .none, onDone: { shutdown(server, Int32(SHUT_WR)) })
+                pair.pumpEnded()
+            }
+            Thread.detachNewThread { [self] in
+                pump(from: server, to: client, fault: fault, onDone: pair.cut)
+                pair.pumpEnded()
+            }
+        }
+    }
+
+    /// A proxied connection's two sockets, closed once both pumps have ended, never before: a
+    /// descriptor closed while the other pump still reads or writes it could meanwhile be
+    /// another connection's (a PostgreSQL answer read away from PostgresNIO's socket, an
+    /// answer that then never came), since the process reuses descriptor numbers at once.
+    private final class SocketPair: @unchecked Sendable {
+        let client: Int32
+        let server: Int32
+        private let lock = NSLock()
+        private var running = 2
+
+        init(client: Int32, server: Int32) {
+            self.client = client
+            self.server = server
+        }
+
+        /// Ends the connection both ways (both are still open): the other pump's read returns.
+        func cut() {
+            shutdown(client, Int32(SHUT_RDWR))
+            shutdown(server, Int32(SHUT_RDWR))
+        }
+
+        func pumpEnded() {
+            let last = lock.withLock {
+                running -= 1
+                return running == 0
+            }
+            guard last else { return }
+            close(client)
+            close(server)
         }
     }
 

@@ -87,14 +87,15 @@ final class LoopbackServer: Sendable {
     var requests: [RecordedRequest] { state.withLock { $0.requests } }
     var connectionCount: Int { state.withLock { $0.connections } }
 
-    /// Wakes every blocked thread; each closes its own socket.
+    /// Wakes every blocked thread; each closes its own socket. The shutdowns happen under the
+    /// lock the threads take to give up their descriptors: a descriptor already closed could be
+    /// another connection's by now (the process reuses numbers at once).
     func stop() {
-        let fds = state.withLock { state -> [Int32] in
+        state.withLock { state in
+            if !state.stopped { shutdown(listenFD, Int32(SHUT_RDWR)) }
             state.stopped = true
-            return Array(state.openFDs)
+            for fd in state.openFDs { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        shutdown(listenFD, Int32(SHUT_RDWR))
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
     }
 
     /// A port on which nothing listens: bound by the kernel's choice, then closed without listen().
@@ -116,7 +117,12 @@ final class LoopbackServer: Sendable {
     // MARK: - Threads
 
     private func acceptLoop() {
-        defer { close(listenFD) }
+        defer {
+            state.withLock { state in
+                state.stopped = true
+                close(listenFD)
+            }
+        }
         while true {
             let client = accept(listenFD, nil, nil)
             if client < 0 {
