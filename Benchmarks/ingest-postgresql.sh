@@ -18,6 +18,8 @@
 # Usage: Benchmarks/ingest-postgresql.sh
 #   AGENTS=18 INGEST=1000   DIR=/tmp/esync-pg-bench   BIN=DIR (default: built as Deploy/install.sh builds)
 #   ESYNC_PG_BIN=/usr/lib/postgresql/15/bin (default: the newest there)
+#   PERF=FOLDER: `perf record` of the whole machine during each timed push, into FOLDER/NAME.data
+#   (then e.g. `perf report -i FOLDER/postgresql-sealed.data --comm esync-aggregato --no-children`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -94,11 +96,17 @@ ingest() {
     done
     local t0 t1 pushes=() failed=0 p busy0 busy1 pg0 pg1 agg0 agg1
     busy0=$(busy_ticks); pg0=$(process_ticks postgres); agg0=$(process_ticks esync-aggregator)
+    local perf=
+    if [ -n "${PERF:-}" ]; then
+        mkdir -p "$PERF"; perf record -q -F 999 -g -a -o "$PERF/$1.data" > "$PERF/$1.log" 2>&1 & perf=$!
+        sleep 0.5
+    fi
     t0=$(date +%s%N)
     for k in $(seq 0 $((AGENTS - 1))); do "$BIN/esync-agent" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & pushes+=($!); done
     for p in "${pushes[@]}"; do wait "$p" || failed=$?; done
     t1=$(date +%s%N)
     busy1=$(busy_ticks); pg1=$(process_ticks postgres); agg1=$(process_ticks esync-aggregator)
+    if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" || true; fi
     [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
     for port in "${ports[@]}"; do
         merge1=$(awk "BEGIN {print $merge1 + $(metric "$port" esync_merge_duration_seconds_sum)}")

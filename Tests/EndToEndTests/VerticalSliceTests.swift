@@ -211,7 +211,7 @@ import Testing
         defer { province.stop() }
         let codes = try zz.generate(200, seed: 9)
         #expect(try zz.agent(["sync"]).status == 0)
-        // Files written in the last two seconds are re-read once (racy timestamps); let them age.
+        // Files written within the racy window are re-read once (see StatIndex); let them age.
         Thread.sleep(forTimeInterval: 2.2)
         _ = try zz.agent(["status"])
         let indexPath = zz.storePath + "/.esync/index"

@@ -26,15 +26,19 @@ public struct ScanReport: Sendable {
 /// compared with the index; only files whose stat differs are read, parsed and hashed.
 public struct Scanner {
     public let store: Store
-    /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`).
+    /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`), on a file
+    /// system whose timestamps are whole seconds, and on one with fractions of a second.
     public var racyWindowNs: Int64
+    public var fineRacyWindowNs: Int64
     /// How many parsed documents a scan keeps for the diff (a change set's worth: the first
     /// upload of a large store reads every file, and keeping them all would hold the store).
     static let documentsKept = 1_000
 
-    public init(store: Store, racyWindowNs: Int64 = StatIndex.racyWindowNs) {
+    /// `fineRacyWindowNs` defaults to the shorter of `racyWindowNs` and `StatIndex.fineRacyWindowNs`.
+    public init(store: Store, racyWindowNs: Int64 = StatIndex.racyWindowNs, fineRacyWindowNs: Int64? = nil) {
         self.store = store
         self.racyWindowNs = racyWindowNs
+        self.fineRacyWindowNs = fineRacyWindowNs ?? min(racyWindowNs, StatIndex.fineRacyWindowNs)
     }
 
     /// The stat of every record file at one moment: the first half of a scan, which needs no
@@ -135,8 +139,11 @@ public struct Scanner {
     /// A file modified less than the racy window before the scan may be modified again within the
     /// same clock tick without changing its stat: its entry is not trusted until it is older.
     /// Both times count: an edit that puts the mtime back (`cp -p`, `touch -r`) moves the ctime.
+    /// The window is the short one when the ctime has a fraction of a second: the file system
+    /// keeps finer timestamps than whole seconds (see `StatIndex`).
     func isRacy(_ stat: FileSystem.Stat, now: Int64) -> Bool {
-        max(stat.mtimeNs, stat.ctimeNs) >= now - racyWindowNs
+        let window = stat.ctimeNs % 1_000_000_000 != 0 ? fineRacyWindowNs : racyWindowNs
+        return max(stat.mtimeNs, stat.ctimeNs) >= now - window
     }
 
     /// A working file's document and content hash, or "!" and the reason it cannot be read.

@@ -3,9 +3,14 @@
 /// base. A scan reads a record file only when its stat differs from the cache.
 ///
 /// Racy files: mtimes come from a coarse clock, so a file edited within the same tick as the
-/// read keeps its mtime (and often its size). Like git, an entry read when its mtime was less
-/// than `racyWindowNs` old is stored with size -1 and is read again by the next scan, until it
-/// is old enough to trust.
+/// read keeps its mtime (and often its size). Like git, an entry read when its mtime (or ctime)
+/// was recent is stored with size -1 and is read again by the next scan, until it is old enough
+/// to trust. How recent depends on the file system's timestamps, which its ctime shows (the
+/// kernel sets it, never a program): whole seconds (FAT keeps 2 s, ext3 and some network file
+/// systems 1 s) make `racyWindowNs`; with a fraction of a second (ext4, XFS, btrfs, tmpfs: the
+/// kernel's clock tick, 1–10 ms; exFAT 10 ms) `fineRacyWindowNs`, several ticks. Both are
+/// measured against this machine's clock: a file server whose clock runs behind it by more than
+/// the window could make a just-written file look old.
 ///
 /// Every command reads the index, and a sync of a store of 100,000 records looks up every
 /// entry: entries are kept without a heap allocation each (credit codes and hashes packed into
@@ -45,7 +50,10 @@ public struct StatIndex: Sendable, Equatable {
     }
 
     public static let header = "esync-index 2"
+    /// How long a file's stat is not trusted after it changed, where timestamps are whole seconds.
     public static let racyWindowNs: Int64 = 2_000_000_000
+    /// The same where they have a fraction of a second (see above).
+    public static let fineRacyWindowNs: Int64 = 100_000_000
 
     public var entries = Entries()
     /// Lines in the file beyond one per entry: superseded lines and removals.
