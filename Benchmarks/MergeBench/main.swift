@@ -24,6 +24,15 @@ func cpuSeconds() -> Double {
     return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
 }
 
+/// With `PERF_CTL=FIFO`, tells `perf record --control fifo:FIFO -D -1` when to record: the
+/// merge of the 1–3 field changes alone.
+///   mkfifo /tmp/ctl; PERF_CTL=/tmp/ctl perf record -D -1 --control fifo:/tmp/ctl -g -o merge.data .build/release/merge-bench
+func perfControl(_ command: String) {
+    guard let fifo = ProcessInfo.processInfo.environment["PERF_CTL"], let handle = FileHandle(forWritingAtPath: fifo) else { return }
+    handle.write(Data((command + "\n").utf8))
+    try? handle.close()
+}
+
 struct Phase {
     var name: String
     var records: Int
@@ -110,7 +119,9 @@ for region in regions {
     updates[region.code] = changeSets(region.code, changes, prefix: "update")
 }
 let updateBodies = bodies(updates)
+perfControl("enable")
 let updated = try await measure("1-3 fields", records: finals.count, fieldChanges: changedFields) { try await apply(updateBodies) }
+perfControl("disable")
 
 // The storage floor: the final documents straight into SQLite.
 let floorPath = folder + "/floor.sqlite"

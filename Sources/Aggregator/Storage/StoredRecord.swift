@@ -13,7 +13,14 @@ struct StoredRecord: Sendable {
     var hash: String
 
     static func decode(_ text: String, uscc: String) throws -> JSONValue {
-        do { return try JSONValue.parse(text) } catch {
+        try decode(bytes: text.utf8, uscc: uscc)
+    }
+
+    /// The same from the column's bytes as the database hands them over: a merge loads hundreds
+    /// of documents, and a `String` of each would be checked for UTF-8 once more for nothing
+    /// (the parser checks it).
+    static func decode(bytes: some Collection<UInt8>, uscc: String) throws -> JSONValue {
+        do { return try JSONValue.parse(bytes) } catch {
             throw ServiceError.internalError("stored document of \(uscc) is damaged: \(error)")
         }
     }

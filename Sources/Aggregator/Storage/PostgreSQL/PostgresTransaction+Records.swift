@@ -10,7 +10,7 @@ extension PostgresTransaction {
     private static func record(_ row: SQLRow) throws -> StoredRecord {
         let uscc = try row.string(0)
         return StoredRecord(uscc: uscc, region: try row.string(1), revision: try row.int(2), seq: try row.int(3), deleted: try row.bool(4),
-                            document: try StoredRecord.decode(try row.string(5), uscc: uscc), hash: try row.string(6))
+                            document: try StoredRecord.decode(bytes: try row.byteBuffer(5).readableBytesView, uscc: uscc), hash: try row.string(6))
     }
 
     func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {

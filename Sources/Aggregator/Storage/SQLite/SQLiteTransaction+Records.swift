@@ -18,8 +18,8 @@ extension SQLiteTransaction {
                                            arguments: StatementArguments(unique[start..<end]))
             while let row = try rows.next() {
                 let uscc: String = row[0]
-                found[uscc] = StoredRecord(uscc: uscc, region: row[1], revision: row[2], seq: row[3], deleted: row[4],
-                                           document: try StoredRecord.decode(row[5], uscc: uscc), hash: row[6])
+                let document = try row.withUnsafeData(atIndex: 5) { try StoredRecord.decode(bytes: $0 ?? Data(), uscc: uscc) }
+                found[uscc] = StoredRecord(uscc: uscc, region: row[1], revision: row[2], seq: row[3], deleted: row[4], document: document, hash: row[6])
             }
             start = end
         }
