@@ -9,7 +9,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run as a daemon: sync at start, then every sync.intervalSeconds (plus jitter).",
         discussion: """
-            Backs off exponentially (up to sync.maxBackoffSeconds) while the province is unreachable; the outbox keeps \
+            Backs off exponentially (up to sync.maxBackoffSeconds) while the province is unreachable, and never tries \
+            sooner than an answer's Retry-After asks (a province failing over says 503, Retry-After: 5); the outbox keeps \
             everything. Speaks the systemd notify protocol when $NOTIFY_SOCKET is set (READY, STATUS, WATCHDOG, STOPPING). \
             SIGTERM/SIGINT stop it cleanly (a transfer in flight is abandoned; exit 0); SIGHUP reloads the config (a bad \
             one is reported and the old one kept). Logs one line per event on stderr, with journald priority prefixes \

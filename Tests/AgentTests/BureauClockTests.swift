@@ -1,5 +1,6 @@
 @testable import Agent
 import SyncCore
+import Foundation
 import Testing
 
 /// The bureau's clock reads the wall clock it is given: a wrong machine clock is tried out
@@ -47,5 +48,18 @@ import Testing
         #expect(AgentError.server(Self.refusal(401)).category == .refused)
         #expect(AgentError.server(Self.refusal(502)).category == .unreachable)
         #expect(AgentError.server(Self.refusal(409)).category == .failure)
+    }
+
+    /// `Retry-After` as seconds or as an HTTP date; anything else is no request at all.
+    @Test func retryAfterIsReadAsSecondsOrAsADate() {
+        let now = Date(timeIntervalSince1970: 1_765_000_000)  // Sat, 06 Dec 2025 05:46:40 GMT
+        #expect(ProvinceRefusal.retryAfter("5", now: now) == 5)
+        #expect(ProvinceRefusal.retryAfter(" 120 ", now: now) == 120)
+        #expect(ProvinceRefusal.retryAfter("999999", now: now) == 86_400)
+        #expect(ProvinceRefusal.retryAfter("Sat, 06 Dec 2025 05:47:10 GMT", now: now) == 30)
+        #expect(ProvinceRefusal.retryAfter("Sat, 06 Dec 2025 05:40:00 GMT", now: now) == 0)
+        for unreadable in [nil, "", "-3", "soon", "1.5"] { #expect(ProvinceRefusal.retryAfter(unreadable, now: now) == nil) }
+        let asked = ProvinceRefusal(status: 503, code: "register_unavailable", message: "m", url: "u", retryAfterSeconds: 5)
+        #expect(asked.description.hasSuffix("; it asks to be asked again in 5 s"))
     }
 }

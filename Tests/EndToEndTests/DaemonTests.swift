@@ -5,6 +5,7 @@ import Glibc
 import EnterpriseModel
 import Foundation
 import SyncCore
+import Synchronization
 import Testing
 
 /// A systemd-style notify socket: the datagrams `esync-agent run` sends to $NOTIFY_SOCKET.
@@ -187,6 +188,34 @@ final class NotifyListener {
         daemon.standardOutput = FileHandle.nullDevice
         try daemon.run()
         return (daemon, { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" })
+    }
+
+    /// A province that answers 503 with `Retry-After: 3` (its database failing over, say) is
+    /// asked again no sooner than that, not after the usual first backoff of a second; every
+    /// failed sync's log line says what the province asked.
+    @Test func theDaemonWaitsAsLongAsTheProvincesRetryAfterAsks() throws {
+        final class Arrivals: Sendable { let times = Mutex<[Date]>([]) }
+        let arrivals = Arrivals()
+        let province = try LoopbackServer { _ in
+            arrivals.times.withLock { $0.append(Date()) }
+            return .respond(status: 503, headers: [("Retry-After", "3"), ("Content-Type", "application/json")],
+                            body: Array(#"{"error":"register_unavailable","message":"the register cannot be reached now"}"#.utf8))
+        }
+        defer { province.stop() }
+        let temporary = TemporaryFolder("e2e-retry-after")
+        let zz = try AgentHandle(region: "410100", url: province.url(""), folder: temporary.path + "/bureau", token: "esync_t_fake")
+        let (daemon, log) = try startDaemon(zz, environment: [
+            "ESYNC_SYNC_INTERVAL_SECONDS": "60", "ESYNC_SYNC_JITTER_SECONDS": "0", "ESYNC_SYNC_MAX_BACKOFF_SECONDS": "60",
+        ])
+        defer { if daemon.isRunning { daemon.terminate() } }
+        #expect(waitUntil(15) { log().components(separatedBy: "sync failed").count > 3 }, "\(log())")
+        kill(daemon.processIdentifier, SIGTERM)
+        #expect(waitUntil(10) { !daemon.isRunning })
+        // One request a sync (the first one fails), so the gaps are the waits between syncs.
+        let times = arrivals.times.withLock { $0 }
+        let gaps = zip(times.dropFirst(), times).map { $0.timeIntervalSince($1) }
+        #expect(gaps.count >= 2 && gaps.allSatisfy { $0 >= 2.9 }, "gaps between attempts: \(gaps); \(log())")
+        #expect(log().contains("it asks to be asked again in 3 s"), "\(log())")
     }
 
     /// The daemon warns about a token file others can read when it starts and on every reload,

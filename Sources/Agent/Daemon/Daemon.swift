@@ -122,6 +122,8 @@ public final class Daemon: Sendable {
 
         var watch = openWatch(config)
         var failures = 0
+        /// What the province's last refusal asked for (`Retry-After`), for the wait after it.
+        var retryAfter: Double?
         while !control.stopping {
             if control.takeReload() {
                 notify(notifier) { try $0.reloading() }
@@ -148,6 +150,7 @@ public final class Daemon: Sendable {
             }
             let started = Date()
             let outcome = await step(config)
+            retryAfter = nil
             let at = started.formatted(.iso8601)
             let duration = String(format: "%.2f", Date().timeIntervalSince(started))
             switch outcome {
@@ -190,6 +193,7 @@ public final class Daemon: Sendable {
                     notify(notifier) { try $0.status("last sync \(at) REFUSED: the province does not recognise this store (\(conflict.error)); run `esync-agent reconcile`") }
                 } else {
                     failures += 1
+                    if case .server(let refusal) = error { retryAfter = refusal.retryAfterSeconds }
                     log.error("sync failed (\(failures) in a row): \(error)", metadata: ["duration": "\(duration)"])
                     notify(notifier) { try $0.status("last sync \(at) FAILED: \(error)") }
                 }
@@ -197,7 +201,7 @@ public final class Daemon: Sendable {
                 writeMetrics(metrics, config)
             }
             if control.stopping { break }
-            switch await sleep(delay(config, failures: failures), watch: watch) {
+            switch await sleep(delay(config, failures: failures, retryAfter: retryAfter), watch: watch) {
             case .watchFailed(let error):
                 log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
                 watch = nil
@@ -216,11 +220,15 @@ public final class Daemon: Sendable {
     }
 
     /// After a success: the interval plus up to the jitter; after failures: 1, 2, 4 … seconds,
-    /// capped at the interval (and at `sync.maxBackoffSeconds`).
-    func delay(_ config: AgentConfig, failures: Int) -> Double {
+    /// capped at the interval (and at `sync.maxBackoffSeconds`), but never sooner than the
+    /// province asked (`retryAfter`, its `Retry-After`), up to `sync.maxBackoffSeconds`: a
+    /// province failing over or overloaded is not asked again by every bureau each second.
+    func delay(_ config: AgentConfig, failures: Int, retryAfter: Double? = nil) -> Double {
         if failures == 0 { return config.syncIntervalSeconds + Double.random(in: 0...max(config.syncJitterSeconds, 0)) }
         let backoff = pow(2, Double(min(failures - 1, 20)))
-        return min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
+        let wait = min(backoff, config.maxBackoffSeconds, max(config.syncIntervalSeconds, 1))
+        guard let retryAfter else { return wait }
+        return max(wait, min(retryAfter, config.maxBackoffSeconds))
     }
 
     enum Wake {

@@ -161,7 +161,8 @@ public final class ProvinceClient: ProvinceAPI {
             }
             let decoded = try? JSONDecoder().decode(APIErrorBody.self, from: Data(response.body))
             throw .server(ProvinceRefusal(status: response.status, code: decoded?.error ?? "http_\(response.status)",
-                                          message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url))
+                                          message: decoded?.message ?? String(decoding: response.body.prefix(300), as: UTF8.self), url: url,
+                                          retryAfterSeconds: ProvinceRefusal.retryAfter(response.header("Retry-After"))))
         }
         return (url, response)
     }

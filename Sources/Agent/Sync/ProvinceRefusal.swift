@@ -1,3 +1,5 @@
+import Foundation
+
 /// An answer of the province other than 200, by what it means for the request, so that the sync
 /// decides by meaning (`.tooLarge`: split the change set; `.forbidden`, `.notFound`: no longer
 /// this bureau's to see) and only messages show the HTTP status.
@@ -31,12 +33,29 @@ public struct ProvinceRefusal: Error, Sendable, Equatable, CustomStringConvertib
     public let code: String
     public let message: String
     public let url: String
+    /// How long the province asks to be left alone before the next try (its `Retry-After`: a
+    /// 503 while its database fails over, for instance), when it said.
+    public let retryAfterSeconds: Double?
 
-    public init(status: Int, code: String, message: String, url: String) {
+    public init(status: Int, code: String, message: String, url: String, retryAfterSeconds: Double? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.url = url
+        self.retryAfterSeconds = retryAfterSeconds
+    }
+
+    /// The seconds a `Retry-After` header asks for: a number of seconds, or an HTTP date (RFC
+    /// 9110, 10.2.3); at most a day, never negative. Nil when absent or unreadable.
+    public static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {
+        guard let text = header?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }
+        if let seconds = Int(text) { return seconds >= 0 ? Double(min(seconds, 86_400)) : nil }
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "GMT")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = format.date(from: text) else { return nil }
+        return min(max(date.timeIntervalSince(now), 0), 86_400)
     }
 
     public var kind: Kind {
@@ -65,5 +84,7 @@ public struct ProvinceRefusal: Error, Sendable, Equatable, CustomStringConvertib
     /// `403 forbidden: the message`, the reason a refused change set is kept with.
     public var reason: String { "\(status) \(code): \(message)" }
 
-    public var description: String { "the province answered \(status) \(code) for \(url): \(message)" }
+    public var description: String {
+        "the province answered \(status) \(code) for \(url): \(message)" + (retryAfterSeconds.map { "; it asks to be asked again in \(Int($0.rounded(.up))) s" } ?? "")
+    }
 }
