@@ -25,10 +25,12 @@ func cpuSeconds() -> Double {
 }
 
 /// With `PERF_CTL=FIFO`, tells `perf record --control fifo:FIFO -D -1` when to record: the
-/// merge of the 1–3 field changes alone.
+/// merge of the 1–3 field changes alone (or with `PERF_PHASE=create`, of the creates).
 ///   mkfifo /tmp/ctl; PERF_CTL=/tmp/ctl perf record -D -1 --control fifo:/tmp/ctl -g -o merge.data .build/release/merge-bench
-func perfControl(_ command: String) {
-    guard let fifo = ProcessInfo.processInfo.environment["PERF_CTL"], let handle = FileHandle(forWritingAtPath: fifo) else { return }
+func perfControl(_ command: String, phase: String) {
+    let environment = ProcessInfo.processInfo.environment
+    guard (environment["PERF_PHASE"] ?? "update") == phase, let fifo = environment["PERF_CTL"],
+          let handle = FileHandle(forWritingAtPath: fifo) else { return }
     handle.write(Data((command + "\n").utf8))
     try? handle.close()
 }
@@ -93,7 +95,9 @@ for region in regions {
 let createdFields = creates.values.joined().reduce(0) { $0 + $1.records.reduce(0) { $0 + $1.fields.count } }
 let total = regions.count * perRegion
 let createBodies = bodies(creates)
+perfControl("enable", phase: "create")
 let created = try await measure("create", records: total, fieldChanges: createdFields) { try await apply(createBodies) }
+perfControl("disable", phase: "create")
 
 // 1–3 fields of every record, as Benchmarks/tools/change-records.py changes them.
 var rng = SplitMix64(seed: 42)
@@ -119,9 +123,9 @@ for region in regions {
     updates[region.code] = changeSets(region.code, changes, prefix: "update")
 }
 let updateBodies = bodies(updates)
-perfControl("enable")
+perfControl("enable", phase: "update")
 let updated = try await measure("1-3 fields", records: finals.count, fieldChanges: changedFields) { try await apply(updateBodies) }
-perfControl("disable")
+perfControl("disable", phase: "update")
 
 // The storage floor: the final documents straight into SQLite.
 let floorPath = folder + "/floor.sqlite"

@@ -13,5 +13,23 @@ import Testing
         let again = try JSONDecoder().decode([String: FieldChange].self, from: JSONEncoder().encode(fields))
         #expect(again == fields)
     }
+
+    /// A change set that is wrong deep inside says where: the record by its place, the field by
+    /// its name, the member by its key.
+    @Test func anErrorNamesItsPlaceInTheChangeSet() throws {
+        func error(_ body: String) -> String {
+            do {
+                _ = try ChangeSet.decode(Array(body.utf8))
+                return "no error"
+            } catch { return error.description }
+        }
+        let good = #"{"uscc": "91410100MA00000000", "op": "update", "fields": {"employees": {"value": 3}}}"#
+        #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good), {"uscc": "u", "op": "update", "fields": {"employees": 7}}]}"#)
+            == "records[1].fields[employees]: expected an object, found a number")
+        #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good), {"uscc": "u", "op": "move", "fields": {}}]}"#)
+            == "records[1].op: must be create, update or delete")
+        #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good), 5]}"#) == "records[1]: expected an object, found a number")
+        #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good)]}"#) == "no error")
+    }
 }
 

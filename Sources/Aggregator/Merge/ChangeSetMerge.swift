@@ -178,7 +178,7 @@ private struct RecordPlan {
         // so a bureau record that merely says "srdi": null is no attempt).
         // A new record brings its designations as they stand (the province has none to
         // protect yet); from then on only the province changes them.
-        for path in fields.keys.sorted() where row != nil && path != "region" && policy.rule(for: path).authority == .province {
+        for path in row == nil ? [] : fields.keys.sorted() where path != "region" && policy.rule(for: path).authority == .province {
             let change = fields[path]!
             fields[path] = nil
             guard (current(path) ?? .null) != (change.value ?? .null) else { continue }
@@ -187,7 +187,7 @@ private struct RecordPlan {
         }
         // A state that only moves forward (status) moving backwards waits for a reviewer, even
         // when nobody else changed it: reopening a closed enterprise is a decision.
-        for path in fields.keys.sorted() where row != nil {
+        for path in row == nil ? [] : fields.keys.sorted() {
             let change = fields[path]!
             guard let merge = policy.rule(for: path).merge, current(path) == change.expected,
                   merge.movesBackwards(from: change.expected, to: change.value) else { continue }

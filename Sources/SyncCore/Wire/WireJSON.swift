@@ -7,6 +7,12 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
     public var path: String
     public var reason: String
     public var description: String { path.isEmpty ? reason : "\(path): \(reason)" }
+
+    /// The error of a part that was read at the root (`path: ""`), with the part's own path in
+    /// front: what reading it at `path` would have said.
+    func placed(at path: String) -> WireError {
+        WireError(path: self.path.isEmpty ? path : path + "." + self.path, reason: reason)
+    }
 }
 
 public protocol WireJSON {
@@ -127,11 +133,14 @@ extension RecordChange: WireJSON {
             throw WireError(path: m.at("fields"), reason: "record \(uscc) changes \(sent.count) fields; the limit is \(WireLimits.maxFieldsPerRecord)")
         }
         var fields: [String: FieldChange] = [:]
+        fields.reserveCapacity(sent.count)
         for (name, change) in sent {
             if let problem = WireLimits.problem(inFieldPath: name) {
                 throw WireError(path: m.at("fields") + "[\(WireLimits.quoted(name))]", reason: "record \(uscc): \(problem)")
             }
-            fields[name] = try FieldChange(json: change, path: m.at("fields") + "[\(name)]")
+            // Read at the root, and the error moved to its place: a path per field would be
+            // made for nothing a thousand times a change set.
+            do { fields[name] = try FieldChange(json: change, path: "") } catch { throw error.placed(at: m.at("fields") + "[\(name)]") }
         }
         self.init(uscc: uscc, op: op, fields: fields, baseRevision: try m.optionalInt("baseRevision"),
                   expectedHash: try m.optionalString("expectedHash", limit: WireLimits.maxLabelBytes))
@@ -163,7 +172,9 @@ extension ChangeSet: WireJSON {
         var records: [RecordChange] = []
         let list = try m.array("records")
         records.reserveCapacity(list.count)
-        for (n, record) in list.enumerated() { records.append(try RecordChange(json: record, path: m.at("records") + "[\(n)]")) }
+        for (n, record) in list.enumerated() {
+            do { records.append(try RecordChange(json: record, path: "")) } catch { throw error.placed(at: m.at("records") + "[\(n)]") }
+        }
         self.init(id: try m.string("id", limit: WireLimits.maxIdentifierBytes), region: try m.string("region", limit: WireLimits.maxCodeBytes),
                   createdAt: try m.optionalString("createdAt", limit: WireLimits.maxLabelBytes) ?? "",
                   agent: try m.optionalString("agent", limit: WireLimits.maxLabelBytes), records: records)
