@@ -13,3 +13,11 @@ void esync_release_free_memory(void) {
 void esync_share_one_heap(void) {
     mallopt(M_ARENA_MAX, 1);
 }
+
+#include <sys/vfs.h>
+
+long esync_file_system_type(const char *path) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return -1;
+    return (long)info.f_type;
+}

@@ -92,6 +92,27 @@ import Testing
         #expect(scanner.isRacy(setBack, now: now))
     }
 
+    /// A bureau's save right after the agent put its version in place, looked at later than the
+    /// short window: the entry is judged by the time before the agent's write, so it stays to
+    /// be read again instead of naming the agent's content for the bureau's file.
+    @Test func aSaveJustAfterTheAgentsWriteIsNotTakenForTheAgentsContent() throws {
+        let (store, codes) = try makeStore(records: 1)
+        let code = codes[0]
+        let agents = try store.readRecord(code)
+        let before = FileSystem.nowNs()
+        try store.writeRecord(agents, uscc: code)
+        var edited = agents
+        FieldPath.set(&edited, path: "employees", to: agents["employees"] == .int(1) ? .int(2) : .int(1))
+        try store.writeRecord(edited, uscc: code)
+        Thread.sleep(forTimeInterval: Double(StatIndex.fineRacyWindowNs) / 1e9 + 0.1)
+        var index = StatIndex()
+        let scanner = Scanner(store: store)
+        scanner.noteWritten(code, document: agents, before: before, in: &index)
+        #expect(index.entries[code]?.size == -1)
+        #expect(try scanner.scan(&index).filesRead == 1)
+        #expect(index.entries[code]?.docHash == ContentHash.of(edited))
+    }
+
     /// On this machine's file systems (fractions of a second), a file edited a moment before a
     /// scan is trusted once the short window has passed: the next scan does not read it again.
     @Test func aFileOlderThanTheShortWindowIsNotReadAgain() throws {

@@ -201,11 +201,19 @@ public final class Daemon: Sendable {
                 writeMetrics(metrics, config)
             }
             if control.stopping { break }
-            switch await sleep(delay(config, failures: failures, retryAfter: retryAfter), watch: watch) {
+            let wait = delay(config, failures: failures, retryAfter: retryAfter)
+            // What the province asked for holds even when records are saved meanwhile: the sync
+            // they call for waits until then (a signal still wakes the daemon at once).
+            let notBefore = retryAfter.map { _ in Date().addingTimeInterval(wait) }
+            switch await sleep(wait, watch: watch) {
             case .watchFailed(let error):
                 log.warning("watch: \(error); syncing every \(Int(config.syncIntervalSeconds)) s only")
                 watch = nil
             case .recordsChanged:
+                if let notBefore, notBefore > Date() {
+                    log.info("records changed: syncing once the province's Retry-After has passed")
+                    _ = await sleep(notBefore.timeIntervalSinceNow, watch: nil)  // a stop or a reload ends it
+                }
                 log.info("records changed: syncing")
             case .elapsed, .woken:
                 break

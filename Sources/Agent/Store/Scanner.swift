@@ -30,6 +30,9 @@ public struct Scanner {
     /// system whose timestamps are whole seconds, and on one with fractions of a second.
     public var racyWindowNs: Int64
     public var fineRacyWindowNs: Int64
+    /// The store's records are on a local file system with fine timestamps (see
+    /// `FileSystem.keepsLocalFineTimestamps`): only there is the short window used.
+    let localFineTimestamps: Bool
     /// How many parsed documents a scan keeps for the diff (a change set's worth: the first
     /// upload of a large store reads every file, and keeping them all would hold the store).
     static let documentsKept = 1_000
@@ -39,6 +42,7 @@ public struct Scanner {
         self.store = store
         self.racyWindowNs = racyWindowNs
         self.fineRacyWindowNs = fineRacyWindowNs ?? min(racyWindowNs, StatIndex.fineRacyWindowNs)
+        localFineTimestamps = FileSystem.keepsLocalFineTimestamps(store.recordsPath)
     }
 
     /// The stat of every record file at one moment: the first half of a scan, which needs no
@@ -139,10 +143,12 @@ public struct Scanner {
     /// A file modified less than the racy window before the scan may be modified again within the
     /// same clock tick without changing its stat: its entry is not trusted until it is older.
     /// Both times count: an edit that puts the mtime back (`cp -p`, `touch -r`) moves the ctime.
-    /// The window is the short one when the ctime has a fraction of a second: the file system
-    /// keeps finer timestamps than whole seconds (see `StatIndex`).
+    /// The window is the short one on a local file system whose ctimes have fractions of a
+    /// second (see `StatIndex`). `now` must be no later than the last moment the content the
+    /// entry will name was known to be in the file (the scan's snapshot; before a commit renames
+    /// the agent's own files into place).
     func isRacy(_ stat: FileSystem.Stat, now: Int64) -> Bool {
-        let window = stat.ctimeNs % 1_000_000_000 != 0 ? fineRacyWindowNs : racyWindowNs
+        let window = localFineTimestamps && stat.ctimeNs % 1_000_000_000 != 0 ? fineRacyWindowNs : racyWindowNs
         return max(stat.mtimeNs, stat.ctimeNs) >= now - window
     }
 
@@ -159,11 +165,14 @@ public struct Scanner {
     }
 
     /// Records the stat of a working file the agent itself just wrote with known content.
-    public func noteWritten(_ uscc: String, document: JSONValue, in index: inout StatIndex) {
+    /// `before`: a time taken before the file was put in place (`FileSystem.nowNs()` before the
+    /// batch's commit): a bureau's save after that, even in the same clock tick, leaves the
+    /// entry racy, to be read again, instead of trusted with the agent's content.
+    public func noteWritten(_ uscc: String, document: JSONValue, before: Int64, in index: inout StatIndex) {
         var entry = index.entries[uscc] ?? StatIndex.Entry()
         entry.docHash = ContentHash.of(document)
         if let stat = FileSystem.statFile(store.recordFile(uscc)) {
-            entry.size = isRacy(stat, now: FileSystem.nowNs()) ? -1 : stat.size
+            entry.size = isRacy(stat, now: before) ? -1 : stat.size
             entry.mtimeNs = stat.mtimeNs
             entry.ctimeNs = stat.ctimeNs
             entry.inode = stat.inode

@@ -5,12 +5,15 @@
 /// Racy files: mtimes come from a coarse clock, so a file edited within the same tick as the
 /// read keeps its mtime (and often its size). Like git, an entry read when its mtime (or ctime)
 /// was recent is stored with size -1 and is read again by the next scan, until it is old enough
-/// to trust. How recent depends on the file system's timestamps, which its ctime shows (the
-/// kernel sets it, never a program): whole seconds (FAT keeps 2 s, ext3 and some network file
-/// systems 1 s) make `racyWindowNs`; with a fraction of a second (ext4, XFS, btrfs, tmpfs: the
-/// kernel's clock tick, 1–10 ms; exFAT 10 ms) `fineRacyWindowNs`, several ticks. Both are
-/// measured against this machine's clock: a file server whose clock runs behind it by more than
-/// the window could make a just-written file look old.
+/// to trust. How recent depends on the file system: on a local one whose timestamps come from
+/// this machine's clock tick (1–10 ms; ext4, XFS, btrfs, tmpfs, overlay, F2FS) and whose ctime
+/// shows a fraction of a second (the kernel sets it, never a program), `fineRacyWindowNs`,
+/// several ticks; anywhere else `racyWindowNs`: whole-second timestamps (ext3's small inodes),
+/// FAT, and network file systems, whose times come from the server's clock. "Recent" is
+/// measured from a moment no later than the last time the content the entry names was known to
+/// be in the file: the scan's snapshot, or for a file the agent writes, a time taken before its
+/// batch renames it into place (a bureau's save after that, even within the same tick, then
+/// leaves the entry racy).
 ///
 /// Every command reads the index, and a sync of a store of 100,000 records looks up every
 /// entry: entries are kept without a heap allocation each (credit codes and hashes packed into

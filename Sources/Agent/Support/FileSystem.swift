@@ -248,6 +248,16 @@ public enum FileSystem {
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
+
+    /// Whether the folder is on a local file system whose timestamps this machine's kernel
+    /// makes from its own clock tick (ext2/3/4, XFS, btrfs, tmpfs, overlay, F2FS): there a
+    /// file's ctime can be compared with `nowNs` to a few milliseconds. Not a network file
+    /// system (the server's clock) nor FAT; false when it cannot be told.
+    public static func keepsLocalFineTimestamps(_ path: String) -> Bool {
+        // ext2/3/4, XFS, btrfs, tmpfs, overlay, F2FS (statfs(2)'s magic numbers).
+        let local: Set<Int> = [0xEF53, 0x5846_5342, 0x9123_683E, 0x0102_1994, 0x794C_7630, 0xF2F5_2010]
+        return local.contains(esync_file_system_type(path))
+    }
 }
 
 extension FileSystem.Stat {

@@ -242,6 +242,8 @@ final class StoreWriter {
         // Dropped before the files change, whether or not the commit goes through.
         if !updates.written.isEmpty || !updates.removedWorking.isEmpty { willChangeRecordFiles() }
         let skipped: Set<String>
+        // Before any file is renamed into place (see `Scanner.noteWritten`).
+        let committing = FileSystem.nowNs()
         do { skipped = try batch.commit() } catch {
             batch.abandon()
             throw error
@@ -253,7 +255,7 @@ final class StoreWriter {
             updates.bases[uscc] = nil
             state.deferred.insert(uscc)
         }
-        for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, in: &index) }
+        for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, before: committing, in: &index) }
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
             index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision

@@ -6,4 +6,6 @@ int esync_syncfs(int fd);
 void esync_release_free_memory(void);
 /// One malloc arena for every thread (glibc's mallopt(M_ARENA_MAX, 1)); call before threads start.
 void esync_share_one_heap(void);
+/// The file system type of the one holding `path` (statfs's f_type: 0xEF53 for ext2/3/4…), or -1.
+long esync_file_system_type(const char *path);
 #endif
