@@ -26,8 +26,8 @@ public struct ScanReport: Sendable {
 /// compared with the index; only files whose stat differs are read, parsed and hashed.
 public struct Scanner {
     public let store: Store
-    /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`), on a file
-    /// system whose timestamps are whole seconds, and on one with fractions of a second.
+    /// How recent a modification makes a file's stat untrustworthy (see `StatIndex`): in general,
+    /// and on a local file system whose ctimes have fractions of a second.
     public var racyWindowNs: Int64
     public var fineRacyWindowNs: Int64
     /// The store's records are on a local file system with fine timestamps (see

@@ -53,9 +53,10 @@ public struct StatIndex: Sendable, Equatable {
     }
 
     public static let header = "esync-index 2"
-    /// How long a file's stat is not trusted after it changed, where timestamps are whole seconds.
+    /// How long a file's stat is not trusted after it changed: anywhere but on the file systems
+    /// described above.
     public static let racyWindowNs: Int64 = 2_000_000_000
-    /// The same where they have a fraction of a second (see above).
+    /// The same on a local file system with fine timestamps (see above).
     public static let fineRacyWindowNs: Int64 = 100_000_000
 
     public var entries = Entries()
