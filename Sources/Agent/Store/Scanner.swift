@@ -32,7 +32,7 @@ public struct Scanner {
     public var fineRacyWindowNs: Int64
     /// The store's records are on a local file system with fine timestamps (see
     /// `FileSystem.keepsLocalFineTimestamps`): only there is the short window used.
-    let localFineTimestamps: Bool
+    var localFineTimestamps: Bool
     /// How many parsed documents a scan keeps for the diff (a change set's worth: the first
     /// upload of a large store reads every file, and keeping them all would hold the store).
     static let documentsKept = 1_000
