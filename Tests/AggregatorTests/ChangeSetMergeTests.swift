@@ -46,6 +46,22 @@ import Testing
         #expect(plan.answers.map(\.result.outcome) == [.applied] && plan.answers.first?.result.revision == 2)
     }
 
+    /// A new record's history is written from the document's canonical text, not encoded again:
+    /// the same text as the history's own form.
+    @Test func aNewRecordsHistoryTextIsTheHistorysOwnForm() throws {
+        var generator = SampleGenerator(seed: 27)
+        for record in generator.records(count: 20, regions: [Regions.region(code: "410100")!]) {
+            let revision = WritePlan.Revision(kind: .create, uscc: record.uscc.rawValue, region: "410100", previous: nil, document: record.json,
+                                              changedFields: ["*"])
+            #expect(revision.historyText(of: revision.changes) == revision.changes.text)
+        }
+        let update = WritePlan.Revision(kind: .update, uscc: "u", region: "410100",
+                                        previous: StoredRecord(uscc: "u", region: "410100", revision: 1, seq: 1, deleted: false,
+                                                               document: ["employees": 1, "name": "甲"], hash: "h"),
+                                        document: ["employees": 2, "name": "甲"], changedFields: ["employees"])
+        #expect(update.historyText(of: update.changes) == #"{"employees":{"from":1,"to":2}}"#)
+    }
+
     @Test func aNewRecordIsCreatedWhole() throws {
         let change = RecordDiff.change(uscc: code(record), base: nil, baseRevision: nil, working: record)!
         let plan = try plan([change], stored: [])

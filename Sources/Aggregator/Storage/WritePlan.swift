@@ -65,6 +65,14 @@ struct WritePlan: Sendable {
             StoredRecord(uscc: uscc, region: region, revision: revision, seq: seq, deleted: kind == .delete, document: document, hash: hash)
         }
 
+        /// `changes` (this revision's) as the history stores them (`HistoryEntry.Changes.text`);
+        /// a new record's from the document's canonical text made already, not by encoding the
+        /// document again.
+        func historyText(of changes: HistoryEntry.Changes) -> String {
+            guard case .created = changes else { return changes.text }
+            return #"{"\#(StoredRecord.allFields)":{"to":"# + text + "}}"
+        }
+
         /// What the history keeps of this revision (see `HistoryEntry`).
         var changes: HistoryEntry.Changes {
             switch kind {

@@ -131,7 +131,7 @@ extension PostgresTransaction {
             }
             let changes = revision.changes
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            history += [uscc, number, .int(Int64(n)), source, changeSet, at, .text(changes.op), .text(changes.text), clock]
+            history += [uscc, number, .int(Int64(n)), source, changeSet, at, .text(changes.op), .text(revision.historyText(of: changes)), clock]
             // An edit of fields the report does not look at leaves the facts as they were.
             guard RecordFacts.mayChange(revision) else { continue }
             let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)

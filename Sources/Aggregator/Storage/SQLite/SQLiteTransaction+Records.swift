@@ -131,7 +131,7 @@ extension SQLiteTransaction {
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
             let changes = revision.changes
-            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, changes.text.databaseValue, clock]
+            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, revision.historyText(of: changes).databaseValue, clock]
             // An edit of fields the report does not look at leaves the facts as they were.
             guard RecordFacts.mayChange(revision) else {
                 stored.append(revision.stored(seq: first + Int64(n)))
