@@ -29,8 +29,8 @@ func cpuSeconds() -> Double {
 ///   mkfifo /tmp/ctl; PERF_CTL=/tmp/ctl perf record -D -1 --control fifo:/tmp/ctl -g -o merge.data .build/release/merge-bench
 func perfControl(_ command: String, phase: String) {
     let environment = ProcessInfo.processInfo.environment
-    guard (environment["PERF_PHASE"] ?? "update") == phase, let fifo = environment["PERF_CTL"],
-          let handle = FileHandle(forWritingAtPath: fifo) else { return }
+    guard (environment["PERF_PHASE"] ?? "update") == phase, let fifo = environment["PERF_CTL"] else { return }
+    guard let handle = FileHandle(forWritingAtPath: fifo) else { return }
     handle.write(Data((command + "\n").utf8))
     try? handle.close()
 }

@@ -46,7 +46,7 @@ struct SQLRow {
     func optionalString(_ index: Int) throws -> String? { try cell(index, String?.self) }
     func bool(_ index: Int) throws -> Bool { try cell(index, Bool.self) }
     func double(_ index: Int) throws -> Double { try cell(index, Double.self) }
-    func bytes(_ index: Int) throws -> [UInt8] { Array(try cell(index, ByteBuffer.self).readableBytesView) }
+    func bytes(_ index: Int) throws -> [UInt8] { Array(try byteBuffer(index).readableBytesView) }
     /// A cell's bytes as received (a `TEXT` column's UTF-8, unchecked), without a copy.
     func byteBuffer(_ index: Int) throws -> ByteBuffer { try cell(index, ByteBuffer.self) }
     func optionalBytes(_ index: Int) throws -> [UInt8]? { try cell(index, ByteBuffer?.self).map { Array($0.readableBytesView) } }
