@@ -40,7 +40,11 @@ public struct ChangeSetSeal: Sendable, Hashable {
         self.init(signedBytes: unsigned.canonicalBytes())
     }
 
-    public init(_ changeSet: ChangeSet) { self.init(changeSet.json) }
+    public init(_ changeSet: ChangeSet) {
+        var unsigned = changeSet
+        unsigned.signature = nil
+        self.init(signedBytes: unsigned.encoded())
+    }
 
     /// The JSON received, when these bytes were cut from a body (`init(received:json:)`): the
     /// canonical seal to fall back on when the signature does not verify over them.

@@ -18,6 +18,10 @@ public struct WireError: Error, Sendable, CustomStringConvertible {
 public protocol WireJSON {
     init(json: JSONValue, path: String) throws(WireError)
     var json: JSONValue { get }
+    /// Appends the canonical text of `json` (see `JSONValue.canonicalBytes`). The types a push
+    /// and its answer are made of write it straight from their members (`WireJSON+Canonical`):
+    /// building the `JSONValue` tree to sort it again was a sixth of sealing a large push.
+    func writeCanonical(to out: inout [UInt8])
 }
 
 extension WireJSON {
@@ -34,7 +38,15 @@ extension WireJSON {
         return (try Self(json: json, path: ""), json)
     }
 
-    public func encoded() -> [UInt8] { json.canonicalBytes() }
+    public func writeCanonical(to out: inout [UInt8]) { json.writeCanonical(to: &out) }
+
+    /// The canonical text: what goes on the wire, and what a change set's signature covers.
+    public func encoded() -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(1024)
+        writeCanonical(to: &out)
+        return out
+    }
 }
 
 /// Typed access to the members of a JSON object, naming the path in every error.
