@@ -63,20 +63,26 @@ busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 # process_ticks NAME: user + system ticks of the running processes named NAME (its first 15
 # characters, as the kernel keeps it), summed.
 process_ticks() { local t=0 p; for p in $(pgrep -x "${1:0:15}"); do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo "$t"; }
-# ingest NAME LABEL INSTANCES [sealed]: the ingest against INSTANCES aggregators on DATABASE
-# (unset: SQLite), in DIR/NAME; with `sealed`, every change set is sealed before the clock starts.
+# ingest NAME LABEL INSTANCES [sealed [replay]]: the ingest against INSTANCES aggregators on
+# DATABASE (unset: SQLite; DB_NAME: its PostgreSQL database), in DIR/NAME; with `sealed`, every
+# change set is sealed before the clock starts. With `replay`, the sealed push also goes through
+# relays that record what the agents send (Benchmarks/tools/record-proxy.py); the register is
+# then put back as it was before the push and the recorded requests are sent again at once by
+# one light client (Benchmarks/tools/replay-requests.py): the province alone, without 18 agent
+# processes on its cores.
 ingest() {
-    local label=$2 instances=$3 sealed=${4:-} I=$DIR/$1 ports=() aggs=() k n
+    local label=$2 instances=$3 sealed=${4:-} replay=${5:-} k n
+    I=$DIR/$1 PORTS=() AGGS=()
     echo "== $label: $AGENTS agents × $INGEST changed records, pushed at once to $instances instance(s)"
     for n in $(seq 1 "$instances"); do
         # guard.minChanges: every record of each bureau changes, which the mass-change guard would hold.
         start_aggregator "$I/instance-$n" 'guard: { minChanges: 10000000 }'
-        ports+=("$AGG_PORT"); aggs+=("$AGG")
+        PORTS+=("$AGG_PORT"); AGGS+=("$AGG")
     done
-    for k in $(seq 0 $((AGENTS - 1))); do ingest_agent "$k" "$I" "$I/instance-1/aggregator.yaml" "${ports[$((k % instances))]}"; done
+    for k in $(seq 0 $((AGENTS - 1))); do ingest_agent "$k" "$I" "$I/instance-1/aggregator.yaml" "${PORTS[$((k % instances))]}"; done
     sleep 2.5
-    local fields=0
-    for k in $(seq 0 $((AGENTS - 1))); do fields=$(( fields + $(python3 "$TOOLS/change-records.py" "$I/agent-$k/store/records" "$INGEST" $((7 + k))) )); done
+    FIELDS=0
+    for k in $(seq 0 $((AGENTS - 1))); do FIELDS=$(( FIELDS + $(python3 "$TOOLS/change-records.py" "$I/agent-$k/store/records" "$INGEST" $((7 + k))) )); done
     if [ -n "$sealed" ]; then
         local closed; closed=$(free_port)
         for k in $(seq 0 $((AGENTS - 1))); do
@@ -88,65 +94,131 @@ ingest() {
             [ "$rc" = 5 ] && [ -n "$(ls "$A/store/.esync/outbox")" ] || { echo "sealing without the province gave exit $rc and no outbox:"; cat "$A/seal.out"; exit 1; }
         done
     fi
-    local merge0=0 cpu0=0 applied0=0 merge1=0 cpu1=0 applied1=0 port
-    for port in "${ports[@]}"; do
+    if [ -n "$replay" ]; then
+        local relays=()
+        for n in $(seq 1 "$instances"); do
+            python3 "$TOOLS/record-proxy.py" "${PORTS[$((n - 1))]}" "$I/relay-$n.port" "$I/recorded-$n" & PIDS+=($!)
+            for _ in $(seq 100); do [ -s "$I/relay-$n.port" ] && break; sleep 0.05; done
+            relays+=("$(cat "$I/relay-$n.port")")
+        done
+        for k in $(seq 0 $((AGENTS - 1))); do
+            sed -i "s|url: http://127.0.0.1:[0-9]*|url: http://127.0.0.1:${relays[$((k % instances))]}|" "$I/agent-$k/agent.yaml"
+        done
+        stop_instances; register_copy snapshot; start_instances
+    fi
+    timed "$label" run_pushes
+    if [ -n "$replay" ]; then
+        local agreed=$APPLIED
+        stop_instances; register_copy restore; start_instances
+        timed "${label%%,*}, province alone" run_replay
+        [ "$APPLIED" = "$agreed" ] || { echo "the replay applied $APPLIED field changes, the agents' push $agreed"; exit 1; }
+    fi
+    stop_instances
+    LAST_STORES=("$I"/agent-*/store/records)
+}
+
+# The instances of an ingest (PORTS, AGGS), stopped and started again on their own ports.
+stop_instances() {
+    local n rss=()
+    for n in $(seq 1 "${#PORTS[@]}"); do AGG=${AGGS[$((n - 1))]}; stop_aggregator "$I/instance-$n"; rss+=("$(awk "BEGIN {printf \"%.1f\", $AGG_RSS / 1024}")"); done
+    RSS=$(IFS=/; echo "${rss[*]}")
+    # The row of the load these instances just took gets their peak.
+    if [ -n "${PENDING_RSS:-}" ]; then ROWS[${#ROWS[@]}-1]+=$RSS; PENDING_RSS=; echo "  peak RSS per instance: $RSS MB"; fi
+}
+start_instances() {
+    local n port
+    AGGS=()
+    for n in $(seq 1 "${#PORTS[@]}"); do
+        port=${PORTS[$((n - 1))]}
+        sed -i "s/port: [0-9]* }/port: $port }/" "$I/instance-$n/aggregator.yaml"
+        /usr/bin/time -v -o "$I/instance-$n/aggregator.time" "$BIN/esync-aggregator" serve --config "$I/instance-$n/aggregator.yaml" \
+            >> "$I/instance-$n/serve.out" 2>> "$I/instance-$n/serve.log" &
+        AGGS+=($!); PIDS+=($!)
+        for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" > /dev/null && break; sleep 0.05; done
+        curl -sf "http://127.0.0.1:$port/healthz" > /dev/null || { echo "an instance did not start again:"; tail -5 "$I/instance-$n/serve.log"; exit 1; }
+    done
+}
+# register_copy snapshot|restore: the register of the stopped instances copied aside, or put back.
+register_copy() {
+    if [ -z "${DB_NAME:-}" ]; then
+        local f=$I/instance-1/province.sqlite
+        if [ "$1" = snapshot ]; then cp "$f" "$f.snapshot"; else rm -f "$f-wal" "$f-shm"; cp "$f.snapshot" "$f"; fi
+    elif [ "$1" = snapshot ]; then
+        psql_on postgres -c "CREATE DATABASE ${DB_NAME}_snapshot TEMPLATE $DB_NAME" > /dev/null
+    else
+        psql_on postgres -c "DROP DATABASE $DB_NAME" -c "CREATE DATABASE $DB_NAME TEMPLATE ${DB_NAME}_snapshot" > /dev/null
+    fi
+}
+run_pushes() {
+    local k p pushes=() failed=0
+    for k in $(seq 0 $((AGENTS - 1))); do "$BIN/esync-agent" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & pushes+=($!); done
+    for p in "${pushes[@]}"; do wait "$p" || failed=$?; done
+    [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
+}
+run_replay() {
+    local folders=() n
+    for n in $(seq 1 "${#PORTS[@]}"); do folders+=("$I/recorded-$n"); done
+    python3 "$TOOLS/replay-requests.py" "$(IFS=,; echo "${PORTS[*]}")" "${folders[@]}" > "$I/replay.out" || { echo "the replay failed:"; cat "$I/replay.out"; exit 1; }
+}
+# timed LABEL COMMAND: runs COMMAND (the load) against the running instances and adds the rows:
+# field changes a second (wall, in merge transactions, of merge CPU), the CPU split; sets APPLIED.
+timed() {
+    local label=$1 name=${I##*/} port t0 t1 busy0 busy1 pg0 pg1 agg0 agg1 perf=
+    local merge0=0 cpu0=0 applied0=0 merge1=0 cpu1=0 applied1=0
+    for port in "${PORTS[@]}"; do
         merge0=$(awk "BEGIN {print $merge0 + $(metric "$port" esync_merge_duration_seconds_sum)}")
         cpu0=$(awk "BEGIN {print $cpu0 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
         applied0=$(awk "BEGIN {print $applied0 + $(metric "$port" esync_field_changes_total)}")
     done
-    local t0 t1 pushes=() failed=0 p busy0 busy1 pg0 pg1 agg0 agg1
     busy0=$(busy_ticks); pg0=$(process_ticks postgres); agg0=$(process_ticks esync-aggregator)
-    local perf=
     if [ -n "${PERF:-}" ]; then
-        mkdir -p "$PERF"; perf record -q -F 999 -g -a -o "$PERF/$1.data" > "$PERF/$1.log" 2>&1 & perf=$!
+        [ "$2" = run_replay ] && name=$name-alone
+        mkdir -p "$PERF"; perf record -q -F 999 -g -a -o "$PERF/$name.data" > "$PERF/$name.log" 2>&1 & perf=$!
         sleep 0.5
     fi
     t0=$(date +%s%N)
-    for k in $(seq 0 $((AGENTS - 1))); do "$BIN/esync-agent" push --config "$I/agent-$k/agent.yaml" > "$I/agent-$k/push.out" 2>&1 & pushes+=($!); done
-    for p in "${pushes[@]}"; do wait "$p" || failed=$?; done
+    "$2"
     t1=$(date +%s%N)
     busy1=$(busy_ticks); pg1=$(process_ticks postgres); agg1=$(process_ticks esync-aggregator)
     if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" || true; fi
-    [ "$failed" = 0 ] || { echo "a push failed:"; cat "$I"/agent-*/push.out; exit 1; }
-    for port in "${ports[@]}"; do
+    for port in "${PORTS[@]}"; do
         merge1=$(awk "BEGIN {print $merge1 + $(metric "$port" esync_merge_duration_seconds_sum)}")
         cpu1=$(awk "BEGIN {print $cpu1 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
         applied1=$(awk "BEGIN {print $applied1 + $(metric "$port" esync_field_changes_total)}")
     done
-    local rss=()
-    for n in $(seq 1 "$instances"); do AGG=${aggs[$((n - 1))]}; stop_aggregator "$I/instance-$n"; rss+=("$(awk "BEGIN {printf \"%.1f\", $AGG_RSS / 1024}")"); done
+    APPLIED=$(awk "BEGIN {print $applied1 - $applied0}")
+    # Peak RSS is known once the instances stop: the row takes it then (RSS_ROW).
     local wall; wall=$(awk "BEGIN {printf \"%.3f\", ($t1 - $t0) / 1e9}")
-    ROWS+=("$(printf '%-22s %9d %8d %13d %9s %15.0f %15.0f %15.0f   %s' "$label" "$instances" "$((AGENTS * INGEST))" "$fields" "$wall" \
-        "$(awk "BEGIN {print $fields / $wall}")" \
+    ROWS+=("$(printf '%-30s %9d %8d %13d %9s %15.0f %15.0f %15.0f   ' "$label" "${#PORTS[@]}" "$((AGENTS * INGEST))" "$FIELDS" "$wall" \
+        "$(awk "BEGIN {print $FIELDS / $wall}")" \
         "$(awk "BEGIN {d = $merge1 - $merge0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")" \
-        "$(awk "BEGIN {d = $cpu1 - $cpu0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")" \
-        "$(IFS=/; echo "${rss[*]}")")")
-    echo "  $fields field changes in $wall s; peak RSS per instance: ${rss[*]} MB"
+        "$(awk "BEGIN {d = $cpu1 - $cpu0; print (d > 0 ? ($applied1 - $applied0) / d : 0)}")")")
+    PENDING_RSS=1
+    echo "  $label: $FIELDS field changes in $wall s"
     local hz; hz=$(getconf CLK_TCK)
-    CPU_ROWS+=("$(printf '%-22s %9s %12.2f %12.2f %12.2f %12.2f' "$label" "$wall" "$(awk "BEGIN {print ($busy1 - $busy0) / $hz}")" \
+    CPU_ROWS+=("$(printf '%-30s %9s %12.2f %12.2f %12.2f %12.2f' "$label" "$wall" "$(awk "BEGIN {print ($busy1 - $busy0) / $hz}")" \
         "$(awk "BEGIN {print ($agg1 - $agg0) / $hz}")" "$(awk "BEGIN {print ($pg1 - $pg0) / $hz}")" \
         "$(awk "BEGIN {print ($busy1 - $busy0 - ($agg1 - $agg0) - ($pg1 - $pg0)) / $hz}")")")
-    LAST_STORES=("$I"/agent-*/store/records)
 }
 
-unset DATABASE
+unset DATABASE DB_NAME
 ingest sqlite "SQLite, 1 instance" 1
-ingest sqlite-sealed "SQLite, 1, sealed" 1 sealed
+ingest sqlite-sealed "SQLite, 1, sealed" 1 sealed replay
 psql_on postgres -c "CREATE DATABASE esync_bench" > /dev/null
-DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_bench\" }"
+DB_NAME=esync_bench DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_bench\" }"
 ingest postgresql "PostgreSQL, 2 instances" 2
 psql_on postgres -c "CREATE DATABASE esync_sealed" > /dev/null
-DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_sealed\" }"
-ingest postgresql-sealed "PostgreSQL, 2, sealed" 2 sealed
+DB_NAME=esync_sealed DATABASE="{ url: \"postgresql://esync@127.0.0.1:$PG_PORT/esync_sealed\" }"
+ingest postgresql-sealed "PostgreSQL, 2, sealed" 2 sealed replay
 psql_on postgres -c "CREATE DATABASE esync_floor" > /dev/null
 read -r FLOOR_DOCS FLOOR_SECONDS < <(PATH="$PG_BIN:$PATH" python3 "$TOOLS/postgres-floor.py" "-h 127.0.0.1 -p $PG_PORT -U esync -d esync_floor" "${LAST_STORES[@]}")
 
 echo
-printf '%-22s %9s %8s %13s %9s %15s %15s %15s   %s\n' backend instances records "field changes" seconds "field changes/s" "…in merge tx/s" "…of merge CPU/s" "peak RSS MB per instance"
+printf '%-30s %9s %8s %13s %9s %15s %15s %15s   %s\n' backend instances records "field changes" seconds "field changes/s" "…in merge tx/s" "…of merge CPU/s" "peak RSS MB per instance"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "CPU seconds in the timed push (the machine's $(nproc) cores; PostgreSQL's server processes; agents: the rest)"
-printf '%-22s %9s %12s %12s %12s %12s\n' backend seconds "machine CPU" aggregators PostgreSQL "agents+other"
+echo "CPU seconds in the timed load (the machine's $(nproc) cores; PostgreSQL's server processes; agents: the rest)"
+printf '%-30s %9s %12s %12s %12s %12s\n' backend seconds "machine CPU" aggregators PostgreSQL "agents+other"
 printf '%s\n' "${CPU_ROWS[@]}"
 echo "PostgreSQL's floor: $FLOOR_DOCS documents written straight into it (row upsert + history row, 250 per transaction, fsync on) in $FLOOR_SECONDS s = $(awk "BEGIN {printf \"%.0f\", $FLOOR_DOCS / $FLOOR_SECONDS}") documents/s"
 echo "goals of issue 16: PostgreSQL ingest >= 20,000 field changes/s; aggregator peak RSS <= 300 MB per instance"
