@@ -141,8 +141,13 @@ start_instances() {
 # register_copy snapshot|restore: the register of the stopped instances copied aside, or put back.
 register_copy() {
     if [ -z "${DB_NAME:-}" ]; then
+        # The file with its write-ahead log, if the instance left one.
         local f=$I/instance-1/province.sqlite
-        if [ "$1" = snapshot ]; then cp "$f" "$f.snapshot"; else rm -f "$f-wal" "$f-shm"; cp "$f.snapshot" "$f"; fi
+        if [ "$1" = snapshot ]; then
+            cp "$f" "$f.snapshot"; rm -f "$f.snapshot-wal"; [ ! -e "$f-wal" ] || cp "$f-wal" "$f.snapshot-wal"
+        else
+            rm -f "$f-wal" "$f-shm"; cp "$f.snapshot" "$f"; [ ! -e "$f.snapshot-wal" ] || cp "$f.snapshot-wal" "$f-wal"
+        fi
     elif [ "$1" = snapshot ]; then
         psql_on postgres -c "CREATE DATABASE ${DB_NAME}_snapshot TEMPLATE $DB_NAME" > /dev/null
     else

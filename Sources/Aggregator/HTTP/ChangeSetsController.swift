@@ -39,12 +39,10 @@ struct ChangeSetsController: Sendable {
         do {
             let timed = try await merge.applyTimed(changeSet, seal: seal, from: principal, answer: answer,
                                                    before: { register in
+                                                       // Judged, and remembered in the same transaction: a
+                                                       // merge that fails takes both back.
                                                        if let (identity, region) = store {
                                                            try StoreEpochs.judge(identity, region: region, changeSet: changeSet.id, register: register)
-                                                       }
-                                                   },
-                                                   after: { register in
-                                                       if let (identity, region) = store {
                                                            try StoreEpochs.record(identity, region: region, changeSet: changeSet.id, register: register)
                                                        }
                                                    })

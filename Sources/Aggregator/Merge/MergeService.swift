@@ -33,11 +33,11 @@ public struct MergeService: Sendable {
     /// `apply`, and how long its transaction ran, in time and in CPU time (the writer is the
     /// province's bottleneck: the metrics `esync_merge_duration_seconds` and
     /// `esync_merge_cpu_seconds` add these up).
-    /// `before` and `after` run in the same transaction, before and after the merge (the HTTP
-    /// layer judges and remembers the store that pushed): one that throws refuses it all.
+    /// `before` runs in the same transaction, before the merge (the HTTP layer judges and
+    /// remembers the store that pushed, there rather than after the merge: on PostgreSQL the
+    /// end of a merge holds the province-wide rows): if it throws, it refuses it all.
     func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal, answer: AnswerForm = .documents,
-                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil,
-                    after: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
+                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -49,9 +49,7 @@ public struct MergeService: Sendable {
         let seal = seal ?? ChangeSetSeal(changeSet)
         let (result, transaction, cpu) = try await database.writeTimed { register in
             try before?(register)
-            let result = try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
-            try after?(register)
-            return result
+            return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
         }
         CrashPoint.reach("merge.committed")
         return (result, transaction, cpu)
@@ -103,16 +101,22 @@ public struct MergeService: Sendable {
         let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
-        // The clock's row just before the change sequence's (which `write` takes last), in the
-        // order every other writer takes them, so that two never wait for each other.
-        let results = try register.write(plan) {
-            if changeSet.clock != nil { try ProvinceClock.takeIn(clock, register) }
+        // The result is kept under the change set's id, then the clock's row is taken just
+        // before the change sequence's (which `write` takes last), in the order every other
+        // writer takes them, so that two never wait for each other. From the clock's row to
+        // the commit, every other merge of the province waits: nothing is done there that
+        // can be done before (PostgreSQL's ingest of 18 change sets at once ran at the pace
+        // of that stretch).
+        var clockAfter: HybridTimestamp?
+        let results = try register.write(plan) { results in
+            try Self.store(ChangeSetResult(id: changeSet.id, records: results), region: region, records: changeSet.records.count,
+                           affected: plan.affected, push: changeSet.push, at: context.at, register: register)
+            if changeSet.clock != nil { clockAfter = try ProvinceClock.takeIn(clock, register) }
         }
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)
-        try Self.store(result, region: region, records: changeSet.records.count, affected: plan.affected, push: changeSet.push, at: context.at,
-                       register: register)
-        result.clock = try ProvinceClock.current(register)
+        // Held since `takeIn`: as it stands.
+        result.clock = try clockAfter ?? ProvinceClock.current(register)
         return result
     }
 

@@ -30,10 +30,14 @@ enum ProvinceClock {
     }
 
     /// Moves the province's clock past `time` (what `heard` gave), as receiving it would have.
-    static func takeIn(_ time: HybridTimestamp, _ register: any RegisterTransaction) throws {
+    /// Returns the clock as saved, which is how it stands until the transaction ends (its row
+    /// is the transaction's until then).
+    @discardableResult
+    static func takeIn(_ time: HybridTimestamp, _ register: any RegisterTransaction) throws -> HybridTimestamp {
         var clock = try load(register)
         clock.receive(time, wall: time.milliseconds)   // capped already: not again, with a later wall
         try register.saveClock(clock.last)
+        return clock.last
     }
 
     /// The clock as it stands, for answers to bureaus.

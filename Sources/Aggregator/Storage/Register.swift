@@ -67,7 +67,9 @@ protocol RecordStorage {
     /// Writes a merge's plan: its conflicts (an open conflict for the same field and incoming
     /// value, or the same automatic decision, is reused), then its revisions (see
     /// `write(_:context:beforeNumbering:)`); returns the answers with the conflicts' ids.
-    func write(_ plan: WritePlan, beforeNumbering: () throws -> Void) throws -> [RecordResult]
+    /// `beforeNumbering` gets those answers, so that a writer can keep them (the change set's
+    /// result) before it takes the province-wide rows, not while it holds them.
+    func write(_ plan: WritePlan, beforeNumbering: ([RecordResult]) throws -> Void) throws -> [RecordResult]
     /// Writes new revisions in order: the records, their provenance, their history (what
     /// changed, see `HistoryEntry`), their report facts and the totals. Each revision gets the
     /// next numbers of the change sequence, in order; returns the records as stored.
@@ -99,7 +101,7 @@ protocol RecordStorage {
 
 extension RecordStorage {
     /// `write(_:beforeNumbering:)` with nothing else to hold.
-    func write(_ plan: WritePlan) throws -> [RecordResult] { try write(plan, beforeNumbering: {}) }
+    func write(_ plan: WritePlan) throws -> [RecordResult] { try write(plan, beforeNumbering: { _ in }) }
     /// `write(_:context:beforeNumbering:)` with nothing else to hold.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {

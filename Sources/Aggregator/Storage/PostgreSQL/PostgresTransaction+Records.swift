@@ -44,14 +44,15 @@ extension PostgresTransaction {
         try provenance(of: uscc, signers: false).compactMapValues(\.clock)
     }
 
-    func write(_ plan: WritePlan, beforeNumbering: () throws -> Void) throws -> [RecordResult] {
+    func write(_ plan: WritePlan, beforeNumbering: ([RecordResult]) throws -> Void) throws -> [RecordResult] {
         let ids = try plan.conflicts.map { try conflictID($0, context: plan.context) }
-        _ = try write(plan.revisions, context: plan.context, beforeNumbering: beforeNumbering)
-        return plan.answers.map { answer in
+        let results = plan.answers.map { answer in
             var result = answer.result
             result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
             return result
         }
+        _ = try write(plan.revisions, context: plan.context) { try beforeNumbering(results) }
+        return results
     }
 
     /// Parks a conflict, or keeps an automatic decision; returns the id of the open (or the same
