@@ -115,24 +115,29 @@ extension PostgresTransaction {
         }
         let clock = SQLValue(context.clock?.description)
         let source = SQLValue.text(context.source), changeSet = SQLValue.text(context.changeSet), at = SQLValue.text(context.at)
-        var records: [String: [SQLValue]] = [:], recordOrder: [String] = []
-        var history: [SQLValue] = []
+        // The records and their history go as one column array each (`unnest`): a statement of
+        // a few parameters that the server parses in no time, where a row of parameters each
+        // made statements of thousands, parsed and bound while every other merge waited.
+        var records = RecordColumns(), recordIndex: [String: Int] = [:]
+        var history = HistoryColumns()
         var facts: [String: [SQLValue]] = [:], factOrder: [String] = []
         var designations: [String: (values: [SQLValue], firstAt: String)] = [:], designationOrder: [String] = []
-        history.reserveCapacity(revisions.count * 9)
+        records.reserveCapacity(revisions.count)
+        history.reserveCapacity(revisions.count)
         var delta = FactsDelta()
         // The change sequence's numbers are taken late (below): rows that need one hold the
-        // revision's index there (`seqColumn`) until then.
+        // revision's index there until then.
         for (n, revision) in revisions.enumerated() {
             let deleted = revision.kind == .delete
-            let uscc = SQLValue.text(revision.uscc), number = SQLValue.int(revision.revision)
-            if records.updateValue([uscc, .text(revision.region), number, .int(Int64(n)), .bool(deleted), .text(revision.text), .text(revision.hash), at, source],
-                                   forKey: revision.uscc) == nil {
-                recordOrder.append(revision.uscc)
+            if let row = recordIndex[revision.uscc] {
+                records.set(row, revision, index: n)
+            } else {
+                recordIndex[revision.uscc] = records.uscc.count
+                records.append(revision, index: n)
             }
             let changes = revision.changes
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            history += [uscc, number, .int(Int64(n)), source, changeSet, at, .text(changes.op), .text(revision.historyText(of: changes)), clock]
+            history.append(revision, index: n, op: changes.op, changes: revision.historyText(of: changes))
             // An edit of fields the report does not look at leaves the facts as they were.
             guard RecordFacts.mayChange(revision) else { continue }
             let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
@@ -147,7 +152,7 @@ extension PostgresTransaction {
                     let text = designation.value.designationText
                     let key = revision.uscc + "\u{0}" + designation.kind + "\u{0}" + text
                     if designations[key] == nil {
-                        designations[key] = ([uscc, .text(designation.kind), .text(text), SQLValue(designation.value.postgresYear), at], context.at)
+                        designations[key] = ([.text(revision.uscc), .text(designation.kind), .text(text), SQLValue(designation.value.postgresYear), at], context.at)
                         designationOrder.append(key)
                     }
                 }
@@ -172,21 +177,66 @@ extension PostgresTransaction {
         // decision, an edit, an import) also move: after the clock and the sequence, in the
         // order every writer takes them.
         try apply(delta)
-        func numbered(_ rows: [SQLValue], width: Int, seqColumn: Int) -> [SQLValue] {
-            var rows = rows
-            for index in stride(from: seqColumn, to: rows.count, by: width) {
-                if case .int(let n) = rows[index] { rows[index] = .int(first + n) }
-            }
-            return rows
-        }
-        try insert("INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)", width: 9,
-                   values: numbered(recordOrder.flatMap { records[$0] ?? [] }, width: 9, seqColumn: 3), tail: """
+        // Several `unnest`s in one select list go through their arrays in step (all of a length).
+        try execute("""
+            INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)
+            SELECT unnest($1::text[]), unnest($2::text[]), unnest($3::bigint[]), unnest($4::bigint[]), unnest($5::boolean[]),
+                   unnest($6::text[]), unnest($7::text[]), $8::text, $9::text
             ON CONFLICT (uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
                 doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
-            """)
-        try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes, clock)", width: 9,
-                   values: numbered(history, width: 9, seqColumn: 2))
+            """, [.texts(records.uscc), .texts(records.region), .ints(records.revision), .ints(records.index.map { first + $0 }),
+                  .bools(records.deleted), .texts(records.doc), .texts(records.hash), at, source])
+        try execute("""
+            INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes, clock)
+            SELECT unnest($1::text[]), unnest($2::bigint[]), unnest($3::bigint[]), $4::text, $5::text, $6::text,
+                   unnest($7::text[]), unnest($8::text[]), $9::text
+            """, [.texts(history.uscc), .ints(history.revision), .ints(history.index.map { first + $0 }), source, changeSet, at,
+                  .texts(history.op), .texts(history.changes), clock])
         return revisions.enumerated().map { n, revision in revision.stored(seq: first + Int64(n)) }
+    }
+
+    /// The rows of `records` a batch writes, a column each (the last revision of a record
+    /// written twice; `index`: the revision's place in the batch, its change number to be).
+    struct RecordColumns {
+        var uscc: [String] = [], region: [String] = [], revision: [Int64] = [], index: [Int64] = [], deleted: [Bool] = []
+        var doc: [String] = [], hash: [String] = []
+
+        mutating func reserveCapacity(_ n: Int) {
+            uscc.reserveCapacity(n); region.reserveCapacity(n); revision.reserveCapacity(n); index.reserveCapacity(n)
+            deleted.reserveCapacity(n); doc.reserveCapacity(n); hash.reserveCapacity(n)
+        }
+
+        mutating func append(_ revision: WritePlan.Revision, index n: Int) {
+            uscc.append(revision.uscc)
+            region.append(""); self.revision.append(0); index.append(0); deleted.append(false); doc.append(""); hash.append("")
+            set(uscc.count - 1, revision, index: n)
+        }
+
+        mutating func set(_ row: Int, _ revision: WritePlan.Revision, index n: Int) {
+            region[row] = revision.region
+            self.revision[row] = revision.revision
+            index[row] = Int64(n)
+            deleted[row] = revision.kind == .delete
+            doc[row] = revision.text
+            hash[row] = revision.hash
+        }
+    }
+
+    /// The rows of `history` a batch writes, a column each.
+    struct HistoryColumns {
+        var uscc: [String] = [], revision: [Int64] = [], index: [Int64] = [], op: [String] = [], changes: [String] = []
+
+        mutating func reserveCapacity(_ n: Int) {
+            uscc.reserveCapacity(n); revision.reserveCapacity(n); index.reserveCapacity(n); op.reserveCapacity(n); changes.reserveCapacity(n)
+        }
+
+        mutating func append(_ revision: WritePlan.Revision, index n: Int, op: String, changes: String) {
+            uscc.append(revision.uscc)
+            self.revision.append(revision.revision)
+            index.append(Int64(n))
+            self.op.append(op)
+            self.changes.append(changes)
+        }
     }
 
     /// Adds a batch's changes to the report's totals, one row per key that moved.

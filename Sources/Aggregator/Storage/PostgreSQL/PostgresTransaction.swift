@@ -6,7 +6,8 @@ import PostgresNIO
 
 /// A value bound to a statement's parameter, of the type its column has (`BIGINT`, `TEXT`,
 /// `BOOLEAN`, `DOUBLE PRECISION`, `BYTEA`). A NULL is sent untyped: the server takes the
-/// column's type.
+/// column's type. The arrays (`BIGINT[]`, `TEXT[]`, `BOOLEAN[]`) carry a column of many rows
+/// at once (`unnest`, see `PostgresTransaction.write(_:context:beforeNumbering:)`).
 enum SQLValue: Sendable {
     case null
     case int(Int64)
@@ -14,6 +15,9 @@ enum SQLValue: Sendable {
     case text(String)
     case bool(Bool)
     case bytes([UInt8])
+    case ints([Int64])
+    case texts([String])
+    case bools([Bool])
 
     init(_ text: String?) { self = text.map(SQLValue.text) ?? .null }
     init(_ int: Int64?) { self = int.map(SQLValue.int) ?? .null }
@@ -100,6 +104,9 @@ struct PostgresTransaction: RegisterTransaction {
             case .text(let s): binds.append(s)
             case .bool(let b): binds.append(b)
             case .bytes(let b): binds.append(ByteBuffer(bytes: b))
+            case .ints(let a): binds.append(a)
+            case .texts(let a): binds.append(a)
+            case .bools(let a): binds.append(a)
             }
         }
         let answer = connection.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
