@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func aChangeSetIsWrittenAsItsJSONIsWritten() throws {
-        var rng = SplitMix64(seed: 20261206)
+        var rng = SplitMix64(seed: 20_261_206)
         var generator = SampleGenerator(seed: 7)
         for n in 0..<300 {
             let records = (0..<Int.random(in: 0...4, using: &rng)).map { _ in Self.randomChange(&rng, document: generator.next().json) }
