@@ -214,6 +214,49 @@ import Testing
         #expect(feed.map(\.seq) == [a, b] && feed.map(\.uscc) == [first.uscc, second.uscc])
     }
 
+    /// A change set that reaches two instances at once (an agent's retry after a timeout) is
+    /// applied once: the second writer waits for the records the first holds, then finds the
+    /// change set's id taken (the key of `changesets`; on PostgreSQL the transaction is run
+    /// again) and answers it as a replay, the first one's answer. Without the key (a mutant that
+    /// inserts the result with `ON CONFLICT DO NOTHING`) the second merges the change set a
+    /// second time, and answers it as its own ("unchanged": the values are there already).
+    @Test func aChangeSetReachingTwoWritersAtOnceIsAppliedOnce() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        var generator = SampleGenerator(seed: 41)
+        let record = generator.next(region: Regions.region(code: "410100")).json
+        let uscc = record["uscc"]!.stringValue!
+        let created = RecordDiff.change(uscc: uscc, base: nil, baseRevision: nil, working: record)!
+        _ = try await merge.apply(ChangeSet(id: "create", region: "410100", createdAt: "now", records: [created]), from: bureau)
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(4_321))
+        let changeSet = ChangeSet(id: "sent-twice", region: "410100", createdAt: "now",
+                                  records: [RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!])
+        let gate = Gate()
+        // The first instance: the change set merged and written, its commit held.
+        let first = Task {
+            try await database.write { register in
+                let result = try merge.applyNow(changeSet, region: "410100", source: bureau.source, register: register)
+                gate.arrive()
+                gate.hold()
+                return result.replayed
+            }
+        }
+        try await gate.waitUntilReached()
+        // The second instance: the same change set, as an agent's retry sends it.
+        let second = Task { try await merge.apply(changeSet, from: bureau) }
+        try await Task.sleep(for: .milliseconds(500))
+        gate.open()
+        let (firstReplayed, answer) = (try await first.value, try await second.value)
+        #expect(!firstReplayed && answer.replayed, "the second answer is a replay of the first")
+        #expect(answer.records.map(\.revision) == [2])
+        let history = try await database.read { try $0.history(of: uscc) }
+        #expect(history.map(\.revision) == [1, 2], "the edit was merged once")
+        #expect(history.filter { $0.changeSet == "sent-twice" }.count == 1)
+        await database.close()
+    }
+
     /// A record a writer loaded to merge stays its own until it commits: a second writer that
     /// loads it waits, then sees the first one's revision (and writes the next), so neither's
     /// edit is lost.
