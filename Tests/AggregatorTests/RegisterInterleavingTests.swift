@@ -257,6 +257,50 @@ import Testing
         await database.close()
     }
 
+    /// The mass-change guard judges a region's change sets together even when they are merged
+    /// at once on two instances: a merge first takes its region's activity row (`notePush`), so
+    /// the second change set of the region waits for the first to commit and counts it. Here
+    /// each changes 2 of the region's 6 records, under the guard's 3 alone, 4 (over half the
+    /// region) together: the second is held. Without that row (a mutant whose `notePush` writes
+    /// nothing), the second counts only itself and is applied.
+    @Test func theGuardCountsAChangeSetOfTheRegionMergedAtTheSameTime() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database, guardRule: MassChangeGuard(share: 0.5, minChanges: 3))
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        var generator = SampleGenerator(seed: 43)
+        let records = (0..<6).map { _ in generator.next(region: Regions.region(code: "410100")).json }
+        _ = try await merge.apply(ChangeSet(id: "create", region: "410100", createdAt: "now",
+                                            records: records.map { RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)! }),
+                                  from: bureau)
+        func edits(_ id: String, _ chosen: ArraySlice<JSONValue>) -> ChangeSet {
+            ChangeSet(id: id, region: "410100", createdAt: "now", records: chosen.map { record in
+                var edited = record
+                FieldPath.set(&edited, path: "employees", to: .int(7_777))
+                return RecordDiff.change(uscc: record["uscc"]!.stringValue!, base: record, baseRevision: 1, working: edited)!
+            })
+        }
+        let (a, b) = (edits("a", records[0..<2]), edits("b", records[2..<4]))
+        let gate = Gate()
+        // The first: what `apply` does (the region's activity, then the merge), its commit held.
+        let first = Task {
+            try await database.write { register in
+                try register.notePush(region: "410100", at: MergeService.now(), changeSet: a.id, records: a.records.count, agent: nil)
+                let result = try merge.applyNow(a, region: "410100", source: bureau.source, register: register)
+                gate.arrive()
+                gate.hold()
+                return result.held
+            }
+        }
+        try await gate.waitUntilReached()
+        let second = Task { try await merge.apply(b, from: bureau) }
+        try await Task.sleep(for: .milliseconds(500))
+        gate.open()
+        let (firstHeld, answer) = (try await first.value, try await second.value)
+        #expect(!firstHeld)
+        #expect(answer.held, "the second change set counted only itself: \(answer.records.map(\.outcome))")
+        await database.close()
+    }
+
     /// A record a writer loaded to merge stays its own until it commits: a second writer that
     /// loads it waits, then sees the first one's revision (and writes the next), so neither's
     /// edit is lost.
