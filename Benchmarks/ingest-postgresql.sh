@@ -70,7 +70,7 @@ process_ticks() { local t=0 p; for p in $(pgrep -x "${1:0:15}"); do t=$((t + $(a
 # ingest NAME LABEL INSTANCES [sealed [replay]]: the ingest against INSTANCES aggregators on
 # DATABASE (unset: SQLite; DB_NAME: its PostgreSQL database), in DIR/NAME; with `sealed`, every
 # change set is sealed before the clock starts. With `replay`, the sealed push also goes through
-# relays that record what the agents send (Benchmarks/tools/record-proxy.py); the register is
+# relays that record what the agents send (Benchmarks/tools/count-proxy.py); the register is
 # then put back as it was before the push and the recorded requests are sent again at once by
 # one light client (Benchmarks/tools/replay-requests.py): the province alone, without 18 agent
 # processes on its cores.
@@ -101,9 +101,9 @@ ingest() {
     if [ -n "$replay" ]; then
         local relays=()
         for n in $(seq 1 "$instances"); do
-            python3 "$TOOLS/record-proxy.py" "${PORTS[$((n - 1))]}" "$I/relay-$n.port" "$I/recorded-$n" & PIDS+=($!)
+            python3 "$TOOLS/count-proxy.py" "${PORTS[$((n - 1))]}" "$I/relay-$n.port" "$I/recorded-$n" & PIDS+=($!)
             for _ in $(seq 100); do [ -s "$I/relay-$n.port" ] && break; sleep 0.05; done
-            relays+=("$(cat "$I/relay-$n.port")")
+            relays+=("$(cut -d' ' -f1 "$I/relay-$n.port")")
         done
         for k in $(seq 0 $((AGENTS - 1))); do
             sed -i "s|url: http://127.0.0.1:[0-9]*|url: http://127.0.0.1:${relays[$((k % instances))]}|" "$I/agent-$k/agent.yaml"

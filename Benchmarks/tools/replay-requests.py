@@ -3,8 +3,8 @@
 bureaus' processes on the same cores (Benchmarks/ingest-postgresql.sh, "province alone").
 
 Usage: replay-requests.py PORT RECORD_DIR...
-Each RECORD_DIR holds the client-to-server bytes of recorded connections (record-proxy.py,
-NNNNNN.in), each replayed on its own connection to 127.0.0.1:PORT of its folder's order
+Each RECORD_DIR holds the client-to-server bytes of recorded connections (count-proxy.py with a
+RECORD_DIR, NNNNNN.in), each replayed on its own connection to 127.0.0.1:PORT of its folder's order
 (the first folder to the first PORT…: PORT may be a comma-separated list, one per folder).
 Within a connection the requests go in order, each after the answer to the one before.
 Prints "REQUESTS SECONDS" and exits 1 if any answer is not 2xx (naming it).
