@@ -167,19 +167,20 @@ run_pushes() {
 run_replay() {
     local folders=() n
     for n in $(seq 1 "${#PORTS[@]}"); do folders+=("$I/recorded-$n"); done
-    python3 "$TOOLS/replay-requests.py" "$(IFS=,; echo "${PORTS[*]}")" "${folders[@]}" > "$I/replay.out" || { echo "the replay failed:"; cat "$I/replay.out"; exit 1; }
+    /usr/bin/time -f "%U %S" -o "$I/replay.cpu" python3 "$TOOLS/replay-requests.py" "$(IFS=,; echo "${PORTS[*]}")" "${folders[@]}" > "$I/replay.out" 2>&1 \
+        || { echo "the replay failed:"; cat "$I/replay.out"; exit 1; }
 }
 # timed LABEL COMMAND: runs COMMAND (the load) against the running instances and adds the rows:
 # field changes a second (wall, in merge transactions, of merge CPU), the CPU split; sets APPLIED.
 timed() {
-    local label=$1 name=${I##*/} port t0 t1 busy0 busy1 pg0 pg1 agg0 agg1 perf=
+    local label=$1 name=${I##*/} port t0 t1 busy0 busy1 pg0 pg1 agg0 agg1 py0 py1 perf=
     local merge0=0 cpu0=0 applied0=0 merge1=0 cpu1=0 applied1=0
     for port in "${PORTS[@]}"; do
         merge0=$(awk "BEGIN {print $merge0 + $(metric "$port" esync_merge_duration_seconds_sum)}")
         cpu0=$(awk "BEGIN {print $cpu0 + $(metric "$port" esync_merge_cpu_seconds_sum)}")
         applied0=$(awk "BEGIN {print $applied0 + $(metric "$port" esync_field_changes_total)}")
     done
-    busy0=$(busy_ticks); pg0=$(process_ticks postgres); agg0=$(process_ticks esync-aggregator)
+    busy0=$(busy_ticks); pg0=$(process_ticks postgres); agg0=$(process_ticks esync-aggregator); py0=$(process_ticks python3)
     if [ -n "${PERF:-}" ]; then
         [ "$2" = run_replay ] && name=$name-alone
         mkdir -p "$PERF"; perf record -q -F 999 -g -a -o "$PERF/$name.data" > "$PERF/$name.log" 2>&1 & perf=$!
@@ -188,7 +189,10 @@ timed() {
     t0=$(date +%s%N)
     "$2"
     t1=$(date +%s%N)
-    busy1=$(busy_ticks); pg1=$(process_ticks postgres); agg1=$(process_ticks esync-aggregator)
+    busy1=$(busy_ticks); pg1=$(process_ticks postgres); agg1=$(process_ticks esync-aggregator); py1=$(process_ticks python3)
+    # The replaying client is one process that ends with the load: its ticks are counted as it
+    # exits, not by process_ticks afterwards.
+    [ "$2" = run_replay ] && py1=$((py0 + $(awk '{print int(($1 + $2) * '"$(getconf CLK_TCK)"')}' "$I/replay.cpu")))
     if [ -n "$perf" ]; then kill -INT "$perf"; wait "$perf" || true; fi
     for port in "${PORTS[@]}"; do
         merge1=$(awk "BEGIN {print $merge1 + $(metric "$port" esync_merge_duration_seconds_sum)}")
@@ -206,9 +210,9 @@ timed() {
     PENDING_RSS=1
     echo "  $label: $FIELDS field changes in $wall s"
     local hz; hz=$(getconf CLK_TCK)
-    CPU_ROWS+=("$(printf '%-30s %9s %12.2f %12.2f %12.2f %12.2f' "$label" "$wall" "$(awk "BEGIN {print ($busy1 - $busy0) / $hz}")" \
-        "$(awk "BEGIN {print ($agg1 - $agg0) / $hz}")" "$(awk "BEGIN {print ($pg1 - $pg0) / $hz}")" \
-        "$(awk "BEGIN {print ($busy1 - $busy0 - ($agg1 - $agg0) - ($pg1 - $pg0)) / $hz}")")")
+    CPU_ROWS+=("$(printf '%-30s %9s %12.2f %12.2f %12.2f %14.2f %12.2f' "$label" "$wall" "$(awk "BEGIN {print ($busy1 - $busy0) / $hz}")" \
+        "$(awk "BEGIN {print ($agg1 - $agg0) / $hz}")" "$(awk "BEGIN {print ($pg1 - $pg0) / $hz}")" "$(awk "BEGIN {print ($py1 - $py0) / $hz}")" \
+        "$(awk "BEGIN {print ($busy1 - $busy0 - ($agg1 - $agg0) - ($pg1 - $pg0) - ($py1 - $py0)) / $hz}")")")
 }
 
 unset DATABASE DB_NAME
@@ -227,8 +231,9 @@ echo
 printf '%-30s %9s %8s %13s %9s %15s %15s %15s   %s\n' backend instances records "field changes" seconds "field changes/s" "…in merge tx/s" "…of merge CPU/s" "peak RSS MB per instance"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "CPU seconds in the timed load (the machine's $(nproc) cores; PostgreSQL's server processes; agents: the rest)"
-printf '%-30s %9s %12s %12s %12s %12s\n' backend seconds "machine CPU" aggregators PostgreSQL "agents+other"
+echo "CPU seconds in the timed load (the machine's $(nproc) cores; PostgreSQL's server processes; the Python relays that record"
+echo "the sealed push, or the client that replays it; agents: the rest)"
+printf '%-30s %9s %12s %12s %12s %14s %12s\n' backend seconds "machine CPU" aggregators PostgreSQL "relays/replay" "agents+other"
 printf '%s\n' "${CPU_ROWS[@]}"
 echo "PostgreSQL's floor: $FLOOR_DOCS documents written straight into it (row upsert + history row, 250 per transaction, fsync on) in $FLOOR_SECONDS s = $(awk "BEGIN {printf \"%.0f\", $FLOOR_DOCS / $FLOOR_SECONDS}") documents/s"
 echo "goals of issue 16: PostgreSQL ingest >= 20,000 field changes/s; aggregator peak RSS <= 300 MB per instance"

@@ -64,7 +64,10 @@ def read_answer(sock, buffer):
         if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
             while True:
                 while b"\r\n" not in buffer:
-                    buffer += sock.recv(65536)
+                    chunk = sock.recv(65536)
+                    if not chunk:
+                        raise ConnectionError("connection closed inside an answer")
+                    buffer += chunk
                 line, _, buffer = buffer.partition(b"\r\n")
                 size = int(line.split(b";")[0], 16)
                 while len(buffer) < size + 2:

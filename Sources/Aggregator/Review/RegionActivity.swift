@@ -23,12 +23,14 @@ public enum RegionActivity {
     }
 
     /// Notes a pull, and the cursor handed to the store with epoch `handedTo` (see `StoreEpochs`),
-    /// in one transaction.
+    /// in one transaction. The store's row first, then the region's activity row: the order a
+    /// push takes them in (its store is remembered before its merge notes the push), so that a
+    /// pull and a push of one region never wait for each other's row.
     static func notePull(region: String, cursor: Int64, handedTo epoch: String? = nil, database: ProvinceDatabase) async throws {
         let now = MergeService.now()
         try await database.write { register in
-            try register.notePull(region: region, at: now, cursor: cursor)
             if let epoch { try register.noteHandedCursor(region: region, epoch: epoch, cursor: cursor) }
+            try register.notePull(region: region, at: now, cursor: cursor)
         }
     }
 

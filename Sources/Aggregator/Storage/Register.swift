@@ -134,7 +134,8 @@ struct RegionActivityRow: Sendable {
 protocol ActivityStorage {
     /// Notes a region's push. The region's row stays the caller's until it commits: two merges
     /// of one region's change sets (on two instances) run one after the other, so the
-    /// mass-change guard of the second counts the first.
+    /// mass-change guard of the second counts the first. A writer that also changes the region's
+    /// store row (`StoreEpochStorage`, see `RegionActivity.notePull`) changes that one first.
     func notePush(region: String, at: String, changeSet: String, records: Int, agent: String?) throws
     func notePull(region: String, at: String, cursor: Int64) throws
     func activity(region: String) throws -> RegionActivityRow?
