@@ -35,14 +35,19 @@ def requests(data):
         i = end + 4 + length
     return out
 
+def receive(sock, buffer, enough, where):
+    """Reads from sock onto buffer until enough(buffer); `where` names the place in an error."""
+    while not enough(buffer):
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed " + where)
+        buffer += chunk
+    return buffer
+
 def read_answer(sock, buffer):
     """Reads one final answer (skipping 100 Continue); returns (status, rest of buffer)."""
     while True:
-        while b"\r\n\r\n" not in buffer:
-            chunk = sock.recv(65536)
-            if not chunk:
-                raise ConnectionError("connection closed before an answer")
-            buffer += chunk
+        buffer = receive(sock, buffer, lambda b: b"\r\n\r\n" in b, "before an answer")
         end = buffer.index(b"\r\n\r\n")
         head, buffer = buffer[:end], buffer[end + 4:]
         lines = head.split(b"\r\n")
@@ -55,29 +60,18 @@ def read_answer(sock, buffer):
             headers[name.strip().lower()] = value.strip()
         if b"content-length" in headers:
             length = int(headers[b"content-length"])
-            while len(buffer) < length:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise ConnectionError("connection closed inside an answer")
-                buffer += chunk
+            buffer = receive(sock, buffer, lambda b: len(b) >= length, "inside an answer")
             return status, buffer[length:]
         if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
             while True:
-                while b"\r\n" not in buffer:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        raise ConnectionError("connection closed inside an answer")
-                    buffer += chunk
+                buffer = receive(sock, buffer, lambda b: b"\r\n" in b, "inside an answer")
                 line, _, buffer = buffer.partition(b"\r\n")
                 size = int(line.split(b";")[0], 16)
-                while len(buffer) < size + 2:
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        raise ConnectionError("connection closed inside an answer")
-                    buffer += chunk
+                buffer = receive(sock, buffer, lambda b: len(b) >= size + 2, "inside an answer")
                 buffer = buffer[size + 2:]
                 if size == 0:
                     return status, buffer
+        return status, buffer
         return status, buffer
 
 failures, count = [], [0]

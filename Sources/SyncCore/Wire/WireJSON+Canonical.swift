@@ -91,107 +91,95 @@ struct CanonicalWriter {
         }
     }
 
-    /// Runs `body` on a writer appending to `out`.
-    static func write(to out: inout [UInt8], _ body: (inout CanonicalWriter) -> Void) {
+    /// Appends to `out` an object whose members `body` writes.
+    static func object(to out: inout [UInt8], _ body: (inout CanonicalWriter) -> Void) {
         var writer = CanonicalWriter(out)
         out = []
-        body(&writer)
+        writer.object(body)
         out = writer.out
     }
 }
 
 extension FieldChange {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.member("expected", expected)
-                w.member("value", value)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.member("expected", expected)
+            w.member("value", value)
         }
     }
 }
 
 extension RecordChange {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.member("baseRevision", baseRevision)
-                w.member("expectedHash", expectedHash)
-                w.members("fields", fields) { w, change in w.value(change) }
-                w.member("op", op.rawValue)
-                if let recovered { w.members("recovered", recovered) { w, origin in JSONValue.writeCanonical(string: origin, to: &w.out) } }
-                w.member("uscc", uscc)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.member("baseRevision", baseRevision)
+            w.member("expectedHash", expectedHash)
+            w.members("fields", fields) { w, change in w.value(change) }
+            w.member("op", op.rawValue)
+            if let recovered { w.members("recovered", recovered) { w, origin in JSONValue.writeCanonical(string: origin, to: &w.out) } }
+            w.member("uscc", uscc)
         }
     }
 }
 
 extension ChangeSet {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.member("agent", agent)
-                w.member("clock", clock?.description)
-                w.member("createdAt", createdAt)
-                w.member("format", Int64(format))
-                w.member("id", id)
-                w.member("previous", previous)
-                w.member("push", push)
-                w.member("pushChanges", pushChanges.map(Int64.init))
-                w.name("records")
-                w.array(records) { w, record in w.value(record) }
-                w.member("recovers", recovers)
-                w.member("region", region)
-                w.member("signature", signature)
-                w.member("signer", signer)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.member("agent", agent)
+            w.member("clock", clock?.description)
+            w.member("createdAt", createdAt)
+            w.member("format", Int64(format))
+            w.member("id", id)
+            w.member("previous", previous)
+            w.member("push", push)
+            w.member("pushChanges", pushChanges.map(Int64.init))
+            w.name("records")
+            w.array(records) { w, record in w.value(record) }
+            w.member("recovers", recovers)
+            w.member("region", region)
+            w.member("signature", signature)
+            w.member("signer", signer)
         }
     }
 }
 
 extension ConflictRef {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.member("conflictId", conflictId)
-                w.member("field", field)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.member("conflictId", conflictId)
+            w.member("field", field)
         }
     }
 }
 
 extension RecordResult {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.name("applied")
-                w.array(applied) { w, field in JSONValue.writeCanonical(string: field, to: &w.out) }
-                w.name("conflicts")
-                w.array(conflicts) { w, conflict in w.value(conflict) }
-                w.member("document", document)
-                w.member("hash", hash)
-                w.member("outcome", outcome.rawValue)
-                w.member("reason", reason)
-                w.member("revision", revision)
-                w.member("uscc", uscc)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.name("applied")
+            w.array(applied) { w, field in JSONValue.writeCanonical(string: field, to: &w.out) }
+            w.name("conflicts")
+            w.array(conflicts) { w, conflict in w.value(conflict) }
+            w.member("document", document)
+            w.member("hash", hash)
+            w.member("outcome", outcome.rawValue)
+            w.member("reason", reason)
+            w.member("revision", revision)
+            w.member("uscc", uscc)
         }
     }
 }
 
 extension ChangeSetResult {
     public func writeCanonical(to out: inout [UInt8]) {
-        CanonicalWriter.write(to: &out) { w in
-            w.object { w in
-                w.member("clock", clock?.description)
-                w.member("format", Int64(format))
-                w.member("held", held ? true : nil)
-                w.member("id", id)
-                w.member("message", message)
-                w.name("records")
-                w.array(records) { w, record in w.value(record) }
-                w.member("replayed", replayed)
-            }
+        CanonicalWriter.object(to: &out) { w in
+            w.member("clock", clock?.description)
+            w.member("format", Int64(format))
+            w.member("held", held ? true : nil)
+            w.member("id", id)
+            w.member("message", message)
+            w.name("records")
+            w.array(records) { w, record in w.value(record) }
+            w.member("replayed", replayed)
         }
     }
 }
