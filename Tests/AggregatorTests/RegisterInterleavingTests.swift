@@ -301,6 +301,154 @@ import Testing
         await database.close()
     }
 
+    /// A push of region 410100 merged as `MergeService.apply` merges it (the store judged and
+    /// noted first, as `POST /v1/changesets` does), its commit held at `gate` until the test
+    /// opens it. Returns whether the answer was a replay.
+    func heldPush(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, store: StoreIdentity? = nil, from principal: Principal,
+                  merge: MergeService, gate: Gate) -> Task<Bool, any Error> {
+        Task {
+            try await merge.database.write { register in
+                if let store { try StoreEpochs.admit(store, region: "410100", changeSet: changeSet.id, register: register) }
+                let result = try merge.applyInTransaction(changeSet, seal: seal ?? ChangeSetSeal(changeSet), region: "410100", principal: principal,
+                                                          answer: .documents, register: register)
+                gate.arrive()
+                gate.hold()
+                return result.replayed
+            }
+        }
+    }
+
+    /// The same push, not held, as another instance receives it.
+    func push(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, store: StoreIdentity? = nil, from principal: Principal,
+              merge: MergeService) async throws -> ChangeSetResult {
+        try await merge.applyTimed(changeSet, seal: seal, from: principal, before: { register in
+            if let store { try StoreEpochs.admit(store, region: "410100", changeSet: changeSet.id, register: register) }
+        }).result
+    }
+
+    /// `count` new records of region 410100 and the change set that creates them.
+    func created(_ count: Int, seed: UInt64, id: String = "create") -> ([JSONValue], ChangeSet) {
+        var generator = SampleGenerator(seed: seed)
+        let records = (0..<count).map { _ in generator.next(region: Regions.region(code: "410100")).json }
+        return (records, ChangeSet(id: id, region: "410100", createdAt: "now", records: records.map {
+            RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)!
+        }))
+    }
+
+    /// A change set that sets `employees` of a record at revision 1.
+    func employees(_ id: String, of record: JSONValue, to value: Int64) -> ChangeSet {
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(value))
+        return ChangeSet(id: id, region: "410100", createdAt: "now",
+                         records: [RecordDiff.change(uscc: record["uscc"]!.stringValue!, base: record, baseRevision: 1, working: edited)!])
+    }
+
+    /// A bureau's signed chain stays one chain when its change sets land on two instances at
+    /// once: the store and a copy of it (restored from a backup, or copied to a second machine)
+    /// each seal a change set after the same head, on different records. The first is placed
+    /// and its commit held; the second must wait for the chain's owner (its token's row, locked
+    /// by `lastLink` in a write transaction), then find the first one there and be refused as a
+    /// fork, its edit not merged. Without that lock (a mutant whose `lastLink` only reads), the
+    /// second reads the old head while the first has not committed, and both are accepted.
+    @Test func aForkedChainReachingTwoWritersAtOnceIsRefused() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let key = SigningKey()
+        let tokens = TokenStore(database: database)
+        let bureau = try #require(try await tokens.authenticate(try await tokens.add(role: .bureau, region: "410100", name: "bureau 410100",
+                                                                                    publicKey: key.publicKey)))
+        let (records, unsigned) = created(2, seed: 47)
+        var create = unsigned
+        let head = try create.sign(after: "", with: key)
+        _ = try await merge.apply(create, seal: head, from: bureau)
+        var (a, b) = (employees("store", of: records[0], to: 4_321), employees("copy-of-store", of: records[1], to: 8_765))
+        let (sealA, sealB) = (try a.sign(after: head.hash, with: key), try b.sign(after: head.hash, with: key))
+        let gate = Gate()
+        let first = heldPush(a, seal: sealA, from: bureau, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let second = Task { try await push(b, seal: sealB, from: bureau, merge: merge) }
+        try await Task.sleep(for: .milliseconds(500))
+        gate.open()
+        #expect(try await first.value == false)
+        await #expect {
+            _ = try await second.value
+        } throws: { error in
+            guard case .brokenChain(let message) = error as? ServiceError else { return false }
+            return message.contains("follows change set create") && message.contains("a fork")
+        }
+        let uscc = records[1]["uscc"]!.stringValue!
+        #expect(try await database.read { try $0.history(of: uscc) }.map(\.revision) == [1], "the fork's edit was merged")
+        let chain = try await database.read { register in try register.lastLink(of: .token(bureau.tokenId!)) }
+        #expect(chain?.id == "store" && chain?.hash == sealA.hash)
+        await database.close()
+    }
+
+    /// Two stores that the province hears from first at the same moment, on two instances (a
+    /// bureau that set up a second machine with another store before either had pushed): one is
+    /// registered, the other is refused as a new store, its change set not merged. The second
+    /// waits for the region's key in `store_epochs`, which the first's insert holds, and is
+    /// judged again once it is taken. Without that key (a mutant that inserts with
+    /// `ON CONFLICT DO NOTHING`), both stores are taken for the region's.
+    @Test func twoStoresHeardFromFirstAtOnceRegisterOne() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        let (records, _) = created(2, seed: 53)
+        let a = ChangeSet(id: "from-the-first", region: "410100", createdAt: "now",
+                          records: [RecordDiff.change(uscc: records[0]["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: records[0])!])
+        let b = ChangeSet(id: "from-the-second", region: "410100", createdAt: "now",
+                          records: [RecordDiff.change(uscc: records[1]["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: records[1])!])
+        let (firstStore, secondStore) = (StoreIdentity(epoch: String(repeating: "a1", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1),
+                                         StoreIdentity(epoch: String(repeating: "b2", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1))
+        let gate = Gate()
+        let first = heldPush(a, store: firstStore, from: bureau, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let second = Task { try await push(b, store: secondStore, from: bureau, merge: merge) }
+        try await Task.sleep(for: .milliseconds(500))
+        gate.open()
+        #expect(try await first.value == false)
+        await #expect {
+            _ = try await second.value
+        } throws: { error in (error as? StoreIdentityConflict)?.reason == .newStore }
+        #expect(try await StoreEpochs(database: database).registration(region: "410100")?.epoch == firstStore.epoch)
+        let uscc = records[1]["uscc"]!.stringValue!
+        #expect(try await database.read { try $0.record(uscc) } == nil, "the second store's record was merged")
+        await database.close()
+    }
+
+    /// A store and a copy of it each seal a change set under the same outbox number, and both
+    /// land at once on two instances: the first is merged with its commit held; the second must
+    /// be judged against what the first wrote (its region's row in `store_epochs` is the first
+    /// one's until commit, `storeRegistration` in a write transaction) and refused as a number
+    /// used twice. Without that lock (a mutant that reads the row without `FOR UPDATE`) the
+    /// second judges the row as it was before the first and is merged: two histories of one
+    /// store, both accepted.
+    @Test func aCopyOfAStoreSealingUnderTheSameNumberAtOnceIsRefused() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        let (records, create) = created(2, seed: 59)
+        let epoch = String(repeating: "c3", count: 16)
+        _ = try await push(create, store: StoreIdentity(epoch: epoch, cursor: 0, sequence: 1, changeSetSequence: 1), from: bureau, merge: merge)
+        let (a, b) = (employees("store-2", of: records[0], to: 4_321), employees("copy-2", of: records[1], to: 8_765))
+        let both = StoreIdentity(epoch: epoch, cursor: 0, sequence: 2, changeSetSequence: 2)
+        let gate = Gate()
+        let first = heldPush(a, store: both, from: bureau, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let second = Task { try await push(b, store: both, from: bureau, merge: merge) }
+        try await Task.sleep(for: .milliseconds(500))
+        gate.open()
+        #expect(try await first.value == false)
+        await #expect {
+            _ = try await second.value
+        } throws: { error in (error as? StoreIdentityConflict)?.reason == .sequenceReused }
+        let known = try await StoreEpochs(database: database).registration(region: "410100")
+        #expect(known?.lastChangeSet == "store-2" && known?.lastChangeSetSequence == 2)
+        let uscc = records[1]["uscc"]!.stringValue!
+        #expect(try await database.read { try $0.history(of: uscc) }.map(\.revision) == [1], "the copy's edit was merged")
+        await database.close()
+    }
+
     /// A record a writer loaded to merge stays its own until it commits: a second writer that
     /// loads it waits, then sees the first one's revision (and writes the next), so neither's
     /// edit is lost.

@@ -19,24 +19,40 @@ public struct StoreEpochs: Sendable {
     /// Checks a store against the one the province knows for `region` and notes what it says it
     /// holds; the first store heard from is registered. `changeSet`: the id of the change set a
     /// push carries. Throws ``StoreIdentityConflict``.
-    /// Judges the store's identity and, with `record`, remembers what it reported. A push judges
-    /// first and records only once its change set was accepted (`record(_:region:changeSet:)`),
-    /// so that a change set refused for another reason (a bad signature: say, a copy of the store
-    /// without its key) leaves no trace that would make the real store look restored.
-    public func check(_ identity: StoreIdentity, region: String, changeSet: String? = nil, record: Bool = true) async throws {
-        try await database.write { register in
-            try Self.judge(identity, region: region, changeSet: changeSet, register: register)
-            if record { try Self.record(identity, region: region, changeSet: changeSet, register: register) }
+    public func check(_ identity: StoreIdentity, region: String, changeSet: String? = nil) async throws {
+        try await database.write { register in try Self.admit(identity, region: region, changeSet: changeSet, register: register) }
+    }
+
+    /// Judges the store and remembers what it reported, inside the caller's transaction. A push
+    /// does this in the transaction that merges its change set, so that a change set refused
+    /// for any other reason (a bad signature: say, a copy of the store without its key) takes
+    /// it back and leaves no trace that would make the real store look restored. The region's
+    /// row is the transaction's from the judging on (`storeRegistration`): two pushes of one
+    /// region on two instances are judged one after the other, each against what the other
+    /// wrote (the second copy of a store that seals under a number already used is refused).
+    static func admit(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws {
+        let now = MergeService.now()
+        if try judge(identity, region: region, changeSet: changeSet, register: register) == nil {
+            try register.insertStore(region: region, epoch: identity.epoch, cursor: identity.cursor, sequence: identity.sequence, at: now)
+        } else {
+            try register.noteStore(region: region, epoch: identity.epoch, cursor: identity.cursor, sequence: identity.sequence, at: now)
+        }
+        // The change set pushed under the highest outbox number: a store that seals another one
+        // under that number went back in time.
+        if let sequence = identity.changeSetSequence, let changeSet {
+            try register.noteStoreChangeSet(region: region, changeSet: changeSet, sequence: sequence)
         }
     }
 
     /// Throws ``StoreIdentityConflict`` when the store is not the one the province knows for
-    /// the region (inside the caller's transaction).
-    static func judge(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws {
+    /// the region (inside the caller's transaction); returns the one it knows (nil: none yet).
+    static func judge(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws -> StoreRegistration? {
         try judgeRegister(identity, register: register)
-        if let known = try register.storeRegistration(region: region), let verdict = identity.judge(against: known, changeSetID: changeSet) {
+        let known = try register.storeRegistration(region: region)
+        if let known, let verdict = identity.judge(against: known, changeSetID: changeSet) {
             throw StoreIdentityConflict(verdict: verdict, store: identity, province: known)
         }
+        return known
     }
 
     /// Throws ``RegisterMismatch`` when the store synced with another generation of this
@@ -58,25 +74,6 @@ public struct StoreEpochs: Sendable {
         }
         throw RegisterMismatch(reason: reason, province: stamp, lastSequence: try register.lastChangeSequence(), store: identity.register,
                                cursor: identity.cursor)
-    }
-
-    /// Remembers what the store reported (after a push was accepted).
-    public func record(_ identity: StoreIdentity, region: String, changeSet: String?) async throws {
-        try await database.write { register in try Self.record(identity, region: region, changeSet: changeSet, register: register) }
-    }
-
-    static func record(_ identity: StoreIdentity, region: String, changeSet: String?, register: any RegisterTransaction) throws {
-        let now = MergeService.now()
-        if try register.storeRegistration(region: region) == nil {
-            try register.insertStore(region: region, epoch: identity.epoch, cursor: identity.cursor, sequence: identity.sequence, at: now)
-        } else {
-            try register.noteStore(region: region, epoch: identity.epoch, cursor: identity.cursor, sequence: identity.sequence, at: now)
-        }
-        // The change set pushed under the highest outbox number: a store that seals another one
-        // under that number went back in time.
-        if let sequence = identity.changeSetSequence, let changeSet {
-            try register.noteStoreChangeSet(region: region, changeSet: changeSet, sequence: sequence)
-        }
     }
 
     /// Remembers the cursor a change page handed to the region's store.

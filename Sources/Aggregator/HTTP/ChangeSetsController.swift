@@ -42,8 +42,7 @@ struct ChangeSetsController: Sendable {
                                                        // Judged, and remembered in the same transaction: a
                                                        // merge that fails takes both back.
                                                        if let (identity, region) = store {
-                                                           try StoreEpochs.judge(identity, region: region, changeSet: changeSet.id, register: register)
-                                                           try StoreEpochs.record(identity, region: region, changeSet: changeSet.id, register: register)
+                                                           try StoreEpochs.admit(identity, region: region, changeSet: changeSet.id, register: register)
                                                        }
                                                    })
             result = timed.result

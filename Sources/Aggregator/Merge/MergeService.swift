@@ -55,7 +55,7 @@ public struct MergeService: Sendable {
         return (result, transaction, cpu)
     }
 
-    private func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
+    func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
                                     register: any RegisterTransaction) throws -> ChangeSetResult {
         let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, register: register)
         if let stored = try register.appliedChangeSet(changeSet.id) {

@@ -58,7 +58,9 @@ protocol ChangeSetStorage {
     func insertHeld(_ held: HeldChangeSet) throws
     func decideHeld(_ id: String, status: String, by: String, at: String, note: String?) throws
 
-    /// The last change set of an owner's chain.
+    /// The last change set of an owner's chain. In a write transaction the owner (its token or
+    /// certificate row) stays the transaction's until commit, so two change sets that name
+    /// the same `previous` (a fork), merged at once by two writers, cannot both be placed.
     func lastLink(of owner: ChainOwner) throws -> ChainLink?
     /// The change set of an owner's chain with this hash.
     func link(of owner: ChainOwner, hash: String) throws -> ChainLink?

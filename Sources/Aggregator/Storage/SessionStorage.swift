@@ -29,7 +29,13 @@ protocol SessionStorage {
 
 /// The store each region syncs from, as the province knows it (see `StoreEpochs`).
 protocol StoreEpochStorage {
+    /// The store the province knows for `region`. In a write transaction its row stays the
+    /// transaction's until commit: a second writer judging a store of the region (another
+    /// instance's push or pull, a reconcile) waits, then judges against what the first wrote,
+    /// so two copies of a store cannot both pass under one outbox number.
     func storeRegistration(region: String) throws -> StoreRegistration?
+    /// Registers the region's first store (a second one, registered at the same time by
+    /// another writer, fails on the region's key and is judged again).
     /// Registers the region's first store.
     func insertStore(region: String, epoch: String, cursor: Int64, sequence: Int64, at: String) throws
     /// Notes what the store with `epoch` says it holds (never less than it said before).

@@ -6,7 +6,7 @@ extension PostgresTransaction {
         guard let row = try one("""
             SELECT epoch, cursor, sequence, handed_cursor, registered_at, last_seen_at, replaced, last_changeset, last_changeset_sequence
             FROM store_epochs WHERE region = $1
-            """, [.text(region)]) else { return nil }
+            """ + (locking ? " FOR UPDATE" : ""), [.text(region)]) else { return nil }
         return StoreRegistration(region: region, epoch: try row.string(0), cursor: try row.int(1), sequence: try row.int(2),
                                  handedCursor: try row.int(3), registeredAt: try row.string(4),
                                  lastSeenAt: try row.optionalString(5), replaced: try row.optionalString(6),
