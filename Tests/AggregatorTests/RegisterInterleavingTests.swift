@@ -246,7 +246,7 @@ import Testing
         try await gate.waitUntilReached()
         // The second instance: the same change set, as an agent's retry sends it.
         let second = Task { try await merge.apply(changeSet, from: bureau) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await untilTheSecondWaits(database)
         gate.open()
         let (firstReplayed, answer) = (try await first.value, try await second.value)
         #expect(!firstReplayed && answer.replayed, "the second answer is a replay of the first")
@@ -293,12 +293,27 @@ import Testing
         }
         try await gate.waitUntilReached()
         let second = Task { try await merge.apply(b, from: bureau) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await untilTheSecondWaits(database)
         gate.open()
         let (firstHeld, answer) = (try await first.value, try await second.value)
         #expect(!firstHeld)
         #expect(answer.held, "the second change set counted only itself: \(answer.records.map(\.outcome))")
         await database.close()
+    }
+
+    /// Waits until the second writer waits for a lock the first holds (PostgreSQL: a session of
+    /// the test's database waiting on a `Lock` event), so that the first's commit is released
+    /// only once the second has read what it reads before it waits; on SQLite (one writer at a
+    /// time, no such view) half a second.
+    func untilTheSecondWaits(_ database: ProvinceDatabase) async throws {
+        guard TestRegister.isPostgreSQL else { return try await Task.sleep(for: .milliseconds(500)) }
+        var waiting = 0
+        for _ in 0..<100 {
+            waiting = Int(try database.sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) ?? 0
+            if waiting > 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(waiting > 0, "the second writer never waited for the first")
     }
 
     /// A push of region 410100 merged as `MergeService.apply` merges it (the store judged and
@@ -327,12 +342,17 @@ import Testing
     }
 
     /// `count` new records of region 410100 and the change set that creates them.
-    func created(_ count: Int, seed: UInt64, id: String = "create") -> ([JSONValue], ChangeSet) {
+    func created(_ count: Int, seed: UInt64) -> ([JSONValue], ChangeSet) {
         var generator = SampleGenerator(seed: seed)
         let records = (0..<count).map { _ in generator.next(region: Regions.region(code: "410100")).json }
-        return (records, ChangeSet(id: id, region: "410100", createdAt: "now", records: records.map {
+        return (records, creating("create", records[...]))
+    }
+
+    /// The change set `id` that creates `records`.
+    func creating(_ id: String, _ records: ArraySlice<JSONValue>) -> ChangeSet {
+        ChangeSet(id: id, region: "410100", createdAt: "now", records: records.map {
             RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)!
-        }))
+        })
     }
 
     /// A change set that sets `employees` of a record at revision 1.
@@ -348,7 +368,7 @@ import Testing
     /// each seal a change set after the same head, on different records. The first is placed
     /// and its commit held; the second must wait for the chain's owner (its token's row, locked
     /// by `lastLink` in a write transaction), then find the first one there and be refused as a
-    /// fork, its edit not merged. Without that lock (a mutant whose `lastLink` only reads), the
+    /// fork, its edit not merged. On PostgreSQL without that lock (a mutant whose `lastLink` only reads), the
     /// second reads the old head while the first has not committed, and both are accepted.
     @Test func aForkedChainReachingTwoWritersAtOnceIsRefused() async throws {
         let database = try await TestRegister.open(folder + "/province.sqlite")
@@ -367,7 +387,7 @@ import Testing
         let first = heldPush(a, seal: sealA, from: bureau, merge: merge, gate: gate)
         try await gate.waitUntilReached()
         let second = Task { try await push(b, seal: sealB, from: bureau, merge: merge) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await untilTheSecondWaits(database)
         gate.open()
         #expect(try await first.value == false)
         await #expect {
@@ -383,28 +403,89 @@ import Testing
         await database.close()
     }
 
+    /// A chain start is allowed once per reset (here the key registered with the token): two
+    /// change sets that each start a chain, merged at once on two instances (a store and a copy
+    /// of it made before its first push), cannot both use it. The second waits for the token's
+    /// row (`lastLink`), reads the reset again, finds it used up by the first, and is refused.
+    /// On PostgreSQL, with the reset taken from the token as read before the lock (a mutant, and the code
+    /// before this test), both start a chain: two chains of one key, both accepted.
+    @Test func oneChainResetStartsOneChainWhenTwoChangeSetsUseItAtOnce() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let key = SigningKey()
+        let tokens = TokenStore(database: database)
+        let bureau = try #require(try await tokens.authenticate(try await tokens.add(role: .bureau, region: "410100", name: "bureau 410100",
+                                                                                    publicKey: key.publicKey)))
+        let (records, _) = created(2, seed: 61)
+        var (a, b) = (creating("store", records[0...0]), creating("copy-of-store", records[1...1]))
+        let (sealA, sealB) = (try a.sign(after: "", with: key), try b.sign(after: "", with: key))
+        let gate = Gate()
+        let first = heldPush(a, seal: sealA, from: bureau, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let second = Task { try await push(b, seal: sealB, from: bureau, merge: merge) }
+        try await untilTheSecondWaits(database)
+        gate.open()
+        #expect(try await first.value == false)
+        await #expect {
+            _ = try await second.value
+        } throws: { error in
+            guard case .brokenChain(let message) = error as? ServiceError else { return false }
+            return message.contains("starts a new chain, but the province has accepted change sets signed with this token's key before")
+        }
+        #expect(try await database.read { try $0.record(records[1]["uscc"]!.stringValue!) } == nil, "the copy's change set was merged")
+        await database.close()
+    }
+
+    /// A reconcile that registers a region's first store while a push from another store is
+    /// being merged (and registers that store) on another instance: the reconcile must not
+    /// overwrite the store whose change set was just merged. It inserts, waits for the region's
+    /// key, and is refused once the push commits. On PostgreSQL, with an upsert (a mutant, and the code before
+    /// this test) the reconcile replaced the store silently.
+    @Test func aReconcileDoesNotOverwriteAStoreRegisteredByAPushAtTheSameTime() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        let (_, create) = created(1, seed: 67)
+        let pushing = StoreIdentity(epoch: String(repeating: "d4", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1)
+        let gate = Gate()
+        let first = heldPush(create, store: pushing, from: bureau, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let reconcile = Task {
+            try await StoreEpochs(database: database).register(StoreRegistrationRequest(epoch: String(repeating: "e5", count: 16), replaces: nil,
+                                                                                        cursor: 0, sequence: 0), region: "410100")
+        }
+        try await untilTheSecondWaits(database)
+        gate.open()
+        #expect(try await first.value == false)
+        await #expect {
+            _ = try await reconcile.value
+        } throws: { error in
+            guard case .conflict(let message) = error as? ServiceError else { return false }
+            return message.contains("the province knows store epoch \(pushing.epoch)")
+        }
+        #expect(try await StoreEpochs(database: database).registration(region: "410100")?.epoch == pushing.epoch)
+        await database.close()
+    }
+
     /// Two stores that the province hears from first at the same moment, on two instances (a
     /// bureau that set up a second machine with another store before either had pushed): one is
     /// registered, the other is refused as a new store, its change set not merged. The second
     /// waits for the region's key in `store_epochs`, which the first's insert holds, and is
-    /// judged again once it is taken. Without that key (a mutant that inserts with
+    /// judged again once it is taken. On PostgreSQL without that key (a mutant that inserts with
     /// `ON CONFLICT DO NOTHING`), both stores are taken for the region's.
     @Test func twoStoresHeardFromFirstAtOnceRegisterOne() async throws {
         let database = try await TestRegister.open(folder + "/province.sqlite")
         let merge = MergeService(database: database)
         let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
         let (records, _) = created(2, seed: 53)
-        let a = ChangeSet(id: "from-the-first", region: "410100", createdAt: "now",
-                          records: [RecordDiff.change(uscc: records[0]["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: records[0])!])
-        let b = ChangeSet(id: "from-the-second", region: "410100", createdAt: "now",
-                          records: [RecordDiff.change(uscc: records[1]["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: records[1])!])
+        let (a, b) = (creating("from-the-first", records[0...0]), creating("from-the-second", records[1...1]))
         let (firstStore, secondStore) = (StoreIdentity(epoch: String(repeating: "a1", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1),
                                          StoreIdentity(epoch: String(repeating: "b2", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1))
         let gate = Gate()
         let first = heldPush(a, store: firstStore, from: bureau, merge: merge, gate: gate)
         try await gate.waitUntilReached()
         let second = Task { try await push(b, store: secondStore, from: bureau, merge: merge) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await untilTheSecondWaits(database)
         gate.open()
         #expect(try await first.value == false)
         await #expect {
@@ -420,7 +501,7 @@ import Testing
     /// land at once on two instances: the first is merged with its commit held; the second must
     /// be judged against what the first wrote (its region's row in `store_epochs` is the first
     /// one's until commit, `storeRegistration` in a write transaction) and refused as a number
-    /// used twice. Without that lock (a mutant that reads the row without `FOR UPDATE`) the
+    /// used twice. On PostgreSQL without that lock (a mutant that reads the row without `FOR UPDATE`) the
     /// second judges the row as it was before the first and is merged: two histories of one
     /// store, both accepted.
     @Test func aCopyOfAStoreSealingUnderTheSameNumberAtOnceIsRefused() async throws {
@@ -436,7 +517,7 @@ import Testing
         let first = heldPush(a, store: both, from: bureau, merge: merge, gate: gate)
         try await gate.waitUntilReached()
         let second = Task { try await push(b, store: both, from: bureau, merge: merge) }
-        try await Task.sleep(for: .milliseconds(500))
+        try await untilTheSecondWaits(database)
         gate.open()
         #expect(try await first.value == false)
         await #expect {

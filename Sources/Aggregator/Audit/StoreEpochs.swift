@@ -97,8 +97,15 @@ public struct StoreEpochs: Sendable {
                                             ?? "the province knows no store for region \(region); register without replaces")
             }
             let now = MergeService.now()
-            try register.replaceStore(region: region, epoch: request.epoch, cursor: request.cursor, sequence: request.sequence, at: now,
-                                      replaces: request.replaces)
+            if known == nil {
+                // The region's first store: inserted, so that one registered by another writer
+                // meanwhile (a push, a reconcile) is not overwritten but fails this one on the
+                // region's key, and it is judged again.
+                try register.insertStore(region: region, epoch: request.epoch, cursor: request.cursor, sequence: request.sequence, at: now)
+            } else {
+                try register.replaceStore(region: region, epoch: request.epoch, cursor: request.cursor, sequence: request.sequence, at: now,
+                                          replaces: request.replaces)
+            }
             guard let registered = try register.storeRegistration(region: region) else {
                 throw ServiceError.internalError("the store of region \(region) was registered but cannot be read back")
             }

@@ -93,12 +93,14 @@ public struct MergeService: Sendable {
     /// change set approved later) is refused alone instead of refusing the whole change set.
     func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, register: any RegisterTransaction,
                   refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
-        // A change set with a clock is planned without the province's clock (see `heard`); one
-        // without gets a tick now.
+        // The records first, then the clock, in the order every writer takes them (a held change
+        // set approved on one instance and a push of one of its records on another, taking them
+        // the other way round, would wait for each other). A change set with a clock is planned
+        // without the province's clock (see `heard`); one without gets a tick now.
+        let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)
         var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
         context.answer = answer
-        let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
         let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
         // The result is kept under the change set's id, then the clock's row is taken just

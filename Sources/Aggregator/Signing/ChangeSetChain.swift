@@ -89,9 +89,13 @@ enum ChangeSetChain {
 
     /// Where a signed change set stands in its key holder's chain: nil when it follows the last
     /// one, the reason when it may start a new chain; throws `.brokenChain` for a gap or a fork.
+    /// The holder's row is taken first (`lastLink` locks it in a write transaction) and its
+    /// pending reset read again after: two change sets that would each start a chain on one
+    /// reset, merged at once by two instances, cannot both use it.
     static func place(_ changeSet: ChangeSet, holder: SigningKeyHolder, register: any RegisterTransaction) throws -> String? {
-        if let reset = holder.chainReset { return reset }
-        guard let last = try register.lastLink(of: holder.owner) else { return "the \(holder.kind)'s first change set" }
+        let last = try register.lastLink(of: holder.owner)
+        if let reset = try holder.pendingReset(register) { return reset }
+        guard let last else { return "the \(holder.kind)'s first change set" }
         let previous = changeSet.previous ?? ""
         if previous == last.hash { return nil }
         let lastOne = "the last it accepted is \(last.id) (received \(last.receivedAt))"

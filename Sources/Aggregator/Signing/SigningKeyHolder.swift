@@ -6,8 +6,6 @@ struct SigningKeyHolder {
     var token: Int64?
     var certificate: String?
     var key: PublicSigningKey
-    /// Why its next signed change set may start a new chain (a key registered, a reset).
-    var chainReset: String?
     /// How messages name it: `token 1a2b…`, `client certificate zz-2025 (3f2a…)`.
     var label: String
 
@@ -18,6 +16,13 @@ struct SigningKeyHolder {
     var resetCommand: String {
         certificate.map { "`esync-aggregator cert key \($0.prefix(16)) --reset-chain`" }
             ?? "`esync-aggregator token key --selector \(label.dropFirst("token ".count)) --reset-chain`"
+    }
+
+    /// Why its next signed change set may start a new chain (a key registered, a reset), as the
+    /// register has it now: the holder may have been read before another writer used it up.
+    func pendingReset(_ register: any RegisterTransaction) throws -> String? {
+        if let certificate { return try register.certificate(fingerprint: certificate)?.chainReset }
+        return try token.flatMap { try register.token(id: $0)?.chainReset }
     }
 
     /// The key registered with the credential the caller signed in with, if any.
@@ -43,12 +48,12 @@ struct SigningKeyHolder {
 
     static func token(_ row: StoredToken) -> SigningKeyHolder? {
         guard let key = row.publicKey.flatMap({ try? PublicSigningKey(base64: $0) }) else { return nil }
-        return SigningKeyHolder(token: row.id, key: key, chainReset: row.chainReset, label: "token \(row.selector ?? "#\(row.id)")")
+        return SigningKeyHolder(token: row.id, key: key, label: "token \(row.selector ?? "#\(row.id)")")
     }
 
     static func certificate(_ row: StoredCertificate) -> SigningKeyHolder? {
         guard let key = row.publicKey.flatMap({ try? PublicSigningKey(base64: $0) }) else { return nil }
-        return SigningKeyHolder(certificate: row.fingerprint, key: key, chainReset: row.chainReset,
+        return SigningKeyHolder(certificate: row.fingerprint, key: key,
                                 label: "client certificate \(row.name) (\(row.fingerprint.prefix(16)))")
     }
 }

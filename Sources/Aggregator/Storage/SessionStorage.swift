@@ -36,7 +36,6 @@ protocol StoreEpochStorage {
     func storeRegistration(region: String) throws -> StoreRegistration?
     /// Registers the region's first store (a second one, registered at the same time by
     /// another writer, fails on the region's key and is judged again).
-    /// Registers the region's first store.
     func insertStore(region: String, epoch: String, cursor: Int64, sequence: Int64, at: String) throws
     /// Notes what the store with `epoch` says it holds (never less than it said before).
     func noteStore(region: String, epoch: String, cursor: Int64, sequence: Int64, at: String) throws
@@ -44,6 +43,6 @@ protocol StoreEpochStorage {
     func noteStoreChangeSet(region: String, changeSet: String, sequence: Int64) throws
     /// Notes the cursor a change page handed to the store with `epoch`.
     func noteHandedCursor(region: String, epoch: String, cursor: Int64) throws
-    /// A store takes over the region.
+    /// A store takes over the region from the one it knows.
     func replaceStore(region: String, epoch: String, cursor: Int64, sequence: Int64, at: String, replaces: String?) throws
 }
