@@ -20,6 +20,8 @@ public struct ScanReport: Sendable {
     /// The documents of the first `Scanner.documentsKept` files read, by credit code: the diff
     /// that follows takes them instead of reading and parsing each file again.
     var documents: [String: JSONValue] = [:]
+    /// When the snapshot the scan compared was taken.
+    var takenNs: Int64 = 0
 }
 
 /// Finds the records whose working copy changed, in O(changes) reads: every file is stat'ed and
@@ -77,15 +79,26 @@ public struct Scanner {
     /// Scans and updates `index` in place, from `snapshot` when given (taken since the last
     /// change the caller made to the folder) or from the folder now. Returns the report; the
     /// caller saves the index.
-    public func scan(_ index: inout StatIndex, snapshot: Snapshot? = nil) throws(AgentError) -> ScanReport {
+    ///
+    /// `deferNew` (a push, whose diff reads every changed file anyway): a file the index has no
+    /// entry for (a new record; every file of a first upload) is listed as changed without being
+    /// read here, so that it is read, parsed and validated once, by the diff, instead of twice.
+    /// Its entry keeps the stat seen and `unreadHash` until the diff notes what it read
+    /// (`StatIndex.Entry.isUnread`; a scan reads such an entry's file again, whatever its stat,
+    /// should the push stop before). When a file went missing, new files are read here as
+    /// without `deferNew`: one of them may be a record renamed away from its name, which must
+    /// be known as invalid before the missing one is taken for a delete.
+    public func scan(_ index: inout StatIndex, snapshot: Snapshot? = nil, deferNew: Bool = false) throws(AgentError) -> ScanReport {
         var report = ScanReport()
         let snapshot = if let snapshot { snapshot } else { try Self.snapshot(of: store.recordsPath) }
         let now = snapshot.takenNs
+        report.takenNs = now
 
         // Entries with a working file that the folder must show; when it shows them all (the
         // usual case), nothing went missing and no set of names is made.
         let expected = index.entries.count { $0.pointee.hasWorkingFile }
         var matched = 0
+        var deferred = 0
         // Room for every file at once: a table grown step by step holds its old and new
         // storage together at each step (the first scan of a large store sets every entry).
         if snapshot.files.count > index.entries.count { index.entries.reserveCapacity(snapshot.files.count) }
@@ -95,23 +108,33 @@ public struct Scanner {
                 guard let cached, cached.pointee.hasWorkingFile else { return false }
                 matched += 1
                 return cached.pointee.size >= 0 && cached.pointee.size == stat.size && cached.pointee.mtimeNs == stat.mtimeNs
-                    && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode
+                    && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode && !cached.pointee.isUnread
             }
             if unchanged { continue }
-            var cached = index.entries[key] ?? StatIndex.Entry()
-            report.filesRead += 1
             report.indexChanged = true
-            let uscc = key.text
-            let read = readWorkingFile(uscc)
-            cached.docHash = read.hash
-            if let document = read.document, report.documents.count < Self.documentsKept { report.documents[uscc] = document }
-            cached.size = isRacy(stat, now: now) ? -1 : stat.size
-            cached.mtimeNs = stat.mtimeNs
-            cached.ctimeNs = stat.ctimeNs
-            cached.inode = stat.inode
-            index.entries.set(key, cached)
+            guard let cached = index.entries[key] else {
+                if deferNew {
+                    index.entries.set(key, StatIndex.Entry(unread: stat))
+                    deferred += 1
+                } else {
+                    report.filesRead += 1
+                    noteRead(key.text, stat: stat, takenNs: now, into: StatIndex.Entry(), in: &index, report: &report)
+                }
+                continue
+            }
+            report.filesRead += 1
+            noteRead(key.text, stat: stat, takenNs: now, into: cached, in: &index, report: &report)
         }
 
+        if matched != expected, deferred > 0 {
+            // A file went missing: a new one may hold its record under another name.
+            var unread: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
+            index.entries.forEach(where: { $0.pointee.isUnread }) { key, entry in unread.append((key, entry.pointee.unreadStat)) }
+            for (key, stat) in unread {
+                report.filesRead += 1
+                noteRead(key.text, stat: stat, takenNs: now, into: StatIndex.Entry(), in: &index, report: &report)
+            }
+        }
         if matched != expected {
             // Some files went: find which (deletes are rare).
             var seen = Set<StatIndex.Key>()
@@ -138,6 +161,27 @@ public struct Scanner {
         report.deleted.sort()
         report.changed.sort()
         return report
+    }
+
+    /// The document hash of an entry whose new file a push's scan left for its diff to read.
+    static let unreadHash = "?"
+
+    /// Reads a working file and notes what it holds with the stat the scan saw (size -1 when
+    /// racy); keeps its document for the diff while fewer than `documentsKept` are kept (`keep`).
+    /// Returns what was read.
+    @discardableResult
+    func noteRead(_ uscc: String, stat: FileSystem.Stat, takenNs: Int64, into entry: StatIndex.Entry, in index: inout StatIndex,
+                  report: inout ScanReport, keep: Bool = true) -> (document: JSONValue?, hash: String) {
+        let read = readWorkingFile(uscc)
+        var entry = entry
+        entry.docHash = read.hash
+        if keep, let document = read.document, report.documents.count < Self.documentsKept { report.documents[uscc] = document }
+        entry.size = isRacy(stat, now: takenNs) ? -1 : stat.size
+        entry.mtimeNs = stat.mtimeNs
+        entry.ctimeNs = stat.ctimeNs
+        entry.inode = stat.inode
+        index.entries.set(StatIndex.Key(uscc), entry)
+        return read
     }
 
     /// A file modified less than the racy window before the scan may be modified again within the

@@ -50,6 +50,22 @@ public struct StatIndex: Sendable, Equatable {
         public var isPending: Bool { doc.invalidReason == nil && doc != base }
 
         public init() {}
+
+        /// A new file a push's scan left for its diff to read (`Scanner.scan(deferNew:)`): its
+        /// stat as seen, its hash `Scanner.unreadHash`, never trusted as unchanged.
+        init(unread stat: FileSystem.Stat) {
+            size = stat.size
+            mtimeNs = stat.mtimeNs
+            ctimeNs = stat.ctimeNs
+            inode = stat.inode
+            doc.other = Scanner.unreadHash
+        }
+
+        /// Its file was seen but not read yet (see `init(unread:)`).
+        var isUnread: Bool { doc.other != nil && doc.other == Scanner.unreadHash }
+
+        /// The stat an unread entry keeps.
+        var unreadStat: FileSystem.Stat { FileSystem.Stat(size: size, mtimeNs: mtimeNs, ctimeNs: ctimeNs, inode: inode, isRegular: true) }
     }
 
     public static let header = "esync-index 2"

@@ -25,7 +25,7 @@ struct PushPlanner {
     /// one was taken ahead.
     func plan(snapshot: Scanner.Snapshot?) throws(AgentError) -> PushPlan {
         var plan = PushPlan()
-        plan.diff.scan = try writer.scanner.scan(&writer.index, snapshot: snapshot)
+        plan.diff.scan = try writer.scanner.scan(&writer.index, snapshot: snapshot, deferNew: true)
         if plan.diff.scan.indexChanged { writer.indexDirty = true }
         for (id, codes) in writer.state.heldChangeSets { for uscc in codes { plan.inHeldSet[uscc] = id } }
         let renamed = renamedRecords(&plan.diff.scan)
@@ -38,13 +38,26 @@ struct PushPlanner {
 
     /// Hands each record change of `plan` to `emit` with the base it was diffed against, in
     /// credit-code order, without holding them all (a first push of a large store seals as it
-    /// goes). Adds the invalid files and the held records to `plan.diff`.
+    /// goes). Adds the invalid files and the held records to `plan.diff`. A new file the scan
+    /// left unread (`ScanReport.deferred`) is read, validated and noted in the index here, once.
     /// (The base is nil for a new record, and not given for a delete.)
     func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??) throws(AgentError) -> Void) throws(AgentError) {
         let inHeldSet = plan.inHeldSet
         var diff = plan.diff
         defer { plan.diff = diff }
         for uscc in diff.scan.changed {
+            var kept = diff.scan.documents.removeValue(forKey: uscc)
+            if let unread = writer.index.entries[uscc], unread.isUnread {
+                diff.scan.filesRead += 1
+                let read = writer.scanner.noteRead(uscc, stat: unread.unreadStat, takenNs: diff.scan.takenNs, into: StatIndex.Entry(),
+                                                   in: &writer.index, report: &diff.scan, keep: false)
+                writer.indexDirty = true
+                guard let document = read.document else {
+                    diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: String(read.hash.dropFirst())))
+                    continue
+                }
+                kept = document
+            }
             let entry = writer.index.entries[uscc]!
             if let id = inHeldSet[uscc] {
                 diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))
@@ -58,9 +71,9 @@ struct PushPlanner {
                 diff.held.append((uscc, "refused by the province: \(rejection.reason) (edit the file to send it again)"))
                 continue
             }
-            // Parsed by the scan already, or read now.
+            // Parsed by the scan already (or just above), or read now.
             let working: JSONValue
-            if let kept = diff.scan.documents.removeValue(forKey: uscc) {
+            if let kept {
                 working = kept
             } else {
                 do { working = try store.readRecord(uscc) } catch {
@@ -95,6 +108,7 @@ struct PushPlanner {
             try emit(change, .some(base))
         }
         diff.scan.documents = [:]
+        diff.scan.invalid.sort { $0.file < $1.file }
         for uscc in diff.scan.deleted {
             if let id = inHeldSet[uscc] {
                 diff.held.append((uscc, "in change set \(id), held for the province's approval (mass-change guard)"))

@@ -232,7 +232,7 @@ final class StoreWriter {
     }
 
     func statUnchanged(_ uscc: String, _ entry: StatIndex.Entry) -> Bool {
-        guard entry.size >= 0, let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
+        guard entry.size >= 0, !entry.isUnread, let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
         return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
     }
 
