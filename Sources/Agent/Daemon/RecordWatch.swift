@@ -33,7 +33,7 @@ public final class RecordWatch {
     private var lastEvent: ContinuousClock.Instant?
     /// Cookies of renames away from our own temporary files (`x.json.tmp-<pid>`).
     private var ownRenames: [UInt32] = []
-    private let ownSuffix = ".tmp-\(getpid())"
+    private let ownSuffix = ".tmp-\(FileSystem.processID)"
     /// Relevant events seen so far (for tests and the debug log).
     public private(set) var eventCount = 0
 

@@ -64,7 +64,7 @@ public final class Store {
             guard name.hasPrefix(AtomicBatch.markerPrefix),
                   let pid = name.dropFirst(AtomicBatch.markerPrefix.count).split(separator: "-").first.flatMap({ Int32($0) })
             else { return false }
-            return pid != getpid() && kill(pid, 0) != 0
+            return pid != FileSystem.processID && kill(pid, 0) != 0
         }
         if !markers.isEmpty { folders += [recordsPath, basePath] }
         defer { for name in markers { unlink(statePath + "/" + name) } }
@@ -75,7 +75,7 @@ public final class Store {
                 // no-change sync of 100,000 records).
                 guard let last = name.utf8.last, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(last),
                       let mark = name.range(of: ".tmp-", options: .backwards),
-                      let pid = Int32(name[mark.upperBound...]), pid != getpid(), kill(pid, 0) != 0 else { continue }
+                      let pid = Int32(name[mark.upperBound...]), pid != FileSystem.processID, kill(pid, 0) != 0 else { continue }
                 if unlink(folder + "/" + name) == 0 { removed += 1 }
             }
         }
@@ -166,9 +166,8 @@ public final class Store {
 
     public func readBase(_ uscc: String) throws(AgentError) -> Base? {
         let path = baseFile(uscc)
-        guard FileSystem.exists(path) else { return nil }
+        guard let bytes = try FileSystem.readIfPresent(path) else { return nil }
         baseFilesRead += 1
-        let bytes = try FileSystem.read(path)
         guard let value = try? JSONValue.parse(bytes), let revision = value["revision"]?.intValue, let document = value["document"] else {
             throw .corruptState(path: path, reason: "base file is damaged; restore it with `esync-agent pull --full`")
         }

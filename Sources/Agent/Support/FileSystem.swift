@@ -55,9 +55,22 @@ public enum FileSystem {
         }
     }
 
+    /// This process's id, for the names of its temporaries (asked once: a first upload names
+    /// one per record it writes).
+    public static let processID = getpid()
+
     public static func read(_ path: String) throws(AgentError) -> [UInt8] {
+        guard let bytes = try readIfPresent(path) else { throw .io(path: path, operation: "open", errno: ENOENT) }
+        return bytes
+    }
+
+    /// `read`, or nil when there is no such file (one open instead of a check and an open).
+    public static func readIfPresent(_ path: String) throws(AgentError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            throw .io(path: path, operation: "open", errno: errno)
+        }
         defer { close(fd) }
         var st = Glibc.stat()
         let expected = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
@@ -113,7 +126,7 @@ public enum FileSystem {
     /// function it is given, so a large file is never held whole in memory.
     public static func writeAtomically(_ path: String,
                                        contents: ((_ piece: [UInt8]) throws(AgentError) -> Void) throws(AgentError) -> Void) throws(AgentError) {
-        let temp = path + ".tmp-\(getpid())"
+        let temp = path + ".tmp-\(processID)"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .io(path: temp, operation: "create", errno: errno) }
         var closed = false
@@ -157,7 +170,7 @@ public enum FileSystem {
     /// Writes `bytes` in full to a temporary file next to `path` and returns its name; on any
     /// error the temporary is removed and the error names `path`.
     static func writeTemporary(for path: String, _ bytes: [UInt8], fsync flush: Bool, mode: mode_t = 0o644) throws(AgentError) -> String {
-        let temp = path + ".tmp-\(getpid())"
+        let temp = path + ".tmp-\(processID)"
         // A leftover of a crashed run would keep its permissions: a secret's temporary starts afresh.
         if mode != 0o644 { unlink(temp) }
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)

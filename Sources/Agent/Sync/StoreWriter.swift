@@ -125,7 +125,7 @@ final class StoreWriter {
         if let stat = FileSystem.statFile(file) {
             // The working copy is known without reading it when its file is as last scanned and
             // its content is the common ancestor (the base, or after a push what was sent).
-            let unchanged = entry.map { $0.hasWorkingFile && statUnchanged(uscc, $0) } ?? false
+            let unchanged = entry.map { $0.hasWorkingFile && Self.statUnchanged($0, stat) } ?? false
             let ancestorHash = mergeBase.map { mergeBaseHash ?? ContentHash.of($0) } ?? entry?.baseHash
             if unchanged && entry!.docHash == ancestorHash {
                 // The province's version replaces a working copy that is the common ancestor;
@@ -232,7 +232,13 @@ final class StoreWriter {
     }
 
     func statUnchanged(_ uscc: String, _ entry: StatIndex.Entry) -> Bool {
-        guard entry.size >= 0, !entry.isUnread, let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
+        guard let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
+        return Self.statUnchanged(entry, stat)
+    }
+
+    /// The working file, as `stat` shows it now, is as `entry` last saw it (and read it).
+    static func statUnchanged(_ entry: StatIndex.Entry, _ stat: FileSystem.Stat) -> Bool {
+        guard entry.size >= 0, !entry.isUnread else { return false }
         return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
     }
 
