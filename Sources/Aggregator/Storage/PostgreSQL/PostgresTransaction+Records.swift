@@ -326,7 +326,8 @@ extension PostgresTransaction {
     }
 
     func liveRecords(region: String) throws -> Int {
-        Int(try one("SELECT COUNT(*) FROM records WHERE region = $1 AND NOT deleted", [.text(region)])?.int(0) ?? 0)
+        // From the report's totals, as on SQLite (see there).
+        Int(try one("SELECT COALESCE(SUM(records), 0)::bigint FROM report_totals WHERE region = $1", [.text(region)])?.int(0) ?? 0)
     }
 
     /// The province's clock; in a write transaction its row stays locked until commit, so that

@@ -305,7 +305,9 @@ extension SQLiteTransaction {
     }
 
     func liveRecords(region: String) throws -> Int {
-        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM records WHERE region = ? AND deleted = 0"), arguments: [region]) ?? 0
+        // The report's totals count every live record of the region once (`record_facts`): a
+        // few rows instead of the region's index (milliseconds for a region of 100,000).
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(SUM(records), 0) FROM report_totals WHERE region = ?"), arguments: [region]) ?? 0
     }
 
     func savedClock() throws -> HybridTimestamp? {
