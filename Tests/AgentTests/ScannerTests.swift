@@ -12,14 +12,7 @@ import Testing
     var root: String { temporary.path + "/store" }
 
     func makeStore(records: Int) throws -> (Store, [String]) {
-        let store = try Store.initialize(root, region: "410100")
-        var generator = SampleGenerator(seed: 3)
-        var codes: [String] = []
-        for record in generator.records(count: records, regions: [Regions.region(code: "410100")!]) {
-            try store.writeRecord(record.json, uscc: record.uscc.rawValue)
-            codes.append(record.uscc.rawValue)
-        }
-        return (store, codes)
+        try Store.sample(at: root, records: records, seed: 3)
     }
 
     /// Sets a file's mtime back to an older value, as `touch -d` or `cp -p` would.
@@ -188,7 +181,7 @@ import Testing
         let config = AgentConfig(configPath: root + "/agent.yaml", region: "410100", storePath: root)
         let engine = try SyncEngine(config: config, store: store, scanAhead: true)
         let taken = try #require(try engine.takeScanAhead())
-        #expect(taken.files.count == 5)
+        #expect(try taken.listed(from: 0).count == 5)
         #expect(try engine.takeScanAhead() == nil, "once only")
 
         let second = try SyncEngine(config: config, store: store, scanAhead: true)
@@ -206,4 +199,18 @@ import Testing
 
 extension Array where Element == UInt8 {
     func write(to path: String) throws { try Data(self).write(to: URL(fileURLWithPath: path)) }
+}
+
+extension Store {
+    /// A new store of region 410100 at `root` with `records` sample record files; their codes.
+    static func sample(at root: String, records: Int, seed: UInt64) throws -> (Store, [String]) {
+        let store = try Store.initialize(root, region: "410100")
+        var generator = SampleGenerator(seed: seed)
+        var codes: [String] = []
+        for record in generator.records(count: records, regions: [Regions.region(code: "410100")!]) {
+            try store.writeRecord(record.json, uscc: record.uscc.rawValue)
+            codes.append(record.uscc.rawValue)
+        }
+        return (store, codes)
+    }
 }

@@ -24,6 +24,17 @@ public struct ScanReport: Sendable {
     var takenNs: Int64 = 0
 }
 
+/// What a scan compares with the index: the stat of every record file, taken from `takenNs` on
+/// (a file modified within the racy window before it is read again). A `Scanner.Snapshot` has
+/// them all; a `ScanAhead` hands them over as its thread lists them, so that a scan compares
+/// the first files while the rest of the folder is being listed.
+protocol FileListing {
+    var takenNs: Int64 { get }
+    /// The files listed from `position` on, in directory order; waits while none are and the
+    /// listing goes on; empty once every file was given.
+    func listed(from position: Int) throws(AgentError) -> [(key: StatIndex.Key, stat: FileSystem.Stat)]
+}
+
 /// Finds the records whose working copy changed, in O(changes) reads: every file is stat'ed and
 /// compared with the index; only files whose stat differs are read, parsed and hashed.
 public struct Scanner {
@@ -48,23 +59,37 @@ public struct Scanner {
     }
 
     /// The stat of every record file at one moment: the first half of a scan, which needs no
-    /// index (a command that scans takes it while the index loads, see `SyncEngine.init`).
-    public struct Snapshot: Sendable {
+    /// index (a command that scans lists the folder on a second thread while the index loads,
+    /// see `ScanAhead`).
+    public struct Snapshot: Sendable, FileListing {
         /// When the stats were taken: a file modified within the racy window before is re-read.
         let takenNs: Int64
         /// Regular `*.json` files only, in directory order.
         let files: [(key: StatIndex.Key, stat: FileSystem.Stat)]
+
+        func listed(from position: Int) -> [(key: StatIndex.Key, stat: FileSystem.Stat)] {
+            position == 0 ? files : Array(files[min(position, files.count)...])
+        }
+    }
+
+    public static func snapshot(of recordsPath: String) throws(AgentError) -> Snapshot {
+        let now = FileSystem.nowNs()
+        var files: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
+        try list(recordsPath, batchSize: 4_096) { files += $0 }
+        return Snapshot(takenNs: now, files: files)
     }
 
     /// Lists the folder and stats each record file: `readdir` and `fstatat` relative to the
-    /// folder, no string per name. Temporary files of atomic writes and editor backups do not end
-    /// in `.json`; hidden files are skipped.
-    public static func snapshot(of recordsPath: String) throws(AgentError) -> Snapshot {
-        let now = FileSystem.nowNs()
+    /// folder, no string per name; hands them to `batch` `batchSize` at a time (the last batch
+    /// may be smaller). Temporary files of atomic writes and editor backups do not end in
+    /// `.json`; hidden files are skipped.
+    static func list(_ recordsPath: String, batchSize: Int,
+                     _ batch: ([(key: StatIndex.Key, stat: FileSystem.Stat)]) -> Void) throws(AgentError) {
         guard let dir = opendir(recordsPath) else { throw .io(path: recordsPath, operation: "list", errno: errno) }
         defer { closedir(dir) }
         let dirFD = dirfd(dir)
         var files: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
+        files.reserveCapacity(batchSize)
         while let entry = readdir(dir) {
             // The name lives in the directory stream's buffer until the next `readdir`.
             let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
@@ -72,8 +97,12 @@ public struct Scanner {
             guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E,
                   let stat = FileSystem.statFile(dirFD: dirFD, name: name), stat.isRegular else { continue }
             files.append((StatIndex.Key(UnsafeRawBufferPointer(start: name, count: len - 5)), stat))
+            if files.count == batchSize {
+                batch(files)
+                files.removeAll(keepingCapacity: true)
+            }
         }
-        return Snapshot(takenNs: now, files: files)
+        if !files.isEmpty { batch(files) }
     }
 
     /// Scans and updates `index` in place, from `snapshot` when given (taken since the last
@@ -88,10 +117,10 @@ public struct Scanner {
     /// should the push stop before). When a file went missing, new files are read here as
     /// without `deferNew`: one of them may be a record renamed away from its name, which must
     /// be known as invalid before the missing one is taken for a delete.
-    public func scan(_ index: inout StatIndex, snapshot: Snapshot? = nil, deferNew: Bool = false) throws(AgentError) -> ScanReport {
+    func scan(_ index: inout StatIndex, snapshot: (any FileListing)? = nil, deferNew: Bool = false) throws(AgentError) -> ScanReport {
         var report = ScanReport()
-        let snapshot = if let snapshot { snapshot } else { try Self.snapshot(of: store.recordsPath) }
-        let now = snapshot.takenNs
+        let listing: any FileListing = if let snapshot { snapshot } else { try Self.snapshot(of: store.recordsPath) }
+        let now = listing.takenNs
         report.takenNs = now
 
         // Entries with a working file that the folder must show; when it shows them all (the
@@ -101,29 +130,36 @@ public struct Scanner {
         var deferred = 0
         // Room for every file at once: a table grown step by step holds its old and new
         // storage together at each step (the first scan of a large store sets every entry).
-        if snapshot.files.count > index.entries.count { index.entries.reserveCapacity(snapshot.files.count) }
-        for (key, stat) in snapshot.files {
-            report.filesSeen += 1
-            let unchanged = index.entries.withEntry(key) { cached -> Bool in
-                guard let cached, cached.pointee.hasWorkingFile else { return false }
-                matched += 1
-                return cached.pointee.size >= 0 && cached.pointee.size == stat.size && cached.pointee.mtimeNs == stat.mtimeNs
-                    && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode && !cached.pointee.isUnread
-            }
-            if unchanged { continue }
-            report.indexChanged = true
-            guard let cached = index.entries[key] else {
-                if deferNew {
-                    index.entries.set(key, StatIndex.Entry(unread: stat))
-                    deferred += 1
-                } else {
-                    report.filesRead += 1
-                    noteRead(key.text, stat: stat, takenNs: now, into: StatIndex.Entry(), in: &index, report: &report)
+        if let all = listing as? Snapshot, all.files.count > index.entries.count { index.entries.reserveCapacity(all.files.count) }
+        // Compared as they are listed (by `ScanAhead`'s thread, while this one compares).
+        var listed = 0
+        while true {
+            let batch = try listing.listed(from: listed)
+            if batch.isEmpty { break }
+            listed += batch.count
+            for (key, stat) in batch {
+                report.filesSeen += 1
+                let unchanged = index.entries.withEntry(key) { cached -> Bool in
+                    guard let cached, cached.pointee.hasWorkingFile else { return false }
+                    matched += 1
+                    return cached.pointee.size >= 0 && cached.pointee.size == stat.size && cached.pointee.mtimeNs == stat.mtimeNs
+                        && cached.pointee.ctimeNs == stat.ctimeNs && cached.pointee.inode == stat.inode && !cached.pointee.isUnread
                 }
-                continue
+                if unchanged { continue }
+                report.indexChanged = true
+                guard let cached = index.entries[key] else {
+                    if deferNew {
+                        index.entries.set(key, StatIndex.Entry(unread: stat))
+                        deferred += 1
+                    } else {
+                        report.filesRead += 1
+                        noteRead(key.text, stat: stat, takenNs: now, into: StatIndex.Entry(), in: &index, report: &report)
+                    }
+                    continue
+                }
+                report.filesRead += 1
+                noteRead(key.text, stat: stat, takenNs: now, into: cached, in: &index, report: &report)
             }
-            report.filesRead += 1
-            noteRead(key.text, stat: stat, takenNs: now, into: cached, in: &index, report: &report)
         }
 
         if matched != expected, deferred > 0 {
@@ -138,8 +174,8 @@ public struct Scanner {
         if matched != expected {
             // Some files went: find which (deletes are rare).
             var seen = Set<StatIndex.Key>()
-            seen.reserveCapacity(snapshot.files.count)
-            for file in snapshot.files { seen.insert(file.key) }
+            seen.reserveCapacity(listed)
+            for file in try listing.listed(from: 0) { seen.insert(file.key) }
             for (key, var entry) in index.entries.keyed where !seen.contains(key) && entry.hasWorkingFile {
                 report.indexChanged = true
                 entry.docHash = ""

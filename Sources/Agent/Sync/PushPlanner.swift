@@ -23,7 +23,7 @@ struct PushPlanner {
 
     /// Scans the working copy for a push (renamed files are not deletes), from `snapshot` when
     /// one was taken ahead.
-    func plan(snapshot: Scanner.Snapshot?) throws(AgentError) -> PushPlan {
+    func plan(snapshot: (any FileListing)?) throws(AgentError) -> PushPlan {
         var plan = PushPlan()
         plan.diff.scan = try writer.scanner.scan(&writer.index, snapshot: snapshot, deferNew: true)
         if plan.diff.scan.indexChanged { writer.indexDirty = true }

@@ -112,15 +112,15 @@ public final class SyncEngine {
 
     func client() throws(AgentError) -> any ProvinceAPI { try province.client() }
 
-    /// The snapshot taken while the engine was made, for its first scan; dropped once the engine
-    /// sends a change set or writes in the records folder.
+    /// The listing started while the engine was made, for its first scan; dropped once the
+    /// engine sends a change set or writes in the records folder.
     private var scanAhead: ScanAhead?
 
-    /// The snapshot taken ahead, if it is still current.
-    func takeScanAhead() throws(AgentError) -> Scanner.Snapshot? {
+    /// The listing started ahead, if it is still current (it may still be under way).
+    func takeScanAhead() throws(AgentError) -> (any FileListing)? {
         defer { scanAhead = nil }
-        guard let snapshot = try scanAhead?.snapshot(), FileSystem.nowNs() - snapshot.takenNs <= ScanAhead.maxAgeNs else { return nil }
-        return snapshot
+        guard let scanAhead, FileSystem.nowNs() - scanAhead.takenNs <= ScanAhead.maxAgeNs else { return nil }
+        return scanAhead
     }
     /// The working copy was scanned in this run.
     var scanned = false
