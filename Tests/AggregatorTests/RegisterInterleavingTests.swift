@@ -334,11 +334,32 @@ import Testing
     }
 
     /// The same push, not held, as another instance receives it.
-    func push(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, store: StoreIdentity? = nil, from principal: Principal,
-              merge: MergeService) async throws -> ChangeSetResult {
+    static func push(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, store: StoreIdentity? = nil, from principal: Principal,
+                     merge: MergeService) async throws -> ChangeSetResult {
         try await merge.applyTimed(changeSet, seal: seal, from: principal, before: { register in
             if let store { try StoreEpochs.admit(store, region: "410100", changeSet: changeSet.id, register: register) }
         }).result
+    }
+
+    /// `first` pushed on one instance (`heldPush`) and its commit held; `second` started
+    /// meanwhile, as another instance receives it; the first released once the second waits for
+    /// it. The first must be applied; returns how the second ended: its error, nil when it went
+    /// through.
+    func race(_ database: ProvinceDatabase, merge: MergeService, first: ChangeSet, seal: ChangeSetSeal? = nil, store: StoreIdentity? = nil,
+              from principal: Principal, then second: @escaping @Sendable () async throws -> Void) async throws -> (any Error)? {
+        let gate = Gate()
+        let held = heldPush(first, seal: seal, store: store, from: principal, merge: merge, gate: gate)
+        try await gate.waitUntilReached()
+        let other = Task { try await second() }
+        try await untilTheSecondWaits(database)
+        gate.open()
+        #expect(try await held.value == false, "the first push was answered as a replay")
+        do {
+            try await other.value
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// `count` new records of region 410100 and the change set that creates them.
@@ -383,19 +404,12 @@ import Testing
         _ = try await merge.apply(create, seal: head, from: bureau)
         var (a, b) = (employees("store", of: records[0], to: 4_321), employees("copy-of-store", of: records[1], to: 8_765))
         let (sealA, sealB) = (try a.sign(after: head.hash, with: key), try b.sign(after: head.hash, with: key))
-        let gate = Gate()
-        let first = heldPush(a, seal: sealA, from: bureau, merge: merge, gate: gate)
-        try await gate.waitUntilReached()
-        let second = Task { try await push(b, seal: sealB, from: bureau, merge: merge) }
-        try await untilTheSecondWaits(database)
-        gate.open()
-        #expect(try await first.value == false)
-        await #expect {
-            _ = try await second.value
-        } throws: { error in
-            guard case .brokenChain(let message) = error as? ServiceError else { return false }
-            return message.contains("follows change set create") && message.contains("a fork")
+        let signedB = b
+        let refused = try await race(database, merge: merge, first: a, seal: sealA, from: bureau) {
+            _ = try await Self.push(signedB, seal: sealB, from: bureau, merge: merge)
         }
+        guard case .brokenChain(let message)? = refused as? ServiceError else { Issue.record("the fork was not refused: \(String(describing: refused))"); return }
+        #expect(message.contains("follows change set create") && message.contains("a fork"), "\(message)")
         let uscc = records[1]["uscc"]!.stringValue!
         #expect(try await database.read { try $0.history(of: uscc) }.map(\.revision) == [1], "the fork's edit was merged")
         let chain = try await database.read { register in try register.lastLink(of: .token(bureau.tokenId!)) }
@@ -419,19 +433,12 @@ import Testing
         let (records, _) = created(2, seed: 61)
         var (a, b) = (creating("store", records[0...0]), creating("copy-of-store", records[1...1]))
         let (sealA, sealB) = (try a.sign(after: "", with: key), try b.sign(after: "", with: key))
-        let gate = Gate()
-        let first = heldPush(a, seal: sealA, from: bureau, merge: merge, gate: gate)
-        try await gate.waitUntilReached()
-        let second = Task { try await push(b, seal: sealB, from: bureau, merge: merge) }
-        try await untilTheSecondWaits(database)
-        gate.open()
-        #expect(try await first.value == false)
-        await #expect {
-            _ = try await second.value
-        } throws: { error in
-            guard case .brokenChain(let message) = error as? ServiceError else { return false }
-            return message.contains("starts a new chain, but the province has accepted change sets signed with this token's key before")
+        let signedB = b
+        let refused = try await race(database, merge: merge, first: a, seal: sealA, from: bureau) {
+            _ = try await Self.push(signedB, seal: sealB, from: bureau, merge: merge)
         }
+        guard case .brokenChain(let message)? = refused as? ServiceError else { Issue.record("the second chain start was not refused: \(String(describing: refused))"); return }
+        #expect(message.contains("starts a new chain, but the province has accepted change sets signed with this token's key before"), "\(message)")
         #expect(try await database.read { try $0.record(records[1]["uscc"]!.stringValue!) } == nil, "the copy's change set was merged")
         await database.close()
     }
@@ -447,22 +454,12 @@ import Testing
         let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
         let (_, create) = created(1, seed: 67)
         let pushing = StoreIdentity(epoch: String(repeating: "d4", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1)
-        let gate = Gate()
-        let first = heldPush(create, store: pushing, from: bureau, merge: merge, gate: gate)
-        try await gate.waitUntilReached()
-        let reconcile = Task {
-            try await StoreEpochs(database: database).register(StoreRegistrationRequest(epoch: String(repeating: "e5", count: 16), replaces: nil,
-                                                                                        cursor: 0, sequence: 0), region: "410100")
+        let refused = try await race(database, merge: merge, first: create, store: pushing, from: bureau) {
+            _ = try await StoreEpochs(database: database).register(StoreRegistrationRequest(epoch: String(repeating: "e5", count: 16), replaces: nil,
+                                                                                            cursor: 0, sequence: 0), region: "410100")
         }
-        try await untilTheSecondWaits(database)
-        gate.open()
-        #expect(try await first.value == false)
-        await #expect {
-            _ = try await reconcile.value
-        } throws: { error in
-            guard case .conflict(let message) = error as? ServiceError else { return false }
-            return message.contains("the province knows store epoch \(pushing.epoch)")
-        }
+        guard case .conflict(let message)? = refused as? ServiceError else { Issue.record("the reconcile was not refused: \(String(describing: refused))"); return }
+        #expect(message.contains("the province knows store epoch \(pushing.epoch)"), "\(message)")
         #expect(try await StoreEpochs(database: database).registration(region: "410100")?.epoch == pushing.epoch)
         await database.close()
     }
@@ -481,16 +478,10 @@ import Testing
         let (a, b) = (creating("from-the-first", records[0...0]), creating("from-the-second", records[1...1]))
         let (firstStore, secondStore) = (StoreIdentity(epoch: String(repeating: "a1", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1),
                                          StoreIdentity(epoch: String(repeating: "b2", count: 16), cursor: 0, sequence: 1, changeSetSequence: 1))
-        let gate = Gate()
-        let first = heldPush(a, store: firstStore, from: bureau, merge: merge, gate: gate)
-        try await gate.waitUntilReached()
-        let second = Task { try await push(b, store: secondStore, from: bureau, merge: merge) }
-        try await untilTheSecondWaits(database)
-        gate.open()
-        #expect(try await first.value == false)
-        await #expect {
-            _ = try await second.value
-        } throws: { error in (error as? StoreIdentityConflict)?.reason == .newStore }
+        let refused = try await race(database, merge: merge, first: a, store: firstStore, from: bureau) {
+            _ = try await Self.push(b, store: secondStore, from: bureau, merge: merge)
+        }
+        #expect((refused as? StoreIdentityConflict)?.reason == .newStore, "\(String(describing: refused))")
         #expect(try await StoreEpochs(database: database).registration(region: "410100")?.epoch == firstStore.epoch)
         let uscc = records[1]["uscc"]!.stringValue!
         #expect(try await database.read { try $0.record(uscc) } == nil, "the second store's record was merged")
@@ -510,19 +501,13 @@ import Testing
         let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
         let (records, create) = created(2, seed: 59)
         let epoch = String(repeating: "c3", count: 16)
-        _ = try await push(create, store: StoreIdentity(epoch: epoch, cursor: 0, sequence: 1, changeSetSequence: 1), from: bureau, merge: merge)
+        _ = try await Self.push(create, store: StoreIdentity(epoch: epoch, cursor: 0, sequence: 1, changeSetSequence: 1), from: bureau, merge: merge)
         let (a, b) = (employees("store-2", of: records[0], to: 4_321), employees("copy-2", of: records[1], to: 8_765))
         let both = StoreIdentity(epoch: epoch, cursor: 0, sequence: 2, changeSetSequence: 2)
-        let gate = Gate()
-        let first = heldPush(a, store: both, from: bureau, merge: merge, gate: gate)
-        try await gate.waitUntilReached()
-        let second = Task { try await push(b, store: both, from: bureau, merge: merge) }
-        try await untilTheSecondWaits(database)
-        gate.open()
-        #expect(try await first.value == false)
-        await #expect {
-            _ = try await second.value
-        } throws: { error in (error as? StoreIdentityConflict)?.reason == .sequenceReused }
+        let refused = try await race(database, merge: merge, first: a, store: both, from: bureau) {
+            _ = try await Self.push(b, store: both, from: bureau, merge: merge)
+        }
+        #expect((refused as? StoreIdentityConflict)?.reason == .sequenceReused, "\(String(describing: refused))")
         let known = try await StoreEpochs(database: database).registration(region: "410100")
         #expect(known?.lastChangeSet == "store-2" && known?.lastChangeSetSequence == 2)
         let uscc = records[1]["uscc"]!.stringValue!
