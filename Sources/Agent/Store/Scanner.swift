@@ -72,6 +72,7 @@ public struct Scanner {
         }
     }
 
+    /// The stat of every record file of `recordsPath` now (see `list`).
     public static func snapshot(of recordsPath: String) throws(AgentError) -> Snapshot {
         let now = FileSystem.nowNs()
         var files: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
@@ -82,7 +83,10 @@ public struct Scanner {
     /// Lists the folder and stats each record file: `readdir` and `fstatat` relative to the
     /// folder, no string per name; hands them to `batch` `batchSize` at a time (the last batch
     /// may be smaller). Temporary files of atomic writes and editor backups do not end in
-    /// `.json`; hidden files are skipped.
+    /// `.json`; hidden files are skipped. A listing cut short by an error (a network file system
+    /// that fails mid-way) or a file that cannot be stat'ed throws, naming the folder or file:
+    /// the records not listed would otherwise look deleted. A file gone between the listing
+    /// and its stat (an editor's save, a `mv`) is left out, as if listed a moment later.
     static func list(_ recordsPath: String, batchSize: Int,
                      _ batch: ([(key: StatIndex.Key, stat: FileSystem.Stat)]) -> Void) throws(AgentError) {
         guard let dir = opendir(recordsPath) else { throw .io(path: recordsPath, operation: "list", errno: errno) }
@@ -90,12 +94,22 @@ public struct Scanner {
         let dirFD = dirfd(dir)
         var files: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
         files.reserveCapacity(batchSize)
-        while let entry = readdir(dir) {
+        while true {
+            // nil at the end and on an error, which only errno tells apart.
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw .io(path: recordsPath, operation: "list", errno: errno) }
+                break
+            }
             // The name lives in the directory stream's buffer until the next `readdir`.
             let name = (UnsafeRawPointer(entry) + MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self)
             let len = strlen(name)
-            guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E,
-                  let stat = FileSystem.statFile(dirFD: dirFD, name: name), stat.isRegular else { continue }
+            guard len > 5, strcmp(name + len - 5, ".json") == 0, name[0] != 0x2E else { continue }
+            guard let stat = FileSystem.statFile(dirFD: dirFD, name: name) else {
+                if errno == ENOENT { continue }
+                throw .io(path: recordsPath + "/" + String(cString: name), operation: "stat", errno: errno)
+            }
+            guard stat.isRegular else { continue }
             files.append((StatIndex.Key(UnsafeRawBufferPointer(start: name, count: len - 5)), stat))
             if files.count == batchSize {
                 batch(files)

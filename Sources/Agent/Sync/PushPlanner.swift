@@ -39,7 +39,7 @@ struct PushPlanner {
     /// Hands each record change of `plan` to `emit` with the base it was diffed against, in
     /// credit-code order, without holding them all (a first push of a large store seals as it
     /// goes). Adds the invalid files and the held records to `plan.diff`. A new file the scan
-    /// left unread (`ScanReport.deferred`) is read, validated and noted in the index here, once.
+    /// left unread (`StatIndex.Entry.isUnread`) is read, validated and noted in the index here, once.
     /// (The base is nil for a new record, and not given for a delete.)
     func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??) throws(AgentError) -> Void) throws(AgentError) {
         let inHeldSet = plan.inHeldSet
