@@ -69,13 +69,14 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
 /// Starts `command` (an absolute path, then its arguments) in the background with exactly
 /// `environment`: standard input from /dev/null, standard output and error into the files given
 /// (replaced), no other descriptor of the test. Returns its pid, for `waitpid`.
-func spawn(_ command: [String], environment: [String: String], stdout: String, stderr: String) throws -> pid_t {
+/// `appendStderr`: stderr is appended to (several processes, or restarts, sharing one log).
+func spawn(_ command: [String], environment: [String: String], stdout: String, stderr: String, appendStderr: Bool = false) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | (appendStderr ? O_APPEND : O_TRUNC), 0o644)
     try closeInheritedDescriptors(&actions)
     let argv: [UnsafeMutablePointer<CChar>?] = command.map { strdup($0) } + [nil]
     let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -200,7 +201,8 @@ final class AggregatorProcess: @unchecked Sendable {
         // Standard output to a file of its own (instances sharing a folder each have one): a
         // pipe nobody reads after the start would block a server that writes more.
         let out = folder + "/serve-\(UUID().uuidString.prefix(8)).out"
-        pid = try spawn(command, environment: environment, stdout: out, stderr: folder + "/serve.log")
+        // One log for every instance and restart in the folder, each line appended whole.
+        pid = try spawn(command, environment: environment, stdout: out, stderr: folder + "/serve.log", appendStderr: true)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             let seen = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""

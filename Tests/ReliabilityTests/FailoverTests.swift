@@ -120,9 +120,15 @@ import Testing
         // Every bureau synced again soon after the promotion.
         for (n, seconds) in backAfterPromotion.values.enumerated() {
             let after = try #require(seconds, "\(regions[n]) never synced after the promotion: \(lastFailure.values[n])")
-            #expect(after <= 30, "\(regions[n]) synced again \(after) s after the promotion")
+            #expect(after <= 30, "\(regions[n]) synced again \(after) s after the promotion; \(failedSyncs.values[n]) syncs refused, the last: \(lastFailure.values[n])")
         }
         let slowest = backAfterPromotion.values.compactMap { $0 }.max() ?? 0
+        if slowest > 30 {
+            // What the instances said meanwhile (both append to one log).
+            let log = (try? String(contentsOfFile: first.folder + "/serve.log", encoding: .utf8)) ?? ""
+            let said = log.split(separator: "\n").filter { !$0.contains(" info ") }.suffix(80).joined(separator: "\n")
+            print("FailoverTests: promoted at \(promotedAt.values[0].map { "\($0)" } ?? "?"); the instances' log, warnings and errors:\n\(said)")
+        }
 
         // A last sync each, then every record as its bureau holds it, each edit in the promoted
         // register's history once and in order: nothing acknowledged lost, nothing applied twice.
