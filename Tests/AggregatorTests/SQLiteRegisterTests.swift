@@ -1,0 +1,25 @@
+@testable import Aggregator
+@testable import EndToEndSupport
+import Foundation
+import GRDB
+import Testing
+
+/// How `SQLiteRegister` opens its connections.
+@Suite struct SQLiteRegisterTests {
+    let temporary = TemporaryFolder("sqlite-register")
+
+    /// The writer keeps 64 MB of pages and its statement journals in memory; readers keep
+    /// SQLite's defaults (2 MB, large sorts in temporary files).
+    @Test func theWriterKeepsItsPagesAndStatementJournalsInMemoryAndReadersDoNot() throws {
+        let database = try ProvinceDatabase(path: temporary.path + "/province.sqlite")
+        let pool = try database.pool
+        let writer = try pool.write { db in
+            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA temp_store"))
+        }
+        #expect(writer.0 == -65536 && writer.1 == 2, "writer: cache_size \(writer.0 ?? 0), temp_store \(writer.1 ?? 0)")
+        let reader = try pool.read { db in
+            (try Int.fetchOne(db, sql: "PRAGMA cache_size"), try Int.fetchOne(db, sql: "PRAGMA temp_store"))
+        }
+        #expect(reader.0 == -2000 && reader.1 == 0, "reader: cache_size \(reader.0 ?? 0), temp_store \(reader.1 ?? 0)")
+    }
+}
