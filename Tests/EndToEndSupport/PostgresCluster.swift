@@ -122,12 +122,29 @@ final class PostgresCluster: Sendable {
         return pid
     }
 
-    /// Kills the server with SIGKILL, the postmaster and every backend at once (pg_ctl starts
-    /// the postmaster as the leader of a process group of its own): a machine that died,
-    /// nothing flushed, no connection closed politely.
+    /// Kills the server with SIGKILL, the postmaster and every process it started at once: a
+    /// machine that died, nothing flushed, no connection closed politely. (PostgreSQL makes each
+    /// child the leader of a process group of its own, so killing the postmaster's group would
+    /// kill the postmaster alone and leave its backends to notice and end one by one.) The
+    /// postmaster is stopped first, so that it starts no child between the look and the kill.
     func kill() throws {
         let pid = try postmaster()
-        guard Glibc.kill(-pid, SIGKILL) == 0 else { throw HarnessError("kill -KILL -\(pid): \(String(cString: strerror(errno)))") }
+        guard Glibc.kill(pid, SIGSTOP) == 0 else { throw HarnessError("kill -STOP \(pid): \(String(cString: strerror(errno)))") }
+        let children = Self.children(of: pid)
+        guard Glibc.kill(pid, SIGKILL) == 0 else { throw HarnessError("kill -KILL \(pid): \(String(cString: strerror(errno)))") }
+        for child in children { _ = Glibc.kill(child, SIGKILL) }
+    }
+
+    /// The processes whose parent is `parent` (from /proc/PID/stat: the field after the state,
+    /// which follows the command name in parentheses).
+    static func children(of parent: pid_t) -> [pid_t] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return names.compactMap { name -> pid_t? in
+            guard let pid = pid_t(name), let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == parent ? pid : nil
+        }
     }
 
     /// Promotes a standby to a primary (`pg_ctl promote`, waiting until it takes writes).
