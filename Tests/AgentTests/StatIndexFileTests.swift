@@ -4,8 +4,9 @@ import Foundation
 import Testing
 
 /// `.esync/index` on disk: a save appends only what changed, removals included; a load gives
-/// back what was saved; a torn append (a crash mid-write) loses only the torn line, and the
-/// next save cuts it off; a file grown by more than half its entries is rewritten whole.
+/// back what was saved; a torn append (a crash mid-write) loses only the torn record, and the
+/// next save cuts it off; a file grown by more than half its entries is rewritten whole; an
+/// index an earlier version wrote as text is read, and rewritten in records by the next save.
 @Suite struct StatIndexFileTests {
     let temporary = TemporaryFolder("index")
     var path: String { temporary.path + "/index" }
@@ -78,23 +79,31 @@ import Testing
         #expect(try StatIndex.load(from: path) == reader)
     }
 
-    @Test func aTornAppendLosesOnlyItsLineAndIsCutOffByTheNextSave() throws {
+    @Test func aTornAppendLosesOnlyItsRecordAndIsCutOffByTheNextSave() throws {
         var index = StatIndex()
         for n in 0..<10 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
-        // A crash in the middle of an append: half a line, no newline.
+        let whole = try fileSize()
+        // A crash in the middle of an append: the first 30 bytes of a record.
+        var record: [UInt8] = []
+        var changed = Self.entry(3)
+        changed.baseRevision = 777
+        withUnsafePointer(to: changed) { StatIndex.appendRecord(StatIndex.Key(Self.name(3)), $0, to: &record) }
         let handle = try #require(FileHandle(forWritingAtPath: path))
         handle.seekToEndOfFile()
-        handle.write(Data("91410100000000000\t12\t3".utf8))
+        handle.write(Data(record.prefix(30)))
         try handle.close()
 
         var loaded = try StatIndex.load(from: path)
         #expect(loaded == index)
         loaded.entries[Self.name(1)]?.baseRevision = 42
         try loaded.save(to: path)
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(!text.contains("\t12\t39"), "the torn line was cut off before appending")
-        #expect(try StatIndex.load(from: path).entries[Self.name(1)]?.baseRevision == 42)
+        // The append started where the torn record did: one whole record more, none torn.
+        let appended = try fileSize() - whole
+        #expect(appended < record.count + 20, "\(appended) bytes appended")
+        let again = try StatIndex.load(from: path)
+        #expect(again.entries[Self.name(1)]?.baseRevision == 42 && again.entries[Self.name(3)]?.baseRevision == 3)
+        #expect(again == loaded)
     }
 
     @Test func aFileGrownByHalfItsEntriesIsRewrittenWhole() throws {
@@ -154,39 +163,67 @@ import Testing
         }
     }
 
-    /// A line with a field too many or too few is named in the error (and the index rebuilt).
-    @Test func aLineWithTheWrongFieldsIsNamed() throws {
+    /// A damaged record (its frame, its flags, a hash of no known kind) is named in the error
+    /// (and the index rebuilt).
+    @Test func aDamagedRecordIsNamed() throws {
         var index = StatIndex()
-        for n in 0..<3 { index.entries[Self.name(n)] = Self.entry(n) }
-        let good = String(decoding: index.serialized(), as: UTF8.self)
-        for damage in ["\t7", ""] {
-            var lines = good.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            if damage.isEmpty { lines[2] = lines[2].split(separator: "\t").dropLast().joined(separator: "\t") } else { lines[2] += damage }
-            try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        // Credit codes, and every base a hash of its own: records of one length.
+        for (name, n) in [(1, 1), (2, 3), (4, 5)] { index.entries[Self.name(name)] = Self.entry(n) }
+        let good = index.serialized()
+        let header = StatIndex.header.utf8.count + 1
+        let length = (good.count - header) / 3
+        // The second record: its end byte, its flags, its document hash's kind.
+        for offset in [2 * length - 1, length, length + 1 + 18 + 40] {
+            var bytes = good
+            bytes[header + offset] = 0x7F
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
             #expect {
                 _ = try StatIndex.load(from: path)
             } throws: { error in
                 guard case AgentError.corruptState(let where_, let reason) = error else { return false }
-                return where_ == path && reason.contains("line 3")
+                return where_ == path && reason.contains("record 2 (byte \(header + length))")
             }
         }
+    }
+
+    /// An index written as text by an earlier version (header `esync-index 2`) gives the same
+    /// entries, and the next save writes it whole as records.
+    @Test func anIndexAnEarlierVersionWroteAsTextIsReadAndRewritten() throws {
+        var index = StatIndex()
+        for n in 0..<40 { index.entries[Self.name(n)] = Self.entry(n, invalid: n == 5) }
+        index.entries[Self.name(6)]?.docHash = Scanner.unreadHash
+        var text = StatIndex.textHeader + "\n"
+        for n in 0..<40 {
+            let e = index.entries[Self.name(n)]!
+            text += [Self.name(n), "\(e.size)", "\(e.mtimeNs)", "\(e.ctimeNs)", "\(Int64(bitPattern: e.inode))", e.docHash, e.baseHash, "\(e.baseRevision)"]
+                .joined(separator: "\t") + "\n"
+        }
+        text += Self.name(7) + "\n"  // a removal
+        index.entries[Self.name(7)] = nil
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        var loaded = try StatIndex.load(from: path)
+        #expect(loaded == index)
+        try loaded.save(to: path)
+        let bytes = try FileSystem.read(path)
+        #expect(bytes.starts(with: Array((StatIndex.header + "\n").utf8)) && bytes.count == index.serialized().count)
+        #expect(try StatIndex.load(from: path) == index)
     }
 
     /// An append larger than a piece (a megabyte) is written in pieces at the right offsets.
     @Test func anAppendOfManyEntriesIsWrittenInPiecesAndReadBack() throws {
         var index = StatIndex()
-        for n in 0..<20_000 { index.entries[Self.name(n)] = Self.entry(n) }
+        for n in 0..<30_000 { index.entries[Self.name(n)] = Self.entry(n) }
         try index.save(to: path)
         let whole = try fileSize()
-        for n in stride(from: 0, to: 18_000, by: 2) { index.entries[Self.name(n)]?.baseRevision = Int64(500_000 + n) }
+        for n in stride(from: 0, to: 28_000, by: 2) { index.entries[Self.name(n)]?.baseRevision = Int64(500_000 + n) }
         index.entries[Self.name(7)] = nil
         try index.save(to: path)
-        // 9,000 lines of about 140 bytes and a removal: appended (under half the entries), in
+        // 14,000 records of about 95 bytes and a removal: appended (under half the entries), in
         // two pieces.
         #expect(try fileSize() - whole > 1 << 20)
         #expect(try fileSize() < whole * 2)
         let loaded = try StatIndex.load(from: path)
-        #expect(loaded == index && loaded.entries.count == 19_999)
-        #expect(loaded.entries[Self.name(17_998)]?.baseRevision == 517_998 && loaded.entries[Self.name(7)] == nil)
+        #expect(loaded == index && loaded.entries.count == 29_999)
+        #expect(loaded.entries[Self.name(27_998)]?.baseRevision == 527_998 && loaded.entries[Self.name(7)] == nil)
     }
 }

@@ -2,9 +2,10 @@
 import Glibc
 #endif
 
-/// The file format of `.esync/index`: a header line, then per entry a line of eight tab-separated
-/// fields (name, size, mtime, ctime, inode, document hash, base hash, base revision); a line with
-/// the name only removes the entry. Later lines win, so a save may append instead of rewriting.
+/// The file format of `.esync/index`: a header line (`header`), then a binary record per entry
+/// (`RecordReader` says how one is laid out), or per removed entry. Later records win, so a
+/// save may append instead of rewriting. An index written as text by an earlier version
+/// (`textHeader`) is read, and written whole in this form by the next save.
 extension StatIndex {
     public static func load(from path: String) throws(AgentError) -> StatIndex {
         guard let before = FileSystem.statFile(path) else { return StatIndex() }
@@ -16,77 +17,51 @@ extension StatIndex {
     }
 
     static func parse(_ bytes: [UInt8], path: String) throws(AgentError) -> StatIndex {
-        var index = StatIndex()
-        let header = Array((Self.header + "\n").utf8)
-        guard bytes.starts(with: header) else { throw .corruptState(path: path, reason: "not an esync index (it will be rebuilt)") }
-        // One pass over the bytes, no intermediate arrays: the index of a large store has a
-        // line per record and is read by every command (`memchr` finds the line ends and tabs).
-        return try bytes.withUnsafeBufferPointer { (buffer) throws(AgentError) -> StatIndex in
-            guard let base = buffer.baseAddress else { return index }
-            var position = header.count
-            var line = 1
-            var lines = 0
-            index.entries.reserveCapacity(buffer.count / 180)
-            // The start of each of a line's 8 fields, and the line's end as a 9th.
-            var starts: (Int, Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0, 0)
-            while position < buffer.count {
-                // An append cut off by a crash has no line end: the entries it had are re-read by
-                // the next scan.
-                guard let newline = memchr(base + position, 0x0A, buffer.count - position) else { break }
-                let end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
-                line += 1
-                defer { position = end + 1 }
-                if end == position { continue }
-                lines += 1
-                let fieldCount = withUnsafeMutableBytes(of: &starts) { raw -> Int in
-                    let starts = raw.bindMemory(to: Int.self)
-                    var count = 1
-                    var at = position
-                    starts[0] = at
-                    while count < 8, let tab = memchr(base + at, 0x09, end - at) {
-                        at = base.distance(to: tab.assumingMemoryBound(to: UInt8.self)) + 1
-                        starts[count] = at
-                        count += 1
-                    }
-                    if count == 8, memchr(base + at, 0x09, end - at) != nil { return 9 }  // too many
-                    starts[count] = end + 1
-                    return count
-                }
-                func field(_ k: Int) -> UnsafeBufferPointer<UInt8> {
-                    withUnsafeBytes(of: starts) { raw in
-                        let s = raw.load(fromByteOffset: k * 8, as: Int.self), e = raw.load(fromByteOffset: (k + 1) * 8, as: Int.self) - 1
-                        return UnsafeBufferPointer(start: base + s, count: e - s)
-                    }
-                }
-                let key = Key(UnsafeRawBufferPointer(field(0)))
-                if fieldCount == 1 {
-                    // An appended removal.
-                    index.entries.load(key, nil)
-                    continue
-                }
-                guard fieldCount == 8, let size = Int64(ascii: field(1)), let mtime = Int64(ascii: field(2)),
-                      let ctime = Int64(ascii: field(3)), let inode = Int64(ascii: field(4)), let revision = Int64(ascii: field(7))
-                else { throw .corruptState(path: path, reason: "line \(line) is damaged (it will be rebuilt)") }
-                var entry = Entry()
-                entry.size = size
-                entry.mtimeNs = mtime
-                entry.ctimeNs = ctime
-                entry.inode = UInt64(bitPattern: inode)
-                entry.doc = PackedHash(field(5))
-                entry.base = PackedHash(field(6))
-                entry.baseRevision = revision
-                index.entries.load(key, entry)
-            }
-            index.supersededLines = lines - index.entries.count
-            index.fileLength = position
+        if bytes.starts(with: Array((Self.textHeader + "\n").utf8)) {
+            // An index as an earlier version wrote it: read, and written whole in this
+            // version's form by the next save.
+            var index = try parseText(bytes, path: path)
+            index.fileLength = 0
             return index
         }
+        let header = Array((Self.header + "\n").utf8)
+        guard bytes.starts(with: header) else { throw .corruptState(path: path, reason: "not an esync index (it will be rebuilt)") }
+        var index = StatIndex()
+        // (`withUnsafeBytes` throws untyped errors: the damage comes out as a value.)
+        let damaged = bytes.withUnsafeBytes { buffer -> (record: Int, byte: Int)? in
+            var reader = RecordReader(bytes: buffer, position: header.count)
+            var records = 0
+            index.entries.reserveCapacity(buffer.count / 100)
+            while reader.position < buffer.count {
+                let start = reader.position
+                records += 1
+                switch reader.next() {
+                case .torn:
+                    // An append cut off by a crash: the entries it had are re-read by the next
+                    // scan, and the next save writes from here.
+                    index.supersededLines = records - 1 - index.entries.count
+                    index.fileLength = start
+                    return nil
+                case .damaged:
+                    return (records, start)
+                case .removal(let key):
+                    index.entries.load(key, nil)
+                case .entry(let key, let entry):
+                    index.entries.load(key, entry)
+                }
+            }
+            index.supersededLines = records - index.entries.count
+            index.fileLength = reader.position
+            return nil
+        }
+        if let damaged { throw .corruptState(path: path, reason: "record \(damaged.record) (byte \(damaged.byte)) is damaged (it will be rebuilt)") }
+        return index
     }
 
-    /// The whole file: the header, then a line per entry.
+    /// The whole file: the header, then a record per entry.
     public func serialized() -> [UInt8] {
         var whole: [UInt8] = []
-        whole.reserveCapacity(entries.count * 190)
+        whole.reserveCapacity(entries.count * 100)
         pieces { piece in whole += piece }
         return whole
     }
@@ -97,7 +72,7 @@ extension StatIndex {
         var out: [UInt8] = Array((Self.header + "\n").utf8)
         out.reserveCapacity(1 << 20)
         try entries.forEach(where: { _ in true }) { (key, entry) throws(E) in
-            Self.appendLine(key, entry, to: &out)
+            Self.appendRecord(key, entry, to: &out)
             if out.count >= 1 << 20 - 512 {
                 try emit(out)
                 out.removeAll(keepingCapacity: true)
@@ -106,32 +81,23 @@ extension StatIndex {
         try emit(out)
     }
 
-    /// The line of one entry.
-    static func appendLine(_ key: Key, _ e: UnsafePointer<Entry>, to out: inout [UInt8]) {
-        // Digits straight into the buffer: `String(n)` per number was a fifth of a 1 % sync.
-        func number(_ n: Int64) {
-            var magnitude = n.magnitude
-            if n < 0 { out.append(UInt8(ascii: "-")) }
-            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, last first
-            let count = withUnsafeMutableBytes(of: &digits) { raw -> Int in
-                var k = 0
-                repeat {
-                    raw[k] = UInt8(48 + magnitude % 10)
-                    magnitude /= 10
-                    k += 1
-                } while magnitude > 0
-                return k
-            }
-            withUnsafeBytes(of: &digits) { raw in for k in stride(from: count - 1, through: 0, by: -1) { out.append(raw[k]) } }
+    /// The record of one entry.
+    static func appendRecord(_ key: Key, _ e: UnsafePointer<Entry>, to out: inout [UInt8]) {
+        out.append(key.isCode ? 0 : RecordReader.nameKey)
+        key.appendRecordKey(to: &out)
+        for n in [e.pointee.size, e.pointee.mtimeNs, e.pointee.ctimeNs, Int64(bitPattern: e.pointee.inode), e.pointee.baseRevision] {
+            withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
         }
-        key.append(to: &out); out.append(0x09)
-        number(e.pointee.size); out.append(0x09)
-        number(e.pointee.mtimeNs); out.append(0x09)
-        number(e.pointee.ctimeNs); out.append(0x09)
-        number(Int64(bitPattern: e.pointee.inode)); out.append(0x09)
-        e.pointee.doc.append(to: &out); out.append(0x09)
-        e.pointee.base.append(to: &out); out.append(0x09)
-        number(e.pointee.baseRevision); out.append(0x0A)
+        e.pointee.doc.appendRecordHash(to: &out, sameAs: nil)
+        e.pointee.base.appendRecordHash(to: &out, sameAs: e.pointee.doc)
+        out.append(RecordReader.end)
+    }
+
+    /// The record that removes `key`'s entry.
+    static func appendRemoval(_ key: Key, to out: inout [UInt8]) {
+        out.append(RecordReader.removal | (key.isCode ? 0 : RecordReader.nameKey))
+        key.appendRecordKey(to: &out)
+        out.append(RecordReader.end)
     }
 
     /// Appends the entries changed since the file was loaded or saved (a line per entry; a line
@@ -151,10 +117,10 @@ extension StatIndex {
                 let saving = entries  // (not `self` in the closure: it is mutating)
                 let appended = try FileSystem.append(path, at: fileLength, expectingInode: fileInode) { (write) throws(AgentError) in
                     var out: [UInt8] = []
-                    out.reserveCapacity(min(changed * 190 + removed.count * 20, 1 << 20))
-                    for key in removed { key.append(to: &out); out.append(0x0A) }
+                    out.reserveCapacity(min(changed * 130 + removed.count * 24, 1 << 20))
+                    for key in removed { Self.appendRemoval(key, to: &out) }
                     try saving.forEachChanged { (key, entry) throws(AgentError) in
-                        Self.appendLine(key, entry, to: &out)
+                        Self.appendRecord(key, entry, to: &out)
                         if out.count >= 1 << 20 - 512 {
                             try write(out)
                             length += out.count
@@ -186,26 +152,154 @@ extension StatIndex {
     }
 }
 
-extension Int64 {
-    init?(ascii bytes: UnsafeBufferPointer<UInt8>) {
-        var k = 0
-        let negative = bytes.first == UInt8(ascii: "-")
-        if negative { k = 1 }
-        // Up to 18 digits cannot overflow; more are checked.
-        guard bytes.count > k, bytes.count - k <= 19 else { return nil }
-        var value: UInt64 = 0
-        while k < bytes.count {
-            let digit = bytes[k] &- 48
-            guard digit <= 9 else { return nil }
-            value = value &* 10 &+ UInt64(digit)
-            k += 1
+extension StatIndex {
+    /// One record of the index file, read from `position` on. A record is:
+    ///
+    /// | bytes | what |
+    /// |---|---|
+    /// | 1 | flags: `removal` (the entry is removed), `nameKey` (the key is a name, not a credit code) |
+    /// | 18, or 2 + n | the key: a credit code's 18 bytes, or a name's length (little-endian) and UTF-8 bytes |
+    /// | 5 × 8 | (an entry only) size, mtime, ctime, inode, base revision, little-endian |
+    /// | 1 + … | (an entry only) the document's hash: `noHash`; `hexHash` and its 32 bytes; `textHash` and a length (2) and UTF-8 bytes (an invalid file's `!reason`, `?` unread) |
+    /// | 1 + … | (an entry only) the base's hash, the same way, or `sameHash` (the document's) |
+    /// | 1 | `end`, which frames the record |
+    ///
+    /// Numbers are read as they are stored: no text to parse on every command.
+    struct RecordReader {
+        static let removal: UInt8 = 0x01, nameKey: UInt8 = 0x02
+        static let noHash: UInt8 = 0, hexHash: UInt8 = 1, sameHash: UInt8 = 2, textHash: UInt8 = 3
+        static let end: UInt8 = 0x0A
+
+        enum Record {
+            case entry(Key, Entry)
+            case removal(Key)
+            /// The file ends inside the record: an append cut short.
+            case torn
+            /// The record does not read as one.
+            case damaged
         }
-        if negative {
-            guard value <= UInt64(Int64.max) + 1 else { return nil }
-            self = Int64(truncatingIfNeeded: 0 &- value)
+
+        let bytes: UnsafeRawBufferPointer
+        var position: Int
+
+        /// The next record; `position` moves past it (not past a torn or damaged one).
+        mutating func next() -> Record {
+            var at = position
+            func has(_ count: Int) -> Bool { bytes.count - at >= count }
+            func u16() -> Int {
+                let value = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt16.self)))
+                at += 2
+                return value
+            }
+            func i64() -> Int64 {
+                let value = Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int64.self))
+                at += 8
+                return value
+            }
+            func text(_ count: Int) -> String {
+                let value = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<at + count]), as: UTF8.self)
+                at += count
+                return value
+            }
+            /// A hash, nil when the record is torn (`torn`) or the kind unknown.
+            func hash(doc: PackedHash?, torn: inout Bool) -> PackedHash? {
+                guard has(1) else { torn = true; return nil }
+                let kind = bytes[at]
+                at += 1
+                var hash = PackedHash()
+                switch kind {
+                case Self.noHash: return hash
+                case Self.sameHash: return doc
+                case Self.hexHash:
+                    guard has(32) else { torn = true; return nil }
+                    (hash.w0, hash.w1, hash.w2, hash.w3) = (UInt64(bitPattern: i64()), UInt64(bitPattern: i64()), UInt64(bitPattern: i64()), UInt64(bitPattern: i64()))
+                    return hash.isHex ? hash : nil
+                case Self.textHash:
+                    guard has(2) else { torn = true; return nil }
+                    let count = u16()
+                    guard has(count) else { torn = true; return nil }
+                    hash.other = text(count)
+                    return hash
+                default: return nil
+                }
+            }
+            guard has(1) else { return .torn }
+            let flags = bytes[at]
+            at += 1
+            guard flags & ~(Self.removal | Self.nameKey) == 0 else { return .damaged }
+            let key: Key
+            if flags & Self.nameKey != 0 {
+                guard has(2) else { return .torn }
+                let count = u16()
+                guard has(count) else { return .torn }
+                key = Key(UnsafeRawBufferPointer(rebasing: bytes[at..<at + count]))
+                at += count
+                // (A name of 18 bytes reads back as a code: keys are made from bytes either way.)
+            } else {
+                guard has(18) else { return .torn }
+                key = Key(UnsafeRawBufferPointer(rebasing: bytes[at..<at + 18]))
+                guard key.isCode else { return .damaged }
+                at += 18
+            }
+            if flags & Self.removal != 0 {
+                guard has(1) else { return .torn }
+                guard bytes[at] == Self.end else { return .damaged }
+                position = at + 1
+                return .removal(key)
+            }
+            guard has(40) else { return .torn }
+            var entry = Entry()
+            entry.size = i64()
+            entry.mtimeNs = i64()
+            entry.ctimeNs = i64()
+            entry.inode = UInt64(bitPattern: i64())
+            entry.baseRevision = i64()
+            var torn = false
+            guard let doc = hash(doc: nil, torn: &torn) else { return torn ? .torn : .damaged }
+            guard let base = hash(doc: doc, torn: &torn) else { return torn ? .torn : .damaged }
+            entry.doc = doc
+            entry.base = base
+            guard has(1) else { return .torn }
+            guard bytes[at] == Self.end else { return .damaged }
+            position = at + 1
+            return .entry(key, entry)
+        }
+    }
+}
+
+extension StatIndex.Key {
+    var isCode: Bool { if case .code = self { true } else { false } }
+
+    /// As a record of the index file holds it (see `StatIndex.RecordReader`).
+    func appendRecordKey(to out: inout [UInt8]) {
+        switch self {
+        case .code: append(to: &out)
+        case .name(let name):
+            // (A file name is at most 255 bytes; anything longer is cut to what a record holds.)
+            let bytes = Array(name.utf8.prefix(Int(UInt16.max)))
+            withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
+            out += bytes
+        }
+    }
+}
+
+extension StatIndex.PackedHash {
+    /// As a record of the index file holds it (see `StatIndex.RecordReader`); `sameAs`: the
+    /// document's hash, which a base equal to it does not repeat.
+    func appendRecordHash(to out: inout [UInt8], sameAs doc: StatIndex.PackedHash?) {
+        typealias Reader = StatIndex.RecordReader
+        if let doc, isHex, doc == self {
+            out.append(Reader.sameHash)
+        } else if isHex {
+            out.append(Reader.hexHash)
+            for word in [w0, w1, w2, w3] { withUnsafeBytes(of: word.littleEndian) { out.append(contentsOf: $0) } }
+        } else if let other, !other.isEmpty {
+            out.append(Reader.textHash)
+            let bytes = Array(other.utf8.prefix(Int(UInt16.max)))
+            withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
+            out += bytes
         } else {
-            guard value <= UInt64(Int64.max) else { return nil }
-            self = Int64(value)
+            out.append(Reader.noHash)
         }
     }
 }

@@ -68,7 +68,7 @@ public struct StatIndex: Sendable, Equatable {
         var unreadStat: FileSystem.Stat { FileSystem.Stat(size: size, mtimeNs: mtimeNs, ctimeNs: ctimeNs, inode: inode, isRegular: true) }
     }
 
-    public static let header = "esync-index 2"
+    public static let header = "esync-index 3"
     /// How long a file's stat is not trusted after it changed: anywhere but on the file systems
     /// described above.
     public static let racyWindowNs: Int64 = 2_000_000_000
