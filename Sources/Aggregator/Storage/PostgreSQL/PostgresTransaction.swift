@@ -113,10 +113,21 @@ struct PostgresTransaction: RegisterTransaction {
         if let timeout {
             let answered = DispatchSemaphore(value: 0)
             answer.whenComplete { _ in answered.signal() }
-            if answered.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))) == .timedOut {
-                // Closing fails the statement's future, and the session is not used again.
-                connection.close().whenComplete { _ in }
-                throw PostgresRegisterError(action: "get an answer from the server", statement: sql, underlying: "none came within \(timeout) (database.statementTimeoutSeconds); the connection is given up", unavailable: true)
+            let deadline = ContinuousClock.now + timeout
+            // Looked at every second: a statement sent as the server went away (its primary
+            // killed, in a failover) may get neither an answer nor an error from the closed
+            // connection, and would otherwise hold its session until the deadline (seen: the
+            // bureaus back 64 s after a promotion instead of a few).
+            while answered.wait(timeout: .now() + .seconds(1)) == .timedOut {
+                if connection.isClosed {
+                    throw PostgresRegisterError(action: "get an answer from the server", statement: sql,
+                                                underlying: "the server closed the connection before answering", unavailable: true)
+                }
+                if ContinuousClock.now >= deadline {
+                    // Closing fails the statement's future, and the session is not used again.
+                    connection.close().whenComplete { _ in }
+                    throw PostgresRegisterError(action: "get an answer from the server", statement: sql, underlying: "none came within \(timeout) (database.statementTimeoutSeconds); the connection is given up", unavailable: true)
+                }
             }
         }
         do {
