@@ -186,6 +186,34 @@ import Testing
         }
     }
 
+    /// A length that cannot be (a name of 0, 18 or more than 255 bytes; a text hash of 0 or more
+    /// than `maxText` bytes) is damage, even when it points past the end of the file: read as a
+    /// torn append, it would silently drop every record after it.
+    @Test func anImpossibleLengthIsDamageNotATornAppend() throws {
+        var index = StatIndex()
+        index.entries["odd-name-1"] = Self.entry(1, invalid: true)  // a name key and a text hash
+        for n in 1..<40 { index.entries[Self.name(3 * n + 1)] = Self.entry(n) }
+        var record: [UInt8] = []
+        withUnsafePointer(to: index.entries["odd-name-1"]!) { StatIndex.appendRecord(StatIndex.Key("odd-name-1"), $0, to: &record) }
+        let good = index.serialized()
+        let start = try #require(good.firstRange(of: record)).lowerBound
+        let textLength = 1 + 2 + "odd-name-1".utf8.count + 40 + 1  // flags, name, numbers, the hash's kind
+        for (offset, length) in [(1, 0), (1, 18), (1, 256), (1, 60_000), (textLength, 0), (textLength, 5_000), (textLength, 60_000)] {
+            var bytes = good
+            bytes.replaceSubrange(start + offset..<start + offset + 2, with: [UInt8(length & 0xFF), UInt8(length >> 8)])
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect(throws: AgentError.self, "length \(length) at \(offset)") { _ = try StatIndex.load(from: path) }
+        }
+        // The same record cut short anywhere is a torn append: the records before it stay.
+        try Data(good.prefix(start)).write(to: URL(fileURLWithPath: path))
+        let before = try StatIndex.load(from: path)
+        for cut in [1, 2, 5, 20, textLength + 1, textLength + 3, record.count - 1] {
+            try Data(good.prefix(start + cut)).write(to: URL(fileURLWithPath: path))
+            let loaded = try StatIndex.load(from: path)
+            #expect(loaded == before && loaded.entries["odd-name-1"] == nil, "cut at \(cut)")
+        }
+    }
+
     /// An index written as text by an earlier version (header `esync-index 2`) gives the same
     /// entries, and the next save writes it whole as records.
     @Test func anIndexAnEarlierVersionWroteAsTextIsReadAndRewritten() throws {
@@ -202,8 +230,9 @@ import Testing
         index.entries[Self.name(7)] = nil
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         var loaded = try StatIndex.load(from: path)
-        #expect(loaded == index)
+        #expect(loaded == index && loaded.needsRewrite)  // (the engine saves it even with nothing changed)
         try loaded.save(to: path)
+        #expect(!loaded.needsRewrite)
         let bytes = try FileSystem.read(path)
         #expect(bytes.starts(with: Array((StatIndex.header + "\n").utf8)) && bytes.count == index.serialized().count)
         #expect(try StatIndex.load(from: path) == index)

@@ -22,6 +22,7 @@ extension StatIndex {
             // version's form by the next save.
             var index = try parseText(bytes, path: path)
             index.fileLength = 0
+            index.needsRewrite = true
             return index
         }
         let header = Array((Self.header + "\n").utf8)
@@ -85,9 +86,11 @@ extension StatIndex {
     static func appendRecord(_ key: Key, _ e: UnsafePointer<Entry>, to out: inout [UInt8]) {
         out.append(key.isCode ? 0 : RecordReader.nameKey)
         key.appendRecordKey(to: &out)
-        for n in [e.pointee.size, e.pointee.mtimeNs, e.pointee.ctimeNs, Int64(bitPattern: e.pointee.inode), e.pointee.baseRevision] {
-            withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
-        }
+        withUnsafeBytes(of: e.pointee.size.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.pointee.mtimeNs.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.pointee.ctimeNs.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.pointee.inode.littleEndian) { out.append(contentsOf: $0) }
+        withUnsafeBytes(of: e.pointee.baseRevision.littleEndian) { out.append(contentsOf: $0) }
         e.pointee.doc.appendRecordHash(to: &out, sameAs: nil)
         e.pointee.base.appendRecordHash(to: &out, sameAs: e.pointee.doc)
         out.append(RecordReader.end)
@@ -100,11 +103,12 @@ extension StatIndex {
         out.append(RecordReader.end)
     }
 
-    /// Appends the entries changed since the file was loaded or saved (a line per entry; a line
-    /// with only the name removes it; later lines win), or rewrites the file when it has grown
-    /// by more than half its entries, or when it is new. Rewriting 100,000 lines for a 1 %
-    /// change was a fifth of the sync. Either way the lines go out a megabyte at a time: the
-    /// first upload of a large store changes every entry.
+    /// Appends the entries changed since the file was loaded or saved (a record per entry; a
+    /// removal record for a name removed; later records win), or rewrites the file when it has
+    /// grown by more than half its entries, when it is new, or when it was read in an earlier
+    /// version's form (`needsRewrite`). Rewriting 100,000 entries for a 1 % change was a fifth
+    /// of the sync. Either way the records go out a megabyte at a time: the first upload of a
+    /// large store changes every entry.
     public mutating func save(to path: String) throws(AgentError) {
         if fileLength > 0, FileSystem.exists(path) {
             let changed = entries.changedCount
@@ -147,6 +151,7 @@ extension StatIndex {
         }
         fileLength = length
         fileInode = FileSystem.statFile(path)?.inode ?? 0
+        needsRewrite = false
         supersededLines = 0
         entries.markSaved()
     }
@@ -169,6 +174,10 @@ extension StatIndex {
         static let removal: UInt8 = 0x01, nameKey: UInt8 = 0x02
         static let noHash: UInt8 = 0, hexHash: UInt8 = 1, sameHash: UInt8 = 2, textHash: UInt8 = 3
         static let end: UInt8 = 0x0A
+        /// The longest name (a file name is at most 255 bytes) and the longest text hash (an
+        /// invalid file's reason, cut to this when written): a longer length is damage, not an
+        /// append cut short, so that a damaged length cannot hide the records after it.
+        static let maxName = 255, maxText = 4_096
 
         enum Record {
             case entry(Key, Entry)
@@ -181,6 +190,18 @@ extension StatIndex {
 
         let bytes: UnsafeRawBufferPointer
         var position: Int
+
+        /// `text` cut to at most `bytes` UTF-8 bytes, between characters.
+        static func prefix(_ text: String, bytes: Int) -> String {
+            guard text.utf8.count > bytes else { return text }
+            var cut = "", count = 0
+            for scalar in text.unicodeScalars {
+                count += scalar.utf8.count
+                if count > bytes { break }
+                cut.unicodeScalars.append(scalar)
+            }
+            return cut
+        }
 
         /// The next record; `position` moves past it (not past a torn or damaged one).
         mutating func next() -> Record {
@@ -217,6 +238,7 @@ extension StatIndex {
                 case Self.textHash:
                     guard has(2) else { torn = true; return nil }
                     let count = u16()
+                    guard count > 0, count <= Self.maxText else { return nil }
                     guard has(count) else { torn = true; return nil }
                     hash.other = text(count)
                     return hash
@@ -231,14 +253,14 @@ extension StatIndex {
             if flags & Self.nameKey != 0 {
                 guard has(2) else { return .torn }
                 let count = u16()
+                // (A key of 18 bytes is a credit code's, never written as a name.)
+                guard count > 0, count != 18, count <= Self.maxName else { return .damaged }
                 guard has(count) else { return .torn }
                 key = Key(UnsafeRawBufferPointer(rebasing: bytes[at..<at + count]))
                 at += count
-                // (A name of 18 bytes reads back as a code: keys are made from bytes either way.)
             } else {
                 guard has(18) else { return .torn }
                 key = Key(UnsafeRawBufferPointer(rebasing: bytes[at..<at + 18]))
-                guard key.isCode else { return .damaged }
                 at += 18
             }
             if flags & Self.removal != 0 {
@@ -275,8 +297,8 @@ extension StatIndex.Key {
         switch self {
         case .code: append(to: &out)
         case .name(let name):
-            // (A file name is at most 255 bytes; anything longer is cut to what a record holds.)
-            let bytes = Array(name.utf8.prefix(Int(UInt16.max)))
+            // (A file name is at most 255 bytes.)
+            let bytes = Array(StatIndex.RecordReader.prefix(name, bytes: StatIndex.RecordReader.maxName).utf8)
             withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
             out += bytes
         }
@@ -292,10 +314,13 @@ extension StatIndex.PackedHash {
             out.append(Reader.sameHash)
         } else if isHex {
             out.append(Reader.hexHash)
-            for word in [w0, w1, w2, w3] { withUnsafeBytes(of: word.littleEndian) { out.append(contentsOf: $0) } }
+            withUnsafeBytes(of: w0.littleEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: w1.littleEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: w2.littleEndian) { out.append(contentsOf: $0) }
+            withUnsafeBytes(of: w3.littleEndian) { out.append(contentsOf: $0) }
         } else if let other, !other.isEmpty {
             out.append(Reader.textHash)
-            let bytes = Array(other.utf8.prefix(Int(UInt16.max)))
+            let bytes = Array(Reader.prefix(other, bytes: Reader.maxText).utf8)
             withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
             out += bytes
         } else {

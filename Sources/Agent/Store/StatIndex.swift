@@ -76,10 +76,14 @@ public struct StatIndex: Sendable, Equatable {
     public static let fineRacyWindowNs: Int64 = 100_000_000
 
     public var entries = Entries()
-    /// Lines in the file beyond one per entry: superseded lines and removals.
+    /// Records in the file beyond one per entry: superseded records and removals.
     var supersededLines = 0
-    /// Where the file's last whole line ends; 0 before the file was read or written.
+    /// Where the file's last whole record ends; 0 before the file was read or written, or when
+    /// it was read in an earlier version's form.
     var fileLength = 0
+    /// Read from a file in an earlier version's form (text): the next save writes it whole,
+    /// even with nothing changed.
+    var needsRewrite = false
     /// The file's inode when read or written: a save appends only to that file (a command that
     /// read the index without the store's lock may find it rewritten by another since).
     var fileInode: UInt64 = 0

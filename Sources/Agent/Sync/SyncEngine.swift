@@ -88,7 +88,7 @@ public final class SyncEngine {
             index = try Self.rebuildIndex(store)
             rebuilt = true
         }
-        writer = StoreWriter(store: store, index: index, indexDirty: rebuilt, state: state)
+        writer = StoreWriter(store: store, index: index, indexDirty: rebuilt || index.needsRewrite, state: state)
         outbox = Outbox(config: config, store: store, writer: writer, clock: self.clock, province: province)
         writer.willChangeRecordFiles = { [weak self] in self?.scanAhead = nil }
         if state.region != config.region {

@@ -32,7 +32,10 @@ final class SQLiteRegister: Sendable {
             // Its statement journals (a multi-row statement keeps the pages it changes until it
             // ends, to undo itself alone) stay in memory too: as temporary files they were
             // four writes in ten of a merge's, in the system's temporary folder, on a disk even
-            // when the register is not. One is a statement's pages (a few MB at most).
+            // when the register is not. One is a statement's pages (a few MB for a change set).
+            // The writer's sorts and temporary indexes stay in memory as well: a migration
+            // that builds an index on a register of a million records sorts its keys there
+            // (tens of MB).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let folder = (path as NSString).deletingLastPathComponent
