@@ -40,7 +40,7 @@ extension StatIndex {
                 case .torn:
                     // An append cut off by a crash: the entries it had are re-read by the next
                     // scan, and the next save writes from here.
-                    index.supersededLines = records - 1 - index.entries.count
+                    index.supersededRecords = records - 1 - index.entries.count
                     index.fileLength = start
                     return nil
                 case .damaged:
@@ -51,7 +51,7 @@ extension StatIndex {
                     index.entries.load(key, entry)
                 }
             }
-            index.supersededLines = records - index.entries.count
+            index.supersededRecords = records - index.entries.count
             index.fileLength = reader.position
             return nil
         }
@@ -115,7 +115,7 @@ extension StatIndex {
             let removed = entries.removedSinceSave
             if changed == 0 && removed.isEmpty { return }
             // (A line for a name new to the file supersedes nothing; counted anyway.)
-            let superseded = supersededLines + changed + removed.count
+            let superseded = supersededRecords + changed + removed.count
             if superseded <= max(1_000, entries.count / 2) {
                 var length = 0
                 let saving = entries  // (not `self` in the closure: it is mutating)
@@ -136,7 +136,7 @@ extension StatIndex {
                 }
                 if appended {
                     fileLength += length
-                    supersededLines = superseded
+                    supersededRecords = superseded
                     entries.markSaved()
                     return
                 }
@@ -152,7 +152,7 @@ extension StatIndex {
         fileLength = length
         fileInode = FileSystem.statFile(path)?.inode ?? 0
         needsRewrite = false
-        supersededLines = 0
+        supersededRecords = 0
         entries.markSaved()
     }
 }
@@ -191,16 +191,21 @@ extension StatIndex {
         let bytes: UnsafeRawBufferPointer
         var position: Int
 
-        /// `text` cut to at most `bytes` UTF-8 bytes, between characters.
-        static func prefix(_ text: String, bytes: Int) -> String {
-            guard text.utf8.count > bytes else { return text }
-            var cut = "", count = 0
-            for scalar in text.unicodeScalars {
-                count += scalar.utf8.count
-                if count > bytes { break }
-                cut.unicodeScalars.append(scalar)
+        /// A name or a text hash as a record holds it: its length (2 bytes, little-endian), then
+        /// its UTF-8 bytes, cut to at most `limit` between characters.
+        static func appendText(_ text: String, upTo limit: Int, to out: inout [UInt8]) {
+            var cut = text
+            if text.utf8.count > limit {
+                cut = ""
+                var count = 0
+                for scalar in text.unicodeScalars {
+                    count += scalar.utf8.count
+                    if count > limit { break }
+                    cut.unicodeScalars.append(scalar)
+                }
             }
-            return cut
+            withUnsafeBytes(of: UInt16(cut.utf8.count).littleEndian) { out.append(contentsOf: $0) }
+            out += cut.utf8
         }
 
         /// The next record; `position` moves past it (not past a torn or damaged one).
@@ -297,10 +302,7 @@ extension StatIndex.Key {
         switch self {
         case .code: append(to: &out)
         case .name(let name):
-            // (A file name is at most 255 bytes.)
-            let bytes = Array(StatIndex.RecordReader.prefix(name, bytes: StatIndex.RecordReader.maxName).utf8)
-            withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
-            out += bytes
+            StatIndex.RecordReader.appendText(name, upTo: StatIndex.RecordReader.maxName, to: &out)  // (a file name is at most 255 bytes)
         }
     }
 }
@@ -320,9 +322,7 @@ extension StatIndex.PackedHash {
             withUnsafeBytes(of: w3.littleEndian) { out.append(contentsOf: $0) }
         } else if let other, !other.isEmpty {
             out.append(Reader.textHash)
-            let bytes = Array(Reader.prefix(other, bytes: Reader.maxText).utf8)
-            withUnsafeBytes(of: UInt16(bytes.count).littleEndian) { out.append(contentsOf: $0) }
-            out += bytes
+            Reader.appendText(other, upTo: Reader.maxText, to: &out)
         } else {
             out.append(Reader.noHash)
         }

@@ -71,7 +71,7 @@ extension StatIndex {
                 entry.baseRevision = revision
                 index.entries.load(key, entry)
             }
-            index.supersededLines = lines - index.entries.count
+            index.supersededRecords = lines - index.entries.count
             index.fileLength = position
             return index
         }

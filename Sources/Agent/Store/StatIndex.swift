@@ -77,7 +77,7 @@ public struct StatIndex: Sendable, Equatable {
 
     public var entries = Entries()
     /// Records in the file beyond one per entry: superseded records and removals.
-    var supersededLines = 0
+    var supersededRecords = 0
     /// Where the file's last whole record ends; 0 before the file was read or written, or when
     /// it was read in an earlier version's form.
     var fileLength = 0
