@@ -53,13 +53,24 @@ import Testing
         for record in generator.records(count: 20, regions: [Regions.region(code: "410100")!]) {
             let revision = WritePlan.Revision(kind: .create, uscc: record.uscc.rawValue, region: "410100", previous: nil, document: record.json,
                                               changedFields: ["*"])
-            #expect(revision.historyText(of: revision.changes) == revision.changes.text)
+            #expect(revision.history.text == revision.changes.text && revision.history.op == "create")
         }
         let update = WritePlan.Revision(kind: .update, uscc: "u", region: "410100",
                                         previous: StoredRecord(uscc: "u", region: "410100", revision: 1, seq: 1, deleted: false,
                                                                document: ["employees": 1, "name": "甲"], hash: "h"),
                                         document: ["employees": 2, "name": "甲"], changedFields: ["employees"])
-        #expect(update.historyText(of: update.changes) == #"{"employees":{"from":1,"to":2}}"#)
+        #expect(update.history.op == "update" && update.history.text == #"{"employees":{"from":1,"to":2}}"#)
+    }
+
+    /// A revision carries the report's facts before and after it, made with the plan (outside
+    /// the writer), and none when it changed no field they are made from.
+    @Test func aRevisionCarriesItsReportFactsOnlyWhenTheyMayMove() throws {
+        let (employees, _) = edit(record, "employees", .int(4321))
+        let counted = try #require(try plan([employees], stored: [stored(record)]).revisions.first?.facts)
+        #expect(counted.old?.employees != counted.new.employees && counted.new.employees == .integer(4321))
+        let (phone, _) = edit(record, "contact.phone", "0371-12345678")
+        let revision = try #require(try plan([phone], stored: [stored(record)]).revisions.first)
+        #expect(revision.changedFields == ["contact.phone"] && revision.facts == nil)
     }
 
     @Test func aNewRecordIsCreatedWhole() throws {

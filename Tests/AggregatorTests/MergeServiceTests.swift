@@ -300,4 +300,66 @@ extension MergeServiceTests {
         let left = try await ConflictService(database: service.database).list(.init(status: nil, uscc: uscc), for: reviewer)
         #expect(left.isEmpty, "\(left.map { "\($0.kind) \($0.field)" })")
     }
+
+    // MARK: - Planned ahead of the writer
+
+    /// An edit of `employees` as the bureau's agent sends it: with a clock of its own, so that the
+    /// province plans it ahead of the writer (`MergeService.prepare`).
+    func clockedEdit(id: String) -> ChangeSet {
+        var edited = record
+        FieldPath.set(&edited, path: "employees", to: .int(4321))
+        var changeSet = ChangeSet(id: id, region: "410100", createdAt: "now",
+                                  records: [RecordDiff.change(uscc: uscc, base: record, baseRevision: 1, working: edited)!])
+        changeSet.clock = HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")
+        return changeSet
+    }
+
+    func write(_ changeSet: ChangeSet, prepared: MergeService.Prepared) async throws -> ChangeSetResult {
+        try await service.database.write { [service, zhengzhou] register in
+            try service.applyInTransaction(changeSet, seal: ChangeSetSeal(changeSet), region: "410100", principal: zhengzhou, answer: .documents,
+                                           register: register, prepared: prepared)
+        }
+    }
+
+    /// The writer writes a plan made ahead when the records are as it was made from; the
+    /// plan's own edit time marks it here.
+    @Test func aMergePlannedAheadIsWrittenAsPlanned() async throws {
+        _ = try await create(record)
+        let changeSet = clockedEdit(id: "ahead")
+        var prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+        #expect(prepared.plan.revisions.map(\.revision) == [2] && prepared.stored[uscc]?.revision == 1)
+        prepared.plan.context.at = "2026-01-02T03:04:05Z"
+        let result = try await write(changeSet, prepared: prepared)
+        #expect(result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 2)
+        let history = try await service.history(uscc, for: reviewer)
+        #expect(history.last?.at == "2026-01-02T03:04:05Z" && history.last?.document?["employees"] == .int(4321))
+    }
+
+    /// A record written between the plan and the writer (here a province edit of another
+    /// field) makes the writer plan again from the record as it is: the edit stays, and the
+    /// plan made ahead (which would have written the record without it) is dropped.
+    @Test func aMergePlannedAheadFromARecordChangedSinceIsPlannedAgain() async throws {
+        _ = try await create(record)
+        let changeSet = clockedEdit(id: "stale")
+        var prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+        prepared.plan.context.at = "2026-01-02T03:04:05Z"
+        _ = try await service.patch(uscc, RecordPatch(set: ["name": "省里改的名字有限公司"]), by: reviewer)
+        let result = try await write(changeSet, prepared: prepared)
+        #expect(result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 3)
+        let view = try await service.record(uscc, for: reviewer)
+        #expect(view.document["name"] == "省里改的名字有限公司" && view.document["employees"] == .int(4321))
+        #expect(try await service.history(uscc, for: reviewer).last?.at != "2026-01-02T03:04:05Z")
+    }
+
+    /// What cannot be planned ahead is left to the writer: a change set without a clock (its
+    /// edit time is the province's next tick) and one applied already (answered from its result).
+    @Test func whatCannotBePlannedAheadIsLeftToTheWriter() async throws {
+        _ = try await create(record)
+        var unclocked = clockedEdit(id: "no-clock")
+        unclocked.clock = nil
+        #expect(await service.prepare(unclocked, region: "410100", source: zhengzhou.source, answer: .documents) == nil)
+        let applied = clockedEdit(id: "applied")
+        _ = try await service.apply(applied, from: zhengzhou)
+        #expect(await service.prepare(applied, region: "410100", source: zhengzhou.source, answer: .documents) == nil)
+    }
 }

@@ -36,8 +36,11 @@ public struct MergeService: Sendable {
     /// `before` runs in the same transaction, before the merge (the HTTP layer judges and
     /// remembers the store that pushed, there rather than after the merge: on PostgreSQL the
     /// end of a merge holds the province-wide rows): if it throws, it refuses it all.
+    /// `planned`: how long planning it ahead took, outside the writer (zero when it was not, see
+    /// `prepare`).
     func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal, answer: AnswerForm = .documents,
-                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws -> (result: ChangeSetResult, transaction: Duration, cpu: Duration) {
+                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws
+        -> (result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -47,16 +50,60 @@ public struct MergeService: Sendable {
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
+        let started = ContinuousClock.now
+        let prepared = await prepare(changeSet, region: region, source: principal.source, answer: answer)
+        let planned = prepared == nil ? .zero : ContinuousClock.now - started
         let (result, transaction, cpu) = try await database.writeTimed { register in
             try before?(register)
-            return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register)
+            return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register,
+                                          prepared: prepared)
         }
         CrashPoint.reach("merge.committed")
-        return (result, transaction, cpu)
+        return (result, transaction, cpu, planned)
+    }
+
+    /// A change set merged ahead of the writer: the records it touches as a read snapshot had
+    /// them, and the plan made from them (`ChangeSetMerge.plan`).
+    struct Prepared: Sendable {
+        var stored: [String: StoredRecord]
+        var plan: WritePlan
+
+        /// Whether the register still holds the records as planned from: the same records, each
+        /// at the same place in the change sequence (every write of a record, a province edit,
+        /// a decision or a transfer as much as a merge, gives it a new `seq`, and its provenance
+        /// moves only with it). Where writers run at once, the records are locked from here on
+        /// (`RecordStorage.recordSequence`).
+        func isCurrent(in register: any RegisterTransaction, codes: [String]) throws -> Bool {
+            let now = try register.recordSequence(codes)
+            return now.count == stored.count && stored.allSatisfy { now[$0.key] == $0.value.seq }
+        }
+    }
+
+    /// Merges a change set from a read snapshot, outside the writer, so that the writer's
+    /// transaction (which every other merge of the province waits for) only checks that the
+    /// records are as planned from and writes the plan; the writer plans again when they are
+    /// not. The planning is a pure function of the records (`ChangeSetMerge`), so both give the
+    /// same plan from the same records.
+    /// Nil, and the writer plans as it always did, when the change set cannot be planned ahead:
+    /// without a clock of its own (its edit time is the province clock's next tick, taken by the
+    /// writer), already applied (a resend is answered from its stored result), or refused (the
+    /// writer refuses it again, after what it checks first).
+    func prepare(_ changeSet: ChangeSet, region: String, source: String, answer: AnswerForm) async -> Prepared? {
+        guard let clock = changeSet.clock else { return nil }
+        let policy = self.policy
+        return try? await database.read { register -> Prepared? in
+            guard try register.appliedChangeSet(changeSet.id) == nil else { return nil }
+            let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
+            var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: ProvinceClock.heard(clock))
+            context.answer = answer
+            let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
+                                               clocks: register.fieldClocks)
+            return Prepared(stored: stored, plan: plan)
+        }
     }
 
     func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
-                                    register: any RegisterTransaction) throws -> ChangeSetResult {
+                            register: any RegisterTransaction, prepared: Prepared? = nil) throws -> ChangeSetResult {
         let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, register: register)
         if let stored = try register.appliedChangeSet(changeSet.id) {
             guard stored.region == region else { throw ServiceError.conflict("change set id \(changeSet.id) was used by another region") }
@@ -80,29 +127,38 @@ public struct MergeService: Sendable {
         }
         try register.notePush(region: region, at: Self.now(), changeSet: changeSet.id, records: changeSet.records.count, agent: changeSet.agent)
         if let link { try ChangeSetChain.record(link, at: Self.now(), register: register) }
-        let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
+        let codes = changeSet.records.map(\.uscc)
+        let current = try prepared.map { try $0.isCurrent(in: register, codes: codes) ? $0 : nil } ?? nil
+        let stored = try current?.stored ?? register.recordsForMerge(codes)
         if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), register: register) {
             return held
         }
-        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, register: register, answer: answer)
+        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, plan: current?.plan, register: register, answer: answer)
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction):
     /// loads the records it touches (unless given), merges them (`ChangeSetMerge.plan`) and
     /// writes the plan. `refuseForeignRecords`: a record that has left the region since (a held
     /// change set approved later) is refused alone instead of refusing the whole change set.
-    func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, register: any RegisterTransaction,
-                  refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
+    /// `plan`: made ahead from `stored` (see `prepare`), for a change set with a clock of its own.
+    func applyNow(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord]? = nil, plan planned: WritePlan? = nil,
+                  register: any RegisterTransaction, refuseForeignRecords: Bool = false, answer: AnswerForm = .documents) throws -> ChangeSetResult {
         // The records first, then the clock, in the order every writer takes them (a held change
         // set approved on one instance and a push of one of its records on another, taking them
         // the other way round, would wait for each other). A change set with a clock is planned
         // without the province's clock (see `heard`); one without gets a tick now.
-        let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
-        let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)
-        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
-        context.answer = answer
-        let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
+        let plan: WritePlan
+        if let planned, changeSet.clock != nil {
+            plan = planned
+        } else {
+            let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
+            let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)
+            var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
+            context.answer = answer
+            plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
                                            refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
+        }
+        let context = plan.context, clock = context.clock
         // The result is kept under the change set's id, then the clock's row is taken just
         // before the change sequence's (which `write` takes last), in the order every other
         // writer takes them, so that two never wait for each other. From the clock's row to
@@ -113,7 +169,7 @@ public struct MergeService: Sendable {
         let results = try register.write(plan) { results in
             try Self.store(ChangeSetResult(id: changeSet.id, records: results), region: region, records: changeSet.records.count,
                            affected: plan.affected, push: changeSet.push, at: context.at, register: register)
-            if changeSet.clock != nil { clockAfter = try ProvinceClock.takeIn(clock, register) }
+            if changeSet.clock != nil, let clock { clockAfter = try ProvinceClock.takeIn(clock, register) }
         }
         CrashPoint.reach("merge.written")
         var result = ChangeSetResult(id: changeSet.id, records: results)

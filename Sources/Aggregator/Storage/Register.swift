@@ -60,6 +60,11 @@ protocol RecordStorage {
     /// The records with these codes (deleted ones too), by code. In a write transaction they
     /// stay the caller's until it commits: no other writer merges them meanwhile.
     func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord]
+    /// Where the records with these codes are in the change sequence (`seq`, by code; deleted
+    /// ones too), without their documents: a writer checks with it that records read earlier
+    /// are unchanged. In a write transaction they stay the caller's until it commits, as with
+    /// `recordsForMerge`.
+    func recordSequence(_ codes: [String]) throws -> [String: Int64]
     /// One record (deleted or not); nil when the province never had it.
     func record(_ uscc: String) throws -> StoredRecord?
     /// The clock of the edit that set each field of a record (provenance), by field path.

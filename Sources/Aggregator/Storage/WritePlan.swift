@@ -41,7 +41,15 @@ struct WritePlan: Sendable {
         var hash: String
         /// The fields this revision changed (paths; for a delete, none).
         var changedFields: [String]
+        /// What the history keeps of this revision (`HistoryEntry.Changes.op` and its text).
+        var history: (op: String, text: String)
+        /// The report's facts of the record before and after this revision; nil when it changed
+        /// none of the fields they are made from (`RecordFacts.mayChange`).
+        var facts: (old: RecordFacts?, new: RecordFacts)?
 
+        /// Everything a revision writes is made here, with the plan (outside the writer when a
+        /// merge is planned ahead, see `MergeService.prepare`): its canonical text and hash, its
+        /// history's text and its report facts.
         init(kind: Kind, uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String]) {
             self.kind = kind
             self.uscc = uscc
@@ -58,6 +66,13 @@ struct WritePlan: Sendable {
                 hash = ContentHash.of(bytes: bytes)
             }
             self.changedFields = changedFields
+            history = ("", "")
+            let changes = self.changes
+            history = (changes.op, historyText(of: changes))
+            if RecordFacts.mayChange(self) {
+                facts = (previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) },
+                         RecordFacts(uscc: uscc, region: region, deleted: kind == .delete, document: document))
+            }
         }
 
         /// The record as stored after this revision (its `seq` is known once written).
@@ -68,7 +83,7 @@ struct WritePlan: Sendable {
         /// `changes` (this revision's) as the history stores them (`HistoryEntry.Changes.text`);
         /// a new record's from the document's canonical text made already, not by encoding the
         /// document again.
-        func historyText(of changes: HistoryEntry.Changes) -> String {
+        private func historyText(of changes: HistoryEntry.Changes) -> String {
             guard case .created = changes else { return changes.text }
             return #"{"\#(StoredRecord.allFields)":{"to":"# + text + "}}"
         }

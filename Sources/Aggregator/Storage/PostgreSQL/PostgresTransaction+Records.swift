@@ -16,21 +16,34 @@ extension PostgresTransaction {
     func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {
         var found: [String: StoredRecord] = [:]
         found.reserveCapacity(codes.count)
-        // In credit-code order, across chunks too: two writers lock their records in the same
-        // order, so that neither holds one the other waits for while waiting for one it holds.
+        try selectRecords(Self.recordColumns, codes) { row in
+            let record = try Self.record(row)
+            found[record.uscc] = record
+        }
+        return found
+    }
+
+    func recordSequence(_ codes: [String]) throws -> [String: Int64] {
+        var found: [String: Int64] = [:]
+        found.reserveCapacity(codes.count)
+        try selectRecords("uscc, seq", codes) { row in found[try row.string(0)] = try row.int(1) }
+        return found
+    }
+
+    /// `SELECT columns FROM records` of the records with these codes (each once), 500 codes a
+    /// statement, locked in a write transaction; `each` gets every row found.
+    /// In credit-code order, across statements too: two writers lock their records in the same
+    /// order, so that neither holds one the other waits for while waiting for one it holds.
+    private func selectRecords(_ columns: String, _ codes: [String], each: (SQLRow) throws -> Void) throws {
         let unique = Set(codes).sorted()
         var start = 0
         while start < unique.count {
             let end = min(start + 500, unique.count)
-            let sql = "SELECT \(Self.recordColumns) FROM records WHERE uscc IN (\(Self.parameters(from: 1, count: end - start))) ORDER BY uscc"
+            let sql = "SELECT \(columns) FROM records WHERE uscc IN (\(Self.parameters(from: 1, count: end - start))) ORDER BY uscc"
                 + (locking ? " FOR UPDATE" : "")
-            for row in try query(sql, unique[start..<end].map(SQLValue.text)) {
-                let record = try Self.record(row)
-                found[record.uscc] = record
-            }
+            for row in try query(sql, unique[start..<end].map(SQLValue.text)) { try each(row) }
             start = end
         }
-        return found
     }
 
     /// One record; in a write transaction it is locked as `recordsForMerge` locks (a decision
@@ -135,13 +148,10 @@ extension PostgresTransaction {
                 recordIndex[revision.uscc] = records.uscc.count
                 records.append(revision, index: n)
             }
-            let changes = revision.changes
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            history.append(revision, index: n, op: changes.op, changes: revision.historyText(of: changes))
+            history.append(revision, index: n, op: revision.history.op, changes: revision.history.text)
             // An edit of fields the report does not look at leaves the facts as they were.
-            guard RecordFacts.mayChange(revision) else { continue }
-            let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
-            let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
+            guard let (old, new) = revision.facts else { continue }
             if new != old {
                 delta.replace(old, with: new)
                 if facts.updateValue(new.postgresRow, forKey: revision.uscc) == nil { factOrder.append(revision.uscc) }

@@ -9,21 +9,34 @@ extension SQLiteTransaction {
     func recordsForMerge(_ codes: [String]) throws -> [String: StoredRecord] {
         var found: [String: StoredRecord] = [:]
         found.reserveCapacity(codes.count)
+        try selectRecords("uscc, region, revision, seq, deleted, doc, hash", codes) { row in
+            let uscc: String = row[0]
+            let document = try row.withUnsafeData(atIndex: 5) { try StoredRecord.decode(bytes: $0 ?? Data(), uscc: uscc) }
+            found[uscc] = StoredRecord(uscc: uscc, region: row[1], revision: row[2], seq: row[3], deleted: row[4], document: document, hash: row[6])
+        }
+        return found
+    }
+
+    func recordSequence(_ codes: [String]) throws -> [String: Int64] {
+        var found: [String: Int64] = [:]
+        found.reserveCapacity(codes.count)
+        try selectRecords("uscc, seq", codes) { row in found[row[0]] = row[1] }
+        return found
+    }
+
+    /// `SELECT columns FROM records` of the records with these codes (each once), 500 codes a
+    /// statement; `each` gets every row found.
+    private func selectRecords(_ columns: String, _ codes: [String], each: (Row) throws -> Void) throws {
         let unique = Array(Set(codes))
         var start = 0
         while start < unique.count {
             let end = min(start + 500, unique.count)
             let marks = Array(repeating: "?", count: end - start).joined(separator: ", ")
-            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT uscc, region, revision, seq, deleted, doc, hash FROM records WHERE uscc IN (\(marks))"),
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT \(columns) FROM records WHERE uscc IN (\(marks))"),
                                            arguments: StatementArguments(unique[start..<end]))
-            while let row = try rows.next() {
-                let uscc: String = row[0]
-                let document = try row.withUnsafeData(atIndex: 5) { try StoredRecord.decode(bytes: $0 ?? Data(), uscc: uscc) }
-                found[uscc] = StoredRecord(uscc: uscc, region: row[1], revision: row[2], seq: row[3], deleted: row[4], document: document, hash: row[6])
-            }
+            while let row = try rows.next() { try each(row) }
             start = end
         }
-        return found
     }
 
     func record(_ uscc: String) throws -> StoredRecord? {
@@ -131,15 +144,12 @@ extension SQLiteTransaction {
                             revision.hash.databaseValue, at, source]
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            let changes = revision.changes
-            history += [uscc, number, seq, source, changeSet, at, changes.op.databaseValue, revision.historyText(of: changes).databaseValue, clock]
+            history += [uscc, number, seq, source, changeSet, at, revision.history.op.databaseValue, revision.history.text.databaseValue, clock]
             // An edit of fields the report does not look at leaves the facts as they were.
-            guard RecordFacts.mayChange(revision) else {
+            guard let (old, new) = revision.facts else {
                 stored.append(revision.stored(seq: first + Int64(n)))
                 continue
             }
-            let new = RecordFacts(uscc: revision.uscc, region: revision.region, deleted: deleted, document: revision.document)
-            let old = revision.previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
             // Facts that did not change (most edits touch none of the report's fields) are
             // not written again, nor are designation values the record held already.
             if new != old {
