@@ -58,6 +58,9 @@ public struct MergeService: Sendable {
             return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register,
                                           prepared: prepared)
         }
+        // Freed here, not by the writer: thousands of documents take a while to free, and every
+        // merge of the province waits for the writer.
+        withExtendedLifetime(prepared) {}
         CrashPoint.reach("merge.committed")
         return (result, transaction, cpu, planned)
     }

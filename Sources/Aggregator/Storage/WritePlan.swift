@@ -43,8 +43,8 @@ struct WritePlan: Sendable {
         var changedFields: [String]
         /// What the history keeps of this revision (`HistoryEntry.Changes.op` and its text).
         var history: (op: String, text: String)
-        /// The report's facts of the record before and after this revision; nil when it changed
-        /// none of the fields they are made from (`RecordFacts.mayChange`).
+        /// The report's facts of the record before and after this revision; nil when they are
+        /// the same (most edits touch none of the fields they are made from, `RecordFacts.mayChange`).
         var facts: (old: RecordFacts?, new: RecordFacts)?
 
         /// Everything a revision writes is made here, with the plan (outside the writer when a
@@ -70,8 +70,9 @@ struct WritePlan: Sendable {
             let changes = self.changes
             history = (changes.op, historyText(of: changes))
             if RecordFacts.mayChange(self) {
-                facts = (previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) },
-                         RecordFacts(uscc: uscc, region: region, deleted: kind == .delete, document: document))
+                let old = previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
+                let new = RecordFacts(uscc: uscc, region: region, deleted: kind == .delete, document: document)
+                if new != old { facts = (old, new) }
             }
         }
 

@@ -150,12 +150,11 @@ extension PostgresTransaction {
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
             history.append(revision, index: n, op: revision.history.op, changes: revision.history.text)
-            // An edit of fields the report does not look at leaves the facts as they were.
+            // Facts that did not change (most edits touch none of the report's fields, see
+            // `WritePlan.Revision.facts`) are not written again.
             guard let (old, new) = revision.facts else { continue }
-            if new != old {
-                delta.replace(old, with: new)
-                if facts.updateValue(new.postgresRow, forKey: revision.uscc) == nil { factOrder.append(revision.uscc) }
-            }
+            delta.replace(old, with: new)
+            if facts.updateValue(new.postgresRow, forKey: revision.uscc) == nil { factOrder.append(revision.uscc) }
             if !deleted {
                 let held = Set(old?.designations ?? [])
                 for designation in new.designations where !held.contains(designation) {

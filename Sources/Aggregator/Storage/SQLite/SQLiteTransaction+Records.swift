@@ -145,27 +145,25 @@ extension SQLiteTransaction {
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
             history += [uscc, number, seq, source, changeSet, at, revision.history.op.databaseValue, revision.history.text.databaseValue, clock]
-            // An edit of fields the report does not look at leaves the facts as they were.
+            // Facts that did not change (most edits touch none of the report's fields, see
+            // `WritePlan.Revision.facts`) are not written again, nor are designation values
+            // the record held already.
             guard let (old, new) = revision.facts else {
                 stored.append(revision.stored(seq: first + Int64(n)))
                 continue
             }
-            // Facts that did not change (most edits touch none of the report's fields) are
-            // not written again, nor are designation values the record held already.
-            if new != old {
-                delta.replace(old, with: new)
-                // `INSERT OR REPLACE` deletes and inserts the row, rewriting each of the table's
-                // four indexes (a page of each, per record); an UPDATE of columns no full index
-                // reads touches at most the partial one.
-                // `old` is the revision before this one, which may be earlier in this batch: once
-                // a revision of the batch needs the whole row (a new record, one revived or
-                // moved), the record's last facts are written whole.
-                let earlierWhole = factRows[revision.uscc].map { !$0.inPlace } ?? false
-                if let old, !earlierWhole, old.indexedColumnsEqual(new) {
-                    factRows[revision.uscc] = (true, new.unindexedRow)
-                } else {
-                    factRows[revision.uscc] = (false, new.row)
-                }
+            delta.replace(old, with: new)
+            // `INSERT OR REPLACE` deletes and inserts the row, rewriting each of the table's
+            // four indexes (a page of each, per record); an UPDATE of columns no full index
+            // reads touches at most the partial one.
+            // `old` is the revision before this one, which may be earlier in this batch: once
+            // a revision of the batch needs the whole row (a new record, one revived or
+            // moved), the record's last facts are written whole.
+            let earlierWhole = factRows[revision.uscc].map { !$0.inPlace } ?? false
+            if let old, !earlierWhole, old.indexedColumnsEqual(new) {
+                factRows[revision.uscc] = (true, new.unindexedRow)
+            } else {
+                factRows[revision.uscc] = (false, new.row)
             }
             if !deleted {
                 let held = Set(old?.designations ?? [])
