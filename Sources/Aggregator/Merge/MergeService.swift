@@ -8,11 +8,17 @@ public struct MergeService: Sendable {
     public let database: ProvinceDatabase
     public let policy: FieldPolicy
     public let guardRule: MassChangeGuard
+    /// How many change sets may be planned ahead of the writer at once (see `prepare`).
+    let planning: PlanningSlots
 
-    public init(database: ProvinceDatabase, policy: FieldPolicy = .standard, guardRule: MassChangeGuard = MassChangeGuard()) {
+    /// `plannedAhead`: how many change sets may be planned ahead of the writer at once, each
+    /// holding the documents of the records it touches until its transaction ends.
+    public init(database: ProvinceDatabase, policy: FieldPolicy = .standard, guardRule: MassChangeGuard = MassChangeGuard(),
+                plannedAhead: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
         self.database = database
         self.policy = policy
         self.guardRule = guardRule
+        planning = PlanningSlots(limit: plannedAhead)
     }
 
     // MARK: - Change sets
@@ -50,6 +56,10 @@ public struct MergeService: Sendable {
         }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
+        // A slot from the plan to the end of the transaction: the plans waiting for the writer
+        // are few however many bureaus push at once (a plan holds its records' documents).
+        if changeSet.clock != nil { await planning.acquire() }
+        defer { if changeSet.clock != nil { planning.release() } }
         let started = ContinuousClock.now
         let prepared = await prepare(changeSet, region: region, source: principal.source, answer: answer)
         let planned = prepared == nil ? .zero : ContinuousClock.now - started

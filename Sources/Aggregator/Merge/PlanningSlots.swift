@@ -1,0 +1,48 @@
+import Synchronization
+
+/// A counting semaphore, first come first served: at most `limit` holders at once; the others
+/// wait in the order they asked. `MergeService` holds one from planning a change set ahead until
+/// its transaction ends, so that the plans made ahead, each holding the documents of the
+/// records it touches, are few however many bureaus push at once.
+final class PlanningSlots: Sendable {
+    private struct State {
+        var free: Int
+        var waiting: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(limit: Int) {
+        state = Mutex(State(free: max(1, limit)))
+    }
+
+    /// Returns once a slot is the caller's.
+    func acquire() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { (state: inout State) -> Bool in
+                guard state.free == 0 else {
+                    state.free -= 1
+                    return true
+                }
+                state.waiting.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// How many callers wait for a slot.
+    var waiting: Int { state.withLock { $0.waiting.count } }
+
+    /// Gives the slot to the first waiting, or back.
+    func release() {
+        let next = state.withLock { (state: inout State) -> CheckedContinuation<Void, Never>? in
+            guard !state.waiting.isEmpty else {
+                state.free += 1
+                return nil
+            }
+            return state.waiting.removeFirst()
+        }
+        next?.resume()
+    }
+}
