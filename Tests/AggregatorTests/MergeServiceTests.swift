@@ -314,25 +314,52 @@ extension MergeServiceTests {
         return changeSet
     }
 
-    func write(_ changeSet: ChangeSet, prepared: MergeService.Prepared) async throws -> ChangeSetResult {
+    func write(_ changeSet: ChangeSet, prepared: MergeService.Prepared) async throws -> (result: ChangeSetResult, plannedAhead: Bool) {
         try await service.database.write { [service, zhengzhou] register in
             try service.applyInTransaction(changeSet, seal: ChangeSetSeal(changeSet), region: "410100", principal: zhengzhou, answer: .documents,
                                            register: register, prepared: prepared)
         }
     }
 
-    /// The writer writes a plan made ahead when the records are as it was made from; the
-    /// plan's own edit time marks it here.
+    /// The writer writes a plan made ahead when the records are as it was made from (a source
+    /// put into the plan marks it here), at the time of the write.
     @Test func aMergePlannedAheadIsWrittenAsPlanned() async throws {
         _ = try await create(record)
         let changeSet = clockedEdit(id: "ahead")
         var prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
         #expect(prepared.plan.revisions.map(\.revision) == [2] && prepared.stored[uscc]?.revision == 1)
+        prepared.plan.context.source = "planned-ahead"
         prepared.plan.context.at = "2026-01-02T03:04:05Z"
-        let result = try await write(changeSet, prepared: prepared)
-        #expect(result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 2)
-        let history = try await service.history(uscc, for: reviewer)
-        #expect(history.last?.at == "2026-01-02T03:04:05Z" && history.last?.document?["employees"] == .int(4321))
+        let (result, plannedAhead) = try await write(changeSet, prepared: prepared)
+        #expect(plannedAhead && result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 2)
+        let last = try #require(try await service.history(uscc, for: reviewer).last)
+        #expect(last.source == "planned-ahead" && last.document?["employees"] == .int(4321))
+        #expect(last.at != "2026-01-02T03:04:05Z", "the time of the plan, not of the write")
+    }
+
+    /// A bureau's push goes through the plan made ahead; one without a clock does not.
+    @Test func aPushWithAClockIsPlannedAheadOfTheWriter() async throws {
+        _ = try await create(record)
+        let timed = try await service.applyTimed(clockedEdit(id: "timed"), from: zhengzhou)
+        #expect(timed.result.records.map(\.outcome) == [.applied] && timed.planned > .zero && !timed.plannedAgain)
+        var unclocked = clockedEdit(id: "unclocked")
+        unclocked.clock = nil
+        let untimed = try await service.applyTimed(unclocked, from: zhengzhou)
+        #expect(untimed.planned == .zero && !untimed.plannedAgain)
+    }
+
+    /// A push refused in its transaction gives back its slot: with one slot, the next push
+    /// still goes through.
+    @Test func aRefusedPushGivesBackItsPlanningSlot() async throws {
+        let one = MergeService(database: service.database, plannedAhead: 1)
+        _ = try await create(record)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            _ = try await one.applyTimed(clockedEdit(id: "refused"), from: zhengzhou, before: { _ in throw Refused() })
+        }
+        try #require(one.planning.available == 1, "the refused push kept its slot: the next would wait for ever")
+        let result = try await one.applyTimed(clockedEdit(id: "next"), from: zhengzhou).result
+        #expect(result.records.map(\.outcome) == [.applied] && one.planning.available == 1)
     }
 
     /// A record written between the plan and the writer (here a province edit of another
@@ -342,13 +369,13 @@ extension MergeServiceTests {
         _ = try await create(record)
         let changeSet = clockedEdit(id: "stale")
         var prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
-        prepared.plan.context.at = "2026-01-02T03:04:05Z"
+        prepared.plan.context.source = "planned-ahead"
         _ = try await service.patch(uscc, RecordPatch(set: ["name": "省里改的名字有限公司"]), by: reviewer)
-        let result = try await write(changeSet, prepared: prepared)
-        #expect(result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 3)
+        let (result, plannedAhead) = try await write(changeSet, prepared: prepared)
+        #expect(!plannedAhead && result.records.map(\.outcome) == [.applied] && result.records.first?.revision == 3)
         let view = try await service.record(uscc, for: reviewer)
         #expect(view.document["name"] == "省里改的名字有限公司" && view.document["employees"] == .int(4321))
-        #expect(try await service.history(uscc, for: reviewer).last?.at != "2026-01-02T03:04:05Z")
+        #expect(try await service.history(uscc, for: reviewer).last?.source == zhengzhou.source)
     }
 
     /// What cannot be planned ahead is left to the writer: a change set without a clock (its

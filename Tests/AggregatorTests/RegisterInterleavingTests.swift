@@ -325,7 +325,7 @@ import Testing
             try await merge.database.write { register in
                 if let store { try StoreEpochs.admit(store, region: "410100", changeSet: changeSet.id, register: register) }
                 let result = try merge.applyInTransaction(changeSet, seal: seal ?? ChangeSetSeal(changeSet), region: "410100", principal: principal,
-                                                          answer: .documents, register: register)
+                                                          answer: .documents, register: register).result
                 gate.arrive()
                 gate.hold()
                 return result.replayed

@@ -37,12 +37,15 @@ public final class AggregatorMetrics: Sendable {
     /// A change set's transaction: how long it held the writer (and its CPU time), and the fields it applied
     /// (`esync_field_changes_total`; with the duration's sum, the province's merge rate).
     /// `planned`: how long it was merged ahead of the writer, from a read snapshot
-    /// (`esync_merge_plan_seconds`, see `MergeService.prepare`).
-    func merged(_ result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration = .zero) {
+    /// (`esync_merge_plan_seconds`, see `MergeService.prepare`); `plannedAgain`: its records had
+    /// moved by the time the writer took it, which merged it again (`esync_merge_planned_again_total`:
+    /// many of them mean many writers on the same records).
+    func merged(_ result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration = .zero, plannedAgain: Bool = false) {
         func nanoseconds(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
         CoreMetrics.Timer(label: "esync_merge_duration_seconds", factory: factory).recordNanoseconds(nanoseconds(transaction))
         CoreMetrics.Timer(label: "esync_merge_cpu_seconds", factory: factory).recordNanoseconds(nanoseconds(cpu))
         CoreMetrics.Timer(label: "esync_merge_plan_seconds", factory: factory).recordNanoseconds(nanoseconds(planned))
+        if plannedAgain { CoreMetrics.Counter(label: "esync_merge_planned_again_total", factory: factory).increment() }
         guard !result.replayed else { return }
         CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: result.records.reduce(0) { $0 + $1.applied.count })
     }

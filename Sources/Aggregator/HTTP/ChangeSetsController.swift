@@ -46,7 +46,7 @@ struct ChangeSetsController: Sendable {
                                                        }
                                                    })
             result = timed.result
-            metrics.merged(result, transaction: timed.transaction, cpu: timed.cpu, planned: timed.planned)
+            metrics.merged(result, transaction: timed.transaction, cpu: timed.cpu, planned: timed.planned, plannedAgain: timed.plannedAgain)
         } catch let conflict as StoreIdentityConflict {
             metrics.changeSet("refused")
             conflict.log(region: changeSet.region, to: context.logger)

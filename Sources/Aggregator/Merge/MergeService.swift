@@ -43,10 +43,10 @@ public struct MergeService: Sendable {
     /// remembers the store that pushed, there rather than after the merge: on PostgreSQL the
     /// end of a merge holds the province-wide rows): if it throws, it refuses it all.
     /// `planned`: how long planning it ahead took, outside the writer (zero when it was not, see
-    /// `prepare`).
+    /// `prepare`); `plannedAgain`: the records had moved since, and the writer planned it again.
     func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal, answer: AnswerForm = .documents,
                     before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws
-        -> (result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration) {
+        -> (result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration, plannedAgain: Bool) {
         guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
@@ -63,16 +63,17 @@ public struct MergeService: Sendable {
         let started = ContinuousClock.now
         let prepared = await prepare(changeSet, region: region, source: principal.source, answer: answer)
         let planned = prepared == nil ? .zero : ContinuousClock.now - started
-        let (result, transaction, cpu) = try await database.writeTimed { register in
+        let (applied, transaction, cpu) = try await database.writeTimed { register in
             try before?(register)
             return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register,
                                           prepared: prepared)
         }
+        let result = applied.result
         // Freed here, not by the writer: thousands of documents take a while to free, and every
         // merge of the province waits for the writer.
         withExtendedLifetime(prepared) {}
         CrashPoint.reach("merge.committed")
-        return (result, transaction, cpu, planned)
+        return (result, transaction, cpu, planned, prepared != nil && !applied.plannedAhead && !result.replayed && !result.held)
     }
 
     /// A change set merged ahead of the writer: the records it touches as a read snapshot had
@@ -115,8 +116,9 @@ public struct MergeService: Sendable {
         }
     }
 
+    /// `plannedAhead`: whether the plan made ahead (`prepared`) is what was written.
     func applyInTransaction(_ changeSet: ChangeSet, seal: ChangeSetSeal, region: String, principal: Principal, answer: AnswerForm,
-                            register: any RegisterTransaction, prepared: Prepared? = nil) throws -> ChangeSetResult {
+                            register: any RegisterTransaction, prepared: Prepared? = nil) throws -> (result: ChangeSetResult, plannedAhead: Bool) {
         let link = try ChangeSetChain.admit(changeSet, seal: seal, from: principal, register: register)
         if let stored = try register.appliedChangeSet(changeSet.id) {
             guard stored.region == region else { throw ServiceError.conflict("change set id \(changeSet.id) was used by another region") }
@@ -136,17 +138,22 @@ public struct MergeService: Sendable {
             }
             // The clock's row after the records', in the order every writer takes them.
             result.clock = try ProvinceClock.current(register)
-            return result
+            return (result, false)
         }
         try register.notePush(region: region, at: Self.now(), changeSet: changeSet.id, records: changeSet.records.count, agent: changeSet.agent)
         if let link { try ChangeSetChain.record(link, at: Self.now(), register: register) }
         let codes = changeSet.records.map(\.uscc)
         let current = try prepared.map { try $0.isCurrent(in: register, codes: codes) ? $0 : nil } ?? nil
+        // Planned again: `recordsForMerge` locks (on PostgreSQL) a record created since
+        // `recordSequence` locked the others, out of credit-code order; a writer locking in order
+        // that waits for one of ours may then deadlock with this one, which PostgreSQL detects and
+        // `PostgresRegister` retries. Rare: the record must be created in between.
         let stored = try current?.stored ?? register.recordsForMerge(codes)
         if let held = try guardRule.hold(changeSet, region: region, affected: MassChangeGuard.affected(by: changeSet, stored: stored), register: register) {
-            return held
+            return (held, false)
         }
-        return try applyNow(changeSet, region: region, source: principal.source, stored: stored, plan: current?.plan, register: register, answer: answer)
+        return (try applyNow(changeSet, region: region, source: principal.source, stored: stored, plan: current?.plan, register: register, answer: answer),
+                current != nil)
     }
 
     /// Applies a change set and stores its result under its id (inside the caller's transaction):
@@ -160,9 +167,11 @@ public struct MergeService: Sendable {
         // set approved on one instance and a push of one of its records on another, taking them
         // the other way round, would wait for each other). A change set with a clock is planned
         // without the province's clock (see `heard`); one without gets a tick now.
-        let plan: WritePlan
+        var plan: WritePlan
         if let planned, changeSet.clock != nil {
             plan = planned
+            // The time of the write, as a change set planned here gets (the plan does not read it).
+            plan.context.at = Self.now()
         } else {
             let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
             let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)

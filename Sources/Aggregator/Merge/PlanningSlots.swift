@@ -31,6 +31,9 @@ final class PlanningSlots: Sendable {
         }
     }
 
+    /// How many slots are free.
+    var available: Int { state.withLock { $0.free } }
+
     /// How many callers wait for a slot.
     var waiting: Int { state.withLock { $0.waiting.count } }
 
