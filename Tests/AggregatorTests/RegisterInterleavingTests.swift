@@ -257,6 +257,57 @@ import Testing
         await database.close()
     }
 
+    /// A change set planned ahead of the writer (`MergeService.prepare`) while another writer
+    /// has written the same record and holds its commit (a province edit on another instance):
+    /// the writer plans again once that commit is in, so that both edits stand. On SQLite the
+    /// writer waits for the file's write lock before it checks the records; on PostgreSQL its
+    /// check (`recordSequence`, `FOR UPDATE`) waits for the record's row. (Without that lock,
+    /// tried as a mutant, this still passes on PostgreSQL: the stale revision's history row
+    /// meets the edit's under the key (uscc, revision), and the transaction is retried, which
+    /// plans again. The lock saves that retry; the outcome is what this checks.)
+    @Test func aPlanMadeAheadOfARecordAnotherWriterHoldsIsMadeAgain() async throws {
+        let database = try await TestRegister.open(folder + "/province.sqlite")
+        let merge = MergeService(database: database)
+        let bureau = Principal(role: .bureau, region: "410100", name: "bureau 410100")
+        let (records, create) = created(1, seed: 47)
+        _ = try await merge.apply(create, from: bureau)
+        let record = records[0], uscc = record["uscc"]!.stringValue!
+        var clocked = employees("ahead", of: record, to: 4_321)
+        clocked.clock = HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")
+        let changeSet = clocked
+        let prepared = try #require(await merge.prepare(changeSet, region: "410100", source: bureau.source, answer: .documents))
+        let context = context
+        let gate = Gate()
+        // The other instance: the province renames the record, its commit held.
+        let edit = Task {
+            try await database.write { register in
+                let row = try #require(try register.record(uscc))
+                var document = row.document
+                FieldPath.set(&document, path: "name", to: "省里改的名字有限公司")
+                try register.write([WritePlan.Revision(kind: .update, uscc: uscc, region: "410100", previous: row, document: document,
+                                                       changedFields: ["name"])], context: context)
+                gate.arrive()
+                gate.hold()
+            }
+        }
+        try await gate.waitUntilReached()
+        let push = Task {
+            try await database.write { register in
+                try merge.applyInTransaction(changeSet, seal: ChangeSetSeal(changeSet), region: "410100", principal: bureau, answer: .documents,
+                                             register: register, prepared: prepared)
+            }
+        }
+        try await untilTheSecondWaits(database)
+        gate.open()
+        try await edit.value
+        let (result, plannedAhead) = try await push.value
+        #expect(!plannedAhead, "the plan made before the edit was written")
+        #expect(result.records.map(\.revision) == [3])
+        let now = try #require(try await database.read { try $0.record(uscc) })
+        #expect(now.document["name"] == "省里改的名字有限公司" && now.document["employees"] == .int(4_321), "\(now.document)")
+        await database.close()
+    }
+
     /// The mass-change guard judges a region's change sets together even when they are merged
     /// at once on two instances: a merge first takes its region's activity row (`notePush`), so
     /// the second change set of the region waits for the first to commit and counts it. Here
