@@ -104,16 +104,21 @@ public struct MergeService: Sendable {
     /// writer refuses it again, after what it checks first).
     func prepare(_ changeSet: ChangeSet, region: String, source: String, answer: AnswerForm) async -> Prepared? {
         guard let clock = changeSet.clock else { return nil }
-        let policy = self.policy
-        return try? await database.read { register -> Prepared? in
+        return try? await database.read { [self] register -> Prepared? in
             guard try register.appliedChangeSet(changeSet.id) == nil else { return nil }
             let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
-            var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: ProvinceClock.heard(clock))
-            context.answer = answer
-            let plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
-                                               clocks: register.fieldClocks)
-            return Prepared(stored: stored, plan: plan)
+            return Prepared(stored: stored, plan: try plan(changeSet, region: region, source: source, stored: stored, clock: ProvinceClock.heard(clock),
+                                                           answer: answer, register: register))
         }
+    }
+
+    /// `ChangeSetMerge.plan` of a change set from the records it touches, edited at `clock`, now.
+    private func plan(_ changeSet: ChangeSet, region: String, source: String, stored: [String: StoredRecord], clock: HybridTimestamp,
+                      answer: AnswerForm, refuseForeignRecords: Bool = false, register: any RegisterTransaction) throws -> WritePlan {
+        var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
+        context.answer = answer
+        return try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
+                                       refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
     }
 
     /// `plannedAhead`: whether the plan made ahead (`prepared`) is what was written.
@@ -175,10 +180,8 @@ public struct MergeService: Sendable {
         } else {
             let stored = try stored ?? register.recordsForMerge(changeSet.records.map(\.uscc))
             let clock = try changeSet.clock.map { ProvinceClock.heard($0) } ?? ProvinceClock.tick(register)
-            var context = WriteContext(source: source, changeSet: changeSet.id, at: Self.now(), clock: clock)
-            context.answer = answer
-            plan = try ChangeSetMerge.plan(changeSet, region: region, stored: stored, policy: policy, context: context,
-                                           refuseForeignRecords: refuseForeignRecords, clocks: register.fieldClocks)
+            plan = try self.plan(changeSet, region: region, source: source, stored: stored, clock: clock, answer: answer,
+                                 refuseForeignRecords: refuseForeignRecords, register: register)
         }
         let context = plan.context, clock = context.clock
         // The result is kept under the change set's id, then the clock's row is taken just
