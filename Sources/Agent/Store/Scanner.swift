@@ -19,7 +19,7 @@ public struct ScanReport: Sendable {
     public var indexChanged = false
     /// The documents of the first `Scanner.documentsKept` files read, by credit code: the diff
     /// that follows takes them instead of reading and parsing each file again.
-    var documents: [String: JSONValue] = [:]
+    var documents: [String: Scanner.Parsed] = [:]
     /// When the snapshot the scan compared was taken.
     var takenNs: Int64 = 0
 }
@@ -46,6 +46,15 @@ public struct Scanner {
     /// The store's records are on a local file system with fine timestamps (see
     /// `FileSystem.keepsLocalFineTimestamps`): only there is the short window used.
     var localFineTimestamps: Bool
+    /// A working file as read and parsed: its document, the document's canonical bytes and
+    /// their content hash (what the index notes). A push keeps it until the province's answer,
+    /// which takes the document in without encoding it again when the province holds the same.
+    struct Parsed {
+        let document: JSONValue
+        let canonical: [UInt8]
+        let hash: String
+    }
+
     /// How many parsed documents a scan keeps for the diff (a change set's worth: the first
     /// upload of a large store reads every file, and keeping them all would hold the store).
     static let documentsKept = 1_000
@@ -221,11 +230,11 @@ public struct Scanner {
     /// Returns what was read.
     @discardableResult
     func noteRead(_ uscc: String, stat: FileSystem.Stat, takenNs: Int64, into entry: StatIndex.Entry, in index: inout StatIndex,
-                  report: inout ScanReport, keep: Bool = true) -> (document: JSONValue?, hash: String) {
+                  report: inout ScanReport, keep: Bool = true) -> (parsed: Parsed?, hash: String) {
         let read = readWorkingFile(uscc)
         var entry = entry
         entry.docHash = read.hash
-        if keep, let document = read.document, report.documents.count < Self.documentsKept { report.documents[uscc] = document }
+        if keep, let parsed = read.parsed, report.documents.count < Self.documentsKept { report.documents[uscc] = parsed }
         entry.size = isRacy(stat, now: takenNs) ? -1 : stat.size
         entry.mtimeNs = stat.mtimeNs
         entry.ctimeNs = stat.ctimeNs
@@ -247,10 +256,12 @@ public struct Scanner {
     }
 
     /// A working file's document and content hash, or "!" and the reason it cannot be read.
-    func readWorkingFile(_ uscc: String) -> (document: JSONValue?, hash: String) {
+    func readWorkingFile(_ uscc: String) -> (parsed: Parsed?, hash: String) {
         do {
             let document = try store.readRecord(uscc)
-            return (document, ContentHash.of(document))
+            let canonical = document.canonicalBytes()
+            let hash = ContentHash.of(bytes: canonical)
+            return (Parsed(document: document, canonical: canonical, hash: hash), hash)
         } catch {
             let reason: String
             if case .invalidRecord(_, let r) = error { reason = r } else { reason = error.description }

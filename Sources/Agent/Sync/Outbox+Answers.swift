@@ -18,7 +18,8 @@ extension Outbox {
         var updates = StoreWriter.IndexUpdates()
         for record in result.records {
             let uscc = record.uscc
-            let oldBase = session.takeBase(of: uscc) ?? ((try? store.readBase(uscc)) ?? nil)
+            let diffed = session.takeDiffed(uscc)
+            let oldBase = diffed.map(\.base) ?? ((try? store.readBase(uscc)) ?? nil)
             let change = sentRecords[uscc]
             switch record.outcome {
             case .rejected:
@@ -50,7 +51,14 @@ extension Outbox {
             if document == nil, let hash = record.hash {
                 // Left out of the answer: the province holds the base with every sent field in
                 // place. Rebuilt here, and fetched only when it is not what the hash says.
-                // (A hash may be cut short: see `AnswerForm.shortHashes`.)
+                // (A hash may be cut short: see `AnswerForm.shortHashes`.) Usually it is the
+                // working copy the diff parsed: its bytes and hash are made already.
+                if let working = diffed?.working, hash.count >= AnswerForm.shortHashLength, working.hash.hasPrefix(hash) {
+                    try writer.stage(uscc: uscc, theirs: working.document, revision: revision, mergeBase: working.document,
+                                     mergeBaseHash: working.hash, theirsHash: working.hash, theirsBytes: working.canonical, batch: batch,
+                                     updates: &updates)
+                    continue
+                }
                 let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
                 let rebuiltBytes = rebuilt.canonicalBytes()
                 let rebuiltHash = ContentHash.of(bytes: rebuiltBytes)

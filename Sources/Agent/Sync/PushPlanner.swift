@@ -40,8 +40,10 @@ struct PushPlanner {
     /// credit-code order, without holding them all (a first push of a large store seals as it
     /// goes). Adds the invalid files and the held records to `plan.diff`. A new file the scan
     /// left unread (`StatIndex.Entry.isUnread`) is read, validated and noted in the index here, once.
-    /// (The base is nil for a new record, and not given for a delete.)
-    func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??) throws(AgentError) -> Void) throws(AgentError) {
+    /// (The base is nil for a new record, and not given for a delete. The working copy is given
+    /// as it was parsed for the diff, when its canonical bytes were made: not for a delete, nor
+    /// for a file the scan did not keep and that is read again here.)
+    func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??, Scanner.Parsed?) throws(AgentError) -> Void) throws(AgentError) {
         let inHeldSet = plan.inHeldSet
         var diff = plan.diff
         defer { plan.diff = diff }
@@ -52,11 +54,11 @@ struct PushPlanner {
                 let read = writer.scanner.noteRead(uscc, stat: unread.unreadStat, takenNs: diff.scan.takenNs, into: StatIndex.Entry(),
                                                    in: &writer.index, report: &diff.scan, keep: false)
                 writer.indexDirty = true
-                guard let document = read.document else {
+                guard let parsed = read.parsed else {
                     diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: String(read.hash.dropFirst())))
                     continue
                 }
-                kept = document
+                kept = parsed
             }
             let entry = writer.index.entries[uscc]!
             if let id = inHeldSet[uscc] {
@@ -74,7 +76,7 @@ struct PushPlanner {
             // Parsed by the scan already (or just above), or read now.
             let working: JSONValue
             if let kept {
-                working = kept
+                working = kept.document
             } else {
                 do { working = try store.readRecord(uscc) } catch {
                     diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc), reason: "\(error)"))
@@ -105,7 +107,7 @@ struct PushPlanner {
                 }
                 if change.fields.isEmpty { continue }  // listed by `status` as waiting for review
             }
-            try emit(change, .some(base))
+            try emit(change, .some(base), kept)
         }
         diff.scan.documents = [:]
         diff.scan.invalid.sort { $0.file < $1.file }
@@ -121,7 +123,7 @@ struct PushPlanner {
             guard let base = try? store.readBase(uscc),
                   let change = RecordDiff.change(uscc: uscc, base: base.document, baseRevision: base.revision, working: nil)
             else { continue }
-            try emit(change, .none)
+            try emit(change, .none, nil)
         }
     }
 

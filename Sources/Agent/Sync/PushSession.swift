@@ -10,10 +10,18 @@ struct PushSession {
     /// Records the province has that this push changes or deletes (`ChangeSet.pushChanges`).
     let changes: Int
     var summary = SyncEngine.PushSummary()
-    /// The bases the diff read, for the answers to take in without reading and parsing each base
-    /// file again (nil: a new record); at most `diffedBasesLimit`, the rest are read again.
-    private var diffedBases: [String: Store.Base?] = [:]
-    static let diffedBasesLimit = 5_000
+    /// What the diff read of each record, for the answers to take in without reading and
+    /// parsing each base file again, nor encoding the sent document again; at most
+    /// `diffedLimit`, the rest are read again.
+    private var diffed: [String: Diffed] = [:]
+    static let diffedLimit = 5_000
+
+    /// What the diff of one record read: its base (nil: a new record) and its working copy as
+    /// parsed (nil: not at hand, or a delete).
+    struct Diffed {
+        var base: Store.Base?
+        var working: Scanner.Parsed?
+    }
 
     /// `summary`: what the push found before its scan (the outbox sent first).
     init(id: String = UUID().uuidString.lowercased(), changes: Int, summary: SyncEngine.PushSummary = .init()) {
@@ -28,12 +36,12 @@ struct PushSession {
     /// What a sealed piece of this push says about the push (nil: it changes no existing record).
     var piece: (id: String, changes: Int)? { changes > 0 ? (id, changes) : nil }
 
-    mutating func remember(_ base: Store.Base?, of uscc: String) {
-        if diffedBases.count < Self.diffedBasesLimit { diffedBases[uscc] = .some(base) }
+    mutating func remember(_ base: Store.Base?, working: Scanner.Parsed?, of uscc: String) {
+        if diffed.count < Self.diffedLimit { diffed[uscc] = Diffed(base: base, working: working) }
     }
 
-    /// The base the diff read for `uscc`, once; nil when it was not kept.
-    mutating func takeBase(of uscc: String) -> Store.Base?? {
-        diffedBases.removeValue(forKey: uscc)
+    /// What the diff read of `uscc`, once; nil when it was not kept.
+    mutating func takeDiffed(_ uscc: String) -> Diffed? {
+        diffed.removeValue(forKey: uscc)
     }
 }

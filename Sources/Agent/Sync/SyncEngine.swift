@@ -154,7 +154,7 @@ public final class SyncEngine {
     public func diff() throws(AgentError) -> Diff {
         var changes: [RecordChange] = []
         var plan = try planPush()
-        try planner.emitChanges(&plan) { change, _ throws(AgentError) in changes.append(change) }
+        try planner.emitChanges(&plan) { change, _, _ throws(AgentError) in changes.append(change) }
         plan.diff.changes = changes
         return plan.diff
     }
@@ -196,8 +196,8 @@ public final class SyncEngine {
             // What the outbox's sending found goes on in the summary of the push proper.
             var session = PushSession(changes: plan.existingChanges, summary: before.summary)
             do throws(AgentError) {
-                try planner.emitChanges(&plan) { change, base throws(AgentError) in
-                    if let base { session.remember(base, of: change.uscc) }
+                try planner.emitChanges(&plan) { change, base, working throws(AgentError) in
+                    if let base { session.remember(base, working: working, of: change.uscc) }
                     pending.append(change)
                     if pending.count == config.maxRecordsPerChangeSet {
                         let next = try outbox.seal(pending, push: session.piece)
