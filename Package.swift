@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "EnterpriseModel", "SyncCore", "CurlHTTP", "CPosix", "ConfigSupport", "Spreadsheet",
+                "EnterpriseModel", "SyncCore", "CurlHTTP", "CPosix", "CEsyncZlib", "ConfigSupport", "Spreadsheet",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict

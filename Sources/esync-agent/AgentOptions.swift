@@ -37,6 +37,7 @@ struct AgentOptions: ParsableArguments {
             if locked {
                 try lock.lock(holder: "esync-agent \(command)", timeoutSeconds: seconds)
                 store.removeStaleTemporaries()
+                try store.moveBaseFilesIntoLog()
             }
             defer { lock.unlock() }
             let engine = try SyncEngine(config: config, store: store, scanAhead: scanAhead)

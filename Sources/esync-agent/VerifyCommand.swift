@@ -11,7 +11,7 @@ struct VerifyCommand: AsyncParsableCommand {
             Both sides sort their records into 256 buckets by SHA-256 of the credit code and digest each bucket over \
             (credit code, content hash); only the buckets whose digests differ are fetched, so a check costs one request \
             plus one per differing bucket. The store's side is its base (what the province last acknowledged), read from \
-            .esync/base/; the province's is computed from its stored documents. Differences are named as different \
+            .esync/bases; the province's is computed from its stored documents. Differences are named as different \
             (same revision, other content), newer-at-province (the next pull brings it), missing-at-province or \
             missing-here. The daemon runs it every sync.verifyIntervalSeconds.
 

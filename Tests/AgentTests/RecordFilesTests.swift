@@ -32,7 +32,7 @@ import Testing
         let store = try Store.initialize(root, region: "410100")
         let document = record(region: "410100", seed: 6)
         let uscc = document["uscc"]!.stringValue!
-        try Array(Store.baseBytes(.init(revision: 1, document: document))).write(to: store.baseFile(uscc))
+        try store.writeBases([(uscc, Store.baseBytes(.init(revision: 1, document: document)))], dropped: [])
         let moved = JSONValue.object(document.objectValue!.merging(["region": "410300", "county": "410302"]) { $1 })
         let error = #expect(throws: AgentError.self) { try RecordFiles(store: store, region: "410100").checked(moved, origin: "moved.json") }
         #expect(error?.description == "moved.json: field region: 410300 (洛阳市) is not this bureau's region 410100; to move the record there, "

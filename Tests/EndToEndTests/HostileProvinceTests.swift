@@ -135,22 +135,31 @@ import Testing
         }
     }
 
-    /// Every file in `records/` and `.esync/base/` is `CODE.json` for a valid credit code in
-    /// canonical form, holding that record, of the store's region. Returns the problems.
+    /// Every file in `records/` is `CODE.json` for a valid credit code in canonical form, holding
+    /// that record, of the store's region, and so is every base in `.esync/bases`. Returns the problems.
     static func misnamedFiles(_ bureau: AgentHandle) -> [String] {
         var problems: [String] = []
-        for (folder, inBase) in [("records", false), (".esync/base", true)] {
-            for name in listing(bureau.storePath + "/" + folder) {
-                let code = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
-                guard name.hasSuffix(".json"), (try? USCC(code))?.rawValue == code else {
-                    problems.append("\(folder)/\(name): not named by a credit code")
-                    continue
-                }
-                let file = (try? JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: bureau.storePath + "/" + folder + "/" + name))))) ?? nil
-                let document = inBase ? file?["document"] : file
-                if document?["uscc"]?.stringValue != code || document?["region"]?.stringValue != bureau.region {
-                    problems.append("\(folder)/\(name): holds uscc \(document?["uscc"]?.stringValue ?? "-") of region \(document?["region"]?.stringValue ?? "-")")
-                }
+        var held: [(place: String, code: String, document: JSONValue?)] = []
+        for name in listing(bureau.storePath + "/records") {
+            let code = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+            guard name.hasSuffix(".json") else {
+                problems.append("records/\(name): not named by a credit code")
+                continue
+            }
+            held.append(("records/\(name)", code, (try? JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: bureau.storePath + "/records/" + name))))) ?? nil))
+        }
+        do {
+            for (code, base) in try bureau.baseLog.bases() { held.append((".esync/bases \(code)", code, base["document"])) }
+        } catch {
+            problems.append(".esync/bases: \(error)")
+        }
+        for (place, code, document) in held {
+            guard (try? USCC(code))?.rawValue == code else {
+                problems.append("\(place): not named by a credit code")
+                continue
+            }
+            if document?["uscc"]?.stringValue != code || document?["region"]?.stringValue != bureau.region {
+                problems.append("\(place): holds uscc \(document?["uscc"]?.stringValue ?? "-") of region \(document?["region"]?.stringValue ?? "-")")
             }
         }
         return problems
@@ -193,7 +202,7 @@ import Testing
         let good = (0..<2).map { _ in generator.next(region: Regions.region(code: Self.zhengzhou)).json }
         let other = generator.next(region: Regions.region(code: Self.zhengzhou)).json
         let foreign = generator.next(region: Regions.region(code: Self.kaifeng)).json
-        let escape = "../../" + marker  // from records/: next to the store; from .esync/base/: in the store's root
+        let escape = "../../" + marker  // from records/: next to the store
         let wide = Self.fullWidth(other["uscc"]!.stringValue!)
         let page = ChangePage(cursor: 6, more: false, records: [
             ChangedRecord(uscc: good[0]["uscc"]!.stringValue!, revision: 1, seq: 1, document: good[0]),
@@ -247,7 +256,7 @@ import Testing
         let said = push.stdout + push.stderr
         #expect(said.contains("\"\(escape)\"") && said.contains(unsent["uscc"]!.stringValue!), "\(push)")
         #expect(Set(Self.records(bureau).keys) == Set(sent), "\(push)")
-        #expect(Self.listing(bureau.storePath + "/.esync/base") == Set(sent.map { $0 + ".json" }), "\(push)")
+        #expect(Set(try bureau.baseLog.bases().keys) == Set(sent), "\(push)")
         #expect(try bureau.outboxFiles().isEmpty, "acknowledged: \(push)")
     }
 
@@ -299,12 +308,13 @@ import Testing
         province.script { $0.pages[0] = Self.json(Array(small.prefix(small.count / 2))) }
         let cut = try Self.agent(bureau, "pull", top: top, marker: marker)
         #expect(cut.status == 1 && cut.stderr.contains(province.url + "/v1/changes?since=0"), "\(cut)")
-        #expect(Self.records(bureau).isEmpty && Self.listing(bureau.storePath + "/.esync/base").isEmpty && Self.cursor(bureau) == 0)
+        let bases = try bureau.baseLog.bases()
+        #expect(Self.records(bureau).isEmpty && bases.isEmpty && Self.cursor(bureau) == 0)
     }
 
     // MARK: - Fuzz
 
-    /// Codes no file may be named by: paths out of `records/` and `.esync/base/` at every depth
+    /// Codes no file may be named by: paths out of `records/` and `.esync/` at every depth
     /// (a NUL ends the C string early: the name loses its `.json`), text that only normalises to a
     /// code, codes with a wrong check character, nothing, too much.
     static func hostileCodes(marker: String, valid: String) -> [String] {

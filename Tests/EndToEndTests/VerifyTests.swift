@@ -27,7 +27,7 @@ import Testing
         try province.tamperEmployees(codes[0], 4)
         #expect(try province.cli(["records", "set", codes[1], "employees=5"]).status == 0)
         try province.sql("DELETE FROM records WHERE uscc = '\(codes[2])'")
-        try FileManager.default.removeItem(atPath: zz.storePath + "/.esync/base/\(codes[3]).json")
+        try zz.baseLog.drop(codes[3])
 
         let differ = try zz.agent(["verify", "--json"])
         #expect(differ.status == 1, "\(differ)")

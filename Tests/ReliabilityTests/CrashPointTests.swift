@@ -9,8 +9,8 @@ import Testing
 /// pull each time. The next sync must converge: every bureau edit in the province's history
 /// exactly once, every province edit in the bureau's file, the outbox empty, nothing left to send.
 @Suite(.serialized) struct CrashPointTests {
-    static let points = ["seal.written", "push.answered", "batch.renamed:1", "batch.renamed:3", "push.integrated",
-                         "pull.fetched", "pull.committed", "pull.committed:2", "state.saved", "state.saved:3"]
+    static let points = ["seal.written", "push.answered", "batch.renamed:1", "batch.renamed:3", "bases.appended", "push.integrated",
+                         "pull.fetched", "pull.committed", "pull.committed:2", "bases.appended:3", "state.saved", "state.saved:3"]
 
     @Test func killedAtEveryStepOfASyncTheNextSyncConvergesWithNothingLostOrDoubled() throws {
         // The mass-change guard would hold the edits of later rounds (50 in an hour); it is not

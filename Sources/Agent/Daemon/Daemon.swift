@@ -284,6 +284,7 @@ public final class Daemon: Sendable {
                 try lock.lock(holder: "esync-agent run (daemon)", timeoutSeconds: 120) { control.stopping }
                 defer { lock.unlock() }
                 store.removeStaleTemporaries()
+                try store.moveBaseFilesIntoLog()
                 let client = try ProvinceClient(config: config)
                 control.track(client.curl)
                 defer { control.track(nil) }

@@ -21,7 +21,7 @@ public struct RecordFiles {
         let code: USCC
         do { code = try USCC(raw) } catch { throw .invalidRecord(file: origin, reason: "field uscc: \(error)") }
         if let recordRegion = members["region"]?.stringValue, recordRegion != region, Regions.region(code: recordRegion) != nil {
-            let known = FileSystem.exists(store.baseFile(code.rawValue))
+            let known = store.hasBase(code.rawValue)
             throw .invalidRecord(file: origin, reason: Self.otherRegion(recordRegion, bureau: region, uscc: known ? code.rawValue : nil))
         }
         members["uscc"] = .string(code.rawValue)

@@ -9,7 +9,8 @@ import Glibc
 ///
 /// ```
 /// STORE/records/<USCC>.json   the working copy, edited by the bureau and its tools
-/// STORE/.esync/base/          the last version the province acknowledged, per record
+/// STORE/.esync/bases          the last version the province acknowledged of each record (`BaseLog`)
+/// STORE/.esync/bases.index    where each record's base is in it (a cache)
 /// STORE/.esync/index          stat cache of the working files
 /// STORE/.esync/outbox/        sealed change sets not yet acknowledged, oldest first
 /// STORE/.esync/state.json     epoch, pull cursor, last push and pull
@@ -19,7 +20,11 @@ public final class Store {
     public let root: String
     public let recordsPath: String
     public let statePath: String
+    /// The folder of one base file per record that versions before the base log kept: read
+    /// while it is there, and moved into the log by the first command that takes the lock
+    /// (`moveBaseFilesIntoLog`).
     public let basePath: String
+    public let bases: BaseLog
     public let outboxPath: String
     public let indexPath: String
     public let stateFilePath: String
@@ -35,6 +40,7 @@ public final class Store {
         recordsPath = root + "/records"
         statePath = root + "/.esync"
         basePath = statePath + "/base"
+        bases = BaseLog(path: statePath + "/bases", indexPath: statePath + "/bases.index")
         outboxPath = statePath + "/outbox"
         indexPath = statePath + "/index"
         stateFilePath = statePath + "/state.json"
@@ -44,7 +50,8 @@ public final class Store {
     /// Opens an existing store, refusing a folder that was never initialised.
     public static func open(_ root: String) throws(AgentError) -> Store {
         let store = Store(root: root)
-        guard FileSystem.isDirectory(store.statePath), FileSystem.isDirectory(store.basePath) else { throw .notAStore(path: root) }
+        guard FileSystem.isDirectory(store.statePath), FileSystem.exists(store.stateFilePath) || FileSystem.isDirectory(store.basePath)
+        else { throw .notAStore(path: root) }
         try FileSystem.makeDirectory(store.recordsPath)
         try FileSystem.makeDirectory(store.outboxPath)
         return store
@@ -89,7 +96,6 @@ public final class Store {
         try FileSystem.makeDirectories(root)
         try FileSystem.makeDirectory(store.recordsPath)
         try FileSystem.makeDirectory(store.statePath)
-        try FileSystem.makeDirectory(store.basePath)
         try FileSystem.makeDirectory(store.outboxPath)
         var state = AgentState(region: region)
         state.epoch = AgentState.makeEpoch()
@@ -164,14 +170,78 @@ public final class Store {
         public var document: JSONValue
     }
 
+    /// The base of `uscc`, nil when it has none; an error names what is damaged.
     public func readBase(_ uscc: String) throws(AgentError) -> Base? {
-        let path = baseFile(uscc)
-        guard let bytes = try FileSystem.readIfPresent(path) else { return nil }
+        var path = bases.path
+        var bytes: [UInt8]?
+        if hasBaseFolder, let file = try FileSystem.readIfPresent(baseFile(uscc)) {
+            (path, bytes) = (baseFile(uscc), file)
+        } else {
+            bytes = try bases.read(uscc)
+        }
+        guard let bytes else { return nil }
         baseFilesRead += 1
         guard let value = try? JSONValue.parse(bytes), let revision = value["revision"]?.intValue, let document = value["document"] else {
-            throw .corruptState(path: path, reason: "base file is damaged; restore it with `esync-agent pull --full`")
+            throw .corruptState(path: path, reason: "the base of \(uscc) is damaged; restore it with `esync-agent pull --full`")
         }
         return Base(revision: revision, document: document)
+    }
+
+    /// Whether `uscc` has a base.
+    public func hasBase(_ uscc: String) -> Bool {
+        (hasBaseFolder && FileSystem.exists(baseFile(uscc))) || ((try? bases.contains(uscc)) ?? false)
+    }
+
+    /// The codes of every record with a base, unsorted.
+    public func baseCodes() throws(AgentError) -> [String] {
+        var codes = try bases.codes()
+        if hasBaseFolder {
+            let inLog = Set(codes)
+            for name in try FileSystem.list(basePath) where name.hasSuffix(".json") {
+                let code = String(name.dropLast(5))
+                if !inLog.contains(code) { codes.append(code) }
+            }
+        }
+        return codes
+    }
+
+    /// Writes the bases `written` (code → `baseBytes`) and drops `dropped` (see `BaseLog.append`).
+    func writeBases(_ written: [(code: String, json: [UInt8])], dropped: [String]) throws(AgentError) {
+        try moveBaseFilesIntoLog()
+        try bases.append(written, dropped: dropped)
+    }
+
+    /// Whether the folder of one base file per record (an earlier version's) is still there.
+    private var hasBaseFolder: Bool {
+        if baseFolderChecked == nil { baseFolderChecked = FileSystem.isDirectory(basePath) }
+        return baseFolderChecked!
+    }
+    private var baseFolderChecked: Bool?
+
+    /// Moves the base files of an earlier version (`.esync/base/CODE.json`) into the base log,
+    /// then removes them and their folder; with the store's lock held. Interrupted, it starts
+    /// again (a base appended twice is the same base). Returns how many were moved.
+    @discardableResult
+    public func moveBaseFilesIntoLog() throws(AgentError) -> Int {
+        guard hasBaseFolder else { return 0 }
+        let names = try FileSystem.list(basePath)
+        var moved = 0
+        var piece: [(code: String, json: [UInt8])] = []
+        for name in names where name.hasSuffix(".json") {
+            guard let bytes = try FileSystem.readIfPresent(basePath + "/" + name) else { continue }
+            piece.append((String(name.dropLast(5)), bytes))
+            if piece.count == 1_000 {
+                try bases.append(piece, dropped: [])
+                moved += piece.count
+                piece.removeAll(keepingCapacity: true)
+            }
+        }
+        try bases.append(piece, dropped: [])
+        moved += piece.count
+        for name in names { try FileSystem.remove(basePath + "/" + name) }
+        if rmdir(basePath) != 0 && errno != ENOENT { throw .io(path: basePath, operation: "remove", errno: errno) }
+        baseFolderChecked = false
+        return moved
     }
 
     static func baseBytes(_ base: Base) -> [UInt8] {
@@ -189,6 +259,6 @@ public final class Store {
     }
 
     public func removeBase(_ uscc: String) throws(AgentError) {
-        try FileSystem.remove(baseFile(uscc))
+        try writeBases([], dropped: [uscc])
     }
 }

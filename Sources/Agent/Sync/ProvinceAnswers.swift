@@ -11,7 +11,7 @@ public struct RefusedRecord: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The checks every answer of the province passes before the agent acts on it. A credit code
-/// from the network names files (`records/CODE.json`, `.esync/base/CODE.json`): a province, or
+/// from the network names files (`records/CODE.json`) and bases: a province, or
 /// anyone on the path over `http://` or with verification off, that answered `../../x` made the
 /// agent write `x.json` outside its store. `ProvinceClient` hands out pages, push answers and
 /// record views only through these checks, so no caller can forget them.

@@ -3,9 +3,10 @@ import Foundation
 import SyncCore
 
 /// The only code that changes the store during a sync: it stages the province's versions into
-/// record files (`records/`) and base files (`.esync/base/`) in an `AtomicBatch`, commits them,
-/// and keeps the index (`.esync/index`) and the state (`.esync/state.json`) in step. A record
-/// file is replaced only if nobody saved it while the merge was prepared.
+/// record files (`records/`, in an `AtomicBatch`) and bases (`.esync/bases`, a `BaseLog`),
+/// commits them, and keeps the index (`.esync/index`) and the state (`.esync/state.json`) in
+/// step. A record file is replaced only if nobody saved it while the merge was prepared, and a
+/// record's base moves only with it.
 ///
 /// For example, a pulled record merged and committed:
 ///
@@ -43,6 +44,8 @@ final class StoreWriter {
     }
 
     func saveIndex() throws(AgentError) {
+        // The base log's own index first: the stat index names the bases it locates.
+        if try !store.bases.compactIfWorthIt() { try store.bases.saveIndex() }
         guard indexDirty else { return }
         try index.save(to: store.indexPath)
         indexSavedAt = FileSystem.nowNs()
@@ -70,13 +73,13 @@ final class StoreWriter {
 
     /// Stages `document` at `revision` as the base of `uscc`.
     func stageBase(_ uscc: String, revision: Int64, document: JSONValue, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) {
-        try batch.write(store.baseFile(uscc), Store.baseBytes(.init(revision: revision, document: document)), group: uscc)
+        updates.baseWrites[uscc] = Store.baseBytes(.init(revision: revision, document: document))
         updates.bases[uscc] = (ContentHash.of(document), revision)
     }
 
     /// Stages the removal of the base of `uscc`.
     func stageBaseRemoval(_ uscc: String, batch: AtomicBatch, updates: inout IndexUpdates) {
-        batch.remove(store.baseFile(uscc))
+        updates.baseWrites[uscc] = nil
         updates.removedBases.insert(uscc)
     }
 
@@ -93,6 +96,9 @@ final class StoreWriter {
     struct IndexUpdates {
         var written: [String: JSONValue] = [:]
         var bases: [String: (hash: String, revision: Int64)] = [:]
+        /// The bases to append to the log once the batch's record files are in place
+        /// (`Store.baseBytes`), by code.
+        var baseWrites: [String: [UInt8]] = [:]
         /// For a base written: the hash of the province's version it was made from, when known
         /// (see `AgentState.provinceHashes`).
         var provinceHashes: [String: String] = [:]
@@ -200,7 +206,7 @@ final class StoreWriter {
         }
         let isTheirs = newBase == theirs
         let bytes = isTheirs ? theirsBytes.map { Store.baseBytes(revision: revision, canonicalDocument: $0) } : nil
-        try batch.write(store.baseFile(uscc), bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase)), group: uscc)
+        updates.baseWrites[uscc] = bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase))
         updates.bases[uscc] = (isTheirs ? theirsHash : ContentHash.of(newBase), revision)
         updates.provinceHashes[uscc] = theirsHash
         return divergent
@@ -209,7 +215,7 @@ final class StoreWriter {
     func stageTombstone(_ record: ChangedRecord, batch: AtomicBatch, updates: inout IndexUpdates) {
         let uscc = record.uscc
         guard let entry = index.entries[uscc] else { return }
-        batch.remove(store.baseFile(uscc))
+        updates.baseWrites[uscc] = nil
         updates.removedBases.insert(uscc)
         // A file that is there although this bureau asked to delete it was restored since.
         let restoredAfterRequest = state.pendingDeletes[uscc] != nil && entry.hasWorkingFile
@@ -259,8 +265,15 @@ final class StoreWriter {
             log("record \(uscc): records/\(uscc).json changed during the merge; it is merged on the next pull")
             updates.written[uscc] = nil
             updates.bases[uscc] = nil
+            updates.baseWrites[uscc] = nil
             state.deferred.insert(uscc)
         }
+        // After the record files: a crash in between leaves a record file with the province's
+        // version over its old base, which the next push sends as the province's own values
+        // (answered as unchanged), never the reverse (an old record file over a new base would
+        // send the old values back as the bureau's edits).
+        try store.writeBases(updates.baseWrites.map { ($0.key, $0.value) }, dropped: Array(updates.removedBases))
+        CrashPoint.reach("bases.appended")
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, before: committing, in: &index) }
         for (uscc, base) in updates.bases {
             index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash

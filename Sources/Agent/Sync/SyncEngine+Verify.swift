@@ -6,12 +6,11 @@ import SyncCore
 /// (see `BucketDigest`).
 extension SyncEngine {
     /// Compares, names every record that differs, and keeps the outcome in the state (`status`,
-    /// the daemon). Reads every base file: the audit does not trust the index's cached hashes.
+    /// the daemon). Reads every base: the audit does not trust the index's cached hashes.
     public func verify() throws(AgentError) -> VerifyReport {
         var local: [String: (hash: String, revision: Int64)] = [:]
         var damaged: [String: String] = [:]
-        for name in try FileSystem.list(store.basePath) where name.hasSuffix(".json") {
-            let uscc = String(name.dropLast(5))
+        for uscc in try store.baseCodes() {
             do {
                 guard let base = try store.readBase(uscc) else { continue }
                 // A base that keeps an older value for a field both sides changed stands for the

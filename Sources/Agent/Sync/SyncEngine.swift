@@ -98,9 +98,8 @@ public final class SyncEngine {
 
     static func rebuildIndex(_ store: Store) throws(AgentError) -> StatIndex {
         var index = StatIndex()
-        for name in try FileSystem.list(store.basePath) where name.hasSuffix(".json") {
-            let uscc = String(name.dropLast(5))
-            // A damaged base file gets no entry: the record is merged afresh on the next pull.
+        // A damaged base (or base log) gets no entry: the record is merged afresh on the next pull.
+        for uscc in (try? store.baseCodes()) ?? [] {
             guard let base = try? store.readBase(uscc) else { continue }
             var entry = StatIndex.Entry()
             entry.baseHash = ContentHash.of(base.document)

@@ -16,7 +16,8 @@ public enum CrashPoint {
     public static let agent = [
         "seal.written",        // the outbox file is durable, the state's sequence not yet saved
         "push.answered",       // the province committed and answered; nothing merged yet
-        "batch.renamed",       // one file of a batch renamed into place, the rest not
+        "batch.renamed",       // one record file of a batch renamed into place, the rest not
+        "bases.appended",      // a batch's record files and bases in place; the state not saved
         "push.integrated",     // base and working copy merged; the outbox file still there
         "pull.fetched",        // a page of changes fetched; nothing written
         "pull.committed",      // a page merged into the files; the cursor not saved

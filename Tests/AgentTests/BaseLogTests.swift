@@ -1,0 +1,149 @@
+@testable import Agent
+import EnterpriseModel
+import Foundation
+import Testing
+
+/// The bases of a store in one appended file: read back as written, found again by a later
+/// process through its index, through entries appended since, or without an index; a torn last
+/// entry ignored and cut off; compaction; the base files of earlier versions moved in.
+@Suite struct BaseLogTests {
+    let root = NSTemporaryDirectory() + "esync-baselog-\(UUID().uuidString.prefix(8))"
+
+    func store() throws -> Store { try Store.initialize(root, region: "410100") }
+
+    func bases(_ count: Int, seed: UInt64 = 3, revision: Int64 = 1) -> [(code: String, base: Store.Base)] {
+        var generator = SampleGenerator(seed: seed)
+        return (0..<count).map { _ in
+            let document = generator.next().json
+            return (document["uscc"]!.stringValue!, Store.Base(revision: revision, document: document))
+        }
+    }
+
+    func write(_ store: Store, _ bases: [(code: String, base: Store.Base)], dropped: [String] = []) throws {
+        try store.writeBases(bases.map { ($0.code, Store.baseBytes($0.base)) }, dropped: dropped)
+    }
+
+    /// The store as a later process opens it.
+    func reopened() throws -> Store { try Store.open(root) }
+
+    @Test func basesAreReadBackAndTheLastOneWritten() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let first = bases(5)
+        try write(store, first)
+        var second = first[1]
+        second.base.revision = 2
+        try write(store, [second], dropped: [first[3].code])
+        for s in [store, try reopened()] {
+            #expect(try s.readBase(first[0].code) == first[0].base)
+            #expect(try s.readBase(first[1].code) == second.base)
+            #expect(try s.readBase(first[3].code) == nil)
+            #expect(try s.readBase("91410100MA00000000") == nil)
+            #expect(s.hasBase(first[4].code) && !s.hasBase(first[3].code))
+            #expect(Set(try s.baseCodes()) == Set([0, 1, 2, 4].map { first[$0].code }))
+        }
+        #expect(!FileSystem.exists(store.basePath))
+    }
+
+    @Test func aLaterProcessFindsBasesThroughTheIndexAndTheEntriesAppendedSince() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(40)
+        try write(store, Array(all[..<30]))
+        try store.bases.saveIndex()
+        let indexed = try FileSystem.read(store.bases.indexPath)
+        // Appended after the index was saved, and one of the indexed bases moved on.
+        var moved = all[0]
+        moved.base.revision = 9
+        try write(store, Array(all[30...]) + [moved])
+        let later = try reopened()
+        #expect(try later.readBase(all[35].code) == all[35].base)
+        #expect(try later.readBase(all[0].code) == moved.base)
+        #expect(try later.readBase(all[12].code) == all[12].base)
+        #expect(try later.baseCodes().count == 40)
+        // Its saved index covers everything: a third process reads no entry of the log.
+        try later.bases.saveIndex()
+        #expect(try FileSystem.read(store.bases.indexPath) != indexed)
+        let third = try reopened()
+        #expect(try third.bases.sizes().log == (try later.bases.sizes().log))
+        #expect(try third.readBase(all[0].code) == moved.base)
+        // Without an index the log is read whole.
+        try FileSystem.remove(store.bases.indexPath)
+        #expect(try reopened().readBase(all[39].code) == all[39].base)
+        #expect(try reopened().readBase(all[0].code) == moved.base)
+    }
+
+    @Test func aTornLastEntryIsIgnoredAndCutOffByTheNextAppend() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(3)
+        try write(store, Array(all[..<2]))
+        let whole = try FileSystem.read(store.bases.path)
+        try write(store, [all[2]])
+        // A crash in the middle of the last append: half of its entry on disk.
+        let torn = try FileSystem.read(store.bases.path)
+        try Data(torn[..<(whole.count + (torn.count - whole.count) / 2)]).write(to: URL(fileURLWithPath: store.bases.path))
+        var later = try reopened()
+        #expect(try later.readBase(all[1].code) == all[1].base)
+        #expect(try later.readBase(all[2].code) == nil)
+        try write(later, [all[2]])
+        #expect(try FileSystem.read(store.bases.path).count == torn.count)
+        later = try reopened()
+        #expect(try later.readBase(all[2].code) == all[2].base)
+        // Garbage after the last entry (a length that runs past the end, a bad checksum): the same.
+        try Data(torn + [0x10, 0, 0, 0, 1, 2, 3, 4, 0x42]).write(to: URL(fileURLWithPath: store.bases.path))
+        #expect(try reopened().readBase(all[2].code) == all[2].base)
+    }
+
+    @Test func compactionKeepsOnlyTheLiveBasesAndAReaderOfTheOldLogStillFindsThem() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        var all = bases(20)
+        for revision: Int64 in 1...10 {
+            for n in all.indices { all[n].base.revision = revision }
+            try write(store, all)
+        }
+        try store.bases.saveIndex()
+        let reader = try reopened()
+        #expect(try reader.bases.contains(all[7].code))  // the old log's index loaded, the log not opened yet
+        let before = try store.bases.sizes()
+        #expect(try !store.bases.compactIfWorthIt(minimum: before.log))
+        #expect(try store.bases.compactIfWorthIt(minimum: 1_000))
+        let after = try store.bases.sizes()
+        #expect(after.live == before.live && after.log < before.log / 5)
+        for s in [store, reader, try reopened()] {
+            for entry in all { #expect(try s.readBase(entry.code) == entry.base) }
+        }
+    }
+
+    @Test func baseFilesOfAnEarlierVersionAreReadThenMovedIntoTheLog() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(3)
+        try FileSystem.makeDirectory(store.basePath)
+        for entry in all { try FileSystem.writeAtomically(store.baseFile(entry.code), Store.baseBytes(entry.base)) }
+        let old = try reopened()
+        #expect(try old.readBase(all[1].code) == all[1].base && old.hasBase(all[2].code))
+        #expect(Set(try old.baseCodes()) == Set(all.map(\.code)))
+        #expect(try old.moveBaseFilesIntoLog() == 3)
+        #expect(!FileSystem.exists(store.basePath))
+        let later = try reopened()
+        for entry in all { #expect(try later.readBase(entry.code) == entry.base) }
+    }
+
+    @Test func aDamagedLogIsNamedAndAFullPullStartsItAfresh() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(2)
+        try write(store, all)
+        try Data("not a log at all".utf8).write(to: URL(fileURLWithPath: store.bases.path))
+        let later = try reopened()
+        let error = #expect(throws: AgentError.self) { try later.readBase(all[0].code) }
+        #expect(error?.description.contains(store.bases.path) == true)
+        #expect(error?.description.contains("pull --full") == true)
+        try write(later, [all[1]])
+        #expect(try later.readBase(all[1].code) == all[1].base)
+        #expect(try reopened().readBase(all[1].code) == all[1].base)
+        #expect(try reopened().readBase(all[0].code) == nil)
+    }
+}
