@@ -67,10 +67,17 @@ import Testing
         let third = try reopened()
         #expect(try third.bases.sizes().log == (try later.bases.sizes().log))
         #expect(try third.readBase(all[0].code) == moved.base)
+        // A drop of an indexed base, merged into the next index saved.
+        try write(third, [], dropped: [all[5].code])
+        try third.bases.saveIndex()
+        let fourth = try reopened()
+        #expect(try fourth.readBase(all[5].code) == nil && fourth.baseCodes().count == 39)
+        #expect(try fourth.readBase(all[6].code) == all[6].base && fourth.readBase(all[0].code) == moved.base)
         // Without an index the log is read whole.
         try FileSystem.remove(store.bases.indexPath)
         #expect(try reopened().readBase(all[39].code) == all[39].base)
         #expect(try reopened().readBase(all[0].code) == moved.base)
+        #expect(try reopened().readBase(all[5].code) == nil)
     }
 
     @Test func aTornLastEntryIsIgnoredAndCutOffByTheNextAppend() throws {
@@ -116,6 +123,26 @@ import Testing
         }
     }
 
+    @Test func aProcessWhoseViewIsStaleNeitherCompactsNorIndexesOverNewerBases() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        var all = bases(20)
+        for revision: Int64 in 1...5 {
+            for n in all.indices { all[n].base.revision = revision }
+            try write(store, all)
+        }
+        let reader = try reopened()
+        #expect(try reader.bases.contains(all[0].code))  // loaded, as `status` loads it without the lock
+        var newer = all[3]
+        newer.base.revision = 6
+        try write(store, [newer])  // the holder of the lock moves on
+        #expect(try !reader.bases.compactIfWorthIt(minimum: 1_000))
+        try reader.bases.saveIndex()
+        #expect(try reopened().readBase(newer.code) == newer.base)
+        #expect(try store.bases.compactIfWorthIt(minimum: 1_000))
+        #expect(try reopened().readBase(newer.code) == newer.base)
+    }
+
     @Test func baseFilesOfAnEarlierVersionAreReadThenMovedIntoTheLog() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
@@ -131,19 +158,57 @@ import Testing
         for entry in all { #expect(try later.readBase(entry.code) == entry.base) }
     }
 
-    @Test func aDamagedLogIsNamedAndAFullPullStartsItAfresh() throws {
+    @Test func aDamagedLogIsNamedKeptAsItIsAndMovedAsideOnlyByAFullPull() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
         let all = bases(2)
         try write(store, all)
-        try Data("not a log at all".utf8).write(to: URL(fileURLWithPath: store.bases.path))
+        try Data("not a log at all, and long enough".utf8).write(to: URL(fileURLWithPath: store.bases.path))
         let later = try reopened()
         let error = #expect(throws: AgentError.self) { try later.readBase(all[0].code) }
-        #expect(error?.description.contains(store.bases.path) == true)
-        #expect(error?.description.contains("pull --full") == true)
+        #expect(error?.description.contains(store.bases.path) == true && error?.description.contains("pull --full") == true)
+        // An ordinary write does not cut it down to nothing.
+        #expect(throws: AgentError.self) { try write(later, [all[1]]) }
+        #expect(try FileSystem.read(store.bases.path) == Array("not a log at all, and long enough".utf8))
+        later.bases.restartIfDamaged = true  // what `pull --full` sets
         try write(later, [all[1]])
         #expect(try later.readBase(all[1].code) == all[1].base)
-        #expect(try reopened().readBase(all[1].code) == all[1].base)
+        #expect(try reopened().readBase(all[1].code) == all[1].base && reopened().readBase(all[0].code) == nil)
+        let aside = try FileManager.default.contentsOfDirectory(atPath: store.statePath).filter { $0.hasPrefix("bases.damaged-") }
+        #expect(aside.count == 1)
+    }
+
+    @Test func anEntryDamagedBeforeTheEndMarksTheLogDamagedInsteadOfCuttingItThere() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(3)
+        for entry in all { try write(store, [entry]) }
+        var bytes = try FileSystem.read(store.bases.path)
+        bytes[BaseLog.headerSize + 40] ^= 0xFF  // inside the first entry's payload
+        try Data(bytes).write(to: URL(fileURLWithPath: store.bases.path))
+        try? FileSystem.remove(store.bases.indexPath)
+        let later = try reopened()
+        let error = #expect(throws: AgentError.self) { try later.readBase(all[2].code) }
+        #expect(error?.description.contains("is damaged") == true)
+        #expect(throws: AgentError.self) { try write(later, [all[0]]) }
+        #expect(try FileSystem.read(store.bases.path) == bytes)
+        // A 0-byte log (a crash right after it was created) is an empty one.
+        try Data().write(to: URL(fileURLWithPath: store.bases.path))
         #expect(try reopened().readBase(all[0].code) == nil)
+        try write(try reopened(), [all[0]])
+        #expect(try reopened().readBase(all[0].code) == all[0].base)
+    }
+
+    @Test func aStrayFileInTheOldBaseFolderIsLeftAndTheRestMoved() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try store()
+        let all = bases(2)
+        try FileSystem.makeDirectory(store.basePath)
+        for entry in all { try FileSystem.writeAtomically(store.baseFile(entry.code), Store.baseBytes(entry.base)) }
+        try FileSystem.writeAtomically(store.basePath + "/notes.txt", Array("kept".utf8))
+        try FileSystem.makeDirectory(store.basePath + "/x.json")
+        #expect(try reopened().moveBaseFilesIntoLog() == 2)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: store.basePath)) == ["notes.txt", "x.json"])
+        for entry in all { #expect(try reopened().readBase(entry.code) == entry.base) }
     }
 }

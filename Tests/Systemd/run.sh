@@ -312,7 +312,7 @@ check "README's reload for the transient agent (systemctl kill -s HUP --kill-who
     wait_until 30 journal_has "$at" "reload: configuration read again"
 
 c systemctl stop "$UNIT"
-# Lose the stat index: the next start rebuilds it from the base files before READY=1, which takes
+# Lose the stat index: the next start rebuilds it from the bases before READY=1, which takes
 # long enough to watch systemd wait in "activating".
 c rm -f /var/lib/esync/store/.esync/index
 start_and_watch "README systemd-run line, restarted" sh -c "$RUN_LINE"

@@ -50,17 +50,23 @@ public final class BaseLog {
         var recent: [StatIndex.Key: Location]
         /// Bytes of live payloads, for compaction.
         var live: Int64
-        /// The file is not a base log: no base can be read; the next append starts it afresh.
-        var damaged = false
+        /// Why the file cannot be trusted (not a base log; an entry damaged before its end): no base
+        /// is read from it, and nothing appended, until `restartIfDamaged` moves it aside.
+        var damaged: String?
     }
     private var loaded: Loaded?
     private var readFD: Int32 = -1
+    /// A damaged log is moved aside (`bases.damaged-TIME`) by the next append and started
+    /// afresh, instead of refusing it: what `pull --full` sets, which brings every base again.
+    public var restartIfDamaged = false
 
     static let magic = Array("EBASES01".utf8)
     static let headerSize = 16
     static let entryHeaderSize = 8
     static let indexMagic = Array("EBIDX001".utf8)
-    static let indexHeaderSize = 40
+    /// Magic, the log's generation, the length of the log covered, live bytes, the count of
+    /// records and their CRC-32, 8 bytes each.
+    static let indexHeaderSize = 48
     /// Code length (1 byte), the code (at most `maxCodeLength` bytes, zero-padded), the payload's
     /// offset (8 bytes) and length (4 bytes).
     static let indexRecordSize = 32
@@ -80,12 +86,12 @@ public final class BaseLog {
     func read(_ code: String) throws(AgentError) -> [UInt8]? { try readOnce(code) }
 
     private func readOnce(_ code: String, again: Bool = false) throws(AgentError) -> [UInt8]? {
-        let state = try load()
-        if state.damaged { throw .corruptState(path: path, reason: "not an esync base log; restore the bases with `esync-agent pull --full`") }
+        let state = try load(ignoringIndex: again)
+        try Self.refuse(state, path)
         guard let location = Self.location(of: code, in: state), !location.isDropped else { return nil }
         if let payload = try readPayload(at: location), let json = Self.baseJSON(payload, code: code) { return json }
         // Not the entry the index says: the log was compacted by another process since it was
-        // loaded. Read it whole once more.
+        // loaded, or the index is wrong. Read the log whole once more, without the index.
         guard !again else { throw .corruptState(path: path, reason: "the base of \(code) is damaged; restore it with `esync-agent pull --full`") }
         reset()
         return try readOnce(code, again: true)
@@ -101,7 +107,7 @@ public final class BaseLog {
     /// Every code with a base, unsorted.
     func codes() throws(AgentError) -> [String] {
         let state = try load()
-        if state.damaged { throw .corruptState(path: path, reason: "not an esync base log; restore the bases with `esync-agent pull --full`") }
+        try Self.refuse(state, path)
         var codes: [String] = []
         codes.reserveCapacity(state.sortedCount + state.recent.count)
         for n in 0..<state.sortedCount {
@@ -110,6 +116,14 @@ public final class BaseLog {
         }
         for (key, location) in state.recent where !location.isDropped { codes.append(key.text) }
         return codes
+    }
+
+    private static func refuse(_ state: Loaded, _ path: String) throws(AgentError) {
+        if let damaged = state.damaged { throw damagedError(damaged, path) }
+    }
+
+    private static func damagedError(_ reason: String, _ path: String) -> AgentError {
+        .corruptState(path: path, reason: reason + "; restore the bases with `esync-agent pull --full`")
     }
 
     /// Forgets what was loaded: the next use loads the log again.
@@ -151,44 +165,62 @@ public final class BaseLog {
 
     // MARK: - Loading
 
-    private func load() throws(AgentError) -> Loaded {
-        if let loaded { return loaded }
+    /// The log as this process knows it, loaded when first needed: the index (unless
+    /// `ignoringIndex`), then the entries past what it covers.
+    private func load(ignoringIndex: Bool = false) throws(AgentError) -> Loaded {
+        if let loaded, !ignoringIndex { return loaded }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let empty = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0)
         guard fd >= 0 else {
             if errno != ENOENT { throw .io(path: path, operation: "open", errno: errno) }
-            let empty = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0)
             loaded = empty
             return empty
         }
         defer { close(fd) }
+        var size = Glibc.stat()
+        guard fstat(fd, &size) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
         var header = [UInt8](repeating: 0, count: Self.headerSize)
         let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Self.headerSize, 0) }
+        // Shorter than a header: a crash right after the log was created, nothing in it yet.
+        guard size.st_size >= Self.headerSize else {
+            loaded = empty
+            return empty
+        }
         guard got == Self.headerSize, header.prefix(8).elementsEqual(Self.magic) else {
-            let damaged = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0, damaged: true)
+            var damaged = empty
+            damaged.damaged = "not an esync base log"
             loaded = damaged
             return damaged
         }
         let generation = Self.uint64(header, at: 8)
         var state = Loaded(generation: generation, end: Int64(Self.headerSize), sorted: [], sortedCount: 0, recent: [:], live: 0)
-        if let index = try? FileSystem.readIfPresent(indexPath), index.count >= Self.indexHeaderSize, index.prefix(8).elementsEqual(Self.indexMagic),
-           Self.uint64(index, at: 8) == generation {
-            let covered = Int64(Self.uint64(index, at: 16)), count = Int(Self.uint64(index, at: 32))
-            var size = Glibc.stat()
-            if fstat(fd, &size) == 0, Int64(size.st_size) >= covered, index.count == Self.indexHeaderSize + count * Self.indexRecordSize {
-                state.end = covered
-                state.live = Int64(Self.uint64(index, at: 24))
-                state.sorted = Array(index[Self.indexHeaderSize...])
-                state.sortedCount = count
-            }
+        if !ignoringIndex, let index = try? FileSystem.readIfPresent(indexPath), let valid = Self.validIndex(index, generation: generation),
+           Int64(size.st_size) >= valid.covered {
+            state.end = valid.covered
+            state.live = valid.live
+            state.sorted = Array(index[Self.indexHeaderSize...])
+            state.sortedCount = valid.count
         }
-        try scan(fd, from: state.end, into: &state)
+        try scan(fd, from: state.end, size: Int64(size.st_size), into: &state)
         loaded = state
         return state
     }
 
-    /// Reads the entries from `offset` to the end of the log into `state.recent`, stopping at a
-    /// torn one.
-    private func scan(_ fd: Int32, from offset: Int64, into state: inout Loaded) throws(AgentError) {
+    /// The index's figures when it is whole (its checksum holds) and of the log's `generation`.
+    private static func validIndex(_ index: [UInt8], generation: UInt64) -> (covered: Int64, live: Int64, count: Int)? {
+        guard index.count >= indexHeaderSize, index.prefix(8).elementsEqual(indexMagic), uint64(index, at: 8) == generation else { return nil }
+        let count = Int(uint64(index, at: 32))
+        guard count >= 0, count < 1 << 26, index.count == indexHeaderSize + count * indexRecordSize,
+              UInt64(checksum(index[indexHeaderSize...])) == uint64(index, at: 40)
+        else { return nil }
+        return (Int64(uint64(index, at: 16)), Int64(uint64(index, at: 24)), count)
+    }
+
+    /// Reads the entries from `offset` to the end of the log (`size` bytes) into `state.recent`.
+    /// A bad entry that is the last one, runs past the end or is followed by zeros only is a torn
+    /// append: the valid entries end there. One with more entries after it is damage: the log is
+    /// marked damaged rather than cut there, which would lose the bases after it.
+    private func scan(_ fd: Int32, from offset: Int64, size: Int64, into state: inout Loaded) throws(AgentError) {
         var position = offset
         var buffer: [UInt8] = []
         var bufferStart = offset
@@ -211,13 +243,24 @@ public final class BaseLog {
         while try ensure(Self.entryHeaderSize) {
             let at = Int(position - bufferStart)
             let length = Int(Self.uint32(buffer, at: at)), sum = Self.uint32(buffer, at: at + 4)
-            guard length >= 2, length < 1 << 30, try ensure(Self.entryHeaderSize + length) else { break }
+            let whole = length >= 2 && length < 1 << 30 && position + Int64(Self.entryHeaderSize + length) <= size
+            guard whole, try ensure(Self.entryHeaderSize + length) else {
+                if length >= 2 && length < 1 << 30 && position + Int64(Self.entryHeaderSize + length) > size { break }  // runs past the end
+                if try zerosFrom(position, fd: fd, size: size) { break }
+                state.damaged = "the entry at byte \(position) is damaged"
+                break
+            }
             let start = Int(position - bufferStart) + Self.entryHeaderSize
             let payload = buffer[start..<(start + length)]
             let codeLength = Int(payload[payload.startIndex + 1])
-            guard Self.checksum(payload) == sum, payload.count >= 2 + codeLength, codeLength <= Self.maxCodeLength,
+            guard Self.checksum(payload) == sum, payload.count >= 2 + codeLength, codeLength >= 1, codeLength <= Self.maxCodeLength,
                   payload.first == UInt8(ascii: "B") || payload.first == UInt8(ascii: "D")
-            else { break }
+            else {
+                if position + Int64(Self.entryHeaderSize + length) == size { break }  // the last entry, torn
+                if try zerosFrom(position + Int64(Self.entryHeaderSize), fd: fd, size: size) { break }
+                state.damaged = "the entry at byte \(position) is damaged"
+                break
+            }
             let code = payload[(payload.startIndex + 2)..<(payload.startIndex + 2 + codeLength)]
             let key = code.withUnsafeBytes { StatIndex.Key($0) }
             if let old = Self.location(of: key, code: Array(code), in: state), !old.isDropped { state.live -= Int64(old.length) }
@@ -230,6 +273,21 @@ public final class BaseLog {
             position += Int64(Self.entryHeaderSize + length)
         }
         state.end = position
+    }
+
+    /// Whether the log holds only zero bytes from `offset` on (a file grown by a crash before
+    /// its data reached the disk).
+    private func zerosFrom(_ offset: Int64, fd: Int32, size: Int64) throws(AgentError) -> Bool {
+        var at = offset
+        var piece = [UInt8](repeating: 0, count: 1 << 16)
+        while at < size {
+            let n = piece.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(at)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return n == 0 }
+            if piece[..<n].contains(where: { $0 != 0 }) { return false }
+            at += Int64(n)
+        }
+        return true
     }
 
     private static func location(of code: String, in state: Loaded) -> Location? {
@@ -263,6 +321,14 @@ public final class BaseLog {
         return length - key.count
     }
 
+    /// Index record `a` of `x` against record `b` of `y`: by code bytes, then length (`compare`'s order).
+    private static func compareRecords(_ x: UnsafeRawPointer, _ a: Int, _ y: UnsafeRawPointer, _ b: Int) -> Int {
+        let p = x + a * indexRecordSize, q = y + b * indexRecordSize
+        let m = Int(p.load(as: UInt8.self)), n = Int(q.load(as: UInt8.self))
+        let c = memcmp(p + 1, q + 1, min(m, n))
+        return c != 0 ? Int(c) : m - n
+    }
+
     private static func indexCode(_ sorted: [UInt8], at n: Int) -> String {
         let base = n * indexRecordSize
         return String(decoding: sorted[(base + 1)..<(base + 1 + Int(sorted[base]))], as: UTF8.self)
@@ -275,6 +341,14 @@ public final class BaseLog {
     func append(_ written: [(code: String, json: [UInt8])], dropped: [String]) throws(AgentError) {
         if written.isEmpty && dropped.isEmpty { return }
         var state = try load()
+        if state.damaged != nil {
+            // Refused, unless told to start afresh: then kept aside, for whoever wants to look.
+            guard restartIfDamaged else { throw Self.damagedError(state.damaged!, path) }
+            let aside = path + ".damaged-\(FileSystem.nowNs() / 1_000_000_000)"
+            if rename(path, aside) != 0 { throw .io(path: path, operation: "move aside to \(aside)", errno: errno) }
+            reset()
+            state = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0)
+        }
         // Taken out, so that its table is changed in place, not copied (once per change set of a
         // first upload, that was a tenth of it); put back once the entries are on disk, and after
         // an error loaded again from the file.
@@ -287,7 +361,6 @@ public final class BaseLog {
             bytes += Self.magic
             Self.put(state.generation, into: &bytes)
             state.end = 0
-            state.damaged = false
             fresh = true
         }
         let start = state.end
@@ -338,43 +411,60 @@ public final class BaseLog {
     /// Writes the index of where each code's last entry is, when entries came since it was
     /// read (a cache: no flush).
     func saveIndex() throws(AgentError) {
-        guard let state = loaded, !state.damaged, !state.recent.isEmpty else { return }
-        // The index's records that nothing replaced since, then the recent ones, sorted in place.
-        var records: [UInt8] = []
-        records.reserveCapacity((state.sortedCount + state.recent.count) * Self.indexRecordSize)
-        for n in 0..<state.sortedCount {
-            let start = n * Self.indexRecordSize
-            let code = state.sorted[(start + 1)..<(start + 1 + Int(state.sorted[start]))]
-            if code.withUnsafeBytes({ state.recent[StatIndex.Key($0)] }) == nil {
-                records += state.sorted[start..<(start + Self.indexRecordSize)]
-            }
+        guard let state = loaded, state.damaged == nil, !state.recent.isEmpty else { return }
+        // Another process appended or compacted since this one loaded the log (a command that
+        // read without the lock): its view is not written over the file's.
+        guard try isCurrent(state) else {
+            reset()
+            return
         }
-        for (key, location) in state.recent where !location.isDropped {
+        // The entries since, as index records sorted by code (a drop as a record of length -1),
+        // merged with the index's records, which are sorted already: a 1 % sync of 100,000
+        // records sorts 1,000, not 100,000.
+        var recent: [UInt8] = []
+        recent.reserveCapacity(state.recent.count * Self.indexRecordSize)
+        for (key, location) in state.recent {
             var code: [UInt8] = []
             key.append(to: &code)
-            records.append(UInt8(code.count))
-            records += code
-            records += repeatElement(0, count: Self.maxCodeLength - code.count)
-            Self.put(UInt64(bitPattern: location.offset), into: &records)
-            Self.put(UInt32(bitPattern: location.length), into: &records)
+            recent.append(UInt8(code.count))
+            recent += code
+            recent += repeatElement(0, count: Self.maxCodeLength - code.count)
+            Self.put(UInt64(bitPattern: location.offset), into: &recent)
+            Self.put(UInt32(bitPattern: location.length), into: &recent)
         }
-        let count = records.count / Self.indexRecordSize
-        let order = records.withUnsafeBytes { buf in
-            (0..<count).sorted { a, b in
-                let x = buf.baseAddress! + a * Self.indexRecordSize, y = buf.baseAddress! + b * Self.indexRecordSize
-                let c = memcmp(x + 1, y + 1, min(Int(x.load(as: UInt8.self)), Int(y.load(as: UInt8.self))))
-                return c != 0 ? c < 0 : x.load(as: UInt8.self) < y.load(as: UInt8.self)
-            }
+        let order = recent.withUnsafeBytes { buf in
+            (0..<state.recent.count).sorted { Self.compareRecords(buf.baseAddress!, $0, buf.baseAddress!, $1) < 0 }
         }
         var sorted: [UInt8] = []
-        sorted.reserveCapacity(records.count)
-        for n in order { sorted += records[(n * Self.indexRecordSize)..<((n + 1) * Self.indexRecordSize)] }
-        records = []
+        sorted.reserveCapacity(state.sorted.count + recent.count)
+        var i = 0, j = 0
+        state.sorted.withUnsafeBytes { old in
+            recent.withUnsafeBytes { new in
+                func take(_ buf: UnsafeRawBufferPointer, _ n: Int) {
+                    // A drop (length -1) leaves the code out.
+                    guard buf.loadUnaligned(fromByteOffset: n * Self.indexRecordSize + 28, as: UInt32.self) != UInt32.max else { return }
+                    sorted += buf[(n * Self.indexRecordSize)..<((n + 1) * Self.indexRecordSize)]
+                }
+                while i < state.sortedCount || j < order.count {
+                    let c = i == state.sortedCount ? 1 : j == order.count ? -1 : Self.compareRecords(old.baseAddress!, i, new.baseAddress!, order[j])
+                    if c < 0 {
+                        take(old, i)
+                        i += 1
+                    } else {
+                        take(new, order[j])  // the entry since replaces the index's
+                        if c == 0 { i += 1 }
+                        j += 1
+                    }
+                }
+            }
+        }
+        let count = sorted.count / Self.indexRecordSize
         var header = Self.indexMagic
         Self.put(state.generation, into: &header)
         Self.put(UInt64(state.end), into: &header)
         Self.put(UInt64(max(state.live, 0)), into: &header)
         Self.put(UInt64(count), into: &header)
+        Self.put(UInt64(Self.checksum(sorted[...])), into: &header)
         // A cache: written whole under a temporary name and renamed, not flushed.
         let temp = indexPath + ".tmp-\(FileSystem.processID)"
         let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -395,7 +485,11 @@ public final class BaseLog {
     /// A log this process has not used is left alone (a sync that changed no base never loads it).
     @discardableResult
     func compactIfWorthIt(minimum: Int64 = BaseLog.compactionMinimum) throws(AgentError) -> Bool {
-        guard let state = loaded, !state.damaged, state.end > minimum, state.live * 2 < state.end else { return false }
+        guard let state = loaded, state.damaged == nil, state.end > minimum, state.live * 2 < state.end else { return false }
+        guard try isCurrent(state) else {
+            reset()
+            return false
+        }
         let live = try codes().sorted()
         var generation = UInt64.random(in: 1...UInt64.max)
         while generation == state.generation { generation = UInt64.random(in: 1...UInt64.max) }
@@ -426,6 +520,19 @@ public final class BaseLog {
         loaded = next
         try saveIndex()
         return true
+    }
+
+    /// Whether the file is still the log `state` was loaded from and holds nothing after it.
+    private func isCurrent(_ state: Loaded) throws(AgentError) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var size = Glibc.stat()
+        var header = [UInt8](repeating: 0, count: Self.headerSize)
+        guard fstat(fd, &size) == 0, Int64(size.st_size) == state.end,
+              header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, Self.headerSize, 0) }) == Self.headerSize
+        else { return false }
+        return Self.uint64(header, at: 8) == state.generation
     }
 
     /// Bytes of the log (its valid entries) and of the live bases in it.

@@ -30,7 +30,7 @@ public final class Store {
     public let stateFilePath: String
     public let lockPath: String
 
-    /// Record and base files read since the store was opened: how tests and `--json` show that
+    /// Record files and bases read since the store was opened: how tests and `--json` show that
     /// an unchanged store is checked without reading a record.
     public private(set) var recordFilesRead = 0
     public private(set) var baseFilesRead = 0
@@ -197,7 +197,8 @@ public final class Store {
         var codes = try bases.codes()
         if hasBaseFolder {
             let inLog = Set(codes)
-            for name in try FileSystem.list(basePath) where name.hasSuffix(".json") {
+            // (Gone in the meantime: moved into the log by the holder of the lock.)
+            for name in (try? FileSystem.list(basePath)) ?? [] where name.hasSuffix(".json") {
                 let code = String(name.dropLast(5))
                 if !inLog.contains(code) { codes.append(code) }
             }
@@ -220,28 +221,31 @@ public final class Store {
 
     /// Moves the base files of an earlier version (`.esync/base/CODE.json`) into the base log,
     /// then removes them and their folder; with the store's lock held. Interrupted, it starts
-    /// again (a base appended twice is the same base). Returns how many were moved.
+    /// again (a base appended twice is the same base). A file that cannot be a base (not
+    /// `CODE.json`) is left where it is, with the folder. Returns how many were moved.
     @discardableResult
     public func moveBaseFilesIntoLog() throws(AgentError) -> Int {
         guard hasBaseFolder else { return 0 }
-        let names = try FileSystem.list(basePath)
-        var moved = 0
+        var moved: [String] = []
         var piece: [(code: String, json: [UInt8])] = []
-        for name in names where name.hasSuffix(".json") {
-            guard let bytes = try FileSystem.readIfPresent(basePath + "/" + name) else { continue }
-            piece.append((String(name.dropLast(5)), bytes))
-            if piece.count == 1_000 {
-                try bases.append(piece, dropped: [])
-                moved += piece.count
-                piece.removeAll(keepingCapacity: true)
-            }
+        func flush() throws(AgentError) {
+            try bases.append(piece, dropped: [])
+            moved += piece.map { $0.code + ".json" }
+            piece.removeAll(keepingCapacity: true)
         }
-        try bases.append(piece, dropped: [])
-        moved += piece.count
-        for name in names { try FileSystem.remove(basePath + "/" + name) }
-        if rmdir(basePath) != 0 && errno != ENOENT { throw .io(path: basePath, operation: "remove", errno: errno) }
-        baseFolderChecked = false
-        return moved
+        for name in try FileSystem.list(basePath) {
+            let code = name.hasSuffix(".json") ? String(name.dropLast(5)) : ""
+            if name.contains(".tmp-") { try FileSystem.remove(basePath + "/" + name) }  // a dead writer's temporary
+            guard !code.isEmpty, code.utf8.count <= BaseLog.maxCodeLength, !code.contains(where: { $0 == "\t" || $0 == "\n" }),
+                  FileSystem.statFile(basePath + "/" + name) != nil, !FileSystem.isDirectory(basePath + "/" + name),
+                  let bytes = try FileSystem.readIfPresent(basePath + "/" + name) else { continue }
+            piece.append((code, bytes))
+            if piece.count == 1_000 { try flush() }
+        }
+        try flush()
+        for name in moved { try FileSystem.remove(basePath + "/" + name) }
+        if rmdir(basePath) == 0 || errno == ENOENT { baseFolderChecked = false }
+        return moved.count
     }
 
     static func baseBytes(_ base: Base) -> [UInt8] {
@@ -258,7 +262,4 @@ public final class Store {
         return bytes
     }
 
-    public func removeBase(_ uscc: String) throws(AgentError) {
-        try writeBases([], dropped: [uscc])
-    }
 }

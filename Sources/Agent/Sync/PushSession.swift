@@ -11,7 +11,7 @@ struct PushSession {
     let changes: Int
     var summary = SyncEngine.PushSummary()
     /// What the diff read of each record, for the answers to take in without reading and
-    /// parsing each base file again, nor encoding the sent document again; at most
+    /// parsing each base again, nor encoding the sent document again; at most
     /// `diffedLimit`, the rest are read again.
     private var diffed: [String: Diffed] = [:]
     static let diffedLimit = 5_000

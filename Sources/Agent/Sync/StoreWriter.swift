@@ -83,14 +83,16 @@ final class StoreWriter {
         updates.removedBases.insert(uscc)
     }
 
-    /// Drops the base of `uscc` now (`reconcile`: a record the province has no record of goes
-    /// as a new record).
-    func dropBase(_ uscc: String) throws(AgentError) {
-        try store.removeBase(uscc)
-        index.entries[uscc]?.baseHash = ""
-        index.entries[uscc]?.baseRevision = -1
-        state.provinceHashes[uscc] = nil
-        indexDirty = true
+    /// Drops the bases of `codes` now, in one append (`reconcile`: a record the province has no
+    /// record of goes as a new record).
+    func dropBases(_ codes: [String]) throws(AgentError) {
+        try store.writeBases([], dropped: codes)
+        for uscc in codes {
+            index.entries[uscc]?.baseHash = ""
+            index.entries[uscc]?.baseRevision = -1
+            state.provinceHashes[uscc] = nil
+        }
+        indexDirty = indexDirty || !codes.isEmpty
     }
 
     struct IndexUpdates {
@@ -248,9 +250,16 @@ final class StoreWriter {
         return stat.size == entry.size && stat.mtimeNs == entry.mtimeNs && stat.ctimeNs == entry.ctimeNs && stat.inode == entry.inode
     }
 
+    /// Commits `batch` with the bases of `updates`. Bases dropped go first: a record file a
+    /// tombstone removes must not outlive its base's drop, or the next push would ask to delete
+    /// the record. Bases written go after the batch's record files, and not for those the batch
+    /// skipped (see `AtomicBatch`); `basesFirst`: before the batch (the batch holds no guarded
+    /// record file but a state that must not move ahead of the bases: a heal's).
     @discardableResult
-    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates) throws(AgentError) -> Set<String> {
+    func commit(_ batch: AtomicBatch, _ updates: IndexUpdates, basesFirst: Bool = false) throws(AgentError) -> Set<String> {
         var updates = updates
+        try store.writeBases(basesFirst ? updates.baseWrites.map { ($0.key, $0.value) } : [], dropped: Array(updates.removedBases))
+        if basesFirst { updates.baseWrites = [:] }
         // Dropped before the files change, whether or not the commit goes through.
         if !updates.written.isEmpty || !updates.removedWorking.isEmpty { willChangeRecordFiles() }
         let skipped: Set<String>
@@ -272,7 +281,7 @@ final class StoreWriter {
         // version over its old base, which the next push sends as the province's own values
         // (answered as unchanged), never the reverse (an old record file over a new base would
         // send the old values back as the bureau's edits).
-        try store.writeBases(updates.baseWrites.map { ($0.key, $0.value) }, dropped: Array(updates.removedBases))
+        try store.writeBases(updates.baseWrites.map { ($0.key, $0.value) }, dropped: [])
         CrashPoint.reach("bases.appended")
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, before: committing, in: &index) }
         for (uscc, base) in updates.bases {

@@ -189,7 +189,7 @@ extension SyncEngine {
         state.pendingDeletes = [:]
         state.heldChangeSets = [:]
         try batch.write(store.stateFilePath, try state.encoded(for: store.stateFilePath))
-        try commit(batch, updates)
+        try commit(batch, updates, basesFirst: true)
         try saveState()
         try saveIndex()
         CrashPoint.reach("heal.committed")

@@ -156,9 +156,7 @@ extension SyncEngine {
             outbox.lastSealedHash = head
             try saveState()
         }
-        for uscc in report.unknownAtProvince {
-            try writer.dropBase(uscc)
-        }
+        try writer.dropBases(report.unknownAtProvince)
         try saveIndex()
         let full = try pull(full: true)
         lines.append("pull --full: \(full.line)")

@@ -14,7 +14,7 @@ import SyncCore
 /// - `Outbox` seals, signs, sends, splits, refuses and re-chains change sets, and takes each
 ///   answer into the store; `PushPipeline` overlaps sending with sealing;
 /// - `DecisionSettler` takes the province's decisions in at the end of a pull;
-/// - `StoreWriter` is the only code that writes record files, base files, the index and the state;
+/// - `StoreWriter` is the only code that writes record files, bases, the index and the state;
 /// - `ProvinceLink` / `ProvinceAPI` is the province, `BureauClock` the bureau's clock.
 ///
 /// The engine orders the steps and keeps what lasts a whole run (the snapshot scanned ahead,
@@ -23,7 +23,7 @@ import SyncCore
 public final class SyncEngine {
     public let config: AgentConfig
     public let store: Store
-    /// The only writer of record files, base files, the index and the state during a sync.
+    /// The only writer of record files, bases, the index and the state during a sync.
     let writer: StoreWriter
     public internal(set) var index: StatIndex {
         get { writer.index }
@@ -84,7 +84,7 @@ public final class SyncEngine {
                 rebuilt = true
             }
         } catch {
-            // The index is a cache: a damaged one is rebuilt from the base files.
+            // The index is a cache: a damaged one is rebuilt from the bases.
             index = try Self.rebuildIndex(store)
             rebuilt = true
         }
@@ -135,8 +135,8 @@ public final class SyncEngine {
     func saveState() throws(AgentError) { try writer.saveState() }
     /// Commits a batch through the writer (see `StoreWriter.commit`).
     @discardableResult
-    func commit(_ batch: AtomicBatch, _ updates: StoreWriter.IndexUpdates) throws(AgentError) -> Set<String> {
-        try writer.commit(batch, updates)
+    func commit(_ batch: AtomicBatch, _ updates: StoreWriter.IndexUpdates, basesFirst: Bool = false) throws(AgentError) -> Set<String> {
+        try writer.commit(batch, updates, basesFirst: basesFirst)
     }
 
     // MARK: - Diff
@@ -255,7 +255,11 @@ public final class SyncEngine {
     private func pullOnce(full: Bool) throws(AgentError) -> PullSummary {
         do {
             try ensureEpoch()
-            if full { state.cursor = 0 }
+            if full {
+                state.cursor = 0
+                // Every base comes again: a damaged base log is moved aside and started afresh.
+                store.bases.restartIfDamaged = true
+            }
             // A store set up from the province's copy needs even the revisions it wrote itself.
             let setUpFromProvince = full || !index.entries.values.contains { $0.hasBase }
             // After a push in the same run the index is fresh; a file saved since is caught by
