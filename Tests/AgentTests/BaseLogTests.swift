@@ -23,6 +23,16 @@ import Testing
         try store.writeBases(bases.map { ($0.code, Store.baseBytes($0.base)) }, dropped: dropped)
     }
 
+    /// `bases` written `times` times over, at revisions 1 to `times`; returns the last.
+    func rewritten(_ store: Store, _ bases: [(code: String, base: Store.Base)], times: Int64) throws -> [(code: String, base: Store.Base)] {
+        var bases = bases
+        for revision in 1...times {
+            for n in bases.indices { bases[n].base.revision = revision }
+            try write(store, bases)
+        }
+        return bases
+    }
+
     /// The store as a later process opens it.
     func reopened() throws -> Store { try Store.open(root) }
 
@@ -105,11 +115,7 @@ import Testing
     @Test func compactionKeepsOnlyTheLiveBasesAndAReaderOfTheOldLogStillFindsThem() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
-        var all = bases(20)
-        for revision: Int64 in 1...10 {
-            for n in all.indices { all[n].base.revision = revision }
-            try write(store, all)
-        }
+        let all = try rewritten(store, bases(20), times: 10)
         try store.bases.saveIndex()
         let reader = try reopened()
         #expect(try reader.bases.contains(all[7].code))  // the old log's index loaded, the log not opened yet
@@ -126,11 +132,7 @@ import Testing
     @Test func aProcessWhoseViewIsStaleNeitherCompactsNorIndexesOverNewerBases() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
-        var all = bases(20)
-        for revision: Int64 in 1...5 {
-            for n in all.indices { all[n].base.revision = revision }
-            try write(store, all)
-        }
+        let all = try rewritten(store, bases(20), times: 5)
         let reader = try reopened()
         #expect(try reader.bases.contains(all[0].code))  // loaded, as `status` loads it without the lock
         var newer = all[3]
