@@ -33,6 +33,13 @@ import Testing
         return bases
     }
 
+    /// `bases` written as an earlier version wrote them: one file each in `.esync/base/`.
+    func asBaseFiles(_ store: Store, _ bases: [(code: String, base: Store.Base)]) throws -> [(code: String, base: Store.Base)] {
+        try FileSystem.makeDirectory(store.basePath)
+        for entry in bases { try FileSystem.writeAtomically(store.baseFile(entry.code), Store.baseBytes(entry.base)) }
+        return bases
+    }
+
     /// The store as a later process opens it.
     func reopened() throws -> Store { try Store.open(root) }
 
@@ -148,9 +155,7 @@ import Testing
     @Test func baseFilesOfAnEarlierVersionAreReadThenMovedIntoTheLog() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
-        let all = bases(3)
-        try FileSystem.makeDirectory(store.basePath)
-        for entry in all { try FileSystem.writeAtomically(store.baseFile(entry.code), Store.baseBytes(entry.base)) }
+        let all = try asBaseFiles(store, bases(3))
         let old = try reopened()
         #expect(try old.readBase(all[1].code) == all[1].base && old.hasBase(all[2].code))
         #expect(Set(try old.baseCodes()) == Set(all.map(\.code)))
@@ -204,9 +209,7 @@ import Testing
     @Test func aStrayFileInTheOldBaseFolderIsLeftAndTheRestMoved() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try store()
-        let all = bases(2)
-        try FileSystem.makeDirectory(store.basePath)
-        for entry in all { try FileSystem.writeAtomically(store.baseFile(entry.code), Store.baseBytes(entry.base)) }
+        let all = try asBaseFiles(store, bases(2))
         try FileSystem.writeAtomically(store.basePath + "/notes.txt", Array("kept".utf8))
         try FileSystem.makeDirectory(store.basePath + "/x.json")
         #expect(try reopened().moveBaseFilesIntoLog() == 2)
