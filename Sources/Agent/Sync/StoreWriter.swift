@@ -74,6 +74,7 @@ final class StoreWriter {
     /// Stages `document` at `revision` as the base of `uscc`.
     func stageBase(_ uscc: String, revision: Int64, document: JSONValue, batch: AtomicBatch, updates: inout IndexUpdates) throws(AgentError) {
         updates.baseWrites[uscc] = Store.baseBytes(.init(revision: revision, document: document))
+        updates.removedBases.remove(uscc)  // the last staged wins, as in the log
         updates.bases[uscc] = (ContentHash.of(document), revision)
     }
 
@@ -209,6 +210,7 @@ final class StoreWriter {
         let isTheirs = newBase == theirs
         let bytes = isTheirs ? theirsBytes.map { Store.baseBytes(revision: revision, canonicalDocument: $0) } : nil
         updates.baseWrites[uscc] = bytes ?? Store.baseBytes(Store.Base(revision: revision, document: newBase))
+        updates.removedBases.remove(uscc)
         updates.bases[uscc] = (isTheirs ? theirsHash : ContentHash.of(newBase), revision)
         updates.provinceHashes[uscc] = theirsHash
         return divergent
