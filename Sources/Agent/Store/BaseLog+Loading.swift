@@ -10,7 +10,7 @@ extension BaseLog {
     func load(ignoringIndex: Bool = false) throws(AgentError) -> Loaded {
         if let loaded, !ignoringIndex { return loaded }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        let empty = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0)
+        let empty = Loaded.empty()
         guard fd >= 0 else {
             if errno != ENOENT { throw .io(path: path, operation: "open", errno: errno) }
             loaded = empty
@@ -19,21 +19,18 @@ extension BaseLog {
         defer { close(fd) }
         var size = Glibc.stat()
         guard fstat(fd, &size) == 0 else { throw .io(path: path, operation: "stat", errno: errno) }
-        var header = [UInt8](repeating: 0, count: Self.headerSize)
-        let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, Self.headerSize, 0) }
         // Shorter than a header: a crash right after the log was created, nothing in it yet.
         guard size.st_size >= Self.headerSize else {
             loaded = empty
             return empty
         }
-        guard got == Self.headerSize, header.prefix(8).elementsEqual(Self.magic) else {
+        guard let generation = Self.generation(of: fd) else {
             var damaged = empty
             damaged.damaged = "not an esync base log"
             loaded = damaged
             return damaged
         }
-        let generation = Self.uint64(header, at: 8)
-        var state = Loaded(generation: generation, end: Int64(Self.headerSize), sorted: [], sortedCount: 0, recent: [:], live: 0)
+        var state = Loaded.empty(generation: generation)
         if !ignoringIndex, let index = try? FileSystem.readIfPresent(indexPath), let valid = Self.validIndex(index, generation: generation),
            Int64(size.st_size) >= valid.covered {
             state.end = valid.covered
@@ -46,14 +43,22 @@ extension BaseLog {
         return state
     }
 
+    /// The generation in the header of the log open as `fd`, nil when it has no log's header.
+    static func generation(of fd: Int32) -> UInt64? {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, headerSize, 0) }) == headerSize,
+              header.prefix(8).elementsEqual(magic) else { return nil }
+        return read(UInt64.self, header, at: 8)
+    }
+
     /// The index's figures when it is whole (its checksum holds) and of the log's `generation`.
     static func validIndex(_ index: [UInt8], generation: UInt64) -> (covered: Int64, live: Int64, count: Int)? {
-        guard index.count >= indexHeaderSize, index.prefix(8).elementsEqual(indexMagic), uint64(index, at: 8) == generation else { return nil }
-        let count = Int(uint64(index, at: 32))
+        guard index.count >= indexHeaderSize, index.prefix(8).elementsEqual(indexMagic), read(UInt64.self, index, at: 8) == generation else { return nil }
+        let count = Int(read(UInt64.self, index, at: 32))
         guard count >= 0, count < 1 << 26, index.count == indexHeaderSize + count * indexRecordSize,
-              UInt64(checksum(index[indexHeaderSize...])) == uint64(index, at: 40)
+              UInt64(checksum(index[indexHeaderSize...])) == read(UInt64.self, index, at: 40)
         else { return nil }
-        return (Int64(uint64(index, at: 16)), Int64(uint64(index, at: 24)), count)
+        return (Int64(read(UInt64.self, index, at: 16)), Int64(read(UInt64.self, index, at: 24)), count)
     }
 
     /// Reads the entries from `offset` to the end of the log (`size` bytes) into `state.recent`.
@@ -82,7 +87,7 @@ extension BaseLog {
         }
         while try ensure(Self.entryHeaderSize) {
             let at = Int(position - bufferStart)
-            let length = Int(Self.uint32(buffer, at: at)), sum = Self.uint32(buffer, at: at + 4)
+            let length = Int(Self.read(UInt32.self, buffer, at: at)), sum = Self.read(UInt32.self, buffer, at: at + 4)
             let whole = length >= 2 && length < 1 << 30 && position + Int64(Self.entryHeaderSize + length) <= size
             guard whole, try ensure(Self.entryHeaderSize + length) else {
                 if length >= 2 && length < 1 << 30 && position + Int64(Self.entryHeaderSize + length) > size { break }  // runs past the end
@@ -142,8 +147,8 @@ extension BaseLog {
         while low < high {
             let mid = (low + high) / 2
             switch compare(state.sorted, at: mid, with: code) {
-            case 0: return Location(offset: Int64(bitPattern: uint64(state.sorted, at: mid * indexRecordSize + 20)),
-                                    length: Int32(bitPattern: uint32(state.sorted, at: mid * indexRecordSize + 28)))
+            case 0: return Location(offset: Int64(bitPattern: read(UInt64.self, state.sorted, at: mid * indexRecordSize + 20)),
+                                    length: Int32(bitPattern: read(UInt32.self, state.sorted, at: mid * indexRecordSize + 28)))
             case ..<0: low = mid + 1
             default: high = mid
             }

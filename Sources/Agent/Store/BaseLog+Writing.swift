@@ -16,7 +16,7 @@ extension BaseLog {
             let aside = path + ".damaged-\(FileSystem.nowNs() / 1_000_000_000)"
             if rename(path, aside) != 0 { throw .io(path: path, operation: "move aside to \(aside)", errno: errno) }
             reset()
-            state = Loaded(generation: 0, end: 0, sorted: [], sortedCount: 0, recent: [:], live: 0)
+            state = .empty()
         }
         // Taken out, so that its table is changed in place, not copied (once per change set of a
         // first upload, that was a tenth of it); put back once the entries are on disk, and after
@@ -162,7 +162,7 @@ extension BaseLog {
         let live = try codes().sorted()
         var generation = UInt64.random(in: 1...UInt64.max)
         while generation == state.generation { generation = UInt64.random(in: 1...UInt64.max) }
-        var next = Loaded(generation: generation, end: Int64(Self.headerSize), sorted: [], sortedCount: 0, recent: [:], live: 0)
+        var next = Loaded.empty(generation: generation)
         try FileSystem.writeAtomically(path) { (write) throws(AgentError) in
             var header = Self.magic
             Self.put(generation, into: &header)
@@ -170,7 +170,7 @@ extension BaseLog {
             var piece: [UInt8] = []
             for code in live {
                 guard let location = Self.location(of: code, in: state), let payload = try readPayload(at: location) else {
-                    throw .corruptState(path: path, reason: "the base of \(code) is damaged; restore it with `esync-agent pull --full`")
+                    throw Self.damagedBase(code, path)
                 }
                 next.recent[StatIndex.Key(code)] = Location(offset: next.end + Int64(piece.count) + Int64(Self.entryHeaderSize), length: Int32(payload.count))
                 next.live += Int64(payload.count)
@@ -197,11 +197,8 @@ extension BaseLog {
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var size = Glibc.stat()
-        var header = [UInt8](repeating: 0, count: Self.headerSize)
-        guard fstat(fd, &size) == 0, Int64(size.st_size) == state.end,
-              header.withUnsafeMutableBytes({ pread(fd, $0.baseAddress!, Self.headerSize, 0) }) == Self.headerSize
-        else { return false }
-        return Self.uint64(header, at: 8) == state.generation
+        guard fstat(fd, &size) == 0, Int64(size.st_size) == state.end else { return false }
+        return Self.generation(of: fd) == state.generation
     }
 
     /// Bytes of the log (its valid entries) and of the live bases in it.
@@ -216,23 +213,13 @@ extension BaseLog {
         bytes.withUnsafeBytes { buf in UInt32(crc32(0, buf.bindMemory(to: Bytef.self).baseAddress, uInt(buf.count))) }
     }
 
-    static func uint32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for i in 0..<4 { value |= UInt32(bytes[offset + i]) << (8 * UInt32(i)) }
-        return value
+    /// A little-endian `T` at `offset` of `bytes`.
+    static func read<T: FixedWidthInteger>(_ type: T.Type, _ bytes: [UInt8], at offset: Int) -> T {
+        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }
 
-    static func uint64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
-        var value: UInt64 = 0
-        for i in 0..<8 { value |= UInt64(bytes[offset + i]) << (8 * UInt64(i)) }
-        return value
-    }
-
-    static func put(_ value: UInt32, into bytes: inout [UInt8]) {
-        for i in 0..<4 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt32(i)))) }
-    }
-
-    static func put(_ value: UInt64, into bytes: inout [UInt8]) {
-        for i in 0..<8 { bytes.append(UInt8(truncatingIfNeeded: value >> (8 * UInt64(i)))) }
+    /// Appends `value` little-endian.
+    static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 }

@@ -53,6 +53,11 @@ public final class BaseLog {
         /// Why the file cannot be trusted (not a base log; an entry damaged before its end): no base
         /// is read from it, and nothing appended, until `restartIfDamaged` moves it aside.
         var damaged: String?
+
+        /// A log with nothing in it (none yet, or a new one of `generation` with only its header).
+        static func empty(generation: UInt64 = 0) -> Loaded {
+            Loaded(generation: generation, end: generation == 0 ? 0 : Int64(BaseLog.headerSize), sorted: [], sortedCount: 0, recent: [:], live: 0)
+        }
     }
     /// The log as loaded: nil until first used (see `load`).
     var loaded: Loaded?
@@ -85,18 +90,17 @@ public final class BaseLog {
     // MARK: - Reading
 
     /// The base JSON of `code`, or nil when the log has none (never written, or dropped).
-    func read(_ code: String) throws(AgentError) -> [UInt8]? { try readOnce(code) }
-
-    func readOnce(_ code: String, again: Bool = false) throws(AgentError) -> [UInt8]? {
+    /// (`again`: read once more, without the index.)
+    func read(_ code: String, again: Bool = false) throws(AgentError) -> [UInt8]? {
         let state = try load(ignoringIndex: again)
         try Self.refuse(state, path)
         guard let location = Self.location(of: code, in: state), !location.isDropped else { return nil }
         if let payload = try readPayload(at: location), let json = Self.baseJSON(payload, code: code) { return json }
         // Not the entry the index says: the log was compacted by another process since it was
         // loaded, or the index is wrong. Read the log whole once more, without the index.
-        guard !again else { throw .corruptState(path: path, reason: "the base of \(code) is damaged; restore it with `esync-agent pull --full`") }
+        guard !again else { throw Self.damagedBase(code, path) }
         reset()
-        return try readOnce(code, again: true)
+        return try read(code, again: true)
     }
 
     /// Whether the log holds a base for `code`.
@@ -128,6 +132,11 @@ public final class BaseLog {
         .corruptState(path: path, reason: reason + "; restore the bases with `esync-agent pull --full`")
     }
 
+    /// The base of `code` (in `path`: the log, or an earlier version's base file) is damaged.
+    static func damagedBase(_ code: String, _ path: String) -> AgentError {
+        .corruptState(path: path, reason: "the base of \(code) is damaged; restore it with `esync-agent pull --full`")
+    }
+
     /// Forgets what was loaded: the next use loads the log again.
     func reset() {
         loaded = nil
@@ -152,7 +161,7 @@ public final class BaseLog {
             if n == 0 { return nil }
             filled += n
         }
-        guard Self.uint32(bytes, at: 0) == UInt32(location.length), Self.uint32(bytes, at: 4) == Self.checksum(bytes[Self.entryHeaderSize...])
+        guard Self.read(UInt32.self, bytes, at: 0) == UInt32(location.length), Self.read(UInt32.self, bytes, at: 4) == Self.checksum(bytes[Self.entryHeaderSize...])
         else { return nil }
         return Array(bytes[Self.entryHeaderSize...])
     }

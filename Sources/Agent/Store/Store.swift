@@ -182,7 +182,7 @@ public final class Store {
         guard let bytes else { return nil }
         baseFilesRead += 1
         guard let value = try? JSONValue.parse(bytes), let revision = value["revision"]?.intValue, let document = value["document"] else {
-            throw .corruptState(path: path, reason: "the base of \(uscc) is damaged; restore it with `esync-agent pull --full`")
+            throw BaseLog.damagedBase(uscc, path)
         }
         return Base(revision: revision, document: document)
     }

@@ -53,18 +53,18 @@ extension Outbox {
                 // place. Rebuilt here, and fetched only when it is not what the hash says.
                 // (A hash may be cut short: see `AnswerForm.shortHashes`.) Usually it is the
                 // working copy the diff parsed: its bytes and hash are made already.
-                if let working = diffed?.working, hash.count >= AnswerForm.shortHashLength, working.hash.hasPrefix(hash) {
-                    try writer.stage(uscc: uscc, theirs: working.document, revision: revision, mergeBase: working.document,
-                                     mergeBaseHash: working.hash, theirsHash: working.hash, theirsBytes: working.canonical, batch: batch,
-                                     updates: &updates)
-                    continue
+                func held(_ candidate: Scanner.Parsed) -> Bool { hash.count >= AnswerForm.shortHashLength && candidate.hash.hasPrefix(hash) }
+                var agreed = diffed?.working.flatMap { held($0) ? $0 : nil }
+                if agreed == nil {
+                    let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
+                    let bytes = rebuilt.canonicalBytes()
+                    let candidate = Scanner.Parsed(document: rebuilt, canonical: bytes, hash: ContentHash.of(bytes: bytes))
+                    if held(candidate) { agreed = candidate }
                 }
-                let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
-                let rebuiltBytes = rebuilt.canonicalBytes()
-                let rebuiltHash = ContentHash.of(bytes: rebuiltBytes)
-                if hash.count >= AnswerForm.shortHashLength, rebuiltHash.hasPrefix(hash) {
-                    try writer.stage(uscc: uscc, theirs: rebuilt, revision: revision, mergeBase: rebuilt, mergeBaseHash: rebuiltHash,
-                              theirsHash: rebuiltHash, theirsBytes: rebuiltBytes, batch: batch, updates: &updates)
+                if let agreed {
+                    try writer.stage(uscc: uscc, theirs: agreed.document, revision: revision, mergeBase: agreed.document,
+                                     mergeBaseHash: agreed.hash, theirsHash: agreed.hash, theirsBytes: agreed.canonical, batch: batch,
+                                     updates: &updates)
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
