@@ -17,7 +17,7 @@ import Testing
         "v8-last-source", "v9-clocks", "v10-review-sessions", "v11-token-selectors", "v12-report-facts",
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
         "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas", "v21-register-identity",
-        "v22-provenance-from-history",
+        "v22-provenance-from-history", "v23-history-in-write-order",
     ]
 
     let temporary = TemporaryFolder("migration")
@@ -63,6 +63,12 @@ import Testing
         #expect(history.map(\.op) == ["create", "update"] && history.map(\.document) == [v1.a.created, v1.a.edited])
         #expect(history.last?.changes == ["employees": RecordRevision.Change(from: v1.a.created["employees"], to: v1.a.edited["employees"])])
         #expect(history.map(\.source) == ["region:410100", "reviewer:wang"] && history.map(\.seq) == [1, 3])
+        // v23 keeps it in the order it was written, found by record through a unique index.
+        let (written, unique) = try await database.pool.read { db in
+            (try Int64.fetchAll(db, sql: "SELECT seq FROM history ORDER BY rowid"),
+             try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('history') WHERE \"unique\" ORDER BY name"))
+        }
+        #expect(written == written.sorted() && written.count == 4 && unique == ["history_record"])
 
         // The token authenticates (found by its hash: it has no selector).
         let bureau = try #require(try await TokenStore(database: database).authenticate(v1.bureauToken))

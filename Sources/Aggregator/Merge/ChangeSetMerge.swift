@@ -56,6 +56,7 @@ enum ChangeSetMerge {
             plan.answers.append(WritePlan.Answer(result: record.result,
                                                  conflicts: record.result.outcome == .rejected ? [] : record.refs.map { ($0.field, $0.index + offset) }))
         }
+        plan.delta = FactsDelta(plan.revisions)
         return plan
     }
 }

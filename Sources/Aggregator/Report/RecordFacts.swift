@@ -252,6 +252,16 @@ struct FactsDelta: Sendable {
     var totals: [RecordFacts.TotalsKey: RecordFacts.Totals] = [:]
     var measures: [RecordFacts.MeasureKey: RecordFacts.MeasureTotals] = [:]
 
+    /// What a batch of revisions moves, in order (a record written twice in the batch: each
+    /// revision from the one before).
+    init(_ revisions: [WritePlan.Revision]) {
+        for revision in revisions {
+            if let (old, new) = revision.facts { replace(old, with: new) }
+        }
+    }
+
+    init() {}
+
     /// Takes out `old` (when it was live) and puts in `new` (when it is live).
     mutating func replace(_ old: RecordFacts?, with new: RecordFacts?) {
         if let old, !old.deleted {

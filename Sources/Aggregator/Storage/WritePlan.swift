@@ -134,4 +134,7 @@ struct WritePlan: Sendable {
     /// Records of the change set that exist at the province and would change or go (the
     /// mass-change guard's count).
     var affected = 0
+    /// What `revisions` move in the report's totals, made with the plan (outside the writer when
+    /// a merge is planned ahead); nil: the writer works it out.
+    var delta: FactsDelta?
 }

@@ -64,7 +64,7 @@ extension PostgresTransaction {
             result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
             return result
         }
-        _ = try write(plan.revisions, context: plan.context) { try beforeNumbering(results) }
+        _ = try write(plan.revisions, context: plan.context, delta: plan.delta) { try beforeNumbering(results) }
         return results
     }
 
@@ -122,6 +122,12 @@ extension PostgresTransaction {
     /// overlap in everything before them.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+        try write(revisions, context: context, delta: nil, beforeNumbering: beforeNumbering)
+    }
+
+    /// `delta`: what `revisions` move in the report's totals, when known (`WritePlan.delta`).
+    private func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
+                       beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
         guard !revisions.isEmpty else {
             try beforeNumbering()
             return []
@@ -137,7 +143,6 @@ extension PostgresTransaction {
         var designations: [String: (values: [SQLValue], firstAt: String)] = [:], designationOrder: [String] = []
         records.reserveCapacity(revisions.count)
         history.reserveCapacity(revisions.count)
-        var delta = FactsDelta()
         // The change sequence's numbers are taken late (below): rows that need one hold the
         // revision's index there until then.
         for (n, revision) in revisions.enumerated() {
@@ -153,7 +158,6 @@ extension PostgresTransaction {
             // Facts that did not change (most edits touch none of the report's fields, see
             // `WritePlan.Revision.facts`) are not written again.
             guard let (old, new) = revision.facts else { continue }
-            delta.replace(old, with: new)
             if facts.updateValue(new.postgresRow, forKey: revision.uscc) == nil { factOrder.append(revision.uscc) }
             if !deleted {
                 let held = Set(old?.designations ?? [])
@@ -185,7 +189,7 @@ extension PostgresTransaction {
         // The totals are the region's rows, which writers that tick the clock first (a
         // decision, an edit, an import) also move: after the clock and the sequence, in the
         // order every writer takes them.
-        try apply(delta)
+        try apply(delta ?? FactsDelta(revisions))
         // Several `unnest`s in one select list go through their arrays in step (all of a length).
         try execute("""
             INSERT INTO records (uscc, region, revision, seq, deleted, doc, hash, updated_at, last_source)

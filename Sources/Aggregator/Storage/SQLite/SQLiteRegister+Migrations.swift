@@ -572,6 +572,31 @@ extension SQLiteRegister {
                 DROP TABLE provenance;
                 """)
         }
+        migrator.registerMigration("v23-history-in-write-order") { db in
+            // The history in the order it is written (a table with a rowid, found by record
+            // through an index), not clustered by record: a merge of 1,000 records appended its
+            // rows to a thousand pages all over the table (each of them written to the WAL at
+            // the commit); now to the table's last few, and to an index of short entries.
+            try db.execute(sql: """
+                CREATE TABLE history_in_order (
+                    uscc TEXT NOT NULL,
+                    revision INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    changeset TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    op TEXT NOT NULL,
+                    changes TEXT NOT NULL,
+                    clock TEXT
+                );
+                INSERT INTO history_in_order (uscc, revision, seq, source, changeset, at, op, changes, clock)
+                SELECT uscc, revision, seq, source, changeset, at, op, changes, clock FROM history ORDER BY seq, uscc, revision;
+                DROP TABLE history;
+                ALTER TABLE history_in_order RENAME TO history;
+                CREATE UNIQUE INDEX history_record ON history(uscc, revision);
+                CREATE INDEX history_seq ON history(seq);
+                """)
+        }
         return migrator
     }
 }

@@ -59,7 +59,7 @@ extension SQLiteTransaction {
             result.conflicts = answer.conflicts.map { ConflictRef(field: $0.field, conflictId: ids[$0.index]) }
             return result
         }
-        _ = try write(plan.revisions, context: plan.context) { try beforeNumbering(results) }
+        _ = try write(plan.revisions, context: plan.context, delta: plan.delta) { try beforeNumbering(results) }
         return results
     }
 
@@ -105,6 +105,12 @@ extension SQLiteTransaction {
     /// history, facts, the report's totals and designation values. Returns them as stored.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+        try write(revisions, context: context, delta: nil, beforeNumbering: beforeNumbering)
+    }
+
+    /// `delta`: what `revisions` move in the report's totals, when known (`WritePlan.delta`).
+    private func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
+                       beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
         // One writer at a time: the order of the rows within the transaction does not matter.
         try beforeNumbering()
         guard !revisions.isEmpty else { return [] }
@@ -122,7 +128,6 @@ extension SQLiteTransaction {
         var designations: [DatabaseValue] = []
         records.reserveCapacity(revisions.count * 9)
         history.reserveCapacity(revisions.count * 9)
-        var delta = FactsDelta()
         var stored: [StoredRecord] = []
         stored.reserveCapacity(revisions.count)
         for (n, revision) in revisions.enumerated() {
@@ -152,7 +157,6 @@ extension SQLiteTransaction {
                 stored.append(revision.stored(seq: first + Int64(n)))
                 continue
             }
-            delta.replace(old, with: new)
             // `INSERT OR REPLACE` deletes and inserts the row, rewriting each of the table's
             // four indexes (a page of each, per record); an UPDATE of columns no full index
             // reads touches at most the partial one.
@@ -177,20 +181,17 @@ extension SQLiteTransaction {
             ON CONFLICT(uscc) DO UPDATE SET region = excluded.region, revision = excluded.revision, seq = excluded.seq, deleted = excluded.deleted,
                 doc = excluded.doc, hash = excluded.hash, updated_at = excluded.updated_at, last_source = excluded.last_source
             """)
-        try insert("""
-            UPDATE records SET revision = v.column2, seq = v.column3, doc = v.column4, hash = v.column5, updated_at = v.column6,
-                last_source = v.column7 FROM (
-            """, width: 7, values: inPlace, tail: ") AS v WHERE records.uscc = v.column1")
+        try executeEach("UPDATE records SET revision = ?2, seq = ?3, doc = ?4, hash = ?5, updated_at = ?6, last_source = ?7 WHERE uscc = ?1",
+                        width: 7, values: inPlace)
         try insert("INSERT INTO history (uscc, revision, seq, source, changeset, at, op, changes, clock)", width: 9, values: history)
         try insert("INSERT OR REPLACE INTO record_facts", width: 15, values: factRows.values.filter { !$0.inPlace }.flatMap(\.values))
-        try insert("""
-            UPDATE record_facts SET name = v.column2, size_class = v.column3, status = v.column4, industry = v.column5,
-                employees = v.column6, revenue_yuan = v.column7, measures = v.column8, revenue_warning = v.column9,
-                size_warning = v.column10 FROM (
-            """, width: 10, values: factRows.values.filter(\.inPlace).flatMap(\.values), tail: ") AS v WHERE record_facts.uscc = v.column1")
+        try executeEach("""
+            UPDATE record_facts SET name = ?2, size_class = ?3, status = ?4, industry = ?5, employees = ?6, revenue_yuan = ?7, measures = ?8,
+                revenue_warning = ?9, size_warning = ?10 WHERE uscc = ?1
+            """, width: 10, values: factRows.values.filter(\.inPlace).flatMap(\.values))
         try insert("INSERT INTO designation_values (uscc, kind, value, first_at)", width: 4, values: designations,
                    tail: "ON CONFLICT DO UPDATE SET first_at = min(first_at, excluded.first_at)")
-        try apply(delta)
+        try apply(delta ?? FactsDelta(revisions))
         return stored
     }
 

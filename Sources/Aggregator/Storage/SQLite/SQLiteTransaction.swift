@@ -28,6 +28,20 @@ struct SQLiteTransaction: RegisterTransaction {
             start = end
         }
     }
+
+    /// Runs the one-row statement `sql` once for each row of `values` (`width` values a row, in
+    /// order: `?1` is a row's first). For updates by key: an `UPDATE … FROM (VALUES …)` of many
+    /// rows first copies them all into a temporary table, which took SQLite longer than running
+    /// a prepared statement once per row.
+    func executeEach(_ sql: String, width: Int, values: [DatabaseValue]) throws {
+        guard width > 0, !values.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: sql)
+        var start = 0
+        while start < values.count {
+            try execute(statement, values[start ..< start + width])
+            start += width
+        }
+    }
 }
 
 extension SQLiteTransaction {
