@@ -378,6 +378,41 @@ extension MergeServiceTests {
         #expect(try await service.history(uscc, for: reviewer).last?.source == zhengzhou.source)
     }
 
+    /// Writes of other records since the plan leave it as it was made: the writer checks the
+    /// records it touches, not the register (a few writes since: the history written since; more
+    /// than the change set has records: each record's place in the change sequence).
+    @Test func aMergePlannedAheadStaysWhenOnlyOtherRecordsWereWrittenSince() async throws {
+        _ = try await create(record)
+        var generator = SampleGenerator(seed: 8)
+        let other = generator.next(region: Regions.region(code: "410100")).json
+        let otherCode = try #require(other["uscc"]?.stringValue)
+        _ = try await create(other)
+        for (n, writesSince) in [1, 3].enumerated() {
+            let changeSet = clockedEdit(id: "ahead-\(n)")
+            let prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+            for k in 0..<writesSince {
+                _ = try await service.patch(otherCode, RecordPatch(set: ["name": .string("别的企业\(n)-\(k)有限公司")]), by: reviewer)
+            }
+            let (result, plannedAhead) = try await write(changeSet, prepared: prepared)
+            // (The second sends the same edit again: the province has it already.)
+            #expect(plannedAhead && result.records.map(\.outcome) == [n == 0 ? .applied : .unchanged], "\(writesSince) writes of another record since")
+        }
+    }
+
+    /// A record the plan would create, created by another change set since, is planned again
+    /// from the record as it now is.
+    @Test func aMergePlannedAheadOfARecordCreatedSinceIsPlannedAgain() async throws {
+        var changeSet = ChangeSet(id: "create-ahead", region: "410100", createdAt: "now",
+                                  records: [RecordDiff.change(uscc: uscc, base: nil, baseRevision: nil, working: record)!])
+        changeSet.clock = HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")
+        let prepared = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+        #expect(prepared.stored.isEmpty && prepared.plan.revisions.map(\.revision) == [1])
+        _ = try await create(record, id: "created-meanwhile")
+        let (result, plannedAhead) = try await write(changeSet, prepared: prepared)
+        #expect(!plannedAhead && result.records.first?.revision == 1)
+        #expect(try await service.history(uscc, for: reviewer).count == 1)
+    }
+
     /// What cannot be planned ahead is left to the writer: a change set without a clock (its
     /// edit time is the province's next tick) and one applied already (answered from its result).
     @Test func whatCannotBePlannedAheadIsLeftToTheWriter() async throws {

@@ -80,16 +80,16 @@ public struct MergeService: Sendable {
     /// them, and the plan made from them (`ChangeSetMerge.plan`).
     struct Prepared: Sendable {
         var stored: [String: StoredRecord]
+        /// The change sequence's last number when they were read.
+        var sequence: Int64
         var plan: WritePlan
 
-        /// Whether the register still holds the records as planned from: the same records, each
-        /// at the same place in the change sequence (every write of a record, a province edit,
-        /// a decision or a transfer as much as a merge, gives it a new `seq`, and its provenance
-        /// moves only with it). Where writers run at once, the records are locked from here on
-        /// (`RecordStorage.recordSequence`).
+        /// Whether the register still holds the records as planned from: none of them written
+        /// since (every write of a record, a province edit, a decision or a transfer as much as
+        /// a merge, gives it a new `seq`, and its provenance moves only with it). Where writers
+        /// run at once, the records are locked from here on (`RecordStorage.unchanged`).
         func isCurrent(in register: any RegisterTransaction, codes: [String]) throws -> Bool {
-            let now = try register.recordSequence(codes)
-            return now.count == stored.count && stored.allSatisfy { now[$0.key] == $0.value.seq }
+            try register.unchanged(codes, stored: stored, since: sequence)
         }
     }
 
@@ -107,7 +107,7 @@ public struct MergeService: Sendable {
         return try? await database.read { [self] register -> Prepared? in
             guard try register.appliedChangeSet(changeSet.id) == nil else { return nil }
             let stored = try register.recordsForMerge(changeSet.records.map(\.uscc))
-            return Prepared(stored: stored, plan: try plan(changeSet, region: region, source: source, stored: stored, clock: ProvinceClock.heard(clock),
+            return Prepared(stored: stored, sequence: try register.lastChangeSequence(), plan: try plan(changeSet, region: region, source: source, stored: stored, clock: ProvinceClock.heard(clock),
                                                            answer: answer, register: register))
         }
     }

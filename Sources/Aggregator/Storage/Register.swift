@@ -65,6 +65,11 @@ protocol RecordStorage {
     /// are unchanged. In a write transaction they stay the caller's until it commits, as with
     /// `recordsForMerge`.
     func recordSequence(_ codes: [String]) throws -> [String: Int64]
+    /// Whether the records with these codes are as a read found them (`stored`, by code) when
+    /// the change sequence stood at `sequence` (its `lastChangeSequence`): none created,
+    /// written, deleted or moved since. In a write transaction they stay the caller's until it
+    /// commits, as with `recordsForMerge`. (By default with `recordSequence`.)
+    func unchanged(_ codes: [String], stored: [String: StoredRecord], since sequence: Int64) throws -> Bool
     /// One record (deleted or not); nil when the province never had it.
     func record(_ uscc: String) throws -> StoredRecord?
     /// The clock of the edit that set each field of a record (provenance), by field path.
@@ -105,6 +110,17 @@ protocol RecordStorage {
 }
 
 extension RecordStorage {
+    func unchanged(_ codes: [String], stored: [String: StoredRecord], since sequence: Int64) throws -> Bool {
+        try unchangedRecordByRecord(codes, stored: stored)
+    }
+
+    /// `unchanged` by each record's place in the change sequence now (every write of a record
+    /// moves it, and its provenance only with it).
+    func unchangedRecordByRecord(_ codes: [String], stored: [String: StoredRecord]) throws -> Bool {
+        let now = try recordSequence(codes)
+        return now.count == stored.count && stored.allSatisfy { now[$0.key] == $0.value.seq }
+    }
+
     /// `write(_:beforeNumbering:)` with nothing else to hold.
     func write(_ plan: WritePlan) throws -> [RecordResult] { try write(plan, beforeNumbering: { _ in }) }
     /// `write(_:context:beforeNumbering:)` with nothing else to hold.
