@@ -44,6 +44,20 @@ import Testing
         #expect(try ahead.listed(from: whole.count).isEmpty)
     }
 
+    /// A batch's stats taken on several threads at once: the same files with the same stats,
+    /// in the same order, as on one; what is not a regular file and hidden files left out.
+    @Test func statsTakenOnSeveralThreadsAreTheStatsTakenOnOne() throws {
+        let folder = temporary.path + "/many"
+        try FileManager.default.createDirectory(atPath: folder + "/not-a-file.json", withIntermediateDirectories: true)
+        for n in 0..<1_500 { try Data("{\"n\":\(n)}".utf8).write(to: URL(fileURLWithPath: folder + "/file-\(n).json")) }
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: folder + "/.hidden.json"))
+        var one: [(key: StatIndex.Key, stat: FileSystem.Stat)] = [], three: [(key: StatIndex.Key, stat: FileSystem.Stat)] = []
+        try Scanner.list(folder, batchSize: 700, statThreads: 1) { one += $0 }
+        try Scanner.list(folder, batchSize: 700, statThreads: 3) { three += $0 }
+        #expect(one.count == 1_500 && Set(one.map(\.key.text)) == Set((0..<1_500).map { "file-\($0)" }))
+        #expect(three.map(\.key) == one.map(\.key) && three.map(\.stat) == one.map(\.stat))
+    }
+
     @Test func aScanOfBatchesAsTheyComeFindsWhatAScanOfASnapshotFinds() throws {
         let (store, index) = try storeWithIndex(records: 30)
         var fromSnapshot = index, fromAhead = index
