@@ -8,7 +8,8 @@ import EnterpriseModel
 /// member name, even of an unknown field, has exactly one path.
 public enum FieldPath {
     public static func escape(_ name: String) -> String {
-        guard name.contains(where: { $0 == "." || $0 == "~" }) else { return name }
+        // (Over the bytes: over the characters, finding none cost a push's diff a third of its time.)
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "~") }) else { return name }
         return name.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: ".", with: "~1")
     }
 

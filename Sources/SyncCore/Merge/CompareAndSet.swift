@@ -90,8 +90,15 @@ public enum CompareAndSet {
         // A value set where an object was (srdi {…} → null) replaces the members below it,
         // members set where a value was (null → {…}) replace it (`FieldPath.set`); a removal
         // takes out a leaf (and the objects it leaves empty), never an object with members.
-        for path in removals where leaf(path) != nil { FieldPath.set(&document, path: path, to: nil) }
-        for (path, value) in sets { FieldPath.set(&document, path: path, to: value) }
+        if current == nil, conflicts.isEmpty, !sets.contains(where: { if case .object(let members) = $0.1 { !members.isEmpty } else { false } }) {
+            // A new record: its leaves built into a document in one pass (set one by one, each
+            // copied the growing object on its way down). The same document: the deeper of a
+            // leaf and the leaves below it wins either way (paths are set in sorted order).
+            document = FieldPath.unflatten(Dictionary(sets, uniquingKeysWith: { _, last in last }))
+        } else {
+            for path in removals where leaf(path) != nil { FieldPath.set(&document, path: path, to: nil) }
+            for (path, value) in sets { FieldPath.set(&document, path: path, to: value) }
+        }
         return Outcome(document: document, applied: applied, unchanged: unchanged, conflicts: conflicts, decided: decided)
     }
 }

@@ -7,6 +7,7 @@ public enum RecordDiff {
     /// (flattening both documents was a tenth of a push).
     public static func fields(from base: JSONValue?, to working: JSONValue) -> [String: FieldChange] {
         var changes: [String: FieldChange] = [:]
+        if base == nil, case .object(let members) = working { changes.reserveCapacity(members.count * 2) }
         guard case .object(let new) = working, case .object(let old)? = base ?? .object([:]) else {
             let old = base.map(FieldPath.flatten) ?? [:]
             let new = FieldPath.flatten(working)
@@ -26,11 +27,31 @@ public enum RecordDiff {
             for (name, value) in o where n[name] == nil { diff(value, nil, at: path + "." + FieldPath.escape(name), into: &changes) }
             return
         }
+        // One side absent (every member of a new record, or of one removed): its leaves are the
+        // changes, without a table of each side to compare.
+        guard let old else {
+            if let new { collect(new, at: path, into: &changes) { FieldChange(expected: nil, value: $0) } }
+            return
+        }
+        guard let new else {
+            collect(old, at: path, into: &changes) { FieldChange(expected: $0, value: nil) }
+            return
+        }
         var before: [String: JSONValue] = [:], after: [String: JSONValue] = [:]
-        if let old { FieldPath.collect(old, at: path, into: &before) }
-        if let new { FieldPath.collect(new, at: path, into: &after) }
+        FieldPath.collect(old, at: path, into: &before)
+        FieldPath.collect(new, at: path, into: &after)
         for (leaf, value) in after where before[leaf] != value { changes[leaf] = FieldChange(expected: before[leaf], value: value) }
         for (leaf, value) in before where after[leaf] == nil { changes[leaf] = FieldChange(expected: value, value: nil) }
+    }
+
+    /// `FieldPath.collect`'s leaves of `value` below `path`, each as `change` makes it.
+    private static func collect(_ value: JSONValue, at path: String, into changes: inout [String: FieldChange],
+                                _ change: (JSONValue) -> FieldChange) {
+        if case .object(let members) = value, !members.isEmpty {
+            for (name, child) in members { collect(child, at: path + "." + FieldPath.escape(name), into: &changes, change) }
+        } else {
+            changes[path] = change(value)
+        }
     }
 
     /// The record change a push sends, or nil when there is nothing to send.
