@@ -577,6 +577,8 @@ extension SQLiteRegister {
             // through an index), not clustered by record: a merge of 1,000 records appended its
             // rows to a thousand pages all over the table (each of them written to the WAL at
             // the commit); now to the table's last few, and to an index of short entries.
+            // Which records were written since a number of the change sequence is read from
+            // `history_seq` alone (a merge planned ahead checks its records so).
             try db.execute(sql: """
                 CREATE TABLE history_in_order (
                     uscc TEXT NOT NULL,
@@ -594,7 +596,7 @@ extension SQLiteRegister {
                 DROP TABLE history;
                 ALTER TABLE history_in_order RENAME TO history;
                 CREATE UNIQUE INDEX history_record ON history(uscc, revision);
-                CREATE INDEX history_seq ON history(seq);
+                CREATE INDEX history_seq ON history(seq, uscc);
                 """)
         }
         return migrator
