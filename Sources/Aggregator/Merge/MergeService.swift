@@ -12,9 +12,14 @@ public struct MergeService: Sendable {
     let planning: PlanningSlots
 
     /// `plannedAhead`: how many change sets may be planned ahead of the writer at once, each
-    /// holding the documents of the records it touches until its transaction ends.
+    /// holding the documents of the records it touches until its transaction ends. By default
+    /// one a core (at least two, so that one is planned while another is written, a commit's
+    /// `fsync` included): the one in the writer keeps its slot to its end, the others are
+    /// planned on the other cores. One more than the cores left the writer waiting for a core
+    /// (on two cores, the 18 × 1,000 ingest's merge transactions took 643–1,026 ms with three
+    /// slots against 475–650 ms with two, the same wall time).
     public init(database: ProvinceDatabase, policy: FieldPolicy = .standard, guardRule: MassChangeGuard = MassChangeGuard(),
-                plannedAhead: Int = ProcessInfo.processInfo.activeProcessorCount + 1) {
+                plannedAhead: Int = max(2, ProcessInfo.processInfo.activeProcessorCount)) {
         self.database = database
         self.policy = policy
         self.guardRule = guardRule
