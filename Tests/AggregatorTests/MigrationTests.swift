@@ -69,6 +69,8 @@ import Testing
              try String.fetchAll(db, sql: "SELECT name FROM pragma_index_list('history') WHERE \"unique\" ORDER BY name"))
         }
         #expect(written == written.sorted() && written.count == 4 && unique == ["history_record"])
+        // The migrations ran with temporary files; the writer keeps them in memory again after.
+        #expect(try await database.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA temp_store") } == 2)
 
         // The token authenticates (found by its hash: it has no selector).
         let bureau = try #require(try await TokenStore(database: database).authenticate(v1.bureauToken))

@@ -92,8 +92,8 @@ public struct Scanner {
     }
 
     /// Lists the folder and stats each record file: `readdir` and `fstatat` relative to the
-    /// folder, no string per name; hands them to `batch` `batchSize` at a time (the last batch
-    /// may be smaller), in directory order. The stats of a batch are taken on up to
+    /// folder, no string per name; hands them to `batch` in directory order, the files of
+    /// `batchSize` names at a time (fewer when some are not regular files or went missing). The stats of a batch are taken on up to
     /// `statThreads` threads at once: on a store of 100,000 records they are most of a sync that
     /// finds nothing to do, and the kernel answers them on every core. Temporary files of atomic
     /// writes and editor backups do not end in `.json`; hidden files are skipped. A listing cut
@@ -180,7 +180,7 @@ public struct Scanner {
         /// failure's `errno` with it.
         func stat(relativeTo dirFD: Int32, threads: Int) -> [(stat: FileSystem.Stat?, errno: Int32)] {
             var results = [(stat: FileSystem.Stat?, errno: Int32)](repeating: (nil, 0), count: starts.count)
-            let parts = starts.count < 512 ? 1 : threads
+            let parts = starts.count < 512 ? 1 : max(1, threads)
             bytes.withUnsafeBufferPointer { bytes in
                 starts.withUnsafeBufferPointer { starts in
                     results.withUnsafeMutableBufferPointer { results in

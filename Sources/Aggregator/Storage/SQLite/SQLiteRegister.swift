@@ -33,9 +33,8 @@ final class SQLiteRegister: Sendable {
             // ends, to undo itself alone) stay in memory too: as temporary files they were
             // four writes in ten of a merge's, in the system's temporary folder, on a disk even
             // when the register is not. One is a statement's pages (a few MB for a change set).
-            // The writer's sorts and temporary indexes stay in memory as well: a migration
-            // that builds an index on a register of a million records sorts its keys there
-            // (tens of MB).
+            // The writer's sorts and temporary indexes stay in memory as well. Migrations,
+            // which may copy whole tables, use files (`migrateWithTemporaryFiles`).
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let folder = (path as NSString).deletingLastPathComponent
@@ -55,11 +54,11 @@ final class SQLiteRegister: Sendable {
         }
         try Self.exclusively(path) {
             switch schema {
-            case .migrate: try Self.migrator.migrate(pool)
+            case .migrate: try migrateWithTemporaryFiles()
             case .current:
                 let applied = try appliedMigrations()
                 if applied.isEmpty {
-                    try Self.migrator.migrate(pool)   // a new register
+                    try migrateWithTemporaryFiles()   // a new register
                 } else if applied != Self.migrator.migrations {
                     throw SchemaMismatch(path: path, applied: applied, known: Self.migrator.migrations)
                 }
@@ -100,9 +99,20 @@ final class SQLiteRegister: Sendable {
     func migrate() throws -> [String] {
         try Self.exclusively(path) {
             let before = Set(try appliedMigrations())
-            try Self.migrator.migrate(pool)
+            try migrateWithTemporaryFiles()
             return Self.migrator.migrations.filter { !before.contains($0) }
         }
+    }
+
+    /// Runs the migrations with the writer's temporary store in files (its default between
+    /// them is memory, see `init`): a migration that copies a table keeps a statement journal
+    /// of the free pages it reuses, as large as the table. v23-history-in-write-order held
+    /// 240 MB of memory so for the 110 MB history of a register of 100,000 records (9 MB
+    /// with temporary files); a register of a million would have needed gigabytes.
+    private func migrateWithTemporaryFiles() throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = FILE") }
+        defer { try? pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA temp_store = MEMORY") } }
+        try Self.migrator.migrate(pool)
     }
 
     /// Makes the database file, when there is none, with mode 0600 whatever the umask: it holds

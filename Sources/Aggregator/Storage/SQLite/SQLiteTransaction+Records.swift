@@ -28,7 +28,10 @@ extension SQLiteTransaction {
     /// the record's new `seq`, in the order written) instead of looking up each record: the
     /// rows of a few merges, at the table's end, where 1,000 lookups were a tenth of a merge's
     /// transaction. Record by record when more was written since than there are codes. (A
-    /// register is restored only with no aggregator running: no plan spans a restore.)
+    /// register is restored only with no aggregator running: no plan spans a restore.) Sound
+    /// because SQLite has one writer: numbers of the change sequence are taken in commit order,
+    /// so nothing numbered at or below `sequence` commits after the read that saw it. Where
+    /// writers run at once and take their numbers late (PostgreSQL), it would not be.
     func unchanged(_ codes: [String], stored: [String: StoredRecord], since sequence: Int64) throws -> Bool {
         let last = try lastChangeSequence()
         guard last >= sequence else { return false }
