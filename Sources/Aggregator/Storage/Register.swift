@@ -17,7 +17,7 @@ import SyncCore
 ///   a time; a server database locks the rows it loads (`SELECT … FOR UPDATE`, in credit-code
 ///   order so that two writers cannot deadlock), and the change-sequence row (below).
 /// - **The change feed is in commit order.** The sequence numbers that pull cursors point into
-///   are handed out inside the writing transaction (`RecordStorage.write(_:context:beforeNumbering:)`,
+///   are handed out inside the writing transaction (`RecordStorage.write(_:context:delta:beforeNumbering:)`,
 ///   as late in it as can be) from one counter that stays locked until commit, so a reader that
 ///   has seen `seq` n never later meets a committed record with a smaller `seq`.
 /// - **A change set id is applied once.** `ChangeSetStorage` refuses a second result under an id
@@ -76,7 +76,7 @@ protocol RecordStorage {
     func fieldClocks(_ uscc: String) throws -> [String: HybridTimestamp]
     /// Writes a merge's plan: its conflicts (an open conflict for the same field and incoming
     /// value, or the same automatic decision, is reused), then its revisions (see
-    /// `write(_:context:beforeNumbering:)`); returns the answers with the conflicts' ids.
+    /// `write(_:context:delta:beforeNumbering:)`); returns the answers with the conflicts' ids.
     /// `beforeNumbering` gets those answers, so that a writer can keep them (the change set's
     /// result) before it takes the province-wide rows, not while it holds them.
     func write(_ plan: WritePlan, beforeNumbering: ([RecordResult]) throws -> Void) throws -> [RecordResult]
@@ -90,9 +90,11 @@ protocol RecordStorage {
     /// the sequence's), then the numbers are taken and the rest written (the region's totals,
     /// records, history). Where writers run at once (PostgreSQL), the province-wide rows are
     /// so held only for the end of each transaction, and taken by every writer in one order:
-    /// clock, sequence, totals.
+    /// clock, sequence, totals. `delta`: what the revisions move in the report's totals, when
+    /// made already (`WritePlan.delta`); nil, the writer works it out.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord]
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?, beforeNumbering: () throws -> Void) throws
+        -> [StoredRecord]
     /// A record's history, oldest first.
     func history(of uscc: String) throws -> [HistoryEntry]
     /// Each field's provenance (`~*`: the creation's, for every field not written since), with
@@ -123,10 +125,16 @@ extension RecordStorage {
 
     /// `write(_:beforeNumbering:)` with nothing else to hold.
     func write(_ plan: WritePlan) throws -> [RecordResult] { try write(plan, beforeNumbering: { _ in }) }
-    /// `write(_:context:beforeNumbering:)` with nothing else to hold.
+    /// `write(_:context:delta:beforeNumbering:)`, the totals' delta worked out by the writer.
+    @discardableResult
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+        try write(revisions, context: context, delta: nil, beforeNumbering: beforeNumbering)
+    }
+
+    /// `write(_:context:delta:beforeNumbering:)` with nothing else to hold.
     @discardableResult
     func write(_ revisions: [WritePlan.Revision], context: WriteContext) throws -> [StoredRecord] {
-        try write(revisions, context: context, beforeNumbering: {})
+        try write(revisions, context: context, delta: nil, beforeNumbering: {})
     }
 }
 

@@ -121,13 +121,8 @@ extension PostgresTransaction {
     /// province-wide rows in one order, clock, sequence, totals, and two instances' merges
     /// overlap in everything before them.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
-        try write(revisions, context: context, delta: nil, beforeNumbering: beforeNumbering)
-    }
-
-    /// `delta`: what `revisions` move in the report's totals, when known (`WritePlan.delta`).
-    private func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
-                       beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
+               beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
         guard !revisions.isEmpty else {
             try beforeNumbering()
             return []

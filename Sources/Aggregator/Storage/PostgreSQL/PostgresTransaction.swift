@@ -7,7 +7,7 @@ import PostgresNIO
 /// A value bound to a statement's parameter, of the type its column has (`BIGINT`, `TEXT`,
 /// `BOOLEAN`, `DOUBLE PRECISION`, `BYTEA`). A NULL is sent untyped: the server takes the
 /// column's type. The arrays (`BIGINT[]`, `TEXT[]`, `BOOLEAN[]`) carry a column of many rows
-/// at once (`unnest`, see `PostgresTransaction.write(_:context:beforeNumbering:)`).
+/// at once (`unnest`, see `PostgresTransaction.write(_:context:delta:beforeNumbering:)`).
 enum SQLValue: Sendable {
     case null
     case int(Int64)

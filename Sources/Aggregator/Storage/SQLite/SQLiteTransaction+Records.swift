@@ -125,13 +125,8 @@ extension SQLiteTransaction {
     /// Writes new revisions in order with multi-row statements: the records, their provenance,
     /// history, facts, the report's totals and designation values. Returns them as stored.
     @discardableResult
-    func write(_ revisions: [WritePlan.Revision], context: WriteContext, beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
-        try write(revisions, context: context, delta: nil, beforeNumbering: beforeNumbering)
-    }
-
-    /// `delta`: what `revisions` move in the report's totals, when known (`WritePlan.delta`).
-    private func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
-                       beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
+    func write(_ revisions: [WritePlan.Revision], context: WriteContext, delta: FactsDelta?,
+               beforeNumbering: () throws -> Void) throws -> [StoredRecord] {
         // One writer at a time: the order of the rows within the transaction does not matter.
         try beforeNumbering()
         guard !revisions.isEmpty else { return [] }
