@@ -178,7 +178,7 @@ public final class CurlClient: @unchecked Sendable {
         if sendsBody {
             var payload = request.body ?? []
             if request.gzipBody {
-                payload = try gzip(payload)
+                if !request.bodyIsGzip { payload = try Self.gzip(payload) }
                 extraHeaders.append("Content-Encoding: gzip")
             }
             try check(esync_setopt_long(h, CURLOPT_POST, 1), url)
@@ -237,7 +237,9 @@ public final class CurlClient: @unchecked Sendable {
         return .transport(code: Int(rc.rawValue), message: message, url: url)
     }
 
-    private func gzip(_ bytes: [UInt8]) throws(CurlError) -> [UInt8] {
+    /// `bytes` in gzip, as a request with `gzipBody` sends them (a caller may compress a body
+    /// ahead, off the thread that sends it: `HTTPRequest.bodyIsGzip`).
+    public static func gzip(_ bytes: [UInt8]) throws(CurlError) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var outLen = 0
         let rc = bytes.withUnsafeBufferPointer { esync_gzip($0.baseAddress, $0.count, &out, &outLen) }

@@ -22,6 +22,9 @@ public struct HTTPRequest: Sendable {
     /// Compress the body with gzip and say so with `Content-Encoding: gzip`: change sets are
     /// repetitive JSON and shrink several-fold, which is what matters on slow branch-office links.
     public var gzipBody: Bool
+    /// With `gzipBody`: `body` is gzip already (`CurlClient.gzip`, done ahead on another
+    /// thread), sent as it is.
+    public var bodyIsGzip = false
 
     public init(
         method: HTTPMethod = .get,

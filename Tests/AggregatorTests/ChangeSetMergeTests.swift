@@ -79,6 +79,37 @@ import Testing
         #expect(plan.affected == 0 && plan.revisions.map(\.kind) == [.create] && plan.revisions.first?.changes == .created(record))
     }
 
+    /// A record sent whole is what its leaves sent as new fields would be: the same revision,
+    /// outcome and answer, but for `applied` (no field was sent).
+    @Test func aRecordSentWholeIsMergedAsItsFieldsWouldBe() throws {
+        var generator = SampleGenerator(seed: 31)
+        var records = generator.records(count: 30, regions: [Regions.region(code: "410100")!]).map(\.json)
+        var invalid = records[0]
+        FieldPath.set(&invalid, path: "employees", to: "many")
+        records.append(invalid)
+        var wrongCode = records[1]
+        FieldPath.set(&wrongCode, path: "uscc", to: .string(code(records[2])))
+        let existing = records[3]
+        let cases: [(JSONValue, String, [StoredRecord])] = records.map { ($0, code($0), []) }
+            + [(wrongCode, code(records[1]), []), (existing, code(existing), [stored(existing)])]
+        for (document, uscc, stored) in cases {
+            let whole = try plan([RecordChange(uscc: uscc, creating: document)], stored: stored)
+            let fields = try plan([RecordChange(uscc: uscc, creating: document).fieldByField], stored: stored)
+            var answer = try #require(fields.answers.first).result
+            if whole.answers.first?.result.outcome == .applied { answer.applied = [] }
+            #expect(whole.answers.first?.result == answer, "\(uscc)")
+            #expect(whole.revisions.map(\.document) == fields.revisions.map(\.document) && whole.revisions.map(\.hash) == fields.revisions.map(\.hash))
+            #expect(whole.revisions.map { $0.changes } == fields.revisions.map { $0.changes })
+            #expect(whole.revisions.map { $0.history.text } == fields.revisions.map { $0.history.text })
+            #expect(whole.revisions.map { $0.facts?.new } == fields.revisions.map { $0.facts?.new })
+            #expect(whole.conflicts.count == fields.conflicts.count)
+        }
+        #expect(try plan([RecordChange(uscc: code(invalid), creating: invalid)], stored: []).answers.first?.result.outcome == .rejected)
+        #expect(try plan([RecordChange(uscc: code(existing), creating: existing)], stored: [stored(existing)]).answers.first?.result.outcome == .unchanged)
+        // Another region's new record refuses the change set, sent either way.
+        #expect(throws: ServiceError.self) { try plan([RecordChange(uscc: code(other), creating: other)], stored: []) }
+    }
+
     @Test func aRecordSentTwiceIsMergedTheSecondTimeOverTheFirst() throws {
         let (first, once) = edit(record, "employees", .int(1))
         let (second, twice) = edit(once, "name", "再改名", base: 2)

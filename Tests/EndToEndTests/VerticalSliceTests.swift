@@ -339,7 +339,15 @@ extension VerticalSliceTests {
         let push = try zz.agent(["push"])
         #expect(push.status == 0, "\(push)")
         #expect(push.stdout.contains("20 records sent in 7 change sets, 20 applied"), "\(push)")
-        for uscc in codes { #expect(try province.record(uscc).revision == 1) }
+        // New records go whole once an answer said the province takes them: the first change
+        // sets are sealed before any answer came.
+        let sealed = push.stderr.split(separator: "\n").filter { $0.contains("sealed change set") }
+        #expect(sealed.count == 7 && !sealed[0].contains("sent whole") && sealed.last?.contains("(2 new, sent whole)") == true, "\(push)")
+        for uscc in codes {
+            let record = try province.record(uscc)
+            let file = try zz.readRecord(uscc)
+            #expect(record.revision == 1 && record.document == file)
+        }
         #expect(try zz.outboxFiles().isEmpty)
         let page = try ChangePage.decode(province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens[Self.zhengzhou]).body)
         #expect(page.records.map(\.uscc) == codes.sorted())

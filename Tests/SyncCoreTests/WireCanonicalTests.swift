@@ -15,6 +15,11 @@ import Testing
                                        value: Int.random(in: 0..<4, using: &rng) == 0 ? nil : FuzzTests.randomValue(&rng))
         }
         let op: RecordChange.Operation = [.create, .update, .delete].randomElement(using: &rng)!
+        if op == .create, Bool.random(using: &rng) {
+            // Sent whole, with its canonical text made already or not.
+            return RecordChange(uscc: document["uscc"]?.stringValue ?? "x", creating: document,
+                                canonical: Bool.random(using: &rng) ? document.canonicalBytes() : nil)
+        }
         if op == .create { fields = FieldPath.flatten(document).mapValues { FieldChange(expected: nil, value: $0) } }
         var change = RecordChange(uscc: document["uscc"]?.stringValue ?? "x", op: op, fields: fields,
                                   baseRevision: op == .create ? nil : Int64.random(in: 1...9_999, using: &rng),

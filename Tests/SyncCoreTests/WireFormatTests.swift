@@ -31,5 +31,86 @@ import Testing
         #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good), 5]}"#) == "records[1]: expected an object, found a number")
         #expect(error(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(good)]}"#) == "no error")
     }
+
+    /// A new record sent whole is a document and nothing else: only with `create`, without
+    /// `fields` or `recovered`, and held to the bounds its fields would be held to.
+    @Test func aRecordSentWholeIsADocumentWithinTheFieldsBounds() throws {
+        func error(_ record: String) -> String {
+            do {
+                _ = try ChangeSet.decode(Array(#"{"id": "x", "region": "410100", "format": 1, "records": [\#(record)]}"#.utf8))
+                return "no error"
+            } catch { return error.description }
+        }
+        let code = "91410100MA00000000"
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": {"name": "甲", "contact": {"phone": "1"}}}"#) == "no error")
+        let read = try ChangeSet.decode(Array(#"{"id": "x", "region": "410100", "format": 1, "records": [{"uscc": "\#(code)", "op": "create", "document": {"name": "甲"}}]}"#.utf8))
+        #expect(read.records[0].document == ["name": "甲"])
+        #expect(read.records[0].fields.isEmpty)
+        #expect(read.records[0].sentFields == ["name": FieldChange(expected: nil, value: "甲")])
+        #expect(error(#"{"uscc": "\#(code)", "op": "update", "document": {"name": "甲"}}"#)
+            == "records[0].document: record \(code): only a new record (op create) is sent whole")
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": {"name": "甲"}, "fields": {}}"#)
+            == "records[0].document: record \(code): a record sent whole has no fields or recovered")
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": [1]}"#) == "records[0].document: expected an object, found an array")
+        // Nine levels: a field path of nine parts.
+        let deep = String(repeating: #"{"a": "#, count: 9) + "1" + String(repeating: "}", count: 9)
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": \#(deep)}"#).hasSuffix("deeper than the limit"))
+        let eight = String(repeating: #"{"a": "#, count: 8) + "1" + String(repeating: "}", count: 8)
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": \#(eight)}"#) == "no error")
+        let long = String(repeating: "x", count: 1_100)
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": {"\#(long)": {"\#(long)": 1}}}"#).contains("is longer than the limit of 2048"))
+        let many = (0...WireLimits.maxFieldsPerRecord).map { #""f\#($0)": 1"# }.joined(separator: ", ")
+        #expect(error(#"{"uscc": "\#(code)", "op": "create", "document": {\#(many)}}"#).contains("more than 2000 fields"))
+    }
+
+    /// The province takes a document's text from the body only where it is that document's
+    /// canonical text without doubt.
+    @Test func aDocumentsTextIsTakenFromTheBodyOnlyWhenItIsItsCanonicalText() throws {
+        var generator = SampleGenerator(seed: 41)
+        let documents = (0..<3).map { _ in generator.next().json }
+        var changeSet = ChangeSet(id: "c", region: "410100", createdAt: "now", agent: "esync-agent/test",
+                                  records: documents.map { RecordChange(uscc: $0["uscc"]!.stringValue!, creating: $0) }
+                                      + [RecordChange(uscc: "u", op: .update, fields: ["a": FieldChange(expected: 1, value: 2)], baseRevision: 1)])
+        _ = try changeSet.sign(after: "", with: SigningKey())
+        func texts(_ body: String) throws -> [[UInt8]?] {
+            let received = try ChangeSet.decodeReceived(Array(body.utf8)).value
+            for record in received.records where record.documentCanonical != nil {
+                #expect(record.documentCanonical == record.document?.canonicalBytes(), "a text taken is the canonical one")
+            }
+            return received.records.map(\.documentCanonical)
+        }
+        let body = String(decoding: changeSet.encoded(), as: UTF8.self)
+        #expect(try texts(body) == documents.map { $0.canonicalBytes() } + [nil])
+        // Indented: the same texts.
+        let pretty = String(decoding: changeSet.json.prettyBytes(), as: UTF8.self)
+        #expect(try texts(pretty) == documents.map { $0.canonicalBytes() } + [nil])
+        // A document whose members are out of order is encoded instead.
+        let shuffled = body.replacingOccurrences(of: #""address":"#, with: #""zzz":1,"address":"#, options: [], range: nil)
+        #expect(try texts(shuffled).first == .some(nil))
+        // A name escaped, or out of order, at the top level or in a record: nothing taken.
+        #expect(try texts(body.replacingOccurrences(of: #""records":"#, with: #""r\u0065cords":"#)).allSatisfy { $0 == nil })
+        var moved = body.replacingOccurrences(of: #""format":1,"#, with: "")
+        moved.removeLast()
+        #expect(try texts(moved + #","format":1}"#).allSatisfy { $0 == nil })
+        // (A member sent twice is refused by the parser itself.)
+        #expect(throws: WireError.self) {
+            try texts(body.replacingOccurrences(of: #""op":"create","#, with: #""op":"create","document":{"x":1},"#, range: body.range(of: #""op":"create","#)))
+        }
+    }
+
+    /// The same change either way: a record sent whole, field by field.
+    @Test func aRecordSentWholeIsItsFieldsSentAsNew() {
+        let document: JSONValue = ["name": "甲", "contact": ["phone": "1", "fax": .null], "srdi": [:], "a.b": ["~c": 2]]
+        let whole = RecordChange(uscc: "u", creating: document)
+        let fields = RecordDiff.change(uscc: "u", base: nil, baseRevision: nil, working: document)!
+        #expect(whole.fieldByField == fields)
+        #expect(whole.sentFields == fields.fields)
+        #expect(RecordDiff.apply(whole.sentFields, to: nil) == document)
+        #expect(whole != fields)
+        // The canonical text kept with it is not part of its value.
+        #expect(RecordChange(uscc: "u", creating: document, canonical: document.canonicalBytes()) == whole)
+        #expect(ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: "other, Whole-Records"))
+        #expect(!ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: "whole-records-2"))
+    }
 }
 

@@ -336,8 +336,10 @@ public struct Scanner {
     /// A working file's document and content hash, or "!" and the reason it cannot be read.
     func readWorkingFile(_ uscc: String) -> (parsed: Parsed?, hash: String) {
         do {
-            let document = try store.readRecord(uscc)
-            let canonical = document.canonicalBytes()
+            let bytes = try store.readRecordBytes(uscc)
+            let document = try Store.parseRecord(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
+            // A file the agent wrote is its canonical text, indented: taken from its bytes.
+            let canonical = JSONValue.canonicalText(of: bytes) ?? document.canonicalBytes()
             let hash = ContentHash.of(bytes: canonical)
             return (Parsed(document: document, canonical: canonical, hash: hash), hash)
         } catch {

@@ -9,7 +9,14 @@ extension Outbox {
     /// The hash of the working copy as it was when `record` was sealed: the base with the sent
     /// values in place (a delete: "" — no working file).
     func sentContentHash(_ record: RecordChange, base: JSONValue?) -> String {
-        record.op == .delete ? "" : ContentHash.of(RecordDiff.apply(record.fields, to: base))
+        record.op == .delete ? "" : ContentHash.of(sentDocument(record, base: base))
+    }
+
+    /// The working copy as `record` sent it: `base` with the sent fields in place (a record
+    /// sent whole over no base: its document).
+    func sentDocument(_ record: RecordChange, base: JSONValue?) -> JSONValue {
+        if base == nil, let document = record.document { return document }
+        return RecordDiff.apply(record.sentFields, to: base)
     }
 
     func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
@@ -36,10 +43,15 @@ extension Outbox {
                 if record.outcome == .unchanged { session.summary.unchanged += 1 } else if record.outcome != .conflict { session.summary.applied += 1 }
             }
             writer.state.rejected[uscc] = nil
-            let fields = change?.fields ?? [:]
+            // (The fields of a record sent whole are made only when needed.)
+            var sentFields: [String: FieldChange]?
+            func fields() -> [String: FieldChange] {
+                if sentFields == nil { sentFields = change?.sentFields ?? [:] }
+                return sentFields!
+            }
             for c in record.conflicts {
                 session.summary.conflicts.append((uscc, c.field, c.conflictId))
-                writer.state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields[c.field]?.value.map(ContentHash.of) ?? "")
+                writer.state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields()[c.field]?.value.map(ContentHash.of) ?? "")
             }
             guard var revision = record.revision else { continue }
             if let known = writer.index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
@@ -55,8 +67,8 @@ extension Outbox {
                 // working copy the diff parsed: its bytes and hash are made already.
                 func held(_ candidate: Scanner.Parsed) -> Bool { hash.count >= AnswerForm.shortHashLength && candidate.hash.hasPrefix(hash) }
                 var agreed = diffed?.working.flatMap { held($0) ? $0 : nil }
-                if agreed == nil {
-                    let rebuilt = RecordDiff.apply(fields, to: oldBase?.document)
+                if agreed == nil, let change {
+                    let rebuilt = sentDocument(change, base: oldBase?.document)
                     let bytes = rebuilt.canonicalBytes()
                     let candidate = Scanner.Parsed(document: rebuilt, canonical: bytes, hash: ContentHash.of(bytes: bytes))
                     if held(candidate) { agreed = candidate }
@@ -75,7 +87,7 @@ extension Outbox {
             guard let document else { continue }
             let theirsLeaves = FieldPath.flatten(document)
             let appliedPaths = Set(record.applied)
-            let agreed = RecordDiff.apply(fields.filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
+            let agreed = RecordDiff.apply(fields().filter { appliedPaths.contains($0.key) || theirsLeaves[$0.key] == $0.value.value }, to: oldBase?.document)
             try writer.stage(uscc: uscc, theirs: document, revision: revision, mergeBase: agreed, batch: batch, updates: &updates)
         }
         try writer.commit(batch, updates)

@@ -56,9 +56,16 @@ extension Outbox {
     /// ones after it follow what the province did keep. They were never sent — the outbox goes
     /// out in order — so no bytes the province has seen change.
     func rechain(after removed: String, from previous: String) throws(AgentError) {
+        try rechain(try files().filter { $0 > removed }, from: previous)
+    }
+
+    /// Signs again, in order, the outbox's change sets `names`, chained from `previous`, each
+    /// changed by `change` first.
+    func rechain(_ names: [String], from previous: String, changing change: (inout ChangeSet) -> Void = { _ in }) throws(AgentError) {
         var head = previous
-        for name in try files() where name > removed {
+        for name in names {
             var changeSet = try outboxChangeSet(name).changeSet
+            change(&changeSet)
             head = try sign(&changeSet, after: head).hash
             try FileSystem.writeAtomically(store.outboxPath + "/" + name, changeSet.encoded())
         }

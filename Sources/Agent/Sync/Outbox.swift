@@ -77,7 +77,8 @@ final class Outbox {
         lastSealedHash = seal.hash
         writer.state.chainHead = seal.hash
         try writer.saveState()
-        log("sealed change set \(changeSet.id) with \(plural(chunk.count, "record"))")
+        let whole = chunk.count { $0.document != nil }
+        log("sealed change set \(changeSet.id) with \(plural(chunk.count, "record"))\(whole == 0 ? "" : " (\(whole) new, sent whole)")")
         return SealedChangeSet(name: name, bytes: bytes, changeSet: changeSet)
     }
 
@@ -94,12 +95,13 @@ final class Outbox {
     }
 
     /// The record changes sealed in the outbox and not yet acknowledged, the latest per record
-    /// (an outbox file that cannot be read is left out: the push names it).
+    /// (an outbox file that cannot be read is left out: the push names it). A record sealed
+    /// whole is given field by field, as a diff gives it.
     func sealedChanges() throws(AgentError) -> [String: RecordChange] {
         var sealed: [String: RecordChange] = [:]
         for name in try files() {
             guard let bytes = try? FileSystem.read(store.outboxPath + "/" + name), let changeSet = try? ChangeSet.decode(bytes) else { continue }
-            for change in changeSet.records { sealed[change.uscc] = change }
+            for change in changeSet.records { sealed[change.uscc] = change.fieldByField }
         }
         return sealed
     }
@@ -121,8 +123,10 @@ final class Outbox {
             // The answers may change record files: the scan that follows looks at the folder anew.
             writer.willChangeRecordFiles()
             let result: ChangeSetResult
+            let client = try province.client()
             do {
-                let answer = try province.client().push(bytes, sent: sent, identity: identity(sending: name))
+                defer { province.heard(from: client) }
+                let answer = try client.push(bytes, sent: sent, identity: identity(sending: name))
                 result = answer.result
                 RefusedRecord.note(log: log, answer.refused, into: &session.summary.refusedFromProvince)
             } catch .server(let refusal) where refusal.kind == .tooLarge && sent.records.count > 1 {
@@ -136,6 +140,13 @@ final class Outbox {
                 try FileSystem.remove(path)
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")
+                return try send(&session, answered: answered)
+            } catch .server(let refusal) where !province.takesWholeRecords && sent.records.contains(where: { $0.document != nil }) {
+                // A province that does not take new records sent whole (an older one, answering
+                // after one that did) refuses the change set: sealed again with each of them
+                // field by field, with the ones after it, and the outbox goes on.
+                try rechain(try files().filter { $0 >= name }, from: sent.previous ?? "") { $0.records = $0.records.map(\.fieldByField) }
+                log("change set \(sent.id) was refused by a province that does not take new records sent whole (\(refusal.message)); sealed again field by field")
                 return try send(&session, answered: answered)
             } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
                 throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)

@@ -16,6 +16,10 @@ public protocol ProvinceAPI: AnyObject {
     /// The register the last answer came from (`ESync-Register`), when it said.
     var registerStamp: RegisterStamp? { get }
 
+    /// Whether the province said in its last answer (`ESync-Accepts`) that it takes new records
+    /// sent whole (`ProvinceAccepts.wholeRecords`); false before any answer.
+    var acceptsWholeRecords: Bool { get }
+
     /// Sends a sealed change set (`body`, as it lies in the outbox, of `sent`). `identity`: the
     /// store's, which the province checks before applying anything.
     func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord])
@@ -45,6 +49,9 @@ public protocol ProvinceAPI: AnyObject {
 }
 
 extension ProvinceAPI {
+    /// (A province API that does not say takes nothing beyond format 1's first forms.)
+    public var acceptsWholeRecords: Bool { false }
+
     /// A page of the feed read without the store's identity (`reconcile`).
     func changes(since cursor: Int64, limit: Int, own: Bool) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
         try changes(since: cursor, limit: limit, own: own, identity: nil)

@@ -26,6 +26,9 @@ public final class ProvinceClient: ProvinceAPI {
     /// The register the last answer came from (`ESync-Register`); nil before any answer, or
     /// from a province before register stamps.
     public private(set) var registerStamp: RegisterStamp?
+    /// Taken from every answer that carries a register stamp (a province's own answer to a
+    /// signed-in caller, not a proxy's): whether its `ESync-Accepts` names whole records.
+    public private(set) var acceptsWholeRecords = false
 
     /// A client over another transport (the in-process tests).
     public init(baseURL: String, region: String, token: String?, transport: any ProvinceTransport) {
@@ -63,7 +66,14 @@ public final class ProvinceClient: ProvinceAPI {
     /// (`ESync-Answer: short-hashes`; `SyncEngine.integrate` checks each against its hash).
     /// Answers about records not sent, or not in this store's region, are refused (`ProvinceAnswers`).
     public func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord]) {
-        let (url, result) = try wire(.post, "/v1/changesets", body: body,
+        try push(body, gzipped: nil, sent: sent, identity: identity)
+    }
+
+    /// `push`, with the body compressed ahead when `gzipped` is given (`CurlClient.gzip(body)`):
+    /// a push pipeline compresses the next change set while the province merges the one before.
+    public func push(_ body: [UInt8], gzipped: [UInt8]?, sent: ChangeSet, identity: StoreIdentity?) throws(AgentError)
+        -> (result: ChangeSetResult, refused: [RefusedRecord]) {
+        let (url, result) = try wire(.post, "/v1/changesets", body: gzipped ?? body, bodyIsGzip: gzipped != nil,
                                      headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []), as: ChangeSetResult.self)
         return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
     }
@@ -124,9 +134,9 @@ public final class ProvinceClient: ProvinceAPI {
 
     /// A call whose answer is one of the hot wire types, read with the project's JSON parser;
     /// returns the URL with it, for the errors of the checks that follow.
-    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, headers: [(name: String, value: String)] = [],
-                           as type: T.Type) throws(AgentError) -> (url: String, value: T) {
-        let (url, response) = try send(method, path, body: body, headers: headers)
+    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, bodyIsGzip: Bool = false,
+                           headers: [(name: String, value: String)] = [], as type: T.Type) throws(AgentError) -> (url: String, value: T) {
+        let (url, response) = try send(method, path, body: body, bodyIsGzip: bodyIsGzip, headers: headers)
         do { return (url, try T.decode(response.body)) } catch {
             throw .protocolError(url: url, reason: "cannot read the answer: \(error)")
         }
@@ -141,17 +151,22 @@ public final class ProvinceClient: ProvinceAPI {
         }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, headers: [(name: String, value: String)] = []) throws(AgentError) -> (String, HTTPResponse) {
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, bodyIsGzip: Bool = false,
+              headers: [(name: String, value: String)] = []) throws(AgentError) -> (String, HTTPResponse) {
         let url = baseURL + path
         var request = HTTPRequest(method: method, url: url, headers: [("Accept", "application/json")] + headers)
         if let token { request.headers.append(("Authorization", "Bearer " + token)) }
         if let body {
             request.body = body
             request.gzipBody = true
+            request.bodyIsGzip = bodyIsGzip
         }
         let response: HTTPResponse
         do { response = try transport.perform(request) } catch { throw .transport(error) }
-        if let text = response.header(RegisterStamp.header), let stamp = RegisterStamp(header: text) { registerStamp = stamp }
+        if let text = response.header(RegisterStamp.header), let stamp = RegisterStamp(header: text) {
+            registerStamp = stamp
+            acceptsWholeRecords = response.header(ProvinceAccepts.header).map { ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: $0) } ?? false
+        }
         guard response.status == 200 else {
             if response.status == 409, let mismatch = try? JSONDecoder().decode(RegisterMismatch.self, from: Data(response.body)) {
                 throw .registerMismatch(mismatch, url: url)

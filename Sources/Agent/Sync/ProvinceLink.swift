@@ -6,6 +6,8 @@ import SyncCore
 final class ProvinceLink {
     let config: AgentConfig
     private var made: (any ProvinceAPI)?
+    /// What a push pipeline's client heard last, while its answers are the latest (`heard(from:)`).
+    private var heardByPipeline: Bool?
 
     init(config: AgentConfig, client: (any ProvinceAPI)?) {
         self.config = config
@@ -17,6 +19,15 @@ final class ProvinceLink {
         let client = try ProvinceClient(config: config)
         made = client
         return client
+    }
+
+    /// Whether the province, in the latest answer heard, said it takes new records sent whole:
+    /// a push seals its new records whole only then.
+    var takesWholeRecords: Bool { heardByPipeline ?? made?.acceptsWholeRecords ?? false }
+
+    /// `client` (the engine's or a push pipeline's) has the latest answer of the province.
+    func heard(from client: any ProvinceAPI) {
+        heardByPipeline = client === made ? nil : client.acceptsWholeRecords
     }
 
     /// The province's version of a record this store holds; nil when its answer is refused

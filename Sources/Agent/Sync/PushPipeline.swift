@@ -1,4 +1,5 @@
 import CPosix
+import CurlHTTP
 import Foundation
 import SyncCore
 
@@ -33,7 +34,10 @@ final class PushPipeline {
 
     /// Takes in the answer to the change set in flight, if any, and sends `next`.
     func send(_ next: Outbox.SealedChangeSet, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
-        let previous = try awaitAnswer()
+        // Compressed here, while the province still merges the one in flight: on the sending
+        // thread it would sit between one answer and the next request.
+        let gzipped = stopped ? nil : try? CurlClient.gzip(next.bytes)
+        let previous = try awaitAnswer(engine: engine)
         guard !stopped else { return }
         let identity = engine.outbox.identity(sending: next.name)
         let flight = self.flight
@@ -42,7 +46,9 @@ final class PushPipeline {
         inFlight = next
         flight.result = nil
         let thread = Thread {
-            do throws(AgentError) { flight.result = .success(try flight.client.push(body, sent: sent, identity: identity)) } catch { flight.result = .failure(error) }
+            do throws(AgentError) {
+                flight.result = .success(try flight.client.push(body, gzipped: gzipped, sent: sent, identity: identity))
+            } catch { flight.result = .failure(error) }
             flight.done.signal()
         }
         thread.stackSize = 8 << 20
@@ -53,15 +59,17 @@ final class PushPipeline {
 
     /// Waits for the change set in flight and takes its answer in.
     func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
-        if let answered = try awaitAnswer() { try take(answered, engine: engine, session: &session) }
+        if let answered = try awaitAnswer(engine: engine) { try take(answered, engine: engine, session: &session) }
     }
 
     /// The change set in flight with the province's answer, once it has come; nil when nothing
-    /// was in flight or its answer stops the pipeline.
-    private func awaitAnswer() throws(AgentError) -> (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
+    /// was in flight or its answer stops the pipeline. What the province said of itself goes to
+    /// the engine's `ProvinceLink`: the change sets sealed from then on follow it.
+    private func awaitAnswer(engine: SyncEngine) throws(AgentError) -> (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
         guard let sent = inFlight else { return nil }
         flight.done.wait()
         inFlight = nil
+        engine.outbox.province.heard(from: flight.client)
         guard case .success(let answer)? = flight.result else {
             stopped = true  // left in the outbox for `Outbox.send`, which also reports the error
             return nil

@@ -43,7 +43,10 @@ struct PushPlanner {
     /// (The base is nil for a new record, and not given for a delete. The working copy is given
     /// as it was parsed for the diff, when its canonical bytes were made: not for a delete, nor
     /// for a file the scan did not keep and that is read again here.)
-    func emitChanges(_ plan: inout PushPlan, _ emit: (RecordChange, Store.Base??, Scanner.Parsed?) throws(AgentError) -> Void) throws(AgentError) {
+    /// `whole`: asked for each new record, whether to send it whole (`RecordChange.document`,
+    /// to a province that takes it) rather than field by field.
+    func emitChanges(_ plan: inout PushPlan, whole: () -> Bool = { false },
+                     _ emit: (RecordChange, Store.Base??, Scanner.Parsed?) throws(AgentError) -> Void) throws(AgentError) {
         let inHeldSet = plan.inHeldSet
         var diff = plan.diff
         defer { plan.diff = diff }
@@ -93,6 +96,10 @@ struct PushPlanner {
             if let region = working["region"]?.stringValue, region != config.region, base == nil {
                 diff.scan.invalid.append((file: "records/" + Store.fileName(for: uscc),
                                           reason: RecordFiles.otherRegion(region, bureau: config.region, uscc: nil)))
+                continue
+            }
+            if base == nil, writer.state.parked[uscc] == nil, case .object(let members) = working, !members.isEmpty, whole() {
+                try emit(RecordChange(uscc: uscc, creating: working, canonical: kept?.canonical), .some(base), kept)
                 continue
             }
             guard var change = RecordDiff.change(uscc: uscc, base: base?.document, baseRevision: base?.revision, working: working) else {

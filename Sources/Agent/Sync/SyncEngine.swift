@@ -195,7 +195,7 @@ public final class SyncEngine {
             // What the outbox's sending found goes on in the summary of the push proper.
             var session = PushSession(changes: plan.existingChanges, summary: before.summary)
             do throws(AgentError) {
-                try planner.emitChanges(&plan) { change, base, working throws(AgentError) in
+                try planner.emitChanges(&plan, whole: { outbox.province.takesWholeRecords }) { change, base, working throws(AgentError) in
                     if let base { session.remember(base, working: working, of: change.uscc) }
                     pending.append(change)
                     if pending.count == config.maxRecordsPerChangeSet {

@@ -40,14 +40,21 @@ public final class AggregatorMetrics: Sendable {
     /// (`esync_merge_plan_seconds`, see `MergeService.prepare`); `plannedAgain`: its records had
     /// moved by the time the writer took it, which merged it again (`esync_merge_planned_again_total`:
     /// many of them mean many writers on the same records).
-    func merged(_ result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration = .zero, plannedAgain: Bool = false) {
+    /// `sent`: the change set, whose records sent whole and created as sent count their leaves
+    /// (their answer lists no field).
+    func merged(_ result: ChangeSetResult, sent: ChangeSet, transaction: Duration, cpu: Duration, planned: Duration = .zero, plannedAgain: Bool = false) {
         func nanoseconds(_ d: Duration) -> Int64 { d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000 }
         CoreMetrics.Timer(label: "esync_merge_duration_seconds", factory: factory).recordNanoseconds(nanoseconds(transaction))
         CoreMetrics.Timer(label: "esync_merge_cpu_seconds", factory: factory).recordNanoseconds(nanoseconds(cpu))
         CoreMetrics.Timer(label: "esync_merge_plan_seconds", factory: factory).recordNanoseconds(nanoseconds(planned))
         if plannedAgain { CoreMetrics.Counter(label: "esync_merge_planned_again_total", factory: factory).increment() }
         guard !result.replayed else { return }
-        CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: result.records.reduce(0) { $0 + $1.applied.count })
+        var whole: [String: JSONValue] = [:]
+        for record in sent.records { if let document = record.document { whole[record.uscc] = document } }
+        CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: result.records.reduce(0) { total, record in
+            let document = record.outcome == .applied && record.applied.isEmpty ? whole[record.uscc] : nil
+            return total + (document.map(FieldPath.leafCount) ?? record.applied.count)
+        })
     }
 
     func request(route: String, method: String, status: Int, seconds: Double) {

@@ -23,7 +23,7 @@ struct ChangeSetsController: Sendable {
         let changeSet: ChangeSet
         let seal: ChangeSetSeal
         do {
-            let received = try ChangeSet.decodeKeepingJSON(body)
+            let received = try ChangeSet.decodeReceived(body)
             changeSet = received.value
             seal = ChangeSetSeal(received: body, json: received.json)
         } catch {
@@ -46,7 +46,7 @@ struct ChangeSetsController: Sendable {
                                                        }
                                                    })
             result = timed.result
-            metrics.merged(result, transaction: timed.transaction, cpu: timed.cpu, planned: timed.planned, plannedAgain: timed.plannedAgain)
+            metrics.merged(result, sent: changeSet, transaction: timed.transaction, cpu: timed.cpu, planned: timed.planned, plannedAgain: timed.plannedAgain)
         } catch let conflict as StoreIdentityConflict {
             metrics.changeSet("refused")
             conflict.log(region: changeSet.region, to: context.logger)

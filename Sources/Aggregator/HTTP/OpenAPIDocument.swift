@@ -26,7 +26,9 @@ info:
     register's identity and its generation, which `esync-aggregator restore` changes. An agent
     sends back the one it synced with (`ESync-Store-Register`); a province restored from a backup
     refuses it with 409 `register_restored` before applying or handing out anything, and the
-    agent heals (docs/protocol.md, "A province restored from a backup").
+    agent heals (docs/protocol.md, "A province restored from a backup"). With it, `ESync-Accepts`
+    names the forms of a change set the province takes beyond the first ones (`whole-records`: a
+    new record sent whole, `RecordChange.document`).
 
     This document is served by the aggregator at `GET /openapi.yaml` and is kept true by the
     end-to-end tests, which check every answer they receive against it, and by a fuzzer run
@@ -795,6 +797,9 @@ components:
           type: object
           description: Field path (at most 2,048 bytes and 8 parts) → change; at most 2,000.
           additionalProperties: { $ref: "#/components/schemas/FieldChange" }
+        document:
+          type: [object, "null"]
+          description: "A new record sent whole (`op` create, no `fields` or `recovered`), to a province whose answers carry `ESync-Accepts: whole-records`: the same request as each of its leaves sent as a field with no `expected` (held to the same bounds). Created as sent when the province has no such record, its answer's `applied` then empty; otherwise merged as its fields."
         baseRevision: { type: [integer, "null"], format: int64 }
         expectedHash: { type: [string, "null"], maxLength: 200 }
         recovered:

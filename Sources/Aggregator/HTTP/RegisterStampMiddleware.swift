@@ -6,7 +6,8 @@ import SyncCore
 /// Puts `ESync-Register: REGISTER; generation=GENERATION` on every answer of the API to a
 /// signed-in caller, errors included, so that an agent learns which register, and which life of it, it syncs with (see
 /// `RegisterStamp`). Read from the register once, with the first request: a restore changes the
-/// generation only while no `serve` has the register open.
+/// generation only while no `serve` has the register open. With it, `ESync-Accepts`: the forms
+/// of a change set this province takes beyond format 1's first (`ProvinceAccepts`).
 struct RegisterStampMiddleware<Context: RequestContext>: RouterMiddleware {
     let database: ProvinceDatabase
     private let cached = Cached()
@@ -22,10 +23,12 @@ struct RegisterStampMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             var response = try await next(request, context)
             response.headers[Self.name] = stamp
+            response.headers[Self.accepts] = Self.accepted
             return response
         } catch let error as any HTTPResponseError {
             var response = try error.response(from: request, context: context)
             response.headers[Self.name] = stamp
+            response.headers[Self.accepts] = Self.accepted
             return response
         }
     }
@@ -38,4 +41,6 @@ struct RegisterStampMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static var name: HTTPField.Name { HTTPField.Name(RegisterStamp.header)! }
+    static var accepts: HTTPField.Name { HTTPField.Name(ProvinceAccepts.header)! }
+    static var accepted: String { ProvinceAccepts.all.joined(separator: ", ") }
 }

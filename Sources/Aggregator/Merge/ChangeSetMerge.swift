@@ -17,6 +17,8 @@ import SyncCore
 /// | delete | the region's | a delete request parked for review (`deleteRequested`) |
 /// | update | none | rejected: send it as a new record |
 /// | create or update naming another region | none | `.forbidden` (a bureau creates records of its own region only) |
+/// | create sent whole (`document`), not in a recovery change set | none | the document created as sent, or rejected when it does not validate: what its leaves sent as new fields would give, without comparing them one by one |
+/// | create sent whole, otherwise | any | merged as its leaves sent as new fields (`RecordChange.sentFields`), as below |
 /// | `region` changed | the region's | a transfer parked for review with the whole change (`conflict`) |
 /// | fields of a recovery change set (`recovers`) | the region's, or none | province fields and fields marked `recovered` wait as `recovered` conflicts (unless the province has that value); the others as below |
 /// | fields | the region's, or none | province fields (authority `province`) are not applied and kept as automatic decisions; a state moving backwards is parked; every other field is a compare-and-set (`CompareAndSet`), a field both sides changed decided by the policy's rule or parked |
@@ -130,13 +132,16 @@ private struct RecordPlan {
 
     private mutating func mergeFields(clocks: (String) throws -> [String: HybridTimestamp]) throws {
         if row == nil {
-            let named = change.fields["region"]?.value?.stringValue
+            let named = (change.document?["region"] ?? change.fields["region"]?.value)?.stringValue
             guard named == region else {
                 throw ServiceError.forbidden("new record \(uscc) names region \(named ?? "none"); the bureau of \(region) may only create records of its own region")
             }
             if change.op == .update { return reject("the province has no record \(uscc) to update; send it as a new record") }
+            if let document = change.document, recovers == nil { return create(document) }
         }
-        var fields = change.fields
+        // (A record sent whole that the province has, or in a recovery change set, is merged
+        // as its fields: the same request.)
+        var fields = change.sentFields
         if let row, let move = fields["region"], move.value != .string(row.region) {
             // A move between regions is a transfer the province approves, never a field edit:
             // the whole record change waits with it (a new county belongs to the new region).
@@ -253,5 +258,24 @@ private struct RecordPlan {
         let answeredHash = rebuildable && context.answer == .shortHashes ? hash.map { String($0.prefix(AnswerForm.shortHashLength)) } : hash
         result = RecordResult(uscc: uscc, outcome: kind, revision: revisionNumber, document: rebuildable ? nil : document, hash: answeredHash,
                               applied: outcome.applied, conflicts: [])
+    }
+
+    /// A new record sent whole that the province does not have: the document as sent, read
+    /// whole. The outcome is the one of its leaves sent as new fields: nothing to compare them
+    /// with, so every one is applied (or the record is rejected). The answer's `applied` is
+    /// empty: no field was sent, the whole document was taken.
+    private mutating func create(_ document: JSONValue) {
+        let errors = RecordValidator.issues(in: document).filter { $0.severity == .error }
+        if !errors.isEmpty { return reject(errors.map(\.description).joined(separator: "; ")) }
+        guard document["uscc"]?.stringValue == uscc else { return reject("field uscc must stay \(uscc)") }
+        // (The history keeps a new record's whole document, not its fields.)
+        let written = WritePlan.Revision(kind: .create, uscc: uscc, region: region, previous: nil, document: document, changedFields: [],
+                                         canonical: change.documentCanonical)
+        revision = written
+        // Taken as sent: the agent has the document already.
+        let rebuildable = context.answer != .documents
+        let hash = rebuildable && context.answer == .shortHashes ? String(written.hash.prefix(AnswerForm.shortHashLength)) : written.hash
+        result = RecordResult(uscc: uscc, outcome: .applied, revision: written.revision, document: rebuildable ? nil : document, hash: hash,
+                              applied: [], conflicts: [])
     }
 }

@@ -78,7 +78,7 @@ public struct MassChangeGuard: Sendable {
                 let changeSet = try ChangeSet.decode(Data(row.body))
                 let updates = changeSet.records.filter { $0.op == .update }.count
                 let deletes = changeSet.records.filter { $0.op == .delete }.count
-                let fields = Dictionary(grouping: changeSet.records.flatMap { $0.fields.keys }, by: { $0 }).mapValues(\.count)
+                let fields = Dictionary(grouping: changeSet.records.flatMap { $0.sentFields.keys }, by: { $0 }).mapValues(\.count)
                     .sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) ×\($0.value)" }.joined(separator: ", ")
                 return Held(id: row.id, region: row.region, receivedAt: row.receivedAt, records: row.records, affected: row.affected,
                             regionRecords: row.regionRecords, status: row.status, decidedBy: row.decidedBy, note: row.note,

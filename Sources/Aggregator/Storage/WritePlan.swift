@@ -50,7 +50,10 @@ struct WritePlan: Sendable {
         /// Everything a revision writes is made here, with the plan (outside the writer when a
         /// merge is planned ahead, see `MergeService.prepare`): its canonical text and hash, its
         /// history's text and its report facts.
-        init(kind: Kind, uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String]) {
+        /// `canonical`: `document.canonicalBytes()`, when it is known already (a record sent whole,
+        /// whose text is in the body received).
+        init(kind: Kind, uscc: String, region: String, previous: StoredRecord?, document: JSONValue, changedFields: [String],
+             canonical: [UInt8]? = nil) {
             self.kind = kind
             self.uscc = uscc
             self.region = region
@@ -61,7 +64,7 @@ struct WritePlan: Sendable {
                 text = previous.document.canonicalString
                 hash = previous.hash
             } else {
-                let bytes = document.canonicalBytes()
+                let bytes = canonical ?? document.canonicalBytes()
                 text = String(decoding: bytes, as: UTF8.self)
                 hash = ContentHash.of(bytes: bytes)
             }

@@ -47,6 +47,12 @@ public enum FieldPath {
         return leaves
     }
 
+    /// How many leaves `flatten(document)` has, without making their paths.
+    public static func leafCount(_ document: JSONValue) -> Int {
+        guard case .object(let members) = document, !members.isEmpty else { return 1 }
+        return members.values.reduce(0) { $0 + leafCount($1) }
+    }
+
     static func collect(_ value: JSONValue, at path: String, into leaves: inout [String: JSONValue]) {
         if case .object(let members) = value, !members.isEmpty {
             for (name, child) in members { collect(child, at: path + "." + escape(name), into: &leaves) }

@@ -64,51 +64,24 @@ public struct ChangeSetSeal: Sendable, Hashable {
     /// `body` without its top-level `"signature": …` member. Strings are skipped whole (a
     /// `"signature"` inside a record is data, not the member), so is every nested value.
     static func cuttingSignature(from body: [UInt8]) -> [UInt8] {
-        var i = 0
-        func skipSpace() { while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 } }
-        /// Moves past the string that starts at `i`.
-        func skipString() {
-            i += 1
-            while i < body.count {
-                if body[i] == UInt8(ascii: "\\") { i += 2; continue }
-                if body[i] == UInt8(ascii: "\"") { i += 1; return }
-                i += 1
-            }
-        }
-        /// Moves past the value that starts at `i` (to the `,` or `}` after it at the top level).
-        func skipValue() {
-            var depth = 0
-            while i < body.count {
-                switch body[i] {
-                case UInt8(ascii: "\""): skipString(); continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"):
-                    if depth == 0 { return }
-                    depth -= 1
-                case UInt8(ascii: ","): if depth == 0 { return }
-                default: break
-                }
-                i += 1
-            }
-        }
+        var scan = JSONBytes(body)
         let key = Array("\"signature\"".utf8)
-        skipSpace()
-        guard i < body.count, body[i] == UInt8(ascii: "{") else { return body }
-        i += 1
-        var memberStart = i  // where this member begins, its comma included
+        scan.skipSpace()
+        guard scan.i < body.count, body[scan.i] == UInt8(ascii: "{") else { return body }
+        scan.i += 1
+        var memberStart = scan.i  // where this member begins, its comma included
         var first = true
-        while i < body.count {
-            skipSpace()
-            guard i < body.count, body[i] == UInt8(ascii: "\"") else { return body }
-            let keyStart = i
-            skipString()
-            let isSignature = body[keyStart..<i].elementsEqual(key)
-            skipSpace()
-            guard i < body.count, body[i] == UInt8(ascii: ":") else { return body }
-            i += 1
-            skipSpace()
-            skipValue()
-            let valueEnd = i
+        while scan.i < body.count {
+            scan.skipSpace()
+            guard scan.i < body.count, body[scan.i] == UInt8(ascii: "\"") else { return body }
+            let keyStart = scan.i
+            scan.skipString()
+            let isSignature = body[keyStart..<scan.i].elementsEqual(key)
+            scan.skipSpace()
+            guard scan.i < body.count, body[scan.i] == UInt8(ascii: ":") else { return body }
+            scan.i += 1
+            scan.skipValue()
+            let valueEnd = scan.i
             if isSignature {
                 if first {
                     // The first member: it goes with the comma after it.
@@ -118,9 +91,9 @@ public struct ChangeSetSeal: Sendable, Hashable {
                 }
                 return Array(body[..<memberStart] + body[valueEnd...])
             }
-            guard i < body.count, body[i] == UInt8(ascii: ",") else { return body }
-            memberStart = i
-            i += 1
+            guard scan.i < body.count, body[scan.i] == UInt8(ascii: ",") else { return body }
+            memberStart = scan.i
+            scan.i += 1
             first = false
         }
         return body

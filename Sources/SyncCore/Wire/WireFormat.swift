@@ -35,3 +35,20 @@ public enum EchoForm {
     public static let header = "ESync-Echoes"
     public static let revisionsOnly = "revisions"
 }
+
+/// Response header `ESync-Accepts` on every answer of a province to a signed-in caller: the
+/// forms of a change set it takes beyond those every province of format 1 takes, comma-separated.
+/// An agent sends a form only to a province that said it takes it; a province before this
+/// header says nothing, and gets none.
+public enum ProvinceAccepts {
+    public static let header = "ESync-Accepts"
+    /// A new record sent whole (`RecordChange.document`) instead of field by field.
+    public static let wholeRecords = "whole-records"
+    /// What this province takes (the header's value).
+    public static let all = [wholeRecords]
+
+    /// Whether a header's value names `form`.
+    public static func names(_ form: String, in value: String) -> Bool {
+        value.split(separator: ",").contains { $0.lowercased().filter { !$0.isWhitespace } == form }
+    }
+}

@@ -113,8 +113,14 @@ extension RecordChange {
     public func writeCanonical(to out: inout [UInt8]) {
         CanonicalWriter.object(to: &out) { w in
             w.member("baseRevision", baseRevision)
+            if let documentCanonical {
+                w.name("document")
+                w.out.append(contentsOf: documentCanonical)
+            } else {
+                w.member("document", document)
+            }
             w.member("expectedHash", expectedHash)
-            w.members("fields", fields) { w, change in w.value(change) }
+            if document == nil { w.members("fields", fields) { w, change in w.value(change) } }
             w.member("op", op.rawValue)
             if let recovered { w.members("recovered", recovered) { w, origin in JSONValue.writeCanonical(string: origin, to: &w.out) } }
             w.member("uscc", uscc)

@@ -140,6 +140,17 @@ extension RecordChange: WireJSON {
         let m = try Members(json, path)
         guard let op = Operation(rawValue: try m.string("op")) else { throw WireError(path: m.at("op"), reason: "must be create, update or delete") }
         let uscc = try m.string("uscc", limit: WireLimits.maxCodeBytes)
+        if let document = m.optional("document") {
+            // A new record sent whole: nothing else to read.
+            guard op == .create else { throw WireError(path: m.at("document"), reason: "record \(uscc): only a new record (op create) is sent whole") }
+            guard m.members["fields"] == nil, m.members["recovered"] == nil else {
+                throw WireError(path: m.at("document"), reason: "record \(uscc): a record sent whole has no fields or recovered")
+            }
+            guard case .object = document else { throw WireError(path: m.at("document"), reason: "expected an object, found \(document.typeName)") }
+            if let problem = WireLimits.problem(inDocument: document) { throw WireError(path: m.at("document"), reason: "record \(uscc): \(problem)") }
+            self.init(uscc: uscc, creating: document)
+            return
+        }
         let sent = try m.object("fields")
         guard sent.count <= WireLimits.maxFieldsPerRecord else {
             throw WireError(path: m.at("fields"), reason: "record \(uscc) changes \(sent.count) fields; the limit is \(WireLimits.maxFieldsPerRecord)")
@@ -172,7 +183,7 @@ extension RecordChange: WireJSON {
     }
 
     public var json: JSONValue {
-        .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": .object(fields.mapValues(\.json)),
+        .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": document == nil ? .object(fields.mapValues(\.json)) : nil, "document": document,
                   "baseRevision": baseRevision.map(JSONValue.int), "expectedHash": expectedHash.map(JSONValue.string),
                   "recovered": recovered.map { .object($0.mapValues(JSONValue.string)) }])
     }

@@ -37,6 +37,36 @@ public enum WireLimits {
         return nil
     }
 
+    /// Why `document`, a new record sent whole (`RecordChange.document`), cannot be sent, or nil
+    /// when it can: the leaves it would be sent as, field by field, are held to the same bounds
+    /// (at most `maxFieldsPerRecord` of them, each path within `problem(inFieldPath:)`'s),
+    /// counted without making the paths.
+    public static func problem(inDocument document: JSONValue) -> String? {
+        var leaves = 0
+        var problem: String?
+        /// `bytes`: the escaped path's length so far, with the dot before this member.
+        func walk(_ value: JSONValue, parts: Int, bytes: Int) {
+            guard problem == nil else { return }
+            guard case .object(let members) = value, !members.isEmpty else {
+                leaves += 1
+                if leaves > maxFieldsPerRecord { problem = "a record sent whole with more than \(maxFieldsPerRecord) fields" }
+                return
+            }
+            if parts + 1 > maxFieldPathParts { problem = "a field path of more than \(maxFieldPathParts) parts is deeper than the limit"; return }
+            for (name, child) in members {
+                var length = bytes + (parts == 0 ? 0 : 1)
+                for byte in name.utf8 { length += byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~") ? 2 : 1 }
+                if length > maxFieldPathBytes {
+                    problem = "a field path of \(length) bytes or more (\(quoted(name))) is longer than the limit of \(maxFieldPathBytes)"
+                    return
+                }
+                walk(child, parts: parts + 1, bytes: length)
+            }
+        }
+        walk(document, parts: 0, bytes: 0)
+        return problem
+    }
+
     /// `text` cut to a length that is safe to repeat in an error message, on a character boundary.
     public static func quoted(_ text: String, limit: Int = 48) -> String {
         text.count <= limit ? "\"\(text)\"" : "\"\(text.prefix(limit))…\" (\(text.utf8.count) bytes)"
