@@ -141,15 +141,18 @@ final class Outbox {
                 try rechain(after: name, from: sent.previous ?? "")
                 log("change set \(sent.id) is too large for the province (\(refusal.message)); split in two")
                 return try send(&session, answered: answered)
-            } catch .server(let refusal) where !province.takesWholeRecords && sent.records.contains(where: { $0.document != nil }) {
+            } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
+                throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)
+            } catch .server(let refusal) where refusal.refusesChangeSet && !province.takesWholeRecords
+                && sent.records.contains(where: { $0.document != nil }) {
                 // A province that does not take new records sent whole (an older one, answering
                 // after one that did) refuses the change set: sealed again with each of them
-                // field by field, with the ones after it, and the outbox goes on.
+                // field by field, with the ones after it, and the outbox goes on. (Only a refusal
+                // of the change set as it is: one that is not the province's last word, a 503
+                // say, is waited out as any other.)
                 try rechain(try files().filter { $0 >= name }, from: sent.previous ?? "") { $0.records = $0.records.map(\.fieldByField) }
                 log("change set \(sent.id) was refused by a province that does not take new records sent whole (\(refusal.message)); sealed again field by field")
                 return try send(&session, answered: answered)
-            } catch .server(let refusal) where Self.sealRefusals.contains(refusal.code) {
-                throw try sealRefused(sent, bytes: bytes, path: path, code: refusal.code, message: refusal.message)
             } catch .server(let refusal) where refusal.refusesChangeSet {
                 // The province will never take this change set as it is: set it aside with the
                 // reason instead of blocking every later push, and hold its records until edited.

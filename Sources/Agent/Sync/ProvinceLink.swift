@@ -30,6 +30,12 @@ final class ProvinceLink {
         heardByPipeline = client === made ? nil : client.acceptsWholeRecords
     }
 
+    /// A push begins: what its pipeline heard in an earlier push is older than the engine's own
+    /// client's answers since (a daemon's pulls).
+    func pushBegins() {
+        heardByPipeline = nil
+    }
+
     /// The province's version of a record this store holds; nil when its answer is refused
     /// (another record, another region: see `ProvinceAnswers`), which is logged and listed in
     /// `refused`, and the record stays as it is.

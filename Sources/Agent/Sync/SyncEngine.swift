@@ -183,6 +183,7 @@ public final class SyncEngine {
             let inOutbox = Set(try outbox.files().map(Outbox.changeSetID(ofOutboxFile:)))
             state.heldChangeSets = state.heldChangeSets.filter { inOutbox.contains($0.key) }
             outbox.forgetLastSealed()
+            province.pushBegins()
             _ = try outbox.signingKey()
             try outbox.signSealedBeforeSigning()
             try outbox.send(&before)

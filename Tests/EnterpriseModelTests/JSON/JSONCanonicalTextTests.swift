@@ -67,6 +67,11 @@ import Testing
                      #"["\b"]"#, "[1.0]", "[1e3]", "[-0]", "[01]", "[1234567890123456789]", "[\"\u{1}\"]", "[1] x", "{\"a\":1,}", "[,1]"] {
             #expect(JSONValue.canonicalText(of: Array(text.utf8)) == nil, "\(text)")
         }
+        // As deep as the parser takes, and no deeper.
+        for depth in [63, 64, 65] {
+            let text = Array((String(repeating: "[", count: depth) + String(repeating: "]", count: depth)).utf8)
+            #expect((JSONValue.canonicalText(of: text) != nil) == ((try? JSONValue.parse(text)) != nil), "\(depth) levels")
+        }
         #expect(JSONValue.canonicalText(of: [0x5B, 0x22, 0xC3, 0x28, 0x22, 0x5D]) == nil, "invalid UTF-8")
         #expect(JSONValue.canonicalText(of: [0x5B, 0x22, 0xED, 0xA0, 0x80, 0x22, 0x5D]) == nil, "a surrogate")
         #expect(JSONValue.canonicalText(of: Array(#" { "a" : [ 1 , "x\n\u001f" ] , "b" : { } } "#.utf8)) == Array(#"{"a":[1,"x\n\u001f"],"b":{}}"#.utf8))
