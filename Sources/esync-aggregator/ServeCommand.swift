@@ -40,9 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
             let listening = Mutex(false)
             // The stop is logged as the agent's daemon logs it: the signal, then "stopped" once
             // the requests in flight have finished (Hummingbird handles the signal itself;
-            // a second dispatch source on it only listens).
+            // a second dispatch source on it only listens). Its handler runs on a queue of its
+            // own, which the stop waits on before it says "stopped": a server with nothing in
+            // flight stopped before a handler on a shared queue had run, and the signal went
+            // unlogged.
+            let signalQueue = DispatchQueue(label: "esync-aggregator.signals")
             let stopSignals = [SIGTERM, SIGINT].map { number in
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
                 source.setEventHandler { [logger] in logger.notice("signal \(number): stopping (requests in flight finish first)") }
                 source.resume()
                 return source
@@ -62,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
                 guard let reason = ListenFailure.reason(error, host: host, port: config.port) else { throw error }
                 throw CommandFailure(message: "cannot listen on \(host.contains(":") ? "[\(host)]" : host):\(config.port): \(reason)", code: .usage)
             }
+            signalQueue.sync {}
             logger.notice("stopped")
         }
     }
