@@ -110,6 +110,59 @@ import Testing
         #expect(throws: ServiceError.self) { try plan([RecordChange(uscc: code(other), creating: other)], stored: []) }
     }
 
+    /// A change set planned in two halves (`MergeService.prepare`) gives the plan of the whole:
+    /// the same revisions, conflicts, answers (naming the same conflicts), mass-change count and
+    /// totals' delta.
+    @Test func theHalvesOfAChangeSetJoinedAreThePlanOfTheWhole() throws {
+        var generator = SampleGenerator(seed: 43)
+        let region = Regions.region(code: "410100")!
+        let documents = generator.records(count: 160, regions: [region]).map(\.json)
+        var changes: [RecordChange] = [], stored: [StoredRecord] = []
+        for (n, document) in documents.enumerated() {
+            switch n % 5 {
+            case 0:  // a new record, whole or field by field
+                let change = RecordChange(uscc: code(document), creating: document)
+                changes.append(n % 2 == 0 ? change : change.fieldByField)
+            case 1:  // an edit of a field in the report's facts
+                stored.append(self.stored(document))
+                changes.append(edit(document, "employees", .int(Int64(n) * 7)).0)
+            case 2:  // both sides changed the name: parked
+                var province = document
+                FieldPath.set(&province, path: "name", to: .string("省厅改名\(n)有限公司"))
+                stored.append(self.stored(province, revision: 2))
+                changes.append(edit(document, "name", .string("市局改名\(n)有限公司")).0)
+            case 3:  // a delete request
+                stored.append(self.stored(document))
+                changes.append(RecordDiff.change(uscc: code(document), base: document, baseRevision: 1, working: nil)!)
+            default:  // an invalid edit: rejected
+                stored.append(self.stored(document))
+                changes.append(edit(document, "employees", "many").0)
+            }
+        }
+        let changeSet = ChangeSet(id: "cs-1", region: "410100", createdAt: "now", records: changes)
+        let rows = Dictionary(uniqueKeysWithValues: stored.map { ($0.uscc, $0) })
+        func plan(_ set: ChangeSet) throws -> WritePlan {
+            try ChangeSetMerge.plan(set, region: "410100", stored: rows.filter { code in set.records.contains { $0.uscc == code.key } },
+                                    policy: .standard, context: context, clocks: { _ in [:] })
+        }
+        let halves = ChangeSetMerge.halves(of: changeSet, splitAt: 128)
+        #expect(halves.count == 2 && halves.map(\.records.count) == [80, 80])
+        let whole = try plan(changeSet)
+        let joined = ChangeSetMerge.joined(try plan(halves[0]), try plan(halves[1]), of: changeSet, stored: rows)
+        #expect(joined.answers.map(\.result) == whole.answers.map(\.result))
+        #expect(joined.answers.map { $0.conflicts.map { "\($0.field)#\($0.index)" } } == whole.answers.map { $0.conflicts.map { "\($0.field)#\($0.index)" } })
+        #expect(joined.revisions.map { "\($0.uscc) \($0.revision) \($0.hash) \($0.history.text)" } == whole.revisions.map { "\($0.uscc) \($0.revision) \($0.hash) \($0.history.text)" })
+        #expect(joined.conflicts.map { "\($0.uscc) \($0.field) \($0.kind)" } == whole.conflicts.map { "\($0.uscc) \($0.field) \($0.kind)" })
+        #expect(joined.affected == whole.affected && whole.affected == 128)
+        #expect(joined.delta?.totals == whole.delta?.totals && joined.delta?.measures == whole.delta?.measures)
+        #expect(whole.conflicts.count >= 64 && whole.answers.contains { $0.result.outcome == .rejected }, "the cases were met")
+        // A record sent twice stays in one plan; so does a small change set.
+        var twice = changeSet
+        twice.records.append(changes[1])
+        #expect(ChangeSetMerge.halves(of: twice, splitAt: 128).count == 1)
+        #expect(ChangeSetMerge.halves(of: ChangeSet(id: "c", region: "410100", createdAt: "now", records: Array(changes.prefix(127))), splitAt: 128).count == 1)
+    }
+
     @Test func aRecordSentTwiceIsMergedTheSecondTimeOverTheFirst() throws {
         let (first, once) = edit(record, "employees", .int(1))
         let (second, twice) = edit(once, "name", "再改名", base: 2)

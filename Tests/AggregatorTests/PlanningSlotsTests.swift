@@ -32,4 +32,17 @@ import Testing
         for task in waiting { await task.value }
         #expect(await arrivals.order == [1, 2, 3])
     }
+
+    /// A change set is planned in halves only when its merge is the only one (`MergeService.prepare`).
+    @Test func aHolderKnowsWhenItIsAlone() async {
+        let slots = PlanningSlots(limit: 2)
+        #expect(!slots.heldByOneAlone, "nobody holds one")
+        await slots.acquire()
+        #expect(slots.heldByOneAlone)
+        await slots.acquire()
+        #expect(!slots.heldByOneAlone, "two hold one")
+        slots.release()
+        #expect(slots.heldByOneAlone)
+        slots.release()
+    }
 }

@@ -61,6 +61,37 @@ enum ChangeSetMerge {
         plan.delta = FactsDelta(plan.revisions)
         return plan
     }
+
+    /// The change set as two halves of its records, in order, when it has `splitAt` records or
+    /// more and none twice (a record sent twice is merged the second time over the first, so
+    /// its changes must stay in one plan); else the change set whole.
+    static func halves(of changeSet: ChangeSet, splitAt: Int) -> [ChangeSet] {
+        let count = changeSet.records.count
+        guard count >= splitAt, Set(changeSet.records.map(\.uscc)).count == count else { return [changeSet] }
+        var first = changeSet, second = changeSet
+        first.records = Array(changeSet.records[..<(count / 2)])
+        second.records = Array(changeSet.records[(count / 2)...])
+        return [first, second]
+    }
+
+    /// The plans of a change set's two `halves` as the plan of the whole: each record's merge
+    /// depends on that record alone, so the revisions, conflicts and answers are the halves' one
+    /// after the other (the second's answers naming its conflicts past the first's), and the
+    /// whole's mass-change count and totals' delta are made again over both.
+    static func joined(_ first: WritePlan, _ second: WritePlan, of changeSet: ChangeSet, stored: [String: StoredRecord]) -> WritePlan {
+        var plan = first
+        let offset = first.conflicts.count
+        plan.revisions += second.revisions
+        plan.conflicts += second.conflicts
+        plan.answers += second.answers.map { answer in
+            var moved = answer
+            moved.conflicts = answer.conflicts.map { ($0.field, $0.index + offset) }
+            return moved
+        }
+        plan.affected = MassChangeGuard.affected(by: changeSet, stored: stored)
+        plan.delta = FactsDelta(plan.revisions)
+        return plan
+    }
 }
 
 /// One record change being merged: what it will write, and its answer.

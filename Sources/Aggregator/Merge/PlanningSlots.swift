@@ -11,9 +11,11 @@ final class PlanningSlots: Sendable {
     }
 
     private let state: Mutex<State>
+    let limit: Int
 
     init(limit: Int) {
-        state = Mutex(State(free: max(1, limit)))
+        self.limit = max(1, limit)
+        state = Mutex(State(free: self.limit))
     }
 
     /// Returns once a slot is the caller's.
@@ -36,6 +38,9 @@ final class PlanningSlots: Sendable {
 
     /// How many callers wait for a slot.
     var waiting: Int { state.withLock { $0.waiting.count } }
+
+    /// Whether one slot is taken and nobody waits: the caller holding it is the only one.
+    var heldByOneAlone: Bool { state.withLock { $0.free == limit - 1 && $0.waiting.isEmpty } }
 
     /// Gives the slot to the first waiting, or back.
     func release() {
