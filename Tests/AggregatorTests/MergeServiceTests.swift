@@ -337,6 +337,46 @@ extension MergeServiceTests {
         #expect(last.at != "2026-01-02T03:04:05Z", "the time of the plan, not of the write")
     }
 
+    /// A large change set whose merge is the only one is read and planned in two halves at once:
+    /// the same plan as planned whole, written as planned; a record of the second half written
+    /// after the plan makes the writer plan it all again.
+    @Test func aLargeChangeSetMergedAloneIsPlannedInHalvesAsWhole() async throws {
+        // (Every record of the region changes: no mass-change guard here.)
+        let service = MergeService(database: self.service.database, guardRule: MassChangeGuard(share: 1, minChanges: 1_000_000))
+        var generator = SampleGenerator(seed: 47)
+        let documents = generator.records(count: 161, regions: [Regions.region(code: "410100")!]).map(\.json)
+        _ = try await service.apply(ChangeSet(id: "new", region: "410100", createdAt: "now",
+                                              records: documents.map { RecordChange(uscc: $0["uscc"]!.stringValue!, creating: $0) }), from: zhengzhou)
+        var changeSet = ChangeSet(id: "edits", region: "410100", createdAt: "now", records: documents.enumerated().map { n, document in
+            var edited = document
+            FieldPath.set(&edited, path: "employees", to: .int(Int64(1_000 + n)))
+            return RecordDiff.change(uscc: document["uscc"]!.stringValue!, base: document, baseRevision: 1, working: edited)!
+        })
+        changeSet.clock = HybridTimestamp(milliseconds: HybridClock.wallMilliseconds(), node: "410100")
+        func summary(_ plan: WritePlan) -> [String] {
+            plan.answers.map { "\($0.result.uscc) \($0.result.outcome) \($0.result.revision ?? 0)" } + plan.revisions.map { "\($0.uscc) \($0.hash) \($0.history.text)" }
+        }
+        // Nobody holds a slot: planned whole. Holding the only one, as a push does: in halves.
+        let whole = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+        await service.planning.acquire()
+        #expect(service.planning.heldByOneAlone)
+        let halves = try #require(await service.prepare(changeSet, region: "410100", source: zhengzhou.source, answer: .documents))
+        service.planning.release()
+        #expect(summary(halves.plan) == summary(whole.plan) && halves.plan.revisions.count == 161)
+        #expect(halves.stored.count == 161 && halves.plan.affected == 161)
+        // A record of the second half written since the plan: planned again, and still right.
+        let moved = documents[150]["uscc"]!.stringValue!
+        _ = try await service.patch(moved, RecordPatch(set: ["name": "省里改的名字有限公司"]), by: reviewer)
+        let (result, plannedAhead) = try await service.database.write { [zhengzhou, changeSet] register in
+            try service.applyInTransaction(changeSet, seal: ChangeSetSeal(changeSet), region: "410100", principal: zhengzhou, answer: .documents,
+                                           register: register, prepared: halves)
+        }
+        #expect(!plannedAhead, "the write since the plan was seen")
+        #expect(result.records.count == 161 && result.records.allSatisfy { $0.outcome == .applied })
+        #expect(try await service.record(moved, for: reviewer).document["name"] == "省里改的名字有限公司")
+        #expect(try await service.record(moved, for: reviewer).document["employees"] == .int(1_150))
+    }
+
     /// A bureau's push goes through the plan made ahead; one without a clock does not.
     @Test func aPushWithAClockIsPlannedAheadOfTheWriter() async throws {
         _ = try await create(record)
