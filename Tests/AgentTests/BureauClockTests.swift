@@ -48,6 +48,8 @@ import Testing
         #expect(AgentError.server(Self.refusal(401)).category == .refused)
         #expect(AgentError.server(Self.refusal(502)).category == .unreachable)
         #expect(AgentError.server(Self.refusal(409)).category == .failure)
+        // One sent after a change set the province did not apply is taken when sent again in turn.
+        #expect(Self.refusal(409, code: "conflict").refusesChangeSet && !Self.refusal(409, code: ChangeSetAfter.outOfOrder).refusesChangeSet)
     }
 
     /// `Retry-After` as seconds or as an HTTP date; anything else is no request at all.

@@ -293,4 +293,29 @@ import Testing
         let (status, region) = try verify(province)
         #expect(status == 0 && region?["unsigned"] == 1 && region?["signed"] == 0)
     }
+
+    /// A change set sent after another (`ESync-After`, an agent with two in flight) that the
+    /// province refused is refused too, as out of order, before its own checks: nothing applied.
+    @Test func aChangeSetSentAfterARefusedOneIsRefusedAsOutOfOrder() throws {
+        let (province, zz) = try setUp("after")
+        defer { province.stop() }
+        let codes = try zz.generate(1, seed: 81)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let token = province.bureauTokens[Self.region]
+        // Not signed, in a region that signs: refused.
+        let first = ChangeSet(id: "first-unsigned", region: Self.region, createdAt: "now", records: [])
+        #expect(try province.request(.post, "/v1/changesets", token: token, body: first.encoded()).status == 401)
+        let second = ChangeSet(id: "second", region: Self.region, createdAt: "now", records: [])
+        let refused = try province.request(.post, "/v1/changesets", token: token, body: second.encoded(),
+                                           headers: [(ChangeSetAfter.header, first.id)])
+        #expect(refused.status == 409 && refused.bodyString.contains(#""error":"out_of_order""#), "\(refused.bodyString)")
+        #expect(refused.bodyString.contains("first-unsigned") && refused.bodyString.contains("did not apply"))
+        let itself = try province.request(.post, "/v1/changesets", token: token, body: second.encoded(),
+                                          headers: [(ChangeSetAfter.header, second.id)])
+        #expect(itself.status == 400)
+        #expect(try province.sql("SELECT COUNT(*) FROM changesets WHERE id IN ('first-unsigned', 'second')") == "0")
+        let metrics = try province.request(.get, "/metrics").bodyString
+        #expect(metrics.contains(#"esync_changesets_total{result="out_of_order"} 1"#), "\(metrics)")
+        #expect(try province.record(codes[0]).revision == 1)
+    }
 }

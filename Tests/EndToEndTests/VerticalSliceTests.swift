@@ -326,8 +326,9 @@ extension VerticalSliceTests {
 }
 
 extension VerticalSliceTests {
-    /// A push of several change sets sends each while the next is sealed (`PushPipeline`):
-    /// they still arrive once each, in the order sealed, and the store agrees afterwards.
+    /// A push of several change sets sends each while the next is sealed (`PushPipeline`), two
+    /// in flight: they still arrive once each, are merged in the order sealed, and the store
+    /// agrees afterwards.
     @Test func aPushOfManyChangeSetsIsSentWhileSealedAndArrivesOnceInOrder() throws {
         let (province, zz, _) = try setUp("pipeline")
         defer { province.stop() }
@@ -349,6 +350,10 @@ extension VerticalSliceTests {
             #expect(record.revision == 1 && record.document == file)
         }
         #expect(try zz.outboxFiles().isEmpty)
+        // Two in flight once the first answer said the province takes them in turn: every change
+        // set from the third on was sent after the one before, before its answer.
+        let metrics = try PrometheusText(province.request(.get, "/metrics").bodyString)
+        #expect(metrics.value("esync_changesets_pipelined_total") == 5 && metrics.value("esync_changesets_total", ["result": "applied"]) == 7)
         let page = try ChangePage.decode(province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens[Self.zhengzhou]).body)
         #expect(page.records.map(\.uscc) == codes.sorted())
         #expect(try zz.agent(["verify"]).status == 0)

@@ -114,4 +114,43 @@ import Testing
             }
         }
     }
+
+    /// The aggregator killed inside the transaction of the fourth change set of a push, while
+    /// the fifth, sent after it before its answer (two in flight), waits for its turn: the
+    /// three before stay, nothing of the fourth or fifth is applied, and once the province is
+    /// back the push goes on from the outbox, each change set once and in the order sealed.
+    @Test func theAggregatorKilledWithTwoChangeSetsInFlightLosesNeitherNorAppliesThemTwice() throws {
+        let province = try AggregatorProcess(regions: ["410100"], name: "crash-flights")
+        defer { province.stop() }
+        let zz = try AgentHandle(region: "410100", aggregator: province)
+        let codes = try zz.generate(30, seed: 93)
+        #expect(try zz.agent(["sync"]).status == 0)
+        let changeSetsBefore = Int(try province.sql("SELECT COUNT(*) FROM changesets"))!
+        for (i, uscc) in codes.enumerated() { try zz.edit(uscc, ["employees": .int(Int64(70_000 + i))]) }
+        province.environment = ["ESYNC_CRASH_AT": "merge.written:4"]
+        try province.restart()
+        let environment = ["ESYNC_SERVER_TIMEOUT_SECONDS": "5", "ESYNC_SYNC_MAX_RECORDS_PER_CHANGE_SET": "3"]
+        let push = try zz.agent(["push"], environment: environment)
+        #expect(push.status != 0, "the push should fail with the province gone: \(push)")
+        #expect(try String(contentsOfFile: province.folder + "/serve.log", encoding: .utf8).contains("crash point merge.written"))
+        #expect(Int(try province.sql("SELECT COUNT(*) FROM changesets"))! == changeSetsBefore + 3)
+        // The fourth and the ones after it wait in the outbox; so may the third, whose answer the
+        // province may not have sent before it was killed (it is answered as a replay).
+        let waiting = try zz.outboxFiles()
+        #expect(waiting.count == 7 || waiting.count == 8, "\(waiting) \(push)")
+        province.environment = [:]
+        try province.restart()
+        let again = try zz.agent(["sync"], environment: environment)
+        #expect(again.status == 0, "\(again)")
+        #expect(Int(try province.sql("SELECT COUNT(*) FROM changesets"))! == changeSetsBefore + 10)
+        for (i, uscc) in codes.enumerated() {
+            let edits = try province.history(uscc).filter { $0.changes["employees"]?.to == .int(Int64(70_000 + i)) }.count
+            #expect(edits == 1, "\(uscc): \(edits) revisions with the edit")
+        }
+        // In the order sealed: the change feed has the records in the order they were sent.
+        let page = try ChangePage.decode(province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens["410100"]).body)
+        #expect(page.records.map(\.uscc) == codes.sorted(), "\(page.records.map(\.uscc))")
+        #expect(try zz.outboxFiles().isEmpty)
+        #expect(try province.cli(["changesets", "verify"]).status == 0)
+    }
 }

@@ -29,6 +29,9 @@ public final class ProvinceClient: ProvinceAPI {
     /// Taken from every answer that carries a register stamp (a province's own answer to a
     /// signed-in caller, not a proxy's): whether its `ESync-Accepts` names whole records.
     public private(set) var acceptsWholeRecords = false
+    /// Likewise: whether it takes a change set sent before the answer to the one before
+    /// (`ProvinceAccepts.pipelined`, `ChangeSetAfter`).
+    public private(set) var acceptsPipelining = false
 
     /// A client over another transport (the in-process tests).
     public init(baseURL: String, region: String, token: String?, transport: any ProvinceTransport) {
@@ -71,10 +74,13 @@ public final class ProvinceClient: ProvinceAPI {
 
     /// `push`, with the body compressed ahead when `gzipped` is given (`CurlClient.gzip(body)`):
     /// a push pipeline compresses the next change set while the province merges the one before.
-    public func push(_ body: [UInt8], gzipped: [UInt8]?, sent: ChangeSet, identity: StoreIdentity?) throws(AgentError)
+    /// `after`: the id of the change set sent before this one whose answer has not come yet
+    /// (`ChangeSetAfter`; only to a province that `acceptsPipelining`).
+    public func push(_ body: [UInt8], gzipped: [UInt8]?, sent: ChangeSet, identity: StoreIdentity?, after: String? = nil) throws(AgentError)
         -> (result: ChangeSetResult, refused: [RefusedRecord]) {
+        let headers = [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []) + (after.map { [(ChangeSetAfter.header, $0)] } ?? [])
         let (url, result) = try wire(.post, "/v1/changesets", body: gzipped ?? body, bodyIsGzip: gzipped != nil,
-                                     headers: [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []), as: ChangeSetResult.self)
+                                     headers: headers, as: ChangeSetResult.self)
         return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
     }
 
@@ -165,7 +171,9 @@ public final class ProvinceClient: ProvinceAPI {
         do { response = try transport.perform(request) } catch { throw .transport(error) }
         if let text = response.header(RegisterStamp.header), let stamp = RegisterStamp(header: text) {
             registerStamp = stamp
-            acceptsWholeRecords = response.header(ProvinceAccepts.header).map { ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: $0) } ?? false
+            let accepts = response.header(ProvinceAccepts.header) ?? ""
+            acceptsWholeRecords = ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: accepts)
+            acceptsPipelining = ProvinceAccepts.names(ProvinceAccepts.pipelined, in: accepts)
         }
         guard response.status == 200 else {
             if response.status == 409, let mismatch = try? JSONDecoder().decode(RegisterMismatch.self, from: Data(response.body)) {

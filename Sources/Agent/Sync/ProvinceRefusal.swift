@@ -1,4 +1,5 @@
 import Foundation
+import SyncCore
 
 /// An answer of the province other than 200, by what it means for the request, so that the sync
 /// decides by meaning (`.tooLarge`: split the change set; `.forbidden`, `.notFound`: no longer
@@ -75,8 +76,9 @@ public struct ProvinceRefusal: Error, Sendable, Equatable, CustomStringConvertib
     /// another region): the bureau stops waiting for it.
     public var isNotVisible: Bool { kind == .forbidden || kind == .notFound }
 
-    /// The province will never take this change set as it is, whatever is sent after it.
-    public var refusesChangeSet: Bool { [.invalid, .forbidden, .conflict, .tooLarge].contains(kind) }
+    /// The province will never take this change set as it is, whatever is sent after it. (Not
+    /// `out_of_order`: one sent after another that was not applied, taken when sent again in turn.)
+    public var refusesChangeSet: Bool { [.invalid, .forbidden, .conflict, .tooLarge].contains(kind) && code != ChangeSetAfter.outOfOrder }
 
     /// `403: the message`, as the log lines about one record show it.
     public var brief: String { "\(status): \(message)" }

@@ -5,15 +5,24 @@ import SyncCore
 
 /// Sends the change sets a push seals while it seals the next ones: the province merges one
 /// while the agent reads, diffs, signs and writes the next, instead of each waiting for the
-/// other (a first upload of 100,000 records took the sum of both). One change set is in flight
-/// at a time, on a connection of its own, so they still arrive in the order of their chain.
+/// other (a first upload of 100,000 records took the sum of both). Each change set in flight has
+/// a connection of its own.
 ///
-/// Only answers are pipelined: an error (a refusal, a change set too large, the province down)
-/// stops the pipeline, and the push's `Outbox.send` then deals with what is left in the outbox
-/// exactly as it would have. A change set the province holds stays in the outbox, as there. Nothing
+/// One change set is in flight at a time until an answer says the province takes them in turn
+/// (`ProvinceAccepts.pipelined`); then two: the next is sent before the answer to the one before
+/// has come, naming it (`ESync-After`), and the province plans it while it writes that one and
+/// writes it only once that one is accepted (`ChangeSetAfter`). Answers are taken in the order
+/// sent.
+///
+/// Only answers are pipelined: an error (a refusal, a change set too large, the province down,
+/// one sent after a refused one) stops the pipeline; the change sets still in flight are waited
+/// for and their answers dropped, and the push's `Outbox.send` then deals with what is left in
+/// the outbox exactly as it would have, one at a time (one the province had applied is answered
+/// again as a replay). A change set the province holds stays in the outbox, as there. Nothing
 /// leaves the outbox before its answer has been merged, as without the pipeline.
 final class PushPipeline {
-    /// The connection of the sending thread; only that thread uses it while a send is in flight.
+    /// A connection and the sending thread's result; only that thread uses the connection while
+    /// a send is in flight.
     private final class Flight: @unchecked Sendable {
         let client: ProvinceClient
         var result: Result<(result: ChangeSetResult, refused: [RefusedRecord]), AgentError>?
@@ -21,64 +30,112 @@ final class PushPipeline {
         init(client: ProvinceClient) { self.client = client }
     }
 
-    private let flight: Flight
-    private var inFlight: Outbox.SealedChangeSet?
+    private typealias Answered = (sent: Outbox.SealedChangeSet, answer: (result: ChangeSetResult, refused: [RefusedRecord]))
+
+    private let config: AgentConfig
+    private var flights: [Flight] = []
+    /// Sent and not yet answered, oldest first.
+    private var inFlight: [(sent: Outbox.SealedChangeSet, flight: Flight)] = []
     /// Something other than an answer came back (an error): the rest goes through `Outbox.send`.
     private var stopped = false
+    /// Whether the province said it takes a change set before the answer to the one before.
+    private var pipelined = false
     /// Change sets the province holds (mass-change guard), answered already in this push.
     private(set) var held = Set<String>()
 
     init(config: AgentConfig) throws(AgentError) {
-        flight = Flight(client: try ProvinceClient(config: config))
+        self.config = config
+        flights = [Flight(client: try ProvinceClient(config: config))]
     }
 
-    /// Takes in the answer to the change set in flight, if any, and sends `next`.
+    /// How many change sets may be in flight at once.
+    private var limit: Int { pipelined ? 2 : 1 }
+
+    /// Sends `next`, once fewer than `limit` change sets are in flight (taking in the answers
+    /// that makes room for, while the province works on what is in flight).
     func send(_ next: Outbox.SealedChangeSet, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
-        // Compressed here, while the province still merges the one in flight: on the sending
+        // Compressed here, while the province still merges what is in flight: on the sending
         // thread it would sit between one answer and the next request.
         let gzipped = stopped ? nil : try? CurlClient.gzip(next.bytes)
-        let previous = try awaitAnswer(engine: engine)
-        guard !stopped else { return }
+        var answered: [Answered] = []
+        while !stopped, inFlight.count >= limit {
+            if let answer = try awaitOldest(engine: engine) { answered.append(answer) }
+        }
+        if !stopped { try start(next, gzipped: gzipped, engine: engine) }
+        // The earlier answers are merged while the province works on this one.
+        for answer in answered { try take(answer, engine: engine, session: &session) }
+    }
+
+    /// Waits for every change set in flight and takes their answers in (after an answer that
+    /// could not be taken in, only waits: the ones after it stay in the outbox too, and are
+    /// answered again, in order, when `Outbox.send` sends them again).
+    func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
+        while !inFlight.isEmpty {
+            guard !stopped else { return drain() }
+            if let answered = try awaitOldest(engine: engine) { try take(answered, engine: engine, session: &session) }
+        }
+    }
+
+    /// Waits for what is in flight, its answers dropped.
+    private func drain() {
+        for (_, flight) in inFlight { flight.done.wait() }
+        inFlight.removeAll()
+    }
+
+    private func start(_ next: Outbox.SealedChangeSet, gzipped: [UInt8]?, engine: SyncEngine) throws(AgentError) {
+        let busy = inFlight.map { ObjectIdentifier($0.flight) }
+        let flight: Flight
+        if let free = flights.first(where: { !busy.contains(ObjectIdentifier($0)) }) {
+            flight = free
+        } else {
+            flight = Flight(client: try ProvinceClient(config: config))
+            flights.append(flight)
+        }
         let identity = engine.outbox.identity(sending: next.name)
-        let flight = self.flight
+        let after = inFlight.last?.sent.changeSet.id
         let body = next.bytes
         let sent = next.changeSet
-        inFlight = next
+        inFlight.append((next, flight))
         flight.result = nil
         let thread = Thread {
             do throws(AgentError) {
-                flight.result = .success(try flight.client.push(body, gzipped: gzipped, sent: sent, identity: identity))
+                flight.result = .success(try flight.client.push(body, gzipped: gzipped, sent: sent, identity: identity, after: after))
             } catch { flight.result = .failure(error) }
             flight.done.signal()
         }
         thread.stackSize = 8 << 20
         thread.start()
-        // The previous answer is merged while the province works on this one.
-        if let previous { try take(previous, engine: engine, session: &session) }
     }
 
-    /// Waits for the change set in flight and takes its answer in.
-    func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
-        if let answered = try awaitAnswer(engine: engine) { try take(answered, engine: engine, session: &session) }
-    }
-
-    /// The change set in flight with the province's answer, once it has come; nil when nothing
-    /// was in flight or its answer stops the pipeline. What the province said of itself goes to
-    /// the engine's `ProvinceLink`: the change sets sealed from then on follow it.
-    private func awaitAnswer(engine: SyncEngine) throws(AgentError) -> (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord]))? {
-        guard let sent = inFlight else { return nil }
+    /// The oldest change set in flight with the province's answer, once it has come; nil when its
+    /// answer stops the pipeline (the others in flight are then waited for, their answers
+    /// dropped). What the province said of itself goes to the engine's `ProvinceLink`: the change
+    /// sets sealed from then on follow it.
+    private func awaitOldest(engine: SyncEngine) throws(AgentError) -> Answered? {
+        guard !inFlight.isEmpty else { return nil }
+        let (sent, flight) = inFlight.removeFirst()
         flight.done.wait()
-        inFlight = nil
-        engine.outbox.province.heard(from: flight.client)
+        // (A connection that never had the province's own answer says nothing of it.)
+        if flight.client.registerStamp != nil { engine.outbox.province.heard(from: flight.client) }
         guard case .success(let answer)? = flight.result else {
             stopped = true  // left in the outbox for `Outbox.send`, which also reports the error
+            drain()
             return nil
         }
+        pipelined = flight.client.acceptsPipelining
         return (sent, answer)
     }
 
-    private func take(_ answered: (Outbox.SealedChangeSet, (result: ChangeSetResult, refused: [RefusedRecord])), engine: SyncEngine,
-                      session: inout PushSession) throws(AgentError) {
+    /// Takes an answer in; one that cannot be taken in stops the pipeline: the later ones are
+    /// not taken before it.
+    private func take(_ answered: Answered, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
+        do { try takeIn(answered, engine: engine, session: &session) } catch {
+            stopped = true
+            throw error
+        }
+    }
+
+    private func takeIn(_ answered: Answered, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
         let (sent, (result, refused)) = answered
         RefusedRecord.note(log: engine.log, refused, into: &session.summary.refusedFromProvince)
         if result.held {

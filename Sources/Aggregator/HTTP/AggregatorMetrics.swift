@@ -34,6 +34,11 @@ public final class AggregatorMetrics: Sendable {
         }
     }
 
+    /// A change set sent after another of its store before that one's answer came (`ESync-After`).
+    func pipelined() {
+        CoreMetrics.Counter(label: "esync_changesets_pipelined_total", factory: factory).increment()
+    }
+
     /// A change set's transaction: how long it held the writer (and its CPU time), and the fields it applied
     /// (`esync_field_changes_total`; with the duration's sum, the province's merge rate).
     /// `planned`: how long it was merged ahead of the writer, from a read snapshot

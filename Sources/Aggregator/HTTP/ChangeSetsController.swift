@@ -6,7 +6,8 @@ import SyncCore
 
 /// `POST /v1/changesets`: a bureau pushes a change set. The store's identity is judged, the
 /// change set merged and what the store reported remembered in one transaction, so that a
-/// change set refused for any reason leaves no trace of the store.
+/// change set refused for any reason leaves no trace of the store. One sent after another
+/// (`ESync-After`) waits for that one's turn (`MergeService.applyTimed`).
 struct ChangeSetsController: Sendable {
     let merge: MergeService
     let metrics: AggregatorMetrics
@@ -29,15 +30,25 @@ struct ChangeSetsController: Sendable {
         } catch {
             throw ServiceError.badRequest("the body is not a change set: \(error)")
         }
+        // Its turn taken before anything else can refuse it (one sent after it learns at once),
+        // and only by the region's own bureau.
+        let ownBureau = principal.role == .bureau && principal.region == changeSet.region
+        let turn = ownBureau ? merge.turns.begin(ChangeSetTurns.key(changeSet.id, region: changeSet.region)) : nil
+        defer { turn?.finish(accepted: false) }  // (a no-op once the merge has finished it)
         let identity = try APIRequest.storeIdentity(request, principal)
         guard changeSet.records.count <= maxRecords else {
             throw ServiceError.tooLarge("change set has \(changeSet.records.count) records; the limit is \(maxRecords)")
         }
         let answer = AnswerForm(header: HTTPField.Name(AnswerForm.header).flatMap { request.headers[$0] })
+        let after = HTTPField.Name(ChangeSetAfter.header).flatMap { request.headers[$0] }
+        if let after, after.isEmpty || after.count > 100 || after == changeSet.id {
+            throw ServiceError.badRequest("header \(ChangeSetAfter.header) must name another change set, by an id of 1 to 100 characters")
+        }
+        if after != nil { metrics.pipelined() }
         let store = identity.flatMap { identity in principal.region.map { (identity, $0) } }
         let result: ChangeSetResult
         do {
-            let timed = try await merge.applyTimed(changeSet, seal: seal, from: principal, answer: answer,
+            let timed = try await merge.applyTimed(changeSet, seal: seal, from: principal, answer: answer, after: after, turn: turn,
                                                    before: { register in
                                                        // Judged, and remembered in the same transaction: a
                                                        // merge that fails takes both back.
@@ -59,6 +70,9 @@ struct ChangeSetsController: Sendable {
             // Not the change set's fault: the register could not be reached (503).
             metrics.changeSet("unavailable")
             throw error
+        } catch ServiceError.outOfOrder(let message) {
+            metrics.changeSet("out_of_order")
+            throw ServiceError.outOfOrder(message)
         } catch {
             metrics.changeSet("refused")
             throw error

@@ -28,7 +28,8 @@ info:
     refuses it with 409 `register_restored` before applying or handing out anything, and the
     agent heals (docs/protocol.md, "A province restored from a backup"). With it, `ESync-Accepts`
     names the forms of a change set the province takes beyond the first ones (`whole-records`: a
-    new record sent whole, `RecordChange.document`).
+    new record sent whole, `RecordChange.document`; `pipelined`: a change set sent before the
+    answer to the one before, `ESync-After`).
 
     This document is served by the aggregator at `GET /openapi.yaml` and is kept true by the
     end-to-end tests, which check every answer they receive against it, and by a fuzzer run
@@ -110,12 +111,15 @@ paths:
         result (`replayed: true`). Each field is a compare-and-set of `expected` against the
         province's current value; fields both sides changed go to the field policy. Signed and
         chained when a key is registered for the region (401 `bad_signature`, 409
-        `broken_chain`). A record of another region refuses the whole change set (403).
+        `broken_chain`). A record of another region refuses the whole change set (403). One sent
+        with `ESync-After` is merged only after the change set it names (409 `out_of_order`,
+        nothing applied, when the province did not accept that one).
       security:
         - bearer: []
         - clientCertificate: []
       parameters:
         - $ref: "#/components/parameters/AnswerForm"
+        - $ref: "#/components/parameters/ChangeSetAfter"
         - $ref: "#/components/parameters/ContentEncoding"
         - $ref: "#/components/parameters/StoreEpoch"
         - $ref: "#/components/parameters/StoreCursor"
@@ -618,6 +622,18 @@ components:
         document the agent can rebuild is left out; full hash), `short-hashes` (as hashes, with
         a left-out document's hash cut to 16 digits). Unknown values mean absent.
       schema: { type: string }
+    ChangeSetAfter:
+      name: ESync-After
+      in: header
+      description: |
+        The id of the change set of the same store sent just before this one, whose answer has
+        not come yet (an agent's push with two change sets in flight; only to a province whose
+        `ESync-Accepts` names `pipelined`). This one is merged only once the province has
+        accepted that one (applied or held it): it waits while that one is merged or on its way,
+        and is refused with 409 `out_of_order`, nothing applied, when that one was refused, has
+        not come within 10 seconds, or has not been merged within 60. 1 to 100 characters, not
+        this change set's own id (else 400).
+      schema: { type: string, minLength: 1, maxLength: 100 }
     ContentEncoding:
       name: Content-Encoding
       in: header
@@ -688,7 +704,8 @@ components:
     StoreConflict:
       description: |
         `conflict` (a change set id used by another region), `broken_chain` (a change set that
-        does not follow the last one accepted from its store), `store_recreated` /
+        does not follow the last one accepted from its store), `out_of_order` (sent after a
+        change set, `ESync-After`, that the province did not accept), `store_recreated` /
         `store_restored` with the verdict and both sides' numbers, or `register_restored` /
         `other_register` with both register stamps (a province restored from a backup, or
         another province).
@@ -748,10 +765,10 @@ components:
           type: string
           description: |
             bad_request, unsupported_format, unauthorized, bad_signature, forbidden, not_found,
-            request_timeout, conflict, broken_chain, too_large, invalid_record, internal,
-            register_unavailable, or
+            request_timeout, conflict, broken_chain, out_of_order, too_large, invalid_record,
+            internal, register_unavailable, or
             http_NNN for a route that does not exist or a method it does not take.
-          pattern: "^(bad_request|unsupported_format|unauthorized|bad_signature|forbidden|not_found|request_timeout|conflict|broken_chain|too_large|invalid_record|internal|register_unavailable|http_[0-9]{3})$"
+          pattern: "^(bad_request|unsupported_format|unauthorized|bad_signature|forbidden|not_found|request_timeout|conflict|broken_chain|out_of_order|too_large|invalid_record|internal|register_unavailable|http_[0-9]{3})$"
         message: { type: string }
 
     RegionCode:

@@ -10,6 +10,12 @@ public struct MergeService: Sendable {
     public let guardRule: MassChangeGuard
     /// How many change sets may be planned ahead of the writer at once (see `prepare`).
     let planning: PlanningSlots
+    /// The change sets being merged here, for those sent after them to wait their turn (`ESync-After`).
+    let turns = ChangeSetTurns()
+    /// How long a change set sent after another waits for that one to arrive (`ChangeSetAfter`)…
+    var predecessorWait: Duration = .seconds(ChangeSetAfter.waitSeconds)
+    /// … and for this instance to merge it.
+    var mergeWait: Duration = .seconds(ChangeSetAfter.mergeWaitSeconds)
 
     /// `plannedAhead`: how many change sets may be planned ahead of the writer at once, each
     /// holding the documents of the records it touches until its transaction ends. By default
@@ -49,18 +55,29 @@ public struct MergeService: Sendable {
     /// end of a merge holds the province-wide rows): if it throws, it refuses it all.
     /// `planned`: how long planning it ahead took, outside the writer (zero when it was not, see
     /// `prepare`); `plannedAgain`: the records had moved since, and the writer planned it again.
+    /// `after`: the change set of the same store this one was sent after, before its answer
+    /// came (`ESync-After`): this one is planned once that one is, and written once the province
+    /// has accepted it; `.outOfOrder` (nothing applied) when it refused it, or it has not come
+    /// within `predecessorWait` (see `ChangeSetTurns`). `turn`: this change set's, when the
+    /// caller registered it before its own checks (`turns.begin`); otherwise registered here.
     func applyTimed(_ changeSet: ChangeSet, seal: ChangeSetSeal? = nil, from principal: Principal, answer: AnswerForm = .documents,
-                    before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws
+                    after: String? = nil, turn given: ChangeSetTurns.Turn? = nil, before: (@Sendable (any RegisterTransaction) throws -> Void)? = nil) async throws
         -> (result: ChangeSetResult, transaction: Duration, cpu: Duration, planned: Duration, plannedAgain: Bool) {
-        guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard principal.role == .bureau, let region = principal.region else {
             throw ServiceError.forbidden("only a bureau's token may push change sets")
         }
         guard changeSet.region == region else {
             throw ServiceError.forbidden("change set \(changeSet.id) says region \(changeSet.region), but the credentials (token or client certificate) belong to region \(region)")
         }
+        // Registered first (only the region's own bureau can): one sent after this one learns at
+        // once if it is refused.
+        let turn = given ?? turns.begin(ChangeSetTurns.key(changeSet.id, region: region))
+        var accepted = false
+        defer { turn?.finish(accepted: accepted) }
+        guard changeSet.format == WireFormat.version else { throw ServiceError.unsupportedFormat(changeSet.format) }
         guard !changeSet.id.isEmpty, changeSet.id.count <= 100 else { throw ServiceError.badRequest("change set id must be 1 to 100 characters") }
         let seal = seal ?? ChangeSetSeal(changeSet)
+        if let after { try await awaitTurn(of: after, region: region, until: .planned, for: changeSet.id) }
         // A slot from the plan to the end of the transaction: the plans waiting for the writer
         // are few however many bureaus push at once (a plan holds its records' documents).
         if changeSet.clock != nil { await planning.acquire() }
@@ -68,17 +85,52 @@ public struct MergeService: Sendable {
         let started = ContinuousClock.now
         let prepared = await prepare(changeSet, region: region, source: principal.source, answer: answer)
         let planned = prepared == nil ? .zero : ContinuousClock.now - started
+        turn?.planned()
+        if let after { try await awaitTurn(of: after, region: region, until: .accepted, for: changeSet.id) }
         let (applied, transaction, cpu) = try await database.writeTimed { register in
             try before?(register)
             return try applyInTransaction(changeSet, seal: seal, region: region, principal: principal, answer: answer, register: register,
                                           prepared: prepared)
         }
         let result = applied.result
+        accepted = true
         // Freed here, not by the writer: thousands of documents take a while to free, and every
         // merge of the province waits for the writer.
         withExtendedLifetime(prepared) {}
         CrashPoint.reach("merge.committed")
         return (result, transaction, cpu, planned, prepared != nil && !applied.plannedAhead && !result.replayed && !result.held)
+    }
+
+    /// Waits until change set `id` (of `region`) has reached `stage` here, or has been accepted
+    /// (here, by another instance, or before); throws `.outOfOrder` when it failed, neither came
+    /// nor was found in the register within `predecessorWait`, or is still being merged here
+    /// after `mergeWait`. `successor`: the change set that waits, for the message.
+    private func awaitTurn(of id: String, region: String, until stage: ChangeSetTurns.Stage, for successor: String) async throws {
+        let key = ChangeSetTurns.key(id, region: region)
+        let started = ContinuousClock.now
+        var delay = Duration.milliseconds(10)
+        while true {
+            let left = started + mergeWait - ContinuousClock.now
+            switch await turns.wait(for: key, until: stage, timeout: max(left, .zero)) {
+            case .failed?:
+                throw ServiceError.outOfOrder("change set \(successor) was sent after change set \(id), which the province did not apply; nothing applied: send it again after that one")
+            case let reached? where reached >= stage:
+                return
+            case _?:
+                guard ContinuousClock.now < started + mergeWait else {
+                    throw ServiceError.outOfOrder("change set \(successor) was sent after change set \(id), which is still being merged after \(mergeWait); nothing applied: send it again after that one")
+                }
+            case nil:
+                // Not being merged here: accepted already (here and forgotten, by another instance,
+                // before a restart), or still on its way.
+                if try await database.read({ register in try register.changeSetKnown(id) }) { return }
+                guard ContinuousClock.now < started + predecessorWait else {
+                    throw ServiceError.outOfOrder("change set \(successor) was sent after change set \(id), which has not reached the province within \(predecessorWait); nothing applied: send it again after that one")
+                }
+                try await Task.sleep(for: delay)
+                delay = min(delay * 2, .milliseconds(160))
+            }
+        }
     }
 
     /// A change set merged ahead of the writer: the records it touches as a read snapshot had

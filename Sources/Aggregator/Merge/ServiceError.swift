@@ -1,3 +1,5 @@
+import SyncCore
+
 /// What the province's services refuse, with the status an HTTP caller gets and the context a
 /// person needs (the record, the field, the region).
 public enum ServiceError: Error, CustomStringConvertible, Sendable {
@@ -13,6 +15,8 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     case badSignature(String)
     /// A change set that does not follow the last one the province accepted from its store.
     case brokenChain(String)
+    /// A change set sent after another (`ESync-After`) that the province did not accept: nothing applied.
+    case outOfOrder(String)
     /// A request body that did not arrive in time (`limits.bodyTimeoutSeconds`).
     case timeout(String)
     case internalError(String)
@@ -25,7 +29,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .forbidden: 403
         case .notFound: 404
         case .timeout: 408
-        case .conflict, .brokenChain: 409
+        case .conflict, .brokenChain, .outOfOrder: 409
         case .tooLarge: 413
         case .invalidRecord: 422
         case .internalError: 500
@@ -44,6 +48,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
         case .invalidRecord: "invalid_record"
         case .badSignature: "bad_signature"
         case .brokenChain: "broken_chain"
+        case .outOfOrder: ChangeSetAfter.outOfOrder
         case .timeout: "request_timeout"
         case .internalError: "internal"
         }
@@ -52,7 +57,7 @@ public enum ServiceError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case .badRequest(let m), .unauthorized(let m), .forbidden(let m), .notFound(let m), .conflict(let m), .tooLarge(let m), .internalError(let m),
-             .badSignature(let m), .brokenChain(let m), .timeout(let m):
+             .badSignature(let m), .brokenChain(let m), .outOfOrder(let m), .timeout(let m):
             return m
         case .invalidRecord(let uscc, let reason):
             return "record \(uscc): \(reason)"

@@ -44,11 +44,31 @@ public enum ProvinceAccepts {
     public static let header = "ESync-Accepts"
     /// A new record sent whole (`RecordChange.document`) instead of field by field.
     public static let wholeRecords = "whole-records"
+    /// A store's change set sent before the answer to the one before it came, naming that one
+    /// (`ChangeSetAfter`): merged only after it.
+    public static let pipelined = "pipelined"
     /// What this province takes (the header's value).
-    public static let all = [wholeRecords]
+    public static let all = [wholeRecords, pipelined]
 
     /// Whether a header's value names `form`.
     public static func names(_ form: String, in value: String) -> Bool {
         value.split(separator: ",").contains { $0.lowercased().filter { !$0.isWhitespace } == form }
     }
+}
+
+/// Request header `ESync-After: ID` on `POST /v1/changesets`, sent only to a province whose
+/// answers name `ProvinceAccepts.pipelined`: the change set follows change set `ID` of the same
+/// store, sent before its answer came (an agent's push pipeline has two in flight). The province
+/// merges it only once it has accepted `ID` (applied or held it): it waits while `ID` is being
+/// merged or on its way, and answers 409 `out_of_order` (nothing applied) when `ID` was refused,
+/// has not come within `waitSeconds`, or is still being merged after `mergeWaitSeconds`. The
+/// agent then sends the rest of its outbox one at a time.
+public enum ChangeSetAfter {
+    public static let header = "ESync-After"
+    /// The error code of a change set whose predecessor was not accepted.
+    public static let outOfOrder = "out_of_order"
+    /// How long a province waits for the predecessor to arrive…
+    public static let waitSeconds = 10
+    /// … and for it to be merged, once it is being merged.
+    public static let mergeWaitSeconds = 60
 }
