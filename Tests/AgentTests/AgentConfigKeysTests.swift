@@ -48,6 +48,25 @@ import Testing
         }
     }
 
+    /// `sync.changeSetsInFlight`: 1 to 4, anything else refused naming the line; 2 by default.
+    @Test func changeSetsInFlightIsOneToFour() async throws {
+        func config(_ value: String?) async throws -> AgentConfig {
+            let path = try write("region: \"410100\"\nstore: store\n" + (value.map { "sync:\n  changeSetsInFlight: \($0)\n" } ?? ""))
+            return try AgentConfig.from(try await ConfigValues.load(path: path, keys: AgentConfig.keys, environment: [:]))
+        }
+        #expect(try await config(nil).changeSetsInFlight == 2)
+        #expect(try await config("1").changeSetsInFlight == 1)
+        #expect(try await config("4").changeSetsInFlight == 4)
+        for bad in ["0", "5", "1.5", "two"] {
+            do {
+                _ = try await config(bad)
+                Issue.record("sync.changeSetsInFlight: \(bad) was accepted")
+            } catch {
+                #expect("\(error)".contains("sync.changeSetsInFlight") && "\(error)".contains(".yaml:4:"), "\(error)")
+            }
+        }
+    }
+
     @Test func aFileWithAnUnknownOrDoubledKeyIsRefusedNamingEachLine() throws {
         let text = """
             region: "410100"

@@ -31,6 +31,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var maxBackoffSeconds: Double = 300
     /// Records per sealed change set: bounds the request size (the province refuses large bodies).
     public var maxRecordsPerChangeSet = 250
+    /// How many change sets a push keeps in flight at once, once the province said it takes them
+    /// in turn (`ProvinceAccepts.pipelined`): 1 sends each after the answer to the one before.
+    public var changeSetsInFlight = 2
     /// Records per page on pull.
     public var pageSize = 1000
     public var logLevel = "info"
@@ -83,7 +86,7 @@ public struct AgentConfig: Sendable, Equatable {
         "server.url", "server.tokenFile", "server.caFile", "server.clientCert", "server.clientKey", "server.tlsVerification",
         "server.connectTimeoutSeconds", "server.timeoutSeconds", "server.maxAnswerBytes",
         "sync.intervalSeconds", "sync.jitterSeconds", "sync.maxBackoffSeconds", "sync.maxRecordsPerChangeSet", "sync.pageSize",
-        "sync.watch", "sync.settleSeconds", "sync.verifyIntervalSeconds",
+        "sync.changeSetsInFlight", "sync.watch", "sync.settleSeconds", "sync.verifyIntervalSeconds",
         "log.level", "metrics.file",
     ])
 
@@ -126,6 +129,9 @@ public struct AgentConfig: Sendable, Equatable {
         config.maxBackoffSeconds = max(1, try number("sync.maxBackoffSeconds", config.maxBackoffSeconds))
         config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
         config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
+        let inFlight = try number("sync.changeSetsInFlight", Double(config.changeSetsInFlight))
+        guard [1, 2, 3, 4].contains(inFlight) else { throw .config(values.invalid("sync.changeSetsInFlight", "1, 2, 3 or 4 (change sets a push keeps in flight)")) }
+        config.changeSetsInFlight = Int(inFlight)
         config.logLevel = values.string("log.level") ?? config.logLevel
         if let text = values.string("sync.watch") {
             switch text.lowercased() {

@@ -9,14 +9,14 @@ import SyncCore
 /// a connection of its own.
 ///
 /// One change set is in flight at a time until an answer says the province takes them in turn
-/// (`ProvinceAccepts.pipelined`); then two: the next is sent before the answer to the one before
-/// has come, naming it (`ESync-After`), and the province plans it while it writes that one and
+/// (`ProvinceAccepts.pipelined`); then `sync.changeSetsInFlight` (two by default): the next is
+/// sent before the answer to the one before has come, naming it (`ESync-After`), and the province plans it while it writes that one and
 /// writes it only once that one is accepted (`ChangeSetAfter`). Answers are taken in the order
 /// sent.
 ///
 /// Only answers are pipelined: an error (a refusal, a change set too large, the province down,
-/// one sent after a refused one) stops the pipeline; the change sets still in flight are waited
-/// for and their answers dropped, and the push's `Outbox.send` then deals with what is left in
+/// one sent after a refused one) stops the pipeline; the change sets still in flight are
+/// cancelled and their answers dropped, and the push's `Outbox.send` then deals with what is left in
 /// the outbox exactly as it would have, one at a time (one the province had applied is answered
 /// again as a replay). A change set the province holds stays in the outbox, as there. Nothing
 /// leaves the outbox before its answer has been merged, as without the pipeline.
@@ -48,8 +48,8 @@ final class PushPipeline {
         flights = [Flight(client: try ProvinceClient(config: config))]
     }
 
-    /// How many change sets may be in flight at once.
-    private var limit: Int { pipelined ? 2 : 1 }
+    /// How many change sets may be in flight at once (`sync.changeSetsInFlight`).
+    private var limit: Int { pipelined ? config.changeSetsInFlight : 1 }
 
     /// Sends `next`, once fewer than `limit` change sets are in flight (taking in the answers
     /// that makes room for, while the province works on what is in flight).
@@ -76,9 +76,17 @@ final class PushPipeline {
         }
     }
 
-    /// Waits for what is in flight, its answers dropped.
+    /// Ends what is in flight, its answers dropped: each transfer is cancelled (libcurl notices
+    /// within a second) rather than waited for, since the province holds one sent after a change
+    /// set it did not apply for up to `ChangeSetAfter.waitSeconds` before refusing it. Whatever
+    /// the province made of them, `Outbox.send` sends them again, in turn (one it applied is
+    /// answered as a replay).
     private func drain() {
-        for (_, flight) in inFlight { flight.done.wait() }
+        for (_, flight) in inFlight { flight.client.curl?.cancel() }
+        for (_, flight) in inFlight {
+            flight.done.wait()
+            flight.client.curl?.resetCancellation()
+        }
         inFlight.removeAll()
     }
 
