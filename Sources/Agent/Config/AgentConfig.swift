@@ -130,7 +130,9 @@ public struct AgentConfig: Sendable, Equatable {
         config.maxRecordsPerChangeSet = max(1, Int(try number("sync.maxRecordsPerChangeSet", Double(config.maxRecordsPerChangeSet))))
         config.pageSize = max(1, Int(try number("sync.pageSize", Double(config.pageSize))))
         let inFlight = try number("sync.changeSetsInFlight", Double(config.changeSetsInFlight))
-        guard [1, 2, 3, 4].contains(inFlight) else { throw .config(values.invalid("sync.changeSetsInFlight", "1, 2, 3 or 4 (change sets a push keeps in flight)")) }
+        guard [1, 2, 3, 4].contains(inFlight) else {
+            throw .config(values.invalid("sync.changeSetsInFlight", "1, 2, 3 or 4 (change sets a push keeps in flight)"))
+        }
         config.changeSetsInFlight = Int(inFlight)
         config.logLevel = values.string("log.level") ?? config.logLevel
         if let text = values.string("sync.watch") {
