@@ -72,7 +72,11 @@ final class PushPipeline {
     func finish(engine: SyncEngine, session: inout PushSession) throws(AgentError) {
         while !inFlight.isEmpty {
             guard !stopped else { return drain() }
-            if let answered = try awaitOldest(engine: engine) { try take(answered, engine: engine, session: &session) }
+            guard let answered = try awaitOldest(engine: engine) else { continue }
+            do { try take(answered, engine: engine, session: &session) } catch {
+                drain()  // (nothing left running after the push has thrown)
+                throw error
+            }
         }
     }
 

@@ -627,7 +627,7 @@ components:
       in: header
       description: |
         The id of the change set of the same store sent just before this one, whose answer has
-        not come yet (an agent's push with two change sets in flight; only to a province whose
+        not come yet (an agent's push with several change sets in flight; only to a province whose
         `ESync-Accepts` names `pipelined`). This one is merged only once the province has
         accepted that one (applied or held it): it waits while that one is merged or on its way,
         and is refused with 409 `out_of_order`, nothing applied, when that one was refused, has

@@ -58,7 +58,7 @@ public enum ProvinceAccepts {
 
 /// Request header `ESync-After: ID` on `POST /v1/changesets`, sent only to a province whose
 /// answers name `ProvinceAccepts.pipelined`: the change set follows change set `ID` of the same
-/// store, sent before its answer came (an agent's push pipeline has two in flight). The province
+/// store, sent before its answer came (an agent's push pipeline has several in flight). The province
 /// merges it only once it has accepted `ID` (applied or held it): it waits while `ID` is being
 /// merged or on its way, and answers 409 `out_of_order` (nothing applied) when `ID` was refused,
 /// has not come within `waitSeconds`, or is still being merged after `mergeWaitSeconds`. The
