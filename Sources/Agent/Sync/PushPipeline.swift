@@ -10,16 +10,16 @@ import SyncCore
 ///
 /// One change set is in flight at a time until an answer says the province takes them in turn
 /// (`ProvinceAccepts.pipelined`); then `sync.changeSetsInFlight` (two by default): the next is
-/// sent before the answer to the one before has come, naming it (`ESync-After`), and the province plans it while it writes that one and
-/// writes it only once that one is accepted (`ChangeSetAfter`). Answers are taken in the order
-/// sent.
+/// sent before the answer to the one before has come, naming it (`ESync-After`), and the
+/// province plans it while it writes that one and writes it only once that one is accepted
+/// (`ChangeSetAfter`). Answers are taken in the order sent.
 ///
 /// Only answers are pipelined: an error (a refusal, a change set too large, the province down,
 /// one sent after a refused one) stops the pipeline; the change sets still in flight are
-/// cancelled and their answers dropped, and the push's `Outbox.send` then deals with what is left in
-/// the outbox exactly as it would have, one at a time (one the province had applied is answered
-/// again as a replay). A change set the province holds stays in the outbox, as there. Nothing
-/// leaves the outbox before its answer has been merged, as without the pipeline.
+/// cancelled and their answers dropped, and the push's `Outbox.send` then deals with what is
+/// left in the outbox exactly as it would have, one at a time (one the province had applied is
+/// answered again as a replay). A change set the province holds stays in the outbox, as there.
+/// Nothing leaves the outbox before its answer has been merged, as without the pipeline.
 final class PushPipeline {
     /// A connection and the sending thread's result; only that thread uses the connection while
     /// a send is in flight.
@@ -120,8 +120,8 @@ final class PushPipeline {
     }
 
     /// The oldest change set in flight with the province's answer, once it has come; nil when its
-    /// answer stops the pipeline (the others in flight are then waited for, their answers
-    /// dropped). What the province said of itself goes to the engine's `ProvinceLink`: the change
+    /// answer stops the pipeline (the others in flight are then cancelled, their answers dropped:
+    /// `drain`). What the province said of itself goes to the engine's `ProvinceLink`: the change
     /// sets sealed from then on follow it.
     private func awaitOldest(engine: SyncEngine) throws(AgentError) -> Answered? {
         guard !inFlight.isEmpty else { return nil }
