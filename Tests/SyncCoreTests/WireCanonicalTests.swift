@@ -83,4 +83,23 @@ import Testing
             #expect(result.encoded() == result.json.canonicalBytes(), "answer \(n)")
         }
     }
+
+    @Test func aPageOfTheFeedIsWrittenAsItsJSONIsWritten() throws {
+        var rng = SplitMix64(seed: 67)
+        var generator = SampleGenerator(seed: 13)
+        for n in 0..<200 {
+            let records = (0..<Int.random(in: 0...5, using: &rng)).map { k in
+                var record = ChangedRecord(uscc: "u\(k)\u{4E2D}", revision: Int64(k + 1), seq: Int64(n * 10 + k),
+                                           document: Bool.random(using: &rng) ? generator.next().json : nil,
+                                           deleted: Bool.random(using: &rng), movedTo: Bool.random(using: &rng) ? "410200" : nil)
+                record.hash = Bool.random(using: &rng) ? "h\"\(k)" : nil
+                record.echo = Bool.random(using: &rng)
+                return record
+            }
+            var page = ChangePage(cursor: Int64(n), more: n % 2 == 0, records: records)
+            page.clock = n % 3 == 0 ? HybridTimestamp(milliseconds: 1_795_763_524_000, counter: n, node: "province") : nil
+            #expect(page.encoded() == page.json.canonicalBytes(), "page \(n)")
+            #expect(try ChangePage.decode(page.encoded()) == page, "page \(n) read back")
+        }
+    }
 }

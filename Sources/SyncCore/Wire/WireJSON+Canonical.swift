@@ -1,7 +1,8 @@
 import EnterpriseModel
 
-/// The canonical text of the wire types that carry many records (a change set, its answer),
-/// written member by member instead of through a `JSONValue` tree that is then sorted again.
+/// The canonical text of the wire types that carry many records (a change set, its answer, a
+/// page of the change feed), written member by member instead of through a `JSONValue` tree
+/// that is then sorted again.
 ///
 /// Each writer names its members in canonical order (sorted by the bytes of their UTF-8) and
 /// leaves out the members `json` leaves out, so that `encoded()` is byte for byte
@@ -186,6 +187,34 @@ extension ChangeSetResult {
             w.name("records")
             w.array(records) { w, record in w.value(record) }
             w.member("replayed", replayed)
+        }
+    }
+}
+
+extension ChangedRecord {
+    public func writeCanonical(to out: inout [UInt8]) {
+        CanonicalWriter.object(to: &out) { w in
+            w.member("deleted", deleted)
+            w.member("document", document)
+            w.member("echo", echo ? true : nil)
+            w.member("hash", hash)
+            w.member("movedTo", movedTo)
+            w.member("revision", revision)
+            w.member("seq", seq)
+            w.member("uscc", uscc)
+        }
+    }
+}
+
+extension ChangePage {
+    public func writeCanonical(to out: inout [UInt8]) {
+        CanonicalWriter.object(to: &out) { w in
+            w.member("clock", clock?.description)
+            w.member("cursor", cursor)
+            w.member("format", Int64(format))
+            w.member("more", more)
+            w.name("records")
+            w.array(records) { w, record in w.value(record) }
         }
     }
 }
