@@ -223,9 +223,9 @@ import Testing
             .init(field: "名称", from: .null, to: .string("新")),
             .init(field: "a~1b", from: .array([.int(1), .bool(true)]), to: .double(1.5)),
         ]
-        var members: [String: JSONValue] = [:]
+        var members: JSONObject = [:]
         for change in changes {
-            var sides: [String: JSONValue] = [:]
+            var sides: JSONObject = [:]
             sides["from"] = change.from
             sides["to"] = change.to
             members[change.field] = .object(sides)

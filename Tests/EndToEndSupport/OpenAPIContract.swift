@@ -49,11 +49,11 @@ struct OpenAPIContract: Sendable {
             for item in list { out.append(try json(item)) }
             return .array(out)
         case let map as [AnyHashable: Any]:
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (key, item) in map { out["\(key.base)"] = try json(item) }
             return .object(out)
         case let map as [String: Any]:
-            var out: [String: JSONValue] = [:]
+            var out: JSONObject = [:]
             for (key, item) in map { out[key] = try json(item) }
             return .object(out)
         default:
@@ -112,9 +112,9 @@ struct OpenAPIContract: Sendable {
     /// The document's path template that `path` is of, and its path item: literal segments
     /// must be equal, `{name}` takes any one segment; a template with more literal segments
     /// wins (`/review/report.csv` over `/review/{x}`).
-    func route(_ path: String) -> (String, [String: JSONValue])? {
+    func route(_ path: String) -> (String, JSONObject)? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        var best: (template: String, item: [String: JSONValue], literals: Int)?
+        var best: (template: String, item: JSONObject, literals: Int)?
         for (template, item) in document["paths"]?.objectValue ?? [:] {
             let parts = template.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == segments.count, let item = item.objectValue else { continue }
@@ -130,7 +130,7 @@ struct OpenAPIContract: Sendable {
     }
 
     /// A `$ref` followed to its target (repeatedly); anything else as it is.
-    func resolve(_ node: JSONValue) throws(Violation) -> [String: JSONValue] {
+    func resolve(_ node: JSONValue) throws(Violation) -> JSONObject {
         var current = node
         for _ in 0..<16 {
             guard let reference = current["$ref"]?.stringValue else { return current.objectValue ?? [:] }

@@ -7,7 +7,7 @@ enum Fixtures {
     static let zhengzhouCode = "91410100556930377C"
 
     /// A clean Luoyang record: no errors and no warnings.
-    static var luoyang: [String: JSONValue] {
+    static var luoyang: JSONObject {
         [
             "uscc": .string(USCC.make(division: "410307", organizationBody: "MA40X2YF").rawValue),
             "name": "洛阳恒瑞机械有限公司",

@@ -78,8 +78,8 @@ import Testing
         case 5: return .array((0..<Int.random(in: 0...3, using: &rng)).map { _ in randomValue(&rng, depth: depth + 1) })
         default:
             let keys = ["year", "batch", "validUntil", "since", "measure", "amountYuan", "date", "person", "phone", "x"]
-            return .object(Dictionary((0..<Int.random(in: 0...4, using: &rng)).map { _ in (keys.randomElement(using: &rng)!, randomValue(&rng, depth: depth + 1)) },
-                                      uniquingKeysWith: { a, _ in a }))
+            return .object(JSONObject(Dictionary((0..<Int.random(in: 0...4, using: &rng)).map { _ in (keys.randomElement(using: &rng)!, randomValue(&rng, depth: depth + 1)) },
+                                                 uniquingKeysWith: { a, _ in a })))
         }
     }
 

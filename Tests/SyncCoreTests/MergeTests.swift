@@ -152,7 +152,7 @@ import Testing
 
     static func randomDocument(_ rng: inout SplitMix64, depth: Int = 0) -> JSONValue {
         let names = ["a", "b", "c", "x.y", "t~", "contact", "phone"]
-        var members: [String: JSONValue] = [:]
+        var members: JSONObject = [:]
         for _ in 0..<Int.random(in: 0...4, using: &rng) {
             let name = names.randomElement(using: &rng)!
             switch Int.random(in: 0..<(depth > 2 ? 4 : 6), using: &rng) {

@@ -177,7 +177,7 @@ private struct RecordPlan {
             // A move between regions is a transfer the province approves, never a field edit:
             // the whole record change waits with it (a new county belongs to the new region).
             add("region", kind: "transfer", expected: move.expected, current: .string(row.region), incoming: move.value,
-                request: JSONValue.object(fields.mapValues(\.json)).canonicalString)
+                request: JSONValue.object(JSONObject(fields.mapValues(\.json))).canonicalString)
             result = RecordResult(uscc: uscc, outcome: .conflict, revision: row.revision, document: row.document)
             return
         }

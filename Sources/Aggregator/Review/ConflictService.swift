@@ -136,7 +136,7 @@ public struct ConflictService: Sendable {
                 var document = row.document
                 if let text = try register.conflictRequest(id: id),
                    case .object(let request) = try StoredRecord.decode(text, uscc: row.uscc) {
-                    let fields = try request.mapValues { value throws -> FieldChange in
+                    let fields = try request.dictionary.mapValues { value throws -> FieldChange in
                         do { return try FieldChange(json: value, path: "request") } catch { throw ServiceError.internalError("stored transfer request of conflict \(id): \(error)") }
                     }
                     document = RecordDiff.apply(fields, to: document)

@@ -28,7 +28,7 @@ public struct DesignationImport: Sendable {
         case .aboveDesignatedSize:
             return ["since": .string(String(format: "%04d-%02d", year, month ?? 1))]
         case .srdi, .littleGiant:
-            var members: [String: JSONValue] = ["year": .int(Int64(year)), "validUntil": .string(validUntil ?? "\(year + 2)-12-31")]
+            var members: JSONObject = ["year": .int(Int64(year)), "validUntil": .string(validUntil ?? "\(year + 2)-12-31")]
             if let batch { members["batch"] = .int(Int64(batch)) }
             return .object(members)
         }

@@ -89,7 +89,7 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
     /// Builds a document from cells; `names[i]` is the field name of `cells[i]`'s column (see
     /// `columnNames`). The CSV and the xlsx readers share it.
     public static func document(cells: [String], names: [String], line: Int) throws(CSVRowError) -> JSONValue {
-        var members: [String: JSONValue] = [:]
+        var members: JSONObject = [:]
         var extraText: String?
         var other: [(String, String)] = []
         for (name, raw) in zip(names, cells) where !raw.isEmpty {
@@ -142,7 +142,7 @@ public struct CSVReader: Sequence, IteratorProtocol, Sendable {
     }
 
     /// Adds what `source` has and `target` lacks, object by object; cells win over `extra`.
-    static func fillGaps(_ target: inout [String: JSONValue], from source: [String: JSONValue]) {
+    static func fillGaps(_ target: inout JSONObject, from source: JSONObject) {
         for (key, value) in source {
             switch (target[key], value) {
             case (nil, _):

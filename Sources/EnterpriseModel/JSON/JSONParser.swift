@@ -116,9 +116,9 @@ struct JSONParser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var members: [String: JSONValue] = [:]
+        var members = JSONObjectBuilder()
         skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members.build()) }
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
@@ -128,11 +128,11 @@ struct JSONParser {
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if members.updateValue(value, forKey: key) != nil { throw error("member \"\(key)\" appears twice") }
+            if !members.add(key, value) { throw error("member \"\(key)\" appears twice") }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of the document inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members.build()) }
             throw error("expected ',' or '}' after member \"\(key)\"")
         }
     }

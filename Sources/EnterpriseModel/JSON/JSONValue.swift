@@ -10,7 +10,7 @@ public enum JSONValue: Sendable, Hashable {
     case double(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 }
 
 extension JSONValue {
@@ -19,7 +19,7 @@ extension JSONValue {
         return nil
     }
 
-    public var objectValue: [String: JSONValue]? {
+    public var objectValue: JSONObject? {
         if case .object(let members) = self { return members }
         return nil
     }
@@ -73,7 +73,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(floatLiteral value: Double) { self = .double(value) }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        self = .object(JSONObject(uniqueKeysWithValues: elements))
     }
 }
 
@@ -93,7 +93,7 @@ extension JSONValue: Codable {
         } else if let a = try? container.decode([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
         }
     }
 
@@ -106,7 +106,7 @@ extension JSONValue: Codable {
         case .double(let d): try container.encode(d)
         case .string(let s): try container.encode(s)
         case .array(let a): try container.encode(a)
-        case .object(let o): try container.encode(o)
+        case .object(let o): try container.encode(o.dictionary)
         }
     }
 }

@@ -4,9 +4,9 @@ public struct AboveDesignatedSize: Sendable, Equatable {
     /// The month the enterprise entered the statistics list, `YYYY-MM`.
     public var since: String
     /// Members this version does not know (and known ones written as null).
-    public var extra: [String: JSONValue]
+    public var extra: JSONObject
 
-    public init(since: String, extra: [String: JSONValue] = [:]) {
+    public init(since: String, extra: JSONObject = [:]) {
         self.since = since
         self.extra = extra
     }
@@ -20,7 +20,7 @@ public struct AboveDesignatedSize: Sendable, Equatable {
         return .object(members)
     }
 
-    init?(reading members: [String: JSONValue], at path: String, into reader: inout RecordReader) {
+    init?(reading members: JSONObject, at path: String, into reader: inout RecordReader) {
         let field = RecordReader.path(path, "since")
         guard let value = reader.required(members["since"], at: field), let since = reader.string(value, at: field) else { return nil }
         guard DateText.isYearMonth(since) else {

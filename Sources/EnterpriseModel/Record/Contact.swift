@@ -6,9 +6,9 @@ public struct Contact: Sendable, Equatable {
     public var phone: String?
     /// Members this version does not know (and known ones written as null), kept so that a
     /// bureau tool's additions survive every round trip.
-    public var extra: [String: JSONValue]
+    public var extra: JSONObject
 
-    public init(person: String? = nil, phone: String? = nil, extra: [String: JSONValue] = [:]) {
+    public init(person: String? = nil, phone: String? = nil, extra: JSONObject = [:]) {
         self.person = person
         self.phone = phone
         self.extra = extra
@@ -24,7 +24,7 @@ public struct Contact: Sendable, Equatable {
         return .object(members)
     }
 
-    init?(reading members: [String: JSONValue], at path: String, into reader: inout RecordReader) {
+    init?(reading members: JSONObject, at path: String, into reader: inout RecordReader) {
         let before = reader.errorCount
         let person = reader.string(members["person"], at: RecordReader.path(path, "person"))
         let phone = reader.string(members["phone"], at: RecordReader.path(path, "phone"))

@@ -8,9 +8,9 @@ public struct Designation: Sendable, Equatable {
     /// The last day of validity, `YYYY-MM-DD`, when the list states it.
     public var validUntil: String?
     /// Members this version does not know (and known ones written as null).
-    public var extra: [String: JSONValue]
+    public var extra: JSONObject
 
-    public init(year: Int, batch: Int? = nil, validUntil: String? = nil, extra: [String: JSONValue] = [:]) {
+    public init(year: Int, batch: Int? = nil, validUntil: String? = nil, extra: JSONObject = [:]) {
         self.year = year
         self.batch = batch
         self.validUntil = validUntil
@@ -31,7 +31,7 @@ public struct Designation: Sendable, Equatable {
         return .object(members)
     }
 
-    init?(reading members: [String: JSONValue], at path: String, into reader: inout RecordReader) {
+    init?(reading members: JSONObject, at path: String, into reader: inout RecordReader) {
         let before = reader.errorCount
         let yearField = RecordReader.path(path, "year")
         var year: Int64?

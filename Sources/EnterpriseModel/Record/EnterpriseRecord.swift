@@ -53,7 +53,7 @@ public struct EnterpriseRecord: Sendable, Equatable {
     /// ISO 8601 time of the last edit, as the editing tool wrote it.
     public var updatedAt: String?
     /// Top-level members this version does not know, and known optional members written as null.
-    public var extra: [String: JSONValue]
+    public var extra: JSONObject
 
     /// Whether the source document had a `status` member; if not and `status` is still `.active`,
     /// `json` leaves it out.
@@ -68,7 +68,7 @@ public struct EnterpriseRecord: Sendable, Equatable {
         sizeClass: SizeClass? = nil, employees: Int64? = nil, revenueYuan: Int64? = nil, taxYuan: Int64? = nil,
         rdExpenseYuan: Int64? = nil, aboveDesignatedSize: AboveDesignatedSize? = nil, srdi: Designation? = nil,
         littleGiant: Designation? = nil, supportMeasures: [SupportMeasure] = [], contact: Contact? = nil,
-        status: Status = .active, updatedAt: String? = nil, extra: [String: JSONValue] = [:]
+        status: Status = .active, updatedAt: String? = nil, extra: JSONObject = [:]
     ) {
         self.uscc = uscc
         self.name = name

@@ -8,9 +8,9 @@ public struct SupportMeasure: Sendable, Equatable {
     /// The day it was granted or paid, `YYYY-MM-DD`.
     public var date: String
     /// Members this version does not know (and known ones written as null).
-    public var extra: [String: JSONValue]
+    public var extra: JSONObject
 
-    public init(measure: String, amountYuan: Int64, date: String, extra: [String: JSONValue] = [:]) {
+    public init(measure: String, amountYuan: Int64, date: String, extra: JSONObject = [:]) {
         self.measure = measure
         self.amountYuan = amountYuan
         self.date = date
@@ -28,7 +28,7 @@ public struct SupportMeasure: Sendable, Equatable {
         return .object(members)
     }
 
-    init?(reading members: [String: JSONValue], at path: String, into reader: inout RecordReader) {
+    init?(reading members: JSONObject, at path: String, into reader: inout RecordReader) {
         let before = reader.errorCount
         let measureField = RecordReader.path(path, "measure")
         let amountField = RecordReader.path(path, "amountYuan")

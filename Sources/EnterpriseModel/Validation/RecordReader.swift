@@ -87,7 +87,7 @@ struct RecordReader {
     }
 
     /// The members of an object, or nil when absent or null.
-    mutating func object(_ value: JSONValue?, at field: String) -> [String: JSONValue]? {
+    mutating func object(_ value: JSONValue?, at field: String) -> JSONObject? {
         switch value {
         case nil, .null?: return nil
         case .object(let members)?: return members
@@ -132,7 +132,7 @@ struct RecordReader {
 
     /// The members that stay in a typed value's `extra`: unknown members, and known members
     /// written as null (kept so that the document comes back unchanged).
-    static func leftovers(_ members: [String: JSONValue], known: Set<String>) -> [String: JSONValue] {
+    static func leftovers(_ members: JSONObject, known: Set<String>) -> JSONObject {
         // Most records have none: no new dictionary for them.
         guard members.contains(where: { !known.contains($0.key) || $0.value == .null }) else { return [:] }
         return members.filter { !known.contains($0.key) || $0.value == .null }

@@ -29,7 +29,7 @@ public enum RecordValidator {
         var read: Set<String> = ["uscc", "name", "region"]
         read.formUnion(changed)
         if changed.contains("region") || changed.contains("county") { read.insert("county") }
-        var part: [String: JSONValue] = [:]
+        var part: JSONObject = [:]
         for name in read { part[name] = members[name] }
         return issues(in: .object(part)).filter { $0.severity == .error }
     }

@@ -76,7 +76,7 @@ public enum FieldPath {
             if path.count == 1 { members[first] = value } else { deeper[first, default: []].append((path.dropFirst(), value)) }
         }
         for (name, children) in deeper { members[name] = build(children) }
-        return .object(members)
+        return .object(JSONObject(members))
     }
 
     /// Sets the leaf at `path`, or removes it when `value` is nil. Objects on the way are created

@@ -51,7 +51,7 @@ extension WireJSON {
 
 /// Typed access to the members of a JSON object, naming the path in every error.
 struct Members {
-    let members: [String: JSONValue]
+    let members: JSONObject
     let path: String
 
     init(_ value: JSONValue, _ path: String) throws(WireError) {
@@ -112,7 +112,7 @@ struct Members {
         return a
     }
 
-    func object(_ key: String) throws(WireError) -> [String: JSONValue] {
+    func object(_ key: String) throws(WireError) -> JSONObject {
         guard let v = optional(key) else { return [:] }
         guard let o = v.objectValue else { throw WireError(path: at(key), reason: "expected an object") }
         return o
@@ -122,7 +122,7 @@ struct Members {
 extension JSONValue {
     /// An object without the members whose value is nil.
     static func compact(_ members: [String: JSONValue?]) -> JSONValue {
-        .object(members.compactMapValues { $0 })
+        .object(JSONObject(members.compactMapValues { $0 }))
     }
 }
 
@@ -183,9 +183,9 @@ extension RecordChange: WireJSON {
     }
 
     public var json: JSONValue {
-        .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": document == nil ? .object(fields.mapValues(\.json)) : nil, "document": document,
+        .compact(["uscc": .string(uscc), "op": .string(op.rawValue), "fields": document == nil ? .object(JSONObject(fields.mapValues(\.json))) : nil, "document": document,
                   "baseRevision": baseRevision.map(JSONValue.int), "expectedHash": expectedHash.map(JSONValue.string),
-                  "recovered": recovered.map { .object($0.mapValues(JSONValue.string)) }])
+                  "recovered": recovered.map { .object(JSONObject($0.mapValues(JSONValue.string))) }])
     }
 }
 

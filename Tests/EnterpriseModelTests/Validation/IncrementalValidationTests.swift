@@ -7,7 +7,7 @@ import Testing
 @Suite struct IncrementalValidationTests {
     /// Values an edit may put in a member: another record's (valid, but a county of another
     /// region is not), wrong types, absent, null, too long, out of range.
-    static func candidates(from other: [String: JSONValue]) -> [JSONValue?] {
+    static func candidates(from other: JSONObject) -> [JSONValue?] {
         var values: [JSONValue?] = Array(other.values)
         values += [nil, .null, .int(-5), .int(99_999_999_999), .string(""), .string("abc"), .string("410199"), .string("419001"),
                    .string(String(repeating: "长", count: 2000)), .bool(true), .array([.int(1)]), .array([]), .object([:]),

@@ -1,0 +1,83 @@
+import EnterpriseModel
+import Foundation
+import Testing
+
+/// `JSONObject` keeps its members in canonical order however they came, reads like the
+/// dictionary it replaced, and finds a name given twice wherever it is.
+@Suite struct JSONObjectTests {
+    func names(_ value: JSONValue) -> [String] { value.objectValue?.keys ?? [] }
+
+    @Test func membersAreInCanonicalOrderHoweverTheyCame() throws {
+        let ordered = try JSONValue.parse(#"{"a": 1, "b": 2, "c": {"x": 1, "y": 2}}"#)
+        let shuffled = try JSONValue.parse(#"{"c": {"y": 2, "x": 1}, "a": 1, "b": 2}"#)
+        #expect(names(shuffled) == ["a", "b", "c"] && names(shuffled["c"]!) == ["x", "y"])
+        #expect(shuffled == ordered && shuffled.hashValue == ordered.hashValue)
+        #expect(shuffled.canonicalString == #"{"a":1,"b":2,"c":{"x":1,"y":2}}"#)
+        // Byte order: upper case before lower case, a name before its extensions, ASCII before
+        // Chinese.
+        let mixed = try JSONValue.parse(#"{"名称": 1, "b": 2, "B": 3, "ab": 4, "a": 5}"#)
+        #expect(names(mixed) == ["B", "a", "ab", "b", "名称"])
+        let built: JSONValue = ["名称": 1, "b": 2, "B": 3, "ab": 4, "a": 5]
+        #expect(built == mixed)
+    }
+
+    @Test func aNameGivenTwiceIsFoundInOrderOrNot() {
+        for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1, "b": 2, "a": 3}"#, #"{"b": 1, "a": 2, "b": 3}"#, #"{"名": 1, "a": 2, "名": 3}"#] {
+            do { _ = try JSONValue.parse(text); Issue.record("parsed \(text)") } catch {
+                #expect(error.reason.hasSuffix("appears twice"), "\(text): \(error.reason)")
+            }
+        }
+        // The same name as a Swift string in other bytes (é precomposed, and e with an accent
+        // after it) is the same member, as it was in a dictionary.
+        do { _ = try JSONValue.parse("{\"caf\u{E9}\": 1, \"cafe\u{301}\": 2}"); Issue.record("parsed") } catch {
+            #expect(error.reason.hasSuffix("appears twice"))
+        }
+    }
+
+    @Test func readsAndWritesLikeADictionary() {
+        var object: JSONObject = ["b": 2, "d": 4]
+        object["c"] = 3
+        object["a"] = 1
+        object["d"] = nil
+        #expect(object.keys == ["a", "b", "c"] && object.values == [1, 2, 3] && object.count == 3)
+        #expect(object.updateValue(20, forKey: "b") == 2 && object["b"] == 20)
+        #expect(object.removeValue(forKey: "a") == 1 && object.removeValue(forKey: "zz") == nil)
+        #expect(object.filter { $0.key != "b" }.keys == ["c"])
+        #expect(object.mapValues { _ in .null }.values == [.null, .null])
+        #expect(object.compactMapValues { $0 == 3 ? nil : $0 }.keys == ["b"])
+        #expect(Array(object.map(\.key)) == ["b", "c"])
+        var merged = object
+        merged.merge(["c": 30, "e": 5]) { _, new in new }
+        #expect(merged == ["b": 20, "c": 30, "e": 5])
+        #expect(JSONObject(uniqueKeysWithValues: [("x", 1), ("y", 2), ("x", 3)]) == ["x": 3, "y": 2])
+        #expect(JSONObject(["q": 1, "p": 2]).keys == ["p", "q"])
+        #expect(JSONObject(["q": 1, "p": 2]).dictionary == ["q": 1, "p": 2])
+    }
+
+    /// Past `linearLimit` members a name is found by halving; a name in other bytes still one by one.
+    @Test func aLargeObjectFindsEveryName() {
+        var object = JSONObject()
+        let keys = (0..<300).map { "k\(($0 * 7919) % 300)" }
+        for (n, key) in keys.enumerated() { object[key] = .int(Int64(n)) }
+        #expect(object.count == 300 && object.keys == object.keys.sorted { JSONObject.precedes($0, $1) })
+        for (n, key) in keys.enumerated() { #expect(object[key] == .int(Int64(n)), "\(key)") }
+        #expect(object["k300"] == nil && object["k"] == nil)
+        object["caf\u{E9}"] = true
+        #expect(object["cafe\u{301}"] == true)
+    }
+
+    /// An object of 50,000 members in reverse order is sorted once, not moved member by member
+    /// (a quadratic build would take minutes here).
+    @Test func aLargeObjectOutOfOrderIsParsedWhole() throws {
+        let members = (0..<50_000).reversed().map { "\"m\(String(format: "%05d", $0))\": \($0)" }
+        let value = try JSONValue.parse("{" + members.joined(separator: ",") + "}")
+        let object = try #require(value.objectValue)
+        #expect(object.count == 50_000 && object.first?.key == "m00000" && object["m49999"] == 49_999)
+    }
+
+    @Test func encodesAndDecodesThroughCodable() throws {
+        let value: JSONValue = ["b": [1, 2], "a": ["c": "洛阳"]]
+        let data = try JSONEncoder().encode(value)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
+    }
+}
