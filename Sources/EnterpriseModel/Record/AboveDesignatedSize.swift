@@ -27,6 +27,6 @@ public struct AboveDesignatedSize: Sendable, Equatable {
             reader.error(field, "\"\(since)\" is not a month of the form YYYY-MM")
             return nil
         }
-        self.init(since: since, extra: RecordReader.leftovers(members, known: Self.knownKeys))
+        self.init(since: since, extra: reader.leftovers(members, known: Self.knownKeys))
     }
 }

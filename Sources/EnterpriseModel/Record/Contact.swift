@@ -32,7 +32,7 @@ public struct Contact: Sendable, Equatable {
             reader.warning(RecordReader.path(path, "phone"), "\"\(phone)\" does not look like a phone number")
         }
         guard reader.errorCount == before else { return nil }
-        self.init(person: person, phone: phone, extra: RecordReader.leftovers(members, known: Self.knownKeys))
+        self.init(person: person, phone: phone, extra: reader.leftovers(members, known: Self.knownKeys))
     }
 
     /// Digits with the usual separators, 7 to 15 digits (a landline with area code, a mobile, or +86…).

@@ -49,6 +49,6 @@ public struct Designation: Sendable, Equatable {
             reader.error(RecordReader.path(path, "validUntil"), "\(validUntil) is before the designation year \(year)")
         }
         guard reader.errorCount == before, let year, let yearValue = Int(exactly: year) else { return nil }
-        self.init(year: yearValue, batch: batch, validUntil: validUntil, extra: RecordReader.leftovers(members, known: Self.knownKeys))
+        self.init(year: yearValue, batch: batch, validUntil: validUntil, extra: reader.leftovers(members, known: Self.knownKeys))
     }
 }

@@ -37,6 +37,6 @@ public struct SupportMeasure: Sendable, Equatable {
         let amount = reader.required(members["amountYuan"], at: amountField).flatMap { reader.integer($0, at: amountField) }
         let date = reader.required(members["date"], at: dateField).flatMap { reader.date($0, at: dateField) }
         guard reader.errorCount == before, let measure, let amount, let date else { return nil }
-        self.init(measure: measure, amountYuan: amount, date: date, extra: RecordReader.leftovers(members, known: Self.knownKeys))
+        self.init(measure: measure, amountYuan: amount, date: date, extra: reader.leftovers(members, known: Self.knownKeys))
     }
 }

@@ -116,7 +116,7 @@ extension RecordReader {
             employees: employees, revenueYuan: revenue, taxYuan: tax, rdExpenseYuan: rdExpense,
             aboveDesignatedSize: aboveDesignatedSize, srdi: srdi, littleGiant: littleGiant,
             supportMeasures: measures ?? [], contact: contact, status: status ?? .active,
-            updatedAt: updatedAt, extra: Self.leftovers(members, known: EnterpriseRecord.knownFields))
+            updatedAt: updatedAt, extra: leftovers(members, known: EnterpriseRecord.knownFields))
         record.statusWasWritten = status != nil
         record.supportMeasuresWereWritten = measures != nil
         return record

@@ -2,6 +2,9 @@
 /// instead of stopping at the first one. Shared by `RecordValidator` and `EnterpriseRecord(json:)`
 /// so that what is valid and what decodes can never drift apart.
 struct RecordReader {
+    /// Whether the typed values read keep the members they do not know (`extra`); false for a
+    /// reader that only collects issues (`RecordValidator`).
+    var keepsUnknown = true
     private(set) var issues: [FieldIssue] = []
     private(set) var errorCount = 0
 
@@ -131,7 +134,13 @@ struct RecordReader {
     }
 
     /// The members that stay in a typed value's `extra`: unknown members, and known members
-    /// written as null (kept so that the document comes back unchanged).
+    /// written as null (kept so that the document comes back unchanged). None when the reader
+    /// only checks (`keepsUnknown` false): no member outside the schema is ever an error, and
+    /// looking each name up was a fifth of validating a record.
+    func leftovers(_ members: JSONObject, known: Set<String>) -> JSONObject {
+        keepsUnknown ? Self.leftovers(members, known: known) : [:]
+    }
+
     static func leftovers(_ members: JSONObject, known: Set<String>) -> JSONObject {
         // Most records have none: no new dictionary for them.
         guard members.contains(where: { !known.contains($0.key) || $0.value == .null }) else { return [:] }

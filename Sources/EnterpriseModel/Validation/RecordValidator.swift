@@ -11,6 +11,7 @@ public enum RecordValidator {
     /// Every problem found, errors and warnings, in field order. Empty for a clean record.
     public static func issues(in document: JSONValue) -> [FieldIssue] {
         var reader = RecordReader()
+        reader.keepsUnknown = false
         _ = reader.readRecord(document)
         return reader.issues
     }
