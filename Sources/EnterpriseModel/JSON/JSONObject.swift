@@ -11,8 +11,9 @@
 ///
 /// It reads like the dictionary it replaces (`object["name"]`, `for (key, value) in object`,
 /// `keys`, `values`, `filter`, `mapValues`…), iterating in canonical order. Names are equal as
-/// Swift strings are (`==`, as a dictionary's keys were) and ordered by their bytes; a lookup
-/// among more than `linearLimit` members is a binary search by the bytes.
+/// Swift strings are (`==`, as a dictionary's keys were: `"\u{212A}"`, the Kelvin sign, is
+/// `"K"`) and ordered by their bytes; a lookup among more than `linearLimit` members is a binary
+/// search by the bytes, then, when a name on either side is not plain ASCII, a search one by one.
 public struct JSONObject: Sendable, Hashable {
     public typealias Element = (key: String, value: JSONValue)
 
@@ -27,16 +28,22 @@ public struct JSONObject: Sendable, Hashable {
     }
 
     @usableFromInline var members: [Member]
+    /// Whether a name that is not plain ASCII was ever added (kept after its removal): only then
+    /// can a name be equal to another as a string but not in its bytes.
+    @usableFromInline var hasNonASCIIName: Bool
 
     /// Up to this many members a lookup compares names one by one (most of a record's names
     /// are small strings, compared in one step), beyond it by halving.
     @usableFromInline static let linearLimit = 16
     @usableFromInline static let equivalentSearchLimit = 4096
 
-    public init() { members = [] }
+    public init() {
+        members = []
+        hasNonASCIIName = false
+    }
 
     public init(minimumCapacity: Int) {
-        members = []
+        self.init()
         members.reserveCapacity(minimumCapacity)
     }
 
@@ -44,6 +51,7 @@ public struct JSONObject: Sendable, Hashable {
     public init(_ dictionary: [String: JSONValue]) {
         members = dictionary.map { Member(key: $0.key, value: $0.value) }
         members.sort { Self.precedes($0.key, $1.key) }
+        hasNonASCIIName = members.contains { !Self.isASCII($0.key) }
     }
 
     /// Members in any order; a name given twice keeps its last value.
@@ -53,8 +61,18 @@ public struct JSONObject: Sendable, Hashable {
         self = builder.build()
     }
 
-    /// Members already in strictly increasing canonical order (checked by the caller).
-    init(ordered members: [Member]) { self.members = members }
+    /// Members already in strictly increasing canonical order, no two equal as strings
+    /// (checked by the caller).
+    init(ordered members: [Member], hasNonASCIIName: Bool) {
+        self.members = members
+        self.hasNonASCIIName = hasNonASCIIName
+    }
+
+    /// Equal when the members are: the same names (as strings) in the same order with equal
+    /// values. (`hasNonASCIIName` only says how to search.)
+    public static func == (a: JSONObject, b: JSONObject) -> Bool { a.members == b.members }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(members) }
 
     /// Whether name `a` comes before `b` in canonical order (the bytes of their UTF-8).
     @inlinable
@@ -105,9 +123,10 @@ public struct JSONObject: Sendable, Hashable {
             if Self.precedes(members[mid].key, key) { low = mid + 1 } else { high = mid }
         }
         if low < members.count, members[low].key == key { return (true, low) }
-        // A name equal as a string but not in its bytes (é and e + U+0301), as a dictionary
-        // found it: looked for one by one (not in a hostile object of thousands of names).
-        if members.count <= Self.equivalentSearchLimit, !Self.isASCII(key),
+        // A name equal as a string but not in its bytes (é and e + U+0301, the Kelvin sign and
+        // K), as a dictionary found it: looked for one by one. Not past `equivalentSearchLimit`
+        // members: no object from a peer has that many (`WireLimits`: 2,000 fields a record).
+        if hasNonASCIIName || !Self.isASCII(key), members.count <= Self.equivalentSearchLimit,
            let i = members.firstIndex(where: { $0.key == key }) {
             return (true, i)
         }
@@ -133,7 +152,9 @@ public struct JSONObject: Sendable, Hashable {
             switch (found, newValue) {
             case (true, let value?): members[at].value = value
             case (true, nil): members.remove(at: at)
-            case (false, let value?): members.insert(Member(key: key, value: value), at: at)
+            case (false, let value?):
+                if !hasNonASCIIName, !Self.isASCII(key) { hasNonASCIIName = true }
+                members.insert(Member(key: key, value: value), at: at)
             case (false, nil): break
             }
         }
@@ -161,15 +182,16 @@ public struct JSONObject: Sendable, Hashable {
     public mutating func removeAll() { members.removeAll() }
 
     public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
-        JSONObject(ordered: try members.filter { try isIncluded(($0.key, $0.value)) })
+        JSONObject(ordered: try members.filter { try isIncluded(($0.key, $0.value)) }, hasNonASCIIName: hasNonASCIIName)
     }
 
     public func mapValues(_ transform: (JSONValue) throws -> JSONValue) rethrows -> JSONObject {
-        JSONObject(ordered: try members.map { Member(key: $0.key, value: try transform($0.value)) })
+        JSONObject(ordered: try members.map { Member(key: $0.key, value: try transform($0.value)) }, hasNonASCIIName: hasNonASCIIName)
     }
 
     public func compactMapValues(_ transform: (JSONValue) throws -> JSONValue?) rethrows -> JSONObject {
-        JSONObject(ordered: try members.compactMap { member in try transform(member.value).map { Member(key: member.key, value: $0) } })
+        JSONObject(ordered: try members.compactMap { member in try transform(member.value).map { Member(key: member.key, value: $0) } },
+                   hasNonASCIIName: hasNonASCIIName)
     }
 
     public mutating func merge(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) throws -> JSONValue) rethrows {
@@ -252,8 +274,10 @@ struct JSONObjectBuilder {
         if !add(key, value), let i = members.lastIndex(where: { $0.key == key }) { members[i].value = value }
     }
 
+    /// (Every name is plain ASCII while `seen` is nil: the first other name starts it.)
     consuming func build() -> JSONObject {
-        if seen != nil { members.sort { JSONObject.precedes($0.key, $1.key) } }
-        return JSONObject(ordered: members)
+        guard seen != nil else { return JSONObject(ordered: members, hasNonASCIIName: false) }
+        members.sort { JSONObject.precedes($0.key, $1.key) }
+        return JSONObject(ordered: members, hasNonASCIIName: members.contains { !JSONObject.isASCII($0.key) })
     }
 }

@@ -30,9 +30,7 @@ public enum RecordValidator {
         var read: Set<String> = ["uscc", "name", "region"]
         read.formUnion(changed)
         if changed.contains("region") || changed.contains("county") { read.insert("county") }
-        var part: JSONObject = [:]
-        for name in read { part[name] = members[name] }
-        return issues(in: .object(part)).filter { $0.severity == .error }
+        return issues(in: .object(members.filter { read.contains($0.key) })).filter { $0.severity == .error }
     }
 
     /// Throws when the document has at least one error-severity issue; warnings pass.

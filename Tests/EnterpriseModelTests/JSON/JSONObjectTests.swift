@@ -66,6 +66,25 @@ import Testing
         #expect(object["cafe\u{301}"] == true)
     }
 
+    /// A name not plain ASCII can equal a plain one as a string (the Kelvin sign is K): found,
+    /// replaced and removed as the dictionary did, at any size, never held twice.
+    @Test func aNameEqualAsAStringIsTheSameMember() throws {
+        for size in [3, 30] {
+            var object = JSONObject(uniqueKeysWithValues: (0..<size).map { ("f\($0)", JSONValue.int(Int64($0))) })
+            object["\u{212A}x"] = 1
+            #expect(object["Kx"] == 1, "\(size)")
+            object["Kx"] = 2
+            #expect(object.count == size + 1 && object["\u{212A}x"] == 2, "\(size)")
+            #expect(object.removeValue(forKey: "Kx") == 2 && object.count == size, "\(size)")
+            let members = (0..<size).map { "\"f\($0)\": \($0)" }.joined(separator: ", ")
+            let parsed = try JSONValue.parse("{\(members), \"\u{212A}x\": 1}")
+            #expect(parsed["Kx"] == 1, "\(size)")
+            do { _ = try JSONValue.parse("{\(members), \"Kx\": 1, \"\u{212A}x\": 2}"); Issue.record("parsed") } catch {
+                #expect(error.reason.hasSuffix("appears twice"), "\(size)")
+            }
+        }
+    }
+
     /// An object of 50,000 members in reverse order is sorted once, not moved member by member
     /// (a quadratic build would take minutes here).
     @Test func aLargeObjectOutOfOrderIsParsedWhole() throws {
