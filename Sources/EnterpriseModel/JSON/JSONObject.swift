@@ -42,11 +42,6 @@ public struct JSONObject: Sendable, Hashable {
         hasNonASCIIName = false
     }
 
-    public init(minimumCapacity: Int) {
-        self.init()
-        members.reserveCapacity(minimumCapacity)
-    }
-
     /// The members of `dictionary`, in canonical order.
     public init(_ dictionary: [String: JSONValue]) {
         members = dictionary.map { Member(key: $0.key, value: $0.value) }
@@ -105,8 +100,6 @@ public struct JSONObject: Sendable, Hashable {
     /// The values, in the canonical order of their names.
     public var values: [JSONValue] { members.map(\.value) }
 
-    public mutating func reserveCapacity(_ minimumCapacity: Int) { members.reserveCapacity(minimumCapacity) }
-
     /// Where `key` is, or where it would go.
     @inlinable
     func find(_ key: String) -> (found: Bool, at: Int) {
@@ -160,26 +153,11 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
-    public subscript(key: String, default defaultValue: @autoclosure () -> JSONValue) -> JSONValue {
-        get { self[key] ?? defaultValue() }
-        set { self[key] = newValue }
-    }
-
-    /// Sets `value` for `key`; returns the value it replaced.
-    @discardableResult
-    public mutating func updateValue(_ value: JSONValue, forKey key: String) -> JSONValue? {
-        let old = self[key]
-        self[key] = value
-        return old
-    }
-
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {
         let (found, at) = find(key)
         return found ? members.remove(at: at).value : nil
     }
-
-    public mutating func removeAll() { members.removeAll() }
 
     public func filter(_ isIncluded: (Element) throws -> Bool) rethrows -> JSONObject {
         JSONObject(ordered: try members.filter { try isIncluded(($0.key, $0.value)) }, hasNonASCIIName: hasNonASCIIName)
@@ -198,10 +176,6 @@ public struct JSONObject: Sendable, Hashable {
         for (key, value) in other {
             if let old = self[key] { self[key] = try combine(old, value) } else { self[key] = value }
         }
-    }
-
-    public mutating func merge(_ other: [String: JSONValue], uniquingKeysWith combine: (JSONValue, JSONValue) throws -> JSONValue) rethrows {
-        try merge(JSONObject(other), uniquingKeysWith: combine)
     }
 
     public func merging(_ other: JSONObject, uniquingKeysWith combine: (JSONValue, JSONValue) throws -> JSONValue) rethrows -> JSONObject {
