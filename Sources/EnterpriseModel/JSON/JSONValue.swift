@@ -93,7 +93,7 @@ extension JSONValue: Codable {
         } else if let a = try? container.decode([JSONValue].self) {
             self = .array(a)
         } else {
-            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
+            self = .object(try container.decode(JSONObject.self))
         }
     }
 
@@ -106,7 +106,7 @@ extension JSONValue: Codable {
         case .double(let d): try container.encode(d)
         case .string(let s): try container.encode(s)
         case .array(let a): try container.encode(a)
-        case .object(let o): try container.encode(o.dictionary)
+        case .object(let o): try container.encode(o)
         }
     }
 }
