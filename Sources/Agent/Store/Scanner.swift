@@ -356,7 +356,7 @@ public struct Scanner {
     public func noteWritten(_ uscc: String, document: JSONValue, before: Int64, in index: inout StatIndex) {
         var entry = index.entries[uscc] ?? StatIndex.Entry()
         entry.docHash = ContentHash.of(document)
-        if let stat = FileSystem.statFile(store.recordFile(uscc)) {
+        if let stat = store.statRecordFile(uscc) {
             entry.size = isRacy(stat, now: before) ? -1 : stat.size
             entry.mtimeNs = stat.mtimeNs
             entry.ctimeNs = stat.ctimeNs

@@ -22,6 +22,13 @@ public enum FileSystem {
         return Stat(st)
     }
 
+    /// `statFile(path)` of `name` in the open folder `dirFD` (links followed, as there).
+    static func statFile(dirFD: Int32, name: String) -> Stat? {
+        var st = Glibc.stat()
+        guard fstatat(dirFD, name, &st, 0) == 0 else { return nil }
+        return Stat(st)
+    }
+
     /// `fstatat` relative to an open directory: one syscall, no path building in the kernel.
     static func statFile(dirFD: Int32, name: UnsafePointer<CChar>) -> Stat? {
         var st = Glibc.stat()
@@ -66,7 +73,19 @@ public enum FileSystem {
 
     /// `read`, or nil when there is no such file (one open instead of a check and an open).
     public static func readIfPresent(_ path: String) throws(AgentError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try readIfPresent(open(path, O_RDONLY | O_CLOEXEC), path: path)
+    }
+
+    /// `read` of `name` in the open folder `dirFD`; `path` names the file in errors.
+    static func read(in dirFD: Int32, name: String, path: String) throws(AgentError) -> [UInt8] {
+        guard let bytes = try readIfPresent(openat(dirFD, name, O_RDONLY | O_CLOEXEC), path: path) else {
+            throw .io(path: path, operation: "open", errno: ENOENT)
+        }
+        return bytes
+    }
+
+    /// The whole of the file `fd` just opened (or nil when `open` found no such file); closes it.
+    private static func readIfPresent(_ fd: Int32, path: String) throws(AgentError) -> [UInt8]? {
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
             throw .io(path: path, operation: "open", errno: errno)
@@ -85,6 +104,9 @@ public enum FileSystem {
             }
             if n == 0 { break }
             count += n
+            // As long as `fstat` said, and short of the byte past it: the end (a read of 100,000
+            // record files otherwise makes 100,000 more calls to find nothing after it).
+            if count == expected && expected > 0 && (st.st_mode & S_IFMT) == S_IFREG { break }
         }
         bytes.removeSubrange(count...)
         return bytes

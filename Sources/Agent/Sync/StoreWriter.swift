@@ -131,7 +131,7 @@ final class StoreWriter {
         let newBase: JSONValue
         var divergent: [String] = []
         var finalWorking: JSONValue?
-        if let stat = FileSystem.statFile(file) {
+        if let stat = store.statRecordFile(uscc) {
             // The working copy is known without reading it when its file is as last scanned and
             // its content is the common ancestor (the base, or after a push what was sent).
             let unchanged = entry.map { $0.hasWorkingFile && Self.statUnchanged($0, stat) } ?? false
@@ -242,7 +242,7 @@ final class StoreWriter {
     }
 
     func statUnchanged(_ uscc: String, _ entry: StatIndex.Entry) -> Bool {
-        guard let stat = FileSystem.statFile(store.recordFile(uscc)) else { return false }
+        guard let stat = store.statRecordFile(uscc) else { return false }
         return Self.statUnchanged(entry, stat)
     }
 

@@ -172,7 +172,7 @@ public final class SyncEngine {
     /// Sends what waits in the outbox, then seals the store's new changes and sends them. A
     /// province restored from a backup is healed first (`heal`).
     public func push() throws(AgentError) -> PushSummary {
-        try healingIfRestored { () throws(AgentError) in try pushOnce() }
+        try store.withRecordsFolder { () throws(AgentError) in try healingIfRestored { () throws(AgentError) in try pushOnce() } }
     }
 
     private func pushOnce() throws(AgentError) -> PushSummary {
@@ -250,7 +250,7 @@ public final class SyncEngine {
     /// Merges every record of the region changed at the province since the cursor. A province
     /// restored from a backup is healed first (`heal`).
     public func pull(full: Bool = false) throws(AgentError) -> PullSummary {
-        try healingIfRestored { () throws(AgentError) in try pullOnce(full: full) }
+        try store.withRecordsFolder { () throws(AgentError) in try healingIfRestored { () throws(AgentError) in try pullOnce(full: full) } }
     }
 
     private func pullOnce(full: Bool) throws(AgentError) -> PullSummary {

@@ -187,10 +187,28 @@ struct RecordFacts: Sendable, Equatable {
         }
     }
 
+    /// A row of `measure_totals`. Its texts compare as their bytes, as the table's key does: a
+    /// measure named twice in forms Swift takes as one string (é and e + U+0301) is two rows
+    /// there, and hashing by bytes skips the normalisation a Chinese name costs.
     struct MeasureKey: Hashable, Sendable {
         var region: String
         var measure: String
         var year: String
+
+        static func == (a: MeasureKey, b: MeasureKey) -> Bool {
+            a.measure.utf8.elementsEqual(b.measure.utf8) && a.year.utf8.elementsEqual(b.year.utf8) && a.region.utf8.elementsEqual(b.region.utf8)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            func combine(_ text: String) {
+                var text = text
+                text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+                hasher.combine(0xFF as UInt8)  // (no text holds it: UTF-8 never does)
+            }
+            combine(region)
+            combine(measure)
+            combine(year)
+        }
     }
 
     struct MeasureTotals: Sendable, Equatable {

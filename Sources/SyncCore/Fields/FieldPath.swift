@@ -50,7 +50,9 @@ public enum FieldPath {
     /// How many leaves `flatten(document)` has, without making their paths.
     public static func leafCount(_ document: JSONValue) -> Int {
         guard case .object(let members) = document, !members.isEmpty else { return 1 }
-        return members.values.reduce(0) { $0 + leafCount($1) }
+        var count = 0
+        for (_, value) in members { count += leafCount(value) }
+        return count
     }
 
     static func collect(_ value: JSONValue, at path: String, into leaves: inout [String: JSONValue]) {
