@@ -51,6 +51,9 @@ let package = Package(
         ),
         // zlib's gz* file functions, for the register's backups.
         .systemLibrary(name: "CEsyncZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zstd, the change sets' compression where the province takes it: five times faster
+        // than gzip on both sides, and smaller.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // syncfs(2), which needs _GNU_SOURCE and so is not in Swift's Glibc module.
         .target(name: "CPosix"),
         .target(
@@ -73,7 +76,7 @@ let package = Package(
         ),
         .target(
             name: "CurlHTTP",
-            dependencies: ["CCurl"],
+            dependencies: ["CCurl", "CZstd"],
             swiftSettings: strict
         ),
         // Both configurations: swift-configuration for the values, Yams for the line of each key,
@@ -99,7 +102,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib",
+                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib", "CZstd",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -158,11 +161,11 @@ let package = Package(
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "EnterpriseModel"], swiftSettings: strict),
-        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CCurl", "EndToEndSupport"], swiftSettings: strict),
+        .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP", "CCurl", "CZstd", "EndToEndSupport"], swiftSettings: strict),
         // EndToEndSupport: TemporaryFolder, so that a test leaves no folder behind (in both).
         .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", "EndToEndSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore",
+            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore", "CZstd",
             // TemporaryFolder, and the PostgreSQL cluster the register's tests use with
             // ESYNC_TEST_BACKEND=postgresql.
             "EndToEndSupport",

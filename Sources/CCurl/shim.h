@@ -15,6 +15,11 @@
 // MARK: - setopt / getinfo
 
 static inline CURLcode esync_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+/// Whether this libcurl inflates zstd answers (Debian's does: `curl -V` lists zstd).
+static inline int esync_curl_has_zstd(void) {
+    const curl_version_info_data *d = curl_version_info(CURLVERSION_NOW);
+    return d != NULL && (d->features & CURL_VERSION_ZSTD) != 0;
+}
 static inline CURLcode esync_setopt_ptr(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode esync_setopt_str(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode esync_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }

@@ -1,4 +1,5 @@
 internal import CCurl
+internal import CZstd
 import Synchronization
 
 /// A blocking HTTP/1.1 client over one libcurl easy handle.
@@ -56,7 +57,7 @@ public final class CurlClient: @unchecked Sendable {
     // MARK: - Counters and cancellation
 
     /// Bytes sent by all requests so far, failed ones included: request lines, headers and bodies
-    /// as sent (after gzip), counted at the HTTP level (TLS framing not included), so benchmarks
+    /// as sent (after compression), counted at the HTTP level (TLS framing not included), so benchmarks
     /// can report real network cost.
     public var bytesSent: Int { sentCounter.load(ordering: .relaxed) }
 
@@ -135,8 +136,8 @@ public final class CurlClient: @unchecked Sendable {
         try check(esync_setopt_ptr(h, CURLOPT_ERRORBUFFER, errorBuffer), url)
         try check(esync_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1), url)
         try check(esync_setopt_str(h, CURLOPT_USERAGENT, options.userAgent), url)
-        // Answers may come gzip-compressed; libcurl inflates them (the body handed on is plain).
-        try check(esync_setopt_str(h, CURLOPT_ACCEPT_ENCODING, "gzip"), url)
+        // Answers may come compressed; libcurl inflates them (the body handed on is plain).
+        try check(esync_setopt_str(h, CURLOPT_ACCEPT_ENCODING, Self.acceptEncoding), url)
         if options.connectTimeout > 0 {
             try check(esync_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(options.connectTimeout)), url)
         }
@@ -177,9 +178,9 @@ public final class CurlClient: @unchecked Sendable {
         var extraHeaders: [String] = []
         if sendsBody {
             var payload = request.body ?? []
-            if request.gzipBody {
-                if !request.bodyIsGzip { payload = try Self.gzip(payload) }
-                extraHeaders.append("Content-Encoding: gzip")
+            if request.compressBody {
+                if !request.bodyIsCompressed { payload = try Self.compress(payload, as: request.bodyCoding) }
+                extraHeaders.append("Content-Encoding: " + request.bodyCoding.rawValue)
             }
             try check(esync_setopt_long(h, CURLOPT_POST, 1), url)
             try check(esync_setopt_off(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(payload.count)), url)
@@ -237,17 +238,48 @@ public final class CurlClient: @unchecked Sendable {
         return .transport(code: Int(rc.rawValue), message: message, url: url)
     }
 
-    /// `bytes` in gzip, as a request with `gzipBody` sends them (a caller may compress a body
-    /// ahead, off the thread that sends it: `HTTPRequest.bodyIsGzip`).
+    /// `bytes` compressed with `coding`, as a request with `compressBody` sends them (a caller
+    /// may compress a body ahead, off the thread that sends it: `HTTPRequest.bodyIsCompressed`).
+    public static func compress(_ bytes: [UInt8], as coding: ContentCoding) throws(CurlError) -> [UInt8] {
+        switch coding {
+        case .gzip: return try gzip(bytes)
+        case .zstd: return try zstd(bytes)
+        }
+    }
+
+    /// `bytes` in gzip (level 3, see `esync_gzip`).
     public static func gzip(_ bytes: [UInt8]) throws(CurlError) -> [UInt8] {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var outLen = 0
         let rc = bytes.withUnsafeBufferPointer { esync_gzip($0.baseAddress, $0.count, &out, &outLen) }
         defer { esync_free(out) }
         guard rc == Z_OK, let out else {
-            throw .gzipFailed("zlib error \(rc): \(String(cString: zError(rc)))")
+            throw .compressionFailed("gzip: zlib error \(rc): \(String(cString: zError(rc)))")
         }
         return Array(UnsafeBufferPointer(start: out, count: outLen))
+    }
+
+    /// What answers may come in: zstd first when this libcurl inflates it.
+    static let acceptEncoding = esync_curl_has_zstd() != 0 ? "zstd, gzip" : "gzip"
+
+    /// zstd's level for request bodies. Level 1, its fastest regular one: on 100,000 records'
+    /// change sets it took a fifth of gzip level 3's CPU and wrote 15 % fewer bytes (zstd's
+    /// default, 3, takes twice level 1's time for 3 % fewer).
+    static let zstdLevel: Int32 = 1
+
+    /// `bytes` as one zstd frame (its content size written in its header).
+    public static func zstd(_ bytes: [UInt8]) throws(CurlError) -> [UInt8] {
+        let bound = ZSTD_compressBound(bytes.count)
+        guard ZSTD_isError(bound) == 0 else { throw .compressionFailed("zstd: a body of \(bytes.count) bytes is too large") }
+        var failure: Int?
+        let out = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            let written = bytes.withUnsafeBytes { input in
+                ZSTD_compress(buffer.baseAddress, buffer.count, input.baseAddress ?? UnsafeRawPointer(buffer.baseAddress!), input.count, zstdLevel)
+            }
+            if ZSTD_isError(written) != 0 { failure = written } else { count = written }
+        }
+        if let failure { throw .compressionFailed("zstd: " + String(cString: ZSTD_getErrorName(failure))) }
+        return out
     }
 
     private static func milliseconds(_ seconds: Double) -> Int {

@@ -10,8 +10,8 @@ public enum CurlError: Error, CustomStringConvertible, Sendable, Equatable {
     case responseTooLarge(limit: Int, url: String)
     /// `CurlClient.cancel()` was called (typically on SIGTERM) before or during the transfer.
     case cancelled(url: String)
-    /// The request body could not be compressed (zlib error text).
-    case gzipFailed(String)
+    /// The request body could not be compressed (the compression and its library's error).
+    case compressionFailed(String)
     /// libcurl could not be initialised or could not allocate a handle.
     case initFailed
 
@@ -33,8 +33,8 @@ public enum CurlError: Error, CustomStringConvertible, Sendable, Equatable {
             return "response from \(url) exceeds the limit of \(limit) bytes; transfer aborted"
         case let .cancelled(url):
             return "request to \(url) cancelled"
-        case let .gzipFailed(detail):
-            return "cannot gzip request body: \(detail)"
+        case let .compressionFailed(detail):
+            return "cannot compress request body: \(detail)"
         case .initFailed:
             return "cannot initialise libcurl (curl_global_init or curl_easy_init failed)"
         }

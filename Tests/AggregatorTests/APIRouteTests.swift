@@ -4,6 +4,7 @@ import EnterpriseModel
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import HTTPTypes
 import SyncCore
 import Testing
 
@@ -95,6 +96,35 @@ import Testing
             #expect(try feed.status == .ok && ChangePage.decode(Data(buffer: feed.body)).records.map(\.uscc) == [uscc])
             let theirs = try await client.execute(uri: "/v1/changes?own=1", method: .get, headers: Self.headers(kaifeng))
             #expect(try ChangePage.decode(Data(buffer: theirs.body)).records.isEmpty)
+        }
+    }
+
+    @Test func aChangeSetInZstdIsTakenAndAnswersComeInZstdToWhoAsksForIt() async throws {
+        let bureau = self.bureau
+        var generator = SampleGenerator(seed: 21)
+        let records = (0..<3).map { _ in generator.next(region: Regions.region(code: "410100")).json }
+        try await test { client in
+            let changes = records.map { RecordDiff.change(uscc: $0["uscc"]!.stringValue!, base: nil, baseRevision: nil, working: $0)! }
+            let plain = ChangeSet(id: "route-zstd", region: "410100", createdAt: "now", records: changes).encoded()
+            var headers = Self.headers(bureau)
+            headers[.contentEncoding] = "zstd"
+            let pushed = try await client.execute(uri: "/v1/changesets", method: .post, headers: headers, body: ByteBuffer(bytes: try #require(Zstd.compress(plain))))
+            #expect(pushed.status == .ok)
+            // Every answer says it takes zstd; the agent sends it only after hearing that.
+            #expect(pushed.headers[HTTPField.Name(ProvinceAccepts.header)!].map { ProvinceAccepts.names(ProvinceAccepts.zstd, in: $0) } == true)
+            #expect(try ChangeSetResult.decode(Data(buffer: pushed.body)).records.map(\.outcome) == [.applied, .applied, .applied])
+
+            var asking = Self.headers(bureau)
+            asking[.acceptEncoding] = "zstd, gzip"
+            let feed = try await client.execute(uri: "/v1/changes?own=1", method: .get, headers: asking)
+            #expect(feed.headers[.contentEncoding] == "zstd")
+            let page = try ChangePage.decode(Data(Zstd.decompress(Array(buffer: feed.body), limit: 1 << 20)))
+            #expect(Set(page.records.map(\.uscc)) == Set(records.map { $0["uscc"]!.stringValue! }))
+            asking[.acceptEncoding] = "gzip"
+            #expect(try await client.execute(uri: "/v1/changes?own=1", method: .get, headers: asking).headers[.contentEncoding] == "gzip")
+
+            let garbage = try await client.execute(uri: "/v1/changesets", method: .post, headers: headers, body: ByteBuffer(string: "{}"))
+            #expect(try garbage.status == .badRequest && Self.error(garbage).message.hasPrefix("zstd body cannot be decompressed"))
         }
     }
 }

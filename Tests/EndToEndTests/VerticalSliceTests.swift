@@ -354,6 +354,11 @@ extension VerticalSliceTests {
         // set from the third on was sent after the one before, before its answer.
         let metrics = try PrometheusText(province.request(.get, "/metrics").bodyString)
         #expect(metrics.value("esync_changesets_pipelined_total") == 5 && metrics.value("esync_changesets_total", ["result": "applied"]) == 7)
+        // In zstd once an answer said the province takes it (`ESync-Accepts: zstd`); the first
+        // ones, compressed before any answer came, in gzip.
+        let zstd = metrics.value("esync_changesets_received_total", ["encoding": "zstd"]) ?? 0
+        let gzip = metrics.value("esync_changesets_received_total", ["encoding": "gzip"]) ?? 0
+        #expect(zstd + gzip == 7 && gzip >= 1 && zstd >= 4, "zstd \(zstd), gzip \(gzip)")
         let page = try ChangePage.decode(province.request(.get, "/v1/changes?since=0&limit=100", token: province.bureauTokens[Self.zhengzhou]).body)
         #expect(page.records.map(\.uscc) == codes.sorted())
         #expect(try zz.agent(["verify"]).status == 0)

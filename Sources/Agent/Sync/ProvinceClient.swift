@@ -32,6 +32,12 @@ public final class ProvinceClient: ProvinceAPI {
     /// Likewise: whether it takes a change set sent before the answer to the one before
     /// (`ProvinceAccepts.pipelined`, `ChangeSetAfter`).
     public private(set) var acceptsPipelining = false
+    /// Likewise: whether it takes a change set's body in zstd (`ProvinceAccepts.zstd`); until
+    /// it says so, bodies go in gzip, which every province takes.
+    public private(set) var acceptsZstd = false
+
+    /// How a change set's body is compressed for this province, as far as its answers said.
+    public var bodyCoding: ContentCoding { acceptsZstd ? .zstd : .gzip }
 
     /// A client over another transport (the in-process tests).
     public init(baseURL: String, region: String, token: String?, transport: any ProvinceTransport) {
@@ -64,22 +70,24 @@ public final class ProvinceClient: ProvinceAPI {
     }
 
     /// Sends a sealed change set (`body`, encoded as it lies in the outbox, of `sent`),
-    /// gzip-compressed. `identity`: the store's, which the province checks before applying anything.
+    /// compressed (`bodyCoding`). `identity`: the store's, which the province checks before applying anything.
     /// The answer leaves out the documents the agent can rebuild from its base and what it sent
     /// (`ESync-Answer: short-hashes`; `SyncEngine.integrate` checks each against its hash).
     /// Answers about records not sent, or not in this store's region, are refused (`ProvinceAnswers`).
     public func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord]) {
-        try push(body, gzipped: nil, sent: sent, identity: identity)
+        try push(body, compressed: nil, sent: sent, identity: identity)
     }
 
-    /// `push`, with the body compressed ahead when `gzipped` is given (`CurlClient.gzip(body)`):
-    /// a push pipeline compresses the next change set while the province merges the one before.
+    /// `push`, with the body compressed ahead when `compressed` is given
+    /// (`CurlClient.compress(body, as: coding)`): a push pipeline compresses the next change set
+    /// while the province merges the one before.
     /// `after`: the id of the change set sent before this one whose answer has not come yet
     /// (`ChangeSetAfter`; only to a province that `acceptsPipelining`).
-    public func push(_ body: [UInt8], gzipped: [UInt8]?, sent: ChangeSet, identity: StoreIdentity?, after: String? = nil) throws(AgentError)
+    public func push(_ body: [UInt8], compressed: (bytes: [UInt8], coding: ContentCoding)?, sent: ChangeSet, identity: StoreIdentity?,
+                     after: String? = nil) throws(AgentError)
         -> (result: ChangeSetResult, refused: [RefusedRecord]) {
         let headers = [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []) + (after.map { [(ChangeSetAfter.header, $0)] } ?? [])
-        let (url, result) = try wire(.post, "/v1/changesets", body: gzipped ?? body, bodyIsGzip: gzipped != nil,
+        let (url, result) = try wire(.post, "/v1/changesets", body: compressed?.bytes ?? body, coding: compressed?.coding,
                                      headers: headers, as: ChangeSetResult.self)
         return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
     }
@@ -140,9 +148,10 @@ public final class ProvinceClient: ProvinceAPI {
 
     /// A call whose answer is one of the hot wire types, read with the project's JSON parser;
     /// returns the URL with it, for the errors of the checks that follow.
-    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, bodyIsGzip: Bool = false,
+    /// `coding`: the compression `body` is in already (nil: it is compressed here, `bodyCoding`).
+    func wire<T: WireJSON>(_ method: HTTPMethod, _ path: String, body: [UInt8]? = nil, coding: ContentCoding? = nil,
                            headers: [(name: String, value: String)] = [], as type: T.Type) throws(AgentError) -> (url: String, value: T) {
-        let (url, response) = try send(method, path, body: body, bodyIsGzip: bodyIsGzip, headers: headers)
+        let (url, response) = try send(method, path, body: body, coding: coding, headers: headers)
         do { return (url, try T.decode(response.body)) } catch {
             throw .protocolError(url: url, reason: "cannot read the answer: \(error)")
         }
@@ -157,15 +166,16 @@ public final class ProvinceClient: ProvinceAPI {
         }
     }
 
-    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, bodyIsGzip: Bool = false,
+    func send(_ method: HTTPMethod, _ path: String, body: [UInt8]?, coding: ContentCoding? = nil,
               headers: [(name: String, value: String)] = []) throws(AgentError) -> (String, HTTPResponse) {
         let url = baseURL + path
         var request = HTTPRequest(method: method, url: url, headers: [("Accept", "application/json")] + headers)
         if let token { request.headers.append(("Authorization", "Bearer " + token)) }
         if let body {
             request.body = body
-            request.gzipBody = true
-            request.bodyIsGzip = bodyIsGzip
+            request.compressBody = true
+            request.bodyCoding = coding ?? bodyCoding
+            request.bodyIsCompressed = coding != nil
         }
         let response: HTTPResponse
         do { response = try transport.perform(request) } catch { throw .transport(error) }
@@ -174,6 +184,7 @@ public final class ProvinceClient: ProvinceAPI {
             let accepts = response.header(ProvinceAccepts.header) ?? ""
             acceptsWholeRecords = ProvinceAccepts.names(ProvinceAccepts.wholeRecords, in: accepts)
             acceptsPipelining = ProvinceAccepts.names(ProvinceAccepts.pipelined, in: accepts)
+            acceptsZstd = ProvinceAccepts.names(ProvinceAccepts.zstd, in: accepts)
         }
         guard response.status == 200 else {
             if response.status == 409, let mismatch = try? JSONDecoder().decode(RegisterMismatch.self, from: Data(response.body)) {

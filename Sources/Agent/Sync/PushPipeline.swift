@@ -40,6 +40,8 @@ final class PushPipeline {
     private var stopped = false
     /// Whether the province said it takes a change set before the answer to the one before.
     private var pipelined = false
+    /// How the province said it takes a change set's body (gzip until it says zstd).
+    private var coding = ContentCoding.gzip
     /// Change sets the province holds (mass-change guard), answered already in this push.
     private(set) var held = Set<String>()
 
@@ -55,13 +57,15 @@ final class PushPipeline {
     /// that makes room for, while the province works on what is in flight).
     func send(_ next: Outbox.SealedChangeSet, engine: SyncEngine, session: inout PushSession) throws(AgentError) {
         // Compressed here, while the province still merges what is in flight: on the sending
-        // thread it would sit between one answer and the next request.
-        let gzipped = stopped ? nil : try? CurlClient.gzip(next.bytes)
+        // thread it would sit between one answer and the next request. In zstd once the
+        // province said it takes it (its answers, like `pipelined`).
+        let coding = self.coding
+        let compressed = stopped ? nil : (try? CurlClient.compress(next.bytes, as: coding)).map { (bytes: $0, coding: coding) }
         var answered: [Answered] = []
         while !stopped, inFlight.count >= limit {
             if let answer = try awaitOldest(engine: engine) { answered.append(answer) }
         }
-        if !stopped { try start(next, gzipped: gzipped, engine: engine) }
+        if !stopped { try start(next, compressed: compressed, engine: engine) }
         // The earlier answers are merged while the province works on this one.
         for answer in answered { try take(answer, engine: engine, session: &session) }
     }
@@ -94,7 +98,7 @@ final class PushPipeline {
         inFlight.removeAll()
     }
 
-    private func start(_ next: Outbox.SealedChangeSet, gzipped: [UInt8]?, engine: SyncEngine) throws(AgentError) {
+    private func start(_ next: Outbox.SealedChangeSet, compressed: (bytes: [UInt8], coding: ContentCoding)?, engine: SyncEngine) throws(AgentError) {
         let busy = inFlight.map { ObjectIdentifier($0.flight) }
         let flight: Flight
         if let free = flights.first(where: { !busy.contains(ObjectIdentifier($0)) }) {
@@ -111,7 +115,7 @@ final class PushPipeline {
         flight.result = nil
         let thread = Thread {
             do throws(AgentError) {
-                flight.result = .success(try flight.client.push(body, gzipped: gzipped, sent: sent, identity: identity, after: after))
+                flight.result = .success(try flight.client.push(body, compressed: compressed, sent: sent, identity: identity, after: after))
             } catch { flight.result = .failure(error) }
             flight.done.signal()
         }
@@ -135,6 +139,7 @@ final class PushPipeline {
             return nil
         }
         pipelined = flight.client.acceptsPipelining
+        coding = flight.client.bodyCoding
         return (sent, answer)
     }
 

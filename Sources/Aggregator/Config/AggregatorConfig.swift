@@ -27,7 +27,7 @@ public struct AggregatorConfig: Sendable, Equatable {
     /// Where the register is, for messages: the SQLite file, or the database's URL without a
     /// password.
     public var databaseLocation: String { postgres?.location ?? databasePath }
-    /// Largest request body, after gzip decompression.
+    /// Largest request body, after gzip or zstd decompression.
     public var maxBodyBytes = 33_554_432
     public var maxRecordsPerChangeSet = 5_000
     public var maxPageSize = 5_000

@@ -17,26 +17,36 @@ enum APIAnswer {
     }
 
     /// The hot answers (change set results, change pages) in the canonical JSON writer.
-    /// `request`: one whose `Accept-Encoding` allows gzip gets a body over 1 kB compressed (push
-    /// answers and change pages: mostly field names and hex hashes, a third of the bytes).
+    /// `request`: one whose `Accept-Encoding` allows zstd or gzip gets a body over 1 kB
+    /// compressed (push answers and change pages: mostly field names and hex hashes, a third of
+    /// the bytes), in zstd when it takes both (a fifth of gzip's CPU, for fewer bytes).
     static func wire(_ value: some WireJSON, for request: Request? = nil) -> Response {
-        var body = ByteBuffer(bytes: value.encoded())
+        let bytes = value.encoded()
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if let request, body.readableBytes > 1024, acceptsGzip(request.headers[.acceptEncoding]),
-           let compressed = try? body.compress(with: .gzip()) {
-            body = compressed
-            headers[.contentEncoding] = "gzip"
-            headers[.vary] = "Accept-Encoding"
+        if let request, bytes.count > 1024 {
+            let accepted = request.headers[.acceptEncoding]
+            if accepts("zstd", in: accepted), let compressed = Zstd.compress(bytes) {
+                headers[.contentEncoding] = "zstd"
+                headers[.vary] = "Accept-Encoding"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: compressed)))
+            }
+            var plain = ByteBuffer(bytes: bytes)
+            if accepts("gzip", in: accepted), let compressed = try? plain.compress(with: .gzip()) {
+                headers[.contentEncoding] = "gzip"
+                headers[.vary] = "Accept-Encoding"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: compressed))
+            }
         }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    /// `Accept-Encoding` lists gzip with a weight above 0 (`gzip`, `gzip;q=0.5`; not `gzip;q=0`).
-    static func acceptsGzip(_ header: String?) -> Bool {
+    /// `Accept-Encoding` lists `coding` (`gzip`, `zstd`) with a weight above 0 (`gzip`,
+    /// `gzip;q=0.5`; not `gzip;q=0`).
+    static func accepts(_ coding: String, in header: String?) -> Bool {
         guard let header else { return false }
         return header.lowercased().split(separator: ",").contains { item in
             let parts = item.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.first == "gzip" else { return false }
+            guard parts.first == coding else { return false }
             let weight = parts.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
             return weight > 0
         }

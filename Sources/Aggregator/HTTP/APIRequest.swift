@@ -13,7 +13,8 @@ struct APIRequest: Sendable {
     let bodyTimeoutSeconds: Int
 
     /// The request body, refused with 413 before it is read when its declared length is too
-    /// large, and measured after decompression when it is gzip (a small bomb is refused early).
+    /// large, and measured after decompression when it is gzip or zstd (a small bomb is refused
+    /// early; see `Zstd`).
     func body(_ request: Request) async throws -> [UInt8] {
         let limit = maxBodyBytes
         if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
@@ -21,7 +22,15 @@ struct APIRequest: Sendable {
         }
         var buffer = try await collect(request.body, upTo: limit)
         if let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" {
-            guard encoding == "gzip" else { throw ServiceError.badRequest("Content-Encoding \(encoding) is not supported (use gzip)") }
+            if encoding == "zstd" {
+                do { return try Zstd.decompress(Array(buffer.readableBytesView), limit: limit) } catch {
+                    switch error {
+                    case .tooLarge: throw ServiceError.tooLarge("zstd body decompresses to more than the limit of \(limit) bytes")
+                    case .corrupt(let reason): throw ServiceError.badRequest("zstd body cannot be decompressed: \(reason)")
+                    }
+                }
+            }
+            guard encoding == "gzip" else { throw ServiceError.badRequest("Content-Encoding \(encoding) is not supported (use gzip or zstd)") }
             do {
                 buffer = try buffer.decompress(with: .gzip(), maxSize: limit)
             } catch let error as CompressNIOError where error == .bufferOverflow {

@@ -34,6 +34,14 @@ public final class AggregatorMetrics: Sendable {
         }
     }
 
+    /// A change set's body read, by its `Content-Encoding` (`esync_changesets_received_total`:
+    /// `zstd` from agents that heard this province takes it, `gzip` from older ones).
+    func received(encoding: String?) {
+        let known = ["gzip", "zstd", "identity"]
+        let name = encoding.map { $0.lowercased() }.flatMap { known.contains($0) ? $0 : nil } ?? "identity"
+        CoreMetrics.Counter(label: "esync_changesets_received_total", dimensions: [("encoding", name)], factory: factory).increment()
+    }
+
     /// A change set sent after another of its store before that one's answer came (`ESync-After`).
     func pipelined() {
         CoreMetrics.Counter(label: "esync_changesets_pipelined_total", factory: factory).increment()
@@ -54,12 +62,19 @@ public final class AggregatorMetrics: Sendable {
         CoreMetrics.Timer(label: "esync_merge_plan_seconds", factory: factory).recordNanoseconds(nanoseconds(planned))
         if plannedAgain { CoreMetrics.Counter(label: "esync_merge_planned_again_total", factory: factory).increment() }
         guard !result.replayed else { return }
-        var whole: [String: JSONValue] = [:]
-        for record in sent.records { if let document = record.document { whole[record.uscc] = document } }
-        CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: result.records.reduce(0) { total, record in
-            let document = record.outcome == .applied && record.applied.isEmpty ? whole[record.uscc] : nil
-            return total + (document.map(FieldPath.leafCount) ?? record.applied.count)
-        })
+        // The answer lists the records in the order sent; by code only if it does not.
+        var byCode: [String: JSONValue]?
+        func document(_ n: Int, _ uscc: String) -> JSONValue? {
+            if n < sent.records.count, sent.records[n].uscc == uscc { return sent.records[n].document }
+            if byCode == nil { byCode = Dictionary(sent.records.compactMap { r in r.document.map { (r.uscc, $0) } }, uniquingKeysWith: { $1 }) }
+            return byCode?[uscc]
+        }
+        var fields = 0
+        for (n, record) in result.records.enumerated() {
+            let whole = record.outcome == .applied && record.applied.isEmpty ? document(n, record.uscc) : nil
+            fields += whole.map(FieldPath.leafCount) ?? record.applied.count
+        }
+        CoreMetrics.Counter(label: "esync_field_changes_total", factory: factory).increment(by: fields)
     }
 
     func request(route: String, method: String, status: Int, seconds: Double) {

@@ -21,6 +21,7 @@ struct ChangeSetsController: Sendable {
     @Sendable func push(_ request: Request, context: AggregatorRequestContext) async throws -> Response {
         let principal = try context.caller()
         let body = try await self.request.body(request)
+        metrics.received(encoding: request.headers[.contentEncoding])
         let changeSet: ChangeSet
         let seal: ChangeSetSeal
         do {

@@ -29,7 +29,8 @@ info:
     agent heals (docs/protocol.md, "A province restored from a backup"). With it, `ESync-Accepts`
     names the forms of a change set the province takes beyond the first ones (`whole-records`: a
     new record sent whole, `RecordChange.document`; `pipelined`: a change set sent before the
-    answer to the one before, `ESync-After`).
+    answer to the one before, `ESync-After`; `zstd`: a change set's body in zstd,
+    `Content-Encoding: zstd`).
 
     This document is served by the aggregator at `GET /openapi.yaml` and is kept true by the
     end-to-end tests, which check every answer they receive against it, and by a fuzzer run
@@ -637,8 +638,8 @@ components:
     ContentEncoding:
       name: Content-Encoding
       in: header
-      description: "`gzip` or `identity`; anything else is 400."
-      schema: { type: string, enum: [gzip, identity] }
+      description: "`gzip`, `zstd` (to a province whose answers name it in `ESync-Accepts`) or `identity`; anything else is 400."
+      schema: { type: string, enum: [gzip, zstd, identity] }
     StoreEpoch:
       name: ESync-Store-Epoch
       in: header

@@ -47,8 +47,11 @@ public enum ProvinceAccepts {
     /// A store's change set sent before the answer to the one before it came, naming that one
     /// (`ChangeSetAfter`): merged only after it.
     public static let pipelined = "pipelined"
+    /// A change set's body compressed with zstd (`Content-Encoding: zstd`, RFC 8878) instead of
+    /// gzip: a fifth of gzip's CPU on each side, for fewer bytes.
+    public static let zstd = "zstd"
     /// What this province takes (the header's value).
-    public static let all = [wholeRecords, pipelined]
+    public static let all = [wholeRecords, pipelined, zstd]
 
     /// Whether a header's value names `form`.
     public static func names(_ form: String, in value: String) -> Bool {
