@@ -100,6 +100,15 @@ public struct JSONObject: Sendable, Hashable {
     /// The values, in the canonical order of their names.
     public var values: [JSONValue] { members.map(\.value) }
 
+    /// Calls `body` with each value where it is, in the canonical order of their names: a walk
+    /// of values that copies neither an array of them nor the names.
+    @inlinable
+    public func forEachValue<E: Error>(_ body: (JSONValue) throws(E) -> Void) throws(E) {
+        try members.withUnsafeBufferPointer { (buffer) throws(E) in
+            for index in buffer.indices { try body(buffer[index].value) }
+        }
+    }
+
     /// Where `key` is, or where it would go.
     @inlinable
     func find(_ key: String) -> (found: Bool, at: Int) {

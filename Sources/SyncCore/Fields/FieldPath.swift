@@ -51,7 +51,7 @@ public enum FieldPath {
     public static func leafCount(_ document: JSONValue) -> Int {
         guard case .object(let members) = document, !members.isEmpty else { return 1 }
         var count = 0
-        for (_, value) in members { count += leafCount(value) }
+        members.forEachValue { count += leafCount($0) }
         return count
     }
 

@@ -100,4 +100,14 @@ import Testing
         let data = try JSONEncoder().encode(value)
         #expect(try JSONDecoder().decode(JSONValue.self, from: data) == value)
     }
+
+    @Test func eachValueIsVisitedInTheOrderOfItsName() {
+        let object: JSONObject = ["z": 3, "a": 1, "é": "洛阳", "m": 2]
+        var seen: [JSONValue] = []
+        object.forEachValue { seen.append($0) }
+        #expect(seen == object.values && seen == [1, 2, 3, "洛阳"])
+        var none = 0
+        JSONObject().forEachValue { _ in none += 1 }
+        #expect(none == 0)
+    }
 }
