@@ -387,11 +387,22 @@ extension VerticalSliceTests {
                                                               headers: [(EchoForm.header, EchoForm.revisionsOnly)]).body)
         #expect(bare.records.map(\.revision) == changes.records.map(\.revision))
         #expect(bare.records.allSatisfy { $0.echo && $0.document == nil && $0.hash == nil })
+        // Every answer merged (the outbox is empty), the agent asks for none of them at all
+        // (`ESync-Echoes: none`): the cursor moves past them, a page of 10 at a time or not.
+        let none = try ChangePage.decode(try province.request(.get, "/v1/changes?since=0&limit=10", token: province.bureauTokens[Self.zhengzhou],
+                                                              headers: [(EchoForm.header, EchoForm.none)]).body)
+        #expect(none.records.isEmpty && !none.more && none.cursor == changes.cursor, "\(none)")
         let pull = try zz.agent(["pull"])
-        #expect(pull.stdout.contains("40 already up to date"), "\(pull)")
-        // What the province changed comes whole.
+        #expect(pull.stdout.contains("pull: 0 records received") && pull.stdout.contains("cursor \(changes.cursor)"), "\(pull)")
+        // What the province changed comes whole, among echoes left out or not.
         #expect(try province.cli(["records", "set", codes[0], "employees=1"]).status == 0)
         let next = try ChangePage.decode(try province.request(.get, "/v1/changes?since=\(changes.cursor)", token: province.bureauTokens[Self.zhengzhou]).body)
         #expect(next.records.count == 1 && !next.records[0].echo && next.records[0].document != nil)
+        let all = try ChangePage.decode(try province.request(.get, "/v1/changes?since=0&limit=10", token: province.bureauTokens[Self.zhengzhou],
+                                                             headers: [(EchoForm.header, EchoForm.none)]).body)
+        #expect(all.records.map(\.uscc) == [codes[0]] && all.cursor == next.cursor && !all.more, "\(all)")
+        let merged = try zz.agent(["pull"])
+        #expect(merged.stdout.contains("pull: 1 record received, 1 merged"), "\(merged)")
+        #expect(try zz.readRecord(codes[0])["employees"] == 1)
     }
 }

@@ -25,8 +25,10 @@ public protocol ProvinceAPI: AnyObject {
     func push(_ body: [UInt8], sent: ChangeSet, identity: StoreIdentity?) throws(AgentError) -> (result: ChangeSetResult, refused: [RefusedRecord])
 
     /// One page of the region's change feed after `cursor`. `own`: include the documents of
-    /// revisions this bureau wrote itself.
-    func changes(since cursor: Int64, limit: Int, own: Bool, identity: StoreIdentity?) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord])
+    /// revisions this bureau wrote itself; `leavingOutEchoes`: leave those revisions out (every
+    /// change set sent has been answered, see `EchoForm.none`).
+    func changes(since cursor: Int64, limit: Int, own: Bool, leavingOutEchoes: Bool, identity: StoreIdentity?) throws(AgentError)
+        -> (page: ChangePage, refused: [RefusedRecord])
 
     /// The province's version of a record this store holds or sent.
     func record(_ uscc: String) throws(AgentError) -> RecordView
@@ -54,6 +56,6 @@ extension ProvinceAPI {
 
     /// A page of the feed read without the store's identity (`reconcile`).
     func changes(since cursor: Int64, limit: Int, own: Bool) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
-        try changes(since: cursor, limit: limit, own: own, identity: nil)
+        try changes(since: cursor, limit: limit, own: own, leavingOutEchoes: false, identity: nil)
     }
 }

@@ -100,9 +100,11 @@ public final class ProvinceClient: ProvinceAPI {
     /// (`reconcile`) the province reads the region out without checking the store.
     /// Records that cannot be this store's are left out of the page and returned as refused; a
     /// cursor that goes back, or does not move while more pages follow, is an error (`ProvinceAnswers`).
-    public func changes(since cursor: Int64, limit: Int, own: Bool = false, identity: StoreIdentity? = nil) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
+    public func changes(since cursor: Int64, limit: Int, own: Bool = false, leavingOutEchoes: Bool = false,
+                        identity: StoreIdentity? = nil) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
+        let echoes = leavingOutEchoes ? EchoForm.none : EchoForm.revisionsOnly
         let (url, page) = try wire(.get, "/v1/changes?since=\(cursor)&limit=\(limit)\(own ? "&own=1" : "")",
-                                   headers: [(EchoForm.header, EchoForm.revisionsOnly)] + (identity?.headers ?? []), as: ChangePage.self)
+                                   headers: [(EchoForm.header, echoes)] + (identity?.headers ?? []), as: ChangePage.self)
         return try ProvinceAnswers.check(page, since: cursor, region: region, url: url)
     }
 

@@ -16,15 +16,17 @@ extension SyncEngine {
     /// (no record file, nothing sealed, never pulled) may take over a region whose old store the
     /// province still knows: there is nothing in it to lose or to skip, and it fetches the region
     /// in full. Any other store the province does not recognise stops here (`reconcile`).
-    func changes(own: Bool) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
+    /// `leavingOutEchoes`: see `ProvinceAPI.changes`.
+    func changes(own: Bool, leavingOutEchoes: Bool = false) throws(AgentError) -> (page: ChangePage, refused: [RefusedRecord]) {
         do {
-            return try client().changes(since: state.cursor, limit: config.pageSize, own: own, identity: durableIdentity)
+            return try client().changes(since: state.cursor, limit: config.pageSize, own: own, leavingOutEchoes: leavingOutEchoes && !own,
+                                        identity: durableIdentity)
         } catch .storeIdentity(let conflict, _) where conflict.reason == .newStore && isEmptyStore {
             let registered = try register(replacing: conflict.province.epoch)
             log("this new, empty store takes over region \(config.region) from the store the province knew (epoch \(conflict.province.epoch), "
                 + "last seen \(conflict.province.lastSeenAt ?? "never")) and fetches the region's records; if that store is still in use, "
                 + "the province now refuses it until it is reconciled (`esync-agent reconcile`). Epoch \(registered.epoch).")
-            return try client().changes(since: state.cursor, limit: config.pageSize, own: true, identity: durableIdentity)
+            return try client().changes(since: state.cursor, limit: config.pageSize, own: true, leavingOutEchoes: false, identity: durableIdentity)
         }
     }
 

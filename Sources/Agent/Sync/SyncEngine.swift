@@ -270,8 +270,13 @@ public final class SyncEngine {
             var session = PullSession(full: full, setUpFromProvince: setUpFromProvince, store: store, writer: writer, province: province,
                                       clock: clock, log: log)
             try session.retryDeferred()
+            // Every change set sent was answered and its answer merged (the outbox is empty):
+            // those answers told the store each revision it wrote, and the province leaves them
+            // out of the feed (a first upload of 100,000 records pulled 100,000 echoes back).
+            // Until then they come, so that one whose answer was lost is caught.
+            let leavingOutEchoes = !session.setUpFromProvince && ((try? outboxFiles().isEmpty) ?? false)
             while true {
-                let (page, refused) = try changes(own: session.setUpFromProvince)
+                let (page, refused) = try changes(own: session.setUpFromProvince, leavingOutEchoes: leavingOutEchoes)
                 CrashPoint.reach("pull.fetched")
                 try session.take(page, refused: refused)
                 if !page.more { break }

@@ -33,7 +33,8 @@ struct ChangesController: Sendable {
         let echoes = HTTPField.Name(EchoForm.header).flatMap { request.headers[$0] }?.lowercased()
         let page = try await merge.changes(region: region, since: since, limit: min(limit, maxPageSize),
                                            requester: principal.role == .bureau && query.get("own") != "1" ? principal.source : nil,
-                                           echoHashes: echoes != EchoForm.revisionsOnly)
+                                           echoHashes: echoes != EchoForm.revisionsOnly && echoes != EchoForm.none,
+                                           leavingOutEchoes: echoes == EchoForm.none)
         if principal.role == .bureau {
             try await RegionActivity.notePull(region: region, cursor: page.cursor, handedTo: store?.epoch, database: database)
         }

@@ -156,7 +156,7 @@ paths:
       description: |
         A bureau reads its own region; a reviewer or editor names one with `region`. A revision
         the requesting bureau wrote itself comes as an echo (no document; with
-        `ESync-Echoes: revisions` no hash either) unless `own=1`. Store the returned `cursor`
+        `ESync-Echoes: revisions` no hash either; with `none` not at all) unless `own=1`. Store the returned `cursor`
         only after the page is merged; ask again while `more` is true.
       parameters:
         - name: since
@@ -174,8 +174,8 @@ paths:
         - $ref: "#/components/parameters/Region"
         - name: ESync-Echoes
           in: header
-          description: "`revisions`: echoes come without their hash."
-          schema: { type: string, enum: [revisions] }
+          description: "`revisions`: echoes come without their hash. `none`: echoes are left out (a tombstone never is), the cursor moving past them."
+          schema: { type: string, enum: [revisions, none] }
         - $ref: "#/components/parameters/StoreEpoch"
         - $ref: "#/components/parameters/StoreCursor"
         - $ref: "#/components/parameters/StoreSequence"

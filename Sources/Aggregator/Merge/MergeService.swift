@@ -279,12 +279,14 @@ public struct MergeService: Sendable {
     /// The records of `region` changed after `cursor`, oldest first.
     /// `requester`: the caller's provenance source; the documents of revisions it wrote itself
     /// are left out (`echo`, with their hash unless `echoHashes` is false), so a bureau does not
-    /// download its own push again.
+    /// download its own push again; with `leavingOutEchoes`, so are those rows themselves (not a
+    /// tombstone), the cursor moving past them (`EchoForm.none`).
     public func changes(region: String, since cursor: Int64, limit: Int, requester: String? = nil,
-                        echoHashes: Bool = true) async throws -> ChangePage {
-        try await database.read { register in
+                        echoHashes: Bool = true, leavingOutEchoes: Bool = false) async throws -> ChangePage {
+        let leavingOut = leavingOutEchoes && requester != nil
+        return try await database.read { register in
             // The region's records, and tombstones naming the new owner of those that moved away.
-            let rows = try register.changes(region: region, after: cursor, limit: limit + 1, requester: requester)
+            let rows = try register.changes(region: region, after: cursor, limit: limit + 1, requester: requester, leavingOutEchoes: leavingOut)
             var records: [ChangedRecord] = []
             records.reserveCapacity(min(rows.count, limit))
             for row in rows.prefix(limit) {
@@ -296,6 +298,8 @@ public struct MergeService: Sendable {
                 records.append(record)
             }
             var page = ChangePage(cursor: records.last?.seq ?? cursor, more: rows.count > limit, records: records)
+            // Echoes left out after the last row sent: the cursor moves past them too.
+            if leavingOut && !page.more { page.cursor = max(page.cursor, try register.lastChangeSeq(region: region)) }
             page.clock = try ProvinceClock.current(register)
             return page
         }

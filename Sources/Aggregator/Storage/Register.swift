@@ -102,8 +102,13 @@ protocol RecordStorage {
     func provenance(of uscc: String) throws -> [String: Provenance]
     /// The change feed of a region: its records changed after `cursor` and the tombstones of
     /// those that moved away, in `seq` order (commit order), at most `limit`. A record whose last
-    /// writer is `requester` comes without its document (`echo`).
-    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow]
+    /// writer is `requester` comes without its document (`echo`), or not at all when
+    /// `leavingOutEchoes` (a deleted one always comes).
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?, leavingOutEchoes: Bool) throws -> [ChangedRow]
+    /// The highest `seq` of the region's feed (its records and the tombstones of those that moved
+    /// away), 0 when it has none: where a page that left rows out and reached the end puts its
+    /// cursor. In commit order like the feed, so no row of a lower `seq` can commit after it.
+    func lastChangeSeq(region: String) throws -> Int64
     /// How many live records a region has.
     func liveRecords(region: String) throws -> Int
     /// The province's hybrid logical clock as last saved (nil: never).
@@ -112,6 +117,10 @@ protocol RecordStorage {
 }
 
 extension RecordStorage {
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
+        try changes(region: region, after: cursor, limit: limit, requester: requester, leavingOutEchoes: false)
+    }
+
     func unchanged(_ codes: [String], stored: [String: StoredRecord], since sequence: Int64) throws -> Bool {
         try unchangedRecordByRecord(codes, stored: stored)
     }

@@ -34,6 +34,11 @@ public enum AnswerForm: String, Sendable {
 public enum EchoForm {
     public static let header = "ESync-Echoes"
     public static let revisionsOnly = "revisions"
+    /// `none`: echoes are left out of the page altogether (a tombstone never is), the cursor
+    /// moving past them all the same. An agent asks so when every change set it sent has been
+    /// answered and its answer merged (its outbox is empty): those answers told it every
+    /// revision it wrote. A province before this value sends echoes with their hash.
+    public static let none = "none"
 }
 
 /// Response header `ESync-Accepts` on every answer of a province to a signed-in caller: the

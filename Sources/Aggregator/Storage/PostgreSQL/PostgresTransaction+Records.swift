@@ -319,18 +319,24 @@ extension PostgresTransaction {
         return fold.provenance
     }
 
-    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?, leavingOutEchoes: Bool) throws -> [ChangedRow] {
         try query("""
             SELECT uscc, revision, seq, deleted, CASE WHEN last_source = $4 THEN NULL ELSE doc END AS doc, hash,
                    COALESCE(last_source = $4, FALSE) AS echo, CAST(NULL AS TEXT) AS moved_to
-            FROM records WHERE region = $1 AND seq > $2
+            FROM records WHERE region = $1 AND seq > $2 AND NOT ($5 AND COALESCE(last_source = $4, FALSE) AND NOT deleted)
             UNION ALL
             SELECT uscc, revision, seq, FALSE, NULL, NULL, FALSE, to_region FROM moves WHERE from_region = $1 AND seq > $2
             ORDER BY seq LIMIT $3
-            """, [.text(region), .int(cursor), .int(Int64(limit)), requester.map(SQLValue.text) ?? .null]).map { row in
+            """, [.text(region), .int(cursor), .int(Int64(limit)), requester.map(SQLValue.text) ?? .null, .bool(leavingOutEchoes)]).map { row in
             ChangedRow(uscc: try row.string(0), revision: try row.int(1), seq: try row.int(2), deleted: try row.bool(3), document: try row.optionalString(4),
                        hash: try row.optionalString(5), echo: try row.bool(6), movedTo: try row.optionalString(7))
         }
+    }
+
+    func lastChangeSeq(region: String) throws -> Int64 {
+        try one("""
+            SELECT GREATEST(COALESCE((SELECT max(seq) FROM records WHERE region = $1), 0), COALESCE((SELECT max(seq) FROM moves WHERE from_region = $1), 0))::bigint
+            """, [.text(region)])?.int(0) ?? 0
     }
 
     func liveRecords(region: String) throws -> Int {

@@ -315,19 +315,25 @@ extension SQLiteTransaction {
         return fold.provenance
     }
 
-    func changes(region: String, after cursor: Int64, limit: Int, requester: String?) throws -> [ChangedRow] {
+    func changes(region: String, after cursor: Int64, limit: Int, requester: String?, leavingOutEchoes: Bool) throws -> [ChangedRow] {
         try Row.fetchAll(db.cachedStatement(sql: """
             SELECT uscc, revision, seq, deleted, CASE WHEN last_source = ?4 THEN NULL ELSE doc END AS doc, hash,
                    coalesce(last_source = ?4, 0) AS echo, NULL AS moved_to
-            FROM records WHERE region = ?1 AND seq > ?2
+            FROM records WHERE region = ?1 AND seq > ?2 AND NOT (?5 AND coalesce(last_source = ?4, 0) AND deleted = 0)
             UNION ALL
             SELECT uscc, revision, seq, 0, NULL, NULL, 0, to_region FROM moves WHERE from_region = ?1 AND seq > ?2
             ORDER BY seq LIMIT ?3
-            """), arguments: [region, cursor, limit, requester]).map { row in
+            """), arguments: [region, cursor, limit, requester, leavingOutEchoes]).map { row in
             // By position: GRDB's lookup by name lowercases the name on every access, a tenth of
             // serving a page of echoes.
             ChangedRow(uscc: row[0], revision: row[1], seq: row[2], deleted: row[3], document: row[4], hash: row[5], echo: row[6], movedTo: row[7])
         }
+    }
+
+    func lastChangeSeq(region: String) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: """
+            SELECT max(coalesce((SELECT max(seq) FROM records WHERE region = ?1), 0), coalesce((SELECT max(seq) FROM moves WHERE from_region = ?1), 0))
+            """), arguments: [region]) ?? 0
     }
 
     func liveRecords(region: String) throws -> Int {
