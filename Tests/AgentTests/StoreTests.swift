@@ -1,5 +1,7 @@
 @testable import Agent
+import EndToEndSupport
 import EnterpriseModel
+import Foundation
 import Testing
 
 
@@ -12,5 +14,28 @@ import Testing
             #expect(Store.baseBytes(revision: revision, canonicalDocument: document.canonicalBytes())
                     == Store.baseBytes(Store.Base(revision: revision, document: document)))
         }
+    }
+}
+
+/// records/ held open for a push or a pull (`Store.withRecordsFolder`).
+@Suite struct RecordsFolderTests {
+    @Test func recordFilesAreReadThroughTheFolderAndAReplacedFolderStopsAnyWrite() throws {
+        let temporary = TemporaryFolder("records-folder")
+        let store = try Store.initialize(temporary.path + "/store", region: "410100")
+        let code = "91410100MA00000003"
+        try FileSystem.writeAtomically(store.recordFile(code), Array("{\"uscc\":\"\(code)\"}".utf8))
+        try store.withRecordsFolder { () throws(AgentError) in
+            #expect(try store.readRecordBytes(code) == Array("{\"uscc\":\"\(code)\"}".utf8))
+            #expect(store.statRecordFile(code)?.size == 29)
+            #expect(store.statRecordFile("91410100MA00000011") == nil)
+            try store.checkRecordsFolder()
+            // Moved aside and made again while the sync runs: nothing is written from what was read.
+            #expect(rename(store.recordsPath, store.recordsPath + ".old") == 0 && mkdir(store.recordsPath, 0o755) == 0)
+            #expect(throws: AgentError.self) { try store.checkRecordsFolder() }
+            #expect(try store.readRecordBytes(code).count == 29)  // (still the folder opened)
+        }
+        // The next push or pull opens the folder at the path.
+        try store.checkRecordsFolder()
+        #expect(throws: AgentError.self) { try store.readRecordBytes(code) }
     }
 }

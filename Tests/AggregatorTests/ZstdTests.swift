@@ -27,6 +27,10 @@ import Testing
         // Without a size in the header the output grows as it comes, in chunks of 128 kB.
         let big = Array((0..<6).flatMap { _ in Self.text })
         #expect(try Zstd.decompress(Self.frame(big, contentSize: false), limit: big.count) == big)
+        // A body that fills the decoder's chunks exactly (2 × 128 kB), with or without its size.
+        let exact = Array(big[0..<(2 * ZSTD_DStreamOutSize())])
+        #expect(try Zstd.decompress(Self.frame(exact, contentSize: false), limit: exact.count) == exact)
+        #expect(try Zstd.decompress(Self.frame(exact), limit: exact.count) == exact)
         // Frames one after the other are one body (RFC 8878 §3.1).
         let two = try Self.frame(Array(Self.text[0..<1000])) + Self.frame(Array(Self.text[1000...]), contentSize: false)
         #expect(try Zstd.decompress(two, limit: Self.text.count) == Self.text)

@@ -127,6 +127,18 @@ public final class Store {
         return try body()
     }
 
+    /// Throws when records/ is no longer the folder `withRecordsFolder` opened (moved or replaced
+    /// during the push or pull): what was read through it is not what is at its path, and a
+    /// batch must not write or remove record files from it (`StoreWriter.commit`).
+    public func checkRecordsFolder() throws(AgentError) {
+        guard recordsFolder >= 0 else { return }
+        var held = Glibc.stat()
+        var now = Glibc.stat()
+        guard fstat(recordsFolder, &held) == 0, stat(recordsPath, &now) == 0, held.st_dev == now.st_dev, held.st_ino == now.st_ino else {
+            throw .io(path: recordsPath, operation: "write record files (the folder was moved or replaced during the sync; run it again)", errno: ESTALE)
+        }
+    }
+
     /// The stat of the working file of `uscc` (links followed), nil when there is none.
     public func statRecordFile(_ uscc: String) -> FileSystem.Stat? {
         recordsFolder >= 0 ? FileSystem.statFile(dirFD: recordsFolder, name: Store.fileName(for: uscc)) : FileSystem.statFile(recordFile(uscc))

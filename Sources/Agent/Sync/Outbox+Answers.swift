@@ -21,6 +21,11 @@ extension Outbox {
 
     func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
         let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
+        // A record sent that the answer does not speak of (its part was refused, `ProvinceAnswers`)
+        // is fetched by the next pull (`PullSession.retryDeferred`): with the outbox empty, its
+        // echo no longer comes (`EchoForm.none`).
+        let answered = Set(result.records.map(\.uscc))
+        for uscc in sentRecords.keys where !answered.contains(uscc) { writer.state.deferred.insert(uscc) }
         let batch = AtomicBatch(anchor: store.statePath)
         var updates = StoreWriter.IndexUpdates()
         for record in result.records {
@@ -80,7 +85,10 @@ extension Outbox {
                     continue
                 }
                 log("record \(uscc): the province's answer is not the base with the sent fields in place; fetching the record")
-                guard let view = try province.record(uscc, log: log, refused: &session.summary.refusedFromProvince) else { continue }
+                guard let view = try province.record(uscc, log: log, refused: &session.summary.refusedFromProvince) else {
+                    writer.state.deferred.insert(uscc)  // (fetched again by the next pull, as above)
+                    continue
+                }
                 document = view.document
                 revision = view.revision
             }

@@ -87,8 +87,19 @@ public final class ProvinceClient: ProvinceAPI {
                      after: String? = nil) throws(AgentError)
         -> (result: ChangeSetResult, refused: [RefusedRecord]) {
         let headers = [(AnswerForm.header, AnswerForm.shortHashes.rawValue)] + (identity?.headers ?? []) + (after.map { [(ChangeSetAfter.header, $0)] } ?? [])
-        let (url, result) = try wire(.post, "/v1/changesets", body: compressed?.bytes ?? body, coding: compressed?.coding,
-                                     headers: headers, as: ChangeSetResult.self)
+        let coding = compressed?.coding ?? bodyCoding
+        let url: String, result: ChangeSetResult
+        do {
+            (url, result) = try wire(.post, "/v1/changesets", body: compressed?.bytes ?? body, coding: compressed?.coding, headers: headers,
+                                     as: ChangeSetResult.self)
+        } catch .server(let refusal) where coding == .zstd && (refusal.status == 400 || refusal.status == 415) {
+            // Refused in zstd: perhaps by what does not take it after all (an instance from before
+            // it behind the same address during an upgrade, a province taken back to one, a
+            // proxy). The same change set once more in gzip, which every province takes, before
+            // its refusal is believed; gzip again until an answer names zstd.
+            acceptsZstd = false
+            (url, result) = try wire(.post, "/v1/changesets", body: body, coding: nil, headers: headers, as: ChangeSetResult.self)
+        }
         return try ProvinceAnswers.check(result, sent: sent, region: region, url: url)
     }
 

@@ -260,6 +260,12 @@ final class StoreWriter {
     @discardableResult
     func commit(_ batch: AtomicBatch, _ updates: IndexUpdates, basesFirst: Bool = false) throws(AgentError) -> Set<String> {
         var updates = updates
+        if !updates.written.isEmpty || !updates.removedWorking.isEmpty {
+            do { try store.checkRecordsFolder() } catch {
+                batch.abandon()
+                throw error
+            }
+        }
         try store.writeBases(basesFirst ? updates.baseWrites.map { ($0.key, $0.value) } : [], dropped: Array(updates.removedBases))
         if basesFirst { updates.baseWrites = [:] }
         // Dropped before the files change, whether or not the commit goes through.

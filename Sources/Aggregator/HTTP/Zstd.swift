@@ -37,17 +37,17 @@ enum Zstd {
         var output: [UInt8] = []
         // A frame says how large its content is: the output is allocated once (never past the limit).
         let declared = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
-        if declared < UInt64.max - 1 {  // (max - 1: unknown, max: not a frame)
+        if declared < UInt64.max - 1 {  // (max: the size is not written, max - 1: not a frame)
             guard declared <= UInt64(limit) else { throw .tooLarge }
-            output.reserveCapacity(Int(declared))
+            // (Reserved up to 1 MB: past that the output grows as it comes, not on a header's word.)
+            output.reserveCapacity(Int(min(declared, 1 << 20)))
         }
         var chunk = [UInt8](repeating: 0, count: ZSTD_DStreamOutSize())
         var remaining = 0
         var failure: Failure?
         input.withUnsafeBytes { raw in
             var source = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: 0)
-            var filled = true
-            while source.pos < source.size || filled {
+            while true {
                 var produced = 0
                 let rc = chunk.withUnsafeMutableBytes { out in
                     var target = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
@@ -65,8 +65,10 @@ enum Zstd {
                 }
                 output.append(contentsOf: chunk[0..<produced])
                 remaining = rc
-                filled = produced == chunk.count
-                if produced == 0 && source.pos == source.size { break }
+                // Done when the body is read and nothing more comes out: a frame that ended with
+                // it (0), or one cut short. (A full chunk may have more behind it; a call after a
+                // frame that filled it exactly would start a new frame and ask for its header.)
+                if source.pos == source.size && (rc == 0 || produced < chunk.count) { break }
             }
         }
         if let failure { throw failure }
