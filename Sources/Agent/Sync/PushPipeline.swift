@@ -42,6 +42,9 @@ final class PushPipeline {
     private var pipelined = false
     /// How the province said it takes a change set's body (gzip until it says zstd).
     private var coding = ContentCoding.gzip
+    /// Answers taken in since free memory was last given back (`answersPerTrim`).
+    private var answersSinceTrim = 0
+    static let answersPerTrim = 8
     /// Change sets the province holds (mass-change guard), answered already in this push.
     private(set) var held = Set<String>()
 
@@ -162,7 +165,14 @@ final class PushPipeline {
             try engine.outbox.acknowledged(result, sent: sent.changeSet, path: engine.store.outboxPath + "/" + sent.name, session: &session)
         }
         // A change set's documents are many small allocations, freed by now: give the pages
-        // back, or a long upload keeps the high-water mark of every change set it made.
-        esync_release_free_memory()
+        // back, or a long upload keeps the high-water mark of every change set it made. Every
+        // eighth answer: after each one, the pages given back were taken again by the next
+        // (a first upload of 100,000 records: 49,000 page faults instead of 132,000, the peak
+        // 92–93 MB as with each; never: 98 MB).
+        answersSinceTrim += 1
+        if answersSinceTrim >= Self.answersPerTrim {
+            answersSinceTrim = 0
+            esync_release_free_memory()
+        }
     }
 }
