@@ -28,14 +28,12 @@ public struct SupportMeasure: Sendable, Equatable {
         return .object(members)
     }
 
-    init?(reading members: JSONObject, at path: String, into reader: inout RecordReader) {
+    init?(reading members: JSONObject, at path: @autoclosure () -> String, into reader: inout RecordReader) {
         let before = reader.errorCount
-        let measureField = RecordReader.path(path, "measure")
-        let amountField = RecordReader.path(path, "amountYuan")
-        let dateField = RecordReader.path(path, "date")
-        let measure = reader.required(members["measure"], at: measureField).flatMap { reader.nonEmptyString($0, at: measureField) }
-        let amount = reader.required(members["amountYuan"], at: amountField).flatMap { reader.integer($0, at: amountField) }
-        let date = reader.required(members["date"], at: dateField).flatMap { reader.date($0, at: dateField) }
+        func field(_ key: String) -> String { RecordReader.path(path(), key) }
+        let measure = reader.required(members["measure"], at: field("measure")).flatMap { reader.nonEmptyString($0, at: field("measure")) }
+        let amount = reader.required(members["amountYuan"], at: field("amountYuan")).flatMap { reader.integer($0, at: field("amountYuan")) }
+        let date = reader.required(members["date"], at: field("date")).flatMap { reader.date($0, at: field("date")) }
         guard reader.errorCount == before, let measure, let amount, let date else { return nil }
         self.init(measure: measure, amountYuan: amount, date: date, extra: reader.leftovers(members, known: Self.knownKeys))
     }

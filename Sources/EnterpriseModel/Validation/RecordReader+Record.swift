@@ -192,12 +192,12 @@ extension RecordReader {
         guard let elements = array(value, at: "supportMeasures") else { return nil }
         var measures: [SupportMeasure] = []
         for (index, element) in elements.enumerated() {
-            let path = "supportMeasures[\(index)]"
-            guard let members = object(element, at: path) else {
-                if element == .null { error(path, "expected an object, found null") }
+            func path() -> String { "supportMeasures[\(index)]" }
+            guard let members = object(element, at: path()) else {
+                if element == .null { error(path(), "expected an object, found null") }
                 continue
             }
-            if let measure = SupportMeasure(reading: members, at: path, into: &self) { measures.append(measure) }
+            if let measure = SupportMeasure(reading: members, at: path(), into: &self) { measures.append(measure) }
         }
         return measures
     }

@@ -1,5 +1,7 @@
 /// Reads the members of a record document, collecting an issue for everything that is wrong
-/// instead of stopping at the first one. Shared by `RecordValidator` and `EnterpriseRecord(json:)`
+/// instead of stopping at the first one. A member's path (`at:`) is spelt out only for an issue:
+/// building `supportMeasures[0].amountYuan` and the like for every member of every record, only
+/// to drop it, cost an allocation each. Shared by `RecordValidator` and `EnterpriseRecord(json:)`
 /// so that what is valid and what decodes can never drift apart.
 struct RecordReader {
     /// Whether the typed values read keep the members they do not know (`extra`); false for a
@@ -42,30 +44,30 @@ struct RecordReader {
     }
 
     /// A member that must be present and not null.
-    mutating func required(_ value: JSONValue?, at field: String) -> JSONValue? {
+    mutating func required(_ value: JSONValue?, at field: @autoclosure () -> String) -> JSONValue? {
         guard let value, value != .null else {
-            error(field, value == nil ? "is required" : "is required, found null")
+            error(field(), value == nil ? "is required" : "is required, found null")
             return nil
         }
         return value
     }
 
     /// A string, or nil when absent or null (null means "none" for optional members).
-    mutating func string(_ value: JSONValue?, at field: String) -> String? {
+    mutating func string(_ value: JSONValue?, at field: @autoclosure () -> String) -> String? {
         switch value {
         case nil, .null?: return nil
         case .string(let s)?: return s
         case let other?:
-            typeMismatch(field, expected: "a string", found: other)
+            typeMismatch(field(), expected: "a string", found: other)
             return nil
         }
     }
 
     /// A non-empty string (after trimming white space), or nil when absent or null.
-    mutating func nonEmptyString(_ value: JSONValue?, at field: String) -> String? {
-        guard let s = string(value, at: field) else { return nil }
+    mutating func nonEmptyString(_ value: JSONValue?, at field: @autoclosure () -> String) -> String? {
+        guard let s = string(value, at: field()) else { return nil }
         guard !s.allSatisfy(\.isWhitespace) else {
-            error(field, "must not be empty")
+            error(field(), "must not be empty")
             return nil
         }
         return s
@@ -74,60 +76,60 @@ struct RecordReader {
     /// A whole number of at least `minimum`, or nil when absent or null. Decimals are refused even
     /// when integral (12.0): counts and money are integers, and `.double(12)` would not survive a
     /// round trip as the same value.
-    mutating func integer(_ value: JSONValue?, at field: String, minimum: Int64 = 0) -> Int64? {
+    mutating func integer(_ value: JSONValue?, at field: @autoclosure () -> String, minimum: Int64 = 0) -> Int64? {
         switch value {
         case nil, .null?: return nil
         case .int(let i)?:
             guard i >= minimum else {
-                error(field, minimum == 0 ? "must not be negative, found \(i)" : "must be at least \(minimum), found \(i)")
+                error(field(), minimum == 0 ? "must not be negative, found \(i)" : "must be at least \(minimum), found \(i)")
                 return nil
             }
             return i
         case let other?:
-            typeMismatch(field, expected: "a whole number", found: other)
+            typeMismatch(field(), expected: "a whole number", found: other)
             return nil
         }
     }
 
     /// The members of an object, or nil when absent or null.
-    mutating func object(_ value: JSONValue?, at field: String) -> JSONObject? {
+    mutating func object(_ value: JSONValue?, at field: @autoclosure () -> String) -> JSONObject? {
         switch value {
         case nil, .null?: return nil
         case .object(let members)?: return members
         case let other?:
-            typeMismatch(field, expected: "an object", found: other)
+            typeMismatch(field(), expected: "an object", found: other)
             return nil
         }
     }
 
     /// The elements of an array, or nil when absent or null.
-    mutating func array(_ value: JSONValue?, at field: String) -> [JSONValue]? {
+    mutating func array(_ value: JSONValue?, at field: @autoclosure () -> String) -> [JSONValue]? {
         switch value {
         case nil, .null?: return nil
         case .array(let elements)?: return elements
         case let other?:
-            typeMismatch(field, expected: "an array", found: other)
+            typeMismatch(field(), expected: "an array", found: other)
             return nil
         }
     }
 
     /// A value of a string enumeration, or nil when absent or null.
-    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ value: JSONValue?, at field: String) -> E?
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ type: E.Type, _ value: JSONValue?, at field: @autoclosure () -> String) -> E?
     where E.RawValue == String {
-        guard let s = string(value, at: field) else { return nil }
+        guard let s = string(value, at: field()) else { return nil }
         guard let e = E(rawValue: s) else {
             let allowed = E.allCases.map(\.rawValue).joined(separator: ", ")
-            error(field, "\"\(s)\" is not one of \(allowed)")
+            error(field(), "\"\(s)\" is not one of \(allowed)")
             return nil
         }
         return e
     }
 
     /// A calendar date `YYYY-MM-DD`, or nil when absent or null.
-    mutating func date(_ value: JSONValue?, at field: String) -> String? {
-        guard let s = string(value, at: field) else { return nil }
+    mutating func date(_ value: JSONValue?, at field: @autoclosure () -> String) -> String? {
+        guard let s = string(value, at: field()) else { return nil }
         guard DateText.isDate(s) else {
-            error(field, "\"\(s)\" is not a date of the form YYYY-MM-DD")
+            error(field(), "\"\(s)\" is not a date of the form YYYY-MM-DD")
             return nil
         }
         return s
