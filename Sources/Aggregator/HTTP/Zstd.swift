@@ -35,7 +35,7 @@ enum Zstd {
         let set = ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, windowLogMax)
         guard ZSTD_isError(set) == 0 else { throw .corrupt(String(cString: ZSTD_getErrorName(set))) }
         var output: [UInt8] = []
-        // A frame says how large its content is: the output is allocated once (never past the limit).
+        // A frame that says how large its content is, over the limit, is refused from its header.
         let declared = input.withUnsafeBytes { ZSTD_getFrameContentSize($0.baseAddress, $0.count) }
         if declared < UInt64.max - 1 {  // (max: the size is not written, max - 1: not a frame)
             guard declared <= UInt64(limit) else { throw .tooLarge }
