@@ -1,6 +1,7 @@
 @testable import Agent
 @testable import Aggregator
 import EnterpriseModel
+import CurlHTTP
 import Foundation
 import SyncCore
 import Testing
@@ -60,6 +61,35 @@ import Testing
         #expect(status.scan.invalid.map(\.file) == ["records/\(broken).json"])
     }
 
+    /// The answer to a push takes a record in as sent without looking at its file again
+    /// (`StoreWriter.stage`): what the operator did to the file while the change set was on
+    /// the wire is found by the next scan and goes with the next push, an edit as an edit and
+    /// a removal as a delete request, instead of being merged (or the file written back).
+    @Test func whatIsDoneToAFileWhileItsPushIsOnTheWireGoesWithTheNextPush() async throws {
+        let province = try await InProcessProvince(regions: ["410100"], name: "first-push-touched")
+        defer { province.removeFolder() }
+        let bureau = try InProcessBureau(region: "410100", token: province.tokens["410100"]!, folder: province.folder + "/bureau")
+        let codes = try bureau.generate(3, seed: 7)
+        try await Task.sleep(for: .milliseconds(2_100))  // stats old enough to be trusted
+        let touched = Counter()
+        let applied = try await province.withAPI { router in
+            let transport = TouchingTransport(InProcessTransport(router)) {
+                guard touched.next() == 1 else { return }
+                try? bureau.edit(codes[0], "employees", 4_321)
+                try? FileManager.default.removeItem(atPath: bureau.storePath + "/records/\(codes[1]).json")
+            }
+            let client = ProvinceClient(baseURL: InProcessTransport.baseURL, region: bureau.region, token: bureau.token, transport: transport)
+            return try SyncEngine(config: bureau.config, store: Store.open(bureau.storePath), client: client).push().applied
+        }
+        #expect(applied == 3)
+        #expect(touched.next() > 1, "the files were touched while the push was on the wire")
+        #expect(try bureau.recordFiles().sorted() == [codes[0], codes[2]].sorted(), "the removed file stays removed")
+        let pending = try bureau.pendingChanges()
+        #expect(pending.count == 2, "\(pending)")
+        #expect(pending.first { $0.uscc == codes[0] }?.fields["employees"]?.value == 4_321)
+        #expect(pending.first { $0.uscc == codes[1] }?.op == .delete)
+    }
+
     /// A file gone from the folder may be a record renamed away from its name: a new file is then
     /// read by the scan, as before, so that the renamed record is known as invalid (and not
     /// deleted) before the push decides what the missing file means.
@@ -74,5 +104,22 @@ import Testing
         let pushed = try await push(bureau, to: province)
         #expect(pushed.invalid.contains { $0.hasPrefix("records/renamed.json: ") && $0.contains("it holds record \(codes[0])") }, "\(pushed.invalid)")
         #expect(try await province.records(of: "410100").keys.sorted() == codes, "the renamed record was deleted")
+    }
+}
+
+/// A transport that calls `touch` before each push goes to the province: the moment between
+/// sealing a change set and taking in its answer.
+final class TouchingTransport: ProvinceTransport, Sendable {
+    let inner: InProcessTransport
+    let touch: @Sendable () -> Void
+
+    init(_ inner: InProcessTransport, touch: @escaping @Sendable () -> Void) {
+        self.inner = inner
+        self.touch = touch
+    }
+
+    func perform(_ request: HTTPRequest) throws(CurlError) -> HTTPResponse {
+        if request.method == .post, request.url.hasSuffix("/v1/changesets") { touch() }
+        return try inner.perform(request)
     }
 }

@@ -128,6 +128,17 @@ final class StoreWriter {
             log("record \(uscc): the province's version waits until records/\(uscc).json is fixed (\(reason))")
             return []
         }
+        if let entry, entry.hasWorkingFile, mergeBase != nil, mergeBaseHash == theirsHash, entry.docHash == theirsHash, state.parked[uscc] == nil {
+            // The province took what was sent, which is the working copy as last scanned: the
+            // base becomes it and the file stays as it is, whatever it holds now. A save since
+            // the scan (or a removal) changed the file's stat, so the next scan reads it and
+            // diffs it against this base: the edit (or the delete) is pushed then, as the merge
+            // would have kept it. Nothing of the file is looked at: in a first upload this stat
+            // was a twenty-fifth of the agent's time. (With a parked field the working copy
+            // settles it, so it is read.)
+            return try finishStage(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: theirs,
+                                   finalWorking: theirs, revision: revision, divergent: [], batch: batch, updates: &updates)
+        }
         let newBase: JSONValue
         var divergent: [String] = []
         var finalWorking: JSONValue?
