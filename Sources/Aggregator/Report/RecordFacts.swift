@@ -214,6 +214,11 @@ struct RecordFacts: Sendable, Equatable {
     struct MeasureTotals: Sendable, Equatable {
         var count: Int64 = 0
         var amountYuan: Int64 = 0
+
+        mutating func add(_ amount: Int64) {
+            count += 1
+            amountYuan += amount
+        }
     }
 
     private static func text(of value: Value) -> String {
@@ -242,8 +247,7 @@ struct RecordFacts: Sendable, Equatable {
             case .real(let d): amount = Int64(d)
             default: amount = 0
             }
-            totals[key, default: MeasureTotals()].count += 1
-            totals[key, default: MeasureTotals()].amountYuan += amount
+            totals[key, default: MeasureTotals()].add(amount)  // (one look-up, not one per member)
         }
         return totals
     }

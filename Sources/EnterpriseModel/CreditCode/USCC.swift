@@ -24,7 +24,13 @@ public struct USCC: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// alphabet, six digits in positions 3–8, the organisation-code check (position 17), the final
     /// mod-31 check (position 18), and not an individual business (prefix 92).
     public init(_ text: String) throws(USCCError) {
-        let code = Self.normalize(text)
+        var code = Self.normalize(text)
+        // A valid code (the usual case) is checked over its bytes where they are; what is wrong
+        // with any other is found and named below.
+        if code.withUTF8(Self.isValid) {
+            self.rawValue = code
+            return
+        }
         let bytes = Array(code.utf8)
         guard !code.isEmpty else { throw .empty }
         // Eighteen bytes of the alphabet (the usual case) are eighteen characters of it: checked
@@ -56,6 +62,15 @@ public struct USCC: Hashable, Sendable, Comparable, CustomStringConvertible {
         self.rawValue = code
     }
 
+    /// Whether `bytes` are a valid canonical code: every check of `init(_:)`, none of its messages.
+    static func isValid(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 18, bytes.allSatisfy({ USCCAlgorithm.value31($0) != nil }),
+              bytes[2..<8].allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+              USCCAlgorithm.checkCharacter(bytes[0..<17]) == bytes[17],
+              USCCAlgorithm.organizationCheckCharacter(bytes[8..<16]) == bytes[16] else { return false }
+        return !(bytes[0] == UInt8(ascii: "9") && bytes[1] == UInt8(ascii: "2"))
+    }
+
     /// The form codes are stored and compared in: surrounding and inner white space, zero-width
     /// characters and hyphens (ASCII, full-width and Unicode dashes) removed, full-width characters
     /// turned into ASCII, letters upper-cased. People paste codes from PDFs, spreadsheets and
@@ -84,6 +99,9 @@ public struct USCC: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Things a reviewer should look at in a valid code; none of them makes the code invalid.
     public var warnings: [String] {
+        // An enterprise (91) first registered in Henan (41…), the usual code, has none.
+        var code = rawValue
+        if code.withUTF8({ $0.starts(with: "9141".utf8) }) { return [] }
         var notes: [String] = []
         let bytes = Array(rawValue.utf8)
         if bytes[0] != UInt8(ascii: "9") {

@@ -109,6 +109,14 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
+    /// Calls `body` with each member's name and value where they are, in canonical order.
+    @inlinable
+    public func forEachMember<E: Error>(_ body: (String, JSONValue) throws(E) -> Void) throws(E) {
+        try members.withUnsafeBufferPointer { (buffer) throws(E) in
+            for index in buffer.indices { try body(buffer[index].key, buffer[index].value) }
+        }
+    }
+
     /// Where `key` is, or where it would go.
     @inlinable
     func find(_ key: String) -> (found: Bool, at: Int) {

@@ -20,38 +20,38 @@ extension RecordReader {
     /// Every text, list and object of the document within `RecordLimits`, named by its path.
     /// (A member's path is only spelt out for a member to walk into or to name in an error:
     /// building one for every leaf of every record was a fifth of validating it.)
-    mutating func checkSizes(_ value: JSONValue, at path: String, depth: Int = 0) {
+    mutating func checkSizes(_ value: JSONValue, at path: () -> String, depth: Int = 0) {
         switch value {
-        case .string(let s): checkText(s, at: { path })
+        case .string(let s): checkText(s, at: path)
         case .array(let items):
             if items.count > RecordLimits.maximumItems {
-                error(path, "a list of \(items.count) items is longer than the limit of \(RecordLimits.maximumItems)")
+                error(path(), "a list of \(items.count) items is longer than the limit of \(RecordLimits.maximumItems)")
                 return
             }
             for (n, item) in items.enumerated() {
                 switch item {
-                case .string(let s): checkText(s, at: { "\(path)[\(n)]" })
-                case .array, .object: checkSizes(item, at: "\(path)[\(n)]", depth: depth)
+                case .string(let s): checkText(s, at: { "\(path())[\(n)]" })
+                case .array, .object: checkSizes(item, at: { "\(path())[\(n)]" }, depth: depth)
                 default: break
                 }
             }
         case .object(let members):
             if !members.isEmpty, depth >= RecordLimits.maximumDepth {
-                error(path, "objects nested more than \(RecordLimits.maximumDepth) levels deep")
+                error(path(), "objects nested more than \(RecordLimits.maximumDepth) levels deep")
                 return
             }
             if members.count > RecordLimits.maximumItems {
-                error(path.isEmpty ? "document" : path, "\(members.count) members are more than the limit of \(RecordLimits.maximumItems)")
+                error(path().isEmpty ? "document" : path(), "\(members.count) members are more than the limit of \(RecordLimits.maximumItems)")
                 return
             }
-            for (key, member) in members {
+            members.forEachMember { key, member in
                 if key.utf8.count > RecordLimits.maximumKeyBytes {
-                    error(Self.path(path, String(key.prefix(40)) + "…"), "a member name of \(key.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumKeyBytes)")
-                    continue
+                    error(Self.path(path(), String(key.prefix(40)) + "…"), "a member name of \(key.utf8.count) bytes is longer than the limit of \(RecordLimits.maximumKeyBytes)")
+                    return
                 }
                 switch member {
-                case .string(let s): checkText(s, at: { Self.path(path, key) })
-                case .array, .object: checkSizes(member, at: Self.path(path, key), depth: depth + 1)
+                case .string(let s): checkText(s, at: { Self.path(path(), key) })
+                case .array, .object: checkSizes(member, at: { Self.path(path(), key) }, depth: depth + 1)
                 default: break
                 }
             }
@@ -79,11 +79,12 @@ extension RecordReader {
             return nil
         }
         let before = errorCount
-        checkSizes(document, at: "")
+        checkSizes(document, at: { "" })
 
         let uscc = readCreditCode(members["uscc"])
         let name = required(members["name"], at: "name").flatMap { nonEmptyString($0, at: "name") }
-        if let name, name.first?.isWhitespace == true || name.last?.isWhitespace == true {
+        if let name, Self.mayBeSpace(name.unicodeScalars.first) && name.first?.isWhitespace == true
+            || Self.mayBeSpace(name.unicodeScalars.last) && name.last?.isWhitespace == true {
             warning("name", "has white space at the start or end")
         }
         let region = readRegion(members["region"])

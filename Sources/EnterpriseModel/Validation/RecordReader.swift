@@ -63,10 +63,22 @@ struct RecordReader {
         }
     }
 
+    /// Whether a character that starts with `scalar` (or, as its last scalar, ends with it)
+    /// may be white space, as `Character.isWhitespace` asks the character's first scalar. Not
+    /// plain ASCII other than space and the control characters, nor a CJK ideograph: neither
+    /// is white space, and neither joins a character after a scalar of its own (Unicode's
+    /// grapheme rules attach only extenders, joiners and what follows a prepended mark, never
+    /// white space). Asking a character (`first`, `last`) walks grapheme breaks and looks up
+    /// properties: for the names of a register in Chinese, most of checking them.
+    static func mayBeSpace(_ scalar: Unicode.Scalar?) -> Bool {
+        guard let value = scalar?.value else { return true }  // (an empty text: the caller asks)
+        return !((0x21...0x7E).contains(value) || (0x4E00...0x9FFF).contains(value))
+    }
+
     /// A non-empty string (after trimming white space), or nil when absent or null.
     mutating func nonEmptyString(_ value: JSONValue?, at field: @autoclosure () -> String) -> String? {
         guard let s = string(value, at: field()) else { return nil }
-        guard !s.allSatisfy(\.isWhitespace) else {
+        guard !Self.mayBeSpace(s.unicodeScalars.first) || !s.allSatisfy(\.isWhitespace) else {
             error(field(), "must not be empty")
             return nil
         }
