@@ -337,9 +337,10 @@ public struct Scanner {
     func readWorkingFile(_ uscc: String) -> (parsed: Parsed?, hash: String) {
         do {
             let bytes = try store.readRecordBytes(uscc)
-            let document = try Store.parseRecord(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
+            let parsed = try Store.parseRecordKeepingCanonical(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
+            let document = parsed.document
             // A file the agent wrote is its canonical text, indented: taken from its bytes.
-            let canonical = JSONValue.canonicalText(of: bytes) ?? document.canonicalBytes()
+            let canonical = parsed.canonical ?? document.canonicalBytes()
             let hash = ContentHash.of(bytes: canonical)
             return (Parsed(document: document, canonical: canonical, hash: hash), hash)
         } catch {

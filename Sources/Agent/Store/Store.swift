@@ -161,22 +161,33 @@ public final class Store {
     }
 
     static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool = true) throws(AgentError) -> JSONValue {
-        let document = try parseJSON(bytes, file: file)
+        try parseRecordKeepingCanonical(bytes, file: file, expectedUSCC: expectedUSCC, validate: validate).document
+    }
+
+    /// `parseRecord`, with the document's canonical text when the file holds it (indented, as
+    /// the agent writes it): see `JSONValue.parseKeepingCanonical`.
+    static func parseRecordKeepingCanonical(_ bytes: [UInt8], file: String, expectedUSCC: String?,
+                                            validate: Bool = true) throws(AgentError) -> (document: JSONValue, canonical: [UInt8]?) {
+        let (document, canonical) = try parseJSONKeepingCanonical(bytes, file: file)
         if validate {
             do { try RecordValidator.validate(document) } catch { throw .invalidRecord(file: file, reason: error.description) }
         }
         if let expectedUSCC, document["uscc"]?.stringValue != expectedUSCC {
             throw .invalidRecord(file: file, reason: "the file name says \(expectedUSCC) but its uscc field is \(document["uscc"]?.stringValue ?? "missing")")
         }
-        return document
+        return (document, canonical)
     }
 
     /// The JSON of a record file, or why not, naming `file`. A file a Windows editor saved as
     /// "ANSI" (GBK) fails as invalid UTF-8 at some byte; the operator is told what to do about
     /// it instead (the file stays as it is, invalid, until it is saved as UTF-8).
     public static func parseJSON(_ bytes: [UInt8], file: String) throws(AgentError) -> JSONValue {
+        try parseJSONKeepingCanonical(bytes, file: file).value
+    }
+
+    static func parseJSONKeepingCanonical(_ bytes: [UInt8], file: String) throws(AgentError) -> (value: JSONValue, canonical: [UInt8]?) {
         do {
-            return try JSONValue.parse(bytes)
+            return try JSONValue.parseKeepingCanonical(bytes)
         } catch {
             if TextEncoding.looksLikeGB18030(bytes) {
                 throw .invalidRecord(file: file, reason: "not UTF-8; it looks like GBK/GB18030 (saved by a Windows editor?): save it as UTF-8")

@@ -265,6 +265,9 @@ struct JSONObjectBuilder {
         if !add(key, value), let i = members.lastIndex(where: { $0.key == key }) { members[i].value = value }
     }
 
+    /// Whether the names came plain ASCII in strictly increasing order of their bytes.
+    var inCanonicalOrder: Bool { seen == nil }
+
     /// (Every name is plain ASCII while `seen` is nil: the first other name starts it.)
     consuming func build() -> JSONObject {
         guard seen != nil else { return JSONObject(ordered: members, hasNonASCIIName: false) }

@@ -23,18 +23,60 @@ extension JSONValue {
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }
+
+    /// How a text parsed stands to its value's canonical text (`canonicalBytes`), by the rules
+    /// of `canonicalText(of:)`.
+    public enum TextForm: Sendable, Hashable {
+        /// The text is the canonical text.
+        case canonical
+        /// The text is the canonical text with white space between its tokens (a record file
+        /// the agent wrote, indented).
+        case canonicalSpaced
+        /// Anything else (members out of order, escapes or numbers written otherwise…): the
+        /// value must be encoded for its canonical text.
+        case other
+    }
+
+    /// Parses `bytes` as `parse(_:)` does, telling in the same pass how they stand to the
+    /// canonical text: what `canonicalText(of:)` would find walking them again.
+    public static func parseNotingForm(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, form: TextForm) {
+        var parser = JSONParser(bytes: bytes)
+        let value = try parser.parseDocument()
+        return (value, parser.nonCanonical > 0 ? .other : parser.spaceRuns > 0 ? .canonicalSpaced : .canonical)
+    }
+
+    /// Parses `bytes` and gives the value's canonical text when it is `bytes` (or `bytes`
+    /// without their white space), as `canonicalText(of:)` does; nil otherwise (then encode).
+    public static func parseKeepingCanonical(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, canonical: [UInt8]?) {
+        let (value, form) = try parseNotingForm(bytes)
+        switch form {
+        case .canonical: return (value, bytes)
+        case .canonicalSpaced: return (value, removingSpace(bytes))
+        case .other: return (value, nil)
+        }
+    }
 }
 
 struct JSONParser {
     let bytes: [UInt8]
     var index = 0
     var depth = 0
+    /// Tokens read that are not in canonical form (`JSONValue.canonicalText(of:)` gives the
+    /// rules), and runs of white space between tokens: the text's `TextForm`.
+    var nonCanonical = 0
+    var spaceRuns = 0
+    /// Whether the last string read had an escape, or a byte that is not plain ASCII.
+    var stringEscaped = false
+    var stringASCII = true
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
     mutating func parseDocument() throws(JSONParseError) -> JSONValue {
         // A UTF-8 byte order mark is tolerated: editors on Windows desktops write one.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            index = 3
+            nonCanonical += 1
+        }
         skipWhitespace()
         let value = try parseValue()
         skipWhitespace()
@@ -76,6 +118,8 @@ struct JSONParser {
     }
 
     mutating func skipWhitespace() {
+        let start = index
+        defer { if index > start { spaceRuns += 1 } }
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -86,6 +130,7 @@ struct JSONParser {
 
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of the document") }
+        if depth >= 64 { nonCanonical += 1 }  // (the canonical check stops 64 levels down)
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()
@@ -123,6 +168,7 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
             let key = try parseString()
+            if stringEscaped || !stringASCII { nonCanonical += 1 }  // a canonical name is plain
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after member name \"\(key)\"") }
             index += 1
@@ -132,7 +178,11 @@ struct JSONParser {
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of the document inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members.build()) }
+            if bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                if !members.inCanonicalOrder { nonCanonical += 1 }
+                return .object(members.build())
+            }
             throw error("expected ',' or '}' after member \"\(key)\"")
         }
     }
@@ -159,6 +209,8 @@ struct JSONParser {
         index += 1  // opening quote
         let start = index
         var ascii = true
+        stringEscaped = false
+        defer { stringASCII = ascii }
         // Fast path: no escapes.
         while index < bytes.count {
             let b = bytes[index]
@@ -173,6 +225,7 @@ struct JSONParser {
             index += 1
         }
         var out: [UInt8] = Array(bytes[start..<index])
+        stringEscaped = true
         while index < bytes.count {
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
@@ -181,7 +234,12 @@ struct JSONParser {
                 return s
             }
             if b < 0x20 { throw error("control character in a string (write it as an escape)") }
-            if b != UInt8(ascii: "\\") { out.append(b); index += 1; continue }
+            if b != UInt8(ascii: "\\") {
+                if b >= 0x80 { ascii = false }
+                out.append(b)
+                index += 1
+                continue
+            }
             index += 1
             guard index < bytes.count else { break }
             let e = bytes[index]
@@ -189,13 +247,15 @@ struct JSONParser {
             switch e {
             case UInt8(ascii: "\""): out.append(0x22)
             case UInt8(ascii: "\\"): out.append(0x5C)
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "/"): out.append(0x2F); nonCanonical += 1
+            case UInt8(ascii: "b"): out.append(0x08); nonCanonical += 1
+            case UInt8(ascii: "f"): out.append(0x0C); nonCanonical += 1
             case UInt8(ascii: "n"): out.append(0x0A)
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
+                // Canonical only as \u00xx in lower case, for a byte below 0x20 without a short escape.
+                if !isCanonicalControlEscape(at: index) { nonCanonical += 1 }
                 var scalar = try parseHex4()
                 if (0xD800...0xDBFF).contains(scalar) {
                     guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
@@ -259,6 +319,22 @@ struct JSONParser {
         return true
     }
 
+    /// Whether the four hex digits at `at` are `00` and two lower-case ones naming a byte below
+    /// 0x20 that has no short escape: the only `\u` escape of the canonical text.
+    func isCanonicalControlEscape(at: Int) -> Bool {
+        guard at + 4 <= bytes.count, bytes[at] == UInt8(ascii: "0"), bytes[at + 1] == UInt8(ascii: "0") else { return false }
+        func lowerHex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        guard let high = lowerHex(bytes[at + 2]), let low = lowerHex(bytes[at + 3]) else { return false }
+        let code = high << 4 | low
+        return code < 0x20 && code != 0x0A && code != 0x0D && code != 0x09
+    }
+
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
         guard index + 4 <= bytes.count else { throw error("truncated \\u escape") }
         var v: UInt32 = 0
@@ -300,6 +376,11 @@ struct JSONParser {
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard index < bytes.count, isDigit(bytes[index]) else { throw error("invalid number: digit expected in exponent") }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+        }
+        // Canonical: an integer of at most 18 digits, and no -0.
+        let digits = index - start - (bytes[start] == UInt8(ascii: "-") ? 1 : 0)
+        if !isInteger || digits > 18 || (digits == 1 && bytes[start] == UInt8(ascii: "-") && bytes[index - 1] == UInt8(ascii: "0")) {
+            nonCanonical += 1
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }

@@ -26,6 +26,45 @@ extension JSONValue {
     }
 }
 
+extension JSONValue {
+    /// `text`, a JSON text, without the white space between its tokens (white space inside
+    /// strings stays): the canonical text of a text `parseNotingForm` found `.canonicalSpaced`.
+    /// Runs between white space are copied whole.
+    static func removingSpace(_ text: [UInt8]) -> [UInt8] {
+        text.withUnsafeBufferPointer { bytes in
+            [UInt8](unsafeUninitializedCapacity: bytes.count) { out, count in
+                var i = 0, n = 0
+                while i < bytes.count {
+                    let b = bytes[i]
+                    if b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 {
+                        i += 1
+                        continue
+                    }
+                    // A token: to the next white space outside a string.
+                    let start = i
+                    var inString = false
+                    while i < bytes.count {
+                        let c = bytes[i]
+                        if inString {
+                            if c == UInt8(ascii: "\\") { i += 1 } else if c == UInt8(ascii: "\"") { inString = false }
+                        } else if c == UInt8(ascii: "\"") {
+                            inString = true
+                        } else if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 {
+                            break
+                        }
+                        i += 1
+                    }
+                    let end = min(i, bytes.count)
+                    out.baseAddress!.advanced(by: n).initialize(from: bytes.baseAddress!.advanced(by: start), count: end - start)
+                    n += end - start
+                    i = end
+                }
+                count = n
+            }
+        }
+    }
+}
+
 /// One pass over a JSON text: copies its tokens to `out` and checks each is in canonical form.
 private struct CanonicalTextCheck {
     let bytes: UnsafeBufferPointer<UInt8>

@@ -33,9 +33,16 @@ extension WireJSON {
     /// `decode`, also returning the JSON as received (a change set's signature covers that, see
     /// `ChangeSetSeal`).
     public static func decodeKeepingJSON(_ bytes: some Collection<UInt8>) throws(WireError) -> (value: Self, json: JSONValue) {
-        let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch { throw WireError(path: "", reason: "not JSON: \(error)") }
-        return (try Self(json: json, path: ""), json)
+        let decoded = try decodeNotingForm(Array(bytes))
+        return (decoded.value, decoded.json)
+    }
+
+    /// `decodeKeepingJSON`, telling too how the bytes stand to the canonical text
+    /// (`JSONValue.parseNotingForm`).
+    public static func decodeNotingForm(_ bytes: [UInt8]) throws(WireError) -> (value: Self, json: JSONValue, form: JSONValue.TextForm) {
+        let parsed: (value: JSONValue, form: JSONValue.TextForm)
+        do { parsed = try JSONValue.parseNotingForm(bytes) } catch { throw WireError(path: "", reason: "not JSON: \(error)") }
+        return (try Self(json: parsed.value, path: ""), parsed.value, parsed.form)
     }
 
     public func writeCanonical(to out: inout [UInt8]) { json.writeCanonical(to: &out) }

@@ -50,6 +50,35 @@ import Testing
         #expect(taken > 1_000 && left > 1_000, "\(taken) taken, \(left) left to the encoder")
     }
 
+    /// The parser tells in passing what the check finds walking the text again: the same
+    /// canonical text, or the same nil, for every text it parses.
+    @Test func theParseKeepsTheCanonicalTextTheCheckFinds() throws {
+        var rng = SplitMix64(seed: 20_261_208)
+        var forms: [JSONValue.TextForm: Int] = [:]
+        var texts = (0..<20_000).map { _ in Array(Self.randomText(&rng).utf8) }
+        var generator = SampleGenerator(seed: 11)
+        for record in generator.records(count: 100, regions: Regions.all) {
+            texts += [record.json.canonicalBytes(), record.json.prettyBytes(), [0xEF, 0xBB, 0xBF] + record.json.canonicalBytes()]
+        }
+        for depth in [62, 63, 64] {
+            for inner in ["", "1", "[]", " [ ] ", "{}"] {
+                texts.append(Array((String(repeating: "[", count: depth) + inner + String(repeating: "]", count: depth)).utf8))
+            }
+        }
+        for text in texts {
+            guard let parsed = try? JSONValue.parseKeepingCanonical(text) else { continue }
+            let expected = JSONValue.canonicalText(of: text)
+            #expect(parsed.canonical == expected, "\(String(decoding: text, as: UTF8.self))")
+            #expect(parsed.value == (try JSONValue.parse(text)))
+            let form = try JSONValue.parseNotingForm(text).form
+            forms[form, default: 0] += 1
+            #expect((form == .other) == (expected == nil))
+            #expect((form == .canonical) == (expected == text))
+        }
+        // Every form was met: the property was not true for want of cases.
+        #expect(forms.values.count == 3 && forms.values.allSatisfy { $0 > 300 }, "\(forms)")
+    }
+
     /// What the writers make passes: the canonical text as it is, a record file's indented text
     /// as its canonical text.
     @Test func theCanonicalAndThePrettyTextOfARecordPass() {
