@@ -146,6 +146,13 @@ import Testing
             (#"{"id":"a\"b","region":[1,[2]]}"#, #"{"id":"a\"b","region":[1,[2]],"signature":"c2ln"}"#),  // last
             (#"{"zone":1}"#, #"{"signature":"c2ln","zone":1}"#),   // first
             ("{}", #"{"signature":"c2ln"}"#),
+            // Found from the end: strings ending in escapes, a number, a literal, a member of a
+            // record named as the top level's.
+            (#"{"records":[{"signer":"a"}],"region":"41","signer":"k\\"}"#,
+             #"{"records":[{"signer":"a"}],"region":"41","signature":"c2ln","signer":"k\\"}"#),
+            (#"{"a":"x\"","t":true}"#, #"{"a":"x\"","signature":"c2ln","t":true}"#),
+            (#"{"a":"s","u":-1.5e3}"#, #"{"a":"s","signature":"c2ln","u":-1.5e3}"#),
+            (#"{"t":"\"","u":null}"#, #"{"signature":"c2ln","t":"\"","u":null}"#),
         ]
         for (signed, sent) in cases {
             #expect(ChangeSetSeal(signedBytes: Array(signed.utf8)).body(signature: "c2ln") == Array(sent.utf8), "\(signed)")

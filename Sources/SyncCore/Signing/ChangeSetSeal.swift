@@ -112,6 +112,10 @@ public struct ChangeSetSeal: Sendable, Hashable {
         JSONValue.writeCanonical(string: signature, to: &member)
         let name = Array(Self.signatureMember.utf8)
         if bytes.count == 2 { return [UInt8(ascii: "{")] + member + [UInt8(ascii: "}")] }
+        if let at = Self.placeFromEnd(of: name, in: bytes) {
+            return at.first ? Array(bytes[...at.index]) + member + [UInt8(ascii: ",")] + bytes[(at.index + 1)...]
+                : Array(bytes[..<at.index]) + [UInt8(ascii: ",")] + member + bytes[at.index...]
+        }
         var i = 1
         // Each top-level member: its name (plain, no escapes in canonical names of a change
         // set), then its value skipped whole, strings and nesting included.
@@ -150,6 +154,57 @@ public struct ChangeSetSeal: Sendable, Hashable {
             i += 1
         }
         return nil
+    }
+
+    /// Where a member named `name` goes in the canonical object `bytes`, found from its end:
+    /// the members after it (`signer`, after `signature`) are few and short, while the walk
+    /// from the start crossed every record (a fiftieth of a first upload's agent). `index`: the
+    /// end of the member it follows, or with `first` the object's opening brace. Nil when a
+    /// member on the way is not a plain string or number (then the walk from the start).
+    static func placeFromEnd(of name: [UInt8], in bytes: [UInt8]) -> (index: Int, first: Bool)? {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        /// The opening quote of the string whose closing quote is at `end`: the nearest quote
+        /// before it that no odd run of backslashes escapes.
+        func openingQuote(before end: Int) -> Int? {
+            var k = end - 1
+            while k > 0 {
+                if bytes[k] == quote {
+                    var slashes = 0
+                    while k - slashes - 1 >= 0, bytes[k - slashes - 1] == backslash { slashes += 1 }
+                    if slashes % 2 == 0 { return k }
+                }
+                k -= 1
+            }
+            return nil
+        }
+        var end = bytes.count - 2  // the last byte of the last member's value
+        while end > 0 {
+            let valueStart: Int
+            if bytes[end] == quote {
+                guard let open = openingQuote(before: end) else { return nil }
+                valueStart = open
+            } else {
+                var k = end
+                while k > 0, Self.isNumberByte(bytes[k]) { k -= 1 }
+                guard k < end else { return nil }
+                valueStart = k + 1
+            }
+            guard valueStart >= 3, bytes[valueStart - 1] == UInt8(ascii: ":"), bytes[valueStart - 2] == quote,
+                  let nameStart = openingQuote(before: valueStart - 2) else { return nil }
+            let memberName = bytes[(nameStart + 1)..<(valueStart - 2)]
+            if memberName.contains(backslash) || memberName.elementsEqual(name) { return nil }
+            if memberName.lexicographicallyPrecedes(name) { return (end + 1, false) }
+            guard nameStart >= 1 else { return nil }
+            if bytes[nameStart - 1] == UInt8(ascii: "{") { return nameStart - 1 == 0 ? (0, true) : nil }
+            guard bytes[nameStart - 1] == UInt8(ascii: ",") else { return nil }
+            end = nameStart - 2
+        }
+        return nil
+    }
+
+    private static func isNumberByte(_ b: UInt8) -> Bool {
+        (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") || b == UInt8(ascii: ".")
+            || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") || (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z"))
     }
 
     /// The seal of bytes kept as signed (the province's log keeps them for `changesets verify`).
