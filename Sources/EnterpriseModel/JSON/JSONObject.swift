@@ -260,6 +260,12 @@ struct JSONObjectBuilder {
         return true
     }
 
+    /// Adds a member whose name is plain ASCII and comes after every name added so far, all of
+    /// them added this way (the parser compared the bytes it read them from).
+    mutating func append(inOrder key: String, _ value: JSONValue) {
+        members.append(JSONObject.Member(key: key, value: value))
+    }
+
     /// Adds a member, or replaces the value of one of the same name.
     mutating func set(_ key: String, _ value: JSONValue) {
         if !add(key, value), let i = members.lastIndex(where: { $0.key == key }) { members[i].value = value }

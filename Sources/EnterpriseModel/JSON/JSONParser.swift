@@ -164,17 +164,33 @@ struct JSONParser {
         var members = JSONObjectBuilder()
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members.build()) }
+        // The bytes of the last name while every name so far was plain ASCII, unescaped and
+        // after the one before: compared where they are, not as strings (see `JSONObjectBuilder`).
+        var ordered = true
+        var previous: Range<Int>?
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name in quotes") }
+            let nameStart = index + 1
             let key = try parseString()
-            if stringEscaped || !stringASCII { nonCanonical += 1 }  // a canonical name is plain
+            let plain = !stringEscaped && stringASCII
+            if !plain { nonCanonical += 1 }  // a canonical name is plain
+            let name = nameStart..<(index - 1)
+            if ordered, plain, previous.map({ bytes[$0].lexicographicallyPrecedes(bytes[name]) }) ?? true {
+                previous = name
+            } else {
+                ordered = false
+            }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after member name \"\(key)\"") }
             index += 1
             skipWhitespace()
             let value = try parseValue()
-            if !members.add(key, value) { throw error("member \"\(key)\" appears twice") }
+            if ordered {
+                members.append(inOrder: key, value)
+            } else if !members.add(key, value) {
+                throw error("member \"\(key)\" appears twice")
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of the document inside an object") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -22,7 +22,8 @@ import Testing
     }
 
     @Test func aNameGivenTwiceIsFoundInOrderOrNot() {
-        for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1, "b": 2, "a": 3}"#, #"{"b": 1, "a": 2, "b": 3}"#, #"{"名": 1, "a": 2, "名": 3}"#] {
+        for text in [#"{"a": 1, "a": 2}"#, #"{"a": 1, "b": 2, "a": 3}"#, #"{"b": 1, "a": 2, "b": 3}"#, #"{"名": 1, "a": 2, "名": 3}"#,
+                     #"{"": 1, "": 2}"#, #"{"a": 1, "\u0061": 2}"#, #"{"a": 1, "b": 2, "b": 3}"#] {
             do { _ = try JSONValue.parse(text); Issue.record("parsed \(text)") } catch {
                 #expect(error.reason.hasSuffix("appears twice"), "\(text): \(error.reason)")
             }
