@@ -156,13 +156,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict,
-            // jemalloc (Debian's libjemalloc-dev) linked in whole: a first upload allocates and
-            // frees tens of small objects per record on several threads, and glibc's malloc
-            // spent a ninth of the province's CPU on it (jemalloc: a twentieth). Static, so the
-            // binary needs nothing more where it runs. The agent keeps glibc's malloc, whose
-            // heap it trims (`Memory`), for its peak memory.
-            linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libjemalloc_pic.a"], .when(platforms: [.linux]))]
+            swiftSettings: strict
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),
