@@ -133,9 +133,10 @@ final class StoreWriter {
             // base becomes it and the file stays as it is, whatever it holds now. A save since
             // the scan (or a removal) changed the file's stat, so the next scan reads it and
             // diffs it against this base: the edit (or the delete) is pushed then, as the merge
-            // would have kept it. Nothing of the file is looked at: in a first upload this stat
-            // was a twenty-fifth of the agent's time. (With a parked field the working copy
-            // settles it, so it is read.)
+            // would have kept it; a file that no longer parses is reported by that scan, its
+            // base the province's version (it was deferred to the next pull before). Nothing of
+            // the file is looked at: in a first upload this stat was a twenty-fifth of the
+            // agent's time. (With a parked field the working copy settles it, so it is read.)
             return try finishStage(uscc, theirs: theirs, theirsHash: theirsHash, theirsBytes: theirsBytes, newBase: theirs,
                                    finalWorking: theirs, revision: revision, divergent: [], batch: batch, updates: &updates)
         }

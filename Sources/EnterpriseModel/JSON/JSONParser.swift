@@ -130,7 +130,7 @@ struct JSONParser {
 
     mutating func parseValue() throws(JSONParseError) -> JSONValue {
         guard index < bytes.count else { throw error("unexpected end of the document") }
-        if depth >= 64 { nonCanonical += 1 }  // (the canonical check stops 64 levels down)
+        if depth >= JSONValue.maximumDepth { nonCanonical += 1 }  // (where the canonical check stops)
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject()
         case UInt8(ascii: "["): return try parseArray()

@@ -88,7 +88,7 @@ private struct CanonicalTextCheck {
 
     mutating func value(depth: Int) -> Bool {
         skipSpace()
-        guard i < bytes.count, depth < 64 else { return false }
+        guard i < bytes.count, depth < JSONValue.maximumDepth else { return false }
         switch bytes[i] {
         case UInt8(ascii: "{"): return object(depth: depth)
         case UInt8(ascii: "["): return array(depth: depth)
