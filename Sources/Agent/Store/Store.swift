@@ -161,14 +161,19 @@ public final class Store {
     }
 
     static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool = true) throws(AgentError) -> JSONValue {
-        try parseRecordKeepingCanonical(bytes, file: file, expectedUSCC: expectedUSCC, validate: validate).document
+        try parseRecord(bytes, file: file, expectedUSCC: expectedUSCC, validate: validate, keepingCanonical: false).document
     }
 
     /// `parseRecord`, with the document's canonical text when the file holds it (indented, as
     /// the agent writes it): see `JSONValue.parseKeepingCanonical`.
-    static func parseRecordKeepingCanonical(_ bytes: [UInt8], file: String, expectedUSCC: String?,
-                                            validate: Bool = true) throws(AgentError) -> (document: JSONValue, canonical: [UInt8]?) {
-        let (document, canonical) = try parseJSONKeepingCanonical(bytes, file: file)
+    static func parseRecordKeepingCanonical(_ bytes: [UInt8], file: String, expectedUSCC: String?) throws(AgentError)
+        -> (document: JSONValue, canonical: [UInt8]?) {
+        try parseRecord(bytes, file: file, expectedUSCC: expectedUSCC, validate: true, keepingCanonical: true)
+    }
+
+    private static func parseRecord(_ bytes: [UInt8], file: String, expectedUSCC: String?, validate: Bool,
+                                    keepingCanonical: Bool) throws(AgentError) -> (document: JSONValue, canonical: [UInt8]?) {
+        let (document, canonical) = try parseJSON(bytes, file: file, keepingCanonical: keepingCanonical)
         if validate {
             do { try RecordValidator.validate(document) } catch { throw .invalidRecord(file: file, reason: error.description) }
         }
@@ -182,12 +187,15 @@ public final class Store {
     /// "ANSI" (GBK) fails as invalid UTF-8 at some byte; the operator is told what to do about
     /// it instead (the file stays as it is, invalid, until it is saved as UTF-8).
     public static func parseJSON(_ bytes: [UInt8], file: String) throws(AgentError) -> JSONValue {
-        try parseJSONKeepingCanonical(bytes, file: file).value
+        try parseJSON(bytes, file: file, keepingCanonical: false).value
     }
 
-    static func parseJSONKeepingCanonical(_ bytes: [UInt8], file: String) throws(AgentError) -> (value: JSONValue, canonical: [UInt8]?) {
+    /// `keepingCanonical`: with the canonical text (`JSONValue.parseKeepingCanonical`), which a
+    /// caller that does not need it should not pay the copy of.
+    private static func parseJSON(_ bytes: [UInt8], file: String, keepingCanonical: Bool) throws(AgentError)
+        -> (value: JSONValue, canonical: [UInt8]?) {
         do {
-            return try JSONValue.parseKeepingCanonical(bytes)
+            return keepingCanonical ? try JSONValue.parseKeepingCanonical(bytes) : (try JSONValue.parse(bytes), nil)
         } catch {
             if TextEncoding.looksLikeGB18030(bytes) {
                 throw .invalidRecord(file: file, reason: "not UTF-8; it looks like GBK/GB18030 (saved by a Windows editor?): save it as UTF-8")
