@@ -23,38 +23,6 @@ extension JSONValue {
     public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
         try parse(Array(text.utf8))
     }
-
-    /// How a text parsed stands to its value's canonical text (`canonicalBytes`), by the rules
-    /// of `canonicalText(of:)`.
-    public enum TextForm: Sendable, Hashable {
-        /// The text is the canonical text.
-        case canonical
-        /// The text is the canonical text with white space between its tokens (a record file
-        /// the agent wrote, indented).
-        case canonicalSpaced
-        /// Anything else (members out of order, escapes or numbers written otherwise…): the
-        /// value must be encoded for its canonical text.
-        case other
-    }
-
-    /// Parses `bytes` as `parse(_:)` does, telling in the same pass how they stand to the
-    /// canonical text: what `canonicalText(of:)` would find walking them again.
-    public static func parseNotingForm(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, form: TextForm) {
-        var parser = JSONParser(bytes: bytes)
-        let value = try parser.parseDocument()
-        return (value, parser.nonCanonical > 0 ? .other : parser.spaceRuns > 0 ? .canonicalSpaced : .canonical)
-    }
-
-    /// Parses `bytes` and gives the value's canonical text when it is `bytes` (or `bytes`
-    /// without their white space), as `canonicalText(of:)` does; nil otherwise (then encode).
-    public static func parseKeepingCanonical(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, canonical: [UInt8]?) {
-        let (value, form) = try parseNotingForm(bytes)
-        switch form {
-        case .canonical: return (value, bytes)
-        case .canonicalSpaced: return (value, removingSpace(bytes))
-        case .other: return (value, nil)
-        }
-    }
 }
 
 struct JSONParser {
@@ -333,22 +301,6 @@ struct JSONParser {
             i += length
         }
         return true
-    }
-
-    /// Whether the four hex digits at `at` are `00` and two lower-case ones naming a byte below
-    /// 0x20 that has no short escape: the only `\u` escape of the canonical text.
-    func isCanonicalControlEscape(at: Int) -> Bool {
-        guard at + 4 <= bytes.count, bytes[at] == UInt8(ascii: "0"), bytes[at + 1] == UInt8(ascii: "0") else { return false }
-        func lowerHex(_ b: UInt8) -> UInt8? {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-            default: nil
-            }
-        }
-        guard let high = lowerHex(bytes[at + 2]), let low = lowerHex(bytes[at + 3]) else { return false }
-        let code = high << 4 | low
-        return code < 0x20 && code != 0x0A && code != 0x0D && code != 0x09
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {

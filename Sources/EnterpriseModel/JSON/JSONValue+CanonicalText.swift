@@ -27,6 +27,38 @@ extension JSONValue {
 }
 
 extension JSONValue {
+    /// How a text parsed stands to its value's canonical text (`canonicalBytes`), by the rules
+    /// of `canonicalText(of:)`.
+    public enum TextForm: Sendable, Hashable {
+        /// The text is the canonical text.
+        case canonical
+        /// The text is the canonical text with white space between its tokens (a record file
+        /// the agent wrote, indented).
+        case canonicalSpaced
+        /// Anything else (members out of order, escapes or numbers written otherwise…): the
+        /// value must be encoded for its canonical text.
+        case other
+    }
+
+    /// Parses `bytes` as `parse(_:)` does, telling in the same pass how they stand to the
+    /// canonical text: what `canonicalText(of:)` would find walking them again.
+    public static func parseNotingForm(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, form: TextForm) {
+        var parser = JSONParser(bytes: bytes)
+        let value = try parser.parseDocument()
+        return (value, parser.nonCanonical > 0 ? .other : parser.spaceRuns > 0 ? .canonicalSpaced : .canonical)
+    }
+
+    /// Parses `bytes` and gives the value's canonical text when it is `bytes` (or `bytes`
+    /// without their white space), as `canonicalText(of:)` does; nil otherwise (then encode).
+    public static func parseKeepingCanonical(_ bytes: [UInt8]) throws(JSONParseError) -> (value: JSONValue, canonical: [UInt8]?) {
+        let (value, form) = try parseNotingForm(bytes)
+        switch form {
+        case .canonical: return (value, bytes)
+        case .canonicalSpaced: return (value, removingSpace(bytes))
+        case .other: return (value, nil)
+        }
+    }
+
     /// `text`, a JSON text, without the white space between its tokens (white space inside
     /// strings stays): the canonical text of a text `parseNotingForm` found `.canonicalSpaced`.
     /// Runs between white space are copied whole.
@@ -62,6 +94,31 @@ extension JSONValue {
                 count = n
             }
         }
+    }
+}
+
+extension JSONParser {
+    /// Whether the four hex digits at `at` make the only `\u` escape of the canonical text
+    /// (`JSONValue.isCanonicalControlEscape`).
+    func isCanonicalControlEscape(at: Int) -> Bool {
+        at + 4 <= bytes.count && JSONValue.isCanonicalControlEscape(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3])
+    }
+}
+
+extension JSONValue {
+    /// Whether the four hex digits of a `\u` escape are `00` and two lower-case ones naming a
+    /// byte below 0x20 that has no short escape: the only `\u` escape of the canonical text.
+    static func isCanonicalControlEscape(_ d0: UInt8, _ d1: UInt8, _ d2: UInt8, _ d3: UInt8) -> Bool {
+        func lowerHex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            default: nil
+            }
+        }
+        guard d0 == UInt8(ascii: "0"), d1 == UInt8(ascii: "0"), let high = lowerHex(d2), let low = lowerHex(d3) else { return false }
+        let code = high << 4 | low
+        return code < 0x20 && code != 0x0A && code != 0x0D && code != 0x09
     }
 }
 
@@ -194,10 +251,8 @@ private struct CanonicalTextCheck {
                     i += 2
                 case UInt8(ascii: "u"):
                     // Only \u00xx for a byte below 0x20 that has no short escape, in lower case.
-                    guard i + 5 < bytes.count, bytes[i + 2] == UInt8(ascii: "0"), bytes[i + 3] == UInt8(ascii: "0"),
-                          let high = Self.lowerHex(bytes[i + 4]), let low = Self.lowerHex(bytes[i + 5]) else { return false }
-                    let code = high << 4 | low
-                    guard code < 0x20, code != 0x0A, code != 0x0D, code != 0x09 else { return false }
+                    guard i + 5 < bytes.count,
+                          JSONValue.isCanonicalControlEscape(bytes[i + 2], bytes[i + 3], bytes[i + 4], bytes[i + 5]) else { return false }
                     i += 6
                 default:
                     return false
@@ -212,14 +267,6 @@ private struct CanonicalTextCheck {
             i += length
         }
         return false
-    }
-
-    static func lowerHex(_ b: UInt8) -> UInt8? {
-        switch b {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
-        default: nil
-        }
     }
 
     /// The length of the valid UTF-8 sequence of two to four bytes at `at` (no overlong form,
