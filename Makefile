@@ -1,6 +1,6 @@
 # EnterpriseSync — the two commands first: `make demo` and `make test`.
 SHELL := /bin/bash
-PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libzstd-dev pkgconf sqlite3
+PACKAGES := libcurl4-openssl-dev libsqlite3-dev zlib1g-dev libzstd-dev libjemalloc-dev pkgconf sqlite3
 # Only for the xlsx round trip through LibreOffice (EndToEndTests/SpreadsheetRoundTripTests).
 OFFICE_PACKAGES := libreoffice-calc
 # Only for nginx in front of two aggregator instances (ReliabilityTests/InstancesTests).

@@ -156,7 +156,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // jemalloc (Debian's libjemalloc2), linked as a shared library so that it replaces
+            // malloc for every library in the process (libc's own strdup, SQLite, zlib): see
+            // docs/operations.md. A first upload allocates and frees tens of small objects per
+            // record on several threads; glibc's malloc spent a ninth of the province's CPU on
+            // them. (The static archive cannot be used: `--static-swift-stdlib` links with
+            // `--exclude-libs ALL`, which would hide its malloc from the shared libraries and
+            // leave two heaps in one process.) The agent keeps glibc's malloc for its peak memory.
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .testTarget(name: "EnterpriseModelTests", dependencies: ["EnterpriseModel"], swiftSettings: strict),
         .testTarget(name: "SpreadsheetTests", dependencies: ["Spreadsheet", "EnterpriseModel", .product(name: "ZIPFoundation", package: "ZIPFoundation")], swiftSettings: strict),

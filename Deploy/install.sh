@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 DESTDIR=${DESTDIR:-}
 PREFIX=${PREFIX:-/usr/local}
 
+# The Debian packages the build links, when missing (Makefile's PACKAGES). What the binaries
+# load where they run: libcurl4, libsqlite3-0, libzstd1, libxml2 and, for the aggregator, libjemalloc2.
+make deps
 swift build -c release --static-swift-stdlib
 BIN=$(swift build -c release --show-bin-path)
 

@@ -93,13 +93,14 @@ trap 'exit 130' INT TERM
 trap 'fail "unexpected failure at line $LINENO: $BASH_COMMAND"' ERR   # top level; see cleanup
 
 # --- A Debian root file system, built once -------------------------------------------------------
-# The binaries link libcurl, libsqlite3 and, through FoundationXML (xlsx), libxml2: a tree cached
-# before a library joined the list lacks it and is built again.
+# The binaries link libcurl, libsqlite3, the aggregator libjemalloc and, through FoundationXML
+# (xlsx), libxml2: a tree cached before a library joined the list lacks it and is built again.
 rootfs_complete() {
     [ -x "$ROOTFS/usr/lib/systemd/systemd" ] &&
         compgen -G "$ROOTFS/usr/lib/*-linux-gnu/libcurl.so.4" >/dev/null &&
         compgen -G "$ROOTFS/usr/lib/*-linux-gnu/libxml2.so.2" >/dev/null &&
-        compgen -G "$ROOTFS/usr/lib/*-linux-gnu/libsqlite3.so.0" >/dev/null
+        compgen -G "$ROOTFS/usr/lib/*-linux-gnu/libsqlite3.so.0" >/dev/null &&
+        compgen -G "$ROOTFS/usr/lib/*-linux-gnu/libjemalloc.so.2" >/dev/null
 }
 mkdir -p "$CACHE"
 exec 9> "$CACHE/lock"
@@ -109,7 +110,7 @@ if ! rootfs_complete; then
     tmp=$(mktemp -d "$CACHE/rootfs.tmp.XXXXXX")
     echo "debootstrap $SUITE into $ROOTFS (once; cached) …"
     t0=$(date +%s)
-    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libcurl4,libxml2,libsqlite3-0 "$SUITE" "$tmp" "$MIRROR" > "$WORK/debootstrap.log" 2>&1; then
+    if ! debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libcurl4,libxml2,libsqlite3-0,libjemalloc2 "$SUITE" "$tmp" "$MIRROR" > "$WORK/debootstrap.log" 2>&1; then
         tail -20 "$WORK/debootstrap.log"
         rm -rf "$tmp"
         die "debootstrap failed (network to $MIRROR?)"
