@@ -1,6 +1,6 @@
 import EnterpriseModel
 import Foundation
-import SyncCore
+@testable import SyncCore
 import Testing
 
 /// What a bureau signs, byte for byte, and how its change sets chain.
@@ -133,6 +133,31 @@ import Testing
         let first = Array(#"{"signature":"c2ln","id":"a"}"#.utf8), none = Array(#"{"id":"a","x":[1,{"signature":"y"}]}"#.utf8)
         #expect(ChangeSetSeal(received: first, json: .null).signedBytes == Array(#"{"id":"a"}"#.utf8))
         #expect(ChangeSetSeal(received: none, json: .null).signedBytes == none)
+    }
+
+    /// The signature is cut from the end of a canonical body, and from the start otherwise: the
+    /// same bytes either way.
+    @Test func theSignatureIsCutFromEitherEndAlike() throws {
+        let cases: [(String, String)] = [
+            (#"{"a":1,"signature":"c2ln","signer":"k\\"}"#, #"{"a":1,"signer":"k\\"}"#),  // found from the end
+            (#"{"records":[{"signature":"x"}],"signature":"c2ln"}"#, #"{"records":[{"signature":"x"}]}"#),  // last
+            (#"{"signature":"c2ln"}"#, "{}"),  // alone
+            (#"{"signature":"c2ln","t":"\"","u":null}"#, #"{"t":"\"","u":null}"#),  // first, found from the end
+            (#"{"signature":"c2ln","a":1}"#, #"{"a":1}"#),  // first, out of order
+            (#"{"a":"\",\"signature\":\"x","z":2}"#, #"{"a":"\",\"signature\":\"x","z":2}"#),  // only inside a string
+            (#"{"signature":"c2ln","x":[1]}"#, #"{"x":[1]}"#),  // from the start: an array on the way
+            (#"{ "a": 1, "signature": "c2ln" }"#, #"{ "a": 1}"#),  // from the start: white space (after the value, cut with it)
+        ]
+        for (received, signed) in cases {
+            #expect(ChangeSetSeal.cuttingSignature(from: Array(received.utf8)) == Array(signed.utf8), "\(received)")
+        }
+        let changeSet = try signed()
+        let body = changeSet.encoded()
+        #expect(ChangeSetSeal.placeFromEnd(of: Array("signature".utf8), in: body).map { if case .member = $0 { true } else { false } } == true,
+                "an agent's body is cut from the end")
+        var unsigned = changeSet
+        unsigned.signature = nil
+        #expect(ChangeSetSeal(received: body, json: try JSONValue.parse(body)).signedBytes == unsigned.encoded())
     }
 
     /// The agent sends the signed bytes with the signature put in, not the change set encoded

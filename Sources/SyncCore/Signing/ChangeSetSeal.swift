@@ -64,6 +64,15 @@ public struct ChangeSetSeal: Sendable, Hashable {
     /// `body` without its top-level `"signature": …` member. Strings are skipped whole (a
     /// `"signature"` inside a record is data, not the member), so is every nested value.
     static func cuttingSignature(from body: [UInt8]) -> [UInt8] {
+        // In an agent's body (canonical) it is found from the end, past the few short members
+        // after it, instead of skipping every record from the start (a hundredth of a first
+        // upload's province). A member found so is a top-level one, and the only one of its
+        // name in a body that parsed; anything else (no signature, another form) takes the walk
+        // from the start.
+        if body.count >= 2, body.first == UInt8(ascii: "{"), body.last == UInt8(ascii: "}"),
+           case .member(let cut)? = placeFromEnd(of: Array(Self.signatureMember.utf8), in: body) {
+            return Array(body[..<cut.lowerBound] + body[cut.upperBound...])
+        }
         var scan = JSONBytes(body)
         let key = Array("\"signature\"".utf8)
         scan.skipSpace()
@@ -112,9 +121,12 @@ public struct ChangeSetSeal: Sendable, Hashable {
         JSONValue.writeCanonical(string: signature, to: &member)
         let name = Array(Self.signatureMember.utf8)
         if bytes.count == 2 { return [UInt8(ascii: "{")] + member + [UInt8(ascii: "}")] }
-        if let at = Self.placeFromEnd(of: name, in: bytes) {
-            return at.first ? Array(bytes[...at.index]) + member + [UInt8(ascii: ",")] + bytes[(at.index + 1)...]
-                : Array(bytes[..<at.index]) + [UInt8(ascii: ",")] + member + bytes[at.index...]
+        switch Self.placeFromEnd(of: name, in: bytes) {
+        case .after(let index, let first)?:
+            return first ? Array(bytes[...index]) + member + [UInt8(ascii: ",")] + bytes[(index + 1)...]
+                : Array(bytes[..<index]) + [UInt8(ascii: ",")] + member + bytes[index...]
+        case .member?: return nil  // signed bytes hold a signature already: encode the change set
+        case nil: break
         }
         var i = 1
         // Each top-level member: its name (plain, no escapes in canonical names of a change
@@ -156,12 +168,21 @@ public struct ChangeSetSeal: Sendable, Hashable {
         return nil
     }
 
-    /// Where a member named `name` goes in the canonical object `bytes`, found from its end:
-    /// the members after it (`signer`, after `signature`) are few and short, while the walk
-    /// from the start crossed every record (a fiftieth of a first upload's agent). `index`: the
-    /// end of the member it follows, or with `first` the object's opening brace. Nil when a
-    /// member on the way is not a plain string or number (then the walk from the start).
-    static func placeFromEnd(of name: [UInt8], in bytes: [UInt8]) -> (index: Int, first: Bool)? {
+    /// Where a top-level member named `name` is or goes in the canonical object `bytes`.
+    enum Place: Equatable {
+        /// It is there: the bytes to cut to take it out, its comma included (the one before
+        /// it, or for the first member the one after it).
+        case member(Range<Int>)
+        /// It is not there and goes after `index`: the end of the member it follows, or with
+        /// `first` the object's opening brace.
+        case after(index: Int, first: Bool)
+    }
+
+    /// Where a member named `name` is or goes in the canonical object `bytes`, found from its
+    /// end: the members after it (`signer`, after `signature`) are few and short, while the
+    /// walk from the start crossed every record (a fiftieth of a first upload's agent). Nil when
+    /// a member on the way is not a plain string or number (then the walk from the start).
+    static func placeFromEnd(of name: [UInt8], in bytes: [UInt8]) -> Place? {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
         /// The opening quote of the string whose closing quote is at `end`: the nearest quote
         /// before it that no odd run of backslashes escapes.
@@ -192,11 +213,17 @@ public struct ChangeSetSeal: Sendable, Hashable {
             guard valueStart >= 3, bytes[valueStart - 1] == UInt8(ascii: ":"), bytes[valueStart - 2] == quote,
                   let nameStart = openingQuote(before: valueStart - 2) else { return nil }
             let memberName = bytes[(nameStart + 1)..<(valueStart - 2)]
-            if memberName.contains(backslash) || memberName.elementsEqual(name) { return nil }
-            if memberName.lexicographicallyPrecedes(name) { return (end + 1, false) }
+            if memberName.contains(backslash) { return nil }
+            if memberName.lexicographicallyPrecedes(name) { return .after(index: end + 1, first: false) }
+            let isName = memberName.elementsEqual(name)
             guard nameStart >= 1 else { return nil }
-            if bytes[nameStart - 1] == UInt8(ascii: "{") { return nameStart - 1 == 0 ? (0, true) : nil }
+            if bytes[nameStart - 1] == UInt8(ascii: "{") {
+                guard nameStart - 1 == 0 else { return nil }
+                guard isName else { return .after(index: 0, first: true) }
+                return .member(nameStart..<(bytes[end + 1] == UInt8(ascii: ",") ? end + 2 : end + 1))
+            }
             guard bytes[nameStart - 1] == UInt8(ascii: ",") else { return nil }
+            if isName { return .member((nameStart - 1)..<(end + 1)) }
             end = nameStart - 2
         }
         return nil
