@@ -20,19 +20,20 @@ extension Outbox {
     }
 
     func integrate(_ result: ChangeSetResult, sent: ChangeSet, session: inout PushSession) throws(AgentError) {
-        let sentRecords = Dictionary(sent.records.map { ($0.uscc, $0) }, uniquingKeysWith: { $1 })
+        // Where each record is in `sent` (the last one of a code): the changes are not copied.
+        let sentIndex = Dictionary(sent.records.indices.map { (sent.records[$0].uscc, $0) }, uniquingKeysWith: { $1 })
         // A record sent that the answer does not speak of (its part was refused, `ProvinceAnswers`)
         // is fetched by the next pull (`PullSession.retryDeferred`): with the outbox empty, its
         // echo no longer comes (`EchoForm.none`).
         let answered = Set(result.records.map(\.uscc))
-        for uscc in sentRecords.keys where !answered.contains(uscc) { writer.state.deferred.insert(uscc) }
+        for uscc in sentIndex.keys where !answered.contains(uscc) { writer.state.deferred.insert(uscc) }
         let batch = AtomicBatch(anchor: store.statePath)
         var updates = StoreWriter.IndexUpdates()
         for record in result.records {
             let uscc = record.uscc
             let diffed = session.takeDiffed(uscc)
             let oldBase = diffed.map(\.base) ?? ((try? store.readBase(uscc)) ?? nil)
-            let change = sentRecords[uscc]
+            let change = sentIndex[uscc].map { sent.records[$0] }
             switch record.outcome {
             case .rejected:
                 let reason = record.reason ?? "refused"

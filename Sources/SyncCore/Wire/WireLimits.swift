@@ -53,7 +53,9 @@ public enum WireLimits {
                 return
             }
             if parts + 1 > maxFieldPathParts { problem = "a field path of more than \(maxFieldPathParts) parts is deeper than the limit"; return }
-            for (name, child) in members {
+            // (Each member where it is: iterating name-value pairs copied each, for every record received.)
+            members.forEachMember { name, child in
+                guard problem == nil else { return }
                 var length = bytes + (parts == 0 ? 0 : 1)
                 for byte in name.utf8 { length += byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~") ? 2 : 1 }
                 if length > maxFieldPathBytes {
