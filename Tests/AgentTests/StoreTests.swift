@@ -38,4 +38,22 @@ import Testing
         try store.checkRecordsFolder()
         #expect(throws: AgentError.self) { try store.readRecordBytes(code) }
     }
+
+    /// A scan's stat spares the read its own: a file read with the size the scan saw, which has
+    /// grown or shrunk since, is still read whole.
+    @Test func aFileIsReadWholeWhateverSizeTheScanSawOfIt() throws {
+        let temporary = TemporaryFolder("records-size")
+        let store = try Store.initialize(temporary.path + "/store", region: "410100")
+        let code = "91410100MA00000003"
+        let long = Array(repeating: UInt8(ascii: "x"), count: 10_000)
+        try FileSystem.writeAtomically(store.recordFile(code), long)
+        try store.withRecordsFolder { () throws(AgentError) in
+            for seen: Int64 in [0, 1, 29, 9_999, 10_000, 10_001, 50_000] {
+                #expect(try store.readRecordBytes(code, regularFileSize: seen) == long, "a scan that saw \(seen) bytes")
+            }
+            try FileSystem.writeAtomically(store.recordFile(code), Array("{}".utf8))
+            #expect(try store.readRecordBytes(code, regularFileSize: 10_000) == Array("{}".utf8))
+            #expect(try store.readRecordBytes(code, regularFileSize: 2) == Array("{}".utf8))
+        }
+    }
 }

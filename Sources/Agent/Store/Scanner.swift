@@ -309,7 +309,7 @@ public struct Scanner {
     @discardableResult
     func noteRead(_ uscc: String, stat: FileSystem.Stat, takenNs: Int64, into entry: StatIndex.Entry, in index: inout StatIndex,
                   report: inout ScanReport, keep: Bool = true) -> (parsed: Parsed?, hash: String) {
-        let read = readWorkingFile(uscc)
+        let read = readWorkingFile(uscc, regularFileSize: stat.isRegular && stat.size >= 0 ? stat.size : nil)
         var entry = entry
         entry.docHash = read.hash
         if keep, let parsed = read.parsed, report.documents.count < Self.documentsKept { report.documents[uscc] = parsed }
@@ -334,9 +334,10 @@ public struct Scanner {
     }
 
     /// A working file's document and content hash, or "!" and the reason it cannot be read.
-    func readWorkingFile(_ uscc: String) -> (parsed: Parsed?, hash: String) {
+    /// `regularFileSize`: what the scan's stat saw (spares the read a stat of its own).
+    func readWorkingFile(_ uscc: String, regularFileSize: Int64? = nil) -> (parsed: Parsed?, hash: String) {
         do {
-            let bytes = try store.readRecordBytes(uscc)
+            let bytes = try store.readRecordBytes(uscc, regularFileSize: regularFileSize)
             let parsed = try Store.parseRecordKeepingCanonical(bytes, file: "records/" + Store.fileName(for: uscc), expectedUSCC: uscc)
             let document = parsed.document
             // A file the agent wrote is its canonical text, indented: taken from its bytes.

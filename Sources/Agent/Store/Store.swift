@@ -147,9 +147,12 @@ public final class Store {
 
     // MARK: - Working copy
 
-    public func readRecordBytes(_ uscc: String) throws(AgentError) -> [UInt8] {
+    /// `regularFileSize`: its size as a stat just saw it (see `FileSystem.read(in:name:path:regularFileSize:)`).
+    public func readRecordBytes(_ uscc: String, regularFileSize: Int64? = nil) throws(AgentError) -> [UInt8] {
         recordFilesRead += 1
-        if recordsFolder >= 0 { return try FileSystem.read(in: recordsFolder, name: Store.fileName(for: uscc), path: recordFile(uscc)) }
+        if recordsFolder >= 0 {
+            return try FileSystem.read(in: recordsFolder, name: Store.fileName(for: uscc), path: recordFile(uscc), regularFileSize: regularFileSize)
+        }
         return try FileSystem.read(recordFile(uscc))
     }
 

@@ -77,22 +77,31 @@ public enum FileSystem {
     }
 
     /// `read` of `name` in the open folder `dirFD`; `path` names the file in errors.
-    static func read(in dirFD: Int32, name: String, path: String) throws(AgentError) -> [UInt8] {
-        guard let bytes = try readIfPresent(openat(dirFD, name, O_RDONLY | O_CLOEXEC), path: path) else {
-            throw .io(path: path, operation: "open", errno: ENOENT)
+    /// `regularFileSize`: the size a stat just gave of the regular file there, which spares the
+    /// read its own `fstat` (one call in four of reading 100,000 record files); a file that has
+    /// grown or shrunk since is still read whole, to its end.
+    static func read(in dirFD: Int32, name: String, path: @autoclosure () -> String, regularFileSize: Int64? = nil) throws(AgentError) -> [UInt8] {
+        guard let bytes = try readIfPresent(openat(dirFD, name, O_RDONLY | O_CLOEXEC), path: path(), regularFileSize: regularFileSize) else {
+            throw .io(path: path(), operation: "open", errno: ENOENT)
         }
         return bytes
     }
 
     /// The whole of the file `fd` just opened (or nil when `open` found no such file); closes it.
-    private static func readIfPresent(_ fd: Int32, path: String) throws(AgentError) -> [UInt8]? {
+    private static func readIfPresent(_ fd: Int32, path: @autoclosure () -> String, regularFileSize: Int64? = nil) throws(AgentError) -> [UInt8]? {
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
-            throw .io(path: path, operation: "open", errno: errno)
+            throw .io(path: path(), operation: "open", errno: errno)
         }
         defer { close(fd) }
-        var st = Glibc.stat()
-        let expected = fstat(fd, &st) == 0 ? Int(st.st_size) : 0
+        let expected: Int, regular: Bool
+        if let regularFileSize {
+            (expected, regular) = (Int(regularFileSize), true)
+        } else {
+            var st = Glibc.stat()
+            let known = fstat(fd, &st) == 0
+            (expected, regular) = (known ? Int(st.st_size) : 0, known && (st.st_mode & S_IFMT) == S_IFREG)
+        }
         var bytes = [UInt8](repeating: 0, count: max(expected, 0) + 1)
         var count = 0
         while true {
@@ -100,13 +109,13 @@ public enum FileSystem {
             let n = bytes.withUnsafeMutableBytes { buf in Glibc.read(fd, buf.baseAddress! + count, buf.count - count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw .io(path: path, operation: "read", errno: errno)
+                throw .io(path: path(), operation: "read", errno: errno)
             }
             if n == 0 { break }
             count += n
-            // As long as `fstat` said, and short of the byte past it: the end (a read of 100,000
+            // As long as the stat said, and short of the byte past it: the end (a read of 100,000
             // record files otherwise makes 100,000 more calls to find nothing after it).
-            if count == expected && expected > 0 && (st.st_mode & S_IFMT) == S_IFREG { break }
+            if count == expected && expected > 0 && regular { break }
         }
         bytes.removeSubrange(count...)
         return bytes
