@@ -28,7 +28,7 @@ extension Outbox {
         let answered = Set(result.records.map(\.uscc))
         for uscc in sentIndex.keys where !answered.contains(uscc) { writer.state.deferred.insert(uscc) }
         let batch = AtomicBatch(anchor: store.statePath)
-        var updates = StoreWriter.IndexUpdates()
+        var updates = StoreWriter.IndexUpdates(reservingBasesFor: result.records.count)
         for record in result.records {
             let uscc = record.uscc
             let diffed = session.takeDiffed(uscc)

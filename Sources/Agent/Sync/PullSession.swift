@@ -24,7 +24,7 @@ struct PullSession {
         RefusedRecord.note(log: log, refused, into: &summary.refusedFromProvince)
         clock.hear(page.clock, &writer.state.clock)
         let batch = AtomicBatch(anchor: store.statePath)
-        var updates = StoreWriter.IndexUpdates()
+        var updates = StoreWriter.IndexUpdates(reservingBasesFor: page.records.count)
         var echoes: [String] = []
         for record in page.records {
             if record.echo {
