@@ -33,6 +33,10 @@ extension BaseLog {
             fresh = true
         }
         let start = state.end
+        if expectedAppends > written.count, state.recent.capacity < state.recent.count + expectedAppends {
+            state.recent.reserveCapacity(state.recent.count + expectedAppends)
+        }
+        expectedAppends = max(0, expectedAppends - written.count)
         var locations: [(String, Location)] = []
         for (code, json) in written {
             let payload = try Self.payload("B", code, json)

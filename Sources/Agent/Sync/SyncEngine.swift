@@ -193,6 +193,8 @@ public final class SyncEngine {
             let outboxEmpty = try outbox.files().isEmpty
             let pipeline = pipelinePushes && outboxEmpty ? try PushPipeline(config: config) : nil
             var plan = try planPush()
+            store.bases.expectedAppends = plan.diff.scan.changed.count
+            defer { store.bases.expectedAppends = 0 }
             // What the outbox's sending found goes on in the summary of the push proper.
             var session = PushSession(changes: plan.existingChanges, summary: before.summary)
             do throws(AgentError) {
