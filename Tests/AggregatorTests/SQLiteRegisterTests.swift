@@ -22,4 +22,19 @@ import Testing
         }
         #expect(reader.0 == -2000 && reader.1 == 0, "reader: cache_size \(reader.0 ?? 0), temp_store \(reader.1 ?? 0)")
     }
+
+    /// A new register's pages are 8 KB; one made before with SQLite's 4 KB keeps them (opened
+    /// again, with its schema, it is the same file).
+    @Test func aNewRegisterHas8KBPagesAndAnOlderOneKeepsItsOwn() throws {
+        let new = try ProvinceDatabase(path: temporary.path + "/new.sqlite")
+        #expect(try new.pool.read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 8192)
+        #expect(try new.pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") } == "wal")
+        let oldPath = temporary.path + "/old.sqlite"
+        let old = try DatabaseQueue(path: oldPath)
+        try old.write { db in try db.execute(sql: "CREATE TABLE t (x)") }
+        try old.close()
+        #expect(try DatabaseQueue(path: oldPath).read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+        _ = try? ProvinceDatabase(path: oldPath, schema: .asFound)
+        #expect(try DatabaseQueue(path: oldPath).read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+    }
 }

@@ -90,8 +90,9 @@ public enum FileSystem {
     /// The whole of the file `fd` just opened (or nil when `open` found no such file); closes it.
     private static func readIfPresent(_ fd: Int32, path: @autoclosure () -> String, regularFileSize: Int64? = nil) throws(AgentError) -> [UInt8]? {
         guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw .io(path: path(), operation: "open", errno: errno)
+            let code = errno  // (before the path is made: that may allocate, and set errno)
+            if code == ENOENT { return nil }
+            throw .io(path: path(), operation: "open", errno: code)
         }
         defer { close(fd) }
         let expected: Int, regular: Bool
@@ -108,8 +109,9 @@ public enum FileSystem {
             if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count))) }
             let n = bytes.withUnsafeMutableBytes { buf in Glibc.read(fd, buf.baseAddress! + count, buf.count - count) }
             if n < 0 {
-                if errno == EINTR { continue }
-                throw .io(path: path(), operation: "read", errno: errno)
+                let code = errno
+                if code == EINTR { continue }
+                throw .io(path: path(), operation: "read", errno: code)
             }
             if n == 0 { break }
             count += n

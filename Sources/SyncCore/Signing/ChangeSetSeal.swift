@@ -139,6 +139,7 @@ public struct ChangeSetSeal: Sendable, Hashable {
                 if bytes[j] == UInt8(ascii: "\\") { return nil }
                 j += 1
             }
+            if bytes[nameStart..<j].elementsEqual(name) { return nil }  // signed bytes with a signature: encode the change set
             if name.lexicographicallyPrecedes(bytes[nameStart..<j]) {
                 return Array(bytes[..<i]) + member + [UInt8(ascii: ",")] + bytes[i...]
             }
