@@ -183,6 +183,10 @@ import Testing
             #expect(ChangeSetSeal(signedBytes: Array(signed.utf8)).body(signature: "c2ln") == Array(sent.utf8), "\(signed)")
         }
         #expect(ChangeSetSeal(signedBytes: Array("[1]".utf8)).body(signature: "x") == nil)
+        // Signed bytes that hold a signature already (found from the end, or from the start
+        // past an array): the change set is encoded again rather than given a second one.
+        #expect(ChangeSetSeal(signedBytes: Array(#"{"a":1,"signature":"x","signer":"k"}"#.utf8)).body(signature: "c2ln") == nil)
+        #expect(ChangeSetSeal(signedBytes: Array(#"{"a":[1],"signature":"x","z":[2]}"#.utf8)).body(signature: "c2ln") == nil)
         #expect(ChangeSetSeal(signedBytes: Array(#"{"a\u0041":1}"#.utf8)).body(signature: "x") == nil, "an escaped name: encode instead")
     }
 }
