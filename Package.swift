@@ -56,6 +56,9 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // syncfs(2), which needs _GNU_SOURCE and so is not in Swift's Glibc module.
         .target(name: "CPosix"),
+        // SQLite set up as the process loads, before anything opens a register (its memory
+        // statistics off: see CSQLiteSetup.c).
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "EnterpriseModel",
             swiftSettings: strict
@@ -102,7 +105,7 @@ let package = Package(
         .target(
             name: "Aggregator",
             dependencies: [
-                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib", "CZstd",
+                "EnterpriseModel", "SyncCore", "ConfigSupport", "Spreadsheet", "CEsyncZlib", "CZstd", "CSQLiteSetup",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -173,7 +176,7 @@ let package = Package(
         // EndToEndSupport: TemporaryFolder, so that a test leaves no folder behind (in both).
         .testTarget(name: "AgentTests", dependencies: ["Agent", "SyncCore", "EnterpriseModel", "ConfigSupport", "EndToEndSupport", .product(name: "Logging", package: "swift-log")], swiftSettings: strict),
         .testTarget(name: "AggregatorTests", dependencies: [
-            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore", "CZstd",
+            "Aggregator", "ConfigSupport", "EnterpriseModel", "SyncCore", "CZstd", "CSQLiteSetup",
             // TemporaryFolder, and the PostgreSQL cluster the register's tests use with
             // ESYNC_TEST_BACKEND=postgresql.
             "EndToEndSupport",

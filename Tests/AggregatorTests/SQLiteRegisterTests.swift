@@ -1,5 +1,6 @@
 @testable import Aggregator
 @testable import EndToEndSupport
+import CSQLiteSetup
 import Foundation
 import GRDB
 import Testing
@@ -36,5 +37,18 @@ import Testing
         #expect(try DatabaseQueue(path: oldPath).read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
         _ = try? ProvinceDatabase(path: oldPath, schema: .asFound)
         #expect(try DatabaseQueue(path: oldPath).read { db in try Int.fetchOne(db, sql: "PRAGMA page_size") } == 4096)
+    }
+
+    /// SQLite counts no memory in this process (its statistics were turned off as it loaded, before
+    /// any connection): a register written to still shows 0 bytes counted. With them on, as
+    /// SQLite starts by default, the same register counts its page cache and statements.
+    @Test func sqliteCountsNoMemoryInAProcessThatOpensRegisters() throws {
+        #expect(SQLiteRegister.countsNoMemory)
+        let database = try ProvinceDatabase(path: temporary.path + "/counted.sqlite")
+        try database.pool.write { db in
+            try db.execute(sql: "CREATE TABLE t (x)")
+            for n in 0..<1000 { try db.execute(sql: "INSERT INTO t VALUES (?)", arguments: [String(repeating: "x", count: n)]) }
+        }
+        #expect(esync_sqlite_memory_counted() == 0)
     }
 }

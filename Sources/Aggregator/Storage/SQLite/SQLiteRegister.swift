@@ -1,5 +1,7 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// The province's register in one SQLite file (WAL, through GRDB): the merged records, their
 /// history and field provenance, the applied change sets, the conflict queue and the
@@ -12,6 +14,11 @@ final class SQLiteRegister: Sendable {
     private let usersLock: Int32
 
     deinit { close(usersLock) }
+
+    /// Whether SQLite keeps no memory statistics in this process: turned off as it loads, before
+    /// any connection, since counting took a process-wide mutex on every allocation
+    /// (`Sources/CSQLiteSetup/CSQLiteSetup.c`).
+    static var countsNoMemory: Bool { esync_sqlite_statistics_off_result() == SQLITE_OK }
 
     /// The migrations this version of the register has, in order.
     static var migrationIdentifiers: [String] { migrator.migrations }
