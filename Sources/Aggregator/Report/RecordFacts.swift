@@ -196,7 +196,7 @@ struct RecordFacts: Sendable, Equatable {
         var year: String
 
         static func == (a: MeasureKey, b: MeasureKey) -> Bool {
-            a.measure.utf8.elementsEqual(b.measure.utf8) && a.year.utf8.elementsEqual(b.year.utf8) && a.region.utf8.elementsEqual(b.region.utf8)
+            JSONObject.sameBytes(a.measure, b.measure) && JSONObject.sameBytes(a.year, b.year) && JSONObject.sameBytes(a.region, b.region)
         }
 
         func hash(into hasher: inout Hasher) {

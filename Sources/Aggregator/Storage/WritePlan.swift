@@ -36,13 +36,21 @@ struct WritePlan: Sendable {
         /// The record as it was (nil for a new record).
         var previous: StoredRecord?
         var document: JSONValue
-        /// `document` in canonical form, and its content hash.
-        var text: String
+        /// `document` in canonical form (UTF-8: made by the encoder, or received and parsed), and
+        /// its content hash. SQLite is given these bytes as they are: a `String` of them checked
+        /// the UTF-8 again, for each record (2 % of a province's first upload, with the history's).
+        var canonical: [UInt8]
         var hash: String
         /// The fields this revision changed (paths; for a delete, none).
         var changedFields: [String]
-        /// What the history keeps of this revision (`HistoryEntry.Changes.op` and its text).
-        var history: (op: String, text: String)
+        /// What the history keeps of this revision: `HistoryEntry.Changes.op`, and its text as UTF-8.
+        var historyOp: String
+        var historyUTF8: [UInt8]
+
+        /// `canonical` as text.
+        var text: String { String(decoding: canonical, as: UTF8.self) }
+        /// What the history keeps of this revision, as text.
+        var history: (op: String, text: String) { (historyOp, String(decoding: historyUTF8, as: UTF8.self)) }
         /// The report's facts of the record before and after this revision; nil when they are
         /// the same (most edits touch none of the fields they are made from, `RecordFacts.mayChange`).
         var facts: (old: RecordFacts?, new: RecordFacts)?
@@ -61,17 +69,18 @@ struct WritePlan: Sendable {
             self.previous = previous
             self.document = document
             if kind == .delete, let previous {
-                text = previous.document.canonicalString
+                self.canonical = previous.document.canonicalBytes()
                 hash = previous.hash
             } else {
-                let bytes = canonical ?? document.canonicalBytes()
-                text = String(decoding: bytes, as: UTF8.self)
-                hash = ContentHash.of(bytes: bytes)
+                self.canonical = canonical ?? document.canonicalBytes()
+                hash = ContentHash.of(bytes: self.canonical)
             }
             self.changedFields = changedFields
-            history = ("", "")
+            historyOp = ""
+            historyUTF8 = []
             let changes = self.changes
-            history = (changes.op, historyText(of: changes))
+            historyOp = changes.op
+            historyUTF8 = historyBytes(of: changes)
             if RecordFacts.mayChange(self) {
                 let old = previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
                 let new = RecordFacts(uscc: uscc, region: region, deleted: kind == .delete, document: document)
@@ -85,11 +94,17 @@ struct WritePlan: Sendable {
         }
 
         /// `changes` (this revision's) as the history stores them (`HistoryEntry.Changes.text`);
-        /// a new record's from the document's canonical text made already, not by encoding the
+        /// a new record's from the document's canonical bytes made already, not by encoding the
         /// document again.
-        private func historyText(of changes: HistoryEntry.Changes) -> String {
-            guard case .created = changes else { return changes.text }
-            return #"{"\#(StoredRecord.allFields)":{"to":"# + text + "}}"
+        private func historyBytes(of changes: HistoryEntry.Changes) -> [UInt8] {
+            guard case .created = changes else { return Array(changes.text.utf8) }
+            let head = #"{"\#(StoredRecord.allFields)":{"to":"#.utf8
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(head.count + canonical.count + 2)
+            bytes += head
+            bytes += canonical
+            bytes += "}}".utf8
+            return bytes
         }
 
         /// What the history keeps of this revision (see `HistoryEntry`).

@@ -84,6 +84,22 @@ public struct JSONObject: Sendable, Hashable {
         return a.utf8.lexicographicallyPrecedes(b.utf8)
     }
 
+    /// Whether `a` and `b` are the same bytes of UTF-8 (not only equal as strings: é and
+    /// e + U+0301 are two). Compared in place, lengths first: `utf8.elementsEqual` walked both
+    /// views a byte at a time, a fiftieth of a province's first upload in the report's keys.
+    @inlinable
+    public static func sameBytes(_ a: String, _ b: String) -> Bool {
+        guard a.utf8.count == b.utf8.count else { return false }
+        let inPlace = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                for i in 0..<x.count where x[i] != y[i] { return false }
+                return true
+            }
+        }
+        if let inPlace, let result = inPlace { return result }
+        return a.utf8.elementsEqual(b.utf8)
+    }
+
     /// Whether `name` is plain ASCII (no byte of it above 0x7F).
     @inlinable
     static func isASCII(_ name: String) -> Bool {

@@ -111,4 +111,18 @@ import Testing
         JSONObject().forEachValue { _ in none += 1 }
         #expect(none == 0)
     }
+
+    /// Names compare as their bytes: equal strings in two normal forms are not the same bytes,
+    /// nor is a prefix; a long string (stored apart) and a bridged one compare like small ones.
+    @Test func sameBytesComparesTheUTF8NotTheString() {
+        #expect(JSONObject.sameBytes("技术改造项目补助", "技术改造项目补助"))
+        #expect(!JSONObject.sameBytes("技术改造项目补助", "技术改造项目补"))
+        #expect("\u{E9}" == "e\u{301}" && !JSONObject.sameBytes("\u{E9}", "e\u{301}"))
+        #expect(!JSONObject.sameBytes("2023", "2024") && JSONObject.sameBytes("", ""))
+        let long = String(repeating: "首台(套)重大技术装备", count: 8)
+        #expect(JSONObject.sameBytes(long, String(decoding: Array(long.utf8), as: UTF8.self)))
+        #expect(!JSONObject.sameBytes(long, String(long.dropLast()) + "x"))
+        #expect(JSONObject.sameBytes(long, NSString(string: long) as String))
+    }
 }
+

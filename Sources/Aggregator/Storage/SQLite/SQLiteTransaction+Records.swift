@@ -136,7 +136,8 @@ extension SQLiteTransaction {
         let source = context.source.databaseValue, changeSet = context.changeSet.databaseValue, at = context.at.databaseValue
         // Records that stay where they were (same region, not deleted, not new) are updated
         // without touching the columns of `records_region_live`, which SQLite would rewrite.
-        var records: [DatabaseValue] = [], inPlace: [DatabaseValue] = [], history: [DatabaseValue] = []
+        // (A record's text and its history's are bound as the bytes they were made as.)
+        var records: [BatchValue] = [], inPlace: [BatchValue] = [], history: [BatchValue] = []
         var inPlaceRow: [String: Int] = [:]
         // Facts rows by credit code (a record written twice in one batch: its last facts
         // stand), either whole or, when no indexed column moved, as an in-place update.
@@ -151,7 +152,8 @@ extension SQLiteTransaction {
             let deleted = revision.kind == .delete
             let uscc = revision.uscc.databaseValue, number = revision.revision.databaseValue
             if let previous = revision.previous, previous.region == revision.region, !previous.deleted, !deleted {
-                let row = [uscc, number, seq, revision.text.databaseValue, revision.hash.databaseValue, at, source]
+                let row: [BatchValue] = [.value(uscc), .value(number), .value(seq), .utf8(revision.canonical), .value(revision.hash.databaseValue), .value(at),
+                                         .value(source)]
                 // A record written twice in one batch: its last revision stands (an UPDATE … FROM
                 // with two rows for one record would take either).
                 if let at = inPlaceRow[revision.uscc] {
@@ -161,11 +163,12 @@ extension SQLiteTransaction {
                     inPlace += row
                 }
             } else {
-                records += [uscc, revision.region.databaseValue, number, seq, deleted.databaseValue, revision.text.databaseValue,
-                            revision.hash.databaseValue, at, source]
+                records += [.value(uscc), .value(revision.region.databaseValue), .value(number), .value(seq), .value(deleted.databaseValue),
+                            .utf8(revision.canonical), .value(revision.hash.databaseValue), .value(at), .value(source)]
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            history += [uscc, number, seq, source, changeSet, at, revision.history.op.databaseValue, revision.history.text.databaseValue, clock]
+            history += [.value(uscc), .value(number), .value(seq), .value(source), .value(changeSet), .value(at), .value(revision.historyOp.databaseValue),
+                        .utf8(revision.historyUTF8), .value(clock)]
             // Facts that did not change (most edits touch none of the report's fields, see
             // `WritePlan.Revision.facts`) are not written again, nor are designation values
             // the record held already.

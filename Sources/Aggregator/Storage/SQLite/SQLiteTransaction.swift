@@ -16,7 +16,7 @@ struct SQLiteTransaction: RegisterTransaction {
     /// Runs `INSERT … VALUES (…), (…) …` over `values`, `width` values a row in order, `tail`
     /// after the values (an upsert clause), in statements of at most `rowsPerStatement` rows.
     /// (Flat values, not rows of existentials: building those was a tenth of a batch's write.)
-    func insert(_ head: String, width: Int, values: [DatabaseValue], tail: String = "") throws {
+    func insert<Value: SQLiteBindable>(_ head: String, width: Int, values: [Value], tail: String = "") throws {
         guard width > 0, !values.isEmpty else { return }
         let rows = values.count / width
         let placeholders = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
@@ -33,7 +33,7 @@ struct SQLiteTransaction: RegisterTransaction {
     /// order: `?1` is a row's first). For updates by key: an `UPDATE … FROM (VALUES …)` of many
     /// rows first copies them all into a temporary table, which took SQLite longer than running
     /// a prepared statement once per row.
-    func executeEach(_ sql: String, width: Int, values: [DatabaseValue]) throws {
+    func executeEach<Value: SQLiteBindable>(_ sql: String, width: Int, values: [Value]) throws {
         guard width > 0, !values.isEmpty else { return }
         let statement = try db.cachedStatement(sql: sql)
         var start = 0
@@ -47,28 +47,14 @@ struct SQLiteTransaction: RegisterTransaction {
 extension SQLiteTransaction {
     /// Binds `values` to a statement that writes and runs it. (GRDB's `StatementArguments`
     /// converts a batch's values one by one through a generic key path, which cost more than
-    /// SQLite running the statement; the values are `DatabaseValue`s already.)
-    private func execute(_ statement: Statement, _ values: ArraySlice<DatabaseValue>) throws {
+    /// SQLite running the statement; the values are `DatabaseValue`s already, or `BatchValue`s.)
+    private func execute<Value: SQLiteBindable>(_ statement: Statement, _ values: ArraySlice<Value>) throws {
         let raw = statement.sqliteStatement
         sqlite3_reset(raw)
         sqlite3_clear_bindings(raw)
         for (offset, value) in values.enumerated() {
             let index = CInt(offset + 1)
-            let code: CInt
-            switch value.storage {
-            case .null: code = sqlite3_bind_null(raw, index)
-            case .int64(let i): code = sqlite3_bind_int64(raw, index, i)
-            case .double(let d): code = sqlite3_bind_double(raw, index, d)
-            case .string(let text):
-                var text = text
-                code = text.withUTF8 { bytes in
-                    // (An empty buffer may have no address, which SQLite would bind as NULL.)
-                    if bytes.isEmpty { return sqlite3_bind_text(raw, index, "", 0, Self.transient) }
-                    return bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(raw, index, $0.baseAddress, CInt($0.count), Self.transient) }
-                }
-            case .blob(let data):
-                code = data.withUnsafeBytes { bytes in sqlite3_bind_blob(raw, index, bytes.baseAddress, CInt(bytes.count), Self.transient) }
-            }
+            let code = value.bind(to: raw, at: index)
             guard code == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: code), message: "cannot bind value \(index)", sql: statement.sql) }
         }
         defer {
@@ -82,9 +68,51 @@ extension SQLiteTransaction {
             throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(raw))), sql: statement.sql)
         }
     }
+}
+
+/// A value `SQLiteTransaction` binds to a statement's parameter `index` (from 1), returning
+/// SQLite's result code. SQLite copies the bytes it is given (`SQLITE_TRANSIENT`).
+protocol SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: CInt) -> CInt
+}
+
+extension DatabaseValue: SQLiteBindable {
+    func bind(to statement: OpaquePointer, at index: CInt) -> CInt {
+        switch storage {
+        case .null: return sqlite3_bind_null(statement, index)
+        case .int64(let i): return sqlite3_bind_int64(statement, index, i)
+        case .double(let d): return sqlite3_bind_double(statement, index, d)
+        case .string(let text):
+            var text = text
+            return text.withUTF8 { BatchValue.bindText($0, to: statement, at: index) }
+        case .blob(let data):
+            return data.withUnsafeBytes { bytes in sqlite3_bind_blob(statement, index, bytes.baseAddress, CInt(bytes.count), BatchValue.transient) }
+        }
+    }
+}
+
+/// A value of a batch of records: GRDB's, or text given as its UTF-8 bytes (a record's
+/// canonical text and its history's, `WritePlan.Revision.canonical`), bound as TEXT without
+/// being made into a `String` first.
+enum BatchValue: SQLiteBindable {
+    case value(DatabaseValue)
+    case utf8([UInt8])
+
+    func bind(to statement: OpaquePointer, at index: CInt) -> CInt {
+        switch self {
+        case .value(let value): value.bind(to: statement, at: index)
+        case .utf8(let bytes): bytes.withUnsafeBufferPointer { Self.bindText($0, to: statement, at: index) }
+        }
+    }
+
+    static func bindText(_ bytes: UnsafeBufferPointer<UInt8>, to statement: OpaquePointer, at index: CInt) -> CInt {
+        // (An empty buffer may have no address, which SQLite would bind as NULL.)
+        if bytes.isEmpty { return sqlite3_bind_text(statement, index, "", 0, transient) }
+        return bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, CInt($0.count), transient) }
+    }
 
     /// SQLite copies the bytes it is given (`SQLITE_TRANSIENT`, a macro Swift does not import).
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 extension SQLiteRegister: RegisterStore {
