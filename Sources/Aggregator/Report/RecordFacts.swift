@@ -153,9 +153,9 @@ struct RecordFacts: Sendable, Equatable {
 
     /// Whether a revision can change the record's facts: a new record, one deleted, moved or
     /// brought back, or an edit of a field in `inputs`.
-    static func mayChange(_ revision: WritePlan.Revision) -> Bool {
-        guard revision.kind == .update, let previous = revision.previous, previous.region == revision.region, !previous.deleted else { return true }
-        return revision.changedFields.contains { FieldPath.components($0).first.map(inputs.contains) ?? true }
+    static func mayChange(kind: WritePlan.Revision.Kind, previous: StoredRecord?, region: String, changedFields: [String]) -> Bool {
+        guard kind == .update, let previous, previous.region == region, !previous.deleted else { return true }
+        return changedFields.contains { FieldPath.components($0).first.map(inputs.contains) ?? true }
     }
 
     /// The facts' share of `report_totals` (none for a deleted record).

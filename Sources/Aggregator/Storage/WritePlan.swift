@@ -19,8 +19,10 @@ struct WriteContext: Sendable {
 /// `RecordStorage.write(_:)` writes it with a few multi-row statements and fills in what only
 /// the register knows (sequence numbers, conflict ids).
 struct WritePlan: Sendable {
-    /// A new revision of a record.
-    struct Revision: Sendable {
+    /// A new revision of a record. A class, immutable once made: a plan's revisions are handed
+    /// from the merge to the facts' delta and the writer, and a copy of the struct it was
+    /// retained each of its dozen references (1.5 % of a province's first upload).
+    final class Revision: Sendable {
         enum Kind: String, Sendable {
             /// The record did not exist (the history keeps the whole document).
             case create
@@ -29,31 +31,31 @@ struct WritePlan: Sendable {
             /// A tombstone: the document stays as it was, the record is marked deleted.
             case delete
         }
-        var kind: Kind
-        var uscc: String
-        var region: String
-        var revision: Int64
+        let kind: Kind
+        let uscc: String
+        let region: String
+        let revision: Int64
         /// The record as it was (nil for a new record).
-        var previous: StoredRecord?
-        var document: JSONValue
+        let previous: StoredRecord?
+        let document: JSONValue
         /// `document` in canonical form (UTF-8: made by the encoder, or received and parsed), and
         /// its content hash. SQLite is given these bytes as they are: a `String` of them checked
         /// the UTF-8 again, for each record (2 % of a province's first upload, with the history's).
-        var canonical: [UInt8]
-        var hash: String
+        let canonical: [UInt8]
+        let hash: String
         /// The fields this revision changed (paths; for a delete, none).
-        var changedFields: [String]
+        let changedFields: [String]
         /// What the history keeps of this revision: `HistoryEntry.Changes.op`, and its text as UTF-8.
-        var historyOp: String
-        var historyUTF8: [UInt8]
+        let historyOp: String
+        let historyUTF8: [UInt8]
+        /// The report's facts of the record before and after this revision; nil when they are
+        /// the same (most edits touch none of the fields they are made from, `RecordFacts.mayChange`).
+        let facts: (old: RecordFacts?, new: RecordFacts)?
 
         /// `canonical` as text.
         var text: String { String(decoding: canonical, as: UTF8.self) }
         /// What the history keeps of this revision, as text.
         var history: (op: String, text: String) { (historyOp, String(decoding: historyUTF8, as: UTF8.self)) }
-        /// The report's facts of the record before and after this revision; nil when they are
-        /// the same (most edits touch none of the fields they are made from, `RecordFacts.mayChange`).
-        var facts: (old: RecordFacts?, new: RecordFacts)?
 
         /// Everything a revision writes is made here, with the plan (outside the writer when a
         /// merge is planned ahead, see `MergeService.prepare`): its canonical text and hash, its
@@ -68,24 +70,26 @@ struct WritePlan: Sendable {
             self.revision = (previous?.revision ?? 0) + 1
             self.previous = previous
             self.document = document
+            let bytes: [UInt8]
             if kind == .delete, let previous {
-                self.canonical = previous.document.canonicalBytes()
+                bytes = previous.document.canonicalBytes()
                 hash = previous.hash
             } else {
-                self.canonical = canonical ?? document.canonicalBytes()
-                hash = ContentHash.of(bytes: self.canonical)
+                bytes = canonical ?? document.canonicalBytes()
+                hash = ContentHash.of(bytes: bytes)
             }
+            self.canonical = bytes
             self.changedFields = changedFields
-            historyOp = ""
-            historyUTF8 = []
-            let changes = self.changes
+            let changes = Self.changes(kind: kind, previous: previous, document: document, changedFields: changedFields)
             historyOp = changes.op
-            historyUTF8 = historyBytes(of: changes)
-            if RecordFacts.mayChange(self) {
+            historyUTF8 = Self.historyBytes(of: changes, canonical: bytes)
+            var facts: (old: RecordFacts?, new: RecordFacts)?
+            if RecordFacts.mayChange(kind: kind, previous: previous, region: region, changedFields: changedFields) {
                 let old = previous.map { RecordFacts(uscc: $0.uscc, region: $0.region, deleted: $0.deleted, document: $0.document) }
                 let new = RecordFacts(uscc: uscc, region: region, deleted: kind == .delete, document: document)
                 if new != old { facts = (old, new) }
             }
+            self.facts = facts
         }
 
         /// The record as stored after this revision (its `seq` is known once written).
@@ -96,7 +100,7 @@ struct WritePlan: Sendable {
         /// `changes` (this revision's) as the history stores them (`HistoryEntry.Changes.text`);
         /// a new record's from the document's canonical bytes made already, not by encoding the
         /// document again.
-        private func historyBytes(of changes: HistoryEntry.Changes) -> [UInt8] {
+        private static func historyBytes(of changes: HistoryEntry.Changes, canonical: [UInt8]) -> [UInt8] {
             guard case .created = changes else { return Array(changes.text.utf8) }
             let head = #"{"\#(StoredRecord.allFields)":{"to":"#.utf8
             var bytes: [UInt8] = []
@@ -108,7 +112,9 @@ struct WritePlan: Sendable {
         }
 
         /// What the history keeps of this revision (see `HistoryEntry`).
-        var changes: HistoryEntry.Changes {
+        var changes: HistoryEntry.Changes { Self.changes(kind: kind, previous: previous, document: document, changedFields: changedFields) }
+
+        private static func changes(kind: Kind, previous: StoredRecord?, document: JSONValue, changedFields: [String]) -> HistoryEntry.Changes {
             switch kind {
             case .create: return .created(document)
             case .delete: return .deleted

@@ -41,11 +41,17 @@ import Testing
         #expect(nested == ["a": ["b": ["c": 1], "d": 2], "e": [["f": 3], ["f": 4]], "g": .object([:])])
     }
 
-    /// Strings are checked by the parser's own UTF-8 validation (the standard library's generic
-    /// one was a quarter of the parse): it must accept and refuse exactly what the standard
-    /// library does, overlong forms, surrogates and code points past U+10FFFF included.
+    /// Strings are checked by the standard library's core UTF-8 validation, not its generic entry
+    /// point (which was a quarter of the parse): the parser must accept and refuse exactly what
+    /// `String(validating:as:)` does, overlong forms, surrogates and code points past U+10FFFF
+    /// included, in plain strings and in strings with escapes.
     @Test func stringsAreValidUTF8ExactlyWhenTheStandardLibrarySaysSo() {
-        func parses(_ content: [UInt8]) -> Bool { (try? JSONValue.parse([0x22] + content + [0x22])) != nil }
+        func parses(_ content: [UInt8]) -> Bool {
+            let plain = (try? JSONValue.parse([0x22] + content + [0x22])) != nil
+            let escaped = (try? JSONValue.parse([0x22, 0x5C, 0x6E] + content + [0x22])) != nil  // "\n…": the escaped path
+            #expect(plain == escaped, "\(content)")
+            return plain
+        }
         let edges: [[UInt8]] = [
             Array("洛阳 😀 é".utf8), [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0xA0, 0x80], [0xED, 0x9F, 0xBF],
             [0xED, 0xA0, 0x80], [0xF0, 0x8F, 0xBF, 0xBF], [0xF0, 0x90, 0x80, 0x80], [0xF4, 0x8F, 0xBF, 0xBF], [0xF4, 0x90, 0x80, 0x80],
