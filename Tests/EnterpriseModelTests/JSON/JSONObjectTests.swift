@@ -124,5 +124,34 @@ import Testing
         #expect(!JSONObject.sameBytes(long, String(long.dropLast()) + "x"))
         #expect(JSONObject.sameBytes(long, NSString(string: long) as String))
     }
+
+    /// Nested objects whose names come in order or not, at any level and at any point (the
+    /// parser keeps the members of the objects it is inside of on one stack until each ends):
+    /// each parses to the value built member by member, and a name given twice after the order
+    /// broke is still refused.
+    @Test func nestedObjectsInAndOutOfOrderParseAsBuilt() throws {
+        var generator = SystemRandomNumberGenerator()
+        let names = ["a", "b", "c", "d", "名", "é"]
+        func object(_ depth: Int) -> (text: String, value: JSONValue) {
+            var chosen = Array(names.shuffled(using: &generator).prefix(Int.random(in: 0...names.count, using: &generator)))
+            if Bool.random(using: &generator) { chosen.sort { $0.utf8.lexicographicallyPrecedes($1.utf8) } }
+            var built = JSONObject()
+            var parts: [String] = []
+            for (n, name) in chosen.enumerated() {
+                let (text, value): (String, JSONValue) = depth < 3 && Bool.random(using: &generator) ? object(depth + 1) : ("\(n)", .int(Int64(n)))
+                built[name] = value
+                parts.append("\"\(name)\": \(text)")
+            }
+            return ("{" + parts.joined(separator: ", ") + "}", .object(built))
+        }
+        for _ in 0..<500 {
+            let (text, value) = object(0)
+            #expect(try JSONValue.parse(text) == value, "\(text)")
+            #expect(try JSONValue.parse(text).canonicalString == value.canonicalString, "\(text)")
+        }
+        for text in [#"{"a": {"x": 1, "y": 2}, "c": 3, "b": {"z": {"p": 1}}, "c": 4}"#, #"{"a": 1, "b": {"d": 1, "c": 2, "d": 3}}"#] {
+            #expect(throws: JSONParseError.self) { try JSONValue.parse(text) }
+        }
+    }
 }
 
