@@ -98,6 +98,26 @@ import Testing
         }
     }
 
+    /// Quotes and backslashes inside a document's strings (escaped, in runs of any length, at a
+    /// string's end) do not end the string where the body is searched for the documents' text.
+    @Test func aDocumentsTextIsFoundWholeWhateverItsStringsEscape() throws {
+        let tricky = [#"甲"乙"#, #"\"#, #"\\"#, #"a\"b"#, "\"", #"\""#, "}", "],\"document\":{"]
+        var generator = SampleGenerator(seed: 43)
+        let documents: [JSONValue] = tricky.map { text in
+            var members = generator.next().json.objectValue ?? [:]
+            members["name"] = .string(text)
+            members["businessScope"] = .string(text + "\\" + text)
+            return .object(members)
+        }
+        var changeSet = ChangeSet(id: "c", region: "410100", createdAt: "now", agent: "esync-agent/test",
+                                  records: documents.map { RecordChange(uscc: $0["uscc"]!.stringValue!, creating: $0) })
+        _ = try changeSet.sign(after: "", with: SigningKey())
+        for body in [changeSet.encoded(), changeSet.json.prettyBytes()] {
+            let received = try ChangeSet.decodeReceived(body).value
+            #expect(received.records.map(\.documentCanonical) == documents.map { $0.canonicalBytes() })
+        }
+    }
+
     /// The same change either way: a record sent whole, field by field.
     @Test func aRecordSentWholeIsItsFieldsSentAsNew() {
         let document: JSONValue = ["name": "甲", "contact": ["phone": "1", "fax": .null], "srdi": [:], "a.b": ["~c": 2]]

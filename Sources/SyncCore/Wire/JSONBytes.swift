@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A position in a JSON text, moved past its tokens without parsing them: strings are skipped
 /// whole (a `"signature"` or `"document"` inside a record's data is data, not a member), so is
 /// every nested value. For finding a member's bytes in a body already parsed.
@@ -11,13 +15,23 @@ struct JSONBytes {
         while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 }
     }
 
-    /// Moves past the string that starts at `i`.
+    /// Moves past the string that starts at `i` (to the end of the text if it has no end). Its
+    /// closing quote is found with `memchr`, an escaped one (after an odd run of backslashes)
+    /// passed over: walked a byte at a time, the documents' text was 1.6 % of a province's first
+    /// upload, in the search for their spans.
     mutating func skipString() {
         i += 1
-        while i < body.count {
-            if body[i] == UInt8(ascii: "\\") { i += 2; continue }
-            if body[i] == UInt8(ascii: "\"") { i += 1; return }
-            i += 1
+        i = body.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return buffer.count }
+            var from = i
+            while from < buffer.count, let found = memchr(base + from, 0x22, buffer.count - from) {
+                let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                var backslashes = 0
+                while quote - backslashes > from, base[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+                from = quote + 1
+                if backslashes % 2 == 0 { return from }
+            }
+            return buffer.count
         }
     }
 
