@@ -13,14 +13,23 @@ public enum ContentHash {
         hex(SHA256.hash(data: bytes))
     }
 
+    /// The digest in lower-case hexadecimal, written straight into the string's storage (an
+    /// array of the digits made for each call, and one of the text copied and checked again into
+    /// a `String`, were 1 % of a province's first upload, which hashes every record).
     static func hex(_ digest: SHA256.Digest) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+        digest.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+                for (n, byte) in bytes.enumerated() {
+                    out[2 * n] = hexDigit(byte >> 4)
+                    out[2 * n + 1] = hexDigit(byte & 0x0F)
+                }
+                return bytes.count * 2
+            }
         }
-        return String(decoding: out, as: UTF8.self)
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
     }
 }
