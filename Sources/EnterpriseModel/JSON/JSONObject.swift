@@ -86,7 +86,7 @@ public struct JSONObject: Sendable, Hashable {
 
     /// Whether `a` and `b` are the same bytes of UTF-8 (not only equal as strings: é and
     /// e + U+0301 are two). Compared in place, lengths first: `utf8.elementsEqual` walked both
-    /// views a byte at a time, a fiftieth of a province's first upload in the report's keys.
+    /// views a byte at a time, a hundredth of a province's first upload in the report's keys.
     @inlinable
     public static func sameBytes(_ a: String, _ b: String) -> Bool {
         guard a.utf8.count == b.utf8.count else { return false }

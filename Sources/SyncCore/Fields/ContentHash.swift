@@ -13,9 +13,10 @@ public enum ContentHash {
         hex(SHA256.hash(data: bytes))
     }
 
-    /// The digest in lower-case hexadecimal, written straight into the string's storage (an
-    /// array of the digits made for each call, and one of the text copied and checked again into
-    /// a `String`, were 1 % of a province's first upload, which hashes every record).
+    /// The digest in lower-case hexadecimal, written straight into the string's storage: an
+    /// array of the digits made for each call, and one of the text copied into a `String`, were
+    /// 1 % of a province's first upload, which hashes every record. (The string still checks
+    /// the 64 bytes it is given, a pass over plain ASCII.)
     static func hex(_ digest: SHA256.Digest) -> String {
         digest.withUnsafeBytes { bytes in
             String(unsafeUninitializedCapacity: bytes.count * 2) { out in

@@ -149,7 +149,7 @@ extension PostgresTransaction {
                 records.append(revision, index: n)
             }
             // The history row is the fields' provenance too (see `provenance(of:)`).
-            history.append(revision, index: n, op: revision.history.op, changes: revision.history.text)
+            history.append(revision, index: n, op: revision.historyOp, changes: revision.history.text)
             // Facts that did not change (most edits touch none of the report's fields, see
             // `WritePlan.Revision.facts`) are not written again.
             guard let (old, new) = revision.facts else { continue }
