@@ -33,6 +33,11 @@ struct JSONParser {
     /// rules), and runs of white space between tokens: the text's `TextForm`.
     var nonCanonical = 0
     var spaceRuns = 0
+    /// With `notingSpaces` (`JSONValue.parseKeepingCanonical`), where each run of white space
+    /// between tokens starts and ends, in turn: the canonical text of a text found spaced is
+    /// the bytes between them.
+    var notingSpaces = false
+    var spaces: [Int] = []
     /// Whether the last string read had an escape, or a byte that is not plain ASCII.
     var stringEscaped = false
     var stringASCII = true
@@ -92,7 +97,15 @@ struct JSONParser {
 
     mutating func skipWhitespace() {
         let start = index
-        defer { if index > start { spaceRuns += 1 } }
+        defer {
+            if index > start {
+                spaceRuns += 1
+                if notingSpaces {
+                    spaces.append(start)
+                    spaces.append(index)
+                }
+            }
+        }
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
