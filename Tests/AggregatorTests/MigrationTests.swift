@@ -18,6 +18,7 @@ import Testing
         "v13-report-totals", "v14-client-certificates", "v15-changeset-signatures", "v16-store-epochs",
         "v17-changeset-push", "v18-certificate-keys", "v19-facts-in-swift", "v20-history-deltas", "v21-register-identity",
         "v22-provenance-from-history", "v23-history-in-write-order",
+        "v24-recent-changes-from-the-index",
     ]
 
     let temporary = TemporaryFolder("migration")

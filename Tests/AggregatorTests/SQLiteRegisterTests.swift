@@ -24,6 +24,17 @@ import Testing
         #expect(reader.0 == -2000 && reader.1 == 0, "reader: cache_size \(reader.0 ?? 0), temp_store \(reader.1 ?? 0)")
     }
 
+    /// The mass-change guard's sum over a region's recent change sets is read from an index:
+    /// a row's answer (tens of KB, stored before the summed columns) is never walked.
+    @Test func theGuardsRecentSumIsReadFromAnIndexAlone() throws {
+        let database = try ProvinceDatabase(path: temporary.path + "/province.sqlite")
+        let plan = try database.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + SQLiteTransaction.recentlyAffectedSQL, arguments: ["410100", "2026-01-01", nil])
+                .map { $0["detail"] as String }
+        }
+        #expect(plan == ["SEARCH changesets USING COVERING INDEX changesets_region_recent (region=? AND received_at>?)"], "\(plan)")
+    }
+
     /// A new register's pages are 8 KB; one made before with SQLite's 4 KB keeps them (opened
     /// again, with its schema, it is the same file).
     @Test func aNewRegisterHas8KBPagesAndAnOlderOneKeepsItsOwn() throws {

@@ -20,11 +20,15 @@ extension SQLiteTransaction {
             """), arguments: [id]) ?? false
     }
 
+    /// What a region's change sets since a time affected, all and those of other pushes: read
+    /// from `changesets_region_recent` alone (a row's answer, before these columns, is not read).
+    static let recentlyAffectedSQL = """
+        SELECT COALESCE(SUM(affected), 0) AS recent, COALESCE(SUM(CASE WHEN push IS NOT ?3 THEN affected END), 0) AS others
+        FROM changesets WHERE region = ?1 AND received_at >= ?2
+        """
+
     func recentlyAffected(region: String, since: String, push: String?) throws -> (all: Int, others: Int) {
-        let sums = try Row.fetchOne(db.cachedStatement(sql: """
-            SELECT COALESCE(SUM(affected), 0) AS recent, COALESCE(SUM(CASE WHEN push IS NOT ?3 THEN affected END), 0) AS others
-            FROM changesets WHERE region = ?1 AND received_at >= ?2
-            """), arguments: [region, since, push])
+        let sums = try Row.fetchOne(db.cachedStatement(sql: Self.recentlyAffectedSQL), arguments: [region, since, push])
         return (sums?["recent"] ?? 0, sums?["others"] ?? 0)
     }
 
