@@ -25,14 +25,22 @@ import Testing
         var reads: Int
         var invalid: [String]
         var applied: Int
+        /// The records of each change set sealed, in order (from the log).
+        var sealed: [Int]
     }
 
     func push(_ bureau: InProcessBureau, to province: InProcessProvince) async throws -> Pushed {
         try await province.withAPI { router in
             let client = ProvinceClient(baseURL: InProcessTransport.baseURL, region: bureau.region, token: bureau.token, transport: InProcessTransport(router))
             let store = try Store.open(bureau.storePath)
-            let summary = try SyncEngine(config: bureau.config, store: store, client: client).push()
-            return Pushed(reads: store.recordFilesRead, invalid: summary.invalid.map { "\($0.file): \($0.reason)" }, applied: summary.applied)
+            let engine = try SyncEngine(config: bureau.config, store: store, client: client)
+            let lines = LogLines()
+            engine.log = { lines.append($0) }
+            let summary = try engine.push()
+            let sealed = lines.all.compactMap { line in
+                line.hasPrefix("sealed change set ") ? line.split(separator: " ").firstIndex(of: "with").flatMap { Int(line.split(separator: " ")[$0 + 1]) } : nil
+            }
+            return Pushed(reads: store.recordFilesRead, invalid: summary.invalid.map { "\($0.file): \($0.reason)" }, applied: summary.applied, sealed: sealed)
         }
     }
 
@@ -47,6 +55,7 @@ import Testing
         let pushed = try await push(bureau, to: province)
         #expect(pushed.reads == 1_201, "each new file read once")
         #expect(pushed.applied == 1_200)
+        #expect(pushed.sealed == [250, 500, 450], "change sets grow from 250 to the most one holds (500)")
         #expect(pushed.invalid.count == 1 && pushed.invalid[0].hasPrefix("records/\(broken).json: "), "\(pushed.invalid)")
         #expect(try await province.records(of: "410100").keys.sorted() == codes)
         // The index names what the diff read: the broken file's reason, every other file's hash.

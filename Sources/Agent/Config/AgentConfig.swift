@@ -29,11 +29,27 @@ public struct AgentConfig: Sendable, Equatable {
     public var syncJitterSeconds: Double = 30
     /// The longest wait between retries while the province is unreachable.
     public var maxBackoffSeconds: Double = 300
-    /// Records per sealed change set: bounds the request size (the province refuses large bodies).
-    public var maxRecordsPerChangeSet = 250
+    /// Records per sealed change set at most: bounds the request size (the province refuses large
+    /// bodies). A push's change sets grow to it (`recordsInChangeSet(after:)`).
+    public var maxRecordsPerChangeSet = 500
     /// How many change sets a push keeps in flight at once, once the province said it takes them
     /// in turn (`ProvinceAccepts.pipelined`): 1 sends each after the answer to the one before.
     public var changeSetsInFlight = 2
+
+    /// The records a push puts in its change set after `sealed` others: 250 first, doubling up
+    /// to `maxRecordsPerChangeSet` (TCP's slow start, as it were). A small first one reaches the
+    /// province soon, so that it merges while the agent reads on; larger ones after it cost the
+    /// province less each: every change set is a request, a transaction and its commit, about
+    /// 1.8 ms of the province's CPU whatever it holds (10,000 records in change sets of 10 and
+    /// of 1,000). A first upload of 100,000 records in change sets of 500 took the province 13 %
+    /// less CPU than in change sets of 250; of 1,000, 17 % less, but the agent's peak memory
+    /// went over 100 MB with three of them at hand (one sealed while two are in flight).
+    public func recordsInChangeSet(after sealed: Int) -> Int {
+        min(maxRecordsPerChangeSet, Self.firstChangeSetRecords << min(sealed, 20))
+    }
+
+    /// The records of a push's first change set (fewer when `maxRecordsPerChangeSet` is less).
+    static let firstChangeSetRecords = 250
     /// Records per page on pull.
     public var pageSize = 1000
     public var logLevel = "info"

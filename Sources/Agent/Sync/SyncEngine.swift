@@ -190,6 +190,7 @@ public final class SyncEngine {
             try withdrawRestoredDeletes(&before.summary)
             var pending: [RecordChange] = []
             var sealed = 0
+            var changeSets = 0
             let outboxEmpty = try outbox.files().isEmpty
             let pipeline = pipelinePushes && outboxEmpty ? try PushPipeline(config: config) : nil
             var plan = try planPush()
@@ -201,9 +202,10 @@ public final class SyncEngine {
                 try planner.emitChanges(&plan, whole: { outbox.province.takesWholeRecords }) { change, base, working throws(AgentError) in
                     if let base { session.remember(base, working: working, of: change.uscc) }
                     pending.append(change)
-                    if pending.count == config.maxRecordsPerChangeSet {
+                    if pending.count == config.recordsInChangeSet(after: changeSets) {
                         let next = try outbox.seal(pending, push: session.piece)
                         sealed += pending.count
+                        changeSets += 1
                         pending.removeAll(keepingCapacity: true)
                         try pipeline?.send(next, engine: self, session: &session)
                         if shouldStop() {
