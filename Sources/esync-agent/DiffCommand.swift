@@ -12,7 +12,7 @@ struct DiffCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting(json: json) {
             let output = try await options.withEngine(lock: nil, command: "diff") { engine in
-                DiffOutput(try engine.diff())
+                try DiffOutput(engine: engine, keepingChanges: json)
             }
             if json { try printJSON(output) } else { print(output.text) }
             return output.invalid.isEmpty ? .success : .skipped

@@ -12,7 +12,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting(json: json) {
             let report = try await options.withEngine(lock: nil, command: "status") { engine in
-                try StatusReport(engine: engine, diff: try engine.diff())
+                try StatusReport(engine: engine)
             }
             if json { try printJSON(report) } else { print(report.text) }
             return report.invalid.isEmpty ? .success : .skipped

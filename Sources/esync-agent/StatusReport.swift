@@ -51,18 +51,26 @@ struct StatusReport: Encodable, Sendable {
     var lastVerify: AgentState.Verification?
     var scan: Scan
 
-    init(engine: SyncEngine, diff: SyncEngine.Diff) throws(AgentError) {
+    /// The store's diff is taken change by change, each counted and let go: the report holds
+    /// codes, not the records a push would send.
+    init(engine: SyncEngine) throws(AgentError) {
+        // A change sealed while the province was away is still a difference from the base until
+        // it is acknowledged: it is in the outbox, not "to push" a second time.
+        let sealed = try engine.sealedChanges()
+        var creates: [String] = [], updates: [String] = [], deleteRequests: [String] = []
+        let diff = try engine.diff { change throws(AgentError) in
+            guard sealed[change.uscc] != change else { return }
+            switch change.op {
+            case .create: creates.append(change.uscc)
+            case .update: updates.append(change.uscc)
+            case .delete: deleteRequests.append(change.uscc)
+            }
+        }
+        (self.creates, self.updates, self.deleteRequests) = (creates, updates, deleteRequests)
         region = engine.config.region
         regionName = Regions.region(code: region)?.name ?? ""
         store = engine.store.root
         records = diff.scan.filesSeen
-        // A change sealed while the province was away is still a difference from the base until
-        // it is acknowledged: it is in the outbox, not "to push" a second time.
-        let sealed = try engine.sealedChanges()
-        let unsealed = diff.changes.filter { sealed[$0.uscc] != $0 }
-        creates = unsealed.filter { $0.op == .create }.map(\.uscc)
-        updates = unsealed.filter { $0.op == .update }.map(\.uscc)
-        deleteRequests = unsealed.filter { $0.op == .delete }.map(\.uscc)
         outbox = try engine.outboxFiles()
         outboxRecords = sealed.count
         invalid = diff.scan.invalid.map { FileProblem(file: $0.file, reason: $0.reason) }

@@ -70,6 +70,21 @@ import Testing
         #expect(status.scan.invalid.map(\.file) == ["records/\(broken).json"])
     }
 
+    /// `status` and `diff` take the changes one by one (`SyncEngine.diff(each:)`): the same
+    /// changes as a diff that keeps them, none kept in the diff it returns.
+    @Test func aDiffTakenChangeByChangeKeepsNoneAndHandsEachOnce() async throws {
+        let province = try await InProcessProvince(regions: ["410100"], name: "first-push-diff")
+        defer { province.removeFolder() }
+        let (bureau, codes, broken) = try bureauWithNewFiles(1_100, in: province)
+        let kept = try SyncEngine(config: bureau.config, store: try Store.open(bureau.storePath)).diff()
+        var handed: [RecordChange] = []
+        let streamed = try SyncEngine(config: bureau.config, store: try Store.open(bureau.storePath)).diff { handed.append($0) }
+        #expect(streamed.changes.isEmpty)
+        #expect(handed.map(\.uscc).sorted() == codes && handed.allSatisfy { $0.op == .create })
+        #expect(handed.sorted { $0.uscc < $1.uscc } == kept.changes.sorted { $0.uscc < $1.uscc })
+        #expect(streamed.scan.invalid.map(\.file) == ["records/\(broken).json"] && streamed.scan.filesSeen == 1_101)
+    }
+
     /// The answer to a push takes a record in as sent without looking at its file again
     /// (`StoreWriter.stage`): what the operator did to the file while the change set was on
     /// the wire is found by the next scan and goes with the next push, an edit as an edit and
