@@ -52,7 +52,8 @@ struct StatusReport: Encodable, Sendable {
     var scan: Scan
 
     /// The store's diff is taken change by change, each counted and let go: the report holds
-    /// codes, not the records a push would send.
+    /// codes, not the records a push would send. (The outbox's sealed changes, to tell them
+    /// apart, are read whole: a large push sealed and not yet acknowledged is held meanwhile.)
     init(engine: SyncEngine) throws(AgentError) {
         // A change sealed while the province was away is still a difference from the base until
         // it is acknowledged: it is in the outbox, not "to push" a second time.

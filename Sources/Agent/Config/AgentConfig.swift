@@ -36,7 +36,7 @@ public struct AgentConfig: Sendable, Equatable {
     /// in turn (`ProvinceAccepts.pipelined`): 1 sends each after the answer to the one before.
     public var changeSetsInFlight = 2
 
-    /// The records a push puts in its change set after `sealed` others: 250 first, doubling up
+    /// The records a push puts in its change set after `changeSets` others: 250 first, doubling up
     /// to `maxRecordsPerChangeSet` (TCP's slow start, as it were). A small first one reaches the
     /// province soon, so that it merges while the agent reads on; larger ones after it cost the
     /// province less each: every change set is a request, a transaction and its commit, about
@@ -44,8 +44,8 @@ public struct AgentConfig: Sendable, Equatable {
     /// of 1,000). A first upload of 100,000 records in change sets of 500 took the province 13 %
     /// less CPU than in change sets of 250; of 1,000, 17 % less, but the agent's peak memory
     /// went over 100 MB with three of them at hand (one sealed while two are in flight).
-    public func recordsInChangeSet(after sealed: Int) -> Int {
-        min(maxRecordsPerChangeSet, Self.firstChangeSetRecords << min(sealed, 20))
+    public func recordsInChangeSet(after changeSets: Int) -> Int {
+        min(maxRecordsPerChangeSet, Self.firstChangeSetRecords << min(changeSets, 20))
     }
 
     /// The records of a push's first change set (fewer when `maxRecordsPerChangeSet` is less).

@@ -45,6 +45,9 @@ public struct MassChangeGuard: Sendable {
             // Decided ones have their result in `changesets` and never reach here.
             return Self.answer(changeSet.id, "change set \(changeSet.id) is \(status) for the province's approval (mass-change guard)")
         }
+        // Nothing that exists changes (new records only, as in a first upload): nothing to hold,
+        // and the region's recent change sets are not summed.
+        guard affected > 0 else { return nil }
         // A store wiped at once goes out in many change sets: what counts is what the region
         // changed within the window, this change set included.
         let since = Date(timeIntervalSinceNow: -window).formatted(.iso8601)
@@ -56,7 +59,7 @@ public struct MassChangeGuard: Sendable {
         let (recent, others) = try register.recentlyAffected(region: region, since: since, push: push)
         let pushChanges = changeSet.pushChanges ?? 0
         let total = push == nil ? recent + max(affected, pushChanges) : max(recent + affected, others + pushChanges)
-        guard affected > 0, total >= minChanges else { return nil }
+        guard total >= minChanges else { return nil }
         let regionRecords = try register.liveRecords(region: region)
         guard Double(total) > share * Double(regionRecords) else { return nil }
         try register.insertHeld(HeldChangeSet(id: changeSet.id, region: region, receivedAt: MergeService.now(), body: changeSet.encoded(),

@@ -355,11 +355,12 @@ extension SQLiteRegister {
                 """)
         }
         migrator.registerMigration("v24-recent-changes-from-the-index") { db in
-            // The mass-change guard sums what a region's change sets of the last day affected,
-            // at every change set. `affected` and `push` were added after `result` (a change
-            // set's answer, some 30 KB for 250 records), so each row's sum walked that answer's
-            // overflow pages: a first upload of 400 change sets read 80,000 answers. The sum is
-            // now read from an index that holds both columns.
+            // The mass-change guard sums what a region's change sets of the last hour (its
+            // window) affected, at every change set that changes existing records. `affected`
+            // and `push` were added after `result` (a change set's answer, some 30 KB for 250
+            // records), so each row's sum walked that answer's overflow pages: 400 change sets
+            // within the hour read 80,000 answers. The sum is now read from an index that holds
+            // both columns.
             try db.execute(sql: """
                 DROP INDEX changesets_region_time;
                 CREATE INDEX changesets_region_recent ON changesets(region, received_at, affected, push);
