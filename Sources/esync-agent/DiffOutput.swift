@@ -9,34 +9,31 @@ struct DiffOutput: Encodable, Sendable {
         var reason: String
     }
 
-    /// The changes, for `--json`; the text keeps only its lines (`changeLines`): the records of
-    /// a store of 100,000 new ones, kept whole, were 600 MB.
+    /// The changes, kept for `--json` only; the text needs only its lines (`changeLines`, one
+    /// or more a change): the records of a store of 100,000 new ones, kept whole, were 600 MB.
     var changes: [RecordChange] = []
     var invalid: [Problem]
     var held: [StatusReport.Held]
     var scan: StatusReport.Scan
     private var changeLines: [String] = []
-    private var changeCount = 0
 
     private enum CodingKeys: String, CodingKey { case changes, invalid, held, scan }
 
     init(engine: SyncEngine, keepingChanges: Bool) throws(AgentError) {
         var changes: [RecordChange] = []
         var lines: [String] = []
-        var count = 0
         let diff = try engine.diff { change throws(AgentError) in
-            count += 1
-            if keepingChanges { changes.append(change) } else { Self.describe(change, into: &lines) }
+            Self.describe(change, into: &lines)
+            if keepingChanges { changes.append(change) }
         }
         self.changes = changes
         changeLines = lines
-        changeCount = count
         invalid = diff.scan.invalid.map { Problem(file: $0.file, reason: $0.reason) }
         held = diff.held.map { StatusReport.Held(uscc: $0.uscc, reason: $0.reason) }
         scan = StatusReport.Scan(filesSeen: diff.scan.filesSeen, filesRead: diff.scan.filesRead)
     }
 
-    static func describe(_ change: RecordChange, into lines: inout [String]) {
+    private static func describe(_ change: RecordChange, into lines: inout [String]) {
         switch change.op {
         case .create:
             // The name says which enterprise a new code is; a code alone says nothing.
@@ -54,8 +51,7 @@ struct DiffOutput: Encodable, Sendable {
 
     var text: String {
         var lines = changeLines
-        if changes.isEmpty == false && lines.isEmpty { for change in changes { Self.describe(change, into: &lines) } }
-        if changeCount == 0 { lines.append("nothing to push") }
+        if lines.isEmpty { lines.append("nothing to push") }
         for h in held { lines.append("not sent: \(h.uscc): \(h.reason)") }
         for p in invalid { lines.append("invalid: \(p.file): \(p.reason)") }
         return lines.joined(separator: "\n")
