@@ -77,7 +77,7 @@ enum ChangeSetMerge {
     /// The plans of a change set's two `halves` as the plan of the whole: each record's merge
     /// depends on that record alone, so the revisions, conflicts and answers are the halves' one
     /// after the other (the second's answers naming its conflicts past the first's), and the
-    /// whole's mass-change count and totals' delta are made again over both.
+    /// whole's mass-change count is made again over both and its totals' delta is the halves' added.
     static func joined(_ first: WritePlan, _ second: WritePlan, of changeSet: ChangeSet, stored: [String: StoredRecord]) -> WritePlan {
         var plan = first
         let offset = first.conflicts.count
@@ -89,7 +89,7 @@ enum ChangeSetMerge {
             return moved
         }
         plan.affected = MassChangeGuard.affected(by: changeSet, stored: stored)
-        plan.delta = FactsDelta(plan.revisions)
+        plan.delta = (first.delta ?? FactsDelta(first.revisions)) + (second.delta ?? FactsDelta(second.revisions))
         return plan
     }
 }

@@ -219,6 +219,16 @@ struct RecordFacts: Sendable, Equatable {
             count += 1
             amountYuan += amount
         }
+
+        static func += (lhs: inout MeasureTotals, rhs: MeasureTotals) {
+            lhs.count += rhs.count
+            lhs.amountYuan += rhs.amountYuan
+        }
+
+        static func -= (lhs: inout MeasureTotals, rhs: MeasureTotals) {
+            lhs.count -= rhs.count
+            lhs.amountYuan -= rhs.amountYuan
+        }
     }
 
     private static func text(of value: Value) -> String {
@@ -288,17 +298,20 @@ struct FactsDelta: Sendable {
     mutating func replace(_ old: RecordFacts?, with new: RecordFacts?) {
         if let old, !old.deleted {
             totals[old.totalsKey, default: .init()] += old.totals.negated
-            for (key, value) in old.measureTotals {
-                measures[key, default: .init()].count -= value.count
-                measures[key, default: .init()].amountYuan -= value.amountYuan
-            }
+            for (key, value) in old.measureTotals { measures[key, default: .init()] -= value }
         }
         if let new, !new.deleted {
             totals[new.totalsKey, default: .init()] += new.totals
-            for (key, value) in new.measureTotals {
-                measures[key, default: .init()].count += value.count
-                measures[key, default: .init()].amountYuan += value.amountYuan
-            }
+            for (key, value) in new.measureTotals { measures[key, default: .init()] += value }
         }
+    }
+
+    /// What two batches move, one after the other: a delta is a sum over its revisions, so the
+    /// delta of a batch's two halves added is the batch's (`ChangeSetMerge.joined`).
+    static func + (first: FactsDelta, second: FactsDelta) -> FactsDelta {
+        var sum = first
+        for (key, value) in second.totals { sum.totals[key, default: .init()] += value }
+        for (key, value) in second.measures { sum.measures[key, default: .init()] += value }
+        return sum
     }
 }
