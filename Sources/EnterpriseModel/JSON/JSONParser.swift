@@ -351,6 +351,14 @@ struct JSONParser {
         if !isInteger || digits > 18 || (digits == 1 && bytes[start] == UInt8(ascii: "-") && bytes[index - 1] == UInt8(ascii: "0")) {
             nonCanonical += 1
         }
+        // An integer of at most 18 digits (every count and amount of a record) is read from
+        // its bytes: no text is made for it, and it cannot overflow.
+        if isInteger, digits <= 18 {
+            let negative = bytes[start] == UInt8(ascii: "-")
+            var value: Int64 = 0
+            for digit in bytes[(negative ? start + 1 : start)..<index] { value = value * 10 + Int64(digit &- UInt8(ascii: "0")) }
+            return .int(negative ? -value : value)
+        }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         if isInteger, let i = Int64(text) { return .int(i) }
         guard let d = Double(text), d.isFinite else { throw error("number out of range") }
