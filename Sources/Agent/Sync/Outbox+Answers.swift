@@ -60,7 +60,8 @@ extension Outbox {
                 writer.state.parked[uscc, default: [:]][c.field] = .init(conflictId: c.conflictId, valueHash: fields()[c.field]?.value.map(ContentHash.of) ?? "")
             }
             guard var revision = record.revision else { continue }
-            if let known = writer.index.entries[uscc]?.baseRevision, known > revision { continue }  // a pull already brought newer
+            // A pull already brought newer (looked at in place: an entry is 136 bytes).
+            if let known = writer.index.entries.withEntry(StatIndex.Key(uscc), { $0?.pointee.baseRevision }), known > revision { continue }
             // What the bureau and the province agreed on is the base with the sent values in
             // place (except those parked): merging against it keeps edits made after sealing.
             // Only what the province applied (or already had) is agreed: a field parked, refused

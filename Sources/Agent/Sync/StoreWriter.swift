@@ -313,8 +313,12 @@ final class StoreWriter {
         CrashPoint.reach("bases.appended")
         for (uscc, document) in updates.written { scanner.noteWritten(uscc, document: document, before: committing, in: &index) }
         for (uscc, base) in updates.bases {
-            index.entries[uscc, default: StatIndex.Entry()].baseHash = base.hash
-            index.entries[uscc, default: StatIndex.Entry()].baseRevision = base.revision
+            // One look-up and one write of the entry (each field set through the subscript
+            // copied, compared and wrote the 136-byte entry: a first upload does it per record).
+            var entry = index.entries[uscc] ?? StatIndex.Entry()
+            entry.baseHash = base.hash
+            entry.baseRevision = base.revision
+            index.entries[uscc] = entry
             let province = updates.provinceHashes[uscc]
             state.provinceHashes[uscc] = province == base.hash ? nil : province
         }
