@@ -12,6 +12,7 @@ void esync_release_free_memory(void) {
 
 void esync_share_one_heap(void) {
     mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
 #include <sys/vfs.h>

@@ -15,6 +15,6 @@ import Testing
         #expect((0..<5).map(config(maxRecords: 5_000).recordsInChangeSet(after:)) == [250, 500, 1_000, 2_000, 4_000])
         #expect(config(maxRecords: 5_000).recordsInChangeSet(after: 1_000) == 5_000, "no overflow however many were sealed")
         #expect((0..<3).map(config(maxRecords: 3).recordsInChangeSet(after:)) == [3, 3, 3])
-        #expect(AgentConfig(configPath: "/nonexistent/agent.yaml", region: "410100", storePath: "/nonexistent").maxRecordsPerChangeSet == 500)
+        #expect(AgentConfig(configPath: "/nonexistent/agent.yaml", region: "410100", storePath: "/nonexistent").maxRecordsPerChangeSet == 1_000)
     }
 }

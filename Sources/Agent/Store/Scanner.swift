@@ -13,8 +13,8 @@ public struct ScanReport: Sendable {
     public var filesRead = 0
     /// Files that do not parse or fail validation, by file name, with the reason.
     public var invalid: [(file: String, reason: String)] = []
-    /// Records whose working copy differs from the base (creates and updates).
-    public var changed: [String] = []
+    /// Records whose working copy differs from the base (creates and updates), by credit code.
+    public var changed = StatIndex.NameList()
     /// Records with a base but no working file: delete requests.
     public var deleted: [String] = []
     /// The scan changed the index (a file was read, or one disappeared): it is worth saving.
@@ -299,7 +299,7 @@ public struct Scanner {
             } else if !entry.pointee.hasWorkingFile {
                 if entry.pointee.hasBase { report.deleted.append(key.text) }
             } else if entry.pointee.isPending {
-                report.changed.append(key.text)
+                report.changed.append(key)
             }
         }
         // Sorted here, not by walking the whole index in order: only what needs work is sorted.

@@ -31,7 +31,9 @@ struct PushPlanner {
         let renamed = renamedRecords(&plan.diff.scan)
         plan.diff.scan.deleted.removeAll { renamed[$0] != nil }
         let inHeldSet = plan.inHeldSet
-        plan.existingChanges = plan.diff.scan.changed.filter { writer.index.entries[$0]?.hasBase == true && inHeldSet[$0] == nil }.count
+        plan.existingChanges = plan.diff.scan.changed.keys.count { key in
+            writer.index.entries.withEntry(key) { $0?.pointee.hasBase == true } && (inHeldSet.isEmpty || inHeldSet[key.text] == nil)
+        }
             + plan.diff.scan.deleted.filter { inHeldSet[$0] == nil && writer.state.pendingDeletes[$0] == nil }.count
         return plan
     }
