@@ -256,3 +256,18 @@ import Testing
         #expect(loaded.entries[Self.name(27_998)]?.baseRevision == 527_998 && loaded.entries[Self.name(7)] == nil)
     }
 }
+
+extension StatIndexFileTests {
+    /// A load makes room for every entry before it reads one (`smallestCodeEntry`, what the
+    /// usual entry takes), so that the table is never grown while it is filled.
+    @Test func theUsualEntryTakesTheBytesALoadMakesRoomBy() throws {
+        var index = StatIndex()
+        for n in 0..<100 {
+            var entry = Self.entry(n)
+            entry.baseHash = entry.docHash  // written as `sameHash`
+            index.entries[String(format: "91410100%010d", n)] = entry
+        }
+        let header = Array((StatIndex.header + "\n").utf8).count
+        #expect(index.serialized().count == header + 100 * StatIndex.RecordReader.smallestCodeEntry)
+    }
+}
