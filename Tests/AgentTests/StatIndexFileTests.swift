@@ -258,7 +258,7 @@ import Testing
 }
 
 extension StatIndexFileTests {
-    /// A load makes room for every entry before it reads one (`smallestCodeEntry`, what the
+    /// A load makes room for every entry before it reads one (`usualCodeEntry`, what the
     /// usual entry takes), so that the table is never grown while it is filled.
     @Test func theUsualEntryTakesTheBytesALoadMakesRoomBy() throws {
         var index = StatIndex()
@@ -268,6 +268,6 @@ extension StatIndexFileTests {
             index.entries[String(format: "91410100%010d", n)] = entry
         }
         let header = Array((StatIndex.header + "\n").utf8).count
-        #expect(index.serialized().count == header + 100 * StatIndex.RecordReader.smallestCodeEntry)
+        #expect(index.serialized().count == header + 100 * StatIndex.RecordReader.usualCodeEntry)
     }
 }

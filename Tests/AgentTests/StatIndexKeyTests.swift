@@ -25,8 +25,10 @@ import Testing
         #expect(table[StatIndex.Key(Self.code(1))] == nil && table[StatIndex.Key("other")] == nil)
         let key = StatIndex.Key(Self.code(42))
         #expect(key._rawHashValue(seed: 7) == StatIndex.Key(Self.code(42))._rawHashValue(seed: 7))
-        // Codes one byte apart, in each of the three packed integers, land apart.
-        let near = ["91410100MA00000001", "91410100MA00000011", "91410100MA00000101", "81410100MA00000001"].map(StatIndex.Key.init)
+        // Codes one byte apart, in each of the three packed integers, land apart; so do codes
+        // with two characters swapped across the second and third.
+        let near = ["91410100MA00000001", "91410100MA00000011", "91410100MA00000101", "81410100MA00000001",
+                    "91410100MA000A12B3", "91410100MA000B12A3"].map(StatIndex.Key.init)
         #expect(Set(near.map { $0._rawHashValue(seed: 0) }).count == near.count)
     }
 }

@@ -29,11 +29,14 @@ import Testing
         var sealed: [Int]
     }
 
-    func push(_ bureau: InProcessBureau, to province: InProcessProvince) async throws -> Pushed {
+    /// `maxRecords`: the most a change set holds, when not the default.
+    func push(_ bureau: InProcessBureau, to province: InProcessProvince, maxRecords: Int? = nil) async throws -> Pushed {
         try await province.withAPI { router in
             let client = ProvinceClient(baseURL: InProcessTransport.baseURL, region: bureau.region, token: bureau.token, transport: InProcessTransport(router))
             let store = try Store.open(bureau.storePath)
-            let engine = try SyncEngine(config: bureau.config, store: store, client: client)
+            var config = bureau.config
+            if let maxRecords { config.maxRecordsPerChangeSet = maxRecords }
+            let engine = try SyncEngine(config: config, store: store, client: client)
             let lines = LogLines()
             engine.log = { lines.append($0) }
             let summary = try engine.push()
@@ -52,10 +55,10 @@ import Testing
         // Old enough that their stat is trusted (`StatIndex.racyWindowNs`): the answers are then
         // taken in without reading the files again, and every read counted is the diff's.
         try await Task.sleep(for: .milliseconds(2_100))
-        let pushed = try await push(bureau, to: province)
+        let pushed = try await push(bureau, to: province, maxRecords: 400)
         #expect(pushed.reads == 1_201, "each new file read once")
         #expect(pushed.applied == 1_200)
-        #expect(pushed.sealed == [250, 500, 450], "change sets grow from 250 to the most one holds (500)")
+        #expect(pushed.sealed == [250, 400, 400, 150], "change sets grow from 250 to the most one holds (400 here)")
         #expect(pushed.invalid.count == 1 && pushed.invalid[0].hasPrefix("records/\(broken).json: "), "\(pushed.invalid)")
         #expect(try await province.records(of: "410100").keys.sorted() == codes)
         // The index names what the diff read: the broken file's reason, every other file's hash.

@@ -36,7 +36,7 @@ extension StatIndex {
             // whose base is its document), so that the table and the entries' array are never
             // grown while they are filled: at 100 bytes an entry, a store of 100,000 grew both
             // once at the end of the load (copying 13 MB of entries), 4 % of an unchanged sync.
-            index.entries.reserveCapacity(buffer.count / RecordReader.smallestCodeEntry)
+            index.entries.reserveCapacity(buffer.count / RecordReader.usualCodeEntry)
             while reader.position < buffer.count {
                 let start = reader.position
                 records += 1
@@ -178,9 +178,10 @@ extension StatIndex {
         static let removal: UInt8 = 0x01, nameKey: UInt8 = 0x02
         static let noHash: UInt8 = 0, hexHash: UInt8 = 1, sameHash: UInt8 = 2, textHash: UInt8 = 3
         static let end: UInt8 = 0x0A
-        /// The bytes of an entry of a credit code whose base hash is its document's (`sameHash`):
-        /// flags, the code, five numbers, the document's hex hash, `sameHash`, `end`.
-        static let smallestCodeEntry = 1 + 18 + 5 * 8 + 33 + 1 + 1
+        /// The bytes of the usual entry, a credit code whose base hash is its document's
+        /// (`sameHash`): flags, the code, five numbers, the document's hex hash, `sameHash`, `end`.
+        /// (An entry without hashes takes fewer, 62; a store holds few of them.)
+        static let usualCodeEntry = 1 + 18 + 5 * 8 + 33 + 1 + 1
         /// The longest name (a file name is at most 255 bytes) and the longest text hash (an
         /// invalid file's reason, cut to this when written): a longer length is damage, not an
         /// append cut short, so that a damaged length cannot hide the records after it.

@@ -19,7 +19,12 @@ extension StatIndex {
             }
         }
 
-        static func word(_ a: UInt64, _ b: UInt64, _ c: UInt16) -> UInt64 { a &* 0x9E37_79B9_7F4A_7C15 ^ b ^ UInt64(c) << 40 }
+        /// A credit code's three integers in one word: each multiplied in before the next is
+        /// added, so that no two of them share bits unmixed (with `c` shifted onto `b`'s bits,
+        /// codes that swapped their 14th and 17th characters had one word).
+        static func word(_ a: UInt64, _ b: UInt64, _ c: UInt16) -> UInt64 {
+            (a &* 0x9E37_79B9_7F4A_7C15 ^ b) &* 0xBF58_476D_1CE4_E5B9 ^ UInt64(c)
+        }
 
         /// What a `Dictionary` or `Set` asks for a key's bucket (`Hashable`'s underscored, public
         /// requirement, as the standard library's integers answer it): for a credit code, its

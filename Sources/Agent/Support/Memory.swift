@@ -8,6 +8,7 @@ public enum Memory {
     /// 100,000 records. A change set's bodies (about 1 MB each, a few in flight) are given back
     /// when freed: left to glibc, the first one freed raises its threshold for mapping to that
     /// size, and the next ones stay in the heap, freed but held, 6 MB more at that peak with
-    /// change sets of 1,000 records. Called first thing in `main`.
+    /// change sets of 1,000 records. (Each such block is a system call to map and one to unmap:
+    /// a few a change set.) Called first thing in `main`.
     public static func shareOneHeap() { esync_share_one_heap() }
 }

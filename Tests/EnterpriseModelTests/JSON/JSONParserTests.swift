@@ -9,6 +9,8 @@ import EnterpriseModel
         return Double(text).map { .double($0) }
     }
 
+    /// An integer of at most 18 digits is read from its bytes (`parseNumber`), a longer one from
+    /// its text: both as `Int64` and `Double` read the text.
     @Test func integersReadFromTheirBytesAreWhatTheirTextSays() throws {
         var rng = SystemRandomNumberGenerator()
         var texts = ["0", "-0", "7", "-12", "123456789012345678", "-123456789012345678", "999999999999999999", "-999999999999999999",
